@@ -1,0 +1,27 @@
+# Two commands do all the set-up on a machine that has only Python:
+#   make run    trains, evaluates and exports the MNIST model (python -m tasks.mnist)
+#   make test   runs the test suite
+# Both create .venv and install the project into it the first time.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/python -m tasks.mnist $(ARGS)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest $(ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench $(or $(ARGS),mnist)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,44 @@
+"""tf.data pipelines for labeled uint8 images: validation carve-out, shuffling, augmentation, batching.
+
+Images stay uint8 all the way to the model, which rescales them itself; augmentation converts to float,
+transforms, and rounds back, so training sees exactly the kind of input the exported model serves.
+"""
+
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+
+
+class RandomAffine:
+    """Small random rotations, translations and zooms, the augmentation that lifts MNIST past 99.5 %.
+
+    Built from Keras's preprocessing layers, applied to whole batches inside `tf.data`, and seeded.
+    """
+
+    def __init__(self, rotation=0.03, translation=0.1, zoom=0.1, seed=None):
+        options = dict(fill_mode="constant", seed=seed)
+        self.layers = [
+            layers.RandomRotation(rotation, **options),
+            layers.RandomTranslation(translation, translation, **options),
+            layers.RandomZoom(zoom, **options),
+        ]
+
+    def __call__(self, images, labels):
+        has_channels = images.shape.rank == 4
+        pixels = tf.cast(images if has_channels else images[..., tf.newaxis], tf.float32)
+        for layer in self.layers:
+            pixels = layer(pixels, training=True)
+        pixels = tf.cast(tf.clip_by_value(tf.round(pixels), 0, 255), tf.uint8)
+        return (pixels if has_channels else pixels[..., 0]), labels
+
+
+def image_dataset(data, batch_size, *, shuffle=False, seed=None, augment=None, drop_remainder=False):
+    """A batched, prefetched `tf.data.Dataset` of `(uint8 images, int32 labels)`."""
+    dataset = tf.data.Dataset.from_tensor_slices((data.images, np.asarray(data.labels, np.int32)))
+    if shuffle:
+        dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if augment is not None:
+        dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

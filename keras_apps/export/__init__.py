@@ -1,0 +1,1 @@
+"""Exports that serve raw inputs: versioned, atomic SavedModels with explicit signatures."""

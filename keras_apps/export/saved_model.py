@@ -1,0 +1,104 @@
+"""SavedModel export in TF Serving's versioned layout, written atomically, and reloaded with checks.
+
+    saved_models/<task>/<version>/     a complete SavedModel (TF Serving loads the highest version)
+        saved_model.pb, variables/     the serving graph with explicit signatures
+        model.keras                    the same model for Keras users (`keras.saving.load_model`)
+        export.json                    what the signature takes and returns, and the run it came from
+
+A version is written under a temporary name and renamed into place only once complete, so a failed
+export leaves every earlier version untouched and TF Serving never sees a half-written one.
+"""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+SERVING_SIGNATURE = "serving_default"
+
+
+def versions(export_root):
+    """The integer versions present under `export_root`, ascending."""
+    root = Path(export_root)
+    if not root.is_dir():
+        return []
+    return sorted(int(path.name) for path in root.iterdir() if path.name.isdigit() and path.is_dir())
+
+
+def classifier_endpoint(model, input_spec):
+    """A serving function: raw inputs in, `probabilities` and the predicted `class` out."""
+
+    def serve(inputs):
+        logits = tf.cast(model(inputs, training=False), tf.float32)
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+
+    return serve, [input_spec]
+
+
+def export_model(model, export_root, endpoints, *, metadata=None):
+    """Writes `model` as the next version under `export_root`; returns the version's path.
+
+    Args:
+        model: the trained `keras.Model`.
+        export_root: the task's export folder (`saved_models/<task>`).
+        endpoints: `{name: (function, input_signature)}`; one must be `serving_default`.
+        metadata: JSON-serialisable facts stored as `export.json` beside the model.
+    """
+    if SERVING_SIGNATURE not in endpoints:
+        raise ValueError(f"endpoints must include {SERVING_SIGNATURE!r}")
+    export_root = Path(export_root)
+    if export_root.exists() and not export_root.is_dir():
+        raise UserError(f"--export-dir {export_root} exists and is not a directory")
+    version = (versions(export_root) or [0])[-1] + 1
+    target = export_root / str(version)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (function, input_signature) in endpoints.items():
+        archive.add_endpoint(name=name, fn=function, input_signature=input_signature)
+    with files.atomic_path(target, directory=True) as temporary:
+        archive.write_out(str(temporary), verbose=False)
+        model.save(temporary / "model.keras")
+        files.write_json(temporary / "export.json", {"version": version, **(metadata or {})})
+    return target
+
+
+def resolve_version(path):
+    """`path` itself if it is a SavedModel, else its highest version; a clear error when neither."""
+    path = Path(path)
+    if (path / "saved_model.pb").is_file():
+        return path
+    if not path.exists():
+        raise UserError(f"export directory {path} does not exist")
+    found = versions(path)
+    if not found:
+        raise UserError(f"{path} holds no SavedModel (no saved_model.pb and no numbered version folders)")
+    return path / str(found[-1])
+
+
+def load_serving(path):
+    """Loads an export and returns `(version_path, serving_function)`."""
+    version_path = resolve_version(path)
+    try:
+        loaded = tf.saved_model.load(str(version_path))
+    except (OSError, ValueError, tf.errors.OpError) as exc:
+        raise UserError(f"cannot load the SavedModel at {version_path}: {str(exc).splitlines()[0]}") from exc
+    if SERVING_SIGNATURE not in loaded.signatures:
+        raise UserError(f"{version_path} has no {SERVING_SIGNATURE!r} signature; is it an export of this task?")
+    return version_path, loaded.signatures[SERVING_SIGNATURE]
+
+
+def check_inputs(serving_function, array):
+    """Raises a `UserError` unless `array` matches the signature's single input in dtype and shape."""
+    (spec,) = serving_function.structured_input_signature[1].values()
+    array = np.asarray(array)
+    if array.dtype != spec.dtype.as_numpy_dtype:
+        raise UserError(f"the model takes {spec.dtype.name} inputs, got {array.dtype}")
+    if not spec.shape.is_compatible_with(array.shape):
+        expected = "[" + ", ".join("batch" if size is None else str(size) for size in spec.shape) + "]"
+        raise UserError(f"the model takes inputs of shape {expected}, got {list(array.shape)}")
+    return spec

@@ -1,0 +1,50 @@
+"""Atomic writes: a reader sees the old file or the new one, never half of either."""
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target, *, directory=False):
+    """Yields a temporary sibling of `target`; on success it is renamed over `target`.
+
+    The temporary lives in the same folder so the final `os.replace` is a rename on one file system. On any
+    exception the temporary is removed and `target` is left exactly as it was. A directory target that
+    already exists is not replaced (`os.replace` cannot swap non-empty directories atomically): callers
+    that write directories pick fresh names, such as a new export version.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{target.name}.tmp-"
+    if directory:
+        temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    else:
+        handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent, suffix=target.suffix)
+        os.close(handle)
+        temporary = Path(name)
+    try:
+        yield temporary
+        if directory and target.exists():
+            raise FileExistsError(f"{target} already exists; refusing to replace a directory")
+        os.replace(temporary, target)
+    except BaseException:
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path, text):
+    """Writes `text` to `path` atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def write_json(path, value):
+    """Writes `value` as indented JSON to `path` atomically."""
+    write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")

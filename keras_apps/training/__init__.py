@@ -1,0 +1,1 @@
+"""The shared runner: strategy selection, configuration, callbacks, `fit`, and the run directory."""

@@ -1,0 +1,73 @@
+"""The two callbacks Keras does not have in the form we need; everything else is Keras's own."""
+
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+
+from keras_apps import files
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Saves the model whenever the monitored metric improves, atomically, and remembers the best value.
+
+    Keras's `ModelCheckpoint` writes in place (a kill mid-write leaves a broken file) and forgets its best
+    value when a run resumes, so the first epoch after a resume would overwrite a better checkpoint. This
+    one writes to a temporary file and renames it, and keeps the best value in a JSON file beside it.
+    """
+
+    def __init__(self, path, monitor="val_loss", mode="min"):
+        super().__init__()
+        self.path = Path(path)
+        self.state_path = self.path.with_suffix(".json")
+        self.monitor = monitor
+        self.sign = 1.0 if mode == "min" else -1.0
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf
+        if self.state_path.exists() and self.path.exists():
+            self.best = self.sign * json.loads(self.state_path.read_text())["value"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value) or self.sign * value >= self.best:
+            return
+        self.best = self.sign * value
+        with files.atomic_path(self.path) as temporary:
+            self.model.save(temporary)
+        files.write_json(self.state_path, {"monitor": self.monitor, "value": float(value), "epoch": epoch})
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Measures time spent in training steps alone (not validation, not epoch-end callbacks).
+
+    Each epoch is timed from its start to the end of its last training batch; the throughput figure of
+    `metrics.json` and the benchmarks is `examples / seconds` over all epochs, compilation included.
+    """
+
+    def __init__(self, batch_size):
+        super().__init__()
+        self.batch_size = batch_size
+        self.seconds = 0.0
+        self.steps = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+        self._last_batch_end = self._epoch_start
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._last_batch_end = time.perf_counter()
+        self.steps += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += self._last_batch_end - self._epoch_start
+
+    @property
+    def examples(self):
+        return self.steps * self.batch_size
+
+    @property
+    def examples_per_second(self):
+        return self.examples / self.seconds if self.seconds else 0.0

@@ -1,0 +1,35 @@
+"""The `metrics.json` contract that benchmarks and later tasks read.
+
+Keys: `task`, `model`, `params`, `epochs`, `train_seconds`, `train_examples`, `train_examples_per_second`,
+`peak_memory_mb`, `test` (the task's metrics on its test split), `export` (the export's path or null),
+`strategy`, `replicas`, `resumed_from_epoch`, plus anything the task adds under `extra`.
+"""
+
+import resource
+import sys
+
+
+def peak_memory_mb():
+    """Peak resident memory of this process so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, strategy, extra=None):
+    """Assembles the `metrics.json` dictionary for one finished run."""
+    return {
+        "task": task,
+        "model": model_name,
+        "params": int(fit_result.model.count_params()),
+        "epochs": fit_result.epochs_completed,
+        "resumed_from_epoch": fit_result.initial_epoch,
+        "train_seconds": round(fit_result.train_seconds, 3),
+        "train_examples": fit_result.train_examples,
+        "train_examples_per_second": round(fit_result.train_examples_per_second, 1),
+        "peak_memory_mb": round(peak_memory_mb(), 1),
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
+        "test": {name: float(value) for name, value in test_metrics.items()},
+        "export": str(export_path) if export_path else None,
+        **({"extra": extra} if extra else {}),
+    }

@@ -1,0 +1,110 @@
+"""The run directory: everything one training run leaves behind, in one folder a person can open.
+
+    runs/<task>/<timestamp>/
+        config.json          the task's and the runner's configuration
+        history.csv          one row per epoch (appended across resumes)
+        training_curves.png  loss and metrics per epoch, train and validation
+        metrics.json         the final figures (see `keras_apps.training.metrics`)
+        best.keras           the best model so far by the monitored validation metric
+        tensorboard/         TensorBoard logs
+        backup/              BackupAndRestore state while a run is unfinished (deleted at the end)
+"""
+
+import csv
+import datetime
+from pathlib import Path
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+
+class RunDirectory:
+    """Paths of one run; creating it refuses to reuse a finished run's folder."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, task, run_dir=None, root="runs"):
+        """A new `root/<task>/<timestamp>/`, or `run_dir`, which resumes the run left there if unfinished."""
+        if run_dir is None:
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            run_dir = Path(root) / task / stamp
+        run = cls(run_dir)
+        if run.path.exists() and not run.path.is_dir():
+            raise UserError(f"--run-dir {run.path} exists and is not a directory")
+        if run.metrics.exists():
+            raise UserError(f"--run-dir {run.path} holds a finished run; choose another directory")
+        run.path.mkdir(parents=True, exist_ok=True)
+        return run
+
+    @property
+    def config(self):
+        return self.path / "config.json"
+
+    @property
+    def history(self):
+        return self.path / "history.csv"
+
+    @property
+    def curves(self):
+        return self.path / "training_curves.png"
+
+    @property
+    def metrics(self):
+        return self.path / "metrics.json"
+
+    @property
+    def best_model(self):
+        return self.path / "best.keras"
+
+    @property
+    def tensorboard(self):
+        return self.path / "tensorboard"
+
+    @property
+    def backup(self):
+        return self.path / "backup"
+
+    @property
+    def is_resumable(self):
+        return self.backup.is_dir() and any(self.backup.iterdir())
+
+    def write_config(self, config):
+        files.write_json(self.config, config)
+
+    def write_metrics(self, metrics):
+        files.write_json(self.metrics, metrics)
+
+    def read_history(self):
+        """The rows of `history.csv` as dicts of floats (empty when no epoch has finished)."""
+        if not self.history.exists():
+            return []
+        with self.history.open(newline="") as handle:
+            return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+    def plot_history(self):
+        """Draws loss and each metric per epoch, train beside validation, into `training_curves.png`."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+
+        rows = self.read_history()
+        if not rows:
+            return
+        names = [key for key in rows[0] if key not in ("epoch", "learning_rate") and not key.startswith("val_")]
+        figure, axes = pyplot.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+        epochs = [row["epoch"] + 1 for row in rows]
+        for axis, name in zip(axes[0], names):
+            axis.plot(epochs, [row[name] for row in rows], marker="o", label="train")
+            if f"val_{name}" in rows[0]:
+                axis.plot(epochs, [row[f"val_{name}"] for row in rows], marker="o", label="validation")
+            axis.set_xlabel("epoch")
+            axis.set_title(name)
+            axis.grid(alpha=0.3)
+            axis.legend()
+        figure.tight_layout()
+        with files.atomic_path(self.curves) as temporary:
+            figure.savefig(temporary, format="png", dpi=100)
+        pyplot.close(figure)

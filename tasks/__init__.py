@@ -1,0 +1,1 @@
+"""One command-line module per task: `python -m tasks.<task> --help`."""

@@ -1,0 +1,223 @@
+"""Handwritten digits: train a convnet or a ResNet on MNIST, evaluate it once on the test set, export it.
+
+    python -m tasks.mnist                          # train the default model, evaluate, export
+    python -m tasks.mnist --model convnet --epochs 3
+    python -m tasks.mnist evaluate                 # the latest export on the 10,000 test images
+    python -m tasks.mnist predict digit.png more.npy
+"""
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+
+from keras_apps import cli
+from keras_apps.data import mnist
+from keras_apps.data.labeled_images import split_validation
+from keras_apps.errors import UserError
+from keras_apps.models import build_convnet, build_resnet
+
+TASK = "mnist"
+DEFAULT_EXPORT_DIR = "saved_models/mnist"
+COMMANDS = ("train", "evaluate", "predict")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A model and the training settings that suit it (flags override the settings)."""
+
+    build: callable
+    augment: bool
+    training: dict = field(default_factory=dict)
+
+
+RECIPES = {
+    # The keras.io classic convnet, with augmentation and a cosine schedule instead of a fixed rate.
+    "convnet": Recipe(build_convnet, augment=True, training=dict(epochs=20, batch_size=128, learning_rate=3e-3)),
+    # A ResNet-8 of width 16 with batch normalization.
+    "resnet": Recipe(build_resnet, augment=True, training=dict(epochs=15, batch_size=128, learning_rate=3e-3)),
+}
+DEFAULT_MODEL = "resnet"
+
+
+def train(args):
+    from keras_apps.data.image_pipeline import RandomAffine, image_dataset
+    from keras_apps.export.saved_model import classifier_endpoint, export_model
+    from keras_apps.training.metrics import run_metrics
+    from keras_apps.training.run_directory import RunDirectory
+    from keras_apps.training.runner import fit, seed_everything
+    from keras_apps.training.strategy import describe, select_strategy
+
+    import keras
+    import tensorflow as tf
+
+    recipe = RECIPES[args.model]
+    config = cli.training_config(args, **recipe.training)
+    strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
+    print(describe(strategy, config.batch_size))
+    seed_everything(config.seed, config.deterministic)
+
+    data = mnist.load(args.data_dir, source=args.source)
+    train_split, validation_split = split_validation(data.train.take(args.train_examples), args.validation_fraction)
+    if len(train_split) < config.batch_size:
+        raise UserError(f"{len(train_split)} training examples are fewer than one batch of {config.batch_size}")
+    print(f"MNIST: {len(train_split)} train, {len(validation_split)} validation, {len(data.test)} test images")
+
+    run_directory = RunDirectory.create(TASK, args.run_dir)
+    if run_directory.is_resumable:
+        print(f"Resuming the interrupted run in {run_directory.path}")
+    run_directory.write_config(
+        {"task": TASK, "model": args.model, "source": args.source, "train_examples": len(train_split),
+         "validation_examples": len(validation_split), "augment": recipe.augment, **config.to_dict()}
+    )
+    augment = RandomAffine(seed=config.seed) if recipe.augment else None
+    train_dataset = image_dataset(
+        train_split, config.batch_size, shuffle=True, seed=config.seed, augment=augment, drop_remainder=True
+    )
+    validation_dataset = image_dataset(validation_split, config.batch_size)
+    result = fit(
+        lambda: recipe.build(input_shape=mnist.IMAGE_SHAPE, num_classes=mnist.NUM_CLASSES),
+        train_dataset,
+        validation_dataset,
+        config=config,
+        run_directory=run_directory,
+        strategy=strategy,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    test_metrics = result.model.evaluate(image_dataset(data.test, config.batch_size), return_dict=True, verbose=0)
+
+    images_spec = tf.TensorSpec([None, *mnist.IMAGE_SHAPE], tf.uint8, name="images")
+    export_path = export_model(
+        result.model,
+        args.export_dir,
+        {"serving_default": classifier_endpoint(result.model, images_spec)},
+        metadata={"task": TASK, "model": args.model, "run": str(run_directory.path), "test": test_metrics,
+                  "inputs": "images: uint8 [batch, 28, 28]",
+                  "outputs": "probabilities: float32 [batch, 10]; class: int32 [batch]"},
+    )
+    metrics = run_metrics(
+        task=TASK, model_name=args.model, fit_result=result, test_metrics=test_metrics,
+        export_path=export_path, strategy=strategy,
+    )
+    run_directory.write_metrics(metrics)
+    print(
+        f"\n{args.model}: test accuracy {test_metrics['accuracy']:.4f}, loss {test_metrics['loss']:.4f} | "
+        f"{metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s "
+        f"({metrics['train_examples_per_second']:.0f} examples/s)\n"
+        f"run: {run_directory.path}\nexport: {export_path}"
+    )
+    return 0
+
+
+def _serving(export_dir):
+    from keras_apps.export.saved_model import load_serving
+
+    version_path, serve = load_serving(export_dir)
+    return version_path, serve
+
+
+def _predict_batches(serve, images, batch_size=1000):
+    import numpy as np
+
+    from keras_apps.export.saved_model import check_inputs
+
+    check_inputs(serve, images)
+    outputs = [serve(images=images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+    return np.concatenate([output["probabilities"].numpy() for output in outputs])
+
+
+def evaluate(args):
+    import numpy as np
+
+    version_path, serve = _serving(args.export_dir)
+    test = mnist.load(args.data_dir, source=args.source).test
+    probabilities = _predict_batches(serve, test.images)
+    predicted = probabilities.argmax(axis=-1)
+    accuracy = float((predicted == test.labels).mean())
+    loss = float(-np.log(np.clip(probabilities[np.arange(len(test)), test.labels], 1e-12, 1.0)).mean())
+    print(f"{version_path}: test accuracy {accuracy:.4f}, loss {loss:.4f} on {len(test)} images")
+    return 0
+
+
+def predict(args):
+    from keras_apps.data.image_files import read_images
+
+    images, names = read_images(args.files, mnist.IMAGE_SHAPE)
+    _, serve = _serving(args.export_dir)
+    probabilities = _predict_batches(serve, images)
+    for name, row in zip(names, probabilities):
+        print(f"{name}: {row.argmax()} ({row.max():.3f})")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m tasks.mnist",
+        description="MNIST handwritten digits: train (the default command), evaluate or predict.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict}")
+
+    train_parser = commands.add_parser(
+        "train", help="train, evaluate on the test set, export (default)",
+        description="Train a model on MNIST, evaluate it once on the 10,000 test images, and export it.",
+    )
+    train_parser.add_argument(
+        "--model", choices=sorted(RECIPES), default=DEFAULT_MODEL, help=f"architecture (default: {DEFAULT_MODEL})"
+    )
+    cli.add_data_arguments(train_parser)
+    train_parser.add_argument(
+        "--source", choices=mnist.SOURCES, default="file",
+        help="file: mnist.npz; tfds: a tensorflow-datasets directory given by --data-dir (default: file)",
+    )
+    train_parser.add_argument(
+        "--validation-fraction", type=cli.fraction, default=0.1,
+        help="share of the training images held out for validation (default: 0.1)",
+    )
+    train_parser.add_argument(
+        "--train-examples", type=cli.positive_int,
+        help="use only the first N training images, for a quick try (default: all 60,000)",
+    )
+    cli.add_training_arguments(train_parser, TASK)
+    train_parser.add_argument(
+        "--export-dir", default=DEFAULT_EXPORT_DIR,
+        help=f"versioned export folder; the run adds the next version (default: {DEFAULT_EXPORT_DIR})",
+    )
+    train_parser.set_defaults(handler=train)
+
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="evaluate an export on the test set",
+        description="Evaluate an exported model on the 10,000 MNIST test images.",
+    )
+    evaluate_parser.add_argument(
+        "--export-dir", default=DEFAULT_EXPORT_DIR,
+        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
+    )
+    cli.add_data_arguments(evaluate_parser)
+    evaluate_parser.add_argument("--source", choices=mnist.SOURCES, default="file", help="as for train")
+    evaluate_parser.set_defaults(handler=evaluate)
+
+    predict_parser = commands.add_parser(
+        "predict", help="classify PNG images or .npy arrays with an export",
+        description="Classify 28x28 grayscale PNGs (white digit on black, as in MNIST) or .npy uint8 arrays "
+        "of shape [n, 28, 28].",
+    )
+    predict_parser.add_argument("files", nargs="+", help="PNG files and/or .npy arrays")
+    predict_parser.add_argument(
+        "--export-dir", default=DEFAULT_EXPORT_DIR,
+        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
+    )
+    predict_parser.set_defaults(handler=predict)
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv.insert(0, "train")
+    cli.quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

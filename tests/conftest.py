@@ -1,0 +1,56 @@
+"""Shared fixtures. The CPU is split into two logical devices before TensorFlow starts, so that
+`MirroredStrategy` can be tested against one device in the same process."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def write_tiny_mnist(path, train=64, test=32, seed=0):
+    """A valid `mnist.npz` in Keras's layout with random pixels: for tests of reading, not of learning."""
+    generator = np.random.default_rng(seed)
+    np.savez_compressed(
+        path,
+        x_train=generator.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        y_train=generator.integers(0, 10, train, dtype=np.uint8),
+        x_test=generator.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        y_test=generator.integers(0, 10, test, dtype=np.uint8),
+    )
+    return path
+
+
+@pytest.fixture
+def tiny_mnist_file(tmp_path):
+    return write_tiny_mnist(tmp_path / "mnist.npz")
+
+
+@pytest.fixture
+def real_data_dir():
+    """The directory of the real datasets (`$KERAS_APPS_DATA`); tests that need it skip without it."""
+    directory = os.environ.get("KERAS_APPS_DATA")
+    if not directory or not (Path(directory) / "mnist.npz").is_file():
+        pytest.skip("set KERAS_APPS_DATA to the folder holding the real mnist.npz")
+    return Path(directory)
+
+
+def run_python(*args, cwd=None, env=None, timeout=600):
+    """Runs `python *args` in a fresh process from the repository root; returns the CompletedProcess."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd or REPOSITORY, env=full_env, capture_output=True, text=True,
+        timeout=timeout,
+    )

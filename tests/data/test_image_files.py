@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_apps.data.image_files import read_images
+from keras_apps.errors import UserError
+
+
+def test_reads_pngs_and_npy_into_one_batch(tmp_path):
+    Image.fromarray(np.full((28, 28), 7, np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.full((28, 28, 3), 9, np.uint8)).save(tmp_path / "rgb.png")
+    np.save(tmp_path / "b.npy", np.ones((2, 28, 28), np.uint8))
+    images, names = read_images([tmp_path / "a.png", tmp_path / "rgb.png", tmp_path / "b.npy"], (28, 28))
+    assert images.shape == (4, 28, 28) and images.dtype == np.uint8
+    assert images[0, 0, 0] == 7 and images[1, 0, 0] == 9
+    assert names[2].endswith("b.npy[0]")
+
+
+def test_png_of_another_size_is_refused(tmp_path):
+    Image.fromarray(np.zeros((32, 30), np.uint8)).save(tmp_path / "big.png")
+    with pytest.raises(UserError, match="30x32 pixels; the model takes 28x28"):
+        read_images([tmp_path / "big.png"], (28, 28))
+
+
+@pytest.mark.parametrize("array, problem", [(np.zeros((2, 28, 28), np.float32), "float32"),
+                                            (np.zeros((2, 28, 27), np.uint8), "shape")])
+def test_npy_of_wrong_dtype_or_shape_is_refused(tmp_path, array, problem):
+    np.save(tmp_path / "x.npy", array)
+    with pytest.raises(UserError, match=problem):
+        read_images([tmp_path / "x.npy"], (28, 28))
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        read_images([tmp_path / "none.png"], (28, 28))
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(UserError, match="not a readable image"):
+        read_images([tmp_path / "text.png"], (28, 28))

@@ -1,0 +1,32 @@
+import numpy as np
+
+from keras_apps.data.image_pipeline import RandomAffine, image_dataset
+from keras_apps.data.labeled_images import LabeledImages
+
+
+def digits(count=10):
+    images = np.zeros((count, 28, 28), np.uint8)
+    images[:, 10:18, 12:16] = 255
+    return LabeledImages(images, np.arange(count) % 10)
+
+
+def test_batches_keep_uint8_images_and_int32_labels():
+    batches = list(image_dataset(digits(10), 4, drop_remainder=True))
+    assert len(batches) == 2
+    images, labels = batches[0]
+    assert images.dtype == "uint8" and images.shape == (4, 28, 28) and labels.dtype == "int32"
+
+
+def test_shuffle_is_seeded():
+    first = [labels.numpy().tolist() for _, labels in image_dataset(digits(10), 10, shuffle=True, seed=3)]
+    second = [labels.numpy().tolist() for _, labels in image_dataset(digits(10), 10, shuffle=True, seed=3)]
+    assert first == second and sorted(first[0]) == list(range(10))
+
+
+def test_augmentation_moves_pixels_but_keeps_dtype_shape_and_labels():
+    source = digits(8)
+    images, labels = next(iter(image_dataset(source, 8, augment=RandomAffine(seed=1))))
+    assert images.dtype == "uint8" and images.shape == (8, 28, 28)
+    assert labels.numpy().tolist() == source.labels.tolist()
+    assert not np.array_equal(images.numpy(), source.images)
+    assert images.numpy().max() > 200  # the digit survives the transformation

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from keras_apps.data.locate import DATA_DIR_ENV, RemoteFile, candidate_directories, locate
+from keras_apps.errors import UserError
+
+REMOTE = RemoteFile("dataset.bin", "https://example.invalid/dataset.bin")
+
+
+def no_network(remote, directory):
+    raise OSError("network unreachable")
+
+
+def test_data_dir_flag_comes_before_the_environment(tmp_path, monkeypatch):
+    flag, env = tmp_path / "flag", tmp_path / "env"
+    for directory in (flag, env):
+        directory.mkdir()
+        (directory / REMOTE.name).write_text(directory.name)
+    monkeypatch.setenv(DATA_DIR_ENV, str(env))
+    assert locate(REMOTE, flag, download=no_network) == flag / REMOTE.name
+    assert locate(REMOTE, None, download=no_network) == env / REMOTE.name
+
+
+def test_keras_cache_is_the_last_resort(monkeypatch):
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    assert candidate_directories() == [Path("~/.keras/datasets").expanduser()]
+
+
+def test_missing_file_is_downloaded_into_the_first_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))
+    calls = []
+
+    def fake_download(remote, directory):
+        calls.append(directory)
+        (directory / remote.name).write_text("fetched")
+        return directory / remote.name
+
+    assert locate(REMOTE, tmp_path, download=fake_download).read_text() == "fetched"
+    assert calls == [tmp_path]
+
+
+def test_missing_file_offline_names_file_directories_and_flag(tmp_path, monkeypatch):
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env"))
+    with pytest.raises(UserError) as error:
+        locate(REMOTE, tmp_path, download=no_network)
+    message = str(error.value)
+    assert "dataset.bin" in message and str(tmp_path) in message and str(tmp_path / "env") in message
+    assert "--data-dir" in message and "network unreachable" in message
+    assert "\n" not in message
+
+
+def test_data_dir_that_is_not_a_directory(tmp_path):
+    with pytest.raises(UserError, match="not a directory"):
+        locate(REMOTE, tmp_path / "nope", download=no_network)

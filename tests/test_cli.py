@@ -1,0 +1,35 @@
+import argparse
+
+import pytest
+
+from keras_apps import cli
+from keras_apps.errors import UserError
+
+
+@pytest.mark.parametrize("parse, text", [(cli.positive_int, "0"), (cli.positive_int, "-3"), (cli.positive_int, "x"),
+                                         (cli.positive_float, "0"), (cli.fraction, "1"), (cli.non_negative_int, "-1")])
+def test_argument_types_reject_bad_values(parse, text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse(text)
+
+
+def test_argument_types_accept_good_values():
+    assert cli.positive_int("3") == 3
+    assert cli.positive_float("1e-3") == 1e-3
+    assert cli.fraction("0.25") == 0.25
+    assert cli.non_negative_int("0") == 0
+
+
+def test_training_config_prefers_flags_over_recipe():
+    parser = argparse.ArgumentParser()
+    cli.add_training_arguments(parser, "demo")
+    config = cli.training_config(parser.parse_args(["--epochs", "2"]), epochs=9, learning_rate=0.5)
+    assert config.epochs == 2 and config.learning_rate == 0.5
+
+
+def test_run_turns_user_errors_into_one_line_and_exit_2(capsys):
+    def main(argv):
+        raise UserError("the file is missing")
+
+    assert cli.run(main, []) == 2
+    assert capsys.readouterr().err == "error: the file is missing\n"
