@@ -70,7 +70,9 @@ def build_callbacks(config, run_directory, clock):
     return callbacks
 
 
-def fit(build_model, train_dataset, validation_dataset, *, config, run_directory, strategy, loss, metrics):
+def fit(
+    build_model, train_dataset, validation_dataset, *, config, run_directory, strategy, loss, metrics, callbacks=()
+):
     """Builds and compiles the model under `strategy`, trains it, and restores the best checkpoint.
 
     Args:
@@ -82,6 +84,7 @@ def fit(build_model, train_dataset, validation_dataset, *, config, run_directory
         run_directory: a `RunDirectory`; its backup makes a rerun resume.
         strategy: a `tf.distribute.Strategy` (see `keras_apps.training.strategy`).
         loss, metrics: passed to `compile`.
+        callbacks: the task's own callbacks, run after the runner's.
     """
     steps_per_epoch = int(train_dataset.cardinality())
     if steps_per_epoch < 1:
@@ -93,7 +96,7 @@ def fit(build_model, train_dataset, validation_dataset, *, config, run_directory
         )
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     clock = TrainingClock(config.batch_size)
-    callbacks = build_callbacks(config, run_directory, clock)
+    callbacks = [*build_callbacks(config, run_directory, clock), *callbacks]
     start = time.perf_counter()
     history = model.fit(
         train_dataset,

@@ -1,0 +1,90 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.errors import UserError
+from keras_apps.export.saved_model import (
+    check_inputs, classifier_endpoint, export_model, load_serving, resolve_version, versions,
+)
+from keras_apps.models import build_convnet
+from tests.conftest import run_python
+
+IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    return build_convnet(filters=(4,), dropout=0.0)
+
+
+def export(model, root):
+    return export_model(model, root, {"serving_default": classifier_endpoint(model, IMAGES)},
+                        metadata={"task": "test"})
+
+
+def test_versions_count_up_and_carry_the_keras_file(model, tmp_path):
+    first, second = export(model, tmp_path), export(model, tmp_path)
+    assert (first.name, second.name) == ("1", "2") and versions(tmp_path) == [1, 2]
+    assert (second / "saved_model.pb").is_file() and (second / "model.keras").is_file()
+    assert json.loads((second / "export.json").read_text()) == {"version": 2, "task": "test"}
+    assert resolve_version(tmp_path) == second
+
+
+def test_a_failed_export_leaves_earlier_versions_and_no_debris(model, tmp_path, monkeypatch):
+    good = export(model, tmp_path)
+    before = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*"))
+
+    def fail(self, filepath, **kwargs):  # the SavedModel is written by now; the .keras file fails
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", fail)
+    with pytest.raises(OSError, match="disk full"):
+        export(model, tmp_path)
+    assert sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*")) == before
+    assert resolve_version(tmp_path) == good
+
+
+def test_fresh_process_reload_gives_the_in_memory_outputs(model, tmp_path):
+    path = export(model, tmp_path / "exports")
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    completed = run_python("tests/export/reload_and_predict.py", str(path), str(tmp_path / "images.npy"),
+                           str(tmp_path / "outputs.npz"))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    outputs = np.load(tmp_path / "outputs.npz")
+    expected = tf.nn.softmax(model(images, training=False)).numpy()
+    np.testing.assert_allclose(outputs["probabilities"], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(outputs["class"], expected.argmax(-1))
+
+
+def test_saved_model_cli_lists_the_serving_signature(model, tmp_path):
+    cli = str(Path(sys.executable).parent / "saved_model_cli")
+    path = export(model, tmp_path)
+    shown = subprocess.run([cli, "show", "--dir", str(path), "--tag_set", "serve", "--signature_def",
+                            "serving_default"], capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "dtype: DT_UINT8" in shown.stdout and "shape: (-1, 28, 28)" in shown.stdout
+    assert "outputs['probabilities']" in shown.stdout and "outputs['class']" in shown.stdout
+
+
+def test_inputs_are_checked_against_the_signature(model, tmp_path):
+    _, serve = load_serving(export(model, tmp_path))
+    check_inputs(serve, np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(UserError, match="takes uint8 inputs, got float32"):
+        check_inputs(serve, np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(UserError, match=r"shape \[batch, 28, 28\], got \[2, 32, 32\]"):
+        check_inputs(serve, np.zeros((2, 32, 32), np.uint8))
+
+
+def test_missing_and_empty_export_directories(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_serving(tmp_path / "nowhere")
+    with pytest.raises(UserError, match="holds no SavedModel"):
+        load_serving(tmp_path)

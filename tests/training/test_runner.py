@@ -1,0 +1,79 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_apps.training.config import TrainingConfig
+from keras_apps.training.run_directory import RunDirectory
+from keras_apps.training.runner import fit, learning_rate, seed_everything
+from keras_apps.training.strategy import select_strategy
+from tests.training.helpers import tiny_datasets, tiny_model
+
+LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def train_tiny(run_dir, strategy_name="cpu", **overrides):
+    config = TrainingConfig(**{"epochs": 2, "batch_size": 32, "learning_rate": 3e-3, "strategy": strategy_name,
+                               **overrides})
+    seed_everything(config.seed)
+    train, validation = tiny_datasets(config.batch_size)
+    return fit(tiny_model, train, validation, config=config, run_directory=RunDirectory.create("tiny", run_dir),
+               strategy=select_strategy(strategy_name), loss=LOSS, metrics=["accuracy"])
+
+
+def test_fit_trains_and_records_the_run(tmp_path):
+    result = train_tiny(tmp_path / "run", epochs=3)
+    run = RunDirectory(tmp_path / "run")
+    history = run.read_history()
+    assert [row["epoch"] for row in history] == [0, 1, 2]
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert {"accuracy", "val_accuracy", "val_loss"} <= set(history[0])
+    assert run.curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run.best_model.exists() and any(run.tensorboard.rglob("events.out.tfevents*"))
+    assert not run.backup.exists()  # a finished run leaves no backup behind
+    assert result.epochs_completed == 3 and result.train_examples == 3 * 4 * 32
+    assert result.train_examples_per_second > 0
+
+
+def test_best_checkpoint_is_what_the_model_ends_with(tmp_path):
+    result = train_tiny(tmp_path / "run", epochs=3)
+    run = RunDirectory(tmp_path / "run")
+    best = json.loads(run.best_model.with_suffix(".json").read_text())
+    assert best["value"] == pytest.approx(min(row["val_loss"] for row in run.read_history()), rel=1e-5)
+    restored = keras.saving.load_model(run.best_model)
+    for mine, theirs in zip(result.model.weights, restored.weights):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy())
+
+
+def test_mirrored_on_two_cpus_follows_the_single_device_loss(tmp_path):
+    one = train_tiny(tmp_path / "one", "cpu", epochs=3, lr_schedule="constant")
+    two = train_tiny(tmp_path / "two", "mirrored", epochs=3, lr_schedule="constant")
+    one_losses = [row["loss"] for row in RunDirectory(tmp_path / "one").read_history()]
+    two_losses = [row["loss"] for row in RunDirectory(tmp_path / "two").read_history()]
+    np.testing.assert_allclose(two_losses, one_losses, rtol=1e-4)
+    assert two.train_examples == one.train_examples
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    schedule = learning_rate(TrainingConfig(epochs=10, learning_rate=1.0, warmup_fraction=0.1), steps_per_epoch=10)
+    values = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert values[0] == 0.0 and values[1] == pytest.approx(0.5) and values[2] == pytest.approx(1.0)
+    assert 0.0 < values[3] < 1.0 and values[4] == pytest.approx(0.0, abs=1e-6)
+    assert learning_rate(TrainingConfig(lr_schedule="constant", learning_rate=0.1), 10) == 0.1
+
+
+def test_a_finished_run_directory_is_not_reused(tmp_path):
+    from keras_apps.errors import UserError
+
+    run = RunDirectory.create("tiny", tmp_path / "done")
+    run.write_metrics({"task": "tiny"})
+    with pytest.raises(UserError, match="finished run"):
+        RunDirectory.create("tiny", tmp_path / "done")
+
+
+def test_diverging_training_is_reported(tmp_path):
+    from keras_apps.errors import UserError
+
+    with pytest.raises(UserError, match="diverged"):
+        train_tiny(tmp_path / "run", learning_rate=1e30, lr_schedule="constant")

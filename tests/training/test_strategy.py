@@ -1,0 +1,33 @@
+import pytest
+import tensorflow as tf
+
+from keras_apps.errors import UserError
+from keras_apps.training.strategy import describe, select_strategy
+
+
+def test_cpu_is_one_device():
+    strategy = select_strategy("cpu")
+    assert isinstance(strategy, tf.distribute.OneDeviceStrategy) and strategy.num_replicas_in_sync == 1
+
+
+def test_auto_without_gpus_uses_the_cpu():
+    assert select_strategy("auto").num_replicas_in_sync == 1
+
+
+def test_mirrored_uses_two_logical_cpus():
+    strategy = select_strategy("mirrored")
+    assert isinstance(strategy, tf.distribute.MirroredStrategy) and strategy.num_replicas_in_sync == 2
+    assert "2 replica(s), global batch 64, 32 per replica" in describe(strategy, 64)
+
+
+def test_gpu_and_tpu_fail_in_one_line_when_absent():
+    with pytest.raises(UserError, match="no GPU"):
+        select_strategy("gpu")
+    with pytest.raises(UserError, match="no TPU found") as error:
+        select_strategy("tpu")
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_strategy():
+    with pytest.raises(UserError, match="unknown strategy"):
+        select_strategy("quantum")
