@@ -62,16 +62,17 @@ def train(args):
         raise UserError(f"{len(train_split)} training examples are fewer than one batch of {config.batch_size}")
     print(f"MNIST: {len(train_split)} train, {len(validation_split)} validation, {len(data.test)} test images")
 
+    augment = recipe.augment if args.augment is None else args.augment
     run_directory = RunDirectory.create(TASK, args.run_dir)
     if run_directory.is_resumable:
         print(f"Resuming the interrupted run in {run_directory.path}")
     run_directory.write_config(
         {"task": TASK, "model": args.model, "source": args.source, "train_examples": len(train_split),
-         "validation_examples": len(validation_split), "augment": recipe.augment, **config.to_dict()}
+         "validation_examples": len(validation_split), "augment": augment, **config.to_dict()}
     )
-    augment = RandomAffine(seed=config.seed) if recipe.augment else None
+    augmenter = RandomAffine(seed=config.seed) if augment else None
     train_dataset = image_dataset(
-        train_split, config.batch_size, shuffle=True, seed=config.seed, augment=augment, drop_remainder=True
+        train_split, config.batch_size, shuffle=True, seed=config.seed, augment=augmenter, drop_remainder=True
     )
     validation_dataset = image_dataset(validation_split, config.batch_size)
     result = fit(
@@ -176,6 +177,10 @@ def build_parser():
     train_parser.add_argument(
         "--train-examples", type=cli.positive_int,
         help="use only the first N training images, for a quick try (default: all 60,000)",
+    )
+    train_parser.add_argument(
+        "--augment", action=argparse.BooleanOptionalAction,
+        help="random rotations, shifts and zooms of the training images (default: per model, on for both)",
     )
     cli.add_training_arguments(train_parser, TASK)
     train_parser.add_argument(

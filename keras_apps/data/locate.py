@@ -49,7 +49,7 @@ def _download(remote, directory):
     )
 
 
-def locate(remote, data_dir=None, *, download=_download):
+def locate(remote, data_dir=None, *, download=None):
     """Returns the path of `remote` on this machine, downloading it when it is nowhere to be found."""
     if data_dir is not None and not Path(data_dir).expanduser().is_dir():
         raise UserError(f"--data-dir {data_dir} is not a directory")
@@ -59,7 +59,7 @@ def locate(remote, data_dir=None, *, download=_download):
         if path.is_file():
             return path
     try:
-        return download(remote, directories[0])
+        return (download or _download)(remote, directories[0])
     except Exception as exc:  # get_file raises URLError, HTTPError, OSError, or Exception on a bad hash.
         searched = ", ".join(str(directory) for directory in directories)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,47 @@
+"""Benchmarks: `python -m bench mnist` runs each task configuration on the full data and records the
+figures in `bench/results.json` and the README's results table."""
+
+import argparse
+import sys
+
+from bench import mnist, results
+from keras_apps import cli
+
+BENCHMARKS = {"mnist": mnist}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("task", choices=sorted(BENCHMARKS), help="which task's benchmarks to run")
+    parser.add_argument("--models", nargs="+", choices=sorted(mnist.task.RECIPES),
+                        default=sorted(mnist.task.RECIPES), help="models to run with their default recipe")
+    parser.add_argument("--no-side-by-side", dest="side_by_side", action="store_false",
+                        help="skip the comparison with a plain-Keras training loop")
+    parser.add_argument("--repeats", type=cli.positive_int, default=3,
+                        help="alternating repeats of the side-by-side comparison (default: 3)")
+    parser.add_argument("--train-examples", type=cli.positive_int,
+                        help="use only N training images (a smoke test; such results are not recorded)")
+    parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
+    parser.add_argument("--results", default=str(results.RESULTS), help="results file (default: bench/results.json)")
+    parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
+    args = parser.parse_args(argv)
+
+    limits = []
+    if args.train_examples:
+        limits += ["--train-examples", str(args.train_examples)]
+    if args.epochs:
+        limits += ["--epochs", str(args.epochs)]
+    recorded = None
+    for name, row in BENCHMARKS[args.task].run(args.models, args.side_by_side, args.repeats, limits):
+        print(f"{name}: {row}", flush=True)
+        if limits:
+            continue  # a shortened run is a smoke test, not a result
+        recorded = results.record(name, row, args.results)
+    if recorded and args.readme:
+        results.update_readme(recorded)
+        print(results.table(recorded))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -1,0 +1,92 @@
+"""MNIST benchmarks: each model's default recipe on the full data, and our runner against plain Keras.
+
+Every configuration runs in a fresh process (so peak memory is its own) through the same command a user
+types, and its figures are read back from the run's `metrics.json`.
+"""
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import results
+from keras_apps.errors import UserError
+from tasks import mnist as task
+
+SIDE_BY_SIDE = dict(epochs=5, batch_size=128, learning_rate=1e-3)
+
+
+def _python(arguments):
+    """Runs `python arguments…`, echoing its output; raises when it fails."""
+    print("$ python " + " ".join(arguments), flush=True)
+    completed = subprocess.run([sys.executable, *arguments], stdout=subprocess.PIPE, text=True)
+    print(completed.stdout, end="", flush=True)
+    if completed.returncode != 0:
+        raise UserError(f"benchmark command failed with exit status {completed.returncode}: python {' '.join(arguments)}")
+    return completed.stdout
+
+
+def run_task(arguments, workdir, limits):
+    """Runs `python -m tasks.mnist arguments` with its outputs in `workdir`; returns its metrics."""
+    run_dir = Path(workdir) / "run"
+    _python(["-m", "tasks.mnist", *arguments, *limits, "--run-dir", str(run_dir),
+             "--export-dir", str(Path(workdir) / "export")])
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def _row(command, metrics, **extra):
+    return {
+        "command": command, "model": metrics["model"], "params": metrics["params"], "epochs": metrics["epochs"],
+        "test_accuracy": metrics["test"]["accuracy"], "train_seconds": metrics["train_seconds"],
+        "train_examples_per_second": metrics["train_examples_per_second"],
+        "peak_memory_mb": metrics["peak_memory_mb"], "machine": results.machine(), **extra,
+    }
+
+
+def bench_model(model, limits):
+    """The model's default recipe, exactly as `python -m tasks.mnist [--model M]` runs it."""
+    arguments = [] if model == task.DEFAULT_MODEL else ["--model", model]
+    with tempfile.TemporaryDirectory() as workdir:
+        metrics = run_task(arguments, workdir, limits)
+    return _row(" ".join(["python -m tasks.mnist", *arguments]), metrics)
+
+
+def bench_side_by_side(limits, repeats):
+    """The classic convnet trained by our runner and by plain Keras, alternating, `repeats` times each.
+
+    Same network, optimizer (AdamW, constant rate), batch, epochs and validation split, no augmentation;
+    throughput is training examples per second of whole `fit` calls (validation and callbacks included),
+    and the ratio is ours over plain Keras, medians of the repeats.
+    """
+    settings = [f"--{name.replace('_', '-')}={value}" for name, value in SIDE_BY_SIDE.items()]
+    ours_arguments = ["--model", "convnet", "--no-augment", "--lr-schedule", "constant", *settings]
+    ours, plain = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as workdir:
+            metrics = run_task(ours_arguments, workdir, limits)
+        ours.append(metrics)
+        output = _python(["-m", "bench.plain_keras", *settings, *limits])
+        plain.append(json.loads(output.strip().splitlines()[-1]))
+    # The runner's wall time covers the whole fit, like the plain-Keras figure.
+    ours_rate = statistics.median(m["train_examples"] / m["train_seconds"] for m in ours)
+    plain_rate = statistics.median(p["train_examples"] / p["train_seconds"] for p in plain)
+    best = max(ours, key=lambda m: m["train_examples"] / m["train_seconds"])
+    row = _row(" ".join(["python -m tasks.mnist", *ours_arguments]), best)
+    row.update(
+        train_examples_per_second=ours_rate,
+        plain_keras_examples_per_second=plain_rate,
+        plain_keras_test_accuracy=statistics.median(p["test"]["accuracy"] for p in plain),
+        throughput_ratio_vs_plain_keras=ours_rate / plain_rate,
+        repeats=repeats,
+    )
+    return row
+
+
+def run(models, side_by_side, repeats, limits):
+    """Runs the chosen benchmarks; yields `(name, row)` as each finishes."""
+    for model in models:
+        yield f"mnist-{model}", bench_model(model, limits)
+    if side_by_side:
+        yield "mnist-convnet-vs-plain-keras", bench_side_by_side(limits, repeats)

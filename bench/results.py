@@ -1,0 +1,81 @@
+"""The results file (`bench/results.json`) and the README table generated from it.
+
+Every row is a measured run: the table is never edited by hand. A benchmark replaces its own rows and
+keeps the others', then rewrites the README between the markers `<!-- bench:results:start -->` and
+`<!-- bench:results:end -->`.
+"""
+
+import json
+import os
+import platform
+from pathlib import Path
+
+from keras_apps import files
+
+RESULTS = Path(__file__).with_name("results.json")
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def machine():
+    """A short description of this machine: CPU model and count, or the GPU if TensorFlow has one."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} x {model}"
+
+
+def load(path=RESULTS):
+    return json.loads(Path(path).read_text()) if Path(path).exists() else {}
+
+
+def record(name, row, path=RESULTS):
+    """Stores `row` under `name`, replacing an earlier result of the same name."""
+    results = load(path)
+    results[name] = row
+    files.write_json(path, results)
+    return results
+
+
+def _cell(value, digits=1, percent=False):
+    if value is None:
+        return "–"
+    if percent:
+        return f"{100 * value:.2f} %"
+    return f"{value:,.{digits}f}"
+
+
+def table(results):
+    """The Markdown results table, one row per benchmark."""
+    lines = [
+        "| benchmark | model | params | epochs | test accuracy | train time (s) | train examples/s | "
+        "peak memory (MiB) | vs plain Keras | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, row in sorted(results.items()):
+        ratio = row.get("throughput_ratio_vs_plain_keras")
+        lines.append(
+            f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['epochs']} | "
+            f"{_cell(row['test_accuracy'], percent=True)} | {_cell(row['train_seconds'], 0)} | "
+            f"{_cell(row['train_examples_per_second'], 0)} | {_cell(row['peak_memory_mb'], 0)} | "
+            f"{'–' if ratio is None else f'{ratio:.2f}x'} | {row['machine']} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(results, readme=README):
+    """Rewrites the table between the README's markers; returns whether the README changed."""
+    text = Path(readme).read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} markers")
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    updated = f"{before}{START}\n{table(results)}\n{END}{after}"
+    if updated != text:
+        files.write_text(readme, updated)
+    return updated != text

@@ -1,0 +1,112 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_apps import cli
+from keras_apps.data import locate
+from tasks import mnist as task
+from tests.conftest import run_python
+
+
+def run_task(argv, capsys):
+    """Runs the task's command line in this process; returns (exit status, stdout, stderr)."""
+    try:
+        status = cli.run(task.main, argv)
+    except SystemExit as exit:  # argparse exits on --help and on bad arguments
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    def no_network(remote, directory):
+        raise OSError("no network")
+
+    monkeypatch.setattr(locate, "_download", no_network)
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+def test_every_command_has_help(command, capsys):
+    status, out, _ = run_task([*command, "--help"], capsys)
+    assert status == 0 and "usage: python -m tasks.mnist" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--batch-size", "-3"], "argument --batch-size: must be at least 1, got -3"),
+    (["--model", "vgg"], "argument --model: invalid choice"),
+    (["--validation-fraction", "1.5"], "must be strictly between 0 and 1"),
+])
+def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err
+
+
+def test_missing_data_is_one_line_naming_file_directory_and_flag(tmp_path, offline, capsys, monkeypatch):
+    monkeypatch.delenv("KERAS_APPS_DATA", raising=False)
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith("error: mnist.npz not found") and str(tmp_path) in err and "--data-dir" in err
+
+
+def test_corrupt_data_is_one_line_and_creates_no_run(tmp_path, capsys):
+    (tmp_path / "mnist.npz").write_bytes(b"PK\x03\x04 truncated")
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and err.startswith("error:") and "corrupt or truncated" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_predict_and_evaluate_without_an_export(tmp_path, capsys):
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    status, _, err = run_task(["predict", str(tmp_path / "digit.png"), "--export-dir", str(tmp_path / "none")], capsys)
+    assert status == 2 and "does not exist" in err
+    status, _, err = run_task(["evaluate", "--export-dir", str(tmp_path / "none")], capsys)
+    assert status == 2 and "does not exist" in err
+
+
+def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
+    status, _, err = run_task(["predict", str(tmp_path / "big.png")], capsys)
+    assert status == 2 and "32x32 pixels; the model takes 28x28" in err
+
+
+@pytest.mark.real_data
+def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
+    exports = tmp_path / "saved_models" / "mnist"
+    common = ["--model", "convnet", "--epochs", "2", "--train-examples", "6000", "--export-dir", str(exports)]
+    trained = run_python("-m", "tasks.mnist", *common, "--run-dir", str(tmp_path / "run1"),
+                         env={"KERAS_APPS_DATA": str(real_data_dir)})
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run1" / "metrics.json").read_text())
+    assert metrics["task"] == "mnist" and metrics["model"] == "convnet" and metrics["epochs"] == 2
+    assert metrics["params"] == 34_826 and metrics["train_examples"] == 2 * (5400 // 128) * 128
+    assert metrics["test"]["accuracy"] > 0.9  # chance is 0.1
+    assert metrics["export"] == str(exports / "1")
+    for key in ("train_seconds", "train_examples_per_second", "peak_memory_mb"):
+        assert metrics[key] > 0
+
+    # A fresh process evaluates the export on the whole test set and finds the run's own figure.
+    evaluated = run_python("-m", "tasks.mnist", "evaluate", "--export-dir", str(exports),
+                           env={"KERAS_APPS_DATA": str(real_data_dir)})
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert f"test accuracy {metrics['test']['accuracy']:.4f}" in evaluated.stdout
+
+    test_images = np.load(real_data_dir / "mnist.npz")["x_test"][:3]
+    np.save(tmp_path / "three.npy", test_images)
+    Image.fromarray(test_images[0]).save(tmp_path / "seven.png")
+    predicted = run_python("-m", "tasks.mnist", "predict", str(tmp_path / "seven.png"), str(tmp_path / "three.npy"),
+                           "--export-dir", str(exports))
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    lines = predicted.stdout.strip().splitlines()
+    assert len(lines) == 4 and lines[0].split(": ")[1].startswith("7 ")  # the first test digit is a 7
+
+    # A second run adds version 2 and leaves version 1 as it was.
+    version_one = sorted(path.name for path in (exports / "1").rglob("*"))
+    again = run_python("-m", "tasks.mnist", *common[:-2], "--epochs", "1", "--export-dir", str(exports),
+                       "--run-dir", str(tmp_path / "run2"), env={"KERAS_APPS_DATA": str(real_data_dir)})
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sorted(path.name for path in exports.iterdir()) == ["1", "2"]
+    assert sorted(path.name for path in (exports / "1").rglob("*")) == version_one
