@@ -1,0 +1,40 @@
+import pytest
+
+from bench import results
+
+ROW = {
+    "command": "python -m tasks.mnist", "model": "resnet", "params": 78426, "epochs": 15, "test_accuracy": 0.9951,
+    "train_seconds": 400.2, "train_examples_per_second": 2000.4, "peak_memory_mb": 1500.0, "machine": "2 x CPU",
+}
+
+
+def test_record_replaces_its_own_row_and_keeps_others(tmp_path):
+    path = tmp_path / "results.json"
+    results.record("a", ROW, path)
+    results.record("b", {**ROW, "model": "convnet"}, path)
+    results.record("a", {**ROW, "epochs": 3}, path)
+    stored = results.load(path)
+    assert stored["a"]["epochs"] == 3 and stored["b"]["model"] == "convnet"
+
+
+def test_table_shows_measured_values():
+    text = results.table({"mnist-resnet": ROW, "side": {**ROW, "throughput_ratio_vs_plain_keras": 1.07}})
+    assert "| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | 2,000 | 1,500 | – | 2 x CPU |" in text
+    assert "1.07x" in text
+
+
+def test_readme_table_is_rewritten_between_markers_only(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
+    assert results.update_readme({"mnist-resnet": ROW}, readme)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
+    assert "99.51 %" in text
+    assert not results.update_readme({"mnist-resnet": ROW}, readme)  # unchanged the second time
+
+
+def test_readme_without_markers_is_refused(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers")
+    with pytest.raises(ValueError):
+        results.update_readme({}, readme)
