@@ -8,6 +8,7 @@
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keras_apps import cli
@@ -25,7 +26,7 @@ COMMANDS = ("train", "evaluate", "predict")
 class Recipe:
     """A model and the training settings that suit it (flags override the settings)."""
 
-    build: callable
+    build: Callable
     augment: bool
     training: dict = field(default_factory=dict)
 
@@ -110,14 +111,8 @@ def train(args):
     return 0
 
 
-def _serving(export_dir):
-    from keras_apps.export.saved_model import load_serving
-
-    version_path, serve = load_serving(export_dir)
-    return version_path, serve
-
-
 def _predict_batches(serve, images, batch_size=1000):
+    """Class probabilities from an export's serving signature, after checking the inputs fit it."""
     import numpy as np
 
     from keras_apps.export.saved_model import check_inputs
@@ -130,7 +125,9 @@ def _predict_batches(serve, images, batch_size=1000):
 def evaluate(args):
     import numpy as np
 
-    version_path, serve = _serving(args.export_dir)
+    from keras_apps.export.saved_model import load_serving
+
+    version_path, serve = load_serving(args.export_dir)
     test = mnist.load(args.data_dir, source=args.source).test
     probabilities = _predict_batches(serve, test.images)
     predicted = probabilities.argmax(axis=-1)
@@ -142,9 +139,10 @@ def evaluate(args):
 
 def predict(args):
     from keras_apps.data.image_files import read_images
+    from keras_apps.export.saved_model import load_serving
 
     images, names = read_images(args.files, mnist.IMAGE_SHAPE)
-    _, serve = _serving(args.export_dir)
+    _, serve = load_serving(args.export_dir)
     probabilities = _predict_batches(serve, images)
     for name, row in zip(names, probabilities):
         print(f"{name}: {row.argmax()} ({row.max():.3f})")

@@ -76,8 +76,8 @@ def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
 @pytest.mark.real_data
 def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     exports = tmp_path / "saved_models" / "mnist"
-    common = ["--model", "convnet", "--epochs", "2", "--train-examples", "6000", "--export-dir", str(exports)]
-    trained = run_python("-m", "tasks.mnist", *common, "--run-dir", str(tmp_path / "run1"),
+    common = ["--model", "convnet", "--train-examples", "6000", "--export-dir", str(exports)]
+    trained = run_python("-m", "tasks.mnist", *common, "--epochs", "2", "--run-dir", str(tmp_path / "run1"),
                          env={"KERAS_APPS_DATA": str(real_data_dir)})
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run1" / "metrics.json").read_text())
@@ -105,8 +105,8 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
 
     # A second run adds version 2 and leaves version 1 as it was.
     version_one = sorted(path.name for path in (exports / "1").rglob("*"))
-    again = run_python("-m", "tasks.mnist", *common[:-2], "--epochs", "1", "--export-dir", str(exports),
-                       "--run-dir", str(tmp_path / "run2"), env={"KERAS_APPS_DATA": str(real_data_dir)})
+    again = run_python("-m", "tasks.mnist", *common, "--epochs", "1", "--run-dir", str(tmp_path / "run2"),
+                       env={"KERAS_APPS_DATA": str(real_data_dir)})
     assert again.returncode == 0, again.stderr[-3000:]
     assert sorted(path.name for path in exports.iterdir()) == ["1", "2"]
     assert sorted(path.name for path in (exports / "1").rglob("*")) == version_one

@@ -63,15 +63,6 @@ def test_cosine_schedule_warms_up_then_decays():
     assert learning_rate(TrainingConfig(lr_schedule="constant", learning_rate=0.1), 10) == 0.1
 
 
-def test_a_finished_run_directory_is_not_reused(tmp_path):
-    from keras_apps.errors import UserError
-
-    run = RunDirectory.create("tiny", tmp_path / "done")
-    run.write_metrics({"task": "tiny"})
-    with pytest.raises(UserError, match="finished run"):
-        RunDirectory.create("tiny", tmp_path / "done")
-
-
 def test_diverging_training_is_reported(tmp_path):
     from keras_apps.errors import UserError
 

@@ -1,0 +1,65 @@
+import json
+
+import keras
+import numpy as np
+
+from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
+from tests.training.helpers import tiny_model
+
+
+def attach(callback):
+    model = tiny_model()
+    callback.set_model(model)
+    return model
+
+
+def test_best_checkpoint_saves_only_improvements(tmp_path):
+    checkpoint = BestCheckpoint(tmp_path / "best.keras", monitor="val_loss")
+    model = attach(checkpoint)
+    checkpoint.on_train_begin()
+    checkpoint.on_epoch_end(0, {"val_loss": 0.5})
+    saved = [w.numpy().copy() for w in model.weights]
+    model.get_layer("logits").kernel.assign(np.zeros_like(model.get_layer("logits").kernel.numpy()))
+    checkpoint.on_epoch_end(1, {"val_loss": 0.7})  # worse: the file keeps epoch 0's weights
+    restored = keras.saving.load_model(tmp_path / "best.keras")
+    for expected, actual in zip(saved, restored.weights):
+        np.testing.assert_array_equal(expected, actual.numpy())
+    assert json.loads((tmp_path / "best.json").read_text()) == {"monitor": "val_loss", "value": 0.5, "epoch": 0}
+
+
+def test_best_checkpoint_remembers_the_best_value_across_a_resume(tmp_path):
+    first = BestCheckpoint(tmp_path / "best.keras")
+    attach(first)
+    first.on_train_begin()
+    first.on_epoch_end(0, {"val_loss": 0.2})
+    before = (tmp_path / "best.keras").stat().st_mtime_ns
+
+    resumed = BestCheckpoint(tmp_path / "best.keras")  # a new process after a crash
+    attach(resumed)
+    resumed.on_train_begin()
+    resumed.on_epoch_end(1, {"val_loss": 0.3})
+    assert (tmp_path / "best.keras").stat().st_mtime_ns == before
+    resumed.on_epoch_end(2, {"val_loss": 0.1})
+    assert json.loads((tmp_path / "best.json").read_text())["epoch"] == 2
+
+
+def test_best_checkpoint_in_max_mode_and_ignores_nan(tmp_path):
+    checkpoint = BestCheckpoint(tmp_path / "best.keras", monitor="val_accuracy", mode="max")
+    attach(checkpoint)
+    checkpoint.on_train_begin()
+    checkpoint.on_epoch_end(0, {"val_accuracy": float("nan")})
+    assert not (tmp_path / "best.keras").exists()
+    checkpoint.on_epoch_end(1, {"val_accuracy": 0.6})
+    checkpoint.on_epoch_end(2, {"val_accuracy": 0.4})
+    assert json.loads((tmp_path / "best.json").read_text())["value"] == 0.6
+
+
+def test_training_clock_counts_steps_and_examples():
+    clock = TrainingClock(batch_size=8)
+    for epoch in range(2):
+        clock.on_epoch_begin(epoch)
+        for batch in range(3):
+            clock.on_train_batch_end(batch)
+        clock.on_epoch_end(epoch)
+    assert clock.steps == 6 and clock.examples == 48
+    assert clock.seconds > 0 and clock.examples_per_second == 48 / clock.seconds
