@@ -68,6 +68,10 @@ def add_training_arguments(parser, task):
         "--early-stopping", type=non_negative_int, default=0, metavar="PATIENCE",
         help="stop after PATIENCE epochs without a better validation loss (default: 0, off)",
     )
+    group.add_argument(
+        "--steps-per-execution", type=positive_int, default=defaults.steps_per_execution, metavar="N",
+        help=f"training steps per call into the compiled graph (default: {defaults.steps_per_execution})",
+    )
     group.add_argument("--seed", type=int, default=defaults.seed, help=f"random seed (default: {defaults.seed})")
     group.add_argument("--deterministic", action="store_true", help="make TensorFlow ops deterministic (slower)")
     group.add_argument(
@@ -96,6 +100,7 @@ def training_config(args, **recipe):
         early_stopping_patience=args.early_stopping,
         seed=args.seed,
         deterministic=args.deterministic,
+        steps_per_execution=args.steps_per_execution,
         strategy=args.strategy,
     )
 

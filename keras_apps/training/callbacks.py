@@ -56,13 +56,16 @@ class TrainingClock(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
         self._last_batch_end = self._epoch_start
+        self._epoch_steps = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        # With `steps_per_execution` > 1 Keras calls this once per execution, with the index of its last step.
         self._last_batch_end = time.perf_counter()
-        self.steps += 1
+        self._epoch_steps = batch + 1
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += self._last_batch_end - self._epoch_start
+        self.steps += self._epoch_steps
 
     @property
     def examples(self):

@@ -24,6 +24,8 @@ class TrainingConfig:
         monitor: the validation metric that picks the best checkpoint and drives early stopping.
         seed: seeds Python, NumPy, TensorFlow and Keras.
         deterministic: also make TensorFlow's ops deterministic (slower).
+        steps_per_execution: training steps run per call into the compiled graph; more than 1 saves
+            Python overhead per step for small models (callbacks then see every N-th batch).
         strategy: one of `STRATEGIES` (see `keras_apps.training.strategy.select_strategy`).
     """
 
@@ -37,6 +39,7 @@ class TrainingConfig:
     monitor: str = "val_loss"
     seed: int = 0
     deterministic: bool = False
+    steps_per_execution: int = 1
     strategy: str = "auto"
 
     def __post_init__(self):
@@ -50,6 +53,8 @@ class TrainingConfig:
             raise UserError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose {', '.join(LR_SCHEDULES)}")
         if not 0 <= self.warmup_fraction < 1:
             raise UserError(f"the warm-up fraction must be in [0, 1), got {self.warmup_fraction}")
+        if self.steps_per_execution < 1:
+            raise UserError(f"steps per execution must be at least 1, got {self.steps_per_execution}")
         if self.strategy not in STRATEGIES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         if self.early_stopping_patience < 0:

@@ -94,7 +94,9 @@ def fit(
         optimizer = keras.optimizers.AdamW(
             learning_rate=learning_rate(config, steps_per_epoch), weight_decay=config.weight_decay
         )
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        model.compile(
+            optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=config.steps_per_execution
+        )
     clock = TrainingClock(config.batch_size)
     callbacks = [*build_callbacks(config, run_directory, clock), *callbacks]
     start = time.perf_counter()

@@ -63,3 +63,12 @@ def test_training_clock_counts_steps_and_examples():
         clock.on_epoch_end(epoch)
     assert clock.steps == 6 and clock.examples == 48
     assert clock.seconds > 0 and clock.examples_per_second == 48 / clock.seconds
+
+
+def test_training_clock_counts_every_step_of_multi_step_executions():
+    clock = TrainingClock(batch_size=8)
+    clock.on_epoch_begin(0)
+    for last_step_of_execution in (3, 7, 9):  # steps_per_execution=4 over 10 steps
+        clock.on_train_batch_end(last_step_of_execution)
+    clock.on_epoch_end(0)
+    assert clock.steps == 10

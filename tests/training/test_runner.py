@@ -68,3 +68,9 @@ def test_diverging_training_is_reported(tmp_path):
 
     with pytest.raises(UserError, match="diverged"):
         train_tiny(tmp_path / "run", learning_rate=1e30, lr_schedule="constant")
+
+
+def test_several_steps_per_execution_train_the_same_number_of_examples(tmp_path):
+    result = train_tiny(tmp_path / "run", epochs=2, steps_per_execution=2)
+    assert result.train_examples == 2 * 4 * 32
+    assert int(result.model.optimizer.iterations.numpy()) == 2 * 4
