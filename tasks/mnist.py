@@ -32,9 +32,9 @@ class Recipe:
 
 
 RECIPES = {
-    # The keras.io classic convnet, with augmentation and a cosine schedule instead of a fixed rate.
+    # The keras.io classic convnet (34,826 parameters), with augmentation and warm-up + cosine decay.
     "convnet": Recipe(build_convnet, augment=True, training=dict(epochs=20, batch_size=128, learning_rate=3e-3)),
-    # A ResNet-8 of width 16 with batch normalization.
+    # A ResNet-14 of width 16 with batch normalization (176,090 parameters): the most accurate, the default.
     "resnet": Recipe(build_resnet, augment=True, training=dict(epochs=15, batch_size=128, learning_rate=3e-3)),
 }
 DEFAULT_MODEL = "resnet"
@@ -153,6 +153,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m tasks.mnist",
         description="MNIST handwritten digits: train (the default command), evaluate or predict.",
+        epilog="Without a command, the flags go to train: see `python -m tasks.mnist train --help`.",
     )
     commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict}")
 

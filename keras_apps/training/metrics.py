@@ -27,7 +27,7 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "train_examples": fit_result.train_examples,
         "train_examples_per_second": round(fit_result.train_examples_per_second, 1),
         "peak_memory_mb": round(peak_memory_mb(), 1),
-        "strategy": type(strategy).__name__,
+        "strategy": type(strategy).__name__.lstrip("_"),
         "replicas": strategy.num_replicas_in_sync,
         "test": {name: float(value) for name, value in test_metrics.items()},
         "export": str(export_path) if export_path else None,

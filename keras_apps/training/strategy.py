@@ -47,7 +47,8 @@ def select_strategy(name="auto"):
     """Returns the strategy for `name`, one of `STRATEGIES`.
 
     - `auto`: all GPUs mirrored when there are several, the one GPU when there is one, else the CPU.
-    - `cpu` / `gpu`: one device of that kind (`gpu` fails in one line when there is none).
+    - `cpu` / `gpu`: one device of that kind (`gpu` fails in one line when there is none); a single
+      device runs under TensorFlow's default strategy.
     - `mirrored`: data-parallel over all GPUs, or over two logical CPU devices on a machine without GPUs
       (useful to test distributed code paths on a laptop).
     - `tpu`: the TPU named by `$TPU_NAME` (or the local one on a TPU VM).
@@ -64,16 +65,22 @@ def select_strategy(name="auto"):
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "auto" and len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
-    if name in ("gpu", "auto") and gpus:
-        return tf.distribute.OneDeviceStrategy("/gpu:0")
-    return tf.distribute.OneDeviceStrategy("/cpu:0")
+    if name == "cpu" and gpus:
+        return tf.distribute.OneDeviceStrategy("/cpu:0")
+    # One device: TensorFlow's default strategy places work on the GPU when there is one, else the CPU,
+    # without the per-step cost of distributing each batch that OneDeviceStrategy adds.
+    return tf.distribute.get_strategy()
 
 
 def describe(strategy, global_batch_size):
     """One line on what the strategy runs on and how the global batch is divided."""
     replicas = strategy.num_replicas_in_sync
-    devices = getattr(strategy.extended, "worker_devices", ())
+    if strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy():
+        kind = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+        where = f"one device ({kind})"
+    else:
+        where = f"{type(strategy).__name__} on {', '.join(strategy.extended.worker_devices)}"
     return (
-        f"{type(strategy).__name__} on {', '.join(devices) or 'default device'}: {replicas} replica(s), "
+        f"{where}: {replicas} replica(s), "
         f"global batch {global_batch_size}, {global_batch_size // replicas} per replica"
     )

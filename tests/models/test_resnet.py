@@ -25,14 +25,22 @@ def test_depth_adds_blocks_and_parameters():
     assert "stage3_block2_add" in [layer.name for layer in deep.layers]
 
 
-def test_parameter_count_of_the_default_network():
-    # Counted by hand (BN has 4 values per channel):
-    stem = 9 * 1 * 16 + 4 * 16
-    stage1 = 2 * (9 * 16 * 16 + 4 * 16)
-    stage2 = 9 * 16 * 32 + 9 * 32 * 32 + 16 * 32 + 3 * 4 * 32  # two 3x3 convs, a 1x1 projection, three BNs
-    stage3 = 9 * 32 * 64 + 9 * 64 * 64 + 32 * 64 + 3 * 4 * 64
-    head = 64 * 10 + 10
-    assert build_resnet().count_params() == stem + stage1 + stage2 + stage3 + head == 78_426
+def conv_bn(kernel, channels_in, channels_out):
+    return kernel * kernel * channels_in * channels_out + 4 * channels_out  # BN keeps 4 values per channel
+
+
+def block(channels_in, channels_out):
+    projection = conv_bn(1, channels_in, channels_out) if channels_in != channels_out else 0
+    return conv_bn(3, channels_in, channels_out) + conv_bn(3, channels_out, channels_out) + projection
+
+
+@pytest.mark.parametrize("blocks_per_stage, expected", [(1, 78_426), (2, 176_090)])
+def test_parameter_count_matches_a_count_by_hand(blocks_per_stage, expected):
+    stem, head = conv_bn(3, 1, 16), 64 * 10 + 10
+    stages = sum(block(channels_in, channels_out) + (blocks_per_stage - 1) * block(channels_out, channels_out)
+                 for channels_in, channels_out in ((16, 16), (16, 32), (32, 64)))
+    assert stem + stages + head == expected
+    assert build_resnet(blocks_per_stage=blocks_per_stage).count_params() == expected
 
 
 def test_config_round_trip():

@@ -5,13 +5,11 @@ from keras_apps.errors import UserError
 from keras_apps.training.strategy import describe, select_strategy
 
 
-def test_cpu_is_one_device():
-    strategy = select_strategy("cpu")
-    assert isinstance(strategy, tf.distribute.OneDeviceStrategy) and strategy.num_replicas_in_sync == 1
-
-
-def test_auto_without_gpus_uses_the_cpu():
-    assert select_strategy("auto").num_replicas_in_sync == 1
+def test_cpu_and_auto_without_gpus_use_the_default_strategy_on_one_device():
+    for name in ("cpu", "auto"):
+        strategy = select_strategy(name)
+        assert strategy is tf.distribute.get_strategy() and strategy.num_replicas_in_sync == 1
+        assert describe(strategy, 32).startswith("one device (CPU): 1 replica(s), global batch 32")
 
 
 def test_mirrored_uses_two_logical_cpus():
