@@ -1,51 +1,39 @@
-"""What every task's command line shares: argument types, the runner's flags, and one-line errors."""
+"""What every task's command line shares: argument types, the runner's flags, and one-line errors.
+
+Task modules import this first, so the line below takes effect before TensorFlow is imported: it hides
+TensorFlow's C++ start-up chatter, which would bury the progress bar on a CPU machine.
+"""
 
 import argparse
 import os
 import sys
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from keras_apps.errors import UserError
 from keras_apps.training.config import LR_SCHEDULES, STRATEGIES, TrainingConfig
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _argument_type(convert, accept, requirement):
+    """An argparse `type` that converts with `convert` and accepts values for which `accept` holds."""
+    expected = "a whole number" if convert is int else "a number"
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {value}")
-    return value
+positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
+non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
+positive_float = _argument_type(float, lambda value: value > 0, "positive")
+fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")
 
 
 def add_data_arguments(parser):
@@ -103,11 +91,6 @@ def training_config(args, **recipe):
         steps_per_execution=args.steps_per_execution,
         strategy=args.strategy,
     )
-
-
-def quiet_tensorflow():
-    """Hides TensorFlow's C++ start-up chatter, which buries the progress bar on a CPU machine."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def run(main, argv=None):

@@ -218,7 +218,6 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv.insert(0, "train")
-    cli.quiet_tensorflow()
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

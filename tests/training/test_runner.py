@@ -74,3 +74,10 @@ def test_several_steps_per_execution_train_the_same_number_of_examples(tmp_path)
     result = train_tiny(tmp_path / "run", epochs=2, steps_per_execution=2)
     assert result.train_examples == 2 * 4 * 32
     assert int(result.model.optimizer.iterations.numpy()) == 2 * 4
+
+
+def test_the_same_seed_trains_the_same_model(tmp_path):
+    first = train_tiny(tmp_path / "first", epochs=1, seed=7)
+    second = train_tiny(tmp_path / "second", epochs=1, seed=7)
+    for mine, theirs in zip(first.model.weights, second.model.weights):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
