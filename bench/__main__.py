@@ -13,10 +13,10 @@ BENCHMARKS = {"mnist": mnist}
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("task", choices=sorted(BENCHMARKS), help="which task's benchmarks to run")
-    parser.add_argument("--models", nargs="+", choices=sorted(mnist.task.RECIPES),
-                        default=sorted(mnist.task.RECIPES), help="models to run with their default recipe")
-    parser.add_argument("--no-side-by-side", dest="side_by_side", action="store_false",
-                        help="skip the comparison with a plain-Keras training loop")
+    runs = [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN]
+    parser.add_argument("--runs", nargs="+", choices=runs, default=runs,
+                        help=f"which runs: a model's default recipe, or {mnist.SIDE_BY_SIDE_RUN} (the convnet "
+                        "trained by our runner and by plain Keras); default: all")
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of the side-by-side comparison (default: 3)")
     parser.add_argument("--train-examples", type=cli.positive_int,
@@ -32,7 +32,7 @@ def main(argv=None):
     if args.epochs:
         limits += ["--epochs", str(args.epochs)]
     recorded = None
-    for name, row in BENCHMARKS[args.task].run(args.models, args.side_by_side, args.repeats, limits):
+    for name, row in BENCHMARKS[args.task].run(args.runs, args.repeats, limits):
         print(f"{name}: {row}", flush=True)
         if limits:
             continue  # a shortened run is a smoke test, not a result
