@@ -1,7 +1,8 @@
 """What every task's command line shares: argument types, the runner's flags, and one-line errors.
 
 Task modules import this first, so the line below takes effect before TensorFlow is imported: it hides
-TensorFlow's C++ start-up chatter, which would bury the progress bar on a CPU machine.
+TensorFlow's C++ info and warning logs, which would bury the progress bar. (A few lines that TensorFlow 2.21
+prints while its libraries load come before its log settings and cannot be silenced this way.)
 """
 
 import argparse
