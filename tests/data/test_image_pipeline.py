@@ -30,3 +30,4 @@ def test_augmentation_moves_pixels_but_keeps_dtype_shape_and_labels():
     assert labels.numpy().tolist() == source.labels.tolist()
     assert not np.array_equal(images.numpy(), source.images)
     assert images.numpy().max() > 200  # the digit survives the transformation
+    assert not np.array_equal(images[0], images[1])  # identical inputs, each transformed its own way
