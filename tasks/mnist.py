@@ -149,6 +149,13 @@ def predict(args):
     return 0
 
 
+def _add_export_to_load(parser):
+    parser.add_argument(
+        "--export-dir", default=DEFAULT_EXPORT_DIR,
+        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
+    )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m tasks.mnist",
@@ -192,10 +199,7 @@ def build_parser():
         "evaluate", help="evaluate an export on the test set",
         description="Evaluate an exported model on the 10,000 MNIST test images.",
     )
-    evaluate_parser.add_argument(
-        "--export-dir", default=DEFAULT_EXPORT_DIR,
-        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
-    )
+    _add_export_to_load(evaluate_parser)
     cli.add_data_arguments(evaluate_parser)
     evaluate_parser.add_argument("--source", choices=mnist.SOURCES, default="file", help="as for train")
     evaluate_parser.set_defaults(handler=evaluate)
@@ -206,10 +210,7 @@ def build_parser():
         "of shape [n, 28, 28].",
     )
     predict_parser.add_argument("files", nargs="+", help="PNG files and/or .npy arrays")
-    predict_parser.add_argument(
-        "--export-dir", default=DEFAULT_EXPORT_DIR,
-        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
-    )
+    _add_export_to_load(predict_parser)
     predict_parser.set_defaults(handler=predict)
     return parser
 
