@@ -1,0 +1,107 @@
+"""IMDB movie reviews (Maas et al., 2011): labeled train and test splits and the 50,000 unlabeled reviews.
+
+Read from `aclImdb_v1.tar.gz`, extracted once into the cache (see `keras_apps.data.archives`). Reviews
+keep their text; the HTML line breaks the site left in them (`<br />`) become spaces.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from keras_apps.data.archives import cache_directory, extract
+from keras_apps.data.locate import RemoteFile, locate
+from keras_apps.errors import UserError
+
+IMDB_FILE = RemoteFile(name="aclImdb_v1.tar.gz", origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")
+CLASS_NAMES = ("neg", "pos")
+SIZES = {"train": 25_000, "test": 25_000, "unsup": 50_000}
+_LINE_BREAKS = re.compile(r"(\s*<br\s*/?>\s*)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LabeledTexts:
+    """Texts and their integer labels (0: negative, 1: positive)."""
+
+    texts: list
+    labels: np.ndarray
+
+    def __len__(self):
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
+class IMDB:
+    train: LabeledTexts
+    test: LabeledTexts
+    unlabeled: list
+
+
+def clean(text):
+    """Replaces each run of HTML line breaks with one space and trims the ends."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def _review_id(path):
+    return int(path.name.split("_", 1)[0])
+
+
+def _read_reviews(folder):
+    """The reviews of one folder, in the order of their numeric ids, cleaned."""
+    paths = sorted(folder.glob("*.txt"), key=_review_id)
+    texts = []
+    for path in paths:
+        try:
+            text = clean(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{path} is not UTF-8 text ({exc}); the extracted dataset is damaged") from None
+        if not text:
+            raise UserError(f"{path} is empty; the extracted dataset is damaged")
+        texts.append(text)
+    return texts
+
+
+def _check_count(split, count, expected, root):
+    if expected is not None and count != expected:
+        raise UserError(
+            f"{root} is not a complete IMDB dataset: {split} has {count} reviews, expected {expected}; "
+            f"delete {root.parent} so that it is extracted again"
+        )
+
+
+def read_labeled(root, split, *, expected=None):
+    """`split` ("train" or "test") of an extracted `aclImdb/` folder; `train/unsup` is not part of it."""
+    texts, labels = [], []
+    for label, name in enumerate(CLASS_NAMES):
+        reviews = _read_reviews(Path(root) / split / name)
+        texts += reviews
+        labels += [label] * len(reviews)
+    _check_count(split, len(texts), expected, Path(root))
+    return LabeledTexts(texts, np.asarray(labels, np.int32))
+
+
+def read_unlabeled(root, *, expected=None):
+    """The unlabeled reviews of `train/unsup`, for pre-training."""
+    texts = _read_reviews(Path(root) / "train" / "unsup")
+    _check_count("unsup", len(texts), expected, Path(root))
+    return texts
+
+
+def extracted_root(data_dir=None):
+    """The `aclImdb/` folder, extracting the archive into the cache the first time."""
+    archive = locate(IMDB_FILE, data_dir)
+    root = extract(archive, cache_directory() / archive.name.removesuffix(".tar.gz")) / "aclImdb"
+    if not root.is_dir():
+        raise UserError(f"{archive} does not hold an aclImdb/ folder; is it the IMDB archive?")
+    return root
+
+
+def load(data_dir=None, *, unlabeled=False, sizes=SIZES):
+    """The labeled splits, validated, and with `unlabeled` the 50,000 unlabeled reviews too."""
+    root = extracted_root(data_dir)
+    return IMDB(
+        train=read_labeled(root, "train", expected=sizes["train"]),
+        test=read_labeled(root, "test", expected=sizes["test"]),
+        unlabeled=read_unlabeled(root, expected=sizes["unsup"]) if unlabeled else [],
+    )

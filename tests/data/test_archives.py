@@ -1,0 +1,71 @@
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from keras_apps.data.archives import cache_directory, extract
+from keras_apps.errors import UserError
+
+
+def write_tar(path, members):
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in members.items():
+            data = content.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_extracts_once_into_the_target(tmp_path):
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "alpha", "top/sub/b.txt": "beta"})
+    target = extract(archive, tmp_path / "out")
+    assert (target / "top" / "sub" / "b.txt").read_text() == "beta"
+    (target / "top" / "a.txt").write_text("changed")
+    extract(archive, tmp_path / "out")  # already there: not extracted again
+    assert (target / "top" / "a.txt").read_text() == "changed"
+
+
+def test_zip_archives(tmp_path):
+    with zipfile.ZipFile(tmp_path / "data.zip", "w") as archive:
+        archive.writestr("pairs/spa.txt", "Go.\tVe.\n")
+    assert (extract(tmp_path / "data.zip", tmp_path / "out") / "pairs" / "spa.txt").read_text() == "Go.\tVe.\n"
+
+
+def test_members_escaping_the_target_are_refused_and_leave_nothing(tmp_path):
+    archive = write_tar(tmp_path / "evil.tar.gz", {"fine.txt": "ok", "../escape.txt": "gotcha"})
+    with pytest.raises(UserError, match="outside the extraction folder"):
+        extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "escape.txt").exists()
+    assert [path.name for path in tmp_path.iterdir()] == ["evil.tar.gz"]
+
+
+def test_absolute_member_paths_land_inside_the_target(tmp_path):
+    archive = write_tar(tmp_path / "abs.tar.gz", {"/keras_apps_test_escape/x.txt": "inside"})
+    target = extract(archive, tmp_path / "out")
+    assert (target / "keras_apps_test_escape" / "x.txt").read_text() == "inside"
+    assert not Path("/keras_apps_test_escape").exists()
+
+
+def test_zip_member_escaping_the_target_is_refused(tmp_path):
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as archive:
+        archive.writestr("../escape.txt", "gotcha")
+    with pytest.raises(UserError, match="outside the extraction folder"):
+        extract(tmp_path / "evil.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_archive_is_a_clear_error_and_leaves_no_folder(tmp_path):
+    archive = write_tar(tmp_path / "data.tar.gz", {f"top/{index}.txt": "x" * 5000 for index in range(20)})
+    content = archive.read_bytes()
+    archive.write_bytes(content[: len(content) // 2])
+    with pytest.raises(UserError, match="corrupt or truncated"):
+        extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cache_directory_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path))
+    assert cache_directory() == tmp_path

@@ -1,0 +1,89 @@
+import io
+import tarfile
+
+import numpy as np
+import pytest
+
+from keras_apps.data import imdb
+from keras_apps.errors import UserError
+
+TINY = {"train": 4, "test": 2, "unsup": 3}
+
+
+def write_imdb_archive(path, reviews):
+    """An `aclImdb_v1.tar.gz` in the canonical layout holding `{relative path: text}`."""
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in reviews.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"aclImdb/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+TINY_REVIEWS = {
+    "train/neg/0_1.txt": "Dull.<br /><br />Avoid it.",
+    "train/neg/10_2.txt": "Worse than dull.",
+    "train/neg/2_3.txt": "Not good.",
+    "train/pos/0_9.txt": "Wonderful film, señor!",
+    "test/neg/0_4.txt": "Meh.",
+    "test/pos/0_8.txt": "Great.",
+    "train/unsup/0_0.txt": "An unlabeled review.",
+    "train/unsup/1_0.txt": "Another one.",
+    "train/unsup/2_0.txt": "And a third.",
+}
+
+
+@pytest.fixture
+def tiny_imdb(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    write_imdb_archive(tmp_path / "aclImdb_v1.tar.gz", TINY_REVIEWS)
+    return tmp_path
+
+
+def test_labeled_splits_skip_the_unlabeled_reviews(tiny_imdb):
+    data = imdb.load(tiny_imdb, sizes=TINY)
+    assert len(data.train) == 4 and len(data.test) == 2 and data.unlabeled == []
+    # Negatives first, each class in the order of the numeric review ids (2 before 10).
+    assert data.train.texts == ["Dull. Avoid it.", "Not good.", "Worse than dull.", "Wonderful film, señor!"]
+    assert data.train.labels.tolist() == [0, 0, 0, 1] and data.train.labels.dtype == np.int32
+
+
+def test_unlabeled_reviews_on_request(tiny_imdb):
+    assert imdb.load(tiny_imdb, unlabeled=True, sizes=TINY).unlabeled[2] == "And a third."
+
+
+def test_the_archive_is_extracted_into_the_cache_once(tiny_imdb):
+    imdb.load(tiny_imdb, sizes=TINY)
+    extracted = tiny_imdb / "cache" / "aclImdb_v1" / "aclImdb" / "train" / "pos" / "0_9.txt"
+    extracted.write_text("Edited after extraction.")
+    assert imdb.load(tiny_imdb, sizes=TINY).train.texts[-1] == "Edited after extraction."
+
+
+def test_incomplete_dataset_is_named(tiny_imdb):
+    with pytest.raises(UserError, match="train has 4 reviews, expected 25000"):
+        imdb.load(tiny_imdb)
+
+
+@pytest.mark.parametrize("text, cleaned", [("a<br />b", "a b"), ("a.<br /><br />b<BR>c", "a. b c"), ("  x  ", "x")])
+def test_clean_replaces_html_line_breaks(text, cleaned):
+    assert imdb.clean(text) == cleaned
+
+
+def test_damaged_review_files_are_reported(tmp_path):
+    folder = tmp_path / "aclImdb" / "train"
+    for name in imdb.CLASS_NAMES:
+        (folder / name).mkdir(parents=True)
+    (folder / "neg" / "0_1.txt").write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(UserError, match="not UTF-8"):
+        imdb.read_labeled(tmp_path / "aclImdb", "train")
+
+
+@pytest.mark.real_data
+def test_the_real_archive_has_every_review(real_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path))
+    data = imdb.load(real_data_dir, unlabeled=True)
+    assert len(data.train) == 25_000 and len(data.test) == 25_000 and len(data.unlabeled) == 50_000
+    assert np.bincount(data.train.labels).tolist() == [12_500, 12_500]
+    assert np.bincount(data.test.labels).tolist() == [12_500, 12_500]
+    assert not any("<br" in text for text in data.train.texts[:1000])
