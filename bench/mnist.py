@@ -20,13 +20,11 @@ SIDE_BY_SIDE_RUN = "vs-plain-keras"
 
 
 def _python(arguments):
-    """Runs `python arguments…`, echoing its output; raises when it fails."""
+    """Runs `python arguments…` with its output shown as it comes; raises when it fails."""
     print("$ python " + " ".join(arguments), flush=True)
-    completed = subprocess.run([sys.executable, *arguments], stdout=subprocess.PIPE, text=True)
-    print(completed.stdout, end="", flush=True)
+    completed = subprocess.run([sys.executable, *arguments])
     if completed.returncode != 0:
         raise UserError(f"benchmark command failed with exit status {completed.returncode}: python {' '.join(arguments)}")
-    return completed.stdout
 
 
 def run_task(arguments, workdir, limits):
@@ -69,8 +67,10 @@ def bench_side_by_side(limits, repeats):
         with tempfile.TemporaryDirectory() as workdir:
             metrics = run_task(ours_arguments, workdir, limits)
         ours.append(metrics)
-        output = _python(["-m", "bench.plain_keras", *settings, *limits])
-        plain.append(json.loads(output.strip().splitlines()[-1]))
+        with tempfile.TemporaryDirectory() as workdir:
+            output = Path(workdir) / "plain_keras.json"
+            _python(["-m", "bench.plain_keras", *settings, *limits, "--output", str(output)])
+            plain.append(json.loads(output.read_text()))
     def median(runs, rate):
         return statistics.median(rate(run) for run in runs)
 

@@ -1,11 +1,11 @@
 """The yardstick for our runner's speed: the classic convnet trained the plain keras.io way.
 
 NumPy arrays straight into `model.fit`, no callbacks of ours but the passive clock, the same network,
-optimizer, batch, validation split and epochs as the runner gets in `bench.mnist`. Prints one JSON line.
+optimizer, batch, validation split and epochs as the runner gets in `bench.mnist`. Writes its figures as
+JSON to `--output`.
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
+from keras_apps import files  # noqa: E402
 from keras_apps.data import mnist  # noqa: E402
 from keras_apps.data.labeled_images import split_validation  # noqa: E402
 from keras_apps.models import build_convnet  # noqa: E402
@@ -27,6 +28,7 @@ def main():
     parser.add_argument("--learning-rate", type=float, required=True)
     parser.add_argument("--train-examples", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", required=True, help="JSON file for the figures")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(args.seed)
@@ -47,11 +49,11 @@ def main():
     )
     seconds = time.perf_counter() - start
     test = model.evaluate(data.test.images, data.test.labels, return_dict=True, verbose=0)
-    print(json.dumps({
+    files.write_json(args.output, {
         "train_seconds": seconds, "train_examples": clock.examples,
         "train_examples_per_second": clock.examples_per_second, "peak_memory_mb": peak_memory_mb(),
         "test": test,
-    }))
+    })
 
 
 if __name__ == "__main__":

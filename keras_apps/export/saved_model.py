@@ -101,4 +101,3 @@ def check_inputs(serving_function, array):
     if not spec.shape.is_compatible_with(array.shape):
         expected = "[" + ", ".join("batch" if size is None else str(size) for size in spec.shape) + "]"
         raise UserError(f"the model takes inputs of shape {expected}, got {list(array.shape)}")
-    return spec
