@@ -1,30 +1,33 @@
-"""Benchmarks: `python -m bench mnist` runs each task configuration on the full data and records the
+"""Benchmarks: `python -m bench mnist|imdb` runs each task configuration on the full data and records the
 figures in `bench/results.json` and the README's results table."""
 
 import argparse
 import sys
 
-from bench import mnist, results
+from bench import imdb, mnist, results
 from keras_apps import cli
 
-BENCHMARKS = {"mnist": mnist}
+BENCHMARKS = {"imdb": imdb, "mnist": mnist}
+RUNS = {"imdb": list(imdb.RUNS), "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN]}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("task", choices=sorted(BENCHMARKS), help="which task's benchmarks to run")
-    runs = [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN]
-    parser.add_argument("--runs", nargs="+", choices=runs, default=runs,
-                        help=f"which runs: a model's default recipe, or {mnist.SIDE_BY_SIDE_RUN} (the convnet "
-                        "trained by our runner and by plain Keras); default: all")
+    parser.add_argument("--runs", nargs="+", metavar="RUN",
+                        help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"]) + f" ({mnist.SIDE_BY_SIDE_RUN}: "
+                        "the convnet trained by our runner and by plain Keras); imdb: " + ", ".join(RUNS["imdb"]))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of the side-by-side comparison (default: 3)")
     parser.add_argument("--train-examples", type=cli.positive_int,
-                        help="use only N training images (a smoke test; such results are not recorded)")
+                        help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
     parser.add_argument("--results", default=str(results.RESULTS), help="results file (default: bench/results.json)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
     args = parser.parse_args(argv)
+    unknown = set(args.runs or ()) - set(RUNS[args.task])
+    if unknown:
+        parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; choose from {', '.join(RUNS[args.task])}")
 
     limits = []
     if args.train_examples:
@@ -32,7 +35,7 @@ def main(argv=None):
     if args.epochs:
         limits += ["--epochs", str(args.epochs)]
     recorded = None
-    for name, row in BENCHMARKS[args.task].run(args.runs, args.repeats, limits):
+    for name, row in BENCHMARKS[args.task].run(args.runs or RUNS[args.task], args.repeats, limits):
         print(f"{name}: {row}", flush=True)
         if limits:
             continue  # a shortened run is a smoke test, not a result

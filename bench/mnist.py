@@ -6,50 +6,22 @@ types, and its figures are read back from the run's `metrics.json`.
 
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench import results
-from keras_apps.errors import UserError
+from bench.runs import python, row, run_task
 from tasks import mnist as task
 
 SIDE_BY_SIDE = dict(epochs=5, batch_size=128, learning_rate=1e-3)
 SIDE_BY_SIDE_RUN = "vs-plain-keras"
 
 
-def _python(arguments):
-    """Runs `python arguments…` with its output shown as it comes; raises when it fails."""
-    print("$ python " + " ".join(arguments), flush=True)
-    completed = subprocess.run([sys.executable, *arguments])
-    if completed.returncode != 0:
-        raise UserError(f"benchmark command failed with exit status {completed.returncode}: python {' '.join(arguments)}")
-
-
-def run_task(arguments, workdir, limits):
-    """Runs `python -m tasks.mnist arguments` with its outputs in `workdir`; returns its metrics."""
-    run_dir = Path(workdir) / "run"
-    _python(["-m", "tasks.mnist", *arguments, *limits, "--run-dir", str(run_dir),
-             "--export-dir", str(Path(workdir) / "export")])
-    return json.loads((run_dir / "metrics.json").read_text())
-
-
-def _row(command, metrics, **extra):
-    return {
-        "command": command, "model": metrics["model"], "params": metrics["params"], "epochs": metrics["epochs"],
-        "test_accuracy": metrics["test"]["accuracy"], "train_seconds": metrics["train_seconds"],
-        "train_examples_per_second": metrics["train_examples_per_second"],
-        "peak_memory_mb": metrics["peak_memory_mb"], "machine": results.machine(), **extra,
-    }
-
-
 def bench_model(model, limits):
     """The model's default recipe, exactly as `python -m tasks.mnist [--model M]` runs it."""
     arguments = [] if model == task.DEFAULT_MODEL else ["--model", model]
     with tempfile.TemporaryDirectory() as workdir:
-        metrics = run_task(arguments, workdir, limits)
-    return _row(" ".join(["python -m tasks.mnist", *arguments]), metrics)
+        metrics, _ = run_task("mnist", arguments, workdir, limits)
+    return row(" ".join(["python -m tasks.mnist", *arguments]), metrics)
 
 
 def bench_side_by_side(limits, repeats):
@@ -65,11 +37,11 @@ def bench_side_by_side(limits, repeats):
     ours, plain = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as workdir:
-            metrics = run_task(ours_arguments, workdir, limits)
+            metrics, _ = run_task("mnist", ours_arguments, workdir, limits)
         ours.append(metrics)
         with tempfile.TemporaryDirectory() as workdir:
             output = Path(workdir) / "plain_keras.json"
-            _python(["-m", "bench.plain_keras", *settings, *limits, "--output", str(output)])
+            python(["-m", "bench.plain_keras", *settings, *limits, "--output", str(output)])
             plain.append(json.loads(output.read_text()))
     def median(runs, rate):
         return statistics.median(rate(run) for run in runs)
@@ -81,14 +53,14 @@ def bench_side_by_side(limits, repeats):
         return run["train_examples_per_second"]
 
     middle = sorted(ours, key=whole_fit)[len(ours) // 2]
-    row = _row(" ".join(["python -m tasks.mnist", *ours_arguments]), middle)
-    row.update(
+    result = row(" ".join(["python -m tasks.mnist", *ours_arguments]), middle)
+    result.update(
         plain_keras_test_accuracy=median(plain, lambda run: run["test"]["accuracy"]),
         throughput_ratio_vs_plain_keras=median(ours, whole_fit) / median(plain, whole_fit),
         step_throughput_ratio_vs_plain_keras=median(ours, steps_only) / median(plain, steps_only),
         repeats=repeats,
     )
-    return row
+    return result
 
 
 def run(runs, repeats, limits):

@@ -53,15 +53,16 @@ def _cell(value, digits=1, percent=False):
 def table(results):
     """The Markdown results table, one row per benchmark."""
     lines = [
-        "| benchmark | model | params | epochs | test accuracy | train time (s) | train examples/s | "
-        "peak memory (MiB) | vs plain Keras | machine |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| benchmark | model | params | epochs | test accuracy | train time (s) | wall time (s) | "
+        "train examples/s | peak memory (MiB) | vs plain Keras | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, row in sorted(results.items()):
         ratio = row.get("throughput_ratio_vs_plain_keras")
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['epochs']} | "
             f"{_cell(row['test_accuracy'], percent=True)} | {_cell(row['train_seconds'], 0)} | "
+            f"{_cell(row.get('wall_seconds'), 0)} | "
             f"{_cell(row['train_examples_per_second'], 0)} | {_cell(row['peak_memory_mb'], 0)} | "
             f"{'–' if ratio is None else f'{ratio:.2f}x'} | {row['machine']} |"
         )

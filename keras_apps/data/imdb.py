@@ -13,11 +13,12 @@ import numpy as np
 from keras_apps.data.archives import cache_directory, extract
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
+from keras_apps.text.normalize import LINE_BREAKS
 
 IMDB_FILE = RemoteFile(name="aclImdb_v1.tar.gz", origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")
 CLASS_NAMES = ("neg", "pos")
 SIZES = {"train": 25_000, "test": 25_000, "unsup": 50_000}
-_LINE_BREAKS = re.compile(r"(\s*<br\s*/?>\s*)+", re.IGNORECASE)
+_LINE_BREAKS = re.compile(LINE_BREAKS)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,29 @@ class LabeledTexts:
     def __len__(self):
         return len(self.labels)
 
+    def take(self, count):
+        """`count` texts drawn at random, the same ones on every call (all when `count` is None).
+
+        The files are ordered by class, so the first `count` would all be negative.
+        """
+        if count is None or count >= len(self):
+            return self
+        return self._select(np.random.default_rng(0).permutation(len(self))[:count])
+
+    def split(self, fraction, seed=0):
+        """`(rest, held_out)`: a random `fraction` held out, the classes in the same proportion in both."""
+        rng = np.random.default_rng(seed)
+        held_out = []
+        for label in np.unique(self.labels):
+            members = rng.permutation(np.flatnonzero(self.labels == label))
+            held_out.append(members[: round(fraction * len(members))])
+        held_out = np.sort(np.concatenate(held_out))
+        rest = np.setdiff1d(np.arange(len(self)), held_out)
+        return self._select(rng.permutation(rest)), self._select(held_out)
+
+    def _select(self, indices):
+        return LabeledTexts([self.texts[index] for index in indices], self.labels[indices])
+
 
 @dataclass(frozen=True)
 class IMDB:
@@ -39,7 +63,7 @@ class IMDB:
 
 
 def clean(text):
-    """Replaces each run of HTML line breaks with one space and trims the ends."""
+    """Replaces each run of HTML line breaks with one space and trims the ends (as `sanitize` does in serving)."""
     return _LINE_BREAKS.sub(" ", text).strip()
 
 

@@ -9,6 +9,7 @@ A version is written under a temporary name and renamed into place only once com
 export leaves every earlier version untouched and TF Serving never sees a half-written one.
 """
 
+import shutil
 from pathlib import Path
 
 import keras
@@ -17,6 +18,7 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.text.normalize import sanitize
 
 SERVING_SIGNATURE = "serving_default"
 
@@ -40,7 +42,23 @@ def classifier_endpoint(model, input_spec):
     return serve, [input_spec]
 
 
-def export_model(model, export_root, endpoints, *, metadata=None):
+def binary_text_classifier_endpoint(model, encode):
+    """A serving function: a batch of raw `tf.string` texts in, `probability` (of the positive class, from
+    the model's single logit) and `label` (1 when that probability is at least 0.5) out.
+
+    `encode` maps sanitized strings to the model's inputs (a tokenizer, a vectorizer); it runs inside the
+    graph, so clients send text, not token ids.
+    """
+
+    def serve(texts):
+        logit = tf.cast(model(encode(sanitize(texts)), training=False), tf.float32)
+        probability = tf.sigmoid(logit[:, 0])
+        return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
+
+    return serve, [tf.TensorSpec([None], tf.string, name="texts")]
+
+
+def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=()):
     """Writes `model` as the next version under `export_root`; returns the version's path.
 
     Args:
@@ -48,6 +66,8 @@ def export_model(model, export_root, endpoints, *, metadata=None):
         export_root: the task's export folder (`saved_models/<task>`).
         endpoints: `{name: (function, input_signature)}`; one must be `serving_default`.
         metadata: JSON-serialisable facts stored as `export.json` beside the model.
+        track: other objects the endpoints use (a tokenizer, a vectorizer), saved into the graph with them.
+        files_to_copy: files placed beside the model, such as the vocabulary it reads with.
     """
     if SERVING_SIGNATURE not in endpoints:
         raise ValueError(f"endpoints must include {SERVING_SIGNATURE!r}")
@@ -57,12 +77,15 @@ def export_model(model, export_root, endpoints, *, metadata=None):
     version = (versions(export_root) or [0])[-1] + 1
     target = export_root / str(version)
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    for trackable in (model, *track):
+        archive.track(trackable)
     for name, (function, input_signature) in endpoints.items():
         archive.add_endpoint(name=name, fn=function, input_signature=input_signature)
     with files.atomic_path(target, directory=True) as temporary:
         archive.write_out(str(temporary), verbose=False)
         model.save(temporary / "model.keras")
+        for path in files_to_copy:
+            shutil.copyfile(path, temporary / Path(path).name)
         files.write_json(temporary / "export.json", {"version": version, **(metadata or {})})
     return target
 

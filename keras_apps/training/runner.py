@@ -71,7 +71,17 @@ def build_callbacks(config, run_directory, clock):
 
 
 def fit(
-    build_model, train_dataset, validation_dataset, *, config, run_directory, strategy, loss, metrics, callbacks=()
+    build_model,
+    train_dataset,
+    validation_dataset,
+    *,
+    config,
+    run_directory,
+    strategy,
+    loss,
+    metrics=(),
+    weighted_metrics=(),
+    callbacks=(),
 ):
     """Builds and compiles the model under `strategy`, trains it, and restores the best checkpoint.
 
@@ -83,7 +93,8 @@ def fit(
         config: a `TrainingConfig`.
         run_directory: a `RunDirectory`; its backup makes a rerun resume.
         strategy: a `tf.distribute.Strategy` (see `keras_apps.training.strategy`).
-        loss, metrics: passed to `compile`.
+        loss, metrics, weighted_metrics: passed to `compile` (weighted metrics use the datasets' sample
+            weights, e.g. to count only the masked tokens).
         callbacks: the task's own callbacks, run after the runner's.
     """
     steps_per_epoch = int(train_dataset.cardinality())
@@ -95,7 +106,11 @@ def fit(
             learning_rate=learning_rate(config, steps_per_epoch), weight_decay=config.weight_decay
         )
         model.compile(
-            optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=config.steps_per_execution
+            optimizer=optimizer,
+            loss=loss,
+            metrics=list(metrics),
+            weighted_metrics=list(weighted_metrics),
+            steps_per_execution=config.steps_per_execution,
         )
     clock = TrainingClock(config.batch_size)
     callbacks = [*build_callbacks(config, run_directory, clock), *callbacks]

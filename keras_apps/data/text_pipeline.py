@@ -1,0 +1,47 @@
+"""tf.data pipelines for text: encode once and cache, then shuffle, batch and prefetch every epoch.
+
+Encoding (tokenizing, vectorizing) a review is the costly part and gives the same result every epoch, so
+it runs once, in parallel batches, and is cached; masked-LM masking is the opposite, drawn afresh each
+epoch after the cache, so the model never sees the same masks twice (RoBERTa's dynamic masking).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+_ENCODE_BATCH = 512
+
+
+def encoded_texts(texts, encode):
+    """A cached, unbatched dataset of `encode(texts)`, where `encode` maps a batch of strings to model inputs."""
+    dataset = tf.data.Dataset.from_tensor_slices(tf.constant(list(texts), tf.string))
+    dataset = dataset.batch(_ENCODE_BATCH).map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.unbatch().apply(tf.data.experimental.assert_cardinality(len(texts)))
+
+
+def text_dataset(texts, labels, encode, batch_size, *, shuffle=False, seed=None, drop_remainder=False):
+    """A batched, prefetched `tf.data.Dataset` of `(encoded inputs, float32 labels)`."""
+    labels = tf.data.Dataset.from_tensor_slices(np.asarray(labels, np.float32))
+    dataset = tf.data.Dataset.zip(encoded_texts(texts, encode), labels).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def masked_lm_dataset(texts, encode, mask_generator, batch_size, *, shuffle=False, seed=None, drop_remainder=False):
+    """`(inputs with mask_positions, masked token ids, mask weights)` batches for masked-LM pre-training.
+
+    Args:
+        encode: maps a batch of strings to the backbone's input dictionary (with `token_ids`).
+        mask_generator: a `keras_hub.layers.MaskedLMMaskGenerator`, applied to each batch's `token_ids`.
+    """
+
+    def mask(inputs):
+        masked = mask_generator(inputs["token_ids"])
+        features = {**inputs, "token_ids": masked["token_ids"], "mask_positions": masked["mask_positions"]}
+        return features, masked["mask_ids"], masked["mask_weights"]
+
+    dataset = encoded_texts(texts, encode).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.map(mask, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,59 @@
+"""BERT from keras-hub's backbone: the backbone, its masked-language-model head, and the classifier.
+
+Pre-training (`build_masked_lm`) and fine-tuning (`build_bert_classifier`) share one backbone object, so
+the weights the masked-LM task learned are the weights the classifier starts from.
+"""
+
+import keras
+import keras_hub
+from keras import layers
+
+
+def build_bert_backbone(
+    vocabulary_size, sequence_length, num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512, dropout=0.1
+):
+    """A BERT encoder (`keras_hub.models.BertBackbone`) sized for a CPU; the defaults are BERT-Tiny's shape.
+
+    It takes `token_ids`, `segment_ids` and `padding_mask` of length up to `sequence_length`, and returns
+    `sequence_output` (one vector per token) and `pooled_output` (the `[CLS]` vector through a tanh layer).
+    """
+    return keras_hub.models.BertBackbone(
+        vocabulary_size=vocabulary_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        hidden_dim=hidden_dim,
+        intermediate_dim=intermediate_dim,
+        dropout=dropout,
+        max_sequence_length=sequence_length,
+    )
+
+
+def _backbone_inputs(backbone):
+    """Fresh `keras.Input`s shaped like the backbone's, so that a new model can wrap it."""
+    return {
+        name: keras.Input(tensor.shape[1:], dtype=tensor.dtype, name=name) for name, tensor in backbone.input.items()
+    }
+
+
+def build_masked_lm(backbone, mask_selection_length, name="masked_lm"):
+    """The backbone plus a masked-LM head whose output layer is tied to the token embedding.
+
+    Inputs: the backbone's, plus `mask_positions` (`mask_selection_length` token positions per example).
+    Output: vocabulary logits at those positions, `[batch, mask_selection_length, vocabulary_size]`.
+    """
+    inputs = _backbone_inputs(backbone)
+    inputs["mask_positions"] = keras.Input((mask_selection_length,), dtype="int32", name="mask_positions")
+    sequence = backbone({key: inputs[key] for key in backbone.input})["sequence_output"]
+    logits = keras_hub.layers.MaskedLMHead(
+        token_embedding=backbone.token_embedding, intermediate_activation="gelu", name="mlm_head"
+    )(sequence, mask_positions=inputs["mask_positions"])
+    return keras.Model(inputs, logits, name=name)
+
+
+def build_bert_classifier(backbone, dropout=0.1, name="bert_classifier"):
+    """The backbone's pooled `[CLS]` vector, dropout, and one logit (positive > 0)."""
+    inputs = _backbone_inputs(backbone)
+    pooled = backbone(inputs)["pooled_output"]
+    x = layers.Dropout(dropout, name="dropout")(pooled)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(inputs, logit, name=name)

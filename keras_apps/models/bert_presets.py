@@ -1,0 +1,41 @@
+"""BERT backbones as keras-hub presets: how a pre-trained backbone is saved once and reused.
+
+A preset is a folder (`config.json`, `model.weights.h5`, `tokenizer.json`, the vocabulary under
+`assets/`) that `from_preset` reads; the same call takes a keras-hub preset name such as
+`bert_tiny_en_uncased`, which it downloads. So a backbone pre-trained here and a published one load the
+same way, and the tokenizer always travels with the weights it was trained with.
+"""
+
+from pathlib import Path
+
+import keras_hub
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+
+def save_backbone(backbone, tokenizer, path):
+    """Writes `backbone` and its `tokenizer` as a preset folder at `path`, atomically."""
+    with files.atomic_path(path, directory=True) as temporary:
+        backbone.save_to_preset(str(temporary))
+        tokenizer.save_to_preset(str(temporary))
+    return Path(path)
+
+
+def load_backbone(handle):
+    """`(backbone, tokenizer)` from a preset folder or a keras-hub preset name; a one-line error if it fails."""
+    is_folder = Path(handle).exists()
+    if is_folder and not (Path(handle) / "config.json").is_file():
+        raise UserError(f"{handle} is not a saved backbone (it has no config.json)")
+    try:
+        backbone = keras_hub.models.BertBackbone.from_preset(str(handle))
+        tokenizer = keras_hub.models.BertTokenizer.from_preset(str(handle))
+    except Exception as exc:  # noqa: BLE001 - keras-hub raises many types (network, file, config); all end here.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if is_folder:
+            raise UserError(f"cannot load the backbone saved in {handle}: {reason}") from exc
+        raise UserError(
+            f"cannot load the keras-hub preset {handle!r} ({reason}); presets are downloaded from Kaggle, "
+            "so this needs the network, or give the path of a preset folder instead"
+        ) from exc
+    return backbone, tokenizer

@@ -1,0 +1,45 @@
+"""A Transformer encoder classifier built from keras-hub layers (the keras.io text-classification recipe,
+with padding masked everywhere and the encoder outputs averaged over the real tokens only)."""
+
+import keras
+import keras_hub
+from keras import layers, ops
+
+from keras_apps.text.vocabulary import PAD_ID
+
+
+def build_transformer_classifier(
+    vocabulary_size,
+    sequence_length,
+    embedding_dim=64,
+    num_heads=4,
+    intermediate_dim=128,
+    num_layers=1,
+    dropout=0.1,
+    name="transformer",
+):
+    """Token ids in (`PAD_ID` is padding), one logit out (positive > 0).
+
+    Args:
+        vocabulary_size: number of token ids.
+        sequence_length: tokens per review; also the number of learned positions.
+        embedding_dim: the model width.
+        num_heads: attention heads per encoder layer.
+        intermediate_dim: width of each encoder's feed-forward layer.
+        num_layers: encoder layers.
+        dropout: dropout rate inside the encoders and before the classifier.
+    """
+    token_ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
+    padding_mask = ops.not_equal(token_ids, PAD_ID)
+    x = keras_hub.layers.TokenAndPositionEmbedding(
+        vocabulary_size, sequence_length, embedding_dim, name="embedding"
+    )(token_ids)
+    x = layers.Dropout(dropout, name="embedding_dropout")(x)
+    for index in range(num_layers):
+        x = keras_hub.layers.TransformerEncoder(
+            intermediate_dim, num_heads, dropout=dropout, name=f"encoder{index + 1}"
+        )(x, padding_mask=padding_mask)
+    x = layers.GlobalAveragePooling1D(name="mean_over_tokens")(x, mask=padding_mask)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(token_ids, logit, name=name)

@@ -1,0 +1,1 @@
+"""Text into model inputs: cleaning raw strings, WordPiece vocabularies and tokenizers."""

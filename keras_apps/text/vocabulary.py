@@ -1,0 +1,48 @@
+"""WordPiece vocabularies learned from the training text, and the tokenizer that reads with them.
+
+The vocabulary is a plain text file, one token per line (the format of BERT's `vocab.txt`), so a run
+can save it, a later run can reuse it, and it travels inside every export.
+"""
+
+from pathlib import Path
+
+import keras_hub
+import tensorflow as tf
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+# BERT's special tokens; `[PAD]` first so that padding is token id 0, which masking layers skip.
+RESERVED_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+PAD_ID = 0
+
+
+def learn_vocabulary(texts, size):
+    """A lowercase WordPiece vocabulary of at most `size` tokens learned from `texts` (strings)."""
+    if size <= len(RESERVED_TOKENS):
+        raise UserError(f"the vocabulary size must exceed {len(RESERVED_TOKENS)}, got {size}")
+    dataset = tf.data.Dataset.from_tensor_slices(list(texts)).batch(1000)
+    return keras_hub.tokenizers.compute_word_piece_vocabulary(
+        dataset, vocabulary_size=size, lowercase=True, reserved_tokens=list(RESERVED_TOKENS)
+    )
+
+
+def save_vocabulary(vocabulary, path):
+    files.write_text(path, "".join(f"{token}\n" for token in vocabulary))
+
+
+def load_vocabulary(path):
+    """Reads a vocabulary file, checking that it has the special tokens the models rely on."""
+    path = Path(path)
+    try:
+        vocabulary = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the vocabulary {path}: {exc}") from None
+    if vocabulary[: len(RESERVED_TOKENS)] != list(RESERVED_TOKENS):
+        raise UserError(f"{path} is not a vocabulary of this project: it must start with {', '.join(RESERVED_TOKENS)}")
+    return vocabulary
+
+
+def build_tokenizer(vocabulary, sequence_length=None):
+    """A lowercasing WordPiece tokenizer; with `sequence_length`, ids are cut or padded with 0 to that length."""
+    return keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True, sequence_length=sequence_length)
