@@ -11,6 +11,7 @@ Every export takes raw review text: the tokenizer or vectorizer runs inside the 
 """
 
 import argparse
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,7 @@ class TextEncoder:
 
 
 def _bow_encoder(texts, num_features):
+    """TF-IDF features of up to `num_features` n-grams (fewer when the text has fewer), and their count."""
     import keras
     import tensorflow as tf
 
@@ -96,7 +98,7 @@ def _bow_encoder(texts, num_features):
     def encode(strings):  # Sparse: a review holds a few hundred of the 200,000 features.
         return tf.sparse.from_dense(vectorizer(strings))
 
-    return TextEncoder(encode, track=[vectorizer])
+    return TextEncoder(encode, track=[vectorizer]), vectorizer.vocabulary_size()
 
 
 def _vocabulary(texts, size, run_directory):
@@ -154,7 +156,12 @@ def _bert_start(args, recipe, splits, run_directory, config, strategy):
         return BertStart(build_backbone, tokenizer, sequence_length, {"pretrained": False})
 
     corpus = splits.unlabeled[: args.pretrain_examples] + splits.train.texts
-    pretraining_config = dataclasses.replace(config, **{**PRETRAINING, "epochs": args.pretrain_epochs})
+    pretraining_config = dataclasses.replace(
+        config, **{**PRETRAINING, "epochs": args.pretrain_epochs, "batch_size": args.pretrain_batch_size}
+    )
+    if len(corpus) < pretraining_config.batch_size:
+        raise UserError(f"{len(corpus)} reviews for pre-training are fewer than one batch of "
+                        f"{pretraining_config.batch_size}; lower --pretrain-batch-size")
     print(f"Pre-training BERT (masked LM) on {len(corpus):,} reviews for {pretraining_config.epochs} epochs")
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
     result = pretrain_masked_lm(
@@ -178,9 +185,9 @@ def _model_and_encoder(args, recipe, splits, run_directory, config, strategy):
     from keras_apps.text.vocabulary import build_tokenizer
 
     if args.model == "bow":
-        architecture = {**recipe.architecture, "sparse": True}
-        encoder = _bow_encoder(splits.train.texts, architecture["num_features"])
-        return (lambda: models.build_bow_classifier(**architecture)), encoder, {}
+        encoder, num_features = _bow_encoder(splits.train.texts, recipe.architecture["num_features"])
+        architecture = {**recipe.architecture, "num_features": num_features, "sparse": True}
+        return functools.partial(models.build_bow_classifier, **architecture), encoder, {"features": num_features}
     if args.model == "bert":
         import keras_hub
 
@@ -189,14 +196,21 @@ def _model_and_encoder(args, recipe, splits, run_directory, config, strategy):
             start.tokenizer, sequence_length=start.sequence_length
         )
         encoder = TextEncoder(preprocessor, track=[preprocessor])
-        build = lambda: models.build_bert_classifier(start.build_backbone(), dropout=recipe.architecture["dropout"])  # noqa: E731
+
+        def build():
+            return models.build_bert_classifier(start.build_backbone(), dropout=recipe.architecture["dropout"])
+
         return build, encoder, {"sequence_length": start.sequence_length, "pretraining": start.pretraining}
 
     sequence_length = args.sequence_length or recipe.sequence_length
     vocabulary, vocabulary_path = _vocabulary(splits.train.texts, args.vocabulary_size, run_directory)
     tokenizer = build_tokenizer(vocabulary, sequence_length)
-    builder = models.build_lstm_classifier if args.model == "lstm" else models.build_transformer_classifier
-    build = lambda: builder(len(vocabulary), sequence_length, **recipe.architecture)  # noqa: E731
+    if args.model == "lstm":
+        build = functools.partial(models.build_lstm_classifier, len(vocabulary), **recipe.architecture)
+    else:
+        build = functools.partial(
+            models.build_transformer_classifier, len(vocabulary), sequence_length, **recipe.architecture
+        )
     encoder = TextEncoder(tokenizer, track=[tokenizer], files=[vocabulary_path])
     return build, encoder, {"sequence_length": sequence_length, "vocabulary_size": len(vocabulary)}
 
@@ -402,6 +416,10 @@ def build_parser():
     bert.add_argument(
         "--pretrain-epochs", type=cli.positive_int, default=PRETRAINING["epochs"],
         help=f"masked-LM epochs over the unlabeled and training reviews (default: {PRETRAINING['epochs']})",
+    )
+    bert.add_argument(
+        "--pretrain-batch-size", type=cli.positive_int, default=PRETRAINING["batch_size"],
+        help=f"masked-LM batch size (default: {PRETRAINING['batch_size']})",
     )
     bert.add_argument(
         "--pretrain-examples", type=cli.non_negative_int,

@@ -1,9 +1,11 @@
 """Shared fixtures. The CPU is split into two logical devices before TensorFlow starts, so that
 `MirroredStrategy` can be tested against one device in the same process."""
 
+import io
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -45,6 +47,39 @@ def real_data_dir():
     if not directory or not (Path(directory) / "mnist.npz").is_file():
         pytest.skip("set KERAS_APPS_DATA to the folder holding the real mnist.npz")
     return Path(directory)
+
+
+@pytest.fixture
+def real_imdb_dir():
+    """The directory holding the real `aclImdb_v1.tar.gz`; tests that need it skip without it."""
+    directory = os.environ.get("KERAS_APPS_DATA")
+    if not directory or not (Path(directory) / "aclImdb_v1.tar.gz").is_file():
+        pytest.skip("set KERAS_APPS_DATA to the folder holding the real aclImdb_v1.tar.gz")
+    return Path(directory)
+
+
+# A tiny labeled corpus for fast tests of text pipelines and models (1 = positive).
+TINY_REVIEWS = [
+    ("A wonderful film, the acting is superb and the story moving.", 1),
+    ("Terrible plot, awful acting. A waste of two hours.", 0),
+    ("I loved every minute; a great and beautiful movie.", 1),
+    ("Boring, predictable and badly written. Avoid it.", 0),
+    ("One of the best films of the year, brilliant.", 1),
+    ("The worst movie I have seen, dull and stupid.", 0),
+    ("Great music, great cast, a joy to watch.", 1),
+    ("Awful. The jokes fall flat and the ending is bad.", 0),
+]
+
+
+def write_imdb_archive(path, reviews):
+    """An `aclImdb_v1.tar.gz` in the canonical layout holding `{relative path: text}`."""
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in reviews.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"aclImdb/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
 
 
 def run_python(*args, cwd=None, env=None, timeout=600):

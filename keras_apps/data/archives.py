@@ -54,5 +54,6 @@ def extract(archive, target):
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
         if isinstance(exc, tarfile.FilterError):
             raise UserError(f"{archive} holds a member that would land outside the extraction folder ({exc})")
-        raise UserError(f"{archive} is corrupt or truncated ({type(exc).__name__}: {exc}); fetch it again")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # tarfile's can run to many lines
+        raise UserError(f"{archive} is corrupt or truncated ({reason}); fetch it again")
     return target

@@ -121,8 +121,10 @@ def extracted_root(data_dir=None):
     return root
 
 
-def load(data_dir=None, *, unlabeled=False, sizes=SIZES):
-    """The labeled splits, validated, and with `unlabeled` the 50,000 unlabeled reviews too."""
+def load(data_dir=None, *, unlabeled=False, sizes=None):
+    """The labeled splits, validated against `sizes` (default `SIZES`), and with `unlabeled` the unlabeled
+    reviews too."""
+    sizes = sizes or SIZES
     root = extracted_root(data_dir)
     return IMDB(
         train=read_labeled(root, "train", expected=sizes["train"]),

@@ -105,6 +105,8 @@ def resolve_version(path):
 
 def load_serving(path):
     """Loads an export and returns `(version_path, serving_function)`."""
+    import tensorflow_text  # noqa: F401 - registers the ops of the tokenizers that text exports run
+
     version_path = resolve_version(path)
     try:
         loaded = tf.saved_model.load(str(version_path))

@@ -8,6 +8,12 @@ from keras import layers, ops
 from keras_apps.text.vocabulary import PAD_ID
 
 
+def _mean_over_tokens(x, padding_mask):
+    """The average of the real tokens' vectors; zero for a review with none (an empty string), not NaN."""
+    weights = ops.expand_dims(ops.cast(padding_mask, x.dtype), axis=-1)
+    return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+
 def build_transformer_classifier(
     vocabulary_size,
     sequence_length,
@@ -18,18 +24,18 @@ def build_transformer_classifier(
     dropout=0.1,
     name="transformer",
 ):
-    """Token ids in (`PAD_ID` is padding), one logit out (positive > 0).
+    """Token ids in (`PAD_ID` is padding, masked out everywhere), one logit out (positive > 0).
 
     Args:
         vocabulary_size: number of token ids.
-        sequence_length: tokens per review; also the number of learned positions.
+        sequence_length: the longest input: the number of learned positions.
         embedding_dim: the model width.
         num_heads: attention heads per encoder layer.
         intermediate_dim: width of each encoder's feed-forward layer.
         num_layers: encoder layers.
         dropout: dropout rate inside the encoders and before the classifier.
     """
-    token_ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = ops.not_equal(token_ids, PAD_ID)
     x = keras_hub.layers.TokenAndPositionEmbedding(
         vocabulary_size, sequence_length, embedding_dim, name="embedding"
@@ -39,7 +45,7 @@ def build_transformer_classifier(
         x = keras_hub.layers.TransformerEncoder(
             intermediate_dim, num_heads, dropout=dropout, name=f"encoder{index + 1}"
         )(x, padding_mask=padding_mask)
-    x = layers.GlobalAveragePooling1D(name="mean_over_tokens")(x, mask=padding_mask)
+    x = _mean_over_tokens(x, padding_mask)
     x = layers.Dropout(dropout, name="dropout")(x)
     logit = layers.Dense(1, name="logit")(x)
     return keras.Model(token_ids, logit, name=name)

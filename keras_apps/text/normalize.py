@@ -16,6 +16,6 @@ MAX_BYTES = 20_000
 def sanitize(texts, max_bytes=MAX_BYTES):
     """Cuts each string to `max_bytes`, replaces invalid UTF-8, turns line breaks into spaces, strips."""
     texts = tf.strings.substr(texts, 0, max_bytes)  # Byte units: may split a character; repaired next.
-    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replace_control_characters=True)
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
     texts = tf.strings.regex_replace(texts, LINE_BREAKS, " ")
     return tf.strings.strip(texts)

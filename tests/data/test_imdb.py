@@ -1,24 +1,11 @@
-import io
-import tarfile
-
 import numpy as np
 import pytest
 
 from keras_apps.data import imdb
 from keras_apps.errors import UserError
+from tests.conftest import write_imdb_archive
 
 TINY = {"train": 4, "test": 2, "unsup": 3}
-
-
-def write_imdb_archive(path, reviews):
-    """An `aclImdb_v1.tar.gz` in the canonical layout holding `{relative path: text}`."""
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in reviews.items():
-            data = text.encode("utf-8")
-            info = tarfile.TarInfo(f"aclImdb/{name}")
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return path
 
 
 TINY_REVIEWS = {
@@ -80,10 +67,33 @@ def test_damaged_review_files_are_reported(tmp_path):
 
 
 @pytest.mark.real_data
-def test_the_real_archive_has_every_review(real_data_dir, tmp_path, monkeypatch):
+def test_the_real_archive_has_every_review(real_imdb_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path))
-    data = imdb.load(real_data_dir, unlabeled=True)
+    data = imdb.load(real_imdb_dir, unlabeled=True)
     assert len(data.train) == 25_000 and len(data.test) == 25_000 and len(data.unlabeled) == 50_000
     assert np.bincount(data.train.labels).tolist() == [12_500, 12_500]
     assert np.bincount(data.test.labels).tolist() == [12_500, 12_500]
     assert not any("<br" in text for text in data.train.texts[:1000])
+
+
+def _labeled(count):
+    labels = np.array([0] * (count // 2) + [1] * (count - count // 2), np.int32)  # ordered by class, like the files
+    return imdb.LabeledTexts([f"review {index}" for index in range(count)], labels)
+
+
+def test_split_holds_out_a_stratified_random_fraction():
+    rest, held_out = _labeled(100).split(0.2, seed=3)
+    assert (len(rest), len(held_out)) == (80, 20)
+    assert held_out.labels.sum() == 10 and rest.labels.sum() == 40
+    assert not set(rest.texts) & set(held_out.texts)
+    for part in (rest, held_out):  # every text keeps its own label
+        assert all((int(text.split()[1]) >= 50) == bool(label) for text, label in zip(part.texts, part.labels))
+    again, _ = _labeled(100).split(0.2, seed=3)
+    assert again.texts == rest.texts
+
+
+def test_take_draws_both_classes_and_the_same_ones_every_time():
+    taken = _labeled(100).take(10)
+    assert len(taken) == 10 and 0 < taken.labels.sum() < 10
+    assert _labeled(100).take(10).texts == taken.texts
+    assert _labeled(100).take(None).texts == _labeled(100).texts

@@ -1,0 +1,77 @@
+"""A text classifier exported with its tokenizer: raw strings in, the same scores after a fresh reload,
+and an answer for every input a client might send."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.export.saved_model import binary_text_classifier_endpoint, export_model, load_serving
+from keras_apps.models import build_transformer_classifier
+from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
+from tests.conftest import TINY_REVIEWS, run_python
+
+AWKWARD = [
+    b"A wonderful film.",
+    b"",
+    b"   \n\t ",
+    b"bad bytes \xff\xfe\x80 in a review",
+    b"Great. <br /><br /> Loved it.",
+    b"long " * 200_000,  # 1 MB
+]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    vocabulary = learn_vocabulary([text for text, _ in TINY_REVIEWS] * 20, 100)
+    tokenizer = build_tokenizer(vocabulary, sequence_length=16)
+    model = build_transformer_classifier(len(vocabulary), 16, embedding_dim=8, num_heads=2, intermediate_dim=16)
+    expected = keras.ops.sigmoid(model(tokenizer([text for text, _ in TINY_REVIEWS])))[:, 0]
+    root = tmp_path_factory.mktemp("exports")
+    path = export_model(model, root, {"serving_default": binary_text_classifier_endpoint(model, tokenizer)},
+                        track=[tokenizer])
+    return path, np.asarray(expected)
+
+
+def test_signature_takes_strings_and_returns_probability_and_label(exported):
+    path, _ = exported
+    _, serve = load_serving(path)
+    (spec,) = serve.structured_input_signature[1].values()
+    assert spec.dtype == tf.string and spec.shape.as_list() == [None]
+    outputs = serve(texts=tf.constant([b"A great movie."]))
+    assert set(outputs) == {"probability", "label"}
+    assert outputs["label"].dtype == tf.int32 and 0 <= float(outputs["probability"][0]) <= 1
+
+
+def test_fresh_process_reload_gives_the_in_memory_scores(exported, tmp_path):
+    path, expected = exported
+    texts = tmp_path / "texts.json"
+    texts.write_text(json.dumps([text for text, _ in TINY_REVIEWS]))
+    completed = run_python("tests/export/reload_texts.py", str(path), str(texts), str(tmp_path / "out.npz"))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outputs = np.load(tmp_path / "out.npz")
+    np.testing.assert_allclose(outputs["probability"], expected, rtol=1e-5)
+    np.testing.assert_array_equal(outputs["label"], (expected >= 0.5).astype(np.int32))
+
+
+def test_every_awkward_input_gets_an_answer(exported):
+    path, _ = exported
+    _, serve = load_serving(path)
+    outputs = serve(texts=tf.constant(AWKWARD))
+    probabilities = outputs["probability"].numpy()
+    assert probabilities.shape == (len(AWKWARD),) and np.isfinite(probabilities).all()
+    # The line breaks are cleaned as in training: with and without them, the same review.
+    same = serve(texts=tf.constant([b"Great.  Loved it.", b"Great. <br /><br /> Loved it."]))["probability"]
+    assert float(same[0]) == pytest.approx(float(same[1]))
+
+
+def test_a_batch_of_a_thousand_reviews(exported):
+    path, _ = exported
+    _, serve = load_serving(path)
+    texts = [text.encode() for text, _ in TINY_REVIEWS] * 125
+    probabilities = serve(texts=tf.constant(texts))["probability"].numpy()
+    assert probabilities.shape == (1000,)
+    np.testing.assert_allclose(probabilities[:8], probabilities[8:16], rtol=1e-6)

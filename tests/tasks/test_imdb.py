@@ -1,0 +1,157 @@
+"""`python -m tasks.imdb`: its commands and errors on a tiny IMDB archive (in this process, fast), and one
+end-to-end run on a slice of the real reviews (fresh processes, as a user runs them)."""
+
+import json
+
+import pytest
+
+from keras_apps import cli
+from keras_apps.data import imdb, locate
+from tasks import imdb as task
+from tests.conftest import TINY_REVIEWS, run_python, write_imdb_archive
+
+PER_CLASS = 24  # reviews of each class in each tiny split
+TINY_SIZES = {"train": 2 * PER_CLASS, "test": 2 * PER_CLASS, "unsup": 16}
+SMALL = ["--epochs", "1", "--batch-size", "8", "--vocabulary-size", "200", "--sequence-length", "24"]
+
+
+def run_task(argv, capsys):
+    """Runs the task's command line in this process; returns (exit status, stdout, stderr)."""
+    try:
+        status = cli.run(task.main, argv)
+    except SystemExit as exit:  # argparse exits on --help and on bad arguments
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def tiny_imdb(tmp_path, monkeypatch):
+    """A small archive in the real layout: varied sentences of each class, and a few unlabeled ones."""
+    reviews = {}
+    for split in ("train", "test"):
+        for label, name in enumerate(imdb.CLASS_NAMES):
+            sentences = [text for text, sentiment in TINY_REVIEWS if sentiment == label]
+            for index in range(PER_CLASS):
+                text = f"{sentences[index % 4]} Review {index}.<br /><br />{sentences[(index + 1) % 4]}"
+                reviews[f"{split}/{name}/{index}_{7 * label + 1}.txt"] = text
+    for index in range(TINY_SIZES["unsup"]):
+        reviews[f"train/unsup/{index}_0.txt"] = TINY_REVIEWS[index % len(TINY_REVIEWS)][0]
+    write_imdb_archive(tmp_path / "aclImdb_v1.tar.gz", reviews)
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("KERAS_APPS_DATA", str(tmp_path))
+    monkeypatch.setattr(imdb, "SIZES", TINY_SIZES)
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+def test_every_command_has_help(command, capsys):
+    status, out, _ = run_task([*command, "--help"], capsys)
+    assert status == 0 and "usage: python -m tasks.imdb" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "gpt"], "argument --model: invalid choice"),
+    (["--sequence-length", "0"], "argument --sequence-length: must be at least 1, got 0"),
+    (["--preset", "bert_tiny_en_uncased"], "apply to --model bert only"),
+    (["--model", "bert", "--preset", "x", "--pretrained-backbone", "y"], "not both"),
+])
+def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err.strip().splitlines()[-1]  # argparse's usage, then the one reason
+
+
+def test_missing_and_corrupt_archives_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(locate, "_download", lambda remote, directory: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and err.startswith("error: aclImdb_v1.tar.gz not found") and err.count("\n") == 1
+    (tmp_path / "aclImdb_v1.tar.gz").write_bytes(b"\x1f\x8b\x08 not really gzip")
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and err.startswith("error:") and err.count("\n") == 1
+
+
+def test_offline_preset_is_one_clear_line(tiny_imdb, capsys):
+    status, _, err = run_task(["--model", "bert", "--preset", "bert_tiny_en_uncased", *SMALL,
+                               "--run-dir", str(tiny_imdb / "run")], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "cannot load the keras-hub preset 'bert_tiny_en_uncased'" in err and "network" in err
+
+
+@pytest.mark.parametrize("model", ["bow", "lstm", "transformer"])
+def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
+    exports = tiny_imdb / "exports"
+    status, out, err = run_task(["--model", model, *SMALL, "--run-dir", str(tiny_imdb / "run"),
+                                 "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
+    assert metrics["model"] == model and 0 <= metrics["test"]["accuracy"] <= 1
+    if model != "bow":
+        assert (tiny_imdb / "run" / "vocabulary.txt").is_file() and (exports / "1" / "vocabulary.txt").is_file()
+        assert metrics["extra"]["sequence_length"] == 24
+
+    status, out, _ = run_task(["predict", "A wonderful film.", "", "--export-dir", str(exports)], capsys)
+    lines = out.strip().splitlines()
+    assert status == 0 and len(lines) == 2 and lines[0].split()[0] in ("positive", "negative")
+    status, out, _ = run_task(["evaluate", "--export-dir", str(exports)], capsys)
+    assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
+
+
+def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
+    run = tiny_imdb / "run"
+    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "1", "--pretrain-batch-size", "8", "--export-dir", str(tiny_imdb / "exports")]
+    status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
+    assert status == 0, err
+    assert "Pre-training BERT (masked LM) on 60 reviews" in out  # 16 unlabeled + 44 train: no validation, no test
+    pretraining = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
+    assert pretraining["pretrained"] and 0 <= pretraining["masked_accuracy"] <= 1 and pretraining["epochs"] == 1
+    assert (run / "backbone" / "config.json").is_file()
+
+    # A run interrupted after pre-training resumes from the saved backbone instead of pre-training again.
+    (run / "metrics.json").unlink()
+    status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
+    assert status == 0, err
+    assert "Pre-training" not in out and f"Fine-tuning the backbone from {run / 'backbone'}" in out
+
+    # Another run fine-tunes the same backbone, and the control trains without it.
+    status, out, err = run_task([*bert, "--pretrained-backbone", str(run / "backbone"),
+                                 "--run-dir", str(tiny_imdb / "reuse")], capsys)
+    assert status == 0 and "Pre-training" not in out, err
+    status, out, err = run_task([*bert, "--from-scratch", "--run-dir", str(tiny_imdb / "control")], capsys)
+    assert status == 0 and "Pre-training" not in out, err
+    assert json.loads((tiny_imdb / "control" / "metrics.json").read_text())["extra"]["pretraining"] == {
+        "pretrained": False
+    }
+
+
+def test_predict_needs_reviews_and_readable_files(tmp_path, capsys):
+    status, _, err = run_task(["predict", "--export-dir", str(tmp_path)], capsys)
+    assert status == 2 and "give reviews" in err
+    status, _, err = run_task(["predict", "--file", str(tmp_path / "missing.txt")], capsys)
+    assert status == 2 and "cannot read" in err
+
+
+@pytest.mark.real_data
+def test_end_to_end_on_a_slice_of_the_real_reviews(real_imdb_dir, tmp_path):
+    exports = tmp_path / "saved_models" / "imdb"
+    env = {"KERAS_APPS_DATA": str(real_imdb_dir)}
+    trained = run_python("-m", "tasks.imdb", "--train-examples", "4000", "--test-examples", "2000", "--epochs", "3",
+                         "--run-dir", str(tmp_path / "run"), "--export-dir", str(exports), env=env)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["model"] == task.DEFAULT_MODEL and metrics["test"]["accuracy"] > 0.8  # chance is 0.5
+
+    evaluated = run_python("-m", "tasks.imdb", "evaluate", "--test-examples", "2000", "--export-dir", str(exports),
+                           env=env)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert f"test accuracy {metrics['test']['accuracy']:.4f}" in evaluated.stdout
+
+    (tmp_path / "reviews.txt").write_text(
+        "One of the best films I have ever seen: moving, funny and beautifully acted.\n\n"
+        "A boring, stupid mess. The worst movie of the year; I walked out.\n"
+    )
+    predicted = run_python("-m", "tasks.imdb", "predict", "--file", str(tmp_path / "reviews.txt"),
+                           "--export-dir", str(exports))
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    lines = predicted.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["positive", "negative"]

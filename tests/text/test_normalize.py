@@ -1,0 +1,25 @@
+import tensorflow as tf
+
+from keras_apps.text.normalize import sanitize
+
+
+def _clean(*texts, **kwargs):
+    return [text.decode("utf-8") for text in sanitize(tf.constant(list(texts)), **kwargs).numpy()]
+
+
+def test_line_breaks_become_one_space_and_ends_are_trimmed():
+    assert _clean("  Great.<br /><br />Really <BR>good  ") == ["Great. Really good"]
+
+
+def test_invalid_utf8_is_replaced_not_fatal():
+    (text,) = _clean(b"caf\xc3\xa9 \xff\xfe bytes")
+    assert text.startswith("café ") and text.endswith(" bytes") and "\ufffd" in text
+
+
+def test_long_texts_are_cut_and_a_split_character_is_repaired():
+    (text,) = _clean("é" * 10, max_bytes=5)  # 5 bytes: two whole characters and half of a third
+    assert text == "éé\ufffd"
+
+
+def test_empty_and_whitespace_stay_valid_strings():
+    assert _clean("", "   \n ") == ["", ""]

@@ -1,0 +1,39 @@
+import keras
+import keras_hub
+import numpy as np
+import tensorflow as tf
+
+from keras_apps.models import build_bert_backbone
+from keras_apps.text.vocabulary import learn_vocabulary
+from keras_apps.training.config import TrainingConfig
+from keras_apps.training.pretraining import pretrain_masked_lm
+from keras_apps.training.run_directory import RunDirectory
+from tests.conftest import TINY_REVIEWS
+
+TEXTS = [text for text, _ in TINY_REVIEWS]
+
+
+def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path):
+    keras.utils.set_random_seed(0)
+    vocabulary = learn_vocabulary(TEXTS * 20, 100)
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=32)
+    built = []
+
+    def build_backbone():
+        built.append(build_bert_backbone(len(vocabulary), 32, num_layers=1, num_heads=2, hidden_dim=32,
+                                         intermediate_dim=64, dropout=0.0))
+        return built[-1]
+
+    config = TrainingConfig(epochs=12, batch_size=8, learning_rate=3e-3, lr_schedule="constant")
+    result = pretrain_masked_lm(
+        build_backbone, preprocessor, TEXTS * 8, TEXTS, config=config,
+        run_directory=RunDirectory.create("test", tmp_path / "run"), strategy=tf.distribute.get_strategy(),
+    )
+    assert result.backbone is built[-1] and result.epochs == 12
+    history = RunDirectory(tmp_path / "run").read_history()
+    assert "val_masked_accuracy" in history[-1]
+    # Eight reviews seen many times: the masked tokens become more predictable than the first epoch left them.
+    assert history[-1]["val_loss"] < 0.85 * history[0]["val_loss"]
+    assert result.masked_accuracy > 0.15
+    assert np.isfinite(result.train_seconds) and result.train_examples == 12 * 8 * 8
