@@ -1,6 +1,6 @@
 """Movie-review sentiment: train a text classifier on IMDB, evaluate it on the 25,000 test reviews, export it.
 
-    python -m tasks.imdb                              # the default model (bow), evaluated and exported
+    python -m tasks.imdb                              # the default model (nb-bow), evaluated and exported
     python -m tasks.imdb --model transformer
     python -m tasks.imdb --model bert                 # pre-train BERT on the reviews, then fine-tune it
     python -m tasks.imdb --model bert --pretrained-backbone runs/imdb/<run>/backbone
@@ -38,14 +38,23 @@ class Recipe:
     architecture: dict
     training: dict
     sequence_length: int = SEQUENCE_LENGTH
+    ngrams: dict = None  # For bag-of-n-grams models: `NGramFeatures.learn`'s settings.
 
 
 RECIPES = {
     # Logistic regression on TF-IDF unigrams and bigrams. A large n-gram vocabulary and weight decay beat a
-    # hidden layer on 20,000 features (Chollet's recipe, 0.884 here): 0.915 on validation in under a minute.
+    # hidden layer on 20,000 features (Chollet's recipe, 0.884 here) by 2 points, in under a minute.
     "bow": Recipe(
-        architecture=dict(num_features=200_000, hidden_units=0),
+        architecture=dict(hidden_units=0),
         training=dict(epochs=5, batch_size=128, learning_rate=1e-3, weight_decay=0.05),
+        ngrams=dict(max_tokens=200_000, weighting="tf-idf"),
+    ),
+    # The same network on n-gram presence weighted by naive-Bayes log-count ratios (NBSVM with a logistic
+    # loss): 0.6 points better on validation than TF-IDF, and the most accurate model here for its time.
+    "nb-bow": Recipe(
+        architecture=dict(hidden_units=0),
+        training=dict(epochs=8, batch_size=128, learning_rate=1e-3, weight_decay=0.05),
+        ngrams=dict(max_tokens=200_000, weighting="naive-bayes"),
     ),
     "lstm": Recipe(
         architecture=dict(embedding_dim=64, units=64, dropout=0.3),
@@ -63,7 +72,7 @@ RECIPES = {
     ),
 }
 PRETRAINING = dict(epochs=3, batch_size=64, learning_rate=5e-4, weight_decay=0.01)
-DEFAULT_MODEL = "bow"
+DEFAULT_MODEL = "nb-bow"
 VOCABULARY_SIZE = 16_000
 
 
@@ -84,21 +93,6 @@ class TextEncoder:
     encode: object
     track: list = field(default_factory=list)
     files: list = field(default_factory=list)
-
-
-def _bow_encoder(texts, num_features):
-    """TF-IDF features of up to `num_features` n-grams (fewer when the text has fewer), and their count."""
-    import keras
-    import tensorflow as tf
-
-    print(f"Learning the {num_features:,} most frequent unigrams and bigrams and their IDF weights...")
-    vectorizer = keras.layers.TextVectorization(max_tokens=num_features, ngrams=2, output_mode="tf_idf")
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(512))
-
-    def encode(strings):  # Sparse: a review holds a few hundred of the 200,000 features.
-        return tf.sparse.from_dense(vectorizer(strings))
-
-    return TextEncoder(encode, track=[vectorizer]), vectorizer.vocabulary_size()
 
 
 def _vocabulary(texts, size, run_directory):
@@ -184,10 +178,16 @@ def _model_and_encoder(args, recipe, splits, run_directory, config, strategy):
     from keras_apps import models
     from keras_apps.text.vocabulary import build_tokenizer
 
-    if args.model == "bow":
-        encoder, num_features = _bow_encoder(splits.train.texts, recipe.architecture["num_features"])
-        architecture = {**recipe.architecture, "num_features": num_features, "sparse": True}
-        return functools.partial(models.build_bow_classifier, **architecture), encoder, {"features": num_features}
+    if recipe.ngrams:
+        from keras_apps.text.ngrams import NGramFeatures
+
+        print(f"Learning the {recipe.ngrams['max_tokens']:,} most frequent unigrams and bigrams "
+              f"({recipe.ngrams['weighting']} weights)...")
+        features = NGramFeatures.learn(splits.train.texts, splits.train.labels, **recipe.ngrams)
+        build = functools.partial(
+            models.build_bow_classifier, features.num_features, sparse=True, **recipe.architecture
+        )
+        return build, TextEncoder(features, track=[features.vectorizer]), {"features": features.num_features}
     if args.model == "bert":
         import keras_hub
 
@@ -377,8 +377,8 @@ def build_parser():
     )
     train_parser.add_argument(
         "--model", choices=sorted(RECIPES), default=DEFAULT_MODEL,
-        help=f"bow: TF-IDF bigrams; lstm; transformer; bert: pre-trained here, then fine-tuned "
-        f"(default: {DEFAULT_MODEL}, the most accurate for its time)",
+        help=f"bow: TF-IDF bigrams; nb-bow: naive-Bayes-weighted bigrams; lstm; transformer; bert: pre-trained "
+        f"here, then fine-tuned (default: {DEFAULT_MODEL}, the most accurate for its time)",
     )
     cli.add_data_arguments(train_parser)
     train_parser.add_argument(

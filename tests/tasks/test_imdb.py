@@ -78,7 +78,7 @@ def test_offline_preset_is_one_clear_line(tiny_imdb, capsys):
     assert "cannot load the keras-hub preset 'bert_tiny_en_uncased'" in err and "network" in err
 
 
-@pytest.mark.parametrize("model", ["bow", "lstm", "transformer"])
+@pytest.mark.parametrize("model", ["bow", "nb-bow", "lstm", "transformer"])
 def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     exports = tiny_imdb / "exports"
     status, out, err = run_task(["--model", model, *SMALL, "--run-dir", str(tiny_imdb / "run"),
@@ -86,7 +86,7 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     assert status == 0, err
     metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
     assert metrics["model"] == model and 0 <= metrics["test"]["accuracy"] <= 1
-    if model != "bow":
+    if model in ("lstm", "transformer"):
         assert (tiny_imdb / "run" / "vocabulary.txt").is_file() and (exports / "1" / "vocabulary.txt").is_file()
         assert metrics["extra"]["sequence_length"] == 24
 

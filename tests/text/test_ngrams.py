@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.text.ngrams import NGramFeatures
+from tests.conftest import TINY_REVIEWS
+
+TEXTS = [text for text, _ in TINY_REVIEWS]
+LABELS = np.array([label for _, label in TINY_REVIEWS])
+
+
+def _dense(features, texts):
+    return tf.sparse.to_dense(features(tf.constant(texts))).numpy()
+
+
+def test_tf_idf_features_are_sparse_with_unigrams_and_bigrams():
+    features = NGramFeatures.learn(TEXTS, LABELS, max_tokens=500)
+    vocabulary = features.vectorizer.get_vocabulary()
+    assert "great" in vocabulary and "great cast" in vocabulary
+    batch = features(tf.constant(["a great cast", ""]))
+    assert isinstance(batch, tf.SparseTensor) and batch.dtype == tf.float32
+    dense = _dense(features, ["a great cast", ""])
+    assert dense.shape == (2, features.num_features) and (dense[1] == 0).all()
+    assert dense[0, vocabulary.index("great cast")] > 0
+
+
+def test_max_tokens_caps_the_feature_count():
+    assert NGramFeatures.learn(TEXTS, LABELS, max_tokens=20).num_features == 20
+
+
+def test_naive_bayes_weights_point_each_ngram_towards_the_class_it_occurs_in():
+    features = NGramFeatures.learn(TEXTS, LABELS, max_tokens=500, weighting="naive-bayes")
+    vocabulary = features.vectorizer.get_vocabulary()
+    weights = features.weights.numpy()
+    assert weights[vocabulary.index("great")] > 0 and weights[vocabulary.index("awful")] < 0
+    # Presence, not counts: a word said twice weighs what it weighs once.
+    once, twice = _dense(features, ["great", "great great"])
+    np.testing.assert_allclose(once, twice)
+    assert once[vocabulary.index("great")] == pytest.approx(weights[vocabulary.index("great")])
+
+
+def test_unknown_weighting_is_refused():
+    with pytest.raises(ValueError, match="weighting"):
+        NGramFeatures.learn(TEXTS, LABELS, max_tokens=10, weighting="bm25")
