@@ -75,6 +75,23 @@ def add_training_arguments(parser, task):
     )
 
 
+def add_export_argument(parser, default, *, loading):
+    """`--export-dir`: where a training run adds its next version, or (`loading`) which export to use."""
+    if loading:
+        help = f"an export version, or a folder of versions whose latest is used (default: {default})"
+    else:
+        help = f"versioned export folder; the run adds the next version (default: {default})"
+    parser.add_argument("--export-dir", default=default, help=help)
+
+
+def parse_command_line(parser, argv, commands, default="train"):
+    """Parses `argv` with a parser of sub-commands, the `default` one when `argv` names none of `commands`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*commands, "-h", "--help"):
+        argv.insert(0, default)
+    return parser.parse_args(argv)
+
+
 def training_config(args, **recipe):
     """A `TrainingConfig` from parsed flags, falling back to the model recipe's values for unset ones."""
     chosen = {

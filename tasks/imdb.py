@@ -348,13 +348,6 @@ def predict(args):
     return 0
 
 
-def _add_export_to_load(parser):
-    parser.add_argument(
-        "--export-dir", default=DEFAULT_EXPORT_DIR,
-        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
-    )
-
-
 def _add_test_examples(parser):
     parser.add_argument(
         "--test-examples", type=cli.positive_int,
@@ -426,17 +419,14 @@ def build_parser():
         help="use only the first N of the 50,000 unlabeled reviews for pre-training (default: all)",
     )
     cli.add_training_arguments(train_parser, TASK)
-    train_parser.add_argument(
-        "--export-dir", default=DEFAULT_EXPORT_DIR,
-        help=f"versioned export folder; the run adds the next version (default: {DEFAULT_EXPORT_DIR})",
-    )
+    cli.add_export_argument(train_parser, DEFAULT_EXPORT_DIR, loading=False)
     train_parser.set_defaults(handler=train)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="evaluate an export on the test set",
         description="Evaluate an exported model on the 25,000 IMDB test reviews, from their raw text.",
     )
-    _add_export_to_load(evaluate_parser)
+    cli.add_export_argument(evaluate_parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(evaluate_parser)
     _add_test_examples(evaluate_parser)
     evaluate_parser.set_defaults(handler=evaluate)
@@ -449,16 +439,13 @@ def build_parser():
     predict_parser.add_argument(
         "--file", action="append", default=[], metavar="PATH", help="a UTF-8 text file, one review per line"
     )
-    _add_export_to_load(predict_parser)
+    cli.add_export_argument(predict_parser, DEFAULT_EXPORT_DIR, loading=True)
     predict_parser.set_defaults(handler=predict)
     return parser
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
-        argv.insert(0, "train")
-    args = build_parser().parse_args(argv)
+    args = cli.parse_command_line(build_parser(), argv, COMMANDS)
     return args.handler(args)
 
 

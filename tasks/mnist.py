@@ -149,13 +149,6 @@ def predict(args):
     return 0
 
 
-def _add_export_to_load(parser):
-    parser.add_argument(
-        "--export-dir", default=DEFAULT_EXPORT_DIR,
-        help=f"an export version, or a folder of versions whose latest is used (default: {DEFAULT_EXPORT_DIR})",
-    )
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m tasks.mnist",
@@ -189,17 +182,14 @@ def build_parser():
         help="random rotations, shifts and zooms of the training images (default: per model, on for both)",
     )
     cli.add_training_arguments(train_parser, TASK)
-    train_parser.add_argument(
-        "--export-dir", default=DEFAULT_EXPORT_DIR,
-        help=f"versioned export folder; the run adds the next version (default: {DEFAULT_EXPORT_DIR})",
-    )
+    cli.add_export_argument(train_parser, DEFAULT_EXPORT_DIR, loading=False)
     train_parser.set_defaults(handler=train)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="evaluate an export on the test set",
         description="Evaluate an exported model on the 10,000 MNIST test images.",
     )
-    _add_export_to_load(evaluate_parser)
+    cli.add_export_argument(evaluate_parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(evaluate_parser)
     evaluate_parser.add_argument("--source", choices=mnist.SOURCES, default="file", help="as for train")
     evaluate_parser.set_defaults(handler=evaluate)
@@ -210,16 +200,13 @@ def build_parser():
         "of shape [n, 28, 28].",
     )
     predict_parser.add_argument("files", nargs="+", help="PNG files and/or .npy arrays")
-    _add_export_to_load(predict_parser)
+    cli.add_export_argument(predict_parser, DEFAULT_EXPORT_DIR, loading=True)
     predict_parser.set_defaults(handler=predict)
     return parser
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
-        argv.insert(0, "train")
-    args = build_parser().parse_args(argv)
+    args = cli.parse_command_line(build_parser(), argv, COMMANDS)
     return args.handler(args)
 
 

@@ -82,6 +82,18 @@ def write_imdb_archive(path, reviews):
     return path
 
 
+def run_cli(main, argv, capsys):
+    """Runs a task's `main` as its command line does, in this process; returns (exit status, stdout, stderr)."""
+    from keras_apps import cli
+
+    try:
+        status = cli.run(main, argv)
+    except SystemExit as exit:  # argparse exits on --help and on bad arguments
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 def run_python(*args, cwd=None, env=None, timeout=600):
     """Runs `python *args` in a fresh process from the repository root; returns the CompletedProcess."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}

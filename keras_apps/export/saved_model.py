@@ -2,8 +2,12 @@
 
     saved_models/<task>/<version>/     a complete SavedModel (TF Serving loads the highest version)
         saved_model.pb, variables/     the serving graph with explicit signatures
-        model.keras                    the same model for Keras users (`keras.saving.load_model`)
+        model.keras                    the same model for Keras users (`keras.saving.load_model`); for text,
+                                       the network after the tokenizer (token ids or features in)
+        vocabulary.txt                 for WordPiece models, the vocabulary the serving graph reads with
         export.json                    what the signature takes and returns, and the run it came from
+
+Text exports run tensorflow-text ops: a process that loads one imports `tensorflow_text` first.
 
 A version is written under a temporary name and renamed into place only once complete, so a failed
 export leaves every earlier version untouched and TF Serving never sees a half-written one.

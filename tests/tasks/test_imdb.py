@@ -5,10 +5,9 @@ import json
 
 import pytest
 
-from keras_apps import cli
 from keras_apps.data import imdb, locate
 from tasks import imdb as task
-from tests.conftest import TINY_REVIEWS, run_python, write_imdb_archive
+from tests.conftest import run_cli, TINY_REVIEWS, run_python, write_imdb_archive
 
 PER_CLASS = 24  # reviews of each class in each tiny split
 TINY_SIZES = {"train": 2 * PER_CLASS, "test": 2 * PER_CLASS, "unsup": 16}
@@ -16,13 +15,7 @@ SMALL = ["--epochs", "1", "--batch-size", "8", "--vocabulary-size", "200", "--se
 
 
 def run_task(argv, capsys):
-    """Runs the task's command line in this process; returns (exit status, stdout, stderr)."""
-    try:
-        status = cli.run(task.main, argv)
-    except SystemExit as exit:  # argparse exits on --help and on bad arguments
-        status = exit.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli(task.main, argv, capsys)
 
 
 @pytest.fixture

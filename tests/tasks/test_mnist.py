@@ -4,20 +4,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_apps import cli
 from keras_apps.data import locate
 from tasks import mnist as task
-from tests.conftest import run_python
+from tests.conftest import run_cli, run_python
 
 
 def run_task(argv, capsys):
-    """Runs the task's command line in this process; returns (exit status, stdout, stderr)."""
-    try:
-        status = cli.run(task.main, argv)
-    except SystemExit as exit:  # argparse exits on --help and on bad arguments
-        status = exit.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli(task.main, argv, capsys)
 
 
 @pytest.fixture
