@@ -8,6 +8,8 @@ import keras
 import keras_hub
 from keras import layers
 
+from keras_apps.models.pooling import masked_mean
+
 
 def build_bert_backbone(
     vocabulary_size, sequence_length, num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512, dropout=0.1
@@ -50,10 +52,26 @@ def build_masked_lm(backbone, mask_selection_length, name="masked_lm"):
     return keras.Model(inputs, logits, name=name)
 
 
-def build_bert_classifier(backbone, dropout=0.1, name="bert_classifier"):
-    """The backbone's pooled `[CLS]` vector, dropout, and one logit (positive > 0)."""
+POOLINGS = ("mean", "cls")
+
+
+def build_bert_classifier(backbone, pooling="mean", dropout=0.1, name="bert_classifier"):
+    """A review vector from the backbone, dropout, and one logit (positive > 0).
+
+    Args:
+        pooling: `mean`: the average of the real tokens' output vectors; `cls`: BERT's pooled `[CLS]`
+            vector. Masked-LM pre-training alone (without next-sentence prediction) trains the token
+            vectors but leaves the `[CLS]` pooler untouched, so `mean` is what carries what it learned.
+        dropout: dropout rate before the logit.
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     inputs = _backbone_inputs(backbone)
-    pooled = backbone(inputs)["pooled_output"]
+    outputs = backbone(inputs)
+    if pooling == "mean":
+        pooled = masked_mean(outputs["sequence_output"], inputs["padding_mask"])
+    else:
+        pooled = outputs["pooled_output"]
     x = layers.Dropout(dropout, name="dropout")(pooled)
     logit = layers.Dense(1, name="logit")(x)
     return keras.Model(inputs, logit, name=name)

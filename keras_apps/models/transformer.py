@@ -5,13 +5,8 @@ import keras
 import keras_hub
 from keras import layers, ops
 
+from keras_apps.models.pooling import masked_mean
 from keras_apps.text.vocabulary import PAD_ID
-
-
-def _mean_over_tokens(x, padding_mask):
-    """The average of the real tokens' vectors; zero for a review with none (an empty string), not NaN."""
-    weights = ops.expand_dims(ops.cast(padding_mask, x.dtype), axis=-1)
-    return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
 
 
 def build_transformer_classifier(
@@ -45,7 +40,7 @@ def build_transformer_classifier(
         x = keras_hub.layers.TransformerEncoder(
             intermediate_dim, num_heads, dropout=dropout, name=f"encoder{index + 1}"
         )(x, padding_mask=padding_mask)
-    x = _mean_over_tokens(x, padding_mask)
+    x = masked_mean(x, padding_mask)
     x = layers.Dropout(dropout, name="dropout")(x)
     logit = layers.Dense(1, name="logit")(x)
     return keras.Model(token_ids, logit, name=name)
