@@ -27,7 +27,7 @@ COMMANDS = ("train", "evaluate", "predict")
 # WordPiece tokens per review. The training reviews average 294 tokens (median 218); 384 keeps every
 # token of 78 % of them and 82 % of all tokens, where 256 keeps 68 % and 512 costs twice 256 for 89 %.
 SEQUENCE_LENGTH = 384
-# BERT reads 256: its pre-training passes over 72,500 reviews, and attention's cost grows with the square.
+# BERT reads 256: its pre-training passes over 72,500 reviews, and on a CPU every token read costs time.
 BERT_SEQUENCE_LENGTH = 256
 
 
