@@ -124,7 +124,7 @@ def _bert_start(args, recipe, splits, run_directory, config, strategy):
     import keras_hub
 
     from keras_apps.models import build_bert_backbone
-    from keras_apps.models.bert_presets import load_backbone, save_backbone
+    from keras_apps.models.bert_presets import load_backbone, pretraining_record, save_backbone
     from keras_apps.text.vocabulary import build_tokenizer
     from keras_apps.training.pretraining import pretrain_masked_lm
     from keras_apps.training.run_directory import RunDirectory
@@ -137,7 +137,7 @@ def _bert_start(args, recipe, splits, run_directory, config, strategy):
         backbone, tokenizer = load_backbone(handle)
         return BertStart(
             lambda: load_backbone(handle)[0], tokenizer, min(sequence_length, backbone.max_sequence_length),
-            {"pretrained": True, "backbone": str(handle)},
+            {"pretrained": True, **pretraining_record(handle), "backbone": str(handle)},
         )
 
     vocabulary, _ = _vocabulary(splits.train.texts, args.vocabulary_size, run_directory)
@@ -163,13 +163,13 @@ def _bert_start(args, recipe, splits, run_directory, config, strategy):
         config=pretraining_config, run_directory=RunDirectory.create(TASK, run_directory.path / "pretraining"),
         strategy=strategy,
     )
-    save_backbone(result.backbone, tokenizer, saved)
-    print(f"Pre-training done: masked-token accuracy {result.masked_accuracy:.4f}; backbone saved to {saved}")
     figures = {
-        "pretrained": True, "backbone": str(saved), "masked_accuracy": round(result.masked_accuracy, 4),
-        "epochs": result.epochs, "train_seconds": round(result.train_seconds, 3),
-        "train_examples": result.train_examples, "reviews": len(corpus),
+        "pretrained": True, "masked_accuracy": round(result.masked_accuracy, 4), "epochs": result.epochs,
+        "train_seconds": round(result.train_seconds, 3), "train_examples": result.train_examples,
+        "reviews": len(corpus), "sequence_length": sequence_length, "backbone": str(saved),
     }
+    save_backbone(result.backbone, tokenizer, saved, pretraining=figures)
+    print(f"Pre-training done: masked-token accuracy {result.masked_accuracy:.4f}; backbone saved to {saved}")
     return BertStart(lambda: load_backbone(saved)[0], tokenizer, sequence_length, figures)
 
 

@@ -6,6 +6,7 @@ A preset is a folder (`config.json`, `model.weights.h5`, `tokenizer.json`, the v
 same way, and the tokenizer always travels with the weights it was trained with.
 """
 
+import json
 from pathlib import Path
 
 import keras_hub
@@ -14,12 +15,26 @@ from keras_apps import files
 from keras_apps.errors import UserError
 
 
-def save_backbone(backbone, tokenizer, path):
-    """Writes `backbone` and its `tokenizer` as a preset folder at `path`, atomically."""
+PRETRAINING_RECORD = "pretraining.json"  # Beside the preset's files: how the backbone was pre-trained.
+
+
+def save_backbone(backbone, tokenizer, path, pretraining=None):
+    """Writes `backbone`, its `tokenizer` and the `pretraining` figures as a preset folder at `path`, atomically."""
     with files.atomic_path(path, directory=True) as temporary:
         backbone.save_to_preset(str(temporary))
         tokenizer.save_to_preset(str(temporary))
+        if pretraining is not None:
+            files.write_json(temporary / PRETRAINING_RECORD, pretraining)
     return Path(path)
+
+
+def pretraining_record(handle):
+    """The pre-training figures saved with a backbone folder, or `{}` (a hub preset, or none were saved)."""
+    record = Path(handle) / PRETRAINING_RECORD
+    try:
+        return json.loads(record.read_text()) if record.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {record}: {exc}") from None
 
 
 def load_backbone(handle):

@@ -4,7 +4,7 @@ import pytest
 
 from keras_apps.errors import UserError
 from keras_apps.models import build_bert_backbone, build_bert_classifier, build_masked_lm
-from keras_apps.models.bert_presets import load_backbone, save_backbone
+from keras_apps.models.bert_presets import load_backbone, pretraining_record, save_backbone
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
 from tests.conftest import TINY_REVIEWS
 
@@ -49,8 +49,9 @@ def test_padding_never_changes_the_classifier_output():
 def test_saved_backbone_reloads_with_its_tokenizer_and_weights(tmp_path):
     vocabulary = learn_vocabulary([text for text, _ in TINY_REVIEWS] * 20, 100)
     backbone = build_bert_backbone(len(vocabulary), 16, **SIZE)
-    save_backbone(backbone, build_tokenizer(vocabulary), tmp_path / "backbone")
+    save_backbone(backbone, build_tokenizer(vocabulary), tmp_path / "backbone", pretraining={"epochs": 3})
     loaded, tokenizer = load_backbone(tmp_path / "backbone")
+    assert pretraining_record(tmp_path / "backbone") == {"epochs": 3} and pretraining_record(tmp_path) == {}
     assert tokenizer.get_vocabulary() == vocabulary
     ids = np.random.default_rng(0).integers(5, len(vocabulary), (2, 16))
     np.testing.assert_allclose(

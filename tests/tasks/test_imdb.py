@@ -105,6 +105,8 @@ def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
     status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
     assert status == 0, err
     assert "Pre-training" not in out and f"Fine-tuning the backbone from {run / 'backbone'}" in out
+    resumed = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
+    assert resumed["masked_accuracy"] == pretraining["masked_accuracy"]  # the figures travel with the backbone
 
     # Another run fine-tunes the same backbone, and the control trains without it.
     status, out, err = run_task([*bert, "--pretrained-backbone", str(run / "backbone"),
