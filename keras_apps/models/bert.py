@@ -4,6 +4,8 @@ Pre-training (`build_masked_lm`) and fine-tuning (`build_bert_classifier`) share
 the weights the masked-LM task learned are the weights the classifier starts from.
 """
 
+import warnings
+
 import keras
 import keras_hub
 from keras import layers
@@ -53,6 +55,9 @@ def build_masked_lm(backbone, mask_selection_length, name="masked_lm"):
 
 
 POOLINGS = ("mean", "cls")
+# The backbone's `[CLS]` pooler has no part in the masked-LM loss, nor in a classifier that pools the mean:
+# Keras would warn at every `fit` that it gets no gradients, which is expected here.
+warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables \['pooled_dense")
 
 
 def build_bert_classifier(backbone, pooling="mean", dropout=0.1, name="bert_classifier"):

@@ -5,7 +5,6 @@
 originals. What it learns about the reviews' language is what fine-tuning starts from.
 """
 
-import warnings
 from dataclasses import dataclass
 
 import keras
@@ -57,19 +56,16 @@ def pretrain_masked_lm(
         backbones.append(build_backbone())
         return build_masked_lm(backbones[-1], mask_generator.mask_selection_length)
 
-    with warnings.catch_warnings():
-        # The pooler (the `[CLS]` layer for classification) has no part in the masked-LM loss.
-        warnings.filterwarnings("ignore", message="Gradients do not exist for variables .*pooled_dense")
-        result = fit(
-            build_model,
-            train,
-            validation,
-            config=config,
-            run_directory=run_directory,
-            strategy=strategy,
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="masked_accuracy")],
-        )
+    result = fit(
+        build_model,
+        train,
+        validation,
+        config=config,
+        run_directory=run_directory,
+        strategy=strategy,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="masked_accuracy")],
+    )
     scores = result.model.evaluate(validation, return_dict=True, verbose=0)
     return PretrainingResult(
         backbone=backbones[-1],
