@@ -24,6 +24,15 @@ def test_tf_idf_features_are_sparse_with_unigrams_and_bigrams():
     assert dense[0, vocabulary.index("great cast")] > 0
 
 
+def test_tf_idf_is_count_times_inverse_document_frequency():
+    features = NGramFeatures.learn(TEXTS, LABELS, max_tokens=500)
+    vocabulary = features.vectorizer.get_vocabulary()
+    column = vocabulary.index("acting")  # in 2 of the 8 reviews
+    once, twice = _dense(features, ["acting", "acting acting"])
+    assert once[column] == pytest.approx(np.log(1 + 8 / (1 + 2)))
+    assert twice[column] == pytest.approx(2 * once[column])
+
+
 def test_max_tokens_caps_the_feature_count():
     assert NGramFeatures.learn(TEXTS, LABELS, max_tokens=20).num_features == 20
 
