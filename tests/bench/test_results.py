@@ -18,8 +18,12 @@ def test_record_replaces_its_own_row_and_keeps_others(tmp_path):
 
 
 def test_table_shows_measured_values():
-    text = results.table({"mnist-resnet": ROW, "side": {**ROW, "throughput_ratio_vs_plain_keras": 1.07}})
-    assert "| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | 2,000 | 1,500 | – | 2 x CPU |" in text
+    text = results.table({
+        "mnist-resnet": ROW, "side": {**ROW, "throughput_ratio_vs_plain_keras": 1.07},
+        "imdb": {**ROW, "command": "python -m tasks.imdb", "wall_seconds": 46.1},
+    })
+    assert "| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | – | 2,000 | 1,500 | – | 2 x CPU |" in text
+    assert "| `python -m tasks.imdb` | resnet | 78,426 | 15 | 99.51 % | 400 | 46 | 2,000 | 1,500 | – | 2 x CPU |" in text
     assert "1.07x" in text
 
 

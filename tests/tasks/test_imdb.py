@@ -60,6 +60,7 @@ def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
 def test_missing_and_corrupt_archives_are_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(locate, "_download", lambda remote, directory: (_ for _ in ()).throw(OSError("offline")))
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("KERAS_APPS_DATA", raising=False)
     status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
     assert status == 2 and err.startswith("error: aclImdb_v1.tar.gz not found") and err.count("\n") == 1
     (tmp_path / "aclImdb_v1.tar.gz").write_bytes(b"\x1f\x8b\x08 not really gzip")
