@@ -3,14 +3,14 @@ end-to-end run on a slice of the real reviews (fresh processes, as a user runs t
 
 import json
 
-import keras
 import pytest
 
 from keras_apps.data import imdb, locate
 from keras_apps.training import pretraining
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
-from tests.conftest import run_cli, TINY_REVIEWS, run_python, write_imdb_archive
+from tests.conftest import TINY_REVIEWS, run_cli, run_python, write_imdb_archive
+from tests.training.helpers import InterruptMidEpoch
 
 PER_CLASS = 24  # reviews of each class in each tiny split
 TINY_SIZES = {"train": 2 * PER_CLASS, "test": 2 * PER_CLASS, "unsup": 16}
@@ -156,19 +156,8 @@ def test_end_to_end_on_a_slice_of_the_real_reviews(real_imdb_dir, tmp_path):
     assert [line.split()[0] for line in lines] == ["positive", "negative"]
 
 
-class _InterruptInEpoch(keras.callbacks.Callback):
-    """Raises Ctrl-C's KeyboardInterrupt after the first batch of epoch `epoch` (0-based)."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch:
-            raise KeyboardInterrupt
+def _press_ctrl_c():
+    raise KeyboardInterrupt
 
 
 def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, monkeypatch):
@@ -177,7 +166,7 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
             "--export-dir", str(tiny_imdb / "exports"), "--run-dir", str(run)]
     real_fit = pretraining.fit
     monkeypatch.setattr(pretraining, "fit", lambda *args, **kwargs: real_fit(
-        *args, **kwargs, callbacks=[_InterruptInEpoch(1)]))
+        *args, **kwargs, callbacks=[InterruptMidEpoch(1, _press_ctrl_c)]))
     status, _, err = run_task(bert, capsys)
     assert status == 130 and "rerun with the same --run-dir to resume" in err
     history = RunDirectory(run / "pretraining")

@@ -1,5 +1,6 @@
-"""Tiny image-classification data and a tiny model for runner tests."""
+"""Tiny image-classification data and a tiny model for runner tests, and a callback that interrupts training."""
 
+import keras
 import numpy as np
 
 from keras_apps.data.image_pipeline import image_dataset
@@ -26,3 +27,19 @@ def tiny_datasets(batch_size=32, count=128):
 
 def tiny_model():
     return build_convnet(num_classes=4, filters=(4,), dropout=0.0)
+
+
+class InterruptMidEpoch(keras.callbacks.Callback):
+    """Calls `interrupt()` after the second batch of epoch `epoch` (0-based): a crash or Ctrl-C in the middle."""
+
+    def __init__(self, epoch, interrupt):
+        super().__init__()
+        self.epoch = epoch
+        self.interrupt = interrupt
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            self.interrupt()

@@ -12,20 +12,7 @@ from keras_apps.training.config import TrainingConfig
 from keras_apps.training.run_directory import RunDirectory
 from keras_apps.training.runner import fit, seed_everything
 from keras_apps.training.strategy import select_strategy
-from tests.training.helpers import tiny_datasets, tiny_model
-
-
-class KillMidEpoch(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            os.kill(os.getpid(), signal.SIGKILL)
+from tests.training.helpers import InterruptMidEpoch, tiny_datasets, tiny_model
 
 
 def main():
@@ -36,7 +23,9 @@ def main():
     config = TrainingConfig(epochs=3, batch_size=32, learning_rate=3e-3, strategy="cpu")
     seed_everything(config.seed)
     train, validation = tiny_datasets(config.batch_size)
-    killer = [] if args.kill_at_epoch is None else [KillMidEpoch(args.kill_at_epoch)]
+    killer = [] if args.kill_at_epoch is None else [
+        InterruptMidEpoch(args.kill_at_epoch, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    ]
     result = fit(tiny_model, train, validation, config=config, run_directory=RunDirectory.create("tiny", args.run_dir),
                  strategy=select_strategy("cpu"), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                  metrics=["accuracy"], callbacks=killer)
