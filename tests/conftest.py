@@ -40,22 +40,24 @@ def tiny_mnist_file(tmp_path):
     return write_tiny_mnist(tmp_path / "mnist.npz")
 
 
+def _real_data_holding(file_name):
+    """`$KERAS_APPS_DATA` if it holds the real `file_name`; otherwise the calling test is skipped."""
+    directory = os.environ.get("KERAS_APPS_DATA")
+    if not directory or not (Path(directory) / file_name).is_file():
+        pytest.skip(f"set KERAS_APPS_DATA to the folder holding the real {file_name}")
+    return Path(directory)
+
+
 @pytest.fixture
 def real_data_dir():
-    """The directory of the real datasets (`$KERAS_APPS_DATA`); tests that need it skip without it."""
-    directory = os.environ.get("KERAS_APPS_DATA")
-    if not directory or not (Path(directory) / "mnist.npz").is_file():
-        pytest.skip("set KERAS_APPS_DATA to the folder holding the real mnist.npz")
-    return Path(directory)
+    """The directory of the real datasets, holding `mnist.npz`."""
+    return _real_data_holding("mnist.npz")
 
 
 @pytest.fixture
 def real_imdb_dir():
-    """The directory holding the real `aclImdb_v1.tar.gz`; tests that need it skip without it."""
-    directory = os.environ.get("KERAS_APPS_DATA")
-    if not directory or not (Path(directory) / "aclImdb_v1.tar.gz").is_file():
-        pytest.skip("set KERAS_APPS_DATA to the folder holding the real aclImdb_v1.tar.gz")
-    return Path(directory)
+    """The directory of the real datasets, holding `aclImdb_v1.tar.gz`."""
+    return _real_data_holding("aclImdb_v1.tar.gz")
 
 
 # A tiny labeled corpus for fast tests of text pipelines and models (1 = positive).
