@@ -34,7 +34,9 @@ def _argument_type(convert, accept, requirement):
 positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
+non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
 fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")
+probability = _argument_type(float, lambda value: 0 <= value < 1, "in [0, 1)")
 
 
 def add_data_arguments(parser):
@@ -45,23 +47,33 @@ def add_data_arguments(parser):
     )
 
 
-def add_training_arguments(parser, task):
-    """The runner's flags. Those left unset (None) take the chosen model's recipe defaults."""
-    defaults = TrainingConfig()
+def add_training_arguments(parser, task, *, by_steps=False):
+    """The runner's flags. Those left unset (None) take the chosen model's recipe defaults.
+
+    A task that counts training in steps (`by_steps`, the language model) defines its own `--max-steps`
+    and evaluation interval instead of `--epochs`.
+    """
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=positive_int, help="passes over the training data (default: per model)")
+    if not by_steps:
+        group.add_argument("--epochs", type=positive_int, help="passes over the training data (default: per model)")
     group.add_argument("--batch-size", type=positive_int, help="global batch size (default: per model)")
     group.add_argument("--learning-rate", type=positive_float, help="peak learning rate (default: per model)")
+    group.add_argument("--weight-decay", type=non_negative_float,
+                       help="AdamW's decoupled weight decay on weight matrices (default: per model)")
     group.add_argument("--lr-schedule", choices=LR_SCHEDULES, help="learning-rate schedule (default: per model)")
     group.add_argument(
         "--early-stopping", type=non_negative_int, default=0, metavar="PATIENCE",
         help="stop after PATIENCE epochs without a better validation loss (default: 0, off)",
     )
     group.add_argument(
-        "--steps-per-execution", type=positive_int, default=defaults.steps_per_execution, metavar="N",
-        help=f"training steps per call into the compiled graph (default: {defaults.steps_per_execution})",
+        "--steps-per-execution", type=positive_int, metavar="N",
+        help="training steps per call into the compiled graph (default: per model)",
     )
-    group.add_argument("--seed", type=int, default=defaults.seed, help=f"random seed (default: {defaults.seed})")
+    group.add_argument(
+        "--jit-compile", action=argparse.BooleanOptionalAction,
+        help="compile the training step with XLA (default: per model)",
+    )
+    group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     group.add_argument("--deterministic", action="store_true", help="make TensorFlow ops deterministic (slower)")
     group.add_argument(
         "--strategy", choices=STRATEGIES, default="auto",
@@ -95,10 +107,13 @@ def parse_command_line(parser, argv, commands, default="train"):
 def training_config(args, **recipe):
     """A `TrainingConfig` from parsed flags, falling back to the model recipe's values for unset ones."""
     chosen = {
-        "epochs": args.epochs,
+        "epochs": getattr(args, "epochs", None),
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
+        "weight_decay": args.weight_decay,
         "lr_schedule": args.lr_schedule,
+        "steps_per_execution": args.steps_per_execution,
+        "jit_compile": args.jit_compile,
     }
     values = {**recipe, **{name: value for name, value in chosen.items() if value is not None}}
     return TrainingConfig(
@@ -106,7 +121,6 @@ def training_config(args, **recipe):
         early_stopping_patience=args.early_stopping,
         seed=args.seed,
         deterministic=args.deterministic,
-        steps_per_execution=args.steps_per_execution,
         strategy=args.strategy,
     )
 

@@ -62,19 +62,54 @@ def binary_text_classifier_endpoint(model, encode):
     return serve, [tf.TensorSpec([None], tf.string, name="texts")]
 
 
+def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
+    """A `generate` function: `prompt` (a `tf.string` scalar), `max_new_tokens`, `temperature` and `seed` in;
+    `completion` (the new text) and `text` (prompt then completion) out, the sampling loop in the graph.
+
+    An empty prompt starts from `start_text` (a new line, as at the start of a speech); a prompt longer
+    than the context keeps its last `context_length` tokens; `max_new_tokens` is clipped to
+    [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3.
+    """
+    from keras_apps.inference.text_generation import MAX_NEW_TOKENS, TextGenerator, reseed
+
+    generator = TextGenerator(model, sampler)
+
+    def generate(prompt, max_new_tokens, temperature, seed):
+        prompt = tf.strings.unicode_transcode(prompt, "UTF-8", "UTF-8", errors="replace")
+        token_ids = tokenizer.tokenize(prompt)
+        token_ids = tf.cond(
+            tf.size(token_ids) > 0, lambda: token_ids, lambda: tokenizer.tokenize(tf.constant(start_text))
+        )
+        reseed(sampler, seed)
+        new_ids = generator.generate(
+            token_ids, tf.clip_by_value(max_new_tokens, 0, MAX_NEW_TOKENS), tf.maximum(temperature, 1e-3)
+        )
+        completion = tokenizer.detokenize(new_ids)
+        return {"completion": completion, "text": prompt + completion}
+
+    signature = [
+        tf.TensorSpec([], tf.string, name="prompt"),
+        tf.TensorSpec([], tf.int32, name="max_new_tokens"),
+        tf.TensorSpec([], tf.float32, name="temperature"),
+        tf.TensorSpec([], tf.int32, name="seed"),
+    ]
+    return generate, signature
+
+
 def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=()):
     """Writes `model` as the next version under `export_root`; returns the version's path.
 
     Args:
         model: the trained `keras.Model`.
         export_root: the task's export folder (`saved_models/<task>`).
-        endpoints: `{name: (function, input_signature)}`; one must be `serving_default`.
+        endpoints: `{name: (function, input_signature)}`; Keras also makes the first one
+            `serving_default`, the signature TF Serving calls when a request names none.
         metadata: JSON-serialisable facts stored as `export.json` beside the model.
         track: other objects the endpoints use (a tokenizer, a vectorizer), saved into the graph with them.
         files_to_copy: files placed beside the model, such as the vocabulary it reads with.
     """
-    if SERVING_SIGNATURE not in endpoints:
-        raise ValueError(f"endpoints must include {SERVING_SIGNATURE!r}")
+    if not endpoints:
+        raise ValueError("export_model needs at least one endpoint")
     export_root = Path(export_root)
     if export_root.exists() and not export_root.is_dir():
         raise UserError(f"--export-dir {export_root} exists and is not a directory")
@@ -107,8 +142,8 @@ def resolve_version(path):
     return path / str(found[-1])
 
 
-def load_serving(path):
-    """Loads an export and returns `(version_path, serving_function)`."""
+def load_serving(path, signature=SERVING_SIGNATURE):
+    """Loads an export and returns `(version_path, the function of its signature named signature)`."""
     import tensorflow_text  # noqa: F401 - registers the ops of the tokenizers that text exports run
 
     version_path = resolve_version(path)
@@ -116,9 +151,9 @@ def load_serving(path):
         loaded = tf.saved_model.load(str(version_path))
     except (OSError, ValueError, tf.errors.OpError) as exc:
         raise UserError(f"cannot load the SavedModel at {version_path}: {str(exc).splitlines()[0]}") from exc
-    if SERVING_SIGNATURE not in loaded.signatures:
-        raise UserError(f"{version_path} has no {SERVING_SIGNATURE!r} signature; is it an export of this task?")
-    return version_path, loaded.signatures[SERVING_SIGNATURE]
+    if signature not in loaded.signatures:
+        raise UserError(f"{version_path} has no {signature!r} signature; is it an export of this task?")
+    return version_path, loaded.signatures[signature]
 
 
 def check_inputs(serving_function, array):

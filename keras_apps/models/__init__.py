@@ -3,15 +3,18 @@
 from keras_apps.models.bert import build_bert_backbone, build_bert_classifier, build_masked_lm
 from keras_apps.models.bow import build_bow_classifier
 from keras_apps.models.convnet import build_convnet
+from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.models.lstm import build_lstm_classifier
 from keras_apps.models.resnet import build_resnet
 from keras_apps.models.transformer import build_transformer_classifier
 
 __all__ = [
+    "GPTConfig",
     "build_bert_backbone",
     "build_bert_classifier",
     "build_bow_classifier",
     "build_convnet",
+    "build_gpt",
     "build_lstm_classifier",
     "build_masked_lm",
     "build_resnet",

@@ -20,6 +20,10 @@ class TrainingConfig:
         lr_schedule: `constant`, or `cosine` (linear warm-up over `warmup_fraction` of the steps, then
             cosine decay to zero).
         warmup_fraction: share of all steps spent warming up under `cosine`.
+        min_lr_fraction: where `cosine` ends, as a fraction of the peak learning rate (nanoGPT: 0.1).
+        adam_beta_2: AdamW's second-moment decay (0.999; small-batch language models prefer 0.99).
+        gradient_clip_norm: clip the global gradient norm to this (0: no clipping).
+        jit_compile: compile the training step with XLA (often twice as fast on CPU for Transformers).
         early_stopping_patience: stop after this many epochs without a better validation loss (0: never).
         monitor: the validation metric that picks the best checkpoint and drives early stopping.
         seed: seeds Python, NumPy, TensorFlow and Keras.
@@ -35,6 +39,10 @@ class TrainingConfig:
     weight_decay: float = 1e-4
     lr_schedule: str = "cosine"
     warmup_fraction: float = 0.05
+    min_lr_fraction: float = 0.0
+    adam_beta_2: float = 0.999
+    gradient_clip_norm: float = 0.0
+    jit_compile: bool = False
     early_stopping_patience: int = 0
     monitor: str = "val_loss"
     seed: int = 0
@@ -53,6 +61,12 @@ class TrainingConfig:
             raise UserError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose {', '.join(LR_SCHEDULES)}")
         if not 0 <= self.warmup_fraction < 1:
             raise UserError(f"the warm-up fraction must be in [0, 1), got {self.warmup_fraction}")
+        if not 0 <= self.min_lr_fraction <= 1:
+            raise UserError(f"the final learning-rate fraction must be in [0, 1], got {self.min_lr_fraction}")
+        if not 0 <= self.adam_beta_2 < 1:
+            raise UserError(f"Adam's beta 2 must be in [0, 1), got {self.adam_beta_2}")
+        if self.gradient_clip_norm < 0:
+            raise UserError(f"the gradient clipping norm must be 0 (off) or positive, got {self.gradient_clip_norm}")
         if self.steps_per_execution < 1:
             raise UserError(f"steps per execution must be at least 1, got {self.steps_per_execution}")
         if self.strategy not in STRATEGIES:

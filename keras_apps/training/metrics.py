@@ -1,8 +1,10 @@
 """The `metrics.json` contract that benchmarks and later tasks read.
 
 Keys: `task`, `model`, `params`, `epochs`, `train_seconds`, `train_examples`, `train_examples_per_second`,
-`peak_memory_mb`, `test` (the task's metrics on its test split), `export` (the export's path or null),
-`strategy`, `replicas`, `resumed_from_epoch`, plus anything the task adds under `extra`.
+`peak_memory_mb`, `test` (the task's metrics on its test split, where it has one), `export` (the export's
+path or null), `strategy`, `replicas`, `resumed_from_epoch`, plus anything the task adds under `extra`.
+The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`) and
+`train_tokens_per_second`.
 """
 
 import resource
@@ -29,7 +31,7 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "peak_memory_mb": round(peak_memory_mb(), 1),
         "strategy": type(strategy).__name__.lstrip("_"),
         "replicas": strategy.num_replicas_in_sync,
-        "test": {name: float(value) for name, value in test_metrics.items()},
+        **({"test": {name: float(value) for name, value in test_metrics.items()}} if test_metrics is not None else {}),
         "export": str(export_path) if export_path else None,
         **({"extra": extra} if extra else {}),
     }

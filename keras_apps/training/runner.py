@@ -37,7 +37,7 @@ def seed_everything(seed, deterministic=False):
 
 
 def learning_rate(config, steps_per_epoch):
-    """A float for `constant`, or linear warm-up then cosine decay to zero over the whole run."""
+    """A float for `constant`, or linear warm-up then cosine decay to `min_lr_fraction` of the peak."""
     if config.lr_schedule == "constant":
         return config.learning_rate
     total_steps = config.epochs * steps_per_epoch
@@ -47,7 +47,24 @@ def learning_rate(config, steps_per_epoch):
         decay_steps=max(total_steps - warmup_steps, 1),
         warmup_target=config.learning_rate if warmup_steps else None,
         warmup_steps=warmup_steps,
+        alpha=config.min_lr_fraction,
     )
+
+
+def build_optimizer(config, steps_per_epoch, model):
+    """AdamW whose decoupled weight decay applies to weight matrices and embeddings only.
+
+    Biases and normalization scales (the 1-D variables) are left undecayed, as in BERT and GPT-2:
+    shrinking them toward zero regularizes nothing useful and fights the normalization.
+    """
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=learning_rate(config, steps_per_epoch),
+        weight_decay=config.weight_decay,
+        beta_2=config.adam_beta_2,
+        global_clipnorm=config.gradient_clip_norm or None,
+    )
+    optimizer.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if len(v.shape) < 2])
+    return optimizer
 
 
 def build_callbacks(config, run_directory, clock):
@@ -102,15 +119,13 @@ def fit(
         raise ValueError("the training dataset must have a known, positive number of batches")
     with strategy.scope():
         model = build_model()
-        optimizer = keras.optimizers.AdamW(
-            learning_rate=learning_rate(config, steps_per_epoch), weight_decay=config.weight_decay
-        )
         model.compile(
-            optimizer=optimizer,
+            optimizer=build_optimizer(config, steps_per_epoch, model),
             loss=loss,
             metrics=list(metrics),
             weighted_metrics=list(weighted_metrics),
             steps_per_execution=config.steps_per_execution,
+            jit_compile=config.jit_compile,
         )
     clock = TrainingClock(config.batch_size)
     callbacks = [*build_callbacks(config, run_directory, clock), *callbacks]

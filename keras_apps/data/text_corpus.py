@@ -1,0 +1,58 @@
+"""A plain-text corpus for language modelling: read whole, checked, and split contiguously.
+
+The default corpus is Tiny Shakespeare (karpathy/char-rnn's `input.txt`, 1,115,394 characters); any UTF-8
+text file works. The validation split is the corpus's last tenth, as in nanoGPT: contiguous, so that no
+window of validation text also appears, overlapping, in training.
+"""
+
+from pathlib import Path
+
+from keras_apps.data.locate import RemoteFile, locate
+from keras_apps.errors import UserError
+
+TINY_SHAKESPEARE = RemoteFile(
+    name="tinyshakespeare.txt",
+    origin="https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+    sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+)
+TINY_SHAKESPEARE_CHARACTERS = 1_115_394
+
+
+def read_corpus(path):
+    """The text of a UTF-8 file; one-line errors for a missing, unreadable, non-UTF-8 or empty file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"text file {path} does not exist") from None
+    except OSError as exc:
+        raise UserError(f"cannot read text file {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if not text.strip():
+        raise UserError(f"text file {path} is empty")
+    return text
+
+
+def load_corpus(text_file=None, data_dir=None):
+    """`text_file`, or Tiny Shakespeare from the data directory (downloaded there when missing)."""
+    if text_file is not None:
+        return read_corpus(text_file)
+    path = locate(TINY_SHAKESPEARE, data_dir)
+    text = read_corpus(path)
+    if len(text) != TINY_SHAKESPEARE_CHARACTERS:
+        raise UserError(
+            f"{path} has {len(text):,} characters, not Tiny Shakespeare's {TINY_SHAKESPEARE_CHARACTERS:,}: "
+            f"truncated or a different file; delete it to download it again"
+        )
+    return text
+
+
+def split_corpus(text, validation_fraction=0.1):
+    """`(train_text, validation_text)`: the head and the tail of `text`."""
+    if not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    boundary = int(len(text) * (1 - validation_fraction))
+    return text[:boundary], text[boundary:]

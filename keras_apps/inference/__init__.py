@@ -1,0 +1,1 @@
+"""Running trained models outside `fit`: cached autoregressive decoding and text generation."""

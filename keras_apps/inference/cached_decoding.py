@@ -1,0 +1,46 @@
+"""A GPT run one token at a time over a key/value cache, so each new token costs one step.
+
+Calling the model on the whole prefix for every new token recomputes the keys and values of all earlier
+tokens; keras-hub's `TransformerDecoder` can instead take and return a cache of them. This class calls the
+same layers (found by the names `build_gpt` gives them, so the weights are the model's own) in that mode,
+as keras-hub's `GPT2CausalLM.call_with_cache` does.
+"""
+
+from keras import ops
+
+
+class CachedDecoder:
+    """The layers of a `build_gpt` model, called with a key/value cache."""
+
+    def __init__(self, model):
+        self.model = model
+        self.embedding = model.get_layer("embedding")
+        self.blocks = []
+        while any(layer.name == f"decoder_{len(self.blocks)}" for layer in model.layers):
+            self.blocks.append(model.get_layer(f"decoder_{len(self.blocks)}"))
+        self.final_norm = model.get_layer("final_norm")
+        self.context_length = self.embedding.sequence_length
+        self.num_heads = self.blocks[0].num_heads
+        self.head_dim = self.embedding.embedding_dim // self.num_heads
+
+    def empty_cache(self, batch_size, length):
+        """Zeros of shape `[batch, layers, 2 (keys, values), length, heads, head_dim]`."""
+        shape = [batch_size, len(self.blocks), 2, length, self.num_heads, self.head_dim]
+        return ops.zeros(shape, dtype=self.model.compute_dtype)
+
+    def call_with_cache(self, token_ids, cache, index):
+        """Logits for `token_ids` placed at positions `index…`, attending to the cache; returns the cache
+        updated with their keys and values."""
+        x = self.embedding(token_ids, start_index=index)
+        updated = []
+        for layer_index, block in enumerate(self.blocks):
+            x, block_cache = block(
+                x, self_attention_cache=cache[:, layer_index], self_attention_cache_update_index=index
+            )
+            updated.append(block_cache)
+        logits = self.embedding.token_embedding(self.final_norm(x), reverse=True)
+        return logits, ops.stack(updated, axis=1)
+
+    def logits(self, token_ids):
+        """The whole model on `token_ids`, no cache: what each cached step must reproduce."""
+        return self.model(token_ids, training=False)

@@ -1,0 +1,84 @@
+"""A GPT: a decoder-only Transformer language model, built from keras-hub layers.
+
+token ids ─▶ token + learned position embedding ─▶ dropout ─▶ N × pre-norm causal self-attention blocks
+(keras-hub `TransformerDecoder` without cross-attention) ─▶ final layer norm ─▶ logits over the vocabulary,
+through the token embedding itself when weights are tied (GPT-2 and nanoGPT tie them).
+
+Layer names are part of the contract: `keras_apps.inference.cached_decoding` finds `embedding`,
+`decoder_0` … `decoder_{N-1}` and `final_norm` to run the same weights one token at a time.
+"""
+
+from dataclasses import asdict, dataclass
+
+import keras
+import keras_hub
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """The shape of a GPT.
+
+    Attributes:
+        vocabulary_size: number of token ids.
+        context_length: longest sequence the model reads (its learned positions).
+        num_layers, num_heads, hidden_dim: depth, attention heads, and width (a multiple of `num_heads`).
+        intermediate_dim: width of each block's feed-forward layer (0: four times `hidden_dim`, as in GPT-2).
+        dropout: on the embeddings, attention weights and block outputs while training.
+        tie_weights: compute logits with the token embedding matrix instead of a separate projection.
+    """
+
+    vocabulary_size: int
+    context_length: int = 256
+    num_layers: int = 6
+    num_heads: int = 6
+    hidden_dim: int = 384
+    intermediate_dim: int = 0
+    dropout: float = 0.2
+    tie_weights: bool = True
+
+    def __post_init__(self):
+        if self.hidden_dim % self.num_heads:
+            raise ValueError(f"hidden_dim {self.hidden_dim} is not a multiple of num_heads {self.num_heads}")
+        if self.context_length < 2:
+            raise ValueError(f"context_length must be at least 2, got {self.context_length}")
+
+    @property
+    def feedforward_dim(self):
+        return self.intermediate_dim or 4 * self.hidden_dim
+
+    def training_flops_per_token(self, num_params):
+        """nanoGPT's estimate (PaLM appendix B): 6 FLOPs per parameter, plus attention over the context."""
+        return 6 * num_params + 12 * self.num_layers * self.hidden_dim * self.context_length
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def build_gpt(config):
+    """Token ids `[batch, length]` (length ≤ `context_length`) in, next-token logits `[batch, length, vocab]` out."""
+    initializer = keras.initializers.RandomNormal(stddev=0.02)  # GPT-2's initialization
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    embedding = keras_hub.layers.TokenAndPositionEmbedding(
+        vocabulary_size=config.vocabulary_size,
+        sequence_length=config.context_length,
+        embedding_dim=config.hidden_dim,
+        tie_weights=config.tie_weights,
+        embeddings_initializer=initializer,
+        name="embedding",
+    )
+    x = embedding(token_ids)
+    x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
+    for index in range(config.num_layers):
+        x = keras_hub.layers.TransformerDecoder(
+            intermediate_dim=config.feedforward_dim,
+            num_heads=config.num_heads,
+            dropout=config.dropout,
+            activation="gelu",
+            kernel_initializer=initializer,
+            normalize_first=True,
+            name=f"decoder_{index}",
+        )(x)
+    x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    # The reverse call projects onto the (tied or separate) output embedding: one code path either way.
+    logits = embedding.token_embedding(x, reverse=True)
+    return keras.Model(token_ids, logits, name="gpt")

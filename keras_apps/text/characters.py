@@ -1,0 +1,81 @@
+"""Tokenizers for language modelling on a plain-text corpus: characters, or bytes.
+
+`char` gives one id per character of the training text (Tiny Shakespeare: 65 of them), with id 0 for any
+character outside it; `byte` (keras-hub's `ByteTokenizer`) gives one id per UTF-8 byte, 256 in all, so
+any text is covered with no unknowns: the choice for larger or multilingual corpora. Both live inside the
+export, so the served model takes and returns text.
+"""
+
+import json
+
+import keras
+import keras_hub
+import tensorflow as tf
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+TOKENIZERS = ("char", "byte")
+UNKNOWN_CHARACTER = "\ufffd"  # U+FFFD, what id 0 turns back into
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class CharacterTokenizer(keras.layers.Layer):
+    """Maps text to one id per Unicode character and back; id 0 stands for every unknown character."""
+
+    def __init__(self, characters, **kwargs):
+        super().__init__(**kwargs)
+        self.characters = list(characters)
+        lookup = dict(vocabulary=self.characters, num_oov_indices=1, oov_token=UNKNOWN_CHARACTER, mask_token=None)
+        self._ids = keras.layers.StringLookup(**lookup, name="character_ids")
+        self._characters = keras.layers.StringLookup(**lookup, invert=True, name="id_characters")
+        self.built = True  # no weights: the lookup tables are complete at construction
+
+    @classmethod
+    def from_text(cls, text):
+        return cls(sorted(set(text) - {UNKNOWN_CHARACTER}))
+
+    def vocabulary_size(self):
+        return len(self.characters) + 1
+
+    def tokenize(self, text):
+        """int32 ids of a string (1-D) or of a batch of strings (ragged)."""
+        return tf.cast(self._ids(tf.strings.unicode_split(text, "UTF-8")), tf.int32)
+
+    def detokenize(self, token_ids):
+        return tf.strings.reduce_join(self._characters(tf.cast(token_ids, tf.int64)), axis=-1)
+
+    def call(self, text):
+        return self.tokenize(text)
+
+    def get_config(self):
+        return {**super().get_config(), "characters": self.characters}
+
+
+def build_tokenizer(kind, training_text):
+    """A `char` tokenizer learned from `training_text`, or the fixed `byte` tokenizer."""
+    if kind == "char":
+        return CharacterTokenizer.from_text(training_text)
+    if kind == "byte":
+        return keras_hub.tokenizers.ByteTokenizer()
+    raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZERS)}")
+
+
+def save_tokenizer(tokenizer, path):
+    """Writes what rebuilds `tokenizer` as JSON (a character vocabulary may hold newlines: not one per line)."""
+    if isinstance(tokenizer, CharacterTokenizer):
+        record = {"kind": "char", "characters": tokenizer.characters}
+    else:
+        record = {"kind": "byte"}
+    files.write_json(path, record)
+
+
+def load_tokenizer(path):
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        kind = record["kind"]
+        if kind == "char":
+            return CharacterTokenizer(record["characters"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"cannot read the tokenizer file {path}: {exc}") from None
+    return build_tokenizer(kind, "")

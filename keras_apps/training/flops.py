@@ -1,0 +1,24 @@
+"""How fast this machine multiplies matrices: the ceiling that model FLOPs utilization (MFU) is a share of.
+
+nanoGPT divides its model's FLOP/s by an A100's data-sheet peak. A CPU's peak depends on its cores, vector
+units and clock, which no data sheet here gives, so we measure the ceiling instead: the FLOP/s of a large
+float32 matrix product, the best case of the very kernels a Transformer spends its time in.
+"""
+
+import time
+
+import tensorflow as tf
+
+
+def matmul_flops_per_second(size=2048, repeats=10):
+    """FLOP/s of a `size`×`size` float32 matrix product, best of `repeats` timed runs after a warm-up."""
+    a = tf.random.stateless_normal([size, size], seed=[0, 0])
+    b = tf.random.stateless_normal([size, size], seed=[0, 1])
+    multiply = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    multiply().numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        multiply().numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
