@@ -81,11 +81,12 @@ def _chosen(args, recipe):
 
 def train(args):
     import keras
+    import tensorflow as tf
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows, random_windows
     from keras_apps.export.saved_model import export_model, text_generation_endpoint
-    from keras_apps.inference.text_generation import TextGenerator, build_sampler
+    from keras_apps.inference.text_generation import build_sampler
     from keras_apps.models.gpt import GPTConfig, build_gpt
     from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
     from keras_apps.training.flops import matmul_flops_per_second
@@ -120,7 +121,10 @@ def train(args):
         save_tokenizer(tokenizer, tokenizer_path)
     train_ids = tokenizer.tokenize(train_text).numpy()
     validation_ids = tokenizer.tokenize(validation_text).numpy()
-    gpt_config = GPTConfig(vocabulary_size=tokenizer.vocabulary_size(), **model_values)
+    try:
+        gpt_config = GPTConfig(vocabulary_size=tokenizer.vocabulary_size(), **model_values)
+    except ValueError as exc:
+        raise UserError(str(exc).replace("_", "-")) from None
     print(f"Text: {len(text):,} characters; {len(train_ids):,} training and {len(validation_ids):,} validation "
           f"tokens ({args.tokenizer}, vocabulary {gpt_config.vocabulary_size}). An epoch below is "
           f"{schedule['eval_interval']} steps of {config.batch_size} windows of {gpt_config.context_length} tokens.")
@@ -145,12 +149,15 @@ def train(args):
     params = model.count_params()
     model_flops = gpt_config.training_flops_per_token(params) * tokens_per_second
     peak_flops = matmul_flops_per_second()
-    sampler = build_sampler(args.sampler, top_k=args.top_k, top_p=args.top_p, seed=config.seed)
-    generator = TextGenerator(model, sampler)
-    samples = []
-    for prompt in SAMPLE_PROMPTS:
-        new_ids = generator.generate(tokenizer.tokenize(prompt), args.sample_tokens, args.temperature)
-        samples.append(prompt + tokenizer.detokenize(new_ids).numpy().decode("utf-8"))
+    # The function the export serves makes the report's samples too: what a user reads is what it serves.
+    sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
+    generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
+    generate_text = tf.function(generate_text, input_signature=signature)
+    samples = [
+        generate_text(tf.constant(prompt), tf.constant(args.sample_tokens), tf.constant(args.temperature),
+                      tf.constant(config.seed))["text"].numpy().decode("utf-8")
+        for prompt in SAMPLE_PROMPTS
+    ]
     files.write_text(
         run_directory.path / "samples.md",
         f"# Samples ({args.sampler}, temperature {args.temperature}, {args.sample_tokens} tokens each)\n\n"
@@ -158,7 +165,7 @@ def train(args):
     )
 
     export_path = export_model(
-        model, args.export_dir, {"generate": text_generation_endpoint(model, tokenizer, sampler)},
+        model, args.export_dir, {"generate": (generate_text, signature)},
         track=[tokenizer], files_to_copy=[tokenizer_path],
         metadata={"task": TASK, "recipe": args.recipe, "run": str(run_directory.path), "validation": validation,
                   "model": gpt_config.to_dict(), "tokenizer": args.tokenizer, "sampler": args.sampler,

@@ -19,12 +19,13 @@ SAMPLERS = ("greedy", "top_k", "top_p", "random")
 MAX_NEW_TOKENS = 10_000  # per call; a bound on the work one request can ask of a served model
 
 
-def build_sampler(name, *, top_k=40, top_p=0.9, seed=None):
-    """A keras-hub sampler. Temperature is applied to the logits before it (so it can be a call's input)."""
+def build_sampler(name, vocabulary_size, *, top_k=40, top_p=0.9, seed=None):
+    """A keras-hub sampler. Temperature is applied to the logits before it (so it can be a call's input);
+    `top_k` is capped at the vocabulary size."""
     if name == "greedy":
         return keras_hub.samplers.GreedySampler()
     if name == "top_k":
-        return keras_hub.samplers.TopKSampler(k=top_k, seed=seed)
+        return keras_hub.samplers.TopKSampler(k=min(top_k, vocabulary_size), seed=seed)
     if name == "top_p":
         return keras_hub.samplers.TopPSampler(p=top_p, seed=seed)
     if name == "random":

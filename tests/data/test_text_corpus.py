@@ -1,0 +1,52 @@
+"""Reading a text corpus: every bad file is one clear line, and the split is contiguous."""
+
+import pytest
+
+from keras_apps.data import text_corpus
+from keras_apps.errors import UserError
+
+
+def test_a_utf8_file_is_read_whole(tmp_path):
+    path = tmp_path / "poems.txt"
+    path.write_text("Ça va ?\n¡Olé!\n", encoding="utf-8")
+    assert text_corpus.read_corpus(path) == "Ça va ?\n¡Olé!\n"
+    assert text_corpus.load_corpus(text_file=path) == "Ça va ?\n¡Olé!\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b" \n\t\n", "is empty"),
+    (b"caf\xe9 au lait", r"is not UTF-8 text \(invalid byte at offset 3\)"),
+])
+def test_empty_and_non_utf8_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        text_corpus.read_corpus(path)
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(UserError, match="nowhere.txt does not exist"):
+        text_corpus.read_corpus(tmp_path / "nowhere.txt")
+
+
+def test_a_truncated_tiny_shakespeare_is_refused(tmp_path):
+    (tmp_path / "tinyshakespeare.txt").write_text("First Citizen:\nBefore we proceed any further, hear me speak.\n")
+    with pytest.raises(UserError, match="not Tiny Shakespeare's 1,115,394: truncated"):
+        text_corpus.load_corpus(data_dir=tmp_path)
+
+
+def test_the_split_is_head_and_tail():
+    text = "".join(chr(ord("a") + index % 26) for index in range(1000))
+    train, validation = text_corpus.split_corpus(text, 0.1)
+    assert train + validation == text and len(validation) == 100
+
+
+def test_the_real_tiny_shakespeare(tmp_path):
+    from tests.conftest import _real_data_holding
+
+    directory = _real_data_holding("tinyshakespeare.txt")
+    text = text_corpus.load_corpus(data_dir=directory)
+    assert text.startswith("First Citizen:") and len(set(text)) == 65
+    train, validation = text_corpus.split_corpus(text)
+    assert (len(train), len(validation)) == (1_003_854, 111_540)

@@ -1,0 +1,59 @@
+"""A GPT export: its `generate` signature, reloaded in a fresh process, writes what the in-memory model
+writes for the same seed, and every awkward request gets an answer."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.export.saved_model import export_model, load_serving, text_generation_endpoint
+from keras_apps.inference.text_generation import MAX_NEW_TOKENS, build_sampler
+from keras_apps.models import GPTConfig, build_gpt
+from keras_apps.text.characters import build_tokenizer
+from tests.conftest import run_python
+
+TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\nAll:\nSpeak, speak.\n"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    tokenizer = build_tokenizer("char", TEXT)
+    config = GPTConfig(tokenizer.vocabulary_size(), context_length=16, num_layers=1, num_heads=2, hidden_dim=8)
+    model = build_gpt(config)
+    generator = np.random.default_rng(0)
+    model.set_weights([generator.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    function, signature = text_generation_endpoint(model, tokenizer, build_sampler("top_k", config.vocabulary_size))
+    generate = tf.function(function, input_signature=signature)
+    path = export_model(model, tmp_path_factory.mktemp("export"), {"generate": (generate, signature)}, track=[tokenizer])
+    return path, generate
+
+
+def call(generate, prompt, max_new_tokens=30, temperature=1.0, seed=0):
+    output = generate(tf.constant(prompt), tf.constant(max_new_tokens), tf.constant(temperature), tf.constant(seed))
+    return output["text"].numpy().decode("utf-8"), output["completion"].numpy().decode("utf-8")
+
+
+def test_a_fresh_process_writes_the_same_text_for_the_same_seed(exported):
+    path, generate = exported
+    completed = run_python("tests/export/reload_generate.py", str(path), "Speak", "40", "0.9", "7")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout == call(generate, "Speak", 40, 0.9, 7)[0]
+    assert completed.stdout != call(generate, "Speak", 40, 0.9, 8)[0]
+
+
+def test_the_export_is_also_the_default_signature(exported):
+    path, _ = exported
+    _, serve = load_serving(path)
+    assert set(serve.structured_input_signature[1]) == {"prompt", "max_new_tokens", "temperature", "seed"}
+
+
+def test_awkward_requests_are_answered(exported):
+    _, generate = exported
+    text, completion = call(generate, "Speak")
+    assert text == "Speak" + completion and len(completion) == 30
+    assert call(generate, "", 5)[0] == call(generate, "", 5)[1] and len(call(generate, "", 5)[0]) == 5
+    assert call(generate, "Hello ünïcode 😀", 4)[0].startswith("Hello ünïcode 😀")  # unseen characters
+    assert call(generate, "speak " * 50, 3)[1] == call(generate, "speak " * 50, 3)[1]  # longer than the context
+    assert call(generate, "Speak", 0) == ("Speak", "")
+    assert len(call(generate, "Speak", -5)[1]) == 0
+    assert len(call(generate, "x", MAX_NEW_TOKENS + 50, 1.0)[1]) == MAX_NEW_TOKENS
+    assert len(call(generate, "x", 3, temperature=0.0)[1]) == 3

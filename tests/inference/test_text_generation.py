@@ -1,0 +1,76 @@
+"""Cached generation gives the tokens uncached generation gives, within and beyond the context."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.errors import UserError
+from keras_apps.inference.text_generation import TextGenerator, build_sampler, reseed
+from keras_apps.models import GPTConfig, build_gpt
+
+CONFIG = GPTConfig(vocabulary_size=13, context_length=10, num_layers=2, num_heads=2, hidden_dim=16, dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def model():
+    """A GPT with large random weights, so that its greedy choices differ from step to step."""
+    model = build_gpt(CONFIG)
+    generator = np.random.default_rng(0)
+    model.set_weights([generator.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+def test_the_generated_tokens_vary(model):
+    tokens = TextGenerator(model, build_sampler("greedy", 13)).generate([1, 2, 3], 9).numpy()
+    assert tokens.shape == (9,) and len(set(tokens)) > 2
+
+
+@pytest.mark.parametrize("prompt_length, new_tokens", [(1, 9), (3, 8), (4, 30), (10, 12), (25, 7)])
+def test_cached_and_uncached_greedy_generation_are_identical(model, prompt_length, new_tokens):
+    generator = TextGenerator(model, build_sampler("greedy", 13))
+    prompt = np.arange(prompt_length) % 13
+    cached = generator.generate(prompt, new_tokens).numpy()
+    uncached = generator.generate(prompt, new_tokens, use_cache=False).numpy()
+    assert cached.shape == (new_tokens,)
+    np.testing.assert_array_equal(cached, uncached)
+
+
+def test_each_token_within_the_context_is_the_full_models_argmax(model):
+    generator = TextGenerator(model, build_sampler("greedy", 13))
+    tokens = [4, 7]
+    generated = generator.generate(tokens, 8).numpy()  # 2 + 8 tokens: one context, no re-read
+    for token in generated:
+        assert token == int(np.argmax(model(np.array([tokens], np.int32))[0, -1]))
+        tokens.append(token)
+
+
+def test_a_prompt_longer_than_the_context_keeps_its_end(model):
+    generator = TextGenerator(model, build_sampler("greedy", 13))
+    tail = [5, 1, 2, 8, 3, 3, 9, 0, 11, 6]
+    np.testing.assert_array_equal(generator.generate([7] * 40 + tail, 5), generator.generate(tail, 5))
+
+
+def test_the_loop_runs_in_a_graph_with_tensor_lengths(model):
+    generator = TextGenerator(model, build_sampler("greedy", 13))
+    graph_generate = tf.function(lambda prompt, count: generator.generate(prompt, count))
+    for count in (0, 3, 17):
+        np.testing.assert_array_equal(
+            graph_generate(tf.constant([1, 2], tf.int32), tf.constant(count)), generator.generate([1, 2], count)
+        )
+
+
+@pytest.mark.parametrize("name", ["top_k", "top_p", "random"])
+def test_a_reseeded_sampler_repeats_itself(model, name):
+    sampler = build_sampler(name, 13, seed=1)
+    generator = TextGenerator(model, sampler)
+    runs = []
+    for seed in (3, 3, 4):
+        reseed(sampler, seed)
+        runs.append(generator.generate([1], 20, temperature=2.0).numpy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_an_unknown_sampler_is_refused():
+    with pytest.raises(UserError, match="unknown sampler 'beam'"):
+        build_sampler("beam", 13)

@@ -1,0 +1,45 @@
+"""`build_gpt`: shapes, causal masking, weight tying, and the FLOPs estimate."""
+
+import numpy as np
+import pytest
+
+from keras_apps.models import GPTConfig, build_gpt
+
+TINY = GPTConfig(vocabulary_size=11, context_length=12, num_layers=2, num_heads=2, hidden_dim=8, dropout=0.0)
+
+
+def test_logits_for_every_position_and_named_layers():
+    model = build_gpt(TINY)
+    logits = model(np.ones((3, 12), dtype=np.int32))
+    assert logits.shape == (3, 12, 11)
+    names = {layer.name for layer in model.layers}
+    assert {"embedding", "decoder_0", "decoder_1", "final_norm"} <= names
+
+
+def test_a_later_token_never_changes_an_earlier_position():
+    model = build_gpt(TINY)
+    tokens = np.random.default_rng(0).integers(0, 11, (1, 12)).astype(np.int32)
+    changed = tokens.copy()
+    changed[0, 7:] = (changed[0, 7:] + 1) % 11
+    before, after = np.asarray(model(tokens)), np.asarray(model(changed))
+    np.testing.assert_allclose(before[0, :7], after[0, :7], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(before[0, 7:], after[0, 7:])
+
+
+def test_untied_weights_add_an_output_projection():
+    tied, untied = build_gpt(TINY), build_gpt(GPTConfig(**{**TINY.to_dict(), "tie_weights": False}))
+    assert untied.count_params() - tied.count_params() == 11 * 8
+
+
+def test_the_flops_estimate_is_nanogpts():
+    # 6 per parameter per token, plus 12 × layers × width × context for attention.
+    assert TINY.training_flops_per_token(1000) == 6 * 1000 + 12 * 2 * 8 * 12
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"hidden_dim": 10, "num_heads": 4}, "not a multiple"),
+    ({"context_length": 1}, "at least 2"),
+])
+def test_impossible_shapes_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        GPTConfig(**{**TINY.to_dict(), **change})

@@ -1,0 +1,96 @@
+"""`python -m tasks.gpt`: commands and errors on a small text in this process, and one run of a few
+hundred steps on the real Tiny Shakespeare in fresh processes, as a user runs it."""
+
+import json
+
+import pytest
+
+from tasks import gpt as task
+from tests.conftest import _real_data_holding, run_cli, run_python
+
+TINY = ["--context-length", "16", "--num-layers", "1", "--num-heads", "2", "--hidden-dim", "16",
+        "--batch-size", "4", "--max-steps", "4", "--eval-interval", "2", "--eval-batches", "2",
+        "--warmup-steps", "1", "--sample-tokens", "10", "--no-jit-compile"]
+POEM = "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate.\n" * 20
+
+
+def run_task(argv, capsys):
+    return run_cli(task.main, argv, capsys)
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["generate"]])
+def test_every_command_has_help(command, capsys):
+    status, out, _ = run_task([*command, "--help"], capsys)
+    assert status == 0 and "usage: python -m tasks.gpt" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--recipe", "gpt4"], "argument --recipe: invalid choice"),
+    (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1.0"),
+    (["--max-steps", "1000", "--eval-interval", "300"], "--max-steps 1000 is not a multiple of --eval-interval 300"),
+    (["--max-steps", "100", "--eval-interval", "50", "--warmup-steps", "100"], "must be fewer than --max-steps"),
+    (["generate", "x", "--max-new-tokens", "100000"], "--max-new-tokens is at most 10,000 per call, got 100,000"),
+    (["generate", "x", "--temperature", "0"], "argument --temperature: must be positive"),
+])
+def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("content, message", [(b"", "is empty"), (b"\xff\xfe rubbish", "is not UTF-8 text")])
+def test_an_empty_or_binary_text_file_is_one_line(tmp_path, capsys, content, message):
+    (tmp_path / "book.txt").write_bytes(content)
+    status, _, err = run_task(["--text-file", str(tmp_path / "book.txt"), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
+    (tmp_path / "poem.txt").write_text(POEM)
+    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), "--hidden-dim", "10", "--num-heads", "4",
+                               "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and "hidden-dim 10 is not a multiple of num-heads 4" in err
+
+
+def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
+    (tmp_path / "poem.txt").write_text(POEM)
+    export_dir = tmp_path / "export"
+    status, out, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
+                                 "--export-dir", str(export_dir)], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["validation"]["perplexity"] > 1 and metrics["train_tokens_per_second"] > 0
+    assert metrics["epochs"] == 2 and 0 < metrics["extra"]["mfu"] < 1
+    assert "```text\nROMEO:" in (tmp_path / "run" / "samples.md").read_text()
+    assert (export_dir / "1" / "tokenizer.json").is_file()
+
+    generated = [run_task(["generate", "Shall I", "--max-new-tokens", "25", "--seed", str(seed), "--export-dir",
+                           str(export_dir)], capsys) for seed in (1, 1)]
+    assert generated[0][0] == 0 and generated[0][1] == generated[1][1]
+    assert generated[0][1].startswith("Shall I") and len(generated[0][1].rstrip("\n")) >= len("Shall I")
+    status, out, _ = run_task(["generate", "Thou", "--max-new-tokens", "0", "--export-dir", str(export_dir)], capsys)
+    assert status == 0 and out == "Thou\n"
+
+
+def test_generating_from_a_missing_export_is_one_line(tmp_path, capsys):
+    status, _, err = run_task(["generate", "x", "--export-dir", str(tmp_path / "none")], capsys)
+    assert status == 2 and "does not exist" in err
+
+
+def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(tmp_path):
+    data_dir = _real_data_holding("tinyshakespeare.txt")
+    run_dir, export_dir = tmp_path / "run", tmp_path / "export"
+    completed = run_python(
+        "-m", "tasks.gpt", "--recipe", "nanogpt-cpu", "--max-steps", "300", "--eval-interval", "150",
+        "--eval-batches", "5", "--warmup-steps", "30", "--sample-tokens", "60", "--temperature", "0.8",
+        "--data-dir", str(data_dir), "--run-dir", str(run_dir), "--export-dir", str(export_dir),
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["validation"]["loss"] < 2.5, metrics["validation"]
+
+    # The export, in a fresh process, writes what the training process wrote for the same seed.
+    generated = run_python("-m", "tasks.gpt", "generate", "ROMEO:", "--max-new-tokens", "60", "--temperature", "0.8",
+                           "--seed", "0", "--export-dir", str(export_dir))
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    text = generated.stdout[:-1]  # less the line break `print` adds
+    assert len(text) >= len("ROMEO:") + 50 and f"```text\n{text}\n```" in (run_dir / "samples.md").read_text()

@@ -1,0 +1,55 @@
+"""Character and byte tokenizers: round trips, unknown characters, and saving."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.errors import UserError
+from keras_apps.text.characters import UNKNOWN_CHARACTER, build_tokenizer, load_tokenizer, save_tokenizer
+
+TRAINING_TEXT = "To be, or not to be:\nthat is the question. ¿Qué?"
+
+
+def test_characters_round_trip_with_one_id_each():
+    tokenizer = build_tokenizer("char", TRAINING_TEXT)
+    assert tokenizer.vocabulary_size() == len(set(TRAINING_TEXT)) + 1
+    ids = tokenizer.tokenize(TRAINING_TEXT)
+    assert ids.dtype == tf.int32 and ids.shape == (len(TRAINING_TEXT),) and int(tf.reduce_min(ids)) >= 1
+    assert tokenizer.detokenize(ids).numpy().decode("utf-8") == TRAINING_TEXT
+
+
+def test_unseen_characters_become_id_0_and_come_back_as_the_replacement_character():
+    tokenizer = build_tokenizer("char", TRAINING_TEXT)
+    ids = tokenizer.tokenize("bež").numpy()
+    assert ids[0] > 0 and ids[1] > 0 and ids[2] == 0
+    assert tokenizer.detokenize(ids).numpy().decode("utf-8") == "be" + UNKNOWN_CHARACTER
+
+
+def test_a_batch_of_texts_gives_ragged_ids():
+    tokenizer = build_tokenizer("char", TRAINING_TEXT)
+    ids = tokenizer.tokenize(tf.constant(["to", "be, or"]))
+    assert ids.shape[0] == 2 and list(ids.row_lengths().numpy()) == [2, 6]
+
+
+def test_bytes_cover_any_text():
+    tokenizer = build_tokenizer("byte", "")
+    ids = tokenizer.tokenize("žluťoučký kůň")
+    assert tokenizer.vocabulary_size() == 256 and len(ids) == len("žluťoučký kůň".encode("utf-8"))
+    # keras-hub's tokenizers return Python strings eagerly; in a graph (as in an export), tensors.
+    assert tf.function(tokenizer.detokenize)(ids).numpy().decode("utf-8") == "žluťoučký kůň"
+
+
+@pytest.mark.parametrize("kind", ["char", "byte"])
+def test_a_saved_tokenizer_loads_as_the_same(kind, tmp_path):
+    tokenizer = build_tokenizer(kind, TRAINING_TEXT)
+    save_tokenizer(tokenizer, tmp_path / "tokenizer.json")
+    loaded = load_tokenizer(tmp_path / "tokenizer.json")
+    np.testing.assert_array_equal(loaded.tokenize(TRAINING_TEXT), tokenizer.tokenize(TRAINING_TEXT))
+
+
+def test_a_corrupt_tokenizer_file_is_one_line(tmp_path):
+    (tmp_path / "tokenizer.json").write_text("{not json")
+    with pytest.raises(UserError, match="cannot read the tokenizer file"):
+        load_tokenizer(tmp_path / "tokenizer.json")
+    with pytest.raises(UserError, match="unknown tokenizer 'words'"):
+        build_tokenizer("words", TRAINING_TEXT)
