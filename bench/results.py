@@ -50,8 +50,7 @@ def _cell(value, digits=1, percent=False):
     return f"{value:,.{digits}f}"
 
 
-def table(results):
-    """The Markdown results table, one row per benchmark."""
+def _classifier_table(results):
     lines = [
         "| benchmark | model | params | epochs | test accuracy | train time (s) | wall time (s) | "
         "train examples/s | peak memory (MiB) | vs plain Keras | machine |",
@@ -66,6 +65,36 @@ def table(results):
             f"{_cell(row['train_examples_per_second'], 0)} | {_cell(row['peak_memory_mb'], 0)} | "
             f"{'–' if ratio is None else f'{ratio:.2f}x'} | {row['machine']} |"
         )
+    return lines
+
+
+def _language_model_table(results):
+    lines = [
+        "| benchmark | recipe | params | steps | validation loss | train time (s) | wall time (s) | "
+        "train tokens/s | MFU | sampling tokens/s, cached / uncached | peak memory (MiB) | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, row in sorted(results.items()):
+        sampling = "–"
+        if row.get("sampling_tokens_per_second_cached"):
+            sampling = (f"{row['sampling_tokens_per_second_cached']:,.0f} / "
+                        f"{row['sampling_tokens_per_second_uncached']:,.0f}")
+        lines.append(
+            f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['steps']:,} | "
+            f"{_cell(row['validation_loss'], 4)} | {_cell(row['train_seconds'], 0)} | "
+            f"{_cell(row.get('wall_seconds'), 0)} | {_cell(row['train_tokens_per_second'], 0)} | "
+            f"{_cell(row['mfu'], percent=True)} | {sampling} | {_cell(row['peak_memory_mb'], 0)} | {row['machine']} |"
+        )
+    return lines
+
+
+def table(results):
+    """The Markdown results tables: classifiers (test accuracy), then language models (validation loss)."""
+    classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
+    language_models = {name: row for name, row in results.items() if "validation_loss" in row}
+    lines = _classifier_table(classifiers)
+    if language_models:
+        lines += ["", *_language_model_table(language_models)]
     return "\n".join(lines)
 
 

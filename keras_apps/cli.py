@@ -12,7 +12,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_apps.errors import UserError
-from keras_apps.training.config import LR_SCHEDULES, STRATEGIES, TrainingConfig
+from keras_apps.training.config import LR_SCHEDULES, PRECISIONS, STRATEGIES, TrainingConfig
 
 
 def _argument_type(convert, accept, requirement):
@@ -73,6 +73,10 @@ def add_training_arguments(parser, task, *, by_steps=False):
         "--jit-compile", action=argparse.BooleanOptionalAction,
         help="compile the training step with XLA (default: per model)",
     )
+    group.add_argument(
+        "--precision", choices=PRECISIONS,
+        help="float32, or mixed precision: 16-bit computation, float32 variables (default: per model)",
+    )
     group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     group.add_argument("--deterministic", action="store_true", help="make TensorFlow ops deterministic (slower)")
     group.add_argument(
@@ -114,6 +118,7 @@ def training_config(args, **recipe):
         "lr_schedule": args.lr_schedule,
         "steps_per_execution": args.steps_per_execution,
         "jit_compile": args.jit_compile,
+        "precision": args.precision,
     }
     values = {**recipe, **{name: value for name, value in chosen.items() if value is not None}}
     return TrainingConfig(

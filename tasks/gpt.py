@@ -46,12 +46,13 @@ RECIPES = {
         training=dict(batch_size=12, learning_rate=1e-3, weight_decay=0.1, adam_beta_2=0.99,
                       gradient_clip_norm=1.0, steps_per_execution=10, jit_compile=True),
     ),
-    # The default: the most accurate model this 2-core CPU trains in about 15 minutes.
+    # The default: the most accurate model found for about 15 minutes of this 2-core CPU (3.2M parameters).
+    # bfloat16 computation (float32 weights and logits) runs 1.6x faster than float32 with XLA here.
     "default": Recipe(
         model=dict(context_length=128, num_layers=4, num_heads=4, hidden_dim=256, dropout=0.1),
-        max_steps=1750, eval_interval=250, eval_batches=20, warmup_steps=100, min_learning_rate=1e-4,
+        max_steps=2400, eval_interval=200, eval_batches=20, warmup_steps=100, min_learning_rate=1e-4,
         training=dict(batch_size=32, learning_rate=1e-3, weight_decay=0.1, adam_beta_2=0.99,
-                      gradient_clip_norm=1.0, steps_per_execution=10, jit_compile=True),
+                      gradient_clip_norm=1.0, steps_per_execution=10, precision="mixed_bfloat16"),
     ),
 }
 DEFAULT_RECIPE = "default"
@@ -148,7 +149,7 @@ def train(args):
     tokens_per_second = result.train_examples_per_second * context
     params = model.count_params()
     model_flops = gpt_config.training_flops_per_token(params) * tokens_per_second
-    peak_flops = matmul_flops_per_second()
+    peak_flops = matmul_flops_per_second(model.compute_dtype)
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
     sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
@@ -178,7 +179,8 @@ def train(args):
         extra={"flops_per_token": gpt_config.training_flops_per_token(params), "model_flops_per_second": model_flops,
                "matmul_flops_per_second": peak_flops, "mfu": model_flops / peak_flops},
     )
-    metrics.update(validation=validation, train_tokens_per_second=round(tokens_per_second, 1))
+    metrics.update(validation=validation, steps=result.epochs_completed * schedule["eval_interval"],
+                   train_tokens_per_second=round(tokens_per_second, 1))
     run_directory.write_metrics(metrics)
     print(
         f"\n{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "

@@ -60,6 +60,12 @@ def real_imdb_dir():
     return _real_data_holding("aclImdb_v1.tar.gz")
 
 
+@pytest.fixture
+def real_shakespeare_dir():
+    """The directory of the real datasets, holding `tinyshakespeare.txt`."""
+    return _real_data_holding("tinyshakespeare.txt")
+
+
 # A tiny labeled corpus for fast tests of text pipelines and models (1 = positive).
 TINY_REVIEWS = [
     ("A wonderful film, the acting is superb and the story moving.", 1),

@@ -14,14 +14,15 @@ class CachedDecoder:
 
     def __init__(self, model):
         self.model = model
-        self.embedding = model.get_layer("embedding")
+        self.token_embedding = model.get_layer("token_embedding")
+        self.position_embedding = model.get_layer("position_embedding")
         self.blocks = []
         while any(layer.name == f"decoder_{len(self.blocks)}" for layer in model.layers):
             self.blocks.append(model.get_layer(f"decoder_{len(self.blocks)}"))
         self.final_norm = model.get_layer("final_norm")
-        self.context_length = self.embedding.sequence_length
+        self.context_length = self.position_embedding.sequence_length
         self.num_heads = self.blocks[0].num_heads
-        self.head_dim = self.embedding.embedding_dim // self.num_heads
+        self.head_dim = self.token_embedding.output_dim // self.num_heads
 
     def empty_cache(self, batch_size, length):
         """Zeros of shape `[batch, layers, 2 (keys, values), length, heads, head_dim]`."""
@@ -31,14 +32,15 @@ class CachedDecoder:
     def call_with_cache(self, token_ids, cache, index):
         """Logits for `token_ids` placed at positions `index…`, attending to the cache; returns the cache
         updated with their keys and values."""
-        x = self.embedding(token_ids, start_index=index)
+        tokens = self.token_embedding(token_ids)
+        x = tokens + self.position_embedding(tokens, start_index=index)
         updated = []
         for layer_index, block in enumerate(self.blocks):
             x, block_cache = block(
                 x, self_attention_cache=cache[:, layer_index], self_attention_cache_update_index=index
             )
             updated.append(block_cache)
-        logits = self.embedding.token_embedding(self.final_norm(x), reverse=True)
+        logits = self.token_embedding(self.final_norm(x), reverse=True)
         return logits, ops.stack(updated, axis=1)
 
     def logits(self, token_ids):

@@ -4,8 +4,9 @@ token ids ─▶ token + learned position embedding ─▶ dropout ─▶ N × p
 (keras-hub `TransformerDecoder` without cross-attention) ─▶ final layer norm ─▶ logits over the vocabulary,
 through the token embedding itself when weights are tied (GPT-2 and nanoGPT tie them).
 
-Layer names are part of the contract: `keras_apps.inference.cached_decoding` finds `embedding`,
-`decoder_0` … `decoder_{N-1}` and `final_norm` to run the same weights one token at a time.
+Layer names are part of the contract: `keras_apps.inference.cached_decoding` finds `token_embedding`,
+`position_embedding`, `decoder_0` … `decoder_{N-1}` and `final_norm` to run the same weights one token at
+a time.
 """
 
 from dataclasses import asdict, dataclass
@@ -58,15 +59,19 @@ def build_gpt(config):
     """Token ids `[batch, length]` (length ≤ `context_length`) in, next-token logits `[batch, length, vocab]` out."""
     initializer = keras.initializers.RandomNormal(stddev=0.02)  # GPT-2's initialization
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    embedding = keras_hub.layers.TokenAndPositionEmbedding(
-        vocabulary_size=config.vocabulary_size,
-        sequence_length=config.context_length,
-        embedding_dim=config.hidden_dim,
+    token_embedding = keras_hub.layers.ReversibleEmbedding(
+        input_dim=config.vocabulary_size,
+        output_dim=config.hidden_dim,
         tie_weights=config.tie_weights,
         embeddings_initializer=initializer,
-        name="embedding",
+        reverse_dtype="float32",  # logits in full precision even when the blocks compute in bfloat16
+        name="token_embedding",
     )
-    x = embedding(token_ids)
+    position_embedding = keras_hub.layers.PositionEmbedding(
+        sequence_length=config.context_length, initializer=initializer, name="position_embedding"
+    )
+    tokens = token_embedding(token_ids)
+    x = keras.layers.Add(name="embeddings_add")([tokens, position_embedding(tokens)])
     x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
     for index in range(config.num_layers):
         x = keras_hub.layers.TransformerDecoder(
@@ -80,5 +85,5 @@ def build_gpt(config):
         )(x)
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     # The reverse call projects onto the (tied or separate) output embedding: one code path either way.
-    logits = embedding.token_embedding(x, reverse=True)
+    logits = token_embedding(x, reverse=True)
     return keras.Model(token_ids, logits, name="gpt")

@@ -6,6 +6,7 @@ from keras_apps.errors import UserError
 
 LR_SCHEDULES = ("constant", "cosine")
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class TrainingConfig:
         adam_beta_2: AdamW's second-moment decay (0.999; small-batch language models prefer 0.99).
         gradient_clip_norm: clip the global gradient norm to this (0: no clipping).
         jit_compile: compile the training step with XLA (often twice as fast on CPU for Transformers).
+        precision: a Keras dtype policy: `float32`, or `mixed_bfloat16` / `mixed_float16` (variables in
+            float32, computation in 16 bits; float16 adds loss scaling, which Keras's `compile` applies).
         early_stopping_patience: stop after this many epochs without a better validation loss (0: never).
         monitor: the validation metric that picks the best checkpoint and drives early stopping.
         seed: seeds Python, NumPy, TensorFlow and Keras.
@@ -43,6 +46,7 @@ class TrainingConfig:
     adam_beta_2: float = 0.999
     gradient_clip_norm: float = 0.0
     jit_compile: bool = False
+    precision: str = "float32"
     early_stopping_patience: int = 0
     monitor: str = "val_loss"
     seed: int = 0
@@ -69,6 +73,8 @@ class TrainingConfig:
             raise UserError(f"the gradient clipping norm must be 0 (off) or positive, got {self.gradient_clip_norm}")
         if self.steps_per_execution < 1:
             raise UserError(f"steps per execution must be at least 1, got {self.steps_per_execution}")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if self.strategy not in STRATEGIES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         if self.early_stopping_patience < 0:

@@ -2,7 +2,7 @@
 
 nanoGPT divides its model's FLOP/s by an A100's data-sheet peak. A CPU's peak depends on its cores, vector
 units and clock, which no data sheet here gives, so we measure the ceiling instead: the FLOP/s of a large
-float32 matrix product, the best case of the very kernels a Transformer spends its time in.
+matrix product in the model's compute dtype, the best case of the very kernels a Transformer spends its time in.
 """
 
 import time
@@ -10,10 +10,11 @@ import time
 import tensorflow as tf
 
 
-def matmul_flops_per_second(size=2048, repeats=10):
-    """FLOP/s of a `size`×`size` float32 matrix product, best of `repeats` timed runs after a warm-up."""
-    a = tf.random.stateless_normal([size, size], seed=[0, 0])
-    b = tf.random.stateless_normal([size, size], seed=[0, 1])
+def matmul_flops_per_second(dtype="float32", size=2048, repeats=10):
+    """FLOP/s of a `size`×`size` matrix product in `dtype` (the model's compute dtype: bfloat16 runs
+    faster), best of `repeats` timed runs after a warm-up."""
+    a = tf.cast(tf.random.stateless_normal([size, size], seed=[0, 0]), dtype)
+    b = tf.cast(tf.random.stateless_normal([size, size], seed=[0, 1]), dtype)
     multiply = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
     multiply().numpy()
     best = float("inf")

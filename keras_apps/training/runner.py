@@ -67,6 +67,16 @@ def build_optimizer(config, steps_per_epoch, model):
     return optimizer
 
 
+def _build_in_precision(build_model, precision):
+    """Builds the model under the dtype policy `precision`, leaving the global policy as it was."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        return build_model()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def build_callbacks(config, run_directory, clock):
     """Keras callbacks for progress, logs, the best checkpoint, resume and safety."""
     mode = "max" if "acc" in config.monitor else "min"
@@ -118,7 +128,7 @@ def fit(
     if steps_per_epoch < 1:
         raise ValueError("the training dataset must have a known, positive number of batches")
     with strategy.scope():
-        model = build_model()
+        model = _build_in_precision(build_model, config.precision)
         model.compile(
             optimizer=build_optimizer(config, steps_per_epoch, model),
             loss=loss,

@@ -27,6 +27,18 @@ def test_table_shows_measured_values():
     assert "1.07x" in text
 
 
+def test_language_models_get_their_own_table():
+    text = results.table({"mnist-resnet": ROW, "gpt-default": {
+        "command": "python -m tasks.gpt", "model": "default", "params": 3209216, "steps": 1750,
+        "validation_loss": 1.5512, "train_seconds": 700.4, "wall_seconds": 760.2, "train_tokens_per_second": 9500.2,
+        "mfu": 0.451, "sampling_tokens_per_second_cached": 700.4, "sampling_tokens_per_second_uncached": 90.1,
+        "peak_memory_mb": 2000.0, "machine": "2 x CPU"}})
+    classifiers, language_models = text.split("\n\n")
+    assert "99.51 %" in classifiers and "tasks.gpt" not in classifiers
+    assert ("| `python -m tasks.gpt` | default | 3,209,216 | 1,750 | 1.5512 | 700 | 760 | 9,500 | 45.10 % | "
+            "700 / 90 | 2,000 | 2 x CPU |") in language_models
+
+
 def test_readme_table_is_rewritten_between_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")

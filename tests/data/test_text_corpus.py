@@ -42,11 +42,9 @@ def test_the_split_is_head_and_tail():
     assert train + validation == text and len(validation) == 100
 
 
-def test_the_real_tiny_shakespeare(tmp_path):
-    from tests.conftest import _real_data_holding
-
-    directory = _real_data_holding("tinyshakespeare.txt")
-    text = text_corpus.load_corpus(data_dir=directory)
+@pytest.mark.real_data
+def test_the_real_tiny_shakespeare(real_shakespeare_dir):
+    text = text_corpus.load_corpus(data_dir=real_shakespeare_dir)
     assert text.startswith("First Citizen:") and len(set(text)) == 65
     train, validation = text_corpus.split_corpus(text)
     assert (len(train), len(validation)) == (1_003_854, 111_540)

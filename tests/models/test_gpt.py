@@ -13,7 +13,7 @@ def test_logits_for_every_position_and_named_layers():
     logits = model(np.ones((3, 12), dtype=np.int32))
     assert logits.shape == (3, 12, 11)
     names = {layer.name for layer in model.layers}
-    assert {"embedding", "decoder_0", "decoder_1", "final_norm"} <= names
+    assert {"token_embedding", "position_embedding", "decoder_0", "decoder_1", "final_norm"} <= names
 
 
 def test_a_later_token_never_changes_an_earlier_position():

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tasks import gpt as task
-from tests.conftest import _real_data_holding, run_cli, run_python
+from tests.conftest import run_cli, run_python
 
 TINY = ["--context-length", "16", "--num-layers", "1", "--num-heads", "2", "--hidden-dim", "16",
         "--batch-size", "4", "--max-steps", "4", "--eval-interval", "2", "--eval-batches", "2",
@@ -76,8 +76,9 @@ def test_generating_from_a_missing_export_is_one_line(tmp_path, capsys):
     assert status == 2 and "does not exist" in err
 
 
-def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(tmp_path):
-    data_dir = _real_data_holding("tinyshakespeare.txt")
+@pytest.mark.real_data
+def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(real_shakespeare_dir, tmp_path):
+    data_dir = real_shakespeare_dir
     run_dir, export_dir = tmp_path / "run", tmp_path / "export"
     completed = run_python(
         "-m", "tasks.gpt", "--recipe", "nanogpt-cpu", "--max-steps", "300", "--eval-interval", "150",

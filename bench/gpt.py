@@ -1,0 +1,83 @@
+"""GPT benchmarks on Tiny Shakespeare: nanoGPT's CPU recipe side by side, the default model, and the speed
+of cached against uncached sampling.
+
+`nanogpt-cpu` runs nanoGPT's published CPU recipe (4 layers, 4 heads, width 128, context 64, batch 12, 2,000
+steps, no dropout, lr 1e-3 → 1e-4 cosine, 100 warm-up steps, beta2 0.99) through our task; nanoGPT itself
+(PyTorch) reaches validation loss 1.886 in 144 s of wall time on this machine. Our wall time is the whole
+command: start-up, data, training, the full validation split, samples and the export. Our validation loss is
+measured on the whole validation split (nanoGPT estimates it from 20 random batches).
+
+`default` runs `python -m tasks.gpt`, then times 256 new tokens from its exported model, greedy, with the
+key/value cache and without it (every step re-reading the prefix), each inside a `tf.function`, median of
+three after a warm-up call.
+"""
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench import results
+from bench.runs import run_task
+
+NANOGPT_CPU_RESULT = {"validation_loss": 1.886, "wall_seconds": 144}  # measured on this machine (issue 5)
+RUNS = {"nanogpt-cpu": ["--recipe", "nanogpt-cpu"], "default": []}
+# What `python -m bench gpt --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
+SMOKE_TEST = ["--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2", "--warmup-steps", "2"]
+SAMPLING_TOKENS = 256
+
+
+def sampling_tokens_per_second(model_path, new_tokens=SAMPLING_TOKENS, repeats=3):
+    """`{True: cached, False: uncached}` tokens per second of greedy generation from a one-token prompt."""
+    import keras
+    import tensorflow as tf
+
+    from keras_apps.inference.text_generation import TextGenerator, build_sampler
+
+    model = keras.saving.load_model(model_path)
+    generator = TextGenerator(model, build_sampler("greedy", model.output_shape[-1]))
+    speeds = {}
+    for use_cache in (True, False):
+        generate = tf.function(lambda prompt: generator.generate(prompt, new_tokens, use_cache=use_cache))
+        prompt = tf.constant([1], tf.int32)
+        generate(prompt).numpy()
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            generate(prompt).numpy()
+            seconds.append(time.perf_counter() - start)
+        speeds[use_cache] = new_tokens / statistics.median(seconds)
+    return speeds
+
+
+def bench_run(name, limits):
+    with tempfile.TemporaryDirectory() as workdir:
+        metrics, wall_seconds = run_task("gpt", RUNS[name], workdir, SMOKE_TEST if limits else [])
+        extra = {}
+        if name == "default":
+            export = json.loads((Path(workdir) / "export" / "1" / "export.json").read_text())
+            speeds = sampling_tokens_per_second(Path(workdir) / "export" / "1" / "model.keras")
+            extra = {
+                "sampling_new_tokens": SAMPLING_TOKENS, "sampling_context_length": export["model"]["context_length"],
+                "sampling_tokens_per_second_cached": round(speeds[True], 1),
+                "sampling_tokens_per_second_uncached": round(speeds[False], 1),
+                "sampling_cache_speedup": round(speeds[True] / speeds[False], 2),
+            }
+        if name == "nanogpt-cpu":
+            extra = {"nanogpt_validation_loss": NANOGPT_CPU_RESULT["validation_loss"],
+                     "nanogpt_wall_seconds": NANOGPT_CPU_RESULT["wall_seconds"]}
+    return {
+        "command": " ".join(["python -m tasks.gpt", *RUNS[name]]), "model": metrics["model"],
+        "params": metrics["params"], "steps": metrics["steps"],
+        "validation_loss": metrics["validation"]["loss"], "validation_perplexity": metrics["validation"]["perplexity"],
+        "train_seconds": metrics["train_seconds"], "wall_seconds": round(wall_seconds, 1),
+        "train_tokens_per_second": metrics["train_tokens_per_second"], "mfu": metrics["extra"]["mfu"],
+        "peak_memory_mb": metrics["peak_memory_mb"], "machine": results.machine(), **extra,
+    }
+
+
+def run(runs, repeats, limits):
+    """Runs the chosen benchmarks; yields `(name, row)` as each ends (`repeats` does not apply here)."""
+    for name in runs:
+        yield f"gpt-{name}", bench_run(name, limits)
