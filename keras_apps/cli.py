@@ -100,6 +100,16 @@ def add_export_argument(parser, default, *, loading):
     parser.add_argument("--export-dir", default=default, help=help)
 
 
+def task_parser(task, description, commands):
+    """The parser of `python -m tasks.<task>` and its sub-command set; `train` is the default command."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m tasks.{task}",
+        description=description,
+        epilog=f"Without a command, the flags go to train: see `python -m tasks.{task} train --help`.",
+    )
+    return parser, parser.add_subparsers(dest="command", metavar="{" + ",".join(commands) + "}")
+
+
 def parse_command_line(parser, argv, commands, default="train"):
     """Parses `argv` with a parser of sub-commands, the `default` one when `argv` names none of `commands`."""
     argv = list(sys.argv[1:] if argv is None else argv)

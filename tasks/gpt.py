@@ -218,12 +218,9 @@ def build_parser():
     from keras_apps.inference.text_generation import MAX_NEW_TOKENS, SAMPLERS
     from keras_apps.text.characters import TOKENIZERS
 
-    parser = argparse.ArgumentParser(
-        prog="python -m tasks.gpt",
-        description="A GPT language model: train (the default command) or generate text from an export.",
-        epilog="Without a command, the flags go to train: see `python -m tasks.gpt train --help`.",
+    parser, commands = cli.task_parser(
+        TASK, "A GPT language model: train (the default command) or generate text from an export.", COMMANDS
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,generate}")
 
     train_parser = commands.add_parser(
         "train", help="train on a text file, report, export (default)",

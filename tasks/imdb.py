@@ -10,7 +10,6 @@
 Every export takes raw review text: the tokenizer or vectorizer runs inside the SavedModel.
 """
 
-import argparse
 import functools
 import sys
 from dataclasses import dataclass, field
@@ -356,12 +355,9 @@ def _add_test_examples(parser):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m tasks.imdb",
-        description="IMDB movie-review sentiment: train (the default command), evaluate or predict.",
-        epilog="Without a command, the flags go to train: see `python -m tasks.imdb train --help`.",
+    parser, commands = cli.task_parser(
+        TASK, "IMDB movie-review sentiment: train (the default command), evaluate or predict.", COMMANDS
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict}")
 
     train_parser = commands.add_parser(
         "train", help="train, evaluate on the test set, export (default)",

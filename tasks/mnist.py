@@ -150,12 +150,9 @@ def predict(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m tasks.mnist",
-        description="MNIST handwritten digits: train (the default command), evaluate or predict.",
-        epilog="Without a command, the flags go to train: see `python -m tasks.mnist train --help`.",
+    parser, commands = cli.task_parser(
+        TASK, "MNIST handwritten digits: train (the default command), evaluate or predict.", COMMANDS
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict}")
 
     train_parser = commands.add_parser(
         "train", help="train, evaluate on the test set, export (default)",

@@ -1,5 +1,10 @@
 """Sampling text from a GPT with keras-hub's samplers, over a key/value cache, in a TensorFlow graph.
 
+The sampler decides each token (`compute_probabilities`, then `get_next_token`: greedy, top-k, top-p or
+plain random); the loop around it is ours rather than `Sampler.__call__`'s, because that loop always runs
+to the end of its buffer, and here the buffer has one fixed shape (which XLA needs) while the number of
+tokens wanted varies.
+
 A model with learned positions reads at most `context_length` tokens. Generation runs in chunks: the first
 conditions on the last `context_length` tokens of the prompt and fills the context; each later chunk
 starts again from the last half of the context (one forward pass over those tokens fills a fresh cache)
@@ -8,6 +13,8 @@ cached step, plus one re-read of half a context per half a context generated.
 
 Everything here is graph-compatible, so the whole loop can live inside an exported `tf.function`.
 """
+
+import functools
 
 import keras_hub
 import tensorflow as tf
@@ -41,38 +48,54 @@ def reseed(sampler, seed):
 
 
 class TextGenerator:
-    """Continues a sequence of token ids with a `build_gpt` model and a keras-hub sampler."""
+    """Continues a sequence of token ids with a `build_gpt` model and a keras-hub sampler.
+
+    Each chunk is filled by one XLA-compiled function over a buffer of fixed shape (one context plus the
+    token it predicts), so that a cached step is a single fused computation rather than hundreds of small
+    graph ops. Without the cache (`use_cache=False`, the baseline the cache is measured against) each step
+    reruns the model over that whole buffer, as a fixed-shape implementation without a cache must.
+    """
 
     def __init__(self, model, sampler):
         self.decoder = CachedDecoder(model)
         self.sampler = sampler
+        self.context_length = self.decoder.context_length
+        self._fill_functions = {
+            use_cache: tf.function(functools.partial(self._fill, use_cache=use_cache), jit_compile=True)
+            for use_cache in (True, False)
+        }
 
-    def _fill(self, buffer, prompt_length, temperature, use_cache):
-        """Samples `buffer[:, prompt_length:]` given `buffer[:, :prompt_length]` (one context at most)."""
-        mask = tf.range(tf.shape(buffer)[1])[None, :] < prompt_length
+    def _next_logits(self, buffer, cache, index, use_cache):
+        """The logits of the token at `index`, from the tokens before it."""
         if use_cache:
-            cache = self.decoder.empty_cache(1, tf.shape(buffer)[1])
-            _, cache = self.decoder.call_with_cache(buffer[:, :prompt_length], cache, 0)
+            previous_token = tf.slice(buffer, [0, index - 1], [1, 1])
+            logits, cache = self.decoder.call_with_cache(previous_token, cache, index - 1)
+            return logits[:, 0], cache
+        logits = self.decoder.logits(buffer[:, : self.context_length])
+        return tf.gather(logits, index - 1, axis=1), cache
 
-            def next_logits(prompt, cache, index):
-                # Feeds the token before `index` and reads the distribution of the token at `index`.
-                logits, cache = self.decoder.call_with_cache(prompt[:, index - 1 : index], cache, index - 1)
-                return logits[:, 0] / temperature, None, cache
+    def _fill(self, buffer, start, end, temperature, use_cache):
+        """Samples `buffer[:, start:end]` given `buffer[:, :start]`; `buffer` is `[1, context_length + 1]`."""
+        cache = tf.zeros([])
+        if use_cache:  # one pass over the window fills the keys and values of its tokens
+            cache = self.decoder.empty_cache(1, self.context_length + 1)
+            _, cache = self.decoder.call_with_cache(buffer[:, : self.context_length], cache, 0)
 
-        else:
-            cache = None
+        def step(index, buffer, cache):
+            logits, cache = self._next_logits(buffer, cache, index, use_cache)
+            probabilities = self.sampler.compute_probabilities(logits / temperature)
+            token = tf.cast(self.sampler.get_next_token(probabilities), tf.int32)
+            return index + 1, tf.tensor_scatter_nd_update(buffer, [[0, index]], token), cache
 
-            def next_logits(prompt, cache, index):
-                return self.decoder.logits(prompt[:, :index])[:, -1] / temperature, None, cache
-
-        return self.sampler(next_logits, buffer, cache=cache, index=prompt_length, mask=mask)
+        _, buffer, _ = tf.while_loop(lambda index, *_: index < end, step, (start, buffer, cache))
+        return buffer
 
     def generate(self, prompt_ids, max_new_tokens, temperature=1.0, use_cache=True):
         """The `max_new_tokens` int32 ids that follow the 1-D, non-empty `prompt_ids`.
 
         Works eagerly and inside `tf.function` (all lengths may be tensors).
         """
-        context = self.decoder.context_length
+        context = self.context_length
         prompt_ids = tf.cast(prompt_ids, tf.int32)
         max_new_tokens = tf.cast(max_new_tokens, tf.int32)
         temperature = tf.cast(temperature, tf.float32)
@@ -83,9 +106,11 @@ class TextGenerator:
             end = prompt_length + produced
             keep = tf.minimum(end, tf.where(produced == 0, context, max(context // 2, 1)))
             new = tf.minimum(context + 1 - keep, max_new_tokens - produced)
-            buffer = tf.concat([tokens[end - keep : end], tf.zeros([new], tf.int32)], axis=0)[None]
-            filled = self._fill(buffer, keep, temperature, use_cache)[0, keep:]
-            tokens = tf.concat([tokens[:end], filled, tokens[end + new :]], axis=0)
+            window = tokens[end - keep : end]
+            buffer = tf.concat([window, tf.zeros([context + 1 - keep], tf.int32)], axis=0)
+            buffer = tf.ensure_shape(buffer[None], [1, context + 1])
+            filled = self._fill_functions[use_cache](buffer, keep, keep + new, temperature)
+            tokens = tf.concat([tokens[:end], filled[0, keep : keep + new], tokens[end + new :]], axis=0)
             return produced + new, tokens
 
         _, tokens = tf.while_loop(

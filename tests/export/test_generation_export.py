@@ -23,7 +23,8 @@ def exported(tmp_path_factory):
     model.set_weights([generator.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
     function, signature = text_generation_endpoint(model, tokenizer, build_sampler("top_k", config.vocabulary_size))
     generate = tf.function(function, input_signature=signature)
-    path = export_model(model, tmp_path_factory.mktemp("export"), {"generate": (generate, signature)}, track=[tokenizer])
+    path = export_model(model, tmp_path_factory.mktemp("export"), {"generate": (generate, signature)},
+                        track=[tokenizer])
     return path, generate
 
 

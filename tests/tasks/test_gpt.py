@@ -95,3 +95,29 @@ def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(real_shakespea
     assert generated.returncode == 0, generated.stderr[-3000:]
     text = generated.stdout[:-1]  # less the line break `print` adds
     assert len(text) >= len("ROMEO:") + 50 and f"```text\n{text}\n```" in (run_dir / "samples.md").read_text()
+
+
+def test_an_interrupted_run_resumes_with_its_tokenizer(tmp_path, capsys, monkeypatch):
+    from keras_apps.training import runner
+    from tests.training.helpers import InterruptMidEpoch
+
+    def press_ctrl_c():
+        raise KeyboardInterrupt
+
+    (tmp_path / "poem.txt").write_text(POEM)
+    run = tmp_path / "run"
+    argv = ["--text-file", str(tmp_path / "poem.txt"), *TINY, "--max-steps", "8", "--eval-interval", "4",
+            "--steps-per-execution", "1", "--run-dir", str(run), "--export-dir", str(tmp_path / "export")]
+    real_fit = runner.fit
+    monkeypatch.setattr(runner, "fit", lambda *args, **kwargs: real_fit(
+        *args, **kwargs, callbacks=[InterruptMidEpoch(1, press_ctrl_c)]))
+    status, _, err = run_task(argv, capsys)
+    assert status == 130 and "rerun with the same --run-dir to resume" in err
+    tokenizer = (run / "tokenizer.json").read_text()
+
+    monkeypatch.setattr(runner, "fit", real_fit)
+    (tmp_path / "poem.txt").write_text("Zounds! " + POEM)  # new characters: a relearned vocabulary would differ
+    status, out, err = run_task(argv, capsys)
+    assert status == 0, err
+    assert "Resuming the interrupted run" in out and (run / "tokenizer.json").read_text() == tokenizer
+    assert json.loads((run / "metrics.json").read_text())["resumed_from_epoch"] == 1
