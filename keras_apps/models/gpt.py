@@ -9,7 +9,6 @@ Layer names are part of the contract: `keras_apps.inference.cached_decoding` fin
 a time.
 """
 
-import math
 from dataclasses import asdict, dataclass
 
 import keras
@@ -87,18 +86,4 @@ def build_gpt(config):
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     # The reverse call projects onto the (tied or separate) output embedding: one code path either way.
     logits = token_embedding(x, reverse=True)
-    model = keras.Model(token_ids, logits, name="gpt")
-    _scale_residual_projections(model, config.num_layers)
-    return model
-
-
-def _scale_residual_projections(model, num_layers):
-    """GPT-2's initialization of the two layers per block that write into the residual stream (attention
-    output, feed-forward output): standard deviation 0.02 / sqrt(2 × layers), so that the stream's variance
-    at initialization does not grow with depth. (keras-hub's decoder takes one initializer for all its
-    layers, so these two are re-drawn here.)"""
-    stddev = 0.02 / math.sqrt(2 * num_layers)
-    for index in range(num_layers):
-        block = model.get_layer(f"decoder_{index}")
-        for projection in (block._self_attention_layer._output_dense, block._feedforward_output_dense):
-            projection.kernel.assign(keras.random.normal(projection.kernel.shape, stddev=stddev))
+    return keras.Model(token_ids, logits, name="gpt")
