@@ -90,7 +90,6 @@ def train(args):
     from keras_apps.inference.text_generation import build_sampler
     from keras_apps.models.gpt import GPTConfig, build_gpt
     from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
-    from keras_apps.training.flops import matmul_flops_per_second
     from keras_apps.training.metrics import run_metrics
     from keras_apps.training.run_directory import RunDirectory
     from keras_apps.training.runner import fit, seed_everything
@@ -147,23 +146,12 @@ def train(args):
     validation = {"loss": validation_loss, "perplexity": math.exp(validation_loss)}
 
     tokens_per_second = result.train_examples_per_second * context
-    params = model.count_params()
-    model_flops = gpt_config.training_flops_per_token(params) * tokens_per_second
-    peak_flops = matmul_flops_per_second(model.compute_dtype)
+    efficiency = _efficiency(gpt_config, model, tokens_per_second)
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
     sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)
-    samples = [
-        generate_text(tf.constant(prompt), tf.constant(args.sample_tokens), tf.constant(args.temperature),
-                      tf.constant(config.seed))["text"].numpy().decode("utf-8")
-        for prompt in SAMPLE_PROMPTS
-    ]
-    files.write_text(
-        run_directory.path / "samples.md",
-        f"# Samples ({args.sampler}, temperature {args.temperature}, {args.sample_tokens} tokens each)\n\n"
-        + "\n\n".join(f"```text\n{sample}\n```" for sample in samples) + "\n",
-    )
+    samples = _write_samples(generate_text, run_directory.path / "samples.md", args, config.seed)
 
     export_path = export_model(
         model, args.export_dir, {"generate": (generate_text, signature)},
@@ -175,21 +163,47 @@ def train(args):
     )
     metrics = run_metrics(
         task=TASK, model_name=args.recipe, fit_result=result, test_metrics=None, export_path=export_path,
-        strategy=strategy,
-        extra={"flops_per_token": gpt_config.training_flops_per_token(params), "model_flops_per_second": model_flops,
-               "matmul_flops_per_second": peak_flops, "mfu": model_flops / peak_flops},
+        strategy=strategy, extra=efficiency,
     )
     metrics.update(validation=validation, steps=result.epochs_completed * schedule["eval_interval"],
                    train_tokens_per_second=round(tokens_per_second, 1))
     run_directory.write_metrics(metrics)
     print(
         f"\n{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "
-        f"{validation['perplexity']:.2f}) on the whole validation split | {params:,} parameters, "
+        f"{validation['perplexity']:.2f}) on the whole validation split | {metrics['params']:,} parameters, "
         f"{schedule['max_steps']:,} steps in {metrics['train_seconds']:.0f} s ({tokens_per_second:,.0f} tokens/s, "
-        f"MFU {metrics['extra']['mfu']:.0%} of this machine's measured matmul FLOP/s)\n"
+        f"MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)\n"
         f"run: {run_directory.path}\nexport: {export_path}"
     )
     return 0
+
+
+def _efficiency(gpt_config, model, tokens_per_second):
+    """nanoGPT's figures: training FLOPs per token, model FLOP/s, and their share of the machine's peak."""
+    from keras_apps.training.flops import matmul_flops_per_second
+
+    flops_per_token = gpt_config.training_flops_per_token(model.count_params())
+    model_flops = flops_per_token * tokens_per_second
+    peak_flops = matmul_flops_per_second(model.compute_dtype)
+    return {"flops_per_token": flops_per_token, "model_flops_per_second": model_flops,
+            "matmul_flops_per_second": peak_flops, "mfu": model_flops / peak_flops}
+
+
+def _write_samples(generate_text, path, args, seed):
+    """Continues each of `SAMPLE_PROMPTS` and writes them to `path` as Markdown; returns the texts."""
+    import tensorflow as tf
+
+    samples = [
+        generate_text(tf.constant(prompt), tf.constant(args.sample_tokens), tf.constant(args.temperature),
+                      tf.constant(seed))["text"].numpy().decode("utf-8")
+        for prompt in SAMPLE_PROMPTS
+    ]
+    files.write_text(
+        path,
+        f"# Samples ({args.sampler}, temperature {args.temperature}, {args.sample_tokens} tokens each)\n\n"
+        + "\n\n".join(f"```text\n{sample}\n```" for sample in samples) + "\n",
+    )
+    return samples
 
 
 def generate(args):

@@ -19,7 +19,7 @@ class TrainingConfig:
         learning_rate: peak learning rate of AdamW.
         weight_decay: AdamW's decoupled weight decay.
         lr_schedule: `constant`, or `cosine` (linear warm-up over `warmup_fraction` of the steps, then
-            cosine decay to zero).
+            cosine decay to `min_lr_fraction` of the peak).
         warmup_fraction: share of all steps spent warming up under `cosine`.
         min_lr_fraction: where `cosine` ends, as a fraction of the peak learning rate (nanoGPT: 0.1).
         adam_beta_2: AdamW's second-moment decay (0.999; small-batch language models prefer 0.99).

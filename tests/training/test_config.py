@@ -6,7 +6,9 @@ from keras_apps.training.config import TrainingConfig
 
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", -3), ("learning_rate", 0.0),
                                           ("lr_schedule", "step"), ("warmup_fraction", 1.0),
-                                          ("early_stopping_patience", -1), ("strategy", "quantum")])
+                                          ("early_stopping_patience", -1), ("strategy", "quantum"),
+                                          ("min_lr_fraction", 1.5), ("adam_beta_2", 1.0),
+                                          ("gradient_clip_norm", -1.0), ("precision", "int4")])
 def test_invalid_settings_are_user_errors(field, value):
     with pytest.raises(UserError):
         TrainingConfig(**{field: value})

@@ -6,7 +6,7 @@ import pytest
 
 from keras_apps.training.config import TrainingConfig
 from keras_apps.training.run_directory import RunDirectory
-from keras_apps.training.runner import fit, learning_rate, seed_everything
+from keras_apps.training.runner import build_optimizer, fit, learning_rate, seed_everything
 from keras_apps.training.strategy import select_strategy
 from tests.training.helpers import tiny_datasets, tiny_model
 
@@ -61,6 +61,25 @@ def test_cosine_schedule_warms_up_then_decays():
     assert values[0] == 0.0 and values[1] == pytest.approx(0.5) and values[2] == pytest.approx(1.0)
     assert 0.0 < values[3] < 1.0 and values[4] == pytest.approx(0.0, abs=1e-6)
     assert learning_rate(TrainingConfig(lr_schedule="constant", learning_rate=0.1), 10) == 0.1
+
+
+def test_cosine_can_end_at_a_fraction_of_the_peak():
+    schedule = learning_rate(TrainingConfig(epochs=10, learning_rate=1e-3, min_lr_fraction=0.1), steps_per_epoch=10)
+    assert float(schedule(100)) == pytest.approx(1e-4)
+
+
+def test_weight_decay_spares_biases_and_normalization():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.LayerNormalization()])
+    optimizer = build_optimizer(TrainingConfig(weight_decay=0.1), 10, model)
+    kernel, bias, gamma, beta = model.trainable_variables
+    assert optimizer._use_weight_decay(kernel)
+    assert not any(optimizer._use_weight_decay(variable) for variable in (bias, gamma, beta))
+
+
+def test_a_mixed_precision_run_computes_in_bfloat16_and_leaves_the_global_policy(tmp_path):
+    result = train_tiny(tmp_path / "run", epochs=1, precision="mixed_bfloat16")
+    assert result.model.compute_dtype == "bfloat16" and result.model.weights[0].dtype == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"
 
 
 def test_diverging_training_is_reported(tmp_path):
