@@ -16,9 +16,7 @@ class CachedDecoder:
         self.model = model
         self.token_embedding = model.get_layer("token_embedding")
         self.position_embedding = model.get_layer("position_embedding")
-        self.blocks = []
-        while any(layer.name == f"decoder_{len(self.blocks)}" for layer in model.layers):
-            self.blocks.append(model.get_layer(f"decoder_{len(self.blocks)}"))
+        self.blocks = [layer for layer in model.layers if layer.name.startswith("decoder_")]  # in graph order
         self.final_norm = model.get_layer("final_norm")
         self.context_length = self.position_embedding.sequence_length
         self.num_heads = self.blocks[0].num_heads
