@@ -100,6 +100,23 @@ def add_export_argument(parser, default, *, loading):
     parser.add_argument("--export-dir", default=default, help=help)
 
 
+def add_compression_arguments(parser, task, techniques):
+    """The flags every task's `compress` command shares; `--techniques` where it has more than one."""
+    if len(techniques) > 1:
+        parser.add_argument(
+            "--techniques", nargs="+", choices=techniques, default=list(techniques), metavar="TECHNIQUE",
+            help=f"which techniques to apply: {', '.join(techniques)} (default: all)",
+        )
+    parser.add_argument(
+        "--representative-examples", type=positive_int, default=200, metavar="N",
+        help="training examples that calibrate int8 activation ranges (default: 200)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the samples drawn (default: 0)")
+    parser.add_argument(
+        "--run-dir", help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)"
+    )
+
+
 def task_parser(task, description, commands):
     """The parser of `python -m tasks.<task>` and its sub-command set; `train` is the default command."""
     parser = argparse.ArgumentParser(

@@ -6,6 +6,7 @@
     python -m tasks.imdb --model bert --pretrained-backbone runs/imdb/<run>/backbone
     python -m tasks.imdb evaluate                     # the latest export on the test set
     python -m tasks.imdb predict "A wonderful film." --file reviews.txt
+    python -m tasks.imdb compress                     # LiteRT and Keras int8 variants, measured
 
 Every export takes raw review text: the tokenizer or vectorizer runs inside the SavedModel.
 """
@@ -21,7 +22,7 @@ from keras_apps.errors import UserError
 
 TASK = "imdb"
 DEFAULT_EXPORT_DIR = "saved_models/imdb"
-COMMANDS = ("train", "evaluate", "predict")
+COMMANDS = ("train", "evaluate", "predict", "compress")
 
 # WordPiece tokens per review. The training reviews average 294 tokens (median 218); 384 keeps every
 # token of 78 % of them and 82 % of all tokens, where 256 keeps 68 % and 512 costs twice 256 for 89 %.
@@ -222,7 +223,9 @@ def _splits(args, needs_unlabeled):
 
 def train(args):
     from keras_apps.data.text_pipeline import text_dataset
-    from keras_apps.export.saved_model import binary_text_classifier_endpoint, export_model
+    from keras_apps.export.saved_model import (
+        binary_classifier_endpoint, binary_text_classifier_endpoint, export_model, text_encoding_endpoint,
+    )
     from keras_apps.training.metrics import run_metrics
     from keras_apps.training.run_directory import RunDirectory
     from keras_apps.training.runner import fit, seed_everything
@@ -273,9 +276,11 @@ def train(args):
     )
     test_metrics = result.model.evaluate(dataset(splits.test), return_dict=True, verbose=0)
 
+    endpoints = {"serving_default": binary_text_classifier_endpoint(result.model, encoder.encode)}
+    if len(result.model.inputs) == 1:  # The network alone, for `compress` (BERT's three inputs are not yet).
+        endpoints.update(encode=text_encoding_endpoint(encoder.encode), score=binary_classifier_endpoint(result.model))
     export_path = export_model(
-        result.model, args.export_dir,
-        {"serving_default": binary_text_classifier_endpoint(result.model, encoder.encode)},
+        result.model, args.export_dir, endpoints,
         track=encoder.track, files_to_copy=encoder.files,
         metadata={"task": TASK, "model": args.model, "run": str(run_directory.path), "test": test_metrics,
                   "inputs": "texts: string [batch] (raw review text)",
@@ -344,6 +349,50 @@ def predict(args):
         preview = " ".join(review.split())
         preview = preview if len(preview) <= 60 else preview[:57] + "..."
         print(f"{label} {probability:.3f}  {preview}")
+    return 0
+
+
+def compress(args):
+    from keras_apps.compress import suite
+    from keras_apps.export.saved_model import binary_classifier_endpoint, load_serving, resolve_task_export
+    from keras_apps.training.run_directory import RunDirectory
+
+    import numpy as np
+    import tensorflow as tf
+
+    export_path = resolve_task_export(args.export_dir, TASK)
+    try:
+        _, encode = load_serving(export_path, signature="encode")
+    except UserError:
+        raise UserError(f"{export_path} has no 'encode' signature: BERT exports and exports older than the "
+                        "compress command cannot be compressed; train and export again") from None
+
+    def encoded(texts):
+        return {"inputs": encode(texts=tf.constant(texts, tf.string))["inputs"].numpy()}
+
+    data = imdb.load(args.data_dir)
+    test = data.test.take(args.test_examples)
+    count = min(args.representative_examples, len(data.train))
+    sample = np.random.default_rng(args.seed).choice(len(data.train), count, replace=False)
+    batch = 128  # Dense n-gram features are 800 KB a review: encode and score the test set in slices.
+    subject = suite.Subject(
+        export_path=export_path,
+        signature="score",
+        endpoint=binary_classifier_endpoint,
+        label_output="label",
+        test_batches=lambda: (
+            (encoded(test.texts[start:start + batch]), test.labels[start:start + batch])
+            for start in range(0, len(test), batch)
+        ),
+        representative=[encoded(data.train.texts[index:index + 1]) for index in sample],
+        timing_batch=encoded(data.test.texts[:64]),
+    )
+    directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
+    print(f"Compressing the network of {export_path} into {directory} (the text encoding stays in TensorFlow)")
+    report = suite.Report(directory, f"IMDB, {len(test):,} test reviews (the network, after text encoding)")
+    network = suite.write_network(subject, subject.load_model(), directory, "network")
+    suite.quantize(subject, directory, report, saved_model=network)
+    print("\n".join(["", *suite.summary(report.rows), f"report: {directory / 'compression.md'}"]))
     return 0
 
 
@@ -437,6 +486,19 @@ def build_parser():
     )
     cli.add_export_argument(predict_parser, DEFAULT_EXPORT_DIR, loading=True)
     predict_parser.set_defaults(handler=predict)
+
+    compress_parser = commands.add_parser(
+        "compress", help="quantize an export and measure every variant",
+        description="Post-training quantization of an export's network to LiteRT (float32, dynamic-range, "
+        "float16, int8) and Keras int8, each measured on the test set (size, gzip'd size, accuracy, batch-1 "
+        "latency, batch-64 throughput) into compression.json and compression.md. The text encoding (string "
+        "ops LiteRT lacks) stays in TensorFlow: the variants take the encoded reviews.",
+    )
+    cli.add_export_argument(compress_parser, DEFAULT_EXPORT_DIR, loading=True)
+    cli.add_data_arguments(compress_parser)
+    _add_test_examples(compress_parser)
+    cli.add_compression_arguments(compress_parser, TASK, ("quantize",))
+    compress_parser.set_defaults(handler=compress)
     return parser
 
 

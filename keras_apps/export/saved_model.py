@@ -13,6 +13,7 @@ A version is written under a temporary name and renamed into place only once com
 export leaves every earlier version untouched and TF Serving never sees a half-written one.
 """
 
+import json
 import shutil
 from pathlib import Path
 
@@ -46,6 +47,12 @@ def classifier_endpoint(model, input_spec):
     return serve, [input_spec]
 
 
+def _binary_outputs(logits):
+    """`probability` of the positive class from a single logit per example, and `label` (1 at >= 0.5)."""
+    probability = tf.sigmoid(tf.cast(logits, tf.float32)[:, 0])
+    return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
+
+
 def binary_text_classifier_endpoint(model, encode):
     """A serving function: a batch of raw `tf.string` texts in, `probability` (of the positive class, from
     the model's single logit) and `label` (1 when that probability is at least 0.5) out.
@@ -55,11 +62,36 @@ def binary_text_classifier_endpoint(model, encode):
     """
 
     def serve(texts):
-        logit = tf.cast(model(encode(sanitize(texts)), training=False), tf.float32)
-        probability = tf.sigmoid(logit[:, 0])
-        return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
+        return _binary_outputs(model(encode(sanitize(texts)), training=False))
 
     return serve, [tf.TensorSpec([None], tf.string, name="texts")]
+
+
+def binary_classifier_endpoint(model):
+    """`binary_text_classifier_endpoint` without the text: the model's (dense) inputs in, named `inputs`.
+
+    With `text_encoding_endpoint` it splits the text pipeline in two: the half that LiteRT can run (the
+    network; its string ops are outside LiteRT's op set) and the half that stays in TensorFlow.
+    """
+    (model_input,) = model.inputs
+    input_spec = tf.TensorSpec(model_input.shape, model_input.dtype, name="inputs")
+
+    def score(inputs):
+        return _binary_outputs(model(inputs, training=False))
+
+    return score, [input_spec]
+
+
+def text_encoding_endpoint(encode):
+    """A batch of raw texts in, `inputs` out: what the model reads, as a dense tensor."""
+
+    def encode_texts(texts):
+        inputs = encode(sanitize(texts))
+        if isinstance(inputs, tf.SparseTensor):
+            inputs = tf.sparse.to_dense(inputs)
+        return {"inputs": inputs}
+
+    return encode_texts, [tf.TensorSpec([None], tf.string, name="texts")]
 
 
 def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
@@ -115,18 +147,23 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
         raise UserError(f"--export-dir {export_root} exists and is not a directory")
     version = (versions(export_root) or [0])[-1] + 1
     target = export_root / str(version)
-    archive = keras.export.ExportArchive()
-    for trackable in (model, *track):
-        archive.track(trackable)
-    for name, (function, input_signature) in endpoints.items():
-        archive.add_endpoint(name=name, fn=function, input_signature=input_signature)
     with files.atomic_path(target, directory=True) as temporary:
-        archive.write_out(str(temporary), verbose=False)
+        write_saved_model(model, temporary, endpoints, track=track)
         model.save(temporary / "model.keras")
         for path in files_to_copy:
             shutil.copyfile(path, temporary / Path(path).name)
         files.write_json(temporary / "export.json", {"version": version, **(metadata or {})})
     return target
+
+
+def write_saved_model(model, path, endpoints, *, track=()):
+    """Writes the SavedModel of `model` with `endpoints` (`{name: (function, input_signature)}`) to `path`."""
+    archive = keras.export.ExportArchive()
+    for trackable in (model, *track):
+        archive.track(trackable)
+    for name, (function, input_signature) in endpoints.items():
+        archive.add_endpoint(name=name, fn=function, input_signature=input_signature)
+    archive.write_out(str(path), verbose=False)
 
 
 def resolve_version(path):
@@ -140,6 +177,20 @@ def resolve_version(path):
     if not found:
         raise UserError(f"{path} holds no SavedModel (no saved_model.pb and no numbered version folders)")
     return path / str(found[-1])
+
+
+def resolve_task_export(path, task):
+    """The export version at `path` (see `resolve_version`), after checking it is a whole export of `task`."""
+    version_path = resolve_version(path)
+    try:
+        metadata = json.loads((version_path / "export.json").read_text())
+    except (OSError, ValueError):
+        raise UserError(f"{version_path} has no readable export.json: it is not an export of this suite") from None
+    if metadata.get("task") != task:
+        raise UserError(f"{version_path} is an export of the {metadata.get('task')!r} task, not of {task!r}")
+    if not (version_path / "model.keras").is_file():
+        raise UserError(f"{version_path} has no model.keras: the export is incomplete")
+    return version_path
 
 
 def load_serving(path, signature=SERVING_SIGNATURE):
