@@ -13,6 +13,8 @@ work with Keras 3 models (keras-team/keras#19108), and the SavedModel is what we
 The files run on the LiteRT interpreter (`ai-edge-litert`), which replaces the retiring `tf.lite.Interpreter`.
 """
 
+import warnings
+
 import numpy as np
 
 from keras_apps.errors import UserError
@@ -33,19 +35,21 @@ def convert(saved_model_path, variant, *, signature="serving_default", represent
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     if variant == "int8" and representative is None:
         raise UserError("full-integer (int8) conversion needs a representative dataset of training inputs")
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_path), signature_keys=[signature])
-    if variant != "float32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if variant == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    if variant == "int8":
-        samples = list(representative)
-        if not samples:
-            raise UserError("full-integer (int8) conversion needs a representative dataset; it is empty")
-        converter.representative_dataset = lambda: iter(samples)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    samples = list(representative or ())
+    if variant == "int8" and not samples:
+        raise UserError("full-integer (int8) conversion needs a representative dataset; it is empty")
     try:
-        return converter.convert()
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_path), signature_keys=[signature])
+        if variant != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if variant == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        if variant == "int8":
+            converter.representative_dataset = lambda: iter(samples)
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        with warnings.catch_warnings():  # int8 calibration runs the retiring tf.lite.Interpreter inside.
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+            return converter.convert()
     except Exception as exc:  # The converter raises ConverterError, ValueError and others, all multi-line.
         raise UserError(f"LiteRT {variant} conversion of {saved_model_path} failed: {_first_line(exc)}") from exc
 

@@ -122,7 +122,7 @@ class MagnitudePruning(keras.callbacks.Callback):
 
 def strip_pruning(model):
     """A plain copy of `model` with its (pruned) weights and no optimizer state, ready to save or convert."""
-    stripped = keras.models.clone_model(model)
+    stripped = type(model).from_config(model.get_config())
     stripped.set_weights(model.get_weights())
     return stripped
 

@@ -11,6 +11,7 @@ A variant is a file in the output folder; its row in `compression.json` (and `co
 file's size raw and gzip'd, accuracy on the whole test split, batch-1 latency and batch-64 throughput.
 """
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from keras_apps.compress import litert
 from keras_apps.compress.distillation import Distiller
 from keras_apps.compress.measure import accuracy, examples_per_second, file_sizes, median_latency_ms
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
+from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
 
 ROW_FIELDS = ("variant", "size_bytes", "gzip_bytes", "test_accuracy", "latency_ms_batch1",
@@ -70,6 +72,8 @@ class Report:
     """The rows measured so far, rewritten (atomically) to `compression.json` and `.md` after each one."""
 
     def __init__(self, directory, title):
+        if (Path(directory) / "compression.json").exists():
+            raise UserError(f"{directory} already holds a compression report; choose another --run-dir")
         self.directory = Path(directory)
         self.title = title
         self.rows = []
@@ -134,7 +138,9 @@ def quantize(subject, directory, report, *, saved_model=None):
     report.add(measure(subject, "keras-float32", path, subject.keras_predictor(model), technique="reference"))
 
     model = subject.load_model()
-    model.quantize("int8")
+    with warnings.catch_warnings():  # One warning per layer Keras leaves in float; the row lists those it quantized.
+        warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
+        model.quantize("int8")
     quantized = [layer.name for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
     path = _save_keras(model, directory / "keras-int8.keras")
     report.add(measure(subject, "keras-int8", path, subject.keras_predictor(model),

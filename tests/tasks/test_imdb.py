@@ -40,7 +40,7 @@ def tiny_imdb(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["compress"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.imdb" in out
@@ -92,6 +92,26 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     assert status == 0 and len(lines) == 2 and lines[0].split()[0] in ("positive", "negative")
     status, out, _ = run_task(["evaluate", "--export-dir", str(exports)], capsys)
     assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
+
+
+def test_compress_quantizes_the_network_of_a_text_export(tiny_imdb, capsys):
+    exports = tiny_imdb / "exports"
+    status, _, err = run_task(["--model", "bow", *SMALL, "--run-dir", str(tiny_imdb / "run"),
+                               "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    status, out, err = run_task(["compress", "--export-dir", str(exports), "--run-dir", str(tiny_imdb / "compress"),
+                                 "--representative-examples", "8"], capsys)
+    assert status == 0, err
+    rows = json.loads((tiny_imdb / "compress" / "compression.json").read_text())
+    assert [row["variant"] for row in rows] == [
+        "keras-float32", "keras-int8", "litert-float32", "litert-dynamic-range", "litert-float16", "litert-int8"
+    ]
+    metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
+    assert rows[0]["test_accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    assert rows[2]["test_accuracy"] == rows[0]["test_accuracy"]
+    assert rows[-1]["size_bytes"] < rows[2]["size_bytes"]
+    for row in rows[2:]:  # The vectorizer's vocabulary stays in TensorFlow, out of the LiteRT files.
+        assert b"wonderful" not in (tiny_imdb / "compress" / row["file"]).read_bytes()
 
 
 def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):

@@ -21,7 +21,7 @@ def offline(monkeypatch):
     monkeypatch.setattr(locate, "_download", no_network)
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["compress"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.mnist" in out
@@ -32,6 +32,8 @@ def test_every_command_has_help(command, capsys):
     (["--batch-size", "-3"], "argument --batch-size: must be at least 1, got -3"),
     (["--model", "vgg"], "argument --model: invalid choice"),
     (["--validation-fraction", "1.5"], "must be strictly between 0 and 1"),
+    (["compress", "--sparsity", "1"], "argument --sparsity: must be in [0, 1), got 1.0"),
+    (["compress", "--techniques", "prune", "zip"], "argument --techniques: invalid choice: 'zip'"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -58,6 +60,18 @@ def test_predict_and_evaluate_without_an_export(tmp_path, capsys):
     assert status == 2 and "does not exist" in err
     status, _, err = run_task(["evaluate", "--export-dir", str(tmp_path / "none")], capsys)
     assert status == 2 and "does not exist" in err
+
+
+def test_compress_refuses_a_missing_or_foreign_export(tmp_path, capsys):
+    status, _, err = run_task(["compress", "--export-dir", str(tmp_path / "none")], capsys)
+    assert status == 2 and "does not exist" in err and err.count("\n") == 1
+    foreign = tmp_path / "imdb" / "1"
+    foreign.mkdir(parents=True)
+    (foreign / "saved_model.pb").write_bytes(b"")
+    (foreign / "export.json").write_text(json.dumps({"task": "imdb", "version": 1}))
+    status, _, err = run_task(["compress", "--export-dir", str(tmp_path / "imdb")], capsys)
+    assert status == 2 and "is an export of the 'imdb' task, not of 'mnist'" in err and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists()
 
 
 def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
@@ -95,6 +109,19 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     lines = predicted.stdout.strip().splitlines()
     assert len(lines) == 4 and lines[0].split(": ")[1].startswith("7 ")  # the first test digit is a 7
+
+    # Compressed, every variant is measured on the test images; int8 keeps the float model's accuracy.
+    compressed = run_python(
+        "-m", "tasks.mnist", "compress", "--export-dir", str(exports), "--run-dir", str(tmp_path / "compress"),
+        "--train-examples", "1024", "--prune-epochs", "1", "--distill-seeds", "1", "--student-epochs", "1",
+        env={"KERAS_APPS_DATA": str(real_data_dir)},
+    )
+    assert compressed.returncode == 0, compressed.stderr[-3000:]
+    rows = {row["variant"]: row for row in json.loads((tmp_path / "compress" / "compression.json").read_text())}
+    assert len(rows) == 12 and rows["keras-float32"]["test_accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    assert abs(rows["litert-int8"]["test_accuracy"] - rows["litert-float32"]["test_accuracy"]) < 0.01
+    assert rows["litert-int8"]["size_bytes"] < 0.35 * rows["litert-float32"]["size_bytes"]
+    assert "LiteRT int8: " in compressed.stdout and (tmp_path / "compress" / "compression.md").is_file()
 
     # A second run adds version 2 and leaves version 1 as it was.
     version_one = sorted(path.name for path in (exports / "1").rglob("*"))

@@ -1,0 +1,61 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_apps.compress.distillation import Distiller
+
+
+def classifier(width, seed):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((6,))
+    x = keras.layers.Dense(width, activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3)(x))
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(512, 6)).astype("float32")
+    return x, np.argmax(x[:, :3], axis=1)  # The label is the largest of the first three features.
+
+
+@pytest.fixture(scope="module")
+def teacher(data):
+    model = classifier(32, seed=1)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(*data, epochs=20, batch_size=64, verbose=0)
+    assert model.evaluate(*data, verbose=0, return_dict=True)["accuracy"] > 0.9
+    return model
+
+
+def test_the_distillation_loss_is_zero_when_the_student_matches_and_grows_with_the_gap():
+    distiller = Distiller(classifier(4, 0), classifier(4, 1), temperature=2.0)
+    logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]], "float32")
+    assert float(distiller.distillation_loss(logits, logits)) == pytest.approx(0.0, abs=1e-6)
+    assert 0 < float(distiller.distillation_loss(logits, logits * 0.5)) < float(
+        distiller.distillation_loss(logits, -logits))
+
+
+@pytest.mark.parametrize("settings", [dict(temperature=0.0), dict(alpha=1.5)])
+def test_bad_settings_are_refused(settings):
+    with pytest.raises(ValueError):
+        Distiller(classifier(4, 0), classifier(4, 1), **settings)
+
+
+def test_the_student_learns_from_the_teacher_and_saves_alone(data, teacher, tmp_path):
+    x, y = data
+    frozen = [weight.numpy().copy() for weight in teacher.weights]
+    student = classifier(8, seed=2)
+    distiller = Distiller(student, teacher, temperature=3.0, alpha=0.0)  # The teacher's outputs only.
+    distiller.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = distiller.fit(x, y, epochs=15, batch_size=64, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 3
+    assert distiller.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] > 0.85
+    for before, after in zip(frozen, teacher.weights):
+        np.testing.assert_array_equal(before, after.numpy())
+
+    student.save(tmp_path / "student.keras")
+    reloaded = keras.saving.load_model(tmp_path / "student.keras")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), distiller.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
