@@ -11,6 +11,7 @@ import platform
 from pathlib import Path
 
 from keras_apps import files
+from keras_apps.compress.measure import markdown_table
 
 RESULTS = Path(__file__).with_name("results.json")
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -88,14 +89,25 @@ def _language_model_table(results):
     return lines
 
 
+def _compression_tables(results):
+    lines = []
+    for name, result in sorted(results.items()):
+        lines += ["", markdown_table(result["title"], result["variants"]).rstrip("\n"), "",
+                  f"`{result['command']}`: training {_cell(result['train_wall_seconds'], 0)} s, compression "
+                  f"{_cell(result['compress_wall_seconds'], 0)} s wall, on {result['machine']}."]
+    return lines
+
+
 def table(results):
-    """The Markdown results tables: classifiers (test accuracy), then language models (validation loss)."""
+    """The Markdown results tables: classifiers (test accuracy), language models (validation loss), then
+    one table of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
+    compressions = {name: row for name, row in results.items() if "variants" in row}
     lines = _classifier_table(classifiers)
     if language_models:
         lines += ["", *_language_model_table(language_models)]
-    return "\n".join(lines)
+    return "\n".join(lines + _compression_tables(compressions))
 
 
 def update_readme(results, readme=README):

@@ -45,3 +45,17 @@ def examples_per_second(predict, inputs, *, warmup=3, runs=20):
     """Examples per second of `predict` on the batch `inputs`, from the median of `runs` timed calls."""
     batch_size = len(next(iter(inputs.values())))
     return batch_size / (median_latency_ms(predict, inputs, warmup=warmup, runs=runs) / 1000)
+
+
+def markdown_table(title, rows):
+    """The rows as a Markdown table, sizes in KB, under a `### title` heading."""
+    lines = [f"### {title}", "",
+             "| variant | size (KB) | gzip'd (KB) | test accuracy | batch-1 latency (ms) | batch-64 examples/s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        lines.append(
+            f"| {row['variant']} | {row['size_bytes'] / 1000:,.1f} | {row['gzip_bytes'] / 1000:,.1f} | "
+            f"{row['test_accuracy']:.4f} | {row['latency_ms_batch1']:.3f} | "
+            f"{row['examples_per_second_batch64']:,.0f} |"
+        )
+    return "\n".join(lines) + "\n"

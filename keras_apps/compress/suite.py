@@ -22,7 +22,9 @@ import tensorflow as tf
 from keras_apps import files
 from keras_apps.compress import litert
 from keras_apps.compress.distillation import Distiller
-from keras_apps.compress.measure import accuracy, examples_per_second, file_sizes, median_latency_ms
+from keras_apps.compress.measure import (
+    accuracy, examples_per_second, file_sizes, markdown_table, median_latency_ms,
+)
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
@@ -85,20 +87,6 @@ class Report:
         print(f"{row['variant']}: accuracy {row['test_accuracy']:.4f}, {row['size_bytes']:,} bytes "
               f"({row['gzip_bytes']:,} gzip'd), {row['latency_ms_batch1']:.3f} ms at batch 1, "
               f"{row['examples_per_second_batch64']:,.0f} examples/s at batch 64", flush=True)
-
-
-def markdown_table(title, rows):
-    """The rows as a Markdown table, sizes in KB, under a `### title` heading."""
-    lines = [f"### {title}", "",
-             "| variant | size (KB) | gzip'd (KB) | test accuracy | batch-1 latency (ms) | batch-64 examples/s |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for row in rows:
-        lines.append(
-            f"| {row['variant']} | {row['size_bytes'] / 1000:,.1f} | {row['gzip_bytes'] / 1000:,.1f} | "
-            f"{row['test_accuracy']:.4f} | {row['latency_ms_batch1']:.3f} | "
-            f"{row['examples_per_second_batch64']:,.0f} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def measure(subject, variant, path, predict, **extra):

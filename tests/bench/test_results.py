@@ -39,6 +39,16 @@ def test_language_models_get_their_own_table():
             "700 / 90 | 2,000 | 2 x CPU |") in language_models
 
 
+def test_each_compression_gets_a_table_of_its_variants():
+    variant = {"variant": "litert-int8", "size_bytes": 43568, "gzip_bytes": 35175, "test_accuracy": 0.99461,
+               "latency_ms_batch1": 0.0161, "examples_per_second_batch64": 81278.4}
+    text = results.table({"mnist-resnet": ROW, "compress-mnist": {
+        "command": "python -m tasks.mnist && python -m tasks.mnist compress", "title": "MNIST, resnet",
+        "train_wall_seconds": 760.4, "compress_wall_seconds": 612.3, "machine": "2 x CPU", "variants": [variant]}})
+    assert "### MNIST, resnet" in text and "| litert-int8 | 43.6 | 35.2 | 0.9946 | 0.016 | 81,278 |" in text
+    assert "`python -m tasks.mnist && python -m tasks.mnist compress`: training 760 s, compression 612 s" in text
+
+
 def test_readme_table_is_rewritten_between_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")
