@@ -5,6 +5,7 @@ from keras_apps.models.bow import build_bow_classifier
 from keras_apps.models.convnet import build_convnet
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.models.lstm import build_lstm_classifier
+from keras_apps.models.mlp import build_mlp
 from keras_apps.models.resnet import build_resnet
 from keras_apps.models.transformer import build_transformer_classifier
 
@@ -17,6 +18,7 @@ __all__ = [
     "build_gpt",
     "build_lstm_classifier",
     "build_masked_lm",
+    "build_mlp",
     "build_resnet",
     "build_transformer_classifier",
 ]
