@@ -3,6 +3,8 @@
 Keys: `task`, `model`, `params`, `epochs`, `train_seconds`, `train_examples`, `train_examples_per_second`,
 `peak_memory_mb`, `test` (the task's metrics on its test split, where it has one), `export` (the export's
 path or null), `strategy`, `replicas`, `resumed_from_epoch`, plus anything the task adds under `extra`.
+Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix,
+per-class precision, recall and F1, the reliability curve and expected calibration error).
 The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`) and
 `train_tokens_per_second`.
 """
@@ -17,7 +19,7 @@ def peak_memory_mb():
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, strategy, extra=None):
+def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, strategy, extra=None, evaluation=None):
     """Assembles the `metrics.json` dictionary for one finished run."""
     return {
         "task": task,
@@ -33,5 +35,6 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "replicas": strategy.num_replicas_in_sync,
         **({"test": {name: float(value) for name, value in test_metrics.items()}} if test_metrics is not None else {}),
         "export": str(export_path) if export_path else None,
+        **({"evaluation": evaluation} if evaluation else {}),
         **({"extra": extra} if extra else {}),
     }

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.export.saved_model import binary_text_classifier_endpoint, export_model, load_serving
+from keras_apps.export.saved_model import (
+    binary_classifier_endpoint, binary_text_classifier_endpoint, export_model, load_serving, text_encoding_endpoint,
+)
 from keras_apps.models import build_transformer_classifier
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
 from tests.conftest import TINY_REVIEWS, run_python
@@ -31,8 +33,9 @@ def exported(tmp_path_factory):
     model = build_transformer_classifier(len(vocabulary), 16, embedding_dim=8, num_heads=2, intermediate_dim=16)
     expected = keras.ops.sigmoid(model(tokenizer([text for text, _ in TINY_REVIEWS])))[:, 0]
     root = tmp_path_factory.mktemp("exports")
-    path = export_model(model, root, {"serving_default": binary_text_classifier_endpoint(model, tokenizer)},
-                        track=[tokenizer])
+    endpoints = {"serving_default": binary_text_classifier_endpoint(model, tokenizer),
+                 "encode": text_encoding_endpoint(tokenizer), "score": binary_classifier_endpoint(model)}
+    path = export_model(model, root, endpoints, track=[tokenizer])
     return path, np.asarray(expected)
 
 
@@ -55,6 +58,17 @@ def test_fresh_process_reload_gives_the_in_memory_scores(exported, tmp_path):
     outputs = np.load(tmp_path / "out.npz")
     np.testing.assert_allclose(outputs["probability"], expected, rtol=1e-5)
     np.testing.assert_array_equal(outputs["label"], (expected >= 0.5).astype(np.int32))
+    # The network alone, fed by the text half, gives the same scores: what `compress` relies on.
+    np.testing.assert_allclose(outputs["two_step_probability"], expected, rtol=1e-5)
+
+
+def test_the_encode_signature_returns_the_networks_dense_inputs(exported):
+    path, _ = exported
+    _, encode = load_serving(path, signature="encode")
+    inputs = encode(texts=tf.constant([b"A great movie.", b""]))["inputs"]
+    assert inputs.dtype.is_integer and inputs.shape == (2, 16)
+    _, score = load_serving(path, signature="score")
+    assert set(score(inputs=inputs)) == {"probability", "label"}
 
 
 def test_every_awkward_input_gets_an_answer(exported):

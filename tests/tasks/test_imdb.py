@@ -10,6 +10,7 @@ from keras_apps.training import pretraining
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
 from tests.conftest import TINY_REVIEWS, run_cli, run_python, write_imdb_archive
+from tests.evaluate.html_check import check_page
 from tests.training.helpers import InterruptMidEpoch
 
 PER_CLASS = 24  # reviews of each class in each tiny split
@@ -40,7 +41,7 @@ def tiny_imdb(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["compress"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["compress"], ["explain"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.imdb" in out
@@ -93,6 +94,18 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     status, out, _ = run_task(["evaluate", "--export-dir", str(exports)], capsys)
     assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
 
+    # The run's report, the export's model card, and an explanation of one review.
+    text, images = check_page((tiny_imdb / "run" / "report.html").read_text())
+    assert "Most confident mistakes" in text and len(images) == 3  # curves, confusion matrix, reliability
+    assert metrics["evaluation"]["class_names"] == ["negative", "positive"]
+    assert f"| accuracy | {metrics['test']['accuracy']:.4f} |" in (exports / "1" / "MODEL_CARD.md").read_text()
+    page = tiny_imdb / "why.html"
+    status, out, err = run_task(["explain", "A wonderful film, superb acting.", "--export-dir", str(exports),
+                                 "--output", str(page), "--steps", "16"], capsys)
+    assert status == 0, err
+    text, _ = check_page(page.read_text())
+    assert "wonderful" in text and "completeness gap" in out
+
 
 def test_compress_quantizes_the_network_of_a_text_export(tiny_imdb, capsys):
     exports = tiny_imdb / "exports"
@@ -141,6 +154,13 @@ def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
     assert json.loads((tiny_imdb / "control" / "metrics.json").read_text())["extra"]["pretraining"] == {
         "pretrained": False
     }
+
+
+def test_explain_needs_a_review_and_an_export(tmp_path, capsys):
+    status, _, err = run_task(["explain", "--export-dir", str(tmp_path)], capsys)
+    assert status == 2 and "give a review to explain" in err
+    status, _, err = run_task(["explain", "Fine.", "--export-dir", str(tmp_path / "none")], capsys)
+    assert status == 2 and "does not exist" in err and err.count("\n") == 1
 
 
 def test_predict_needs_reviews_and_readable_files(tmp_path, capsys):

@@ -36,6 +36,20 @@ def test_fit_trains_and_records_the_run(tmp_path):
     assert result.train_examples_per_second > 0
 
 
+def test_tensorboard_gets_the_scalars_the_learning_rate_and_the_model_graph(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train_tiny(tmp_path / "run")
+    tags = {}
+    for split in ("train", "validation"):
+        (events,) = (tmp_path / "run" / "tensorboard" / split).glob("events.out.tfevents*")
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        tags[split] = set(accumulator.Tags()["tensors"])
+    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate", "keras"} <= tags["train"]
+    assert {"epoch_loss", "epoch_accuracy"} <= tags["validation"]
+
+
 def test_best_checkpoint_is_what_the_model_ends_with(tmp_path):
     result = train_tiny(tmp_path / "run", epochs=3)
     run = RunDirectory(tmp_path / "run")

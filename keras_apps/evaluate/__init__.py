@@ -1,0 +1,1 @@
+"""Evaluation beyond accuracy, and the run report that shows it."""

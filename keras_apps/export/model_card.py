@@ -1,0 +1,50 @@
+"""`MODEL_CARD.md` in each export: what the model is, what it was trained and tested on, how well it does,
+what it is for and where it fails (Mitchell et al., 2019), generated from the run's `metrics.json`."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from keras_apps import files
+
+
+@dataclass(frozen=True)
+class CardText:
+    """The parts of a card that a task states in words: the figures come from the metrics."""
+
+    description: str
+    data: str
+    intended_use: str
+    limits: str
+
+
+def model_card(metrics, signature, text):
+    """The card's Markdown for a run's `metrics`, the export's `signature` (`export.json`) and the `text`."""
+    lines = [
+        f"# Model card: {metrics['task']} / {metrics['model']}", "",
+        text.description, "",
+        "## Model", "",
+        f"- Parameters: {metrics['params']:,}",
+        (f"- Trained for {metrics['epochs']} epochs in {metrics['train_seconds']:,.0f} s "
+         f"({metrics['strategy']}, {metrics['replicas']} replica(s))"),
+        f"- Inputs: {signature.get('inputs', '–')}",
+        f"- Outputs: {signature.get('outputs', '–')}", "",
+        "## Data", "", text.data, "",
+        "## Metrics on the test set", "",
+        "| metric | value |", "| --- | --- |",
+        *(f"| {name} | {value:.4f} |" for name, value in sorted(metrics.get("test", {}).items())),
+    ]
+    evaluation = metrics.get("evaluation")
+    if evaluation:
+        lines += [f"| macro F1 | {evaluation['macro_f1']:.4f} |",
+                  f"| expected calibration error | {evaluation['expected_calibration_error']:.4f} |"]
+    lines += ["", "## Intended use", "", text.intended_use, "", "## Limits", "", text.limits, ""]
+    return "\n".join(lines)
+
+
+def write_model_card(export_path, metrics, text):
+    """Writes `MODEL_CARD.md` beside the SavedModel (atomically; the rest of the export is untouched)."""
+    export_path = Path(export_path)
+    signature = json.loads((export_path / "export.json").read_text())
+    files.write_text(export_path / "MODEL_CARD.md", model_card(metrics, signature, text))
+    return export_path / "MODEL_CARD.md"

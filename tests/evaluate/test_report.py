@@ -1,0 +1,33 @@
+import numpy as np
+from PIL import Image as PILImage
+
+from keras_apps.evaluate.classification import evaluate_classifier
+from keras_apps.evaluate.plots import plot_confusion_matrix, plot_image_grid, plot_reliability
+from keras_apps.evaluate.report import Code, Image, Table, Text, write_report
+from tests.evaluate.html_check import check_page
+
+
+def test_the_same_report_in_markdown_and_self_contained_html(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 200)
+    probabilities = rng.dirichlet(np.ones(3), 200)
+    evaluation = evaluate_classifier(labels, probabilities, ["a", "b", "c"])
+    confusion = plot_confusion_matrix(evaluation["confusion_matrix"], evaluation["class_names"], tmp_path / "cm.png")
+    reliability = plot_reliability(evaluation["reliability"], evaluation["expected_calibration_error"],
+                                   tmp_path / "rel.png")
+    grid = plot_image_grid(rng.integers(0, 256, (5, 28, 28)), [f"#{i}" for i in range(5)], tmp_path / "grid.png")
+    for path in (confusion, reliability, grid):
+        assert PILImage.open(path).format == "PNG"
+
+    sections = [("Evaluation", [Text("Accuracy <low> & honest."), Table(["class", "F1"], [("a|b", "0.5")]),
+                                Image(confusion, "confusion"), Image(reliability, "reliability")]),
+                ("Examples", [Image(grid, "mistakes"), Code("saved_model_cli show --dir x --all")])]
+    page = write_report(tmp_path, "A <tiny> run", sections)
+
+    text, images = check_page(page.read_text())
+    assert "A <tiny> run" in text and "Accuracy <low> & honest." in text and len(images) == 3
+    assert images[0].size[0] > 100
+    markdown = (tmp_path / "report.md").read_text()
+    assert markdown.startswith("# A <tiny> run\n\n## Evaluation")
+    assert "| a\\|b | 0.5 |" in markdown and "![confusion](cm.png)" in markdown
+    assert "```\nsaved_model_cli show --dir x --all\n```" in markdown
