@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from keras_apps import cli, files
 from keras_apps.errors import UserError
+from keras_apps.export.model_card import CardText
 
 TASK = "gpt"
 DEFAULT_EXPORT_DIR = "saved_models/gpt"
@@ -57,6 +58,17 @@ RECIPES = {
 }
 DEFAULT_RECIPE = "default"
 SAMPLE_PROMPTS = ("\n", "ROMEO:")
+MODEL_CARD = CardText(
+    description="A character-level (or byte-level) GPT: a prompt in, a continuation in the style of the "
+    "training text out, sampled one token at a time.",
+    data="Tiny Shakespeare (karpathy/char-rnn, 1,115,394 characters from Shakespeare's plays) unless "
+    "--text-file named another text; the first 90 % trains, the last 10 % validates.",
+    intended_use="Teaching and demonstrating how a decoder-only language model is trained, sampled and "
+    "served; generating text in the manner of the training text, for fun.",
+    limits="A few million parameters trained for minutes: it imitates spelling, layout and rhythm, not "
+    "meaning, and invents words. It knows only its training text's characters (others become the unknown "
+    "token) and nothing after it; nothing it writes is true, and it must not be used as a source of facts.",
+)
 
 
 def _chosen(args, recipe):
@@ -86,6 +98,7 @@ def train(args):
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows, random_windows
+    from keras_apps.export.model_card import write_model_card
     from keras_apps.export.saved_model import export_model, text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler
     from keras_apps.models.gpt import GPTConfig, build_gpt
@@ -167,6 +180,8 @@ def train(args):
     )
     metrics.update(validation=validation, steps=result.epochs_completed * schedule["eval_interval"],
                    train_tokens_per_second=round(tokens_per_second, 1))
+    write_model_card(export_path, metrics, MODEL_CARD)
+    _write_report(run_directory, args, metrics, samples, (len(train_ids), len(validation_ids)))
     run_directory.write_metrics(metrics)
     print(
         f"\n{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "
@@ -187,6 +202,26 @@ def _efficiency(gpt_config, model, tokens_per_second):
     peak_flops = matmul_flops_per_second(model.compute_dtype)
     return {"flops_per_token": flops_per_token, "model_flops_per_second": model_flops,
             "matmul_flops_per_second": peak_flops, "mfu": model_flops / peak_flops}
+
+
+def _write_report(run_directory, args, metrics, samples, token_counts):
+    """`report.html` and `report.md`: the data, the validation loss, the samples, training and the export."""
+    from keras_apps.evaluate.report import Code, Table, Text
+    from keras_apps.evaluate.run_report import write_run_report
+
+    validation = metrics["validation"]
+    sections = [
+        ("Data", [Table(["split", "tokens"], [("train", f"{token_counts[0]:,}"),
+                                              ("validation", f"{token_counts[1]:,}")])]),
+        ("Evaluation on the whole validation split", [
+            Text(f"Loss {validation['loss']:.4f} (nats per token), perplexity {validation['perplexity']:.3f}, "
+                 f"after {metrics['steps']:,} steps; the best checkpoint by the periodic validation check."),
+        ]),
+        (f"Samples ({args.sampler}, temperature {args.temperature})", [Code(sample) for sample in samples]),
+    ]
+    throughput = ("training tokens per second", f"{metrics['train_tokens_per_second']:,.0f} "
+                                                f"(MFU {metrics['extra']['mfu']:.0%})")
+    write_run_report(run_directory, f"GPT, {args.recipe}", metrics, sections, throughput)
 
 
 def _write_samples(generate_text, path, args, seed):

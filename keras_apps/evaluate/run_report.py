@@ -1,5 +1,6 @@
-"""The report of a classifier's training run: what was trained on what, how it learned, how it does on the
-test set class by class, where it is most confidently wrong, and what the export serves."""
+"""Run reports: the sections every training run shares (configuration, training, export), and the whole
+report of a classifier's run: how it does on the test set class by class, and where it is most confidently
+wrong. Other tasks add their own evaluation sections (`write_run_report`)."""
 
 import json
 from pathlib import Path
@@ -14,40 +15,67 @@ def _figure(value):
     return f"{value:,.4f}" if isinstance(value, float) else f"{value:,}"
 
 
+def configuration_section(run_directory):
+    config = json.loads(run_directory.config.read_text())
+    rows = [(key, _figure(value)) for key, value in sorted(config.items())]
+    return ("Configuration", [Table(["setting", "value"], rows)])
+
+
+def training_section(run_directory, metrics, throughput):
+    """The curves and the cost of training; `throughput` is a `(label, value)` row (examples or tokens/s)."""
+    return ("Training", [
+        *([Image(run_directory.curves, "loss and metrics per epoch, train and validation")]
+          if run_directory.curves.exists() else []),
+        Table(["figure", "value"], [
+            ("parameters", _figure(metrics["params"])),
+            ("epochs", _figure(metrics["epochs"])),
+            ("training time (s)", f"{metrics['train_seconds']:,.1f}"),
+            throughput,
+            ("peak memory (MiB)", f"{metrics['peak_memory_mb']:,.0f}"),
+            ("strategy", f"{metrics['strategy']} ({metrics['replicas']} replicas)"),
+        ]),
+    ])
+
+
+def export_section(export):
+    if not export:
+        return ("Export", [Text("No export.")])
+    signature = json.loads((Path(export) / "export.json").read_text())
+    return ("Export", [
+        Text(f"SavedModel at {export}, with MODEL_CARD.md beside it."),
+        Table(["signature", "tensors"], [("inputs", signature.get("inputs", "–")),
+                                         ("outputs", signature.get("outputs", "–"))]),
+        Code(f"saved_model_cli show --dir {export} --all"),
+    ])
+
+
+def write_run_report(run_directory, title, metrics, sections, throughput):
+    """`report.md` and `report.html`: configuration, `sections` (the task's data and evaluation), training,
+    export."""
+    return write_report(run_directory.path, title, [
+        configuration_section(run_directory), *sections, training_section(run_directory, metrics, throughput),
+        export_section(metrics.get("export")),
+    ])
+
+
 def write_classifier_report(run_directory, *, title, metrics, evaluation, mistakes):
-    """Writes `report.md` and `report.html` (and the evaluation's PNGs) into the run directory.
+    """The report of a classifier's run, with the evaluation's PNGs written beside it.
 
     Args:
-        metrics: the run's `metrics.json` dictionary (with its `evaluation`, from `evaluate_classifier`).
+        metrics: the run's `metrics.json` dictionary.
+        evaluation: `evaluate_classifier`'s result on the test split.
         mistakes: report blocks showing the most confident mistakes (images or texts, by task).
     """
     path = run_directory.path
     config = json.loads(run_directory.config.read_text())
     names = evaluation["class_names"]
     per_class = evaluation["per_class"]
-    export = metrics.get("export")
-    signature = json.loads((Path(export) / "export.json").read_text()) if export else {}
     sections = [
-        ("Configuration", [
-            Table(["setting", "value"], [(key, _figure(value)) for key, value in sorted(config.items())]),
-        ]),
         ("Data", [Table(["split", "examples"], [
             ("train", _figure(config.get("train_examples", "–"))),
             ("validation", _figure(config.get("validation_examples", "–"))),
             ("test", _figure(sum(per_class["support"]))),
         ])]),
-        ("Training", [
-            *([Image(run_directory.curves, "loss and accuracy per epoch, train and validation")]
-              if run_directory.curves.exists() else []),
-            Table(["figure", "value"], [
-                ("parameters", _figure(metrics["params"])),
-                ("epochs", _figure(metrics["epochs"])),
-                ("training time (s)", f"{metrics['train_seconds']:,.1f}"),
-                ("training examples per second", f"{metrics['train_examples_per_second']:,.0f}"),
-                ("peak memory (MiB)", f"{metrics['peak_memory_mb']:,.0f}"),
-                ("strategy", f"{metrics['strategy']} ({metrics['replicas']} replicas)"),
-            ]),
-        ]),
         ("Evaluation on the test set", [
             Text(f"Accuracy {evaluation['accuracy']:.4f}, macro F1 {evaluation['macro_f1']:.4f}, expected "
                  f"calibration error {evaluation['expected_calibration_error']:.4f} "
@@ -64,11 +92,6 @@ def write_classifier_report(run_directory, *, title, metrics, evaluation, mistak
                   "reliability: accuracy against confidence; bars on the diagonal are perfectly calibrated"),
         ]),
         ("Most confident mistakes", mistakes),
-        ("Export", [
-            Text(f"SavedModel at {export}" if export else "No export."),
-            *([Table(["serving_default", "tensors"], [("inputs", signature.get("inputs", "–")),
-                                                      ("outputs", signature.get("outputs", "–"))]),
-               Code(f"saved_model_cli show --dir {export} --all")] if export else []),
-        ]),
     ]
-    return write_report(path, title, sections)
+    throughput = ("training examples per second", f"{metrics['train_examples_per_second']:,.0f}")
+    return write_run_report(run_directory, title, metrics, sections, throughput)

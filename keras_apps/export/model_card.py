@@ -30,9 +30,12 @@ def model_card(metrics, signature, text):
         f"- Inputs: {signature.get('inputs', '–')}",
         f"- Outputs: {signature.get('outputs', '–')}", "",
         "## Data", "", text.data, "",
-        "## Metrics on the test set", "",
+    ]
+    split = "test" if "test" in metrics else "validation"  # A language model has no test split.
+    lines += [
+        f"## Metrics on the {split} set", "",
         "| metric | value |", "| --- | --- |",
-        *(f"| {name} | {value:.4f} |" for name, value in sorted(metrics.get("test", {}).items())),
+        *(f"| {name} | {value:.4f} |" for name, value in sorted(metrics.get(split, {}).items())),
     ]
     evaluation = metrics.get("evaluation")
     if evaluation:

@@ -89,6 +89,7 @@ class RunDirectory:
 
         matplotlib.use("Agg")
         from matplotlib import pyplot
+        from matplotlib.ticker import MaxNLocator
 
         rows = self.read_history()
         if not rows:
@@ -101,6 +102,7 @@ class RunDirectory:
             if f"val_{name}" in rows[0]:
                 axis.plot(epochs, [row[f"val_{name}"] for row in rows], marker="o", label="validation")
             axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_title(name)
             axis.grid(alpha=0.3)
             axis.legend()

@@ -7,6 +7,7 @@ import pytest
 
 from tasks import gpt as task
 from tests.conftest import run_cli, run_python
+from tests.evaluate.html_check import check_page
 
 TINY = ["--context-length", "16", "--num-layers", "1", "--num-heads", "2", "--hidden-dim", "16",
         "--batch-size", "4", "--max-steps", "4", "--eval-interval", "2", "--eval-batches", "2",
@@ -62,6 +63,11 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
     assert metrics["epochs"] == 2 and 0 < metrics["extra"]["mfu"] < 1
     assert "```text\nROMEO:" in (tmp_path / "run" / "samples.md").read_text()
     assert (export_dir / "1" / "tokenizer.json").is_file()
+    text, images = check_page((tmp_path / "run" / "report.html").read_text())
+    assert "Evaluation on the whole validation split" in text and "ROMEO:" in text and len(images) == 1
+    card = (export_dir / "1" / "MODEL_CARD.md").read_text()
+    assert "## Metrics on the validation set" in card
+    assert f"| perplexity | {metrics['validation']['perplexity']:.4f} |" in card
 
     generated = [run_task(["generate", "Shall I", "--max-new-tokens", "25", "--seed", str(seed), "--export-dir",
                            str(export_dir)], capsys) for seed in (1, 1)]
