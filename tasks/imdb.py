@@ -498,7 +498,8 @@ def _add_test_examples(parser):
 
 def build_parser():
     parser, commands = cli.task_parser(
-        TASK, "IMDB movie-review sentiment: train (the default command), evaluate or predict.", COMMANDS
+        TASK, "IMDB movie-review sentiment: train (the default command), evaluate, predict, compress or explain.",
+        COMMANDS,
     )
 
     train_parser = commands.add_parser(

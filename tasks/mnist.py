@@ -277,7 +277,8 @@ def explain(args):
 
 def build_parser():
     parser, commands = cli.task_parser(
-        TASK, "MNIST handwritten digits: train (the default command), evaluate or predict.", COMMANDS
+        TASK, "MNIST handwritten digits: train (the default command), evaluate, predict, compress or explain.",
+        COMMANDS,
     )
 
     train_parser = commands.add_parser(
