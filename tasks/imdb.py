@@ -296,11 +296,12 @@ def train(args):
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
     )
-    test_dataset = dataset(splits.test)
-    test_metrics = result.model.evaluate(test_dataset, return_dict=True, verbose=0)
-    logits = result.model.predict(test_dataset, verbose=0)
-    probabilities = keras.ops.convert_to_numpy(keras.ops.sigmoid(keras.ops.cast(logits[:, 0], "float32")))
+    # One pass over the test set gives the figures and the evaluation beyond them.
+    logits = keras.ops.cast(result.model.predict(dataset(splits.test), verbose=0), "float32")
+    probabilities = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits[:, 0]))
     evaluation = evaluate_classifier(splits.test.labels, probabilities, CLASS_NAMES)
+    loss = keras.losses.BinaryCrossentropy(from_logits=True)(splits.test.labels[:, None], logits)
+    test_metrics = {"accuracy": evaluation["accuracy"], "loss": float(loss)}
 
     endpoints = {"serving_default": binary_text_classifier_endpoint(result.model, encoder.encode)}
     if len(result.model.inputs) == 1:  # The network alone, for `compress` (BERT's three inputs are not yet).
