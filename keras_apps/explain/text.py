@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
-from keras_apps.explain.integrated_gradients import integrated_gradients
+from keras_apps.explain.integrated_gradients import Attribution, integrated_gradients
 
 # `keras.layers.TextVectorization`'s default standardization: lower case, then these characters removed.
 PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
@@ -44,7 +44,7 @@ def explain_tokens(model, token_ids, steps=64, padding_id=0):
 
     attribution = integrated_gradients(logit, embedded, steps=steps)
     per_token = attribution.values.sum(axis=-1)
-    return type(attribution)(per_token, attribution.output, attribution.baseline_output), token_ids[0]
+    return Attribution(per_token, attribution.output, attribution.baseline_output), token_ids[0]
 
 
 def explain_features(model, features, steps=16):
