@@ -1,14 +1,15 @@
-"""Benchmarks: `python -m bench mnist|imdb|gpt|compress` runs each task configuration on the full data and records
+"""Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full data and records
 the figures in `bench/results.json` and the README's results tables."""
 
 import argparse
 import sys
 
-from bench import compress, gpt, imdb, mnist, results
+from bench import compress, gpt, imdb, mnist, results, translate
 from keras_apps import cli
 
-BENCHMARKS = {"compress": compress, "gpt": gpt, "imdb": imdb, "mnist": mnist}
-RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS), "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN]}
+BENCHMARKS = {"compress": compress, "gpt": gpt, "imdb": imdb, "mnist": mnist, "translate": translate}
+RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS), "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN],
+        "translate": list(translate.RUNS)}
 
 
 def main(argv=None):
@@ -17,7 +18,7 @@ def main(argv=None):
     parser.add_argument("--runs", nargs="+", metavar="RUN",
                         help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"]) + f" ({mnist.SIDE_BY_SIDE_RUN}: "
                         "the convnet trained by our runner and by plain Keras); imdb: " + ", ".join(RUNS["imdb"])
-                        + "; gpt: " + ", ".join(RUNS["gpt"]) + "; compress: " + ", ".join(RUNS["compress"]))
+                        + "; gpt: " + ", ".join(RUNS["gpt"]) + "; translate: " + ", ".join(RUNS["translate"]) + "; compress: " + ", ".join(RUNS["compress"]))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of the side-by-side comparison (default: 3)")
     parser.add_argument("--train-examples", type=cli.positive_int,

@@ -89,6 +89,26 @@ def _language_model_table(results):
     return lines
 
 
+def _translation_table(results):
+    lines = [
+        "| benchmark | direction | beam | params | epochs | test sentences | BLEU | ROUGE-1 F1 | ROUGE-2 F1 | "
+        "masked accuracy | train time (s) | wall time (s) | cached / uncached decoding tokens/s | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for name, row in sorted(results.items()):
+        decoding = "; ".join(
+            f"batch {size}: {speed['cached_tokens_per_second']:,.0f} / {speed['uncached_tokens_per_second']:,.0f} "
+            f"({speed['speedup']:.1f}x)" for size, speed in sorted(row["decoding"].items(), key=lambda kv: int(kv[0]))
+        )
+        lines.append(
+            f"| `{row['command']}` | {row['direction']} | {row['beam_size']} | {row['params']:,} | {row['epochs']} | "
+            f"{row['test_sentences']:,} | {_cell(row['bleu'])} | {_cell(row['rouge1_f1'], 3)} | "
+            f"{_cell(row['rouge2_f1'], 3)} | {_cell(row['masked_accuracy'], percent=True)} | "
+            f"{_cell(row['train_seconds'], 0)} | {_cell(row['wall_seconds'], 0)} | {decoding} | {row['machine']} |"
+        )
+    return lines
+
+
 def _compression_tables(results):
     lines = []
     for name, result in sorted(results.items()):
@@ -99,14 +119,17 @@ def _compression_tables(results):
 
 
 def table(results):
-    """The Markdown results tables: classifiers (test accuracy), language models (validation loss), then
-    one table of compressed variants per task."""
+    """The Markdown results tables: classifiers (test accuracy), language models (validation loss),
+    translators (BLEU, ROUGE), then one table of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
+    translators = {name: row for name, row in results.items() if "bleu" in row}
     compressions = {name: row for name, row in results.items() if "variants" in row}
     lines = _classifier_table(classifiers)
     if language_models:
         lines += ["", *_language_model_table(language_models)]
+    if translators:
+        lines += ["", *_translation_table(translators)]
     return "\n".join(lines + _compression_tables(compressions))
 
 

@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from keras_apps.errors import UserError
+
 
 @contextlib.contextmanager
 def atomic_path(target, *, directory=False):
@@ -48,3 +50,12 @@ def write_text(path, text):
 def write_json(path, value):
     """Writes `value` as indented JSON to `path` atomically."""
     write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def read_lines(path):
+    """The non-empty lines of a UTF-8 text file (undecodable bytes replaced); a one-line error if unreadable."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return [line for line in lines if line.strip()]

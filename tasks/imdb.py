@@ -374,19 +374,10 @@ def evaluate(args):
     return 0
 
 
-def _read_reviews(path):
-    """The non-empty lines of a text file, one review per line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return [line for line in lines if line.strip()]
-
-
 def predict(args):
     from keras_apps.export.saved_model import load_serving
 
-    reviews = list(args.reviews) + [review for path in args.file for review in _read_reviews(path)]
+    reviews = list(args.reviews) + [review for path in args.file for review in files.read_lines(path)]
     if not reviews:
         raise UserError("give reviews to classify as arguments or with --file")
     _, serve = load_serving(args.export_dir)
@@ -461,7 +452,7 @@ def explain(args):
 
     if args.review and args.file:
         raise UserError("give a review or --file, not both")
-    review = args.review if args.file is None else "\n".join(_read_reviews(args.file))
+    review = args.review if args.file is None else "\n".join(files.read_lines(args.file))
     if not review.strip():
         raise UserError("give a review to explain, as an argument or with --file")
     export_path = resolve_task_export(args.export_dir, TASK)

@@ -66,6 +66,12 @@ def real_shakespeare_dir():
     return _real_data_holding("tinyshakespeare.txt")
 
 
+@pytest.fixture
+def real_spa_eng_dir():
+    """The directory of the real datasets, holding `spa-eng.zip`."""
+    return _real_data_holding("spa-eng.zip")
+
+
 # A tiny labeled corpus for fast tests of text pipelines and models (1 = positive).
 TINY_REVIEWS = [
     ("A wonderful film, the acting is superb and the story moving.", 1),
@@ -109,3 +115,23 @@ def run_python(*args, cwd=None, env=None, timeout=600):
         [sys.executable, *args], cwd=cwd or REPOSITORY, env=full_env, capture_output=True, text=True,
         timeout=timeout,
     )
+
+
+# English–Spanish pairs for fast tests of the translation pipeline, tokenizers and models.
+TINY_PAIRS = [
+    ("Go.", "Ve."), ("Hi.", "Hola."), ("Run!", "¡Corre!"), ("Who?", "¿Quién?"), ("Wow!", "¡Órale!"),
+    ("I'm fine.", "Estoy bien."), ("I'm fine.", "Me encuentro bien."), ("I am well.", "Estoy bien."),
+    ("Where is the station?", "¿Dónde está la estación?"), ("The cat is black.", "El gato es negro."),
+    ("I like coffee.", "Me gusta el café."), ("She is my sister.", "Ella es mi hermana."),
+    ("We are here.", "Estamos aquí."), ("Tom is tall.", "Tom es alto."), ("Good morning.", "Buenos días."),
+    ("Thank you very much.", "Muchas gracias."), ("Is it true?", "¿Es verdad?"), ("Yes, it is.", "Sí, lo es."),
+]
+
+
+def write_spa_eng_zip(path, pairs, member="spa-eng/spa.txt"):
+    """A `spa-eng.zip` in the canonical layout holding `pairs` as `English<TAB>Spanish` lines."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(member, "".join(f"{english}\t{spanish}\n" for english, spanish in pairs))
+    return path

@@ -128,6 +128,28 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
     return generate, signature
 
 
+def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
+    """A serving function: a batch of raw `tf.string` sentences in, their `translations` out, the whole
+    decoding loop (greedy for `beam_size` 1, beam search otherwise) inside the graph.
+
+    Sentences longer than the model reads are cut to its `max_length` tokens; an empty sentence gets a
+    translation of nothing (usually an empty string).
+    """
+    from keras_apps.inference.translation import Translator, build_sampler
+
+    translator = Translator(model)
+    sampler = build_sampler(beam_size)
+
+    def translate(sentences):
+        source_ids = source_tokenizer.encode_source(sanitize(sentences))
+        width = tf.maximum(tf.reduce_max(source_ids.row_lengths()), 1)  # at least one (padding) position
+        source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), tf.cast(width, tf.int64)]))
+        target_ids = translator.translate(source_ids, sampler)
+        return {"translations": target_tokenizer.decode(target_ids)}
+
+    return translate, [tf.TensorSpec([None], tf.string, name="sentences")]
+
+
 def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=()):
     """Writes `model` as the next version under `export_root`; returns the version's path.
 

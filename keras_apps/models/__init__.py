@@ -8,9 +8,11 @@ from keras_apps.models.lstm import build_lstm_classifier
 from keras_apps.models.mlp import build_mlp
 from keras_apps.models.resnet import build_resnet
 from keras_apps.models.transformer import build_transformer_classifier
+from keras_apps.models.translator import TranslatorConfig, build_translator
 
 __all__ = [
     "GPTConfig",
+    "TranslatorConfig",
     "build_bert_backbone",
     "build_bert_classifier",
     "build_bow_classifier",
@@ -21,4 +23,5 @@ __all__ = [
     "build_mlp",
     "build_resnet",
     "build_transformer_classifier",
+    "build_translator",
 ]

@@ -17,13 +17,18 @@ RESERVED_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 PAD_ID = 0
 
 
-def learn_vocabulary(texts, size):
-    """A lowercase WordPiece vocabulary of at most `size` tokens learned from `texts` (strings)."""
-    if size <= len(RESERVED_TOKENS):
-        raise UserError(f"the vocabulary size must exceed {len(RESERVED_TOKENS)}, got {size}")
+def learn_vocabulary(texts, size, *, reserved_tokens=RESERVED_TOKENS, lowercase=True):
+    """A WordPiece vocabulary of at most `size` tokens learned from `texts` (strings), `reserved_tokens` first.
+
+    With `lowercase`, text is lowercased and stripped of accents first (BERT's uncased vocabularies);
+    without it, case and accents are kept.
+    """
+    if size <= len(reserved_tokens):
+        raise UserError(f"the vocabulary size must exceed {len(reserved_tokens)}, got {size}")
     dataset = tf.data.Dataset.from_tensor_slices(list(texts)).batch(1000)
     return keras_hub.tokenizers.compute_word_piece_vocabulary(
-        dataset, vocabulary_size=size, lowercase=True, reserved_tokens=list(RESERVED_TOKENS)
+        dataset, vocabulary_size=size, lowercase=lowercase, strip_accents=lowercase,
+        reserved_tokens=list(reserved_tokens),
     )
 
 
@@ -31,15 +36,15 @@ def save_vocabulary(vocabulary, path):
     files.write_text(path, "".join(f"{token}\n" for token in vocabulary))
 
 
-def load_vocabulary(path):
-    """Reads a vocabulary file, checking that it has the special tokens the models rely on."""
+def load_vocabulary(path, reserved_tokens=RESERVED_TOKENS):
+    """Reads a vocabulary file, checking that it starts with the special tokens the models rely on."""
     path = Path(path)
     try:
         vocabulary = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read the vocabulary {path}: {exc}") from None
-    if vocabulary[: len(RESERVED_TOKENS)] != list(RESERVED_TOKENS):
-        raise UserError(f"{path} is not a vocabulary of this project: it must start with {', '.join(RESERVED_TOKENS)}")
+    if vocabulary[: len(reserved_tokens)] != list(reserved_tokens):
+        raise UserError(f"{path} is not a vocabulary of this kind: it must start with {', '.join(reserved_tokens)}")
     return vocabulary
 
 

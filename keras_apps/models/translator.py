@@ -1,0 +1,87 @@
+"""An encoder–decoder Transformer for translation ("Attention is all you need"), from keras-hub layers.
+
+source ids ─▶ token + position embedding ─▶ N × TransformerEncoder ─▶ layer norm ─┐ (keys and values of
+target ids (shifted right, `[START]` first) ─▶ token + position embedding          │  cross-attention)
+    ─▶ N × TransformerDecoder (causal self-attention, then cross-attention) ◀───────┘
+    ─▶ layer norm ─▶ logits over the target vocabulary (float32)
+
+Blocks are pre-norm (`normalize_first`), which trains stably at higher learning rates than the paper's
+post-norm. Id 0 is padding on both sides: it is masked in every attention, so padding never changes an
+output. Layer names are part of the contract: `keras_apps.inference.translation` finds `source_embedding`,
+`encoder_{i}`, `encoder_norm`, `target_embedding`, `decoder_{i}`, `decoder_norm` and `logits` to run the
+decoder one token at a time.
+"""
+
+from dataclasses import asdict, dataclass
+
+import keras
+import keras_hub
+from keras import ops
+
+
+@dataclass(frozen=True)
+class TranslatorConfig:
+    """The shape of a translator.
+
+    Attributes:
+        source_vocabulary_size, target_vocabulary_size: token ids on each side (0 is padding).
+        max_length: positions each side reads (the target's include its `[START]`).
+        num_layers: encoder blocks, and as many decoder blocks.
+        num_heads, hidden_dim: attention heads and width (a multiple of `num_heads`).
+        intermediate_dim: width of each block's feed-forward layer.
+        dropout: on embeddings, attention weights and block outputs while training.
+    """
+
+    source_vocabulary_size: int
+    target_vocabulary_size: int
+    max_length: int = 32
+    num_layers: int = 2
+    num_heads: int = 4
+    hidden_dim: int = 256
+    intermediate_dim: int = 1024
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.hidden_dim % self.num_heads:
+            raise ValueError(f"hidden_dim {self.hidden_dim} is not a multiple of num_heads {self.num_heads}")
+        if self.max_length < 2:
+            raise ValueError(f"max_length must be at least 2, got {self.max_length}")
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def _embedding(vocabulary_size, config, name):
+    return keras_hub.layers.TokenAndPositionEmbedding(
+        vocabulary_size=vocabulary_size, sequence_length=config.max_length, embedding_dim=config.hidden_dim,
+        name=name,
+    )
+
+
+def build_translator(config):
+    """`{"source_ids", "target_ids"}` (`[batch, ≤ max_length]` int32, 0-padded) in; logits
+    `[batch, target length, target_vocabulary_size]` for the next target token at each position out."""
+    source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+    target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
+    source_mask = ops.not_equal(source_ids, 0)
+    target_mask = ops.not_equal(target_ids, 0)
+
+    x = _embedding(config.source_vocabulary_size, config, "source_embedding")(source_ids)
+    x = keras.layers.Dropout(config.dropout, name="source_dropout")(x)
+    for index in range(config.num_layers):
+        x = keras_hub.layers.TransformerEncoder(
+            intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
+            activation="gelu", normalize_first=True, name=f"encoder_{index}",
+        )(x, padding_mask=source_mask)
+    encoded = keras.layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(x)
+
+    y = _embedding(config.target_vocabulary_size, config, "target_embedding")(target_ids)
+    y = keras.layers.Dropout(config.dropout, name="target_dropout")(y)
+    for index in range(config.num_layers):
+        y = keras_hub.layers.TransformerDecoder(
+            intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
+            activation="gelu", normalize_first=True, name=f"decoder_{index}",
+        )(y, encoded, decoder_padding_mask=target_mask, encoder_padding_mask=source_mask)
+    y = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")(y)
+    logits = keras.layers.Dense(config.target_vocabulary_size, dtype="float32", name="logits")(y)
+    return keras.Model({"source_ids": source_ids, "target_ids": target_ids}, logits, name="translator")

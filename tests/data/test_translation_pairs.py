@@ -1,0 +1,81 @@
+"""Sentence pairs: read from the zip, normalized without losing Spanish, split so no sentence crosses splits."""
+
+import unicodedata
+
+import pytest
+
+from keras_apps.data.translation_pairs import (
+    PairSplits, linked_groups, load_pairs, normalize, oriented, read_pairs, references_by_source, split_pairs,
+)
+from keras_apps.errors import UserError
+from tests.conftest import TINY_PAIRS, write_spa_eng_zip
+
+
+def test_normalization_keeps_accents_and_inverted_marks_and_composes_them():
+    decomposed = unicodedata.normalize("NFD", "¿Dónde  está\tel  niño?")
+    assert normalize(decomposed) == "¿Dónde está el niño?"
+    assert normalize(decomposed) == unicodedata.normalize("NFC", "¿Dónde está el niño?")
+
+
+def test_malformed_lines_are_one_line_errors():
+    assert read_pairs(["Go.\tVe.\n", "Hi.\tHola.\tCC-BY attribution\n"]) == [("Go.", "Ve."), ("Hi.", "Hola.")]
+    with pytest.raises(UserError, match="line 2"):
+        read_pairs(["Go.\tVe.\n", "no tab here\n"])
+    with pytest.raises(UserError, match="empty"):
+        read_pairs([])
+
+
+def test_load_pairs_reads_the_zip_and_names_a_bad_one(tmp_path):
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS)
+    assert load_pairs(tmp_path) == TINY_PAIRS
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS, member="other.txt")
+    with pytest.raises(UserError, match="has no spa-eng/spa.txt"):
+        load_pairs(tmp_path)
+    (tmp_path / "spa-eng.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(UserError, match="corrupt"):
+        load_pairs(tmp_path)
+
+
+def test_pairs_linked_through_a_shared_sentence_form_one_group():
+    groups = linked_groups(TINY_PAIRS)
+    fine, encuentro, well = (TINY_PAIRS.index(pair) for pair in [
+        ("I'm fine.", "Estoy bien."), ("I'm fine.", "Me encuentro bien."), ("I am well.", "Estoy bien.")])
+    assert groups[fine] == groups[encuentro] == groups[well]  # "I am well." shares only the Spanish
+    assert len(set(groups)) == len(TINY_PAIRS) - 2
+
+
+def _sentences(pairs, side):
+    return {pair[side] for pair in pairs}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_sentence_is_in_two_splits_and_the_split_is_deterministic(seed):
+    pairs = TINY_PAIRS * 1 + [(f"Sentence {i}.", f"Frase {i}.") for i in range(300)]
+    splits = split_pairs(pairs, validation_fraction=0.2, test_fraction=0.2, seed=seed)
+    assert split_pairs(pairs, validation_fraction=0.2, test_fraction=0.2, seed=seed) == splits
+    assert sorted(splits.train + splits.validation + splits.test) == sorted(pairs)
+    for side in (0, 1):
+        train, validation, test = (_sentences(part, side) for part in (splits.train, splits.validation, splits.test))
+        assert not train & validation and not train & test and not validation & test
+    assert 30 < len(splits.test) < 100 and 30 < len(splits.validation) < 100
+
+
+def test_directions_and_references():
+    assert oriented([("Hi.", "Hola.")], "es-en") == [("Hola.", "Hi.")]
+    with pytest.raises(UserError, match="direction"):
+        oriented(TINY_PAIRS, "en-fr")
+    sources, references = references_by_source(TINY_PAIRS)
+    assert len(sources) == len(TINY_PAIRS) - 1
+    assert references[sources.index("I'm fine.")] == ["Estoy bien.", "Me encuentro bien."]
+
+
+@pytest.mark.real_data
+def test_the_real_pairs_split_without_shared_sentences(real_spa_eng_dir):
+    pairs = load_pairs(real_spa_eng_dir)
+    assert len(pairs) == 118_964 and pairs[0] == ("Go.", "Ve.")
+    splits = split_pairs(pairs)
+    assert isinstance(splits, PairSplits)
+    assert 0.08 < len(splits.test) / len(pairs) < 0.12 and 0.04 < len(splits.validation) / len(pairs) < 0.06
+    for side in (0, 1):
+        assert not _sentences(splits.train, side) & _sentences(splits.test, side)
+        assert not _sentences(splits.validation, side) & _sentences(splits.test, side)
