@@ -3,6 +3,7 @@
     python -m tasks.translate                              # train, score the whole test split, export
     python -m tasks.translate --direction es-en            # the other way round
     python -m tasks.translate translate "Where is the station?" --file sentences.txt
+    python -m tasks.translate attention "Where is the station?"      # where each output word looked, as a PNG
 
 Pairs are split by linked group (no sentence in two splits, see `keras_apps.data.translation_pairs`); the
 test split's sentences are translated by the very function the export serves, and scored with sacreBLEU and
@@ -19,7 +20,7 @@ from keras_apps.export.model_card import CardText
 
 TASK = "translate"
 DEFAULT_EXPORT_DIR = "saved_models/translate"
-COMMANDS = ("train", "translate")
+COMMANDS = ("train", "translate", "attention")
 SPLIT_SEED = 0  # The split is part of the benchmark: fixed, whatever --seed a run uses.
 TRANSLATE_BATCH = 256  # sentences per call when translating the test split
 SAMPLES_IN_REPORT = 12
@@ -190,7 +191,10 @@ def train(args):
                           export_path=export_path, strategy=strategy, extra=extra)
     write_model_card(export_path, metrics, MODEL_CARD)
     samples = list(zip(test_sources, test_references, translations))[:SAMPLES_IN_REPORT]
-    _write_report(run_directory, args, metrics, samples)
+    example = next((source for source in test_sources if len(source.split()) >= 6), test_sources[0])
+    attention_map = _plot_attention(model, source_tokenizer, target_tokenizer, example, args.beam_size,
+                                    run_directory.path / "cross_attention.png")
+    _write_report(run_directory, args, metrics, samples, attention_map)
     run_directory.write_metrics(metrics)
     print(
         f"\n{args.direction} (beam {args.beam_size}): BLEU {scores['bleu']:.1f}, ROUGE-1 F1 {scores['rouge1_f1']:.3f}, "
@@ -215,9 +219,20 @@ def _translate_all(serve, sentences):
     return translations
 
 
-def _write_report(run_directory, args, metrics, samples):
-    """`report.html` and `report.md`: data, scores, sample translations, decoding speed, training, export."""
-    from keras_apps.evaluate.report import Table, Text
+def _plot_attention(model, source_tokenizer, target_tokenizer, sentence, beam_size, path):
+    """Translates `sentence` and writes the decoder's cross-attention as a heat map; returns `(path, caption)`."""
+    from keras_apps.explain.attention import explain_translation, plot_cross_attention
+
+    explained = explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size)
+    plot_cross_attention(explained.weights, explained.source_tokens, explained.written_tokens, path,
+                         title=f"{sentence} → {explained.translation}")
+    return path, (f"cross-attention of the last decoder block, averaged over heads: {sentence!r} → "
+                  f"{explained.translation!r}")
+
+
+def _write_report(run_directory, args, metrics, samples, attention_map):
+    """`report.html` and `report.md`: scores, sample translations, attention, decoding speed, training, export."""
+    from keras_apps.evaluate.report import Image, Table, Text
     from keras_apps.evaluate.run_report import write_run_report
 
     test, extra = metrics["test"], metrics["extra"]
@@ -238,6 +253,7 @@ def _write_report(run_directory, args, metrics, samples):
             Table(["source", "reference(s)", "translation"],
                   [(source, " | ".join(references), translation) for source, references, translation in samples]),
         ]),
+        ("Where the decoder looked", [Image(*attention_map)]),
         ("Decoding speed", [
             Text(f"Greedy decoding of {decoding['tokens']} tokens per sentence, median of {decoding['repeats']} "
                  f"runs: with the key/value cache each step feeds one token; without it, each step reruns the "
@@ -266,6 +282,36 @@ def translate(args):
         batch = tf.constant(sentences[start : start + TRANSLATE_BATCH])
         for translation in serve(sentences=batch)["translations"].numpy():
             print(translation.decode("utf-8"))
+    return 0
+
+
+def _load_export(export_dir):
+    """The model of a translation export, its source and target tokenizers, and its `export.json`."""
+    import json
+
+    import keras
+
+    from keras_apps.export.saved_model import resolve_task_export
+    from keras_apps.text.translation_tokens import SentenceTokenizer, load_vocabulary
+
+    path = resolve_task_export(export_dir, TASK)
+    metadata = json.loads((path / "export.json").read_text())
+    model = keras.saving.load_model(path / "model.keras", compile=False)
+    tokenizers = [SentenceTokenizer(load_vocabulary(path / f"{side}_vocabulary.txt"), metadata["max_length"])
+                  for side in ("source", "target")]
+    return model, *tokenizers, metadata
+
+
+def attention(args):
+    from keras_apps.explain.attention import explain_translation, plot_cross_attention
+
+    if not args.sentence.strip():
+        raise UserError("give a sentence to translate")
+    model, source_tokenizer, target_tokenizer, metadata = _load_export(args.export_dir)
+    explained = explain_translation(model, source_tokenizer, target_tokenizer, args.sentence, metadata["beam_size"])
+    plot_cross_attention(explained.weights, explained.source_tokens, explained.written_tokens, args.output,
+                         title=f"{args.sentence} → {explained.translation}")
+    print(f"{explained.translation}\nattention map: {args.output}")
     return 0
 
 
@@ -315,6 +361,17 @@ def build_parser():
                                   help="a UTF-8 text file, one sentence per line (repeatable)")
     cli.add_export_argument(translate_parser, DEFAULT_EXPORT_DIR, loading=True)
     translate_parser.set_defaults(handler=translate)
+
+    attention_parser = commands.add_parser(
+        "attention", help="draw where the decoder looked while translating a sentence",
+        description="Translate a sentence with an export and write the cross-attention of its last decoder "
+        "block (averaged over heads) as a heat map: one row per output token, one column per input token.",
+    )
+    attention_parser.add_argument("sentence", help="the sentence to translate")
+    attention_parser.add_argument("--output", default="cross_attention.png",
+                                  help="the PNG to write (default: cross_attention.png)")
+    cli.add_export_argument(attention_parser, DEFAULT_EXPORT_DIR, loading=True)
+    attention_parser.set_defaults(handler=attention)
     return parser
 
 

@@ -39,6 +39,20 @@ def test_language_models_get_their_own_table():
             "700 / 90 | 2,000 | 2 x CPU |") in language_models
 
 
+def test_translators_get_their_own_table():
+    text = results.table({"mnist-resnet": ROW, "translate-default": {
+        "command": "python -m tasks.translate", "model": "default", "direction": "en-es", "beam_size": 4,
+        "params": 7912105, "epochs": 9, "test_sentences": 10444, "bleu": 41.234, "rouge1_f1": 0.6712,
+        "rouge2_f1": 0.4523, "masked_accuracy": 0.7123, "train_seconds": 1800.4, "wall_seconds": 2100.2,
+        "decoding": {"64": {"cached_tokens_per_second": 9000.4, "uncached_tokens_per_second": 1100.2, "speedup": 8.18},
+                     "1": {"cached_tokens_per_second": 700.4, "uncached_tokens_per_second": 420.1, "speedup": 1.67}},
+        "machine": "2 x CPU"}})
+    classifiers, translators = text.split("\n\n")
+    assert "tasks.translate" not in classifiers
+    assert ("| `python -m tasks.translate` | en-es | 4 | 7,912,105 | 9 | 10,444 | 41.2 | 0.671 | 0.452 | 71.23 % | "
+            "1,800 | 2,100 | batch 1: 700 / 420 (1.7x); batch 64: 9,000 / 1,100 (8.2x) | 2 x CPU |") in translators
+
+
 def test_each_compression_gets_a_table_of_its_variants():
     variant = {"variant": "litert-int8", "size_bytes": 43568, "gzip_bytes": 35175, "test_accuracy": 0.99461,
                "latency_ms_batch1": 0.0161, "examples_per_second_batch64": 81278.4}

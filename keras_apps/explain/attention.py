@@ -1,0 +1,97 @@
+"""Where the translator looked: the cross-attention of its last decoder block, as weights and as a heat map.
+
+Each row is a step of the decoder, labelled with the target token it wrote; each column a source token; a row
+is how that step's attention was spread over the source sentence, averaged over the heads. keras-hub's `TransformerDecoder` does not return attention weights, so the last block's two
+attention sub-layers are called here directly (its layer norms and attention layers, as its `call` does),
+with Keras `MultiHeadAttention`'s own `return_attention_scores` for the cross-attention.
+"""
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_apps import files
+from keras_apps.inference.translation import Translator, build_sampler
+from keras_apps.text.translation_tokens import END_ID, PAD_ID
+
+
+def cross_attention(model, source_ids, target_ids):
+    """Cross-attention weights `[heads, target length, source length]` of the last decoder block of a
+    `build_translator` model for one sentence: 1-D `source_ids`, and the decoder's input `target_ids`
+    (`[START]` then the translation; row i is the step that wrote token i + 1)."""
+    translator = Translator(model)
+    source_ids = ops.convert_to_tensor(np.asarray(source_ids, np.int32)[None])
+    target_ids = ops.convert_to_tensor(np.asarray(target_ids, np.int32)[None])
+    encoded, source_mask = translator.encode(source_ids)
+    *earlier, last = translator.decoders
+    if not last.normalize_first:
+        raise ValueError("cross_attention follows the pre-norm blocks build_translator makes")
+    x = translator.target_embedding(target_ids)
+    for decoder in earlier:
+        x = decoder(x, encoded, encoder_padding_mask=source_mask)
+    length = ops.shape(target_ids)[1]
+    causal = ops.tril(ops.ones((1, length, length), dtype="bool"))
+    query = last._self_attention_layer_norm(x)
+    x = x + last._self_attention_layer(query=query, value=query, attention_mask=causal)
+    query = last._cross_attention_layer_norm(x)
+    _, scores = keras.layers.MultiHeadAttention.call(
+        last._cross_attention_layer, query=query, value=encoded, attention_mask=source_mask[:, None, :],
+        return_attention_scores=True,
+    )
+    return ops.convert_to_numpy(scores)[0]
+
+
+def plot_cross_attention(weights, source_tokens, written_tokens, path, title=""):
+    """A heat map of the head-averaged `weights` as a PNG: one row per step, labelled with the token it wrote
+    (`written_tokens`), one column per source token."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    average = np.asarray(weights).mean(axis=0)[: len(written_tokens), : len(source_tokens)]
+    figure, axis = pyplot.subplots(figsize=(1.2 + 0.55 * len(source_tokens), 1.2 + 0.4 * len(written_tokens)))
+    image = axis.imshow(average, cmap="viridis", vmin=0, vmax=max(float(average.max()), 1e-6), aspect="auto")
+    axis.set_xticks(range(len(source_tokens)), source_tokens, rotation=60, ha="right")
+    axis.set_yticks(range(len(written_tokens)), written_tokens)
+    axis.set_xlabel("source token")
+    axis.set_ylabel("target token written")
+    if title:
+        axis.set_title(title, fontsize=10)
+    figure.colorbar(image, ax=axis, fraction=0.04, pad=0.02)
+    figure.tight_layout()
+    with files.atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=100)
+    pyplot.close(figure)
+    return path
+
+
+@dataclass(frozen=True)
+class TranslationAttention:
+    """A sentence, its translation, and the cross-attention that wrote it, token by token."""
+
+    translation: str
+    source_tokens: list
+    written_tokens: list
+    weights: np.ndarray  # [heads, written tokens, source tokens]
+
+
+def explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size=1):
+    """Translates `sentence` as the export does and returns where each step of the decoder looked."""
+    source_ids = source_tokenizer.encode_source(tf.constant([sentence])).to_tensor()
+    if source_ids.shape[1] == 0:
+        source_ids = tf.zeros([1, 1], tf.int32)
+    target_ids = Translator(model).translate(source_ids, build_sampler(beam_size)).numpy()[0]
+    written = [int(token) for token in target_ids[1:]]
+    written = written[: written.index(END_ID) + 1] if END_ID in written else written
+    weights = cross_attention(model, source_ids.numpy()[0], target_ids[: len(written)])
+    source = [int(token) for token in source_ids.numpy()[0]]
+    return TranslationAttention(
+        translation=target_tokenizer.decode(target_ids[None]).numpy()[0].decode("utf-8"),
+        source_tokens=[source_tokenizer.tokenizer.id_to_token(token) for token in source if token != PAD_ID],
+        written_tokens=[target_tokenizer.tokenizer.id_to_token(token) for token in written],
+        weights=weights,
+    )

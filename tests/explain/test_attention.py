@@ -1,0 +1,47 @@
+"""Cross-attention maps: distributions over the real source tokens, computed as the decoder computes them."""
+
+import keras
+import numpy as np
+from keras import ops
+from PIL import Image
+
+from keras_apps.explain.attention import cross_attention, plot_cross_attention
+from keras_apps.models import TranslatorConfig, build_translator
+
+CONFIG = TranslatorConfig(source_vocabulary_size=40, target_vocabulary_size=30, max_length=12, num_layers=2,
+                          num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
+
+
+def test_each_row_is_a_distribution_over_the_real_source_tokens():
+    model = build_translator(CONFIG)
+    weights = cross_attention(model, [5, 6, 7, 0, 0], [2, 8, 9, 10])
+    assert weights.shape == (CONFIG.num_heads, 4, 5)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
+    assert np.all(weights[:, :, 3:] < 1e-6)  # padding gets no attention
+
+
+def test_the_recomputed_block_reproduces_the_decoder_output():
+    """The weights come from the same computation as the model's: finishing the block by hand from the
+    cross-attention output gives the block's own output."""
+    model = build_translator(CONFIG)
+    source, target = ops.convert_to_tensor([[5, 6, 7]]), ops.convert_to_tensor([[2, 8, 9]])
+    encoded = model.get_layer("encoder_norm").output
+    inner = keras.Model(model.inputs, [encoded, *(model.get_layer(f"decoder_{i}").output for i in (0, 1))])
+    encoded, before, after = inner({"source_ids": source, "target_ids": target})
+    last = model.get_layer("decoder_1")
+    causal = ops.tril(ops.ones((1, 3, 3), dtype="bool"))
+    query = last._self_attention_layer_norm(before)
+    x = before + last._self_attention_layer(query=query, value=query, attention_mask=causal)
+    attended, _ = keras.layers.MultiHeadAttention.call(
+        last._cross_attention_layer, query=last._cross_attention_layer_norm(x), value=encoded,
+        return_attention_scores=True)
+    x = x + attended
+    x = x + last._feedforward_output_dense(last._feedforward_intermediate_dense(last._feedforward_layer_norm(x)))
+    np.testing.assert_allclose(ops.convert_to_numpy(x), ops.convert_to_numpy(after), rtol=1e-4, atol=1e-5)
+
+
+def test_the_heat_map_is_a_png(tmp_path):
+    weights = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3))
+    path = plot_cross_attention(weights, ["I", "like", "tea", "."], ["[START]", "Me", "gusta"], tmp_path / "a.png")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and min(image.size) > 100

@@ -1,0 +1,90 @@
+"""`python -m tasks.translate`: commands and errors in this process, and a short run on a slice of the real
+pairs whose export a fresh process uses, as a user runs it."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from tasks import translate as task
+from tests.conftest import TINY_PAIRS, run_cli, run_python, write_spa_eng_zip
+from tests.evaluate.html_check import check_page
+
+TINY = ["--num-layers", "1", "--num-heads", "2", "--hidden-dim", "64", "--intermediate-dim", "128",
+        "--vocabulary-size", "2000", "--batch-size", "64"]
+
+
+def run_task(argv, capsys):
+    return run_cli(task.main, argv, capsys)
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["translate"], ["attention"]])
+def test_every_command_has_help(command, capsys):
+    status, out, _ = run_task([*command, "--help"], capsys)
+    assert status == 0 and "usage: python -m tasks.translate" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--direction", "en-fr"], "argument --direction: invalid choice"),
+    (["--beam-size", "0"], "argument --beam-size: must be at least 1, got 0"),
+    (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1.0"),
+    (["translate", "Hello", "--export-dir", "/nonexistent/export"], "export directory /nonexistent/export does not"),
+    (["translate", "--export-dir", "/nonexistent/export"], "give sentences to translate"),
+])
+def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("content, message", [(None, "spa-eng.zip not found"), (b"PK\x03\x04 truncated", "corrupt")])
+def test_a_missing_or_corrupt_zip_is_one_line(tmp_path, capsys, monkeypatch, content, message):
+    monkeypatch.delenv("KERAS_APPS_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.keras/datasets copy either
+    monkeypatch.setattr("keras_apps.data.locate._download", lambda remote, directory: (_ for _ in ()).throw(
+        OSError("no network")))
+    if content is not None:
+        (tmp_path / "spa-eng.zip").write_bytes(content)
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS * 10)
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--hidden-dim", "10", "--num-heads", "4",
+                               "--vocabulary-size", "100", "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and "hidden-dim 10 is not a multiple of num-heads 4" in err
+
+
+@pytest.mark.real_data
+def test_a_short_run_on_real_pairs_learns_reports_exports_and_translates(real_spa_eng_dir, tmp_path, capsys):
+    export_dir = tmp_path / "export"
+    status, out, err = run_task(["--data-dir", str(real_spa_eng_dir), *TINY, "--train-pairs", "4000", "--epochs", "3",
+                                 "--test-sentences", "60", "--run-dir", str(tmp_path / "run"),
+                                 "--export-dir", str(export_dir)], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"bleu", "rouge1_f1", "rouge2_f1", "masked_accuracy", "loss"}
+    assert metrics["extra"]["test_sentences"] == 60 and metrics["extra"]["bleu_signature"].startswith("nrefs:")
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    header = history[0].split(",")
+    accuracies = [float(line.split(",")[header.index("val_masked_accuracy")]) for line in history[1:]]
+    assert accuracies[-1] > accuracies[0] and metrics["test"]["masked_accuracy"] > 0.15  # it learns
+    text, images = check_page((tmp_path / "run" / "report.html").read_text())
+    assert "Sample translations" in text and "Decoding speed" in text and len(images) == 2  # curves, attention
+    assert (export_dir / "1" / "source_vocabulary.txt").is_file() and (export_dir / "1" / "MODEL_CARD.md").is_file()
+
+    sentences = ["I like coffee.", "Where is Tom?"]
+    in_process = [run_task(["translate", *sentences, "--export-dir", str(export_dir)], capsys) for _ in range(2)]
+    assert in_process[0][0] == 0 and in_process[0][1] == in_process[1][1]
+    assert len(in_process[0][1].splitlines()) == 2
+    (tmp_path / "sentences.txt").write_text("\n".join(sentences) + "\n")
+    fresh = run_python("-m", "tasks.translate", "translate", "--file", str(tmp_path / "sentences.txt"),
+                       "--export-dir", str(export_dir))
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert fresh.stdout == in_process[0][1]
+
+    status, out, _ = run_task(["attention", "Where is Tom?", "--output", str(tmp_path / "map.png"),
+                               "--export-dir", str(export_dir)], capsys)
+    assert status == 0 and out.splitlines()[0] == in_process[0][1].splitlines()[1]  # the same translation
+    with Image.open(tmp_path / "map.png") as image:
+        assert image.format == "PNG"
