@@ -1,5 +1,5 @@
-"""Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full data and records
-the figures in `bench/results.json` and the README's results tables."""
+"""Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full
+data and records the figures in `bench/results.json` and the README's results tables."""
 
 import argparse
 import sys
@@ -8,17 +8,18 @@ from bench import compress, gpt, imdb, mnist, results, translate
 from keras_apps import cli
 
 BENCHMARKS = {"compress": compress, "gpt": gpt, "imdb": imdb, "mnist": mnist, "translate": translate}
-RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS), "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN],
-        "translate": list(translate.RUNS)}
+RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
+        "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN], "translate": list(translate.RUNS)}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("task", choices=sorted(BENCHMARKS), help="which task's benchmarks to run")
     parser.add_argument("--runs", nargs="+", metavar="RUN",
-                        help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"]) + f" ({mnist.SIDE_BY_SIDE_RUN}: "
-                        "the convnet trained by our runner and by plain Keras); imdb: " + ", ".join(RUNS["imdb"])
-                        + "; gpt: " + ", ".join(RUNS["gpt"]) + "; translate: " + ", ".join(RUNS["translate"]) + "; compress: " + ", ".join(RUNS["compress"]))
+                        help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"])
+                        + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
+                        + "; ".join(f"{task}: {', '.join(RUNS[task])}"
+                                    for task in ("imdb", "gpt", "translate", "compress")))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of the side-by-side comparison (default: 3)")
     parser.add_argument("--train-examples", type=cli.positive_int,
@@ -29,7 +30,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     unknown = set(args.runs or ()) - set(RUNS[args.task])
     if unknown:
-        parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; choose from {', '.join(RUNS[args.task])}")
+        parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "
+                     f"choose from {', '.join(RUNS[args.task])}")
 
     limits = []
     if args.train_examples:

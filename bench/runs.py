@@ -16,7 +16,8 @@ def python(arguments):
     start = time.perf_counter()
     completed = subprocess.run([sys.executable, *arguments])
     if completed.returncode != 0:
-        raise UserError(f"benchmark command failed with exit status {completed.returncode}: python {' '.join(arguments)}")
+        raise UserError(f"benchmark command failed with exit status {completed.returncode}: "
+                        f"python {' '.join(arguments)}")
     return time.perf_counter() - start
 
 

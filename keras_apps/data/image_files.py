@@ -35,7 +35,8 @@ def read_npy(path, image_shape):
     if array.shape == tuple(image_shape):
         array = array[np.newaxis]
     if array.ndim != len(image_shape) + 1 or array.shape[1:] != tuple(image_shape):
-        raise UserError(f"{path} holds an array of shape {list(array.shape)}; expected [n, {', '.join(map(str, image_shape))}]")
+        expected = ", ".join(map(str, image_shape))
+        raise UserError(f"{path} holds an array of shape {list(array.shape)}; expected [n, {expected}]")
     if array.dtype != np.uint8:
         raise UserError(f"{path} holds {array.dtype} values; expected uint8 pixels (0-255)")
     return array

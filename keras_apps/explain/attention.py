@@ -1,9 +1,10 @@
 """Where the translator looked: the cross-attention of its last decoder block, as weights and as a heat map.
 
 Each row is a step of the decoder, labelled with the target token it wrote; each column a source token; a row
-is how that step's attention was spread over the source sentence, averaged over the heads. keras-hub's `TransformerDecoder` does not return attention weights, so the last block's two
-attention sub-layers are called here directly (its layer norms and attention layers, as its `call` does),
-with Keras `MultiHeadAttention`'s own `return_attention_scores` for the cross-attention.
+is how that step's attention was spread over the source sentence, averaged over the heads. keras-hub's
+`TransformerDecoder` does not return attention weights, so the last block's two attention sub-layers are
+called here directly (its layer norms and attention layers, as its `call` does), with Keras
+`MultiHeadAttention`'s own `return_attention_scores` for the cross-attention.
 """
 
 from dataclasses import dataclass

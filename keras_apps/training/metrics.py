@@ -6,7 +6,8 @@ path or null), `strategy`, `replicas`, `resumed_from_epoch`, plus anything the t
 Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix,
 per-class precision, recall and F1, the reliability curve and expected calibration error).
 The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`) and
-`train_tokens_per_second`.
+`train_tokens_per_second`. The translator's `test` holds `bleu`, `rouge1_f1`, `rouge2_f1`, `masked_accuracy`
+and `loss`; its `extra`, the BLEU signature, beam size, direction and decoding speed.
 """
 
 import resource

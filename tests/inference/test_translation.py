@@ -74,3 +74,15 @@ def test_decoding_speed_reports_both_decoders(translator):
         assert row["cached_tokens_per_second"] > 0 and row["uncached_tokens_per_second"] > 0
         assert row["speedup"] == pytest.approx(row["cached_tokens_per_second"] / row["uncached_tokens_per_second"])
     assert decoding_speed(translator, tokens=100, batch_sizes=(1,), repeats=1)["tokens"] == CONFIG.max_length - 1
+
+
+def test_final_beams_are_ranked_by_length_normalized_score():
+    from keras_apps.inference.translation import _best_beams
+
+    short = [START_ID, 7, END_ID, PAD_ID, PAD_ID, PAD_ID]
+    longer = [START_ID, 7, 8, 9, 10, END_ID]
+    beams = tf.constant([[short, longer]], tf.int32)
+    # Raw log-probabilities favour the short beam; per GNMT's length penalty, the long one is better.
+    chosen = _best_beams(beams, tf.constant([[-2.0, -2.4]]))
+    np.testing.assert_array_equal(chosen.numpy()[0], longer)
+    np.testing.assert_array_equal(_best_beams(beams, tf.constant([[-2.0, -4.0]])).numpy()[0], short)
