@@ -132,8 +132,8 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
     """A serving function: a batch of raw `tf.string` sentences in, their `translations` out, the whole
     decoding loop (greedy for `beam_size` 1, beam search otherwise) inside the graph.
 
-    Sentences longer than the model reads are cut to its `max_length` tokens; an empty sentence gets a
-    translation of nothing (usually an empty string).
+    Sentences longer than the model reads are cut to its `max_length` tokens; a sentence with no tokens
+    (empty, or only spaces) gets an empty translation, as it has nothing to attend to.
     """
     from keras_apps.inference.translation import Translator, build_sampler
 
@@ -145,7 +145,8 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
         width = tf.maximum(tf.reduce_max(source_ids.row_lengths()), 1)  # at least one (padding) position
         source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), tf.cast(width, tf.int64)]))
         target_ids = translator.translate(source_ids, sampler)
-        return {"translations": target_tokenizer.decode(target_ids)}
+        has_tokens = tf.reduce_any(source_ids != 0, axis=1)
+        return {"translations": tf.where(has_tokens, target_tokenizer.decode(target_ids), "")}
 
     return translate, [tf.TensorSpec([None], tf.string, name="sentences")]
 

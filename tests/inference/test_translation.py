@@ -8,6 +8,7 @@ from keras_apps.errors import UserError
 from keras_apps.inference.translation import Translator, build_sampler, decoding_speed
 from keras_apps.models import TranslatorConfig, build_translator
 from keras_apps.text.translation_tokens import END_ID, PAD_ID, START_ID
+from tests.conftest import sharpen_translator
 
 CONFIG = TranslatorConfig(source_vocabulary_size=40, target_vocabulary_size=30, max_length=16, num_layers=2,
                           num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
@@ -16,15 +17,7 @@ SOURCES = tf.constant([[5, 6, 7, 8, 0, 0], [9, 10, 11, 12, 13, 14], [15, 0, 0, 0
 
 @pytest.fixture(scope="module")
 def translator():
-    model = build_translator(CONFIG)
-    # Larger weights than the initializer's make sharper, more varied distributions to decode from, and a
-    # bias toward [END] makes some (not all) hypotheses end early.
-    generator = np.random.default_rng(0)
-    model.set_weights([generator.normal(0, 0.1, w.shape).astype(np.float32) if w.ndim > 1 else w
-                       for w in model.get_weights()])
-    bias = model.get_layer("logits").bias
-    bias.assign(np.where(np.arange(CONFIG.target_vocabulary_size) == END_ID, 0.5, 0.0).astype(np.float32))
-    return Translator(model)
+    return Translator(sharpen_translator(build_translator(CONFIG)))
 
 
 def test_cached_and_uncached_greedy_decoding_write_the_same_tokens(translator):
