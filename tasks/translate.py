@@ -190,7 +190,9 @@ def train(args):
     metrics = run_metrics(task=TASK, model_name=args.recipe, fit_result=result, test_metrics=test,
                           export_path=export_path, strategy=strategy, extra=extra)
     write_model_card(export_path, metrics, MODEL_CARD)
-    samples = list(zip(test_sources, test_references, translations))[:SAMPLES_IN_REPORT]
+    # The test sentences run from short to long (the file's order): sample evenly across them.
+    step = max(len(test_sources) // SAMPLES_IN_REPORT, 1)
+    samples = list(zip(test_sources, test_references, translations))[::step][:SAMPLES_IN_REPORT]
     example = next((source for source in test_sources if len(source.split()) >= 6), test_sources[0])
     attention_map = _plot_attention(model, source_tokenizer, target_tokenizer, example, args.beam_size,
                                     run_directory.path / "cross_attention.png")
@@ -256,7 +258,7 @@ def _write_report(run_directory, args, metrics, samples, attention_map):
                                      f"({extra['test_sentences_per_second']:,.0f} sentences/s)"),
             ]),
         ]),
-        ("Sample translations (the first test sentences)", [
+        ("Sample translations (evenly spaced through the test split, short to long)", [
             Table(["source", "reference(s)", "translation"],
                   [(source, " | ".join(references), translation) for source, references, translation in samples]),
         ]),

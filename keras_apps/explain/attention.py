@@ -7,6 +7,7 @@ called here directly (its layer norms and attention layers, as its `call` does),
 `MultiHeadAttention`'s own `return_attention_scores` for the cross-attention.
 """
 
+import textwrap
 from dataclasses import dataclass
 
 import keras
@@ -61,7 +62,7 @@ def plot_cross_attention(weights, source_tokens, written_tokens, path, title="")
     axis.set_xlabel("source token")
     axis.set_ylabel("target token written")
     if title:
-        axis.set_title(title, fontsize=10)
+        axis.set_title(textwrap.fill(title, width=max(30, 6 * len(source_tokens))), fontsize=9)
     figure.colorbar(image, ax=axis, fraction=0.04, pad=0.02)
     figure.tight_layout()
     with files.atomic_path(path) as temporary:
