@@ -1,4 +1,5 @@
-"""English→Spanish (or Spanish→English) translation with an encoder–decoder Transformer, trained, scored, exported.
+"""English→Spanish (or Spanish→English) translation with an encoder–decoder Transformer: trained, scored,
+exported.
 
     python -m tasks.translate                              # train, score the whole test split, export
     python -m tasks.translate --direction es-en            # the other way round
@@ -246,10 +247,11 @@ def _write_report(run_directory, args, metrics, samples, attention_map):
 
     test, extra = metrics["test"], metrics["extra"]
     decoding = extra["decoding"]
+    scope = "the whole split" if args.test_sentences is None else "a quick try: not the whole split"
     sections = [
-        ("Evaluation on the whole test split", [
-            Text(f"{extra['test_sentences']:,} distinct test sentences, each translated by the export's function "
-                 f"(beam {extra['beam_size']}) and scored against all of its reference translations."),
+        ("Evaluation on the test split", [
+            Text(f"{extra['test_sentences']:,} distinct test sentences ({scope}), each translated by the export's "
+                 f"function (beam {extra['beam_size']}) and scored against all of its reference translations."),
             Table(["metric", "value"], [
                 ("BLEU (sacreBLEU)", f"{test['bleu']:.2f}"), ("ROUGE-1 F1", f"{test['rouge1_f1']:.4f}"),
                 ("ROUGE-2 F1", f"{test['rouge2_f1']:.4f}"), ("masked token accuracy", f"{test['masked_accuracy']:.4f}"),
