@@ -85,16 +85,17 @@ def _vocabularies(run_directory, train_pairs, size):
 
 
 def _encoded(pairs, source_tokenizer, target_tokenizer, *, keep_long):
-    """Ragged source and `[START] … [END]` target ids; without `keep_long`, pairs that do not fit are dropped."""
+    """Ragged source and `[START] … [END]` target ids; without `keep_long`, pairs that do not fit are dropped
+    (with `keep_long`, they are cut to fit)."""
     import tensorflow as tf
 
-    sources = tf.constant([source for source, _ in pairs])
-    targets = tf.constant([target for _, target in pairs])
+    source_ids = source_tokenizer.token_ids(tf.constant([source for source, _ in pairs]))
+    target_ids = target_tokenizer.token_ids(tf.constant([target for _, target in pairs]))
     if not keep_long:
-        fits = ((source_tokenizer.token_ids(sources).row_lengths() <= source_tokenizer.max_length)
-                & (target_tokenizer.token_ids(targets).row_lengths() < target_tokenizer.max_length))
-        sources, targets = tf.boolean_mask(sources, fits), tf.boolean_mask(targets, fits)
-    return source_tokenizer.encode_source(sources), target_tokenizer.encode_target(targets)
+        fits = ((source_ids.row_lengths() <= source_tokenizer.max_length)
+                & (target_ids.row_lengths() < target_tokenizer.max_length))
+        source_ids, target_ids = tf.ragged.boolean_mask(source_ids, fits), tf.ragged.boolean_mask(target_ids, fits)
+    return source_tokenizer.as_source(source_ids), target_tokenizer.as_target(target_ids)
 
 
 def train(args):

@@ -143,7 +143,7 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
     def translate(sentences):
         source_ids = source_tokenizer.encode_source(sanitize(sentences))
         width = tf.maximum(tf.reduce_max(source_ids.row_lengths()), 1)  # at least one (padding) position
-        source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), tf.cast(width, tf.int64)]))
+        source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), width]))
         target_ids = translator.translate(source_ids, sampler)
         has_tokens = tf.reduce_any(source_ids != 0, axis=1)
         return {"translations": tf.where(has_tokens, target_tokenizer.decode(target_ids), "")}

@@ -78,11 +78,19 @@ class SentenceTokenizer:
 
     def encode_source(self, texts):
         """Ragged ids cut to `max_length`."""
-        return self.token_ids(texts)[:, : self.max_length]
+        return self.as_source(self.token_ids(texts))
 
     def encode_target(self, texts):
         """Ragged `[START] ids [END]`, the ids cut so that decoder inputs and labels fit `max_length`."""
-        ids = self.token_ids(texts)[:, : self.max_length - 1]
+        return self.as_target(self.token_ids(texts))
+
+    def as_source(self, ids):
+        """`token_ids` output cut to `max_length`."""
+        return ids[:, : self.max_length]
+
+    def as_target(self, ids):
+        """`token_ids` output framed by `[START]` and `[END]`, cut to fit `max_length`."""
+        ids = ids[:, : self.max_length - 1]
         batch = ids.nrows()
         start = tf.fill([batch, 1], START_ID)
         end = tf.fill([batch, 1], END_ID)
@@ -92,7 +100,7 @@ class SentenceTokenizer:
         """Strings from `[batch, length]` ids: up to the first `[END]`, special tokens dropped, spaced as text."""
         token_ids = tf.convert_to_tensor(token_ids, tf.int32)
         before_end = tf.cumsum(tf.cast(token_ids == END_ID, tf.int32), axis=1) == 0
-        keep = before_end & (token_ids >= len(SPECIAL_TOKENS)) | (token_ids == UNKNOWN_ID) & before_end
+        keep = before_end & ((token_ids >= len(SPECIAL_TOKENS)) | (token_ids == UNKNOWN_ID))
         ids = tf.ragged.boolean_mask(token_ids, keep)
         texts = self._detokenize(ids)
         for pattern, replacement in _SPACING_RULES:
