@@ -80,16 +80,13 @@ class SentenceTokenizer:
         """Ragged ids cut to `max_length`."""
         return self.as_source(self.token_ids(texts))
 
-    def encode_target(self, texts):
-        """Ragged `[START] ids [END]`, the ids cut so that decoder inputs and labels fit `max_length`."""
-        return self.as_target(self.token_ids(texts))
-
     def as_source(self, ids):
         """`token_ids` output cut to `max_length`."""
         return ids[:, : self.max_length]
 
     def as_target(self, ids):
-        """`token_ids` output framed by `[START]` and `[END]`, cut to fit `max_length`."""
+        """`token_ids` output as a target: `[START] ids [END]`, the ids cut so that decoder inputs and labels
+        each fit `max_length`."""
         ids = ids[:, : self.max_length - 1]
         batch = ids.nrows()
         start = tf.fill([batch, 1], START_ID)

@@ -30,7 +30,7 @@ def test_the_vocabulary_is_cased_keeps_accents_and_starts_with_the_special_token
 
 
 def test_targets_are_framed_by_start_and_end_and_cut_to_fit(spanish):
-    ids = spanish.encode_target(tf.constant(["Estoy bien.", "Me gusta el café. " * 5])).to_list()
+    ids = spanish.as_target(spanish.token_ids(tf.constant(["Estoy bien.", "Me gusta el café. " * 5]))).to_list()
     assert ids[0][0] == START_ID and ids[0][-1] == END_ID and len(ids[0]) == 2 + 3
     assert len(ids[1]) == spanish.max_length + 1  # decoder inputs and labels are each max_length long
     assert len(spanish.encode_source(tf.constant(["Me gusta el café. " * 5])).to_list()[0]) == spanish.max_length
@@ -38,7 +38,7 @@ def test_targets_are_framed_by_start_and_end_and_cut_to_fit(spanish):
 
 def test_decoding_stops_at_end_drops_special_tokens_and_spaces_like_text(spanish):
     sentences = ["¿Dónde está la estación?", "¡Corre!", "Sí, lo es."]
-    ids = spanish.encode_target(tf.constant(sentences)).to_tensor()
+    ids = spanish.as_target(spanish.token_ids(tf.constant(sentences))).to_tensor()
     assert [text.decode() for text in spanish.decode(ids).numpy()] == sentences
     garbage_after_end = tf.concat([ids, tf.fill([3, 2], spanish.tokenizer.token_to_id("bien"))], axis=1)
     assert [text.decode() for text in spanish.decode(garbage_after_end).numpy()] == sentences
