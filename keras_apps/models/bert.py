@@ -49,7 +49,8 @@ def build_masked_lm(backbone, mask_selection_length, name="masked_lm"):
     inputs["mask_positions"] = keras.Input((mask_selection_length,), dtype="int32", name="mask_positions")
     sequence = backbone({key: inputs[key] for key in backbone.input})["sequence_output"]
     logits = keras_hub.layers.MaskedLMHead(
-        token_embedding=backbone.token_embedding, intermediate_activation="gelu", name="mlm_head"
+        token_embedding=backbone.token_embedding, intermediate_activation="gelu",
+        dtype="float32", name="mlm_head",  # a small head, computed in float32 under mixed precision too
     )(sequence, mask_positions=inputs["mask_positions"])
     return keras.Model(inputs, logits, name=name)
 
@@ -78,5 +79,5 @@ def build_bert_classifier(backbone, pooling="mean", dropout=0.1, name="bert_clas
     else:
         pooled = outputs["pooled_output"]
     x = layers.Dropout(dropout, name="dropout")(pooled)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, dtype="float32", name="logit")(x)  # float32 under mixed precision too
     return keras.Model(inputs, logit, name=name)

@@ -24,5 +24,5 @@ def build_bow_classifier(num_features, hidden_units=16, dropout=0.5, sparse=Fals
     if hidden_units:
         x = layers.Dense(hidden_units, activation="relu", name="hidden")(x)
         x = layers.Dropout(dropout, name="dropout")(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, dtype="float32", name="logit")(x)  # float32 under mixed precision too
     return keras.Model(features, logit, name=name)

@@ -23,5 +23,5 @@ def build_convnet(input_shape=(28, 28), num_classes=10, filters=(32, 64), dropou
         x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    logits = layers.Dense(num_classes, name="logits")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # float32 under mixed precision too
     return keras.Model(inputs, logits, name=name)

@@ -18,5 +18,5 @@ def build_lstm_classifier(vocabulary_size, embedding_dim=64, units=64, dropout=0
     x = layers.SpatialDropout1D(dropout, name="embedding_dropout")(x)
     x = layers.Bidirectional(layers.LSTM(units), name="bilstm")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, dtype="float32", name="logit")(x)  # float32 under mixed precision too
     return keras.Model(token_ids, logit, name=name)

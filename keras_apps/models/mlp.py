@@ -18,5 +18,5 @@ def build_mlp(input_shape=(28, 28), num_classes=10, hidden_units=(128,), dropout
         x = layers.Dense(units, activation="relu", name=f"hidden{index}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout{index}")(x)
-    logits = layers.Dense(num_classes, name="logits")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # float32 under mixed precision too
     return keras.Model(inputs, logits, name=name)

@@ -2,6 +2,11 @@
 
 The CIFAR-style layout of He et al. (2016): a 3x3 stem, then stages of basic blocks whose width doubles
 and resolution halves from one stage to the next, then global average pooling.
+
+Batch normalization is synchronized: its statistics are those of the global batch, summed across replicas.
+Trained on several devices or workers, the network then learns what it would on one device with the same
+global batch, and every worker keeps the same moving averages (unsynchronized, each would average its own
+share of the batch, and the workers' copies of the model would drift apart).
 """
 
 import keras
@@ -12,7 +17,7 @@ from keras_apps.models.image_input import image_input
 
 def _conv_bn(x, filters, kernel_size, strides, name, activation=True):
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(synchronized=True, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x) if activation else x
 
 
@@ -53,5 +58,5 @@ def build_resnet(
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    logits = layers.Dense(num_classes, name="logits")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # float32 under mixed precision too
     return keras.Model(inputs, logits, name=name)

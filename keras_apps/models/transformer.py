@@ -42,5 +42,5 @@ def build_transformer_classifier(
         )(x, padding_mask=padding_mask)
     x = masked_mean(x, padding_mask)
     x = layers.Dropout(dropout, name="dropout")(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, dtype="float32", name="logit")(x)  # float32 under mixed precision too
     return keras.Model(token_ids, logit, name=name)

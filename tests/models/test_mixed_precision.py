@@ -1,0 +1,52 @@
+"""Every builder under a mixed-precision policy computes in 16 bits but hands out float32 logits, so that
+losses and softmaxes are computed in float32 (`--precision` on every task)."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_apps import models
+
+
+def _bert_backbone():
+    return models.build_bert_backbone(20, 8, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16)
+
+
+BUILDERS = {
+    "convnet": (lambda: models.build_convnet(filters=(4,)), lambda: np.zeros((2, 28, 28), "uint8")),
+    "resnet": (lambda: models.build_resnet(width=4, blocks_per_stage=1, stages=1),
+               lambda: np.zeros((2, 28, 28), "uint8")),
+    "mlp": (lambda: models.build_mlp(hidden_units=(8,)), lambda: np.zeros((2, 28, 28), "uint8")),
+    "bow": (lambda: models.build_bow_classifier(30, hidden_units=4), lambda: np.ones((2, 30), "float32")),
+    "lstm": (lambda: models.build_lstm_classifier(20, embedding_dim=8, units=4), lambda: np.ones((2, 6), "int32")),
+    "transformer": (lambda: models.build_transformer_classifier(20, 6, embedding_dim=8, num_heads=2),
+                    lambda: np.ones((2, 6), "int32")),
+    "bert_classifier": (lambda: models.build_bert_classifier(_bert_backbone()),
+                        lambda: {"token_ids": np.ones((2, 8), "int32"), "segment_ids": np.zeros((2, 8), "int32"),
+                                 "padding_mask": np.ones((2, 8), "int32")}),
+    "masked_lm": (lambda: models.build_masked_lm(_bert_backbone(), 2),
+                  lambda: {"token_ids": np.ones((2, 8), "int32"), "segment_ids": np.zeros((2, 8), "int32"),
+                           "padding_mask": np.ones((2, 8), "int32"), "mask_positions": np.ones((2, 2), "int32")}),
+    "gpt": (lambda: models.build_gpt(models.GPTConfig(vocabulary_size=20, context_length=8, num_layers=1,
+                                                      num_heads=2, hidden_dim=8)),
+            lambda: np.ones((2, 8), "int32")),
+    "translator": (lambda: models.build_translator(models.TranslatorConfig(
+                       source_vocabulary_size=20, target_vocabulary_size=24, max_length=8, num_layers=1,
+                       num_heads=2, hidden_dim=8, intermediate_dim=16)),
+                   lambda: {"source_ids": np.ones((2, 8), "int32"), "target_ids": np.ones((2, 8), "int32")}),
+}
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_builders_compute_in_16_bits_and_return_float32_logits(name, policy):
+    build, inputs = BUILDERS[name]
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        model = build()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert model.dtype_policy.compute_dtype == policy.split("_")[1]
+    assert all(variable.dtype == "float32" for variable in model.weights)
+    assert keras.ops.convert_to_numpy(model(inputs())).dtype == np.float32
