@@ -109,6 +109,42 @@ def _translation_table(results):
     return lines
 
 
+def _xla_table(results):
+    lines = [
+        "| benchmark | model | params | batch | step time, `--no-jit-compile` (ms) | step time, `--jit-compile` (ms) | "
+        "XLA speed-up | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, row in sorted(results.items()):
+        plain, compiled = (None if seconds is None else 1000 * seconds
+                           for seconds in (row["step_seconds"], row["xla_step_seconds"]))
+        speedup = "–" if row["xla_speedup"] is None else f"{row['xla_speedup']:.2f}x"
+        lines.append(
+            f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['batch_size']} | {_cell(plain)} | "
+            f"{_cell(compiled) if row['xla_compiled'] else 'not compiled'} | {speedup} | {row['machine']} |"
+        )
+    return lines
+
+
+def _scaling_table(results):
+    lines = [
+        "| benchmark | model | params | train examples/s, 1 / 2 workers | step time (ms), 1 / 2 workers | "
+        "2-worker scaling | test accuracy, 1 / 2 workers | wall time (s), 1 / 2 workers | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    def pair(values, **cell):
+        return " / ".join(_cell(value, **cell) for value in values)
+
+    for name, row in sorted(results.items()):
+        steps = [None if seconds is None else 1000 * seconds for seconds in row["step_seconds"]]
+        lines.append(
+            f"| `{row['command']}` | {row['model']} | {row['params']:,} | "
+            f"{pair(row['examples_per_second'], digits=0)} | {pair(steps)} | {row['scaling']:.2f}x | "
+            f"{pair(row['test_accuracies'], percent=True)} | {pair(row['wall_seconds'], digits=0)} | {row['machine']} |"
+        )
+    return lines
+
+
 def _compression_tables(results):
     lines = []
     for name, result in sorted(results.items()):
@@ -120,16 +156,23 @@ def _compression_tables(results):
 
 def table(results):
     """The Markdown results tables: classifiers (test accuracy), language models (validation loss),
-    translators (BLEU, ROUGE), then one table of compressed variants per task."""
+    translators (BLEU, ROUGE), training steps with and without XLA, one worker against two, then one table
+    of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
     translators = {name: row for name, row in results.items() if "bleu" in row}
+    xla_comparisons = {name: row for name, row in results.items() if "xla_speedup" in row}
+    scalings = {name: row for name, row in results.items() if "scaling" in row}
     compressions = {name: row for name, row in results.items() if "variants" in row}
     lines = _classifier_table(classifiers)
     if language_models:
         lines += ["", *_language_model_table(language_models)]
     if translators:
         lines += ["", *_translation_table(translators)]
+    if xla_comparisons:
+        lines += ["", *_xla_table(xla_comparisons)]
+    if scalings:
+        lines += ["", *_scaling_table(scalings)]
     return "\n".join(lines + _compression_tables(compressions))
 
 

@@ -81,8 +81,9 @@ def add_training_arguments(parser, task, *, by_steps=False):
     group.add_argument("--deterministic", action="store_true", help="make TensorFlow ops deterministic (slower)")
     group.add_argument(
         "--strategy", choices=STRATEGIES, default="auto",
-        help="where to train: auto (GPUs if any, else CPU), cpu, gpu, mirrored (all GPUs, or two logical "
-        "CPU devices), tpu (default: auto)",
+        help="where to train: auto (a TPU, else all GPUs, else the CPU), cpu, gpu, mirrored (all GPUs, or two "
+        "logical CPU devices), multi_worker (the cluster in $TF_CONFIG or a SLURM job; needs --run-dir), "
+        "tpu ($TPU_NAME or this TPU VM's) (default: auto)",
     )
     group.add_argument(
         "--run-dir",
@@ -147,6 +148,9 @@ def training_config(args, **recipe):
         "jit_compile": args.jit_compile,
         "precision": args.precision,
     }
+    if args.strategy == "multi_worker" and args.run_dir is None:  # checked before any worker joins the cluster
+        raise UserError("--strategy multi_worker needs --run-dir, the same on every worker, so that a restarted "
+                        "worker finds its backup")
     values = {**recipe, **{name: value for name, value in chosen.items() if value is not None}}
     return TrainingConfig(
         **values,

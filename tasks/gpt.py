@@ -104,8 +104,7 @@ def train(args):
     from keras_apps.models.gpt import GPTConfig, build_gpt
     from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
     from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.run_directory import RunDirectory
-    from keras_apps.training.runner import fit, seed_everything
+    from keras_apps.training.runner import fit, open_run_directory, seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     recipe = RECIPES[args.recipe]
@@ -124,7 +123,7 @@ def train(args):
 
     text = load_corpus(args.text_file, args.data_dir)
     train_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
-    run_directory = RunDirectory.create(TASK, args.run_dir)
+    run_directory = open_run_directory(TASK, args.run_dir, strategy)
     tokenizer_path = run_directory.path / "tokenizer.json"
     if tokenizer_path.exists():  # a resumed run keeps the vocabulary its checkpoints were trained with
         print(f"Resuming the interrupted run in {run_directory.path}")
@@ -154,6 +153,8 @@ def train(args):
         config=config, run_directory=run_directory, strategy=strategy,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
+        return 0
     model = result.model
     validation_loss = model.evaluate(evaluation_windows(validation_ids, context, 64), verbose=0)
     validation = {"loss": validation_loss, "perplexity": math.exp(validation_loss)}

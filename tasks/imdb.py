@@ -249,8 +249,7 @@ def train(args):
         binary_classifier_endpoint, binary_text_classifier_endpoint, export_model, text_encoding_endpoint,
     )
     from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.run_directory import RunDirectory
-    from keras_apps.training.runner import fit, seed_everything
+    from keras_apps.training.runner import fit, open_run_directory, seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     import keras
@@ -272,7 +271,7 @@ def train(args):
     print(f"IMDB: {len(splits.train):,} train, {len(splits.validation):,} validation, {len(splits.test):,} test "
           f"reviews" + (f", {len(splits.unlabeled):,} unlabeled for pre-training" if pretrains else ""))
 
-    run_directory = RunDirectory.create(TASK, args.run_dir)
+    run_directory = open_run_directory(TASK, args.run_dir, strategy)
     if run_directory.is_resumable or (run_directory.path / "backbone").exists():
         print(f"Resuming the interrupted run in {run_directory.path}")
     run_directory.write_config({
@@ -296,6 +295,8 @@ def train(args):
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
         metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
     )
+    if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
+        return 0
     # One pass over the test set gives the figures and the evaluation beyond them.
     logits = keras.ops.cast(result.model.predict(dataset(splits.test), verbose=0), "float32")
     probabilities = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits[:, 0]))

@@ -73,8 +73,7 @@ def train(args):
     from keras_apps.export.model_card import write_model_card
     from keras_apps.export.saved_model import classifier_endpoint, export_model
     from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.run_directory import RunDirectory
-    from keras_apps.training.runner import fit, seed_everything
+    from keras_apps.training.runner import fit, open_run_directory, seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     import keras
@@ -93,7 +92,7 @@ def train(args):
     print(f"MNIST: {len(train_split)} train, {len(validation_split)} validation, {len(data.test)} test images")
 
     augment = recipe.augment if args.augment is None else args.augment
-    run_directory = RunDirectory.create(TASK, args.run_dir)
+    run_directory = open_run_directory(TASK, args.run_dir, strategy)
     if run_directory.is_resumable:
         print(f"Resuming the interrupted run in {run_directory.path}")
     run_directory.write_config(
@@ -115,6 +114,8 @@ def train(args):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+    if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
+        return 0
     # One pass over the test set gives the figures and the evaluation beyond them.
     logits = keras.ops.cast(result.model.predict(image_dataset(data.test, config.batch_size), verbose=0), "float32")
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits))

@@ -111,8 +111,7 @@ def train(args):
     from keras_apps.models.translator import TranslatorConfig, build_translator
     from keras_apps.text.translation_tokens import SentenceTokenizer
     from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.run_directory import RunDirectory
-    from keras_apps.training.runner import fit, seed_everything
+    from keras_apps.training.runner import fit, open_run_directory, seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     recipe = RECIPES[args.recipe]
@@ -129,7 +128,7 @@ def train(args):
     test_sources, test_references = translation_pairs.references_by_source(test_pairs)
     test_sources, test_references = test_sources[: args.test_sentences], test_references[: args.test_sentences]
 
-    run_directory = RunDirectory.create(TASK, args.run_dir)
+    run_directory = open_run_directory(TASK, args.run_dir, strategy)
     (source_vocabulary, target_vocabulary), vocabulary_paths = _vocabularies(run_directory, train_pairs,
                                                                              vocabulary_size)
     try:
@@ -164,6 +163,8 @@ def train(args):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="masked_accuracy")],
     )
+    if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
+        return 0
     model = result.model
     test_loss, test_accuracy = model.evaluate(sentence_batches(*test_ids, config.batch_size), verbose=0)
 

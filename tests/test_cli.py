@@ -33,3 +33,10 @@ def test_run_turns_user_errors_into_one_line_and_exit_2(capsys):
 
     assert cli.run(main, []) == 2
     assert capsys.readouterr().err == "error: the file is missing\n"
+
+
+def test_multi_worker_needs_a_run_dir_before_any_worker_joins():
+    parser = argparse.ArgumentParser()
+    cli.add_training_arguments(parser, "demo")
+    with pytest.raises(UserError, match="needs --run-dir"):
+        cli.training_config(parser.parse_args(["--strategy", "multi_worker"]))

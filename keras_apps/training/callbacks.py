@@ -2,6 +2,7 @@
 
 import json
 import math
+import statistics
 import time
 from pathlib import Path
 
@@ -45,22 +46,36 @@ class TrainingClock(keras.callbacks.Callback):
 
     Each epoch is timed from its start to the end of its last training batch; the throughput figure of
     `metrics.json` and the benchmarks is `examples / seconds` over all epochs, compilation included.
+
+    The steady step time leaves compilation out: it is the median time per step of the calls into the
+    training step after the fit's first `WARMUP_STEPS` steps (which trace and compile it). Keras turns each
+    step's outputs into numbers before calling this, so a step's time includes the device's work.
     """
+
+    WARMUP_STEPS = 10
 
     def __init__(self, batch_size):
         super().__init__()
         self.batch_size = batch_size
         self.seconds = 0.0
         self.steps = 0
+        self._step_seconds = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
         self._last_batch_end = self._epoch_start
         self._epoch_steps = 0
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call_start = time.perf_counter()
+        self._call_first_step = batch
+
     def on_train_batch_end(self, batch, logs=None):
         # With `steps_per_execution` > 1 Keras calls this once per execution, with the index of its last step.
         self._last_batch_end = time.perf_counter()
+        call_steps = batch + 1 - self._call_first_step
+        if self.steps + self._epoch_steps >= self.WARMUP_STEPS:
+            self._step_seconds.append((self._last_batch_end - self._call_start) / call_steps)
         self._epoch_steps = batch + 1
 
     def on_epoch_end(self, epoch, logs=None):
@@ -74,3 +89,8 @@ class TrainingClock(keras.callbacks.Callback):
     @property
     def examples_per_second(self):
         return self.examples / self.seconds if self.seconds else 0.0
+
+    @property
+    def step_seconds(self):
+        """The median seconds per training step after the warm-up; None until a step after it."""
+        return statistics.median(self._step_seconds) if self._step_seconds else None

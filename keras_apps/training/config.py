@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from keras_apps.errors import UserError
 
 LR_SCHEDULES = ("constant", "cosine")
-STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu")
+STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 

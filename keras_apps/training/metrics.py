@@ -1,8 +1,11 @@
 """The `metrics.json` contract that benchmarks and later tasks read.
 
 Keys: `task`, `model`, `params`, `epochs`, `train_seconds`, `train_examples`, `train_examples_per_second`,
-`peak_memory_mb`, `test` (the task's metrics on its test split, where it has one), `export` (the export's
-path or null), `strategy`, `replicas`, `resumed_from_epoch`, plus anything the task adds under `extra`.
+`train_step_seconds` (the median time of a training step once compiled, see `TrainingClock`; null when no
+step ran after the warm-up), `jit_compile` (whether the step was compiled with XLA, which the runner or Keras
+may have left out), `peak_memory_mb`, `test` (the task's metrics on its test split, where it has one),
+`export` (the export's path or null), `strategy`, `replicas`, `resumed_from_epoch`, plus anything the task
+adds under `extra`.
 Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix,
 per-class precision, recall and F1, the reliability curve and expected calibration error).
 The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`) and
@@ -12,6 +15,8 @@ and `loss`; its `extra`, the BLEU signature, beam size, direction and decoding s
 
 import resource
 import sys
+
+from keras_apps.training.strategy import strategy_name
 
 
 def peak_memory_mb():
@@ -31,8 +36,10 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "train_seconds": round(fit_result.train_seconds, 3),
         "train_examples": fit_result.train_examples,
         "train_examples_per_second": round(fit_result.train_examples_per_second, 1),
+        "train_step_seconds": fit_result.train_step_seconds and round(fit_result.train_step_seconds, 6),
+        "jit_compile": bool(fit_result.model.jit_compile),
         "peak_memory_mb": round(peak_memory_mb(), 1),
-        "strategy": type(strategy).__name__.lstrip("_"),
+        "strategy": strategy_name(strategy),
         "replicas": strategy.num_replicas_in_sync,
         **({"test": {name: float(value) for name, value in test_metrics.items()}} if test_metrics is not None else {}),
         "export": str(export_path) if export_path else None,

@@ -3,8 +3,13 @@
 A task hands it a model builder, its loss and metrics, and `tf.data` datasets; the runner owns everything
 that is the same from task to task. Rerunning with the same `--run-dir` resumes an interrupted run from
 its last completed epoch (Keras's `BackupAndRestore`).
+
+On a multi-worker cluster every worker runs the same command: each trains its share of every global batch,
+keeps its own backup (and a restarted worker resumes with the others from the last completed epoch), and only
+the chief writes the run's record, TensorBoard logs and export.
 """
 
+import dataclasses
 import math
 import sys
 import time
@@ -15,6 +20,9 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
+from keras_apps.training.multi_worker import MultiWorkerModel
+from keras_apps.training.run_directory import RunDirectory
+from keras_apps.training.strategy import is_multi_worker, worker_role
 
 
 @dataclass
@@ -27,6 +35,8 @@ class FitResult:
     train_seconds: float
     train_examples: int
     train_examples_per_second: float
+    train_step_seconds: float | None  # the median step once compiled (`TrainingClock.step_seconds`)
+    is_chief: bool = True  # False on the other workers of a cluster, which leave evaluating and writing to the chief
 
 
 def seed_everything(seed, deterministic=False):
@@ -77,14 +87,25 @@ def _build_in_precision(build_model, precision):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def build_callbacks(config, run_directory, clock):
-    """Keras callbacks for progress, logs, the best checkpoint, resume and safety."""
+def open_run_directory(task, run_dir, strategy):
+    """The run's folder for this process: the run itself on the chief, `workers/<name>/` inside it elsewhere.
+
+    On a cluster, every worker must be given the same `--run-dir` (on storage all of them can reach, or the
+    same path on each machine): a worker restarted after a failure finds its backup there.
+    """
+    is_chief, name = worker_role(strategy)
+    run = RunDirectory.create(task, run_dir)
+    return run if is_chief else RunDirectory.create(task, run.path / "workers" / name)
+
+
+def build_callbacks(config, run_directory, clock, *, is_chief=True):
+    """Keras callbacks for progress, logs, the best checkpoint, resume and safety (TensorBoard on the chief)."""
     mode = "max" if "acc" in config.monitor else "min"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_directory.backup), double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(run_directory.history), append=True),
-        keras.callbacks.TensorBoard(str(run_directory.tensorboard)),
+        *([keras.callbacks.TensorBoard(str(run_directory.tensorboard))] if is_chief else []),
         BestCheckpoint(run_directory.best_model, monitor=config.monitor, mode=mode),
         clock,
     ]
@@ -95,6 +116,64 @@ def build_callbacks(config, run_directory, clock):
             )
         )
     return callbacks
+
+
+def shard_by_data(dataset):
+    """Shards `dataset` among workers element by element (`AutoShardPolicy.DATA`), stated rather than guessed.
+
+    Our datasets come from arrays and generators in memory, not from files, so `tf.data`'s default (shard by
+    file, falling back to by data with a warning) has nothing to shard by file. By data, every worker reads the
+    whole stream and keeps its share of each global batch; that is why every shuffle here is seeded: all workers
+    must see the same order. The global batch stays `--batch-size`, whatever the number of workers.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def _local_copy(build_model, model, config, loss, metrics, weighted_metrics):
+    """A copy of a cluster-trained `model` that lives on this worker alone, compiled alike for evaluation.
+
+    The trained model's variables and steps belong to the cluster: evaluating or exporting with it on the chief
+    alone would wait forever for the other workers.
+    """
+    copy = _build_in_precision(build_model, config.precision)
+    copy.set_weights(model.get_weights())
+    copy.compile(loss=loss, metrics=_fresh(metrics), weighted_metrics=_fresh(weighted_metrics),
+                 jit_compile=config.jit_compile)
+    return copy
+
+
+def _fresh(metrics):
+    """New copies of metric objects, to be made in the scope that will use them.
+
+    A Keras metric makes its variables when it is made: one made outside the strategy's scope is not shared
+    among replicas, and on a cluster each worker would count only its own share of the batches.
+    """
+    return [type(metric).from_config(metric.get_config()) if isinstance(metric, keras.metrics.Metric) else metric
+            for metric in metrics]
+
+
+def _supported(config, strategy, model):
+    """`config`, less what TensorFlow cannot do for `model` under `strategy`, with a note for each change.
+
+    XLA has no kernels for sparse tensors (IMDB's n-gram models) and compiles no cross-device collectives on
+    CPUs (b/194942685: mirrored CPU replicas and CPU workers), and Keras 3.15's loop of several steps per
+    execution fails with more than one replica ("You must feed a value for placeholder tensor"). These are
+    speed settings only, so the run goes on without them.
+    """
+    changes = {}
+    several = strategy.num_replicas_in_sync > 1
+    if config.jit_compile and any(getattr(tensor, "sparse", False) for tensor in model.inputs):
+        changes["jit_compile"] = False
+        print("note: XLA cannot compile this model's sparse inputs; training without --jit-compile")
+    elif config.jit_compile and several and all("CPU" in name.upper() for name in strategy.extended.worker_devices):
+        changes["jit_compile"] = False
+        print("note: XLA cannot compile collectives between CPU replicas; training without --jit-compile")
+    if config.steps_per_execution > 1 and several:
+        changes["steps_per_execution"] = 1
+        print("note: with several replicas Keras runs one step per execution; --steps-per-execution set to 1")
+    return dataclasses.replace(config, **changes)
 
 
 def fit(
@@ -118,7 +197,7 @@ def fit(
             with the global batch size `config.batch_size` and `drop_remainder=True`.
         validation_dataset: batched dataset of the same structure.
         config: a `TrainingConfig`.
-        run_directory: a `RunDirectory`; its backup makes a rerun resume.
+        run_directory: a `RunDirectory` (from `open_run_directory`); its backup makes a rerun resume.
         strategy: a `tf.distribute.Strategy` (see `keras_apps.training.strategy`).
         loss, metrics, weighted_metrics: passed to `compile` (weighted metrics use the datasets' sample
             weights, e.g. to count only the masked tokens).
@@ -127,27 +206,39 @@ def fit(
     steps_per_epoch = int(train_dataset.cardinality())
     if steps_per_epoch < 1:
         raise ValueError("the training dataset must have a known, positive number of batches")
+    train_dataset, validation_dataset = shard_by_data(train_dataset), shard_by_data(validation_dataset)
+    multi_worker = is_multi_worker(strategy)
     with strategy.scope():
         model = _build_in_precision(build_model, config.precision)
+        config = _supported(config, strategy, model)
+        if multi_worker:
+            model = MultiWorkerModel(model.input, model.output, name=model.name)
         model.compile(
             optimizer=build_optimizer(config, steps_per_epoch, model),
             loss=loss,
-            metrics=list(metrics),
-            weighted_metrics=list(weighted_metrics),
+            metrics=_fresh(metrics),
+            weighted_metrics=_fresh(weighted_metrics),
             steps_per_execution=config.steps_per_execution,
             jit_compile=config.jit_compile,
         )
     clock = TrainingClock(config.batch_size)
-    callbacks = [*build_callbacks(config, run_directory, clock), *callbacks]
+    is_chief, worker = worker_role(strategy)
+    callbacks = [*build_callbacks(config, run_directory, clock, is_chief=is_chief), *callbacks]
     start = time.perf_counter()
-    history = model.fit(
-        train_dataset,
-        validation_data=validation_dataset,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        shuffle=False,  # The dataset shuffles itself; Keras cannot shuffle a tf.data.Dataset.
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
+    try:
+        history = model.fit(
+            train_dataset,
+            validation_data=validation_dataset,
+            epochs=config.epochs,
+            callbacks=callbacks,
+            shuffle=False,  # The dataset shuffles itself; Keras cannot shuffle a tf.data.Dataset.
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError) as exc:
+        if not multi_worker:
+            raise
+        raise UserError(f"{worker}: lost contact with the cluster ({exc.message.splitlines()[0]}); restart every "
+                        f"worker with the same command and --run-dir to resume from the last completed epoch") from exc
     train_seconds = time.perf_counter() - start
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
@@ -159,7 +250,11 @@ def fit(
     initial_epoch = history.epoch[0] if history.epoch else config.epochs
     if run_directory.best_model.exists():
         model.load_weights(run_directory.best_model)
+    if multi_worker:
+        model = _local_copy(build_model, model, config, loss, metrics, weighted_metrics)
     run_directory.plot_history()
+    if not is_chief:
+        print(f"{worker}: training done; the chief evaluates, exports and reports")
     return FitResult(
         model=model,
         epochs_completed=initial_epoch + epochs_run,
@@ -167,4 +262,6 @@ def fit(
         train_seconds=train_seconds,
         train_examples=clock.examples,
         train_examples_per_second=clock.examples_per_second,
+        train_step_seconds=clock.step_seconds,
+        is_chief=is_chief,
     )

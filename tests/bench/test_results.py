@@ -53,6 +53,21 @@ def test_translators_get_their_own_table():
             "1,800 | 2,100 | batch 1: 700 / 420 (1.7x); batch 64: 9,000 / 1,100 (8.2x) | 2 x CPU |") in translators
 
 
+def test_xla_comparisons_get_their_own_table():
+    text = results.table({"mnist-resnet": ROW, "xla-gpt": {
+        "command": "python -m tasks.gpt --max-steps 100 --eval-interval 50", "task": "gpt", "model": "default",
+        "params": 3209216, "batch_size": 32, "step_seconds": 0.3712, "xla_step_seconds": 0.2501,
+        "xla_compiled": True, "xla_speedup": 1.48, "machine": "2 x CPU"}, "xla-imdb": {
+        "command": "python -m tasks.imdb --epochs 2", "task": "imdb", "model": "nb-bow", "params": 200001,
+        "batch_size": 128, "step_seconds": 0.0061, "xla_step_seconds": None, "xla_compiled": False,
+        "xla_speedup": None, "machine": "2 x CPU"}})
+    classifiers, comparisons = text.split("\n\n")
+    assert "tasks.gpt" not in classifiers
+    assert ("| `python -m tasks.gpt --max-steps 100 --eval-interval 50` | default | 3,209,216 | 32 | 371.2 | 250.1 | "
+            "1.48x | 2 x CPU |") in comparisons
+    assert "| `python -m tasks.imdb --epochs 2` | nb-bow | 200,001 | 128 | 6.1 | not compiled | – | 2 x CPU |" in comparisons
+
+
 def test_each_compression_gets_a_table_of_its_variants():
     variant = {"variant": "litert-int8", "size_bytes": 43568, "gzip_bytes": 35175, "test_accuracy": 0.99461,
                "latency_ms_batch1": 0.0161, "examples_per_second_batch64": 81278.4}

@@ -2,7 +2,9 @@ import json
 
 import keras
 import numpy as np
+import pytest
 
+from keras_apps.training import callbacks
 from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
 from tests.training.helpers import tiny_model
 
@@ -59,6 +61,7 @@ def test_training_clock_counts_steps_and_examples():
     for epoch in range(2):
         clock.on_epoch_begin(epoch)
         for batch in range(3):
+            clock.on_train_batch_begin(batch)
             clock.on_train_batch_end(batch)
         clock.on_epoch_end(epoch)
     assert clock.steps == 6 and clock.examples == 48
@@ -68,7 +71,56 @@ def test_training_clock_counts_steps_and_examples():
 def test_training_clock_counts_every_step_of_multi_step_executions():
     clock = TrainingClock(batch_size=8)
     clock.on_epoch_begin(0)
-    for last_step_of_execution in (3, 7, 9):  # steps_per_execution=4 over 10 steps
-        clock.on_train_batch_end(last_step_of_execution)
+    for first_step, last_step in ((0, 3), (4, 7), (8, 9)):  # steps_per_execution=4 over 10 steps
+        clock.on_train_batch_begin(first_step)
+        clock.on_train_batch_end(last_step)
     clock.on_epoch_end(0)
     assert clock.steps == 10
+
+
+class FakeTime:
+    """A `time.perf_counter` that moves only when told to."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch):
+    fake = FakeTime()
+    monkeypatch.setattr(callbacks.time, "perf_counter", fake)
+    return fake
+
+
+def run_steps(clock, fake_time, executions):
+    """Feeds `clock` one epoch of `(first step, last step, seconds)` calls into the training step."""
+    clock.on_epoch_begin(0)
+    for first_step, last_step, seconds in executions:
+        clock.on_train_batch_begin(first_step)
+        fake_time.now += seconds
+        clock.on_train_batch_end(last_step)
+        fake_time.now += 0.5  # other callbacks, between calls: not a step's time
+    clock.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_training_clock_step_time_leaves_out_the_warm_up_steps(fake_time):
+    clock = TrainingClock(batch_size=8)
+    compiling = [(step, step, 3.0) for step in range(TrainingClock.WARMUP_STEPS)]
+    steady = [(step, step, 0.1) for step in range(TrainingClock.WARMUP_STEPS, 15)] + [(15, 15, 0.3)]
+    run_steps(clock, fake_time, compiling + steady)
+    assert clock.step_seconds == pytest.approx(0.1)
+
+
+def test_training_clock_step_time_divides_multi_step_executions(fake_time):
+    clock = TrainingClock(batch_size=8)
+    run_steps(clock, fake_time, [(0, 9, 30.0), (10, 19, 2.0), (20, 29, 2.0), (30, 34, 1.5)])  # 10 steps a call
+    assert clock.step_seconds == pytest.approx(0.2)
+
+
+def test_training_clock_has_no_step_time_within_the_warm_up(fake_time):
+    clock = TrainingClock(batch_size=8)
+    run_steps(clock, fake_time, [(step, step, 1.0) for step in range(TrainingClock.WARMUP_STEPS)])
+    assert clock.step_seconds is None

@@ -33,7 +33,7 @@ def test_fit_trains_and_records_the_run(tmp_path):
     assert run.best_model.exists() and any(run.tensorboard.rglob("events.out.tfevents*"))
     assert not run.backup.exists()  # a finished run leaves no backup behind
     assert result.epochs_completed == 3 and result.train_examples == 3 * 4 * 32
-    assert result.train_examples_per_second > 0
+    assert result.train_examples_per_second > 0 and result.train_step_seconds > 0  # 12 steps: 2 past the warm-up
 
 
 def test_tensorboard_gets_the_scalars_the_learning_rate_and_the_model_graph(tmp_path):
@@ -96,6 +96,13 @@ def test_a_mixed_precision_run_computes_in_bfloat16_and_leaves_the_global_policy
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
+def test_mixed_float16_trains_with_dynamic_loss_scaling(tmp_path):
+    result = train_tiny(tmp_path / "run", epochs=1, precision="mixed_float16")
+    assert isinstance(result.model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert result.model.compute_dtype == "float16"
+    assert all(np.isfinite(row["loss"]) for row in RunDirectory(tmp_path / "run").read_history())
+
+
 def test_diverging_training_is_reported(tmp_path):
     from keras_apps.errors import UserError
 
@@ -114,3 +121,23 @@ def test_the_same_seed_trains_the_same_model(tmp_path):
     second = train_tiny(tmp_path / "second", epochs=1, seed=7)
     for mine, theirs in zip(first.model.weights, second.model.weights):
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_what_several_cpu_replicas_cannot_run_is_left_out_and_training_goes_on(tmp_path, capsys):
+    result = train_tiny(tmp_path / "run", "mirrored", epochs=1, jit_compile=True, steps_per_execution=2)
+    assert result.epochs_completed == 1 and not result.model.jit_compile
+    notes = capsys.readouterr().out
+    assert "XLA cannot compile collectives between CPU replicas" in notes and "one step per execution" in notes
+
+
+def test_xla_is_left_out_for_a_model_with_sparse_inputs(capsys):
+    import tensorflow as tf
+
+    from keras_apps.models import build_bow_classifier
+    from keras_apps.training.runner import _supported
+
+    config = TrainingConfig(jit_compile=True)
+    sparse, dense = build_bow_classifier(30, sparse=True), build_bow_classifier(30)
+    assert not _supported(config, tf.distribute.get_strategy(), sparse).jit_compile
+    assert "sparse inputs" in capsys.readouterr().out
+    assert _supported(config, tf.distribute.get_strategy(), dense).jit_compile

@@ -29,3 +29,27 @@ def test_gpu_and_tpu_fail_in_one_line_when_absent():
 def test_unknown_strategy():
     with pytest.raises(UserError, match="unknown strategy"):
         select_strategy("quantum")
+
+
+@pytest.mark.parametrize("tf_config, message", [
+    ("{not json", "TF_CONFIG is not valid JSON"),
+    ('{"task": {"type": "worker", "index": 0}}', 'TF_CONFIG has no "cluster"'),
+    ('{"cluster": {"ps": ["127.0.0.1:1"]}, "task": {"type": "ps", "index": 0}}', 'names a "ps" job'),
+    ('{"cluster": {"worker": "127.0.0.1:1"}, "task": {"type": "worker", "index": 0}}', "must be a list"),
+    ('{"cluster": {"worker": ["127.0.0.1"]}, "task": {"type": "worker", "index": 0}}', "is not \"host:port\""),
+    ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}', "must name this worker"),
+    ('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 2}}',
+     "from 0 to 1"),
+])
+def test_multi_worker_with_a_broken_tf_config_fails_in_one_line(monkeypatch, tf_config, message):
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+    with pytest.raises(UserError, match=message) as error:
+        select_strategy("multi_worker")
+    assert "\n" not in str(error.value)
+
+
+def test_multi_worker_without_a_cluster_says_how_to_describe_one(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("SLURM_PROCID", raising=False)
+    with pytest.raises(UserError, match="needs TF_CONFIG"):
+        select_strategy("multi_worker")

@@ -1,0 +1,23 @@
+from bench import distribute, results
+
+
+def metrics(examples_per_second, step_seconds, accuracy):
+    return {"model": "nb-bow", "params": 200001, "train_examples_per_second": examples_per_second,
+            "train_step_seconds": step_seconds, "test": {"accuracy": accuracy}}
+
+
+def test_the_row_sets_one_worker_beside_two():
+    row = distribute.scaling_row("imdb", [], metrics(2000.0, 0.005, 0.9164), metrics(1500.0, 0.04, 0.9166),
+                                 (25.04, 120.0))
+    assert row["command"] == "python -m tasks.imdb --strategy {cpu,multi_worker}"
+    assert row["examples_per_second"] == [2000.0, 1500.0] and row["scaling"] == 0.75
+    assert row["step_seconds"] == [0.005, 0.04] and row["test_accuracies"] == [0.9164, 0.9166]
+    assert row["wall_seconds"] == [25.0, 120.0] and row["machine"] == results.machine()
+
+
+def test_scaling_rows_get_their_own_table():
+    row = distribute.scaling_row("imdb", [], metrics(2000.0, 0.005, 0.9164), metrics(1500.0, None, 0.9166),
+                                 (25.0, 120.0))
+    text = results.table({"distribute-imdb": row})
+    assert ("| `python -m tasks.imdb --strategy {cpu,multi_worker}` | nb-bow | 200,001 | 2,000 / 1,500 | 5.0 / – | "
+            "0.75x | 91.64 % / 91.66 % | 25 / 120 |") in text

@@ -1,0 +1,32 @@
+from types import SimpleNamespace
+
+import tensorflow as tf
+
+from keras_apps.training.metrics import run_metrics
+from tests.training.helpers import tiny_model
+
+
+def metrics_of(model, strategy=None, step_seconds=0.0123456789):
+    fit_result = SimpleNamespace(model=model, epochs_completed=2, initial_epoch=0, train_seconds=1.0,
+                                 train_examples=512, train_examples_per_second=512.0,
+                                 train_step_seconds=step_seconds)
+    return run_metrics(task="tiny", model_name="convnet", fit_result=fit_result, test_metrics=None,
+                       export_path=None, strategy=strategy or tf.distribute.get_strategy())
+
+
+def test_metrics_carry_the_steady_step_time_or_null():
+    assert metrics_of(tiny_model())["train_step_seconds"] == 0.012346
+    assert metrics_of(tiny_model(), step_seconds=None)["train_step_seconds"] is None
+
+
+def test_metrics_say_whether_the_step_was_compiled_with_xla():
+    model = tiny_model()
+    model.compile(optimizer="adam", loss="mse", jit_compile=True)
+    assert metrics_of(model)["jit_compile"] is True
+    model.compile(optimizer="adam", loss="mse", jit_compile=False)
+    assert metrics_of(model)["jit_compile"] is False
+
+
+def test_metrics_name_the_strategy_and_its_replicas():
+    metrics = metrics_of(tiny_model(), strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    assert metrics["strategy"] == "MirroredStrategy" and metrics["replicas"] == 2
