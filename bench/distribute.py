@@ -1,10 +1,10 @@
 """Scaling benchmark: a task trained by one worker, then by a two-worker `MultiWorkerMirroredStrategy` cluster on
 this machine (127.0.0.1), each worker pinned to its own CPU core, at the same global batch.
 
-A row gives both runs' training examples per second (the global batch times the steps, over the time in training
-steps), steady step time and test accuracy. Here both workers share one machine's memory bandwidth and talk
-through gRPC on the loopback, so it measures what the cluster path costs as much as what it gains; on separate
-machines the communication costs more and the compute does not contend.
+A row gives both runs' training examples per second (the global batch times the steps, over the time in
+training steps), steady step time, and test accuracy (validation loss for GPT). Here both workers share one
+machine's memory bandwidth and talk through gRPC on the loopback, so it measures what the cluster path costs
+as much as what it gains; on separate machines the communication costs more and the compute does not contend.
 """
 
 import json
@@ -21,6 +21,10 @@ from keras_apps.training.local_cluster import LocalCluster, pinned_to
 RUNS = {
     "imdb": [],  # the default model (nb-bow) on the whole data: the accuracy band of each side is the real one
     "mnist": ["--train-examples", "20000", "--epochs", "2"],  # the default ResNet, synchronized batch norm
+    # The default GPT, 200 steps; without XLA and one step per execution on both sides, as a cluster of CPU
+    # workers must train, so that the comparison is of like with like.
+    "gpt": ["--max-steps", "200", "--eval-interval", "100", "--warmup-steps", "20", "--no-jit-compile",
+            "--steps-per-execution", "1"],
 }
 WORKERS_TIMEOUT = 3600
 
@@ -51,14 +55,22 @@ def _two_workers(task, arguments, workdir):
     return json.loads((workdir / "two" / "metrics.json").read_text()), time.perf_counter() - start
 
 
+def _figure(metrics):
+    """What the run reached: `(name, value)`, test accuracy for a classifier, validation loss for GPT."""
+    if metrics.get("test"):
+        return "test accuracy", metrics["test"]["accuracy"]
+    return "validation loss", metrics["validation"]["loss"]
+
+
 def scaling_row(task, arguments, one, two, wall_seconds):
     """The row of one task from the one-worker (`one`) and two-worker (`two`, the chief's) metrics."""
+    (figure, one_figure), (_, two_figure) = _figure(one), _figure(two)
     return {
         "command": " ".join([f"python -m tasks.{task}", *arguments, "--strategy", "{cpu,multi_worker}"]),
         "task": task, "model": one["model"], "params": one["params"],
         "examples_per_second": [one["train_examples_per_second"], two["train_examples_per_second"]],
         "step_seconds": [one["train_step_seconds"], two["train_step_seconds"]],
-        "test_accuracies": [one["test"]["accuracy"], two["test"]["accuracy"]],
+        "figure": figure, "figures": [one_figure, two_figure],
         "wall_seconds": [round(seconds, 1) for seconds in wall_seconds],
         "scaling": round(two["train_examples_per_second"] / one["train_examples_per_second"], 2),
         "machine": results.machine(),

@@ -129,18 +129,21 @@ def _xla_table(results):
 def _scaling_table(results):
     lines = [
         "| benchmark | model | params | train examples/s, 1 / 2 workers | step time (ms), 1 / 2 workers | "
-        "2-worker scaling | test accuracy, 1 / 2 workers | wall time (s), 1 / 2 workers | machine |",
+        "2-worker scaling | reached, 1 / 2 workers | wall time (s), 1 / 2 workers | machine |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     def pair(values, **cell):
         return " / ".join(_cell(value, **cell) for value in values)
+
+    figure_cell = {"test accuracy": {"percent": True}, "validation loss": {"digits": 4}}
 
     for name, row in sorted(results.items()):
         steps = [None if seconds is None else 1000 * seconds for seconds in row["step_seconds"]]
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | "
             f"{pair(row['examples_per_second'], digits=0)} | {pair(steps)} | {row['scaling']:.2f}x | "
-            f"{pair(row['test_accuracies'], percent=True)} | {pair(row['wall_seconds'], digits=0)} | {row['machine']} |"
+            f"{row['figure']} {pair(row['figures'], **figure_cell[row['figure']])} | "
+            f"{pair(row['wall_seconds'], digits=0)} | {row['machine']} |"
         )
     return lines
 

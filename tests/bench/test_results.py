@@ -22,8 +22,10 @@ def test_table_shows_measured_values():
         "mnist-resnet": ROW, "side": {**ROW, "throughput_ratio_vs_plain_keras": 1.07},
         "imdb": {**ROW, "command": "python -m tasks.imdb", "wall_seconds": 46.1},
     })
-    assert "| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | – | 2,000 | 1,500 | – | 2 x CPU |" in text
-    assert "| `python -m tasks.imdb` | resnet | 78,426 | 15 | 99.51 % | 400 | 46 | 2,000 | 1,500 | – | 2 x CPU |" in text
+    assert "| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | – | 2,000 | 1,500 | – | 2 x CPU |" \
+        in text
+    assert "| `python -m tasks.imdb` | resnet | 78,426 | 15 | 99.51 % | 400 | 46 | 2,000 | 1,500 | – | 2 x CPU |" \
+        in text
     assert "1.07x" in text
 
 
@@ -65,7 +67,8 @@ def test_xla_comparisons_get_their_own_table():
     assert "tasks.gpt" not in classifiers
     assert ("| `python -m tasks.gpt --max-steps 100 --eval-interval 50` | default | 3,209,216 | 32 | 371.2 | 250.1 | "
             "1.48x | 2 x CPU |") in comparisons
-    assert "| `python -m tasks.imdb --epochs 2` | nb-bow | 200,001 | 128 | 6.1 | not compiled | – | 2 x CPU |" in comparisons
+    assert ("| `python -m tasks.imdb --epochs 2` | nb-bow | 200,001 | 128 | 6.1 | not compiled | – | "
+            "2 x CPU |") in comparisons
 
 
 def test_each_compression_gets_a_table_of_its_variants():

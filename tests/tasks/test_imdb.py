@@ -129,7 +129,8 @@ def test_compress_quantizes_the_network_of_a_text_export(tiny_imdb, capsys):
 
 def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
     run = tiny_imdb / "run"
-    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "1", "--pretrain-batch-size", "8", "--export-dir", str(tiny_imdb / "exports")]
+    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "1", "--pretrain-batch-size", "8",
+            "--export-dir", str(tiny_imdb / "exports")]
     status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
     assert status == 0, err
     assert "Pre-training BERT (masked LM) on 60 reviews" in out  # 16 unlabeled + 44 train: no validation, no test
