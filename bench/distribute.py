@@ -20,7 +20,7 @@ from keras_apps.training.local_cluster import LocalCluster, pinned_to
 
 RUNS = {
     "imdb": [],  # the default model (nb-bow) on the whole data: the accuracy band of each side is the real one
-    "mnist": ["--train-examples", "20000", "--epochs", "2"],  # the default ResNet, synchronized batch norm
+    "mnist": ["--train-examples", "20000", "--epochs", "4"],  # the default ResNet, synchronized batch norm
     # The default GPT, 200 steps; without XLA and one step per execution on both sides, as a cluster of CPU
     # workers must train, so that the comparison is of like with like.
     "gpt": ["--max-steps", "200", "--eval-interval", "100", "--warmup-steps", "20", "--no-jit-compile",

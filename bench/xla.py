@@ -22,7 +22,7 @@ RUNS = {
     "mnist": ["--train-examples", "20000", "--epochs", "1"],  # 140 steps of the ResNet
     "imdb": ["--epochs", "2"],  # 350 steps of nb-bow over the whole vocabulary
     "translate": ["--epochs", "1", "--test-sentences", "100"],  # one epoch (about 790 steps); short scoring
-    "gpt": ["--max-steps", "100", "--eval-interval", "50"],  # 10 calls of 10 steps
+    "gpt": ["--max-steps", "100", "--eval-interval", "50", "--warmup-steps", "10"],  # 10 calls of 10 steps
 }
 # What `python -m bench xla --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead:
 # about 20 steps after the warm-up each.
