@@ -9,11 +9,10 @@ keeps its own backup (and a restarted worker resumes with the others from the la
 the chief writes the run's record, TensorBoard logs and export.
 """
 
-import dataclasses
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import keras
 import tensorflow as tf
@@ -173,7 +172,7 @@ def _supported(config, strategy, model):
     if config.steps_per_execution > 1 and several:
         changes["steps_per_execution"] = 1
         print("note: with several replicas Keras runs one step per execution; --steps-per-execution set to 1")
-    return dataclasses.replace(config, **changes)
+    return replace(config, **changes)
 
 
 def fit(
