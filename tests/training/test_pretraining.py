@@ -11,6 +11,7 @@ from keras_apps.training.run_directory import RunDirectory
 from tests.conftest import TINY_REVIEWS
 
 TEXTS = [text for text, _ in TINY_REVIEWS]
+EPOCHS = 20
 
 
 def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path):
@@ -25,15 +26,15 @@ def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path)
                                          intermediate_dim=64, dropout=0.0))
         return built[-1]
 
-    config = TrainingConfig(epochs=12, batch_size=8, learning_rate=3e-3, lr_schedule="constant")
+    config = TrainingConfig(epochs=EPOCHS, batch_size=8, learning_rate=3e-3, lr_schedule="constant")
     result = pretrain_masked_lm(
-        build_backbone, preprocessor, TEXTS * 8, TEXTS, config=config,
+        build_backbone, preprocessor, TEXTS * 8, TEXTS * 4, config=config,  # 4 maskings: ~150 tokens to score
         run_directory=RunDirectory.create("test", tmp_path / "run"), strategy=tf.distribute.get_strategy(),
     )
-    assert result.backbone is built[-1] and result.epochs == 12
+    assert result.backbone is built[-1] and result.epochs == EPOCHS
     history = RunDirectory(tmp_path / "run").read_history()
     assert "val_masked_accuracy" in history[-1]
     # Eight reviews seen many times: the masked tokens become more predictable than the first epoch left them.
     assert history[-1]["val_loss"] < 0.85 * history[0]["val_loss"]
     assert result.masked_accuracy > 0.15
-    assert np.isfinite(result.train_seconds) and result.train_examples == 12 * 8 * 8
+    assert np.isfinite(result.train_seconds) and result.train_examples == EPOCHS * 8 * 8
