@@ -1,11 +1,11 @@
 """A Transformer encoder classifier built from keras-hub layers (the keras.io text-classification recipe,
-with padding masked everywhere and the encoder outputs averaged over the real tokens only)."""
+with padding masked everywhere and the encoder outputs pooled over the real tokens only)."""
 
 import keras
 import keras_hub
 from keras import layers, ops
 
-from keras_apps.models.pooling import masked_mean
+from keras_apps.models.pooling import pool_tokens
 from keras_apps.text.vocabulary import PAD_ID
 
 
@@ -17,6 +17,7 @@ def build_transformer_classifier(
     intermediate_dim=128,
     num_layers=1,
     dropout=0.1,
+    pooling="mean-max",
     name="transformer",
 ):
     """Token ids in (`PAD_ID` is padding, masked out everywhere), one logit out (positive > 0).
@@ -29,6 +30,7 @@ def build_transformer_classifier(
         intermediate_dim: width of each encoder's feed-forward layer.
         num_layers: encoder layers.
         dropout: dropout rate inside the encoders and before the classifier.
+        pooling: how the token vectors become one review vector (`keras_apps.models.pooling.POOLINGS`).
     """
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = ops.not_equal(token_ids, PAD_ID)
@@ -40,7 +42,7 @@ def build_transformer_classifier(
         x = keras_hub.layers.TransformerEncoder(
             intermediate_dim, num_heads, dropout=dropout, name=f"encoder{index + 1}"
         )(x, padding_mask=padding_mask)
-    x = masked_mean(x, padding_mask)
+    x = pool_tokens(x, padding_mask, pooling)
     x = layers.Dropout(dropout, name="dropout")(x)
     logit = layers.Dense(1, dtype="float32", name="logit")(x)  # float32 under mixed precision too
     return keras.Model(token_ids, logit, name=name)

@@ -40,7 +40,8 @@ def test_one_logit_per_review_and_config_round_trip(name):
 def test_lstm_parameter_count_matches_a_count_by_hand():
     model = build_lstm_classifier(VOCABULARY, embedding_dim=8, units=6)
     lstm = 4 * (6 * (8 + 6) + 6)  # four gates, each with input and recurrent kernels and a bias
-    assert model.count_params() == VOCABULARY * 8 + 2 * lstm + (2 * 6 + 1)
+    pooled = 2 * (2 * 6)  # the mean and the max of each token's two concatenated states
+    assert model.count_params() == VOCABULARY * 8 + 2 * lstm + (pooled + 1)
 
 
 def test_transformer_learns_a_keyword_rule():

@@ -1,0 +1,32 @@
+"""Head-and-tail truncation: long texts keep their beginning and end, short ones stay whole, all padded."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.text.truncation import head_and_tail, head_and_tail_encoder
+from keras_apps.text.vocabulary import build_tokenizer
+
+ROWS = tf.ragged.constant([list(range(1, 11)), [1, 2, 3], [], [1, 2, 3, 4, 5, 6]], dtype=tf.int32)
+
+
+@pytest.mark.parametrize(
+    "head, first_row", [(2, [1, 2, 7, 8, 9, 10]), (0, [5, 6, 7, 8, 9, 10]), (6, [1, 2, 3, 4, 5, 6])]
+)
+def test_a_long_row_keeps_its_head_and_tail(head, first_row):
+    ids = head_and_tail(ROWS, 6, head).numpy()
+    assert ids.shape == (4, 6) and ids.dtype == np.int32
+    np.testing.assert_array_equal(ids[0], first_row)
+    np.testing.assert_array_equal(ids[1:], [[1, 2, 3, 0, 0, 0], [0] * 6, [1, 2, 3, 4, 5, 6]])
+
+
+def test_head_beyond_the_length_is_refused():
+    with pytest.raises(ValueError, match="head"):
+        head_and_tail(ROWS, 6, 7)
+
+
+def test_the_encoder_tokenizes_then_truncates():
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c", "d", "e"]
+    encode = head_and_tail_encoder(build_tokenizer(vocabulary), 4, head=1)
+    ids = encode(tf.constant(["a b c d e", "B", ""])).numpy()
+    np.testing.assert_array_equal(ids, [[5, 7, 8, 9], [6, 0, 0, 0], [0, 0, 0, 0]])
