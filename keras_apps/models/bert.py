@@ -10,7 +10,8 @@ import keras
 import keras_hub
 from keras import layers
 
-from keras_apps.models.pooling import masked_mean
+from keras_apps.models.pooling import POOLINGS as TOKEN_POOLINGS
+from keras_apps.models.pooling import pool_tokens
 
 
 def build_bert_backbone(
@@ -55,7 +56,7 @@ def build_masked_lm(backbone, mask_selection_length, name="masked_lm"):
     return keras.Model(inputs, logits, name=name)
 
 
-POOLINGS = ("mean", "cls")
+POOLINGS = (*TOKEN_POOLINGS, "cls")
 # The backbone's `[CLS]` pooler has no part in the masked-LM loss, nor in a classifier that pools the mean:
 # Keras would warn at every `fit` that it gets no gradients, which is expected here.
 warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables \['pooled_dense")
@@ -65,19 +66,20 @@ def build_bert_classifier(backbone, pooling="mean", dropout=0.1, name="bert_clas
     """A review vector from the backbone, dropout, and one logit (positive > 0).
 
     Args:
-        pooling: `mean`: the average of the real tokens' output vectors; `cls`: BERT's pooled `[CLS]`
-            vector. Masked-LM pre-training alone (without next-sentence prediction) trains the token
-            vectors but leaves the `[CLS]` pooler untouched, so `mean` is what carries what it learned.
+        pooling: `mean` (the average of the real tokens' output vectors), `max`, `mean-max` (see
+            `keras_apps.models.pooling`), or `cls`: BERT's pooled `[CLS]` vector. Masked-LM pre-training
+            alone (without next-sentence prediction) trains the token vectors but leaves the `[CLS]` pooler
+            untouched, so pooling the tokens is what carries what it learned.
         dropout: dropout rate before the logit.
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     inputs = _backbone_inputs(backbone)
     outputs = backbone(inputs)
-    if pooling == "mean":
-        pooled = masked_mean(outputs["sequence_output"], inputs["padding_mask"])
-    else:
+    if pooling == "cls":
         pooled = outputs["pooled_output"]
+    else:
+        pooled = pool_tokens(outputs["sequence_output"], inputs["padding_mask"], pooling)
     x = layers.Dropout(dropout, name="dropout")(pooled)
     logit = layers.Dense(1, dtype="float32", name="logit")(x)  # float32 under mixed precision too
     return keras.Model(inputs, logit, name=name)

@@ -68,7 +68,7 @@ def test_a_preset_that_cannot_be_loaded_is_one_clear_error(tmp_path):
         load_backbone(tmp_path)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "cls"])
+@pytest.mark.parametrize("pooling", ["mean", "mean-max", "cls"])
 def test_both_poolings_give_one_logit_and_ignore_padding(pooling):
     classifier = build_bert_classifier(build_bert_backbone(60, 32, **SIZE), pooling=pooling)
     ids = np.random.default_rng(2).integers(5, 60, (2, 10))
@@ -77,4 +77,4 @@ def test_both_poolings_give_one_logit_and_ignore_padding(pooling):
         classifier(_inputs(padded)).numpy(), classifier(_inputs(ids)).numpy(), rtol=1e-5, atol=1e-6
     )
     with pytest.raises(ValueError, match="pooling"):
-        build_bert_classifier(build_bert_backbone(60, 32, **SIZE), pooling="max")
+        build_bert_classifier(build_bert_backbone(60, 32, **SIZE), pooling="sum")
