@@ -52,6 +52,8 @@ def test_every_command_has_help(command, capsys):
     (["--sequence-length", "0"], "argument --sequence-length: must be at least 1, got 0"),
     (["--preset", "bert_tiny_en_uncased"], "apply to --model bert only"),
     (["--model", "bert", "--preset", "x", "--pretrained-backbone", "y"], "not both"),
+    (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm and transformer only"),
+    (["--model", "transformer", "--teacher", "lstm"], "argument --teacher: invalid choice"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -87,6 +89,14 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     if model in ("lstm", "transformer"):
         assert (tiny_imdb / "run" / "vocabulary.txt").is_file() and (exports / "1" / "vocabulary.txt").is_file()
         assert metrics["extra"]["sequence_length"] == 24
+    if model == "transformer":  # It learns from an nb-bow teacher's verdicts on the unlabeled reviews too.
+        teacher = json.loads((tiny_imdb / "run" / "teacher" / "unlabeled_probabilities.json").read_text())
+        assert len(teacher["probabilities"]) == TINY_SIZES["unsup"]
+        assert all(0 <= p <= 1 for p in teacher["probabilities"])
+        assert metrics["extra"]["teacher"]["model"] == "nb-bow"
+        assert metrics["extra"]["teacher"]["unlabeled_reviews"] == TINY_SIZES["unsup"]
+        config = json.loads((tiny_imdb / "run" / "config.json").read_text())
+        assert config["teacher"] == "nb-bow" and config["unlabeled_examples"] == TINY_SIZES["unsup"]
 
     status, out, _ = run_task(["predict", "A wonderful film.", "", "--export-dir", str(exports)], capsys)
     lines = out.strip().splitlines()
