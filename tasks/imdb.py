@@ -93,14 +93,23 @@ RECIPES = {
         training=dict(epochs=3, batch_size=64, learning_rate=1e-3, weight_decay=0.1),
         teacher="nb-bow",
     ),
-    # BERT-Tiny's shape (2 layers, width 128): the size whose pre-training fits a CPU.
+    # BERT-Tiny's shape (2 layers, width 128): the size whose pre-training fits a CPU. Like the Transformer,
+    # it learns from the nb-bow teacher's verdicts on the unlabeled reviews too (and so does its control).
     "bert": Recipe(
         architecture=dict(num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512, dropout=0.1),
-        training=dict(epochs=4, batch_size=32, learning_rate=2e-4, weight_decay=0.01),
+        training=dict(epochs=2, batch_size=32, learning_rate=2e-4, weight_decay=0.01),
         sequence_length=BERT_SEQUENCE_LENGTH,
+        teacher="nb-bow",
     ),
 }
-PRETRAINING = dict(epochs=3, batch_size=64, learning_rate=5e-4, weight_decay=0.01)
+# Masked-LM pre-training, in the cheap way "cramming" BERT on one GPU for a day found (Geiping & Goldstein
+# 2022): no dropout, a high learning rate, and (as BERT did for 90 % of its steps) 128-token sequences, half
+# the cost of 256; fine-tuning then learns the positions beyond 128. With dropout 0.1 and lr 5e-4 on 256
+# tokens, 3 epochs (38 minutes) ended in the plateau where a masked LM guesses frequent tokens (accuracy
+# 0.128) and fine-tuning from it did worse than from scratch; at 128 tokens and lr 2e-3 it leaves the
+# plateau after about 1,500 steps.
+PRETRAINING = dict(epochs=4, batch_size=64, learning_rate=2e-3, weight_decay=0.01)
+PRETRAINING_SEQUENCE_LENGTH = 128
 DEFAULT_MODEL = "nb-bow"
 VOCABULARY_SIZE = 16_000
 
@@ -161,19 +170,21 @@ def _bert_start(args, recipe, splits, run_directory, config, strategy):
     saved = run_directory.path / "backbone"  # A resumed run reuses the backbone it pre-trained.
     handle = args.preset or args.pretrained_backbone or (saved if saved.exists() else None)
     sequence_length = args.sequence_length or recipe.sequence_length
+    dropout = recipe.architecture["dropout"]
     if handle is not None:
         print(f"Fine-tuning the backbone from {handle}")
         backbone, tokenizer = load_backbone(handle)
         return BertStart(
-            lambda: load_backbone(handle)[0], tokenizer, min(sequence_length, backbone.max_sequence_length),
+            lambda: load_backbone(handle, dropout=dropout)[0], tokenizer,
+            min(sequence_length, backbone.max_sequence_length),
             {"pretrained": True, **pretraining_record(handle), "backbone": str(handle)},
         )
 
     vocabulary, _ = _vocabulary(splits.train.texts, args.vocabulary_size, run_directory)
     tokenizer = build_tokenizer(vocabulary)
 
-    def build_backbone():
-        return build_bert_backbone(len(vocabulary), sequence_length, **recipe.architecture)
+    def build_backbone(**overrides):
+        return build_bert_backbone(len(vocabulary), sequence_length, **{**recipe.architecture, **overrides})
 
     if args.from_scratch:
         return BertStart(build_backbone, tokenizer, sequence_length, {"pretrained": False})
@@ -185,21 +196,24 @@ def _bert_start(args, recipe, splits, run_directory, config, strategy):
     if len(corpus) < pretraining_config.batch_size:
         raise UserError(f"{len(corpus)} reviews for pre-training are fewer than one batch of "
                         f"{pretraining_config.batch_size}; lower --pretrain-batch-size")
-    print(f"Pre-training BERT (masked LM) on {len(corpus):,} reviews for {pretraining_config.epochs} epochs")
-    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    pretraining_length = min(sequence_length, PRETRAINING_SEQUENCE_LENGTH)
+    print(f"Pre-training BERT (masked LM) on {len(corpus):,} reviews of up to {pretraining_length} tokens for "
+          f"{pretraining_config.epochs} epochs")
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=pretraining_length)
     result = pretrain_masked_lm(
-        build_backbone, preprocessor, corpus, splits.validation.texts,
+        functools.partial(build_backbone, dropout=0.0), preprocessor, corpus, splits.validation.texts,
         config=pretraining_config, run_directory=RunDirectory.create(TASK, run_directory.path / "pretraining"),
         strategy=strategy,
     )
     figures = {
         "pretrained": True, "masked_accuracy": round(result.masked_accuracy, 4), "epochs": result.epochs,
         "train_seconds": round(result.train_seconds, 3), "train_examples": result.train_examples,
-        "reviews": len(corpus), "sequence_length": sequence_length, "backbone": str(saved),
+        "reviews": len(corpus), "sequence_length": pretraining_length,
+        "learning_rate": pretraining_config.learning_rate, "backbone": str(saved),
     }
     save_backbone(result.backbone, tokenizer, saved, pretraining=figures)
     print(f"Pre-training done: masked-token accuracy {result.masked_accuracy:.4f}; backbone saved to {saved}")
-    return BertStart(lambda: load_backbone(saved)[0], tokenizer, sequence_length, figures)
+    return BertStart(lambda: load_backbone(saved, dropout=dropout)[0], tokenizer, sequence_length, figures)
 
 
 def _model_and_encoder(args, recipe, splits, run_directory, config, strategy):
@@ -335,8 +349,8 @@ def train(args):
     recipe = RECIPES[args.model]
     teacher = recipe.teacher if args.teacher is None else args.teacher
     teacher = None if teacher == "none" else teacher
-    if teacher is not None and (recipe.ngrams or args.model == "bert"):
-        raise UserError("--teacher applies to --model lstm and transformer only")
+    if teacher is not None and recipe.ngrams:
+        raise UserError("--teacher applies to --model lstm, transformer and bert only")
     config = cli.training_config(args, **recipe.training)
     strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
     print(describe(strategy, config.batch_size))
@@ -625,9 +639,10 @@ def build_parser():
     unlabeled = train_parser.add_argument_group("unlabeled reviews")
     unlabeled.add_argument(
         "--teacher", choices=[*sorted(name for name, recipe in RECIPES.items() if recipe.ngrams), "none"],
-        help="lstm and transformer: also learn from this model's P(positive) on the unlabeled reviews, the "
-        "teacher trained first on the same labeled reviews; none: from the labels alone (default: nb-bow "
-        "for transformer, none for lstm)",
+        help="lstm, transformer and bert: also learn from this model's P(positive) on the unlabeled reviews, the "
+        "teacher trained first on the same labeled reviews; none: from the labels alone (default: "
+        + ", ".join(f"{recipe.teacher} for {name}" for name, recipe in RECIPES.items() if recipe.teacher)
+        + ", none for the others)",
     )
     unlabeled.add_argument(
         "--unlabeled-examples", type=cli.non_negative_int,

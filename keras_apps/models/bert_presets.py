@@ -37,13 +37,17 @@ def pretraining_record(handle):
         raise UserError(f"cannot read {record}: {exc}") from None
 
 
-def load_backbone(handle):
-    """`(backbone, tokenizer)` from a preset folder or a keras-hub preset name; a one-line error if it fails."""
+def load_backbone(handle, **overrides):
+    """`(backbone, tokenizer)` from a preset folder or a keras-hub preset name; a one-line error if it fails.
+
+    `overrides` replace settings of the saved configuration that do not change the weights, such as `dropout`
+    (pre-training here runs without it; fine-tuning adds it back).
+    """
     is_folder = Path(handle).exists()
     if is_folder and not (Path(handle) / "config.json").is_file():
         raise UserError(f"{handle} is not a saved backbone (it has no config.json)")
     try:
-        backbone = keras_hub.models.BertBackbone.from_preset(str(handle))
+        backbone = keras_hub.models.BertBackbone.from_preset(str(handle), **overrides)
         tokenizer = keras_hub.models.BertTokenizer.from_preset(str(handle))
     except Exception as exc:  # noqa: BLE001 - keras-hub raises many types (network, file, config); all end here.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -56,6 +56,11 @@ def test_saved_backbone_reloads_with_its_tokenizer_and_weights(tmp_path):
     np.testing.assert_allclose(
         loaded(_inputs(ids))["pooled_output"].numpy(), backbone(_inputs(ids))["pooled_output"].numpy(), rtol=1e-6
     )
+    # Pre-trained without dropout, fine-tuned with it: the override changes the setting, not the weights.
+    with_dropout, _ = load_backbone(tmp_path / "backbone", dropout=0.3)
+    assert with_dropout.get_config()["dropout"] == 0.3 and loaded.get_config()["dropout"] == 0.1
+    for reloaded, original in zip(with_dropout.get_weights(), backbone.get_weights()):
+        np.testing.assert_array_equal(reloaded, original)
 
 
 def test_a_preset_that_cannot_be_loaded_is_one_clear_error(tmp_path):

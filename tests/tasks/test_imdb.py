@@ -52,7 +52,7 @@ def test_every_command_has_help(command, capsys):
     (["--sequence-length", "0"], "argument --sequence-length: must be at least 1, got 0"),
     (["--preset", "bert_tiny_en_uncased"], "apply to --model bert only"),
     (["--model", "bert", "--preset", "x", "--pretrained-backbone", "y"], "not both"),
-    (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm and transformer only"),
+    (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm, transformer and bert only"),
     (["--model", "transformer", "--teacher", "lstm"], "argument --teacher: invalid choice"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
@@ -146,7 +146,9 @@ def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
     assert "Pre-training BERT (masked LM) on 60 reviews" in out  # 16 unlabeled + 44 train: no validation, no test
     pretraining = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
     assert pretraining["pretrained"] and 0 <= pretraining["masked_accuracy"] <= 1 and pretraining["epochs"] == 1
-    assert (run / "backbone" / "config.json").is_file()
+    saved = json.loads((run / "backbone" / "config.json").read_text())["config"]
+    assert saved["dropout"] == 0.0 and saved["max_sequence_length"] == 24  # pre-trained without dropout
+    assert pretraining["sequence_length"] == 24  # the shorter of the run's length and 128
 
     # A run interrupted after pre-training resumes from the saved backbone instead of pre-training again.
     (run / "metrics.json").unlink()
