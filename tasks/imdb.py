@@ -351,6 +351,8 @@ def train(args):
     teacher = None if teacher == "none" else teacher
     if teacher is not None and recipe.ngrams:
         raise UserError("--teacher applies to --model lstm, transformer and bert only")
+    if teacher is not None and args.unlabeled_examples == 0:
+        raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")
     config = cli.training_config(args, **recipe.training)
     strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
     print(describe(strategy, config.batch_size))

@@ -54,6 +54,7 @@ def test_every_command_has_help(command, capsys):
     (["--model", "bert", "--preset", "x", "--pretrained-backbone", "y"], "not both"),
     (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm, transformer and bert only"),
     (["--model", "transformer", "--teacher", "lstm"], "argument --teacher: invalid choice"),
+    (["--model", "transformer", "--unlabeled-examples", "0"], "leaves the teacher nothing to label"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
