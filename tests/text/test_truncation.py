@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.text.truncation import head_and_tail, head_and_tail_encoder
+from keras_apps.text.truncation import bert_head_and_tail_encoder, head_and_tail, head_and_tail_encoder
 from keras_apps.text.vocabulary import build_tokenizer
 
 ROWS = tf.ragged.constant([list(range(1, 11)), [1, 2, 3], [], [1, 2, 3, 4, 5, 6]], dtype=tf.int32)
@@ -30,3 +30,20 @@ def test_the_encoder_tokenizes_then_truncates():
     encode = head_and_tail_encoder(build_tokenizer(vocabulary), 4, head=1)
     ids = encode(tf.constant(["a b c d e", "B", ""])).numpy()
     np.testing.assert_array_equal(ids, [[5, 7, 8, 9], [6, 0, 0, 0], [0, 0, 0, 0]])
+
+
+def test_the_bert_encoder_frames_the_head_and_tail_as_the_preprocessor_frames_a_short_text():
+    import keras_hub
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c", "d", "e"]
+    tokenizer = build_tokenizer(vocabulary)
+    encode = bert_head_and_tail_encoder(tokenizer, 5, head=1)
+    texts = tf.constant(["a b c d e", "b", ""])
+    inputs = {name: tensor.numpy() for name, tensor in encode(texts).items()}
+    np.testing.assert_array_equal(inputs["token_ids"], [[2, 5, 8, 9, 3], [2, 6, 3, 0, 0], [2, 3, 0, 0, 0]])
+    np.testing.assert_array_equal(inputs["segment_ids"], np.zeros((3, 5)))
+    np.testing.assert_array_equal(inputs["padding_mask"], inputs["token_ids"] != 0)
+    reference = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=5)(texts[1:])
+    for name, tensor in reference.items():
+        np.testing.assert_array_equal(inputs[name][1:], tensor.numpy(), err_msg=name)
+        assert inputs[name].dtype == tensor.numpy().dtype, name
