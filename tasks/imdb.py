@@ -98,8 +98,8 @@ RECIPES = {
     # BERT-Tiny's shape (2 layers, width 128): the size whose pre-training fits a CPU. Like the Transformer,
     # it reads the review's head and tail, pools the mean and max of its tokens (`BERT_POOLING`) and learns
     # from the nb-bow teacher's verdicts on the unlabeled reviews too (and so does its control). lr 1e-3: the
-    # pre-trained weights are 5x the scale of a new network's, and 2e-4 barely moved them (2 epochs: 0.871
-    # on test with the first 256 tokens and the mean; 0.887 with all three changes).
+    # pre-trained weights are 5x the scale of a new network's, and 2e-4 barely moved them. Test accuracy went
+    # from 0.871 (2 epochs, lr 2e-4, first 256 tokens, mean) to 0.886; the control's from 0.875 to 0.887.
     "bert": Recipe(
         architecture=dict(num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512, dropout=0.1),
         training=dict(epochs=3, batch_size=32, learning_rate=1e-3, weight_decay=0.01),
