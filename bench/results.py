@@ -69,6 +69,14 @@ def _classifier_table(results):
     return lines
 
 
+def _validation_loss_cell(row):
+    """One run's loss, or the mean over seeds with its standard deviation."""
+    seeds = row.get("validation_loss_seeds")
+    if not seeds:
+        return _cell(row["validation_loss"], 4)
+    return f"{row['validation_loss']:.4f} ± {row['validation_loss_stdev']:.4f} (mean of {len(seeds)} seeds)"
+
+
 def _language_model_table(results):
     lines = [
         "| benchmark | recipe | params | steps | validation loss | train time (s) | wall time (s) | "
@@ -82,7 +90,7 @@ def _language_model_table(results):
                         f"{row['sampling_tokens_per_second_uncached']:,.0f}")
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['steps']:,} | "
-            f"{_cell(row['validation_loss'], 4)} | {_cell(row['train_seconds'], 0)} | "
+            f"{_validation_loss_cell(row)} | {_cell(row['train_seconds'], 0)} | "
             f"{_cell(row.get('wall_seconds'), 0)} | {_cell(row['train_tokens_per_second'], 0)} | "
             f"{_cell(row['mfu'], percent=True)} | {sampling} | {_cell(row['peak_memory_mb'], 0)} | {row['machine']} |"
         )

@@ -41,6 +41,15 @@ def test_language_models_get_their_own_table():
             "700 / 90 | 2,000 | 2 x CPU |") in language_models
 
 
+def test_a_row_over_several_seeds_shows_their_mean_and_spread():
+    text = results.table({"gpt-nanogpt-cpu": {
+        "command": "python -m tasks.gpt --recipe nanogpt-cpu", "model": "nanogpt-cpu", "params": 809984,
+        "steps": 2000, "validation_loss": 1.88691, "validation_loss_seeds": [1.8982, 1.8756],
+        "validation_loss_stdev": 0.01603, "train_seconds": 86.2, "wall_seconds": 99.7, "train_tokens_per_second": 19000.0,
+        "mfu": 0.29, "peak_memory_mb": 1500.0, "machine": "2 x CPU"}})
+    assert "| 2,000 | 1.8869 ± 0.0160 (mean of 2 seeds) | 86 | 100 |" in text
+
+
 def test_translators_get_their_own_table():
     text = results.table({"mnist-resnet": ROW, "translate-default": {
         "command": "python -m tasks.translate", "model": "default", "direction": "en-es", "beam_size": 4,
