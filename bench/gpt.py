@@ -3,12 +3,12 @@ of cached against uncached sampling.
 
 `nanogpt-cpu` runs nanoGPT's published CPU recipe (4 layers, 4 heads, width 128, context 64, batch 12, 2,000
 steps, no dropout, lr 1e-3 → 1e-4 cosine, 100 warm-up steps, beta2 0.99) through our task; nanoGPT itself
-(PyTorch) reaches validation loss 1.886 in 144 s of wall time on this machine. Our wall time is the whole
-command: start-up, data, training, the full validation split, samples and the export. Our validation loss is
-measured on the whole validation split (nanoGPT estimates it from 20 random batches). The recipe runs once
-for each of `NANOGPT_CPU_SEEDS` seeds: from seed to seed its loss moves by about ±0.012, more than the
-differences this comparison is about, so one run says little. The row gives the mean, each seed's loss, and
-the mean and slowest wall time.
+(PyTorch) reached validation loss 1.886 in 144 s of wall time on the 2-core AMD EPYC machine of issue 5. Our
+wall time is the whole command: start-up, data, training, the full validation split, samples and the export.
+Our validation loss is measured on the whole validation split (nanoGPT estimates it from 20 random batches).
+The recipe runs once for each of `NANOGPT_CPU_SEEDS` seeds: from seed to seed its loss moves by about ±0.01,
+more than the differences this comparison is about, so one run says little. The row gives the mean, each
+seed's loss, and the mean and slowest wall time.
 
 `default` runs `python -m tasks.gpt`, then times 256 new tokens from its exported model, greedy, with the
 key/value cache and without it (every step re-reading the prefix), each inside a `tf.function`, median of
@@ -25,7 +25,7 @@ from pathlib import Path
 from bench import results
 from bench.runs import run_task
 
-NANOGPT_CPU_RESULT = {"validation_loss": 1.886, "wall_seconds": 144}  # measured on this machine (issue 5)
+NANOGPT_CPU_RESULT = {"validation_loss": 1.886, "wall_seconds": 144}  # issue 5, on a 2-core AMD EPYC
 RUNS = {"nanogpt-cpu": ["--recipe", "nanogpt-cpu"], "default": []}
 NANOGPT_CPU_SEEDS = 10
 # What `python -m bench gpt --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
