@@ -27,18 +27,18 @@ class PretrainingResult:
 
 
 def pretrain_masked_lm(
-    build_backbone, texts, validation_texts, *, tokenizer, encode, sequence_length, config, run_directory, strategy
+    build_backbone, preprocessor, texts, validation_texts, *, config, run_directory, strategy
 ):
     """Trains `build_backbone()` with a masked-LM head on `texts`; returns the backbone and its figures.
 
     Args:
         build_backbone: a no-argument callable returning a new BERT backbone (called in the strategy scope).
+        preprocessor: maps a batch of strings to the backbone's inputs (a `BertTextClassifierPreprocessor`).
         texts, validation_texts: strings to learn from, and held-out strings to measure masked accuracy on.
-        tokenizer: the `BertTokenizer` behind `encode` (its special tokens are never masked).
-        encode: maps a batch of strings to the backbone's inputs of `sequence_length` tokens; best the encoder
-            fine-tuning will use, so that the backbone learns the very positions and text it will read.
         config, run_directory, strategy: as for `keras_apps.training.runner.fit`.
     """
+    tokenizer = preprocessor.tokenizer
+    sequence_length = preprocessor.sequence_length
     mask_generator = keras_hub.layers.MaskedLMMaskGenerator(
         vocabulary_size=tokenizer.vocabulary_size(),
         mask_selection_rate=MASK_RATE,
@@ -47,9 +47,9 @@ def pretrain_masked_lm(
         unselectable_token_ids=[tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id],
     )
     train = masked_lm_dataset(
-        texts, encode, mask_generator, config.batch_size, shuffle=True, seed=config.seed, drop_remainder=True
+        texts, preprocessor, mask_generator, config.batch_size, shuffle=True, seed=config.seed, drop_remainder=True
     )
-    validation = masked_lm_dataset(validation_texts, encode, mask_generator, config.batch_size)
+    validation = masked_lm_dataset(validation_texts, preprocessor, mask_generator, config.batch_size)
     backbones = []
 
     def build_model():

@@ -28,8 +28,7 @@ def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path)
 
     config = TrainingConfig(epochs=EPOCHS, batch_size=8, learning_rate=3e-3, lr_schedule="constant")
     result = pretrain_masked_lm(
-        build_backbone, TEXTS * 8, TEXTS * 4,  # 4 maskings of the validation texts: ~150 tokens to score
-        tokenizer=tokenizer, encode=preprocessor, sequence_length=32, config=config,
+        build_backbone, preprocessor, TEXTS * 8, TEXTS * 4, config=config,  # 4 maskings: ~150 tokens to score
         run_directory=RunDirectory.create("test", tmp_path / "run"), strategy=tf.distribute.get_strategy(),
     )
     assert result.backbone is built[-1] and result.epochs == EPOCHS
