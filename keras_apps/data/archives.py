@@ -51,6 +51,10 @@ def extract(archive, target):
     try:
         with files.atomic_path(target, directory=True) as temporary:
             extractor(archive, temporary)
+    except FileExistsError:
+        if not target.is_dir():
+            raise
+        # Another process (a second worker on this machine, a parallel test) finished extracting first.
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
         if isinstance(exc, tarfile.FilterError):
             raise UserError(f"{archive} holds a member that would land outside the extraction folder ({exc})")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from keras_apps.data import archives
 from keras_apps.data.archives import cache_directory, extract
 from keras_apps.errors import UserError
 
@@ -26,6 +27,21 @@ def test_extracts_once_into_the_target(tmp_path):
     (target / "top" / "a.txt").write_text("changed")
     extract(archive, tmp_path / "out")  # already there: not extracted again
     assert (target / "top" / "a.txt").read_text() == "changed"
+
+
+def test_an_archive_another_process_extracted_meanwhile_is_used(tmp_path, monkeypatch):
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "ours"})
+    real_extract_tar = archives._extract_tar
+
+    def extract_while_another_process_finishes_first(archive, destination):
+        real_extract_tar(archive, destination)
+        (tmp_path / "out" / "top").mkdir(parents=True)
+        (tmp_path / "out" / "top" / "a.txt").write_text("theirs")
+
+    monkeypatch.setattr(archives, "_extract_tar", extract_while_another_process_finishes_first)
+    target = extract(archive, tmp_path / "out")
+    assert (target / "top" / "a.txt").read_text() == "theirs"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.tar.gz", "out"]  # our copy removed
 
 
 def test_zip_archives(tmp_path):
