@@ -150,6 +150,7 @@ def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
     saved = json.loads((run / "backbone" / "config.json").read_text())["config"]
     assert saved["dropout"] == 0.0 and saved["max_sequence_length"] == 24  # pre-trained without dropout
     assert pretraining["sequence_length"] == 24  # the shorter of the run's length and 128
+    assert pretraining["jit_compile"] and not json.loads((run / "config.json").read_text())["jit_compile"]
 
     # A run interrupted after pre-training resumes from the saved backbone instead of pre-training again.
     (run / "metrics.json").unlink()
@@ -216,7 +217,7 @@ def _press_ctrl_c():
 
 def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, monkeypatch):
     run = tiny_imdb / "run"
-    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "2", "--pretrain-batch-size", "8",
+    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "2", "--pretrain-batch-size", "8", "--no-jit-compile",
             "--export-dir", str(tiny_imdb / "exports"), "--run-dir", str(run)]
     real_fit = pretraining.fit
     monkeypatch.setattr(pretraining, "fit", lambda *args, **kwargs: real_fit(
@@ -230,4 +231,5 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     status, out, err = run_task(bert, capsys)
     assert status == 0, err
     assert [row["epoch"] for row in history.read_history()] == [0, 1] and not history.is_resumable
-    assert json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]["epochs"] == 2
+    figures = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
+    assert figures["epochs"] == 2 and not figures["jit_compile"]  # --no-jit-compile reaches pre-training too
