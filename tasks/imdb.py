@@ -112,10 +112,10 @@ RECIPES = {
 # the cost of 256; fine-tuning then learns the positions beyond 128. With dropout 0.1 and lr 5e-4 on 256
 # tokens, 3 epochs (38 minutes) ended in the plateau where a masked LM guesses frequent tokens (accuracy
 # 0.128) and fine-tuning from it did worse than from scratch; on 128 tokens at lr 2e-3 it leaves the
-# plateau in its second epoch and ends 4 epochs (19 minutes) at 0.306. XLA fuses the masked-LM head's
-# gradient into the token embedding it shares: on the 2 x Intel Xeon machine a pre-training step on the real
-# reviews took 593 ms with it and 731 ms without (`--no-jit-compile`). Fine-tuning's step is no faster
-# with XLA, so it stays off there.
+# plateau in its second epoch and ends 4 epochs (19 minutes) at 0.306. Compiled with XLA, a pre-training
+# step on the real reviews took 593 ms on the 2 x Intel Xeon machine, 731 ms without (`--no-jit-compile`);
+# the gap grows with the vocabulary the masked-LM head shares with the token embedding (none at 4,000
+# tokens). Fine-tuning's step is no faster with XLA, so it stays off there.
 PRETRAINING = dict(epochs=4, batch_size=64, learning_rate=2e-3, weight_decay=0.01, jit_compile=True)
 PRETRAINING_SEQUENCE_LENGTH = 128
 DEFAULT_MODEL = "nb-bow"
