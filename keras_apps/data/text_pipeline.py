@@ -2,7 +2,9 @@
 
 Encoding (tokenizing, vectorizing) a review is the costly part and gives the same result every epoch, so
 it runs once, in parallel batches, and is cached; masked-LM masking is the opposite, drawn afresh each
-epoch after the cache, so the model never sees the same masks twice (RoBERTa's dynamic masking).
+epoch after the cache, so the model never sees the same masks twice (RoBERTa's dynamic masking). Afresh,
+that is, as long as one iterator reads every epoch (the runner's `fit` does): once a global seed is set, a
+new iterator replays the same draws.
 """
 
 import numpy as np

@@ -226,7 +226,11 @@ def fit(
     start = time.perf_counter()
     try:
         history = model.fit(
-            train_dataset,
+            # One iterator for the whole run: a new one each epoch would restart the random ops inside the
+            # pipeline (masked-LM masks) from the same seeds, and every epoch would draw the same masks
+            # (tensorflow/tensorflow#35682). Shuffling still changes the order each epoch.
+            train_dataset.repeat(),
+            steps_per_epoch=steps_per_epoch,
             validation_data=validation_dataset,
             epochs=config.epochs,
             callbacks=callbacks,

@@ -3,6 +3,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_apps.training.config import TrainingConfig
 from keras_apps.training.run_directory import RunDirectory
@@ -116,6 +117,22 @@ def test_several_steps_per_execution_train_the_same_number_of_examples(tmp_path)
     assert int(result.model.optimizer.iterations.numpy()) == 2 * 4
 
 
+def test_random_ops_in_the_training_pipeline_draw_afresh_every_epoch(tmp_path):
+    """With a global seed set, a new iterator each epoch would replay the same draws (tensorflow#35682)."""
+    seen = []
+
+    def draw(images, labels):
+        noise = tf.py_function(lambda value: seen.append(float(value)) or value, [tf.random.uniform([])], tf.float32)
+        return images + tf.cast(0.0 * tf.ensure_shape(noise, []), images.dtype), labels
+
+    config = TrainingConfig(epochs=2, batch_size=32, strategy="cpu")
+    seed_everything(config.seed)
+    train, validation = tiny_datasets(config.batch_size)
+    fit(tiny_model, train.map(draw), validation, config=config, run_directory=RunDirectory.create("tiny", tmp_path),
+        strategy=select_strategy("cpu"), loss=LOSS)
+    assert len(seen) >= 8 and seen[:4] != seen[4:8]  # 4 batches an epoch
+
+
 def test_the_same_seed_trains_the_same_model(tmp_path):
     first = train_tiny(tmp_path / "first", epochs=1, seed=7)
     second = train_tiny(tmp_path / "second", epochs=1, seed=7)
@@ -141,3 +158,4 @@ def test_xla_is_left_out_for_a_model_with_sparse_inputs(capsys):
     assert not _supported(config, tf.distribute.get_strategy(), sparse).jit_compile
     assert "sparse inputs" in capsys.readouterr().out
     assert _supported(config, tf.distribute.get_strategy(), dense).jit_compile
+
