@@ -5,14 +5,16 @@ that is the same from task to task. Rerunning with the same `--run-dir` resumes 
 its last completed epoch (Keras's `BackupAndRestore`).
 
 On a multi-worker cluster every worker runs the same command: each trains its share of every global batch,
-keeps its own backup (and a restarted worker resumes with the others from the last completed epoch), and only
-the chief writes the run's record, TensorBoard logs and export.
+keeps its own backup (a restarted cluster resumes from the chief's, so that every worker starts from the same
+epoch), and only the chief writes the run's record, TensorBoard logs and export.
 """
 
 import math
+import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -94,7 +96,32 @@ def open_run_directory(task, run_dir, strategy):
     """
     is_chief, name = worker_role(strategy)
     run = RunDirectory.create(task, run_dir)
-    return run if is_chief else RunDirectory.create(task, run.path / "workers" / name)
+    return run if is_chief else RunDirectory.create(task, run.path / WORKERS / name)
+
+
+WORKERS = "workers"  # The folder of a run that holds the other workers' own folders.
+
+
+def _resume_with_the_chief(run_directory):
+    """Gives a worker other than the chief the chief's backup, where it can reach it, to resume from.
+
+    Each worker saves its backup after the last collective of an epoch: a worker killed in between keeps a
+    backup one epoch older than the chief's, and a cluster whose workers resume from different epochs trains
+    out of step. So, as tf.keras did, every worker resumes from the chief's backup (on one machine or a shared
+    `--run-dir`); on storage of its own, the worker has only its own backup to resume from.
+    """
+    parts = run_directory.path.parts  # <run>/workers/<name>/<rest>, where the chief has <run>/<rest>
+    if WORKERS not in parts[:-1]:
+        return
+    at = len(parts) - 1 - parts[::-1].index(WORKERS)
+    chief_backup = Path(*parts[:at], *parts[at + 2:], run_directory.backup.name)
+    if not chief_backup.is_dir():
+        return
+    copy = run_directory.backup.with_name(f"{run_directory.backup.name}.chief")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(chief_backup, copy)
+    shutil.rmtree(run_directory.backup, ignore_errors=True)
+    copy.rename(run_directory.backup)
 
 
 def build_callbacks(config, run_directory, clock, *, is_chief=True):
@@ -222,6 +249,8 @@ def fit(
         )
     clock = TrainingClock(config.batch_size)
     is_chief, worker = worker_role(strategy)
+    if multi_worker and not is_chief:
+        _resume_with_the_chief(run_directory)
     callbacks = [*build_callbacks(config, run_directory, clock, is_chief=is_chief), *callbacks]
     start = time.perf_counter()
     try:

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from keras_apps.training.config import TrainingConfig
 from keras_apps.training.run_directory import RunDirectory
-from keras_apps.training.runner import build_optimizer, fit, learning_rate, seed_everything
+from keras_apps.training.runner import _resume_with_the_chief, build_optimizer, fit, learning_rate, seed_everything
 from keras_apps.training.strategy import select_strategy
 from tests.training.helpers import tiny_datasets, tiny_model
 
@@ -159,3 +159,24 @@ def test_xla_is_left_out_for_a_model_with_sparse_inputs(capsys):
     assert "sparse inputs" in capsys.readouterr().out
     assert _supported(config, tf.distribute.get_strategy(), dense).jit_compile
 
+
+@pytest.mark.parametrize("inside", ["", "pretraining"])
+def test_a_worker_resumes_from_the_chiefs_backup_where_it_can_reach_it(tmp_path, inside):
+    chief = RunDirectory(tmp_path / "run" / inside)
+    worker = RunDirectory(tmp_path / "run" / "workers" / "worker-1" / inside)
+    for run, epoch in [(chief, 3), (worker, 2)]:  # the worker was killed before it saved epoch 3
+        run.backup.mkdir(parents=True)
+        (run.backup / "training_metadata.json").write_text(json.dumps({"epoch": epoch}))
+    _resume_with_the_chief(worker)
+    assert json.loads((worker.backup / "training_metadata.json").read_text()) == {"epoch": 3}
+    assert [path.name for path in worker.path.iterdir()] == ["backup"]
+    _resume_with_the_chief(chief)  # the chief keeps its own
+    assert json.loads((chief.backup / "training_metadata.json").read_text()) == {"epoch": 3}
+
+
+def test_a_worker_out_of_reach_of_the_chiefs_backup_keeps_its_own(tmp_path):
+    worker = RunDirectory(tmp_path / "run" / "workers" / "worker-1")
+    worker.backup.mkdir(parents=True)
+    (worker.backup / "training_metadata.json").write_text(json.dumps({"epoch": 2}))
+    _resume_with_the_chief(worker)
+    assert json.loads((worker.backup / "training_metadata.json").read_text()) == {"epoch": 2}
