@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/python -m tasks.mnist $(ARGS)
 
+# Two test processes: a single test keeps about one core busy (its TensorFlow start-up, export and
+# subprocess waits are serial), so a second one fills the other; more would only contend.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest $(ARGS)
+	$(VENV)/bin/python -m pytest -n 2 --dist worksteal $(ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench $(or $(ARGS),mnist)
