@@ -19,7 +19,7 @@ KERAS_IO_ROUGE = {"rouge1_f1": 0.579, "rouge2_f1": 0.381}
 def bench_run(name, limits):
     if limits:  # a smoke test: the task calls a training slice `--train-pairs`, and scores a few sentences
         limits = ["--train-pairs" if flag == "--train-examples" else flag for flag in limits]
-        limits += ["--test-sentences", "100"]
+        limits += ["--test-sentences", "20"]
     with tempfile.TemporaryDirectory() as workdir:
         metrics, wall_seconds = run_task("translate", RUNS[name], workdir, limits)
     test, extra = metrics["test"], metrics["extra"]
