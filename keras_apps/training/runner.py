@@ -202,6 +202,20 @@ def _supported(config, strategy, model):
     return replace(config, **changes)
 
 
+def _ending_each_epoch(config, steps_per_epoch):
+    """`config` with a number of steps per execution that divides an epoch's steps, with a note if it changes.
+
+    Training reads one endless iterator (see `fit`) and Keras runs whole executions: 10 steps per execution
+    would make an epoch of 25 steps run 30.
+    """
+    if steps_per_epoch % config.steps_per_execution == 0:
+        return config
+    steps = math.gcd(steps_per_epoch, config.steps_per_execution)
+    print(f"note: an epoch of {steps_per_epoch} steps is not a multiple of --steps-per-execution "
+          f"{config.steps_per_execution}; running {steps} per execution")
+    return replace(config, steps_per_execution=steps)
+
+
 def fit(
     build_model,
     train_dataset,
@@ -236,7 +250,7 @@ def fit(
     multi_worker = is_multi_worker(strategy)
     with strategy.scope():
         model = _build_in_precision(build_model, config.precision)
-        config = _supported(config, strategy, model)
+        config = _ending_each_epoch(_supported(config, strategy, model), steps_per_epoch)
         if multi_worker:
             model = MultiWorkerModel(model.input, model.output, name=model.name)
         model.compile(

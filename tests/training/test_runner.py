@@ -117,6 +117,12 @@ def test_several_steps_per_execution_train_the_same_number_of_examples(tmp_path)
     assert int(result.model.optimizer.iterations.numpy()) == 2 * 4
 
 
+def test_steps_per_execution_that_do_not_divide_an_epoch_are_lowered_to_a_divisor(tmp_path, capsys):
+    result = train_tiny(tmp_path / "run", epochs=2, steps_per_execution=3)  # 4 steps an epoch
+    assert int(result.model.optimizer.iterations.numpy()) == 2 * 4 and result.train_examples == 2 * 4 * 32
+    assert "running 1 per execution" in capsys.readouterr().out
+
+
 def test_random_ops_in_the_training_pipeline_draw_afresh_every_epoch(tmp_path):
     """With a global seed set, a new iterator each epoch would replay the same draws (tensorflow#35682)."""
     seen = []
