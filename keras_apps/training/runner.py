@@ -88,6 +88,9 @@ def _build_in_precision(build_model, precision):
         keras.mixed_precision.set_global_policy(previous)
 
 
+WORKERS = "workers"  # The folder of a run that holds the other workers' own folders.
+
+
 def open_run_directory(task, run_dir, strategy):
     """The run's folder for this process: the run itself on the chief, `workers/<name>/` inside it elsewhere.
 
@@ -97,9 +100,6 @@ def open_run_directory(task, run_dir, strategy):
     is_chief, name = worker_role(strategy)
     run = RunDirectory.create(task, run_dir)
     return run if is_chief else RunDirectory.create(task, run.path / WORKERS / name)
-
-
-WORKERS = "workers"  # The folder of a run that holds the other workers' own folders.
 
 
 def _resume_with_the_chief(run_directory):
