@@ -1,6 +1,8 @@
 """Masked-language-model pre-training of a BERT backbone on unlabeled text (BERT's first stage).
 
-15 % of the tokens of each review are selected (keras-hub's `MaskedLMMaskGenerator`: 80 % of them become
+Each epoch reads one window of `sequence_length` tokens from each review, at a place drawn afresh (so the
+epochs read the whole of a long review, where the first tokens alone would be read again and again), and
+15 % of its tokens are selected (keras-hub's `MaskedLMMaskGenerator`: 80 % of them become
 `[MASK]`, 10 % a random token, 10 % stay), drawn afresh every epoch, and the model learns to predict the
 originals. What it learns about the reviews' language is what fine-tuning starts from.
 """
@@ -12,6 +14,7 @@ import keras_hub
 
 from keras_apps.data.text_pipeline import masked_lm_dataset
 from keras_apps.models import build_masked_lm
+from keras_apps.text.truncation import bert_frame, keep_random_window
 from keras_apps.training.runner import fit
 
 MASK_RATE = 0.15
@@ -27,18 +30,19 @@ class PretrainingResult:
 
 
 def pretrain_masked_lm(
-    build_backbone, preprocessor, texts, validation_texts, *, config, run_directory, strategy
+    build_backbone, tokenizer, sequence_length, texts, validation_texts, *, config, run_directory, strategy
 ):
     """Trains `build_backbone()` with a masked-LM head on `texts`; returns the backbone and its figures.
 
     Args:
         build_backbone: a no-argument callable returning a new BERT backbone (called in the strategy scope).
-        preprocessor: maps a batch of strings to the backbone's inputs (a `BertTextClassifierPreprocessor`).
-        texts, validation_texts: strings to learn from, and held-out strings to measure masked accuracy on.
+        tokenizer: a `keras_hub.models.BertTokenizer` (it knows the special tokens).
+        sequence_length: tokens per example, `[CLS]` and `[SEP]` included.
+        texts: strings to learn from, a random window of each per epoch.
+        validation_texts: held-out strings to measure masked accuracy on, from their first tokens, so that
+            every evaluation reads the same windows.
         config, run_directory, strategy: as for `keras_apps.training.runner.fit`.
     """
-    tokenizer = preprocessor.tokenizer
-    sequence_length = preprocessor.sequence_length
     mask_generator = keras_hub.layers.MaskedLMMaskGenerator(
         vocabulary_size=tokenizer.vocabulary_size(),
         mask_selection_rate=MASK_RATE,
@@ -46,10 +50,16 @@ def pretrain_masked_lm(
         mask_selection_length=round(MASK_RATE * sequence_length),
         unselectable_token_ids=[tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id],
     )
+    frame = bert_frame(tokenizer, sequence_length)
+
+    def frame_a_random_window(token_ids):
+        return frame(keep_random_window(token_ids, sequence_length - 2))
+
     train = masked_lm_dataset(
-        texts, preprocessor, mask_generator, config.batch_size, shuffle=True, seed=config.seed, drop_remainder=True
+        texts, tokenizer, frame_a_random_window, mask_generator, config.batch_size,
+        shuffle=True, seed=config.seed, drop_remainder=True,
     )
-    validation = masked_lm_dataset(validation_texts, preprocessor, mask_generator, config.batch_size)
+    validation = masked_lm_dataset(validation_texts, tokenizer, frame, mask_generator, config.batch_size)
     backbones = []
 
     def build_model():

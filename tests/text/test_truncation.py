@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.text.truncation import bert_head_and_tail_encoder, head_and_tail, head_and_tail_encoder
+from keras_apps.text.truncation import (
+    bert_head_and_tail_encoder, head_and_tail, head_and_tail_encoder, keep_random_window,
+)
 from keras_apps.text.vocabulary import build_tokenizer
 
 ROWS = tf.ragged.constant([list(range(1, 11)), [1, 2, 3], [], [1, 2, 3, 4, 5, 6]], dtype=tf.int32)
@@ -23,6 +25,17 @@ def test_a_long_row_keeps_its_head_and_tail(head, first_row):
 def test_head_beyond_the_length_is_refused():
     with pytest.raises(ValueError, match="head"):
         head_and_tail(ROWS, 6, 7)
+
+
+def test_a_random_window_keeps_consecutive_tokens_from_every_offset_and_short_rows_whole():
+    tf.random.set_seed(0)
+    starts = set()
+    for _ in range(200):
+        kept = keep_random_window(ROWS, 6).to_list()
+        assert kept[1:] == [[1, 2, 3], [], [1, 2, 3, 4, 5, 6]]
+        assert len(kept[0]) == 6 and kept[0] == list(range(kept[0][0], kept[0][0] + 6))
+        starts.add(kept[0][0])
+    assert starts == {1, 2, 3, 4, 5}  # every offset of the 10-token row, and no other
 
 
 def test_the_encoder_tokenizes_then_truncates():

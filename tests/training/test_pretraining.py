@@ -18,7 +18,6 @@ def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path)
     keras.utils.set_random_seed(0)
     vocabulary = learn_vocabulary(TEXTS * 20, 100)
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
-    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=32)
     built = []
 
     def build_backbone():
@@ -28,7 +27,7 @@ def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path)
 
     config = TrainingConfig(epochs=EPOCHS, batch_size=8, learning_rate=3e-3, lr_schedule="constant")
     result = pretrain_masked_lm(
-        build_backbone, preprocessor, TEXTS * 8, TEXTS * 4, config=config,  # 4 maskings: ~150 tokens to score
+        build_backbone, tokenizer, 32, TEXTS * 8, TEXTS * 4, config=config,  # 4 maskings: ~150 tokens to score
         run_directory=RunDirectory.create("test", tmp_path / "run"), strategy=tf.distribute.get_strategy(),
     )
     assert result.backbone is built[-1] and result.epochs == EPOCHS
