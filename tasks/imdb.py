@@ -117,11 +117,12 @@ RECIPES = {
 # the gap grows with the vocabulary the masked-LM head shares with the token embedding (none at 4,000
 # tokens). Fine-tuning's step is no faster with XLA, so it stays off there. Twice the epochs
 # (`--pretrain-epochs 8`, 99 minutes here) reached 0.361 and fine-tuned to 0.8890 on test (4 epochs: 0.8861);
-# 10 epochs (80 minutes uncontended, the default and the benchmark row) ended at the same 0.361 (validation loss
-# 3.667 after 9, 3.670 after 10) and 0.8889. Those runs read each review's first 126 tokens every epoch; now
-# each epoch reads a random window of each review (`keras_apps.training.pretraining`), 8 epochs (99 minutes
-# on that machine): validation masked accuracy 0.338 on the reviews' first tokens, fine-tuning validation
-# 0.8752 / 0.8856 after two epochs (was 0.8688 / 0.8844); its test figure was not yet measured.
+# 10 epochs (80 minutes uncontended) ended at the same 0.361 (validation loss 3.667 after 9, 3.670 after 10)
+# and 0.8889. Those runs read each review's first 126 tokens every epoch; now each epoch reads a random window
+# of each review (`keras_apps.training.pretraining`). 8 such epochs took 5,427 s on a 2 x Intel Xeon machine
+# whose fine-tuning steps were also ~30 % slower than that run's; validation masked accuracy (on the reviews'
+# first tokens) 0.338, fine-tuning validation 0.8752 / 0.8856 after two epochs (was 0.8688 / 0.8844); its
+# test figure is not yet measured.
 PRETRAINING = dict(epochs=8, batch_size=64, learning_rate=2e-3, weight_decay=0.01, jit_compile=True)
 PRETRAINING_SEQUENCE_LENGTH = 128
 DEFAULT_MODEL = "nb-bow"

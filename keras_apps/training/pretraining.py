@@ -3,7 +3,8 @@
 Each epoch reads one window of `sequence_length` tokens of each text, at a place drawn afresh, so that the
 epochs cover the whole of a long review rather than its beginning again and again. 15 % of the window's
 tokens are selected (keras-hub's `MaskedLMMaskGenerator`: 80 % of them become `[MASK]`, 10 % a random token,
-10 % stay), also drawn afresh every epoch, and the model learns to predict the originals. What it learns about the reviews' language is what fine-tuning starts from.
+10 % stay), also drawn afresh every epoch, and the model learns to predict the originals. What it learns
+about the reviews' language is what fine-tuning starts from.
 """
 
 from dataclasses import dataclass
