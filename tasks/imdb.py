@@ -119,7 +119,7 @@ RECIPES = {
 # (`--pretrain-epochs 8`, 99 minutes here) reached 0.361 and fine-tuned to 0.8890 on test (4 epochs: 0.8861);
 # 10 epochs (80 minutes uncontended) ended at the same 0.361 (validation loss 3.667 after 9, 3.670 after 10)
 # and 0.8889. Those runs read each review's first 126 tokens every epoch; now each epoch reads a random window
-# of each review (`keras_apps.training.pretraining`). 8 such epochs took 5,427 s on a 2 x Intel Xeon machine
+# of each review (`keras_apps.training.pretraining`). 8 such epochs took 5,426 s on a 2 x Intel Xeon machine
 # whose fine-tuning steps were also ~30 % slower than that run's; validation masked accuracy (on the reviews'
 # first tokens) 0.338, and 0.8882 on test after fine-tuning: the same as the first-window runs within one
 # run's noise (18 reviews in 25,000), above the control (0.8873), below 0.89.
