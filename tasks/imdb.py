@@ -379,7 +379,7 @@ def train(args):
           f"reviews" + (f", {len(splits.unlabeled):,} unlabeled" if pretrains or teacher else ""))
 
     run_directory = open_run_directory(TASK, args.run_dir, strategy)
-    if run_directory.is_resumable or (run_directory.path / "backbone").exists():
+    if run_directory.config.exists():  # An unfinished earlier attempt: its vocabulary, teacher, backbone or backup.
         print(f"Resuming the interrupted run in {run_directory.path}")
     run_directory.write_config({
         "task": TASK, "model": args.model, "train_examples": len(splits.train),

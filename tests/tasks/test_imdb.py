@@ -230,6 +230,7 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     monkeypatch.setattr(pretraining, "fit", real_fit)
     status, out, err = run_task(bert, capsys)
     assert status == 0, err
+    assert f"Resuming the interrupted run in {run}" in out
     assert [row["epoch"] for row in history.read_history()] == [0, 1] and not history.is_resumable
     figures = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
     assert figures["epochs"] == 2 and not figures["jit_compile"]  # --no-jit-compile reaches pre-training too
