@@ -6,6 +6,7 @@ prints while its libraries load come before its log settings and cannot be silen
 """
 
 import argparse
+import math
 import os
 import sys
 
@@ -24,6 +25,8 @@ def _argument_type(convert, accept, requirement):
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         if not accept(value):
             raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
         return value
@@ -32,11 +35,32 @@ def _argument_type(convert, accept, requirement):
 
 
 positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
+# Random seeds: TensorFlow and NumPy take 0 to 2**32 - 1; a seed that travels as an int32 tensor (an export's
+# `seed` input) 0 to 2**31 - 1.
+seed = _argument_type(int, lambda value: 0 <= value < 2**32, f"in [0, {2**32 - 1}]")
+int32_seed = _argument_type(int, lambda value: 0 <= value < 2**31, f"in [0, {2**31 - 1}]")
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
 fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")
 probability = _argument_type(float, lambda value: 0 <= value < 1, "in [0, 1)")
+
+
+def text(value):
+    """An argparse `type` for text: refuses what is not valid UTF-8 (Python hands such bytes over as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("is not valid UTF-8 text (use a UTF-8 terminal, or --file)") from None
+    return value
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, but a bad command line is one line on stderr (`error: …`, exit 2), like every other
+    error a user can fix, rather than the usage followed by the message."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def add_data_arguments(parser):
@@ -77,7 +101,7 @@ def add_training_arguments(parser, task, *, by_steps=False):
         "--precision", choices=PRECISIONS,
         help="float32, or mixed precision: 16-bit computation, float32 variables (default: per model)",
     )
-    group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    group.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     group.add_argument("--deterministic", action="store_true", help="make TensorFlow ops deterministic (slower)")
     group.add_argument(
         "--strategy", choices=STRATEGIES, default="auto",
@@ -112,7 +136,7 @@ def add_compression_arguments(parser, task, techniques):
         "--representative-examples", type=positive_int, default=200, metavar="N",
         help="training examples that calibrate int8 activation ranges (default: 200)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the samples drawn (default: 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed of the samples drawn (default: 0)")
     parser.add_argument(
         "--run-dir", help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)"
     )
@@ -120,7 +144,7 @@ def add_compression_arguments(parser, task, techniques):
 
 def task_parser(task, description, commands):
     """The parser of `python -m tasks.<task>` and its sub-command set; `train` is the default command."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=f"python -m tasks.{task}",
         description=description,
         epilog=f"Without a command, the flags go to train: see `python -m tasks.{task} train --help`.",

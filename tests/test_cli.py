@@ -40,3 +40,35 @@ def test_multi_worker_needs_a_run_dir_before_any_worker_joins():
     cli.add_training_arguments(parser, "demo")
     with pytest.raises(UserError, match="needs --run-dir"):
         cli.training_config(parser.parse_args(["--strategy", "multi_worker"]))
+
+
+@pytest.mark.parametrize("parse, text", [(cli.seed, "-1"), (cli.seed, str(2**32)), (cli.int32_seed, str(2**31)),
+                                         (cli.positive_float, "nan"), (cli.positive_float, "inf"),
+                                         (cli.non_negative_float, "-inf")])
+def test_seeds_out_of_range_and_non_finite_numbers_are_refused(parse, text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse(text)
+
+
+def test_seeds_take_their_whole_range():
+    assert cli.seed("0") == 0 and cli.seed(str(2**32 - 1)) == 2**32 - 1
+    assert cli.int32_seed(str(2**31 - 1)) == 2**31 - 1
+
+
+def test_text_that_is_not_utf8_is_refused():
+    # Python hands a command line's undecodable bytes (b"\xff\xfe") to the program as lone surrogates.
+    invalid = b"bad \xff\xfe".decode("utf-8", "surrogateescape")
+    with pytest.raises(argparse.ArgumentTypeError, match="not valid UTF-8"):
+        cli.text(invalid)
+    assert cli.text("café ☕") == "café ☕"
+
+
+def test_a_bad_command_line_is_one_line_on_stderr_with_exit_2(capsys):
+    parser, commands = cli.task_parser("demo", "A demo.", ("train",))
+    train = commands.add_parser("train")
+    train.add_argument("--epochs", type=cli.positive_int)
+    with pytest.raises(SystemExit) as exit:
+        cli.parse_command_line(parser, ["--epochs", "0"], ("train",))
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: argument --epochs: must be at least 1, got 0 (see python -m tasks.demo train --help)\n")

@@ -8,24 +8,27 @@ from keras_apps.errors import UserError
 
 
 def read_png(path, image_shape):
-    """One grayscale PNG of exactly `image_shape` (height, width) as a uint8 array; colour is converted."""
+    """One grayscale PNG of exactly `image_shape` (height, width) as a uint8 array; colour is converted.
+
+    The size is checked from the header, before any pixel is decoded; a header claiming a size too large to
+    decode safely (PIL's `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    height, width = image_shape
     try:
         with Image.open(path) as image:
-            pixels = np.asarray(image.convert("L"), dtype=np.uint8)
+            if image.size != (width, height):
+                raise UserError(f"{path} is {image.width}x{image.height} pixels; the model takes {width}x{height}")
+            return np.asarray(image.convert("L"), dtype=np.uint8)
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise UserError(f"{path} is not a readable image ({exc})") from None
-    if pixels.shape != tuple(image_shape):
-        height, width = image_shape
-        raise UserError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]} pixels; the model takes {width}x{height}")
-    return pixels
 
 
 def read_npy(path, image_shape):
-    """A `.npy` array of uint8 images, `[n, height, width]` or a single `[height, width]` image."""
+    """A `.npy` array of uint8 images, `[n, height, width]` (n at least 1) or a single `[height, width]` image."""
     try:
         array = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -37,6 +40,8 @@ def read_npy(path, image_shape):
     if array.ndim != len(image_shape) + 1 or array.shape[1:] != tuple(image_shape):
         expected = ", ".join(map(str, image_shape))
         raise UserError(f"{path} holds an array of shape {list(array.shape)}; expected [n, {expected}]")
+    if not len(array):
+        raise UserError(f"{path} holds no images (an array of shape {list(array.shape)})")
     if array.dtype != np.uint8:
         raise UserError(f"{path} holds {array.dtype} values; expected uint8 pixels (0-255)")
     return array

@@ -50,9 +50,18 @@ class NGramFeatures:
         return self.vectorizer.vocabulary_size()
 
     def __call__(self, strings):
+        """The features of `strings`; an empty batch gets empty `[0, num_features]` features, as the
+        vectorizer's sparse counting op refuses a batch of none (a served model must still answer it)."""
+        return tf.cond(tf.size(strings) > 0, lambda: self._weighted(strings), self._no_features)
+
+    def _weighted(self, strings):
         features = self.vectorizer(strings)
         values = tf.cast(features.values, tf.float32) * tf.gather(self.weights, features.indices[:, 1])
         return features.with_values(values)
+
+    def _no_features(self):
+        shape = tf.constant([0, self.weights.shape[0]], tf.int64)
+        return tf.SparseTensor(tf.zeros([0, 2], tf.int64), tf.zeros([0], tf.float32), shape)
 
 
 def document_counts(vectorizer, texts, labels):

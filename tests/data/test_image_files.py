@@ -1,3 +1,6 @@
+import struct
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -36,3 +39,23 @@ def test_missing_and_unreadable_files(tmp_path):
     (tmp_path / "text.png").write_text("not an image")
     with pytest.raises(UserError, match="not a readable image"):
         read_images([tmp_path / "text.png"], (28, 28))
+
+
+def test_empty_npy_is_refused_naming_the_file(tmp_path):
+    np.save(tmp_path / "empty.npy", np.zeros((0, 28, 28), np.uint8))
+    with pytest.raises(UserError, match=r"empty\.npy holds no images") as raised:
+        read_images([tmp_path / "empty.npy"], (28, 28))
+    assert "\n" not in str(raised.value)
+
+
+def test_png_whose_header_claims_a_huge_size_is_refused(tmp_path):
+    """PIL raises `DecompressionBombError` (not an `OSError`) on opening it, before reading any pixel."""
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "bomb.png")
+    data = bytearray((tmp_path / "bomb.png").read_bytes())
+    assert data[12:16] == b"IHDR"  # after the 8-byte signature and the chunk's length
+    data[16:24] = struct.pack(">II", 30_000, 30_000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))  # the chunk's CRC, over type and data
+    (tmp_path / "bomb.png").write_bytes(bytes(data))
+    with pytest.raises(UserError, match=r"bomb\.png is not a readable image") as raised:
+        read_images([tmp_path / "bomb.png"], (28, 28))
+    assert "\n" not in str(raised.value)

@@ -50,4 +50,6 @@ def test_binary_probabilities_become_two_classes():
     assert report["accuracy"] == pytest.approx(2 / 3) and report["confusion_matrix"] == [[1, 0], [1, 1]]
     assert report["per_class"]["recall"] == [1.0, 0.5] and report["per_class"]["support"] == [1, 2]
     assert report["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
-    assert sum(report["reliability"]["count"]) == 3 and 0 <= report["expected_calibration_error"] <= 1
+    # Confidences 0.9 (right), 0.6 (right), 0.7 (wrong), one per bin: (0.1 + 0.4 + 0.7) / 3.
+    assert sum(report["reliability"]["count"]) == 3
+    assert report["expected_calibration_error"] == pytest.approx(0.4)

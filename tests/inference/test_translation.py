@@ -1,11 +1,12 @@
-"""Decoding: the cached decoder reproduces the uncached one, beam 1 is greedy, finished beams stay finished."""
+"""Decoding: the cached decoder reproduces the uncached one, beam 1 is greedy, wider beams score at least as
+well as greedy, finished beams stay finished."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
-from keras_apps.inference.translation import Translator, build_sampler, decoding_speed
+from keras_apps.inference.translation import LENGTH_PENALTY, Translator, build_sampler, decoding_speed
 from keras_apps.models import TranslatorConfig, build_translator
 from keras_apps.text.translation_tokens import END_ID, PAD_ID, START_ID
 from tests.conftest import sharpen_translator
@@ -44,6 +45,24 @@ def test_beam_search_with_one_beam_is_greedy_and_wider_beams_run_in_a_graph(tran
     np.testing.assert_array_equal(beam_one.numpy(), greedy.numpy())
     beams = tf.function(lambda source: translator.translate(source, build_sampler(4)))(SOURCES).numpy()
     assert beams.shape == (3, CONFIG.max_length) and np.all(beams[:, 0] == START_ID)
+
+
+def _length_normalized_log_probability(translator, tokens):
+    """The model's own (teacher-forced) log-probability of each row's tokens after `[START]` up to `[END]`,
+    normalized by length as `_best_beams` ranks beams."""
+    log_probabilities = tf.nn.log_softmax(translator.logits(SOURCES, tokens[:, :-1])).numpy()
+    chosen = np.take_along_axis(log_probabilities, tokens[:, 1:, None], axis=-1)[..., 0]
+    written = tokens[:, 1:] != PAD_ID
+    return (chosen * written).sum(axis=1) / ((5.0 + written.sum(axis=1)) / 6.0) ** LENGTH_PENALTY
+
+
+def test_beam_search_scores_at_least_as_well_as_greedy_decoding(translator):
+    greedy = _length_normalized_log_probability(translator, translator.translate(SOURCES, build_sampler(1)).numpy())
+    for beam_size in (2, 4):
+        beams = translator.translate(SOURCES, build_sampler(beam_size)).numpy()
+        scores = _length_normalized_log_probability(translator, beams)
+        assert np.all(scores >= greedy - 1e-4), (beam_size, scores, greedy)
+        assert np.any(scores > greedy + 0.1)  # a better translation found, not greedy's returned
 
 
 def test_after_the_end_token_only_padding_follows(translator):

@@ -51,3 +51,11 @@ def test_naive_bayes_weights_point_each_ngram_towards_the_class_it_occurs_in():
 def test_unknown_weighting_is_refused():
     with pytest.raises(ValueError, match="weighting"):
         NGramFeatures.learn(TEXTS, LABELS, max_tokens=10, weighting="bm25")
+
+
+def test_an_empty_batch_has_empty_features_in_a_graph_too():
+    features = NGramFeatures.learn(TEXTS, LABELS, max_tokens=500)
+    in_graph = tf.function(lambda texts: tf.sparse.to_dense(features(texts)),
+                           input_signature=[tf.TensorSpec([None], tf.string)])
+    assert in_graph(tf.constant([], tf.string)).shape == (0, features.num_features)
+    assert tf.sparse.to_dense(features(tf.constant([], tf.string))).shape == (0, features.num_features)
