@@ -11,13 +11,14 @@ from keras_apps.errors import UserError
 
 
 @contextlib.contextmanager
-def atomic_path(target, *, directory=False):
+def atomic_path(target, *, directory=False, suffix=None):
     """Yields a temporary sibling of `target`; on success it is renamed over `target`.
 
     The temporary lives in the same folder so the final `os.replace` is a rename on one file system. On any
     exception the temporary is removed and `target` is left exactly as it was. A directory target that
     already exists is not replaced (`os.replace` cannot swap non-empty directories atomically): callers
-    that write directories pick fresh names, such as a new export version.
+    that write directories pick fresh names. A file's temporary ends in `suffix` (default: the target's),
+    for writers that insist on one (Keras: `.weights.h5`).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -25,7 +26,7 @@ def atomic_path(target, *, directory=False):
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     else:
-        handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent, suffix=target.suffix)
+        handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent, suffix=suffix or target.suffix)
         os.close(handle)
         temporary = Path(name)
     try:
@@ -59,3 +60,22 @@ def read_lines(path):
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
     return [line for line in lines if line.strip()]
+
+
+def check_writable_directory(path, flag):
+    """Raises a one-line `UserError` unless `path` is a folder, or can be made one, that this process can write.
+
+    Checked before a run starts, so that a folder it cannot write is not found after hours of training. The
+    probe writes and removes a file in the nearest folder that exists, and creates nothing else.
+    """
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"{flag} {path} cannot be a folder: {existing} is a file")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise UserError(f"{flag} {path} is not writable: {exc.strerror or exc}") from None

@@ -98,14 +98,11 @@ def train(args):
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows, random_windows
-    from keras_apps.export.model_card import write_model_card
-    from keras_apps.export.saved_model import export_model, text_generation_endpoint
+    from keras_apps.export.saved_model import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler
+    from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import GPTConfig, build_gpt
     from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
-    from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.runner import fit, open_run_directory, seed_everything
-    from keras_apps.training.strategy import describe, select_strategy
 
     recipe = RECIPES[args.recipe]
     model_values, schedule, training_values = _chosen(args, recipe)
@@ -117,20 +114,15 @@ def train(args):
         min_lr_fraction=min(schedule["min_learning_rate"] / learning_rate, 1.0),
     )
     config = cli.training_config(args, **training_values)
-    strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
-    print(describe(strategy, config.batch_size))
-    seed_everything(config.seed, config.deterministic)
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     text = load_corpus(args.text_file, args.data_dir)
     train_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
-    run_directory = open_run_directory(TASK, args.run_dir, strategy)
-    tokenizer_path = run_directory.path / "tokenizer.json"
-    if tokenizer_path.exists():  # a resumed run keeps the vocabulary its checkpoints were trained with
-        print(f"Resuming the interrupted run in {run_directory.path}")
-        tokenizer = load_tokenizer(tokenizer_path)
-    else:
-        tokenizer = build_tokenizer(args.tokenizer, train_text)
-        save_tokenizer(tokenizer, tokenizer_path)
+    run.open({"recipe": args.recipe, "text_file": args.text_file, "tokenizer": args.tokenizer,
+              "model": model_values, **schedule, "data": fingerprint(text)})
+    # A resumed run keeps the vocabulary its checkpoints were trained with.
+    tokenizer = run.learned_once("tokenizer.json", lambda: build_tokenizer(args.tokenizer, train_text),
+                                 save_tokenizer, load_tokenizer)
     train_ids = tokenizer.tokenize(train_text).numpy()
     validation_ids = tokenizer.tokenize(validation_text).numpy()
     try:
@@ -140,17 +132,12 @@ def train(args):
     print(f"Text: {len(text):,} characters; {len(train_ids):,} training and {len(validation_ids):,} validation "
           f"tokens ({args.tokenizer}, vocabulary {gpt_config.vocabulary_size}). An epoch below is "
           f"{schedule['eval_interval']} steps of {config.batch_size} windows of {gpt_config.context_length} tokens.")
-    run_directory.write_config({
-        "task": TASK, "recipe": args.recipe, "text_file": args.text_file, "tokenizer": args.tokenizer,
-        "model": gpt_config.to_dict(), **schedule, **config.to_dict(),
-    })
 
     context = gpt_config.context_length
-    result = fit(
+    result = run.fit(
         lambda: build_gpt(gpt_config),
         random_windows(train_ids, context, config.batch_size, schedule["eval_interval"], seed=config.seed),
         evaluation_windows(validation_ids, context, config.batch_size, max_batches=schedule["eval_batches"]),
-        config=config, run_directory=run_directory, strategy=strategy,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
@@ -165,33 +152,28 @@ def train(args):
     sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)
-    samples = _write_samples(generate_text, run_directory.path / "samples.md", args, config.seed)
+    samples = _write_samples(generate_text, run.directory.path / "samples.md", args, config.seed)
 
-    export_path = export_model(
-        model, args.export_dir, {"generate": (generate_text, signature)},
-        track=[tokenizer], files_to_copy=[tokenizer_path],
-        metadata={"task": TASK, "recipe": args.recipe, "run": str(run_directory.path), "validation": validation,
-                  "model": gpt_config.to_dict(), "tokenizer": args.tokenizer, "sampler": args.sampler,
+    export = Export(
+        {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
+        metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(),
+                  "tokenizer": args.tokenizer, "sampler": args.sampler,
                   "inputs": "prompt: string []; max_new_tokens: int32 []; temperature: float32 []; seed: int32 []",
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
     )
-    metrics = run_metrics(
-        task=TASK, model_name=args.recipe, fit_result=result, test_metrics=None, export_path=export_path,
-        strategy=strategy, extra=efficiency,
+    return run.finish(
+        result, args.recipe, export, MODEL_CARD,
+        report=lambda metrics: _write_report(run.directory, args, metrics, samples,
+                                             (len(train_ids), len(validation_ids))),
+        summary=lambda metrics: (
+            f"{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "
+            f"{validation['perplexity']:.2f}) on the whole validation split | {metrics['params']:,} parameters, "
+            f"{schedule['max_steps']:,} steps in {metrics['train_seconds']:.0f} s ({tokens_per_second:,.0f} "
+            f"tokens/s, MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)"),
+        extra=efficiency,
+        metrics_update={"validation": validation, "steps": result.epochs_completed * schedule["eval_interval"],
+                        "train_tokens_per_second": round(tokens_per_second, 1)},
     )
-    metrics.update(validation=validation, steps=result.epochs_completed * schedule["eval_interval"],
-                   train_tokens_per_second=round(tokens_per_second, 1))
-    write_model_card(export_path, metrics, MODEL_CARD)
-    _write_report(run_directory, args, metrics, samples, (len(train_ids), len(validation_ids)))
-    run_directory.write_metrics(metrics)
-    print(
-        f"\n{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "
-        f"{validation['perplexity']:.2f}) on the whole validation split | {metrics['params']:,} parameters, "
-        f"{schedule['max_steps']:,} steps in {metrics['train_seconds']:.0f} s ({tokens_per_second:,.0f} tokens/s, "
-        f"MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)\n"
-        f"run: {run_directory.path}\nexport: {export_path}"
-    )
-    return 0
 
 
 def _efficiency(gpt_config, model, tokens_per_second):
@@ -250,7 +232,7 @@ def generate(args):
 
     if args.max_new_tokens > MAX_NEW_TOKENS:
         raise UserError(f"--max-new-tokens is at most {MAX_NEW_TOKENS:,} per call, got {args.max_new_tokens:,}")
-    _, generate_text = load_serving(args.export_dir, signature="generate")
+    _, generate_text = load_serving(args.export_dir, signature="generate", task=TASK)
     output = generate_text(
         prompt=tf.constant(args.prompt), max_new_tokens=tf.constant(args.max_new_tokens),
         temperature=tf.constant(args.temperature), seed=tf.constant(args.seed),
@@ -323,11 +305,11 @@ def build_parser():
         description="Continue a prompt with an exported GPT (an empty prompt starts a new speech; a prompt "
         "longer than the model's context keeps its end).",
     )
-    generate_parser.add_argument("prompt", nargs="?", default="", help="text to continue (default: empty)")
+    generate_parser.add_argument("prompt", nargs="?", default="", type=cli.text, help="text to continue (default: empty)")
     generate_parser.add_argument("--max-new-tokens", type=cli.non_negative_int, default=300,
                                  help=f"tokens to add, at most {MAX_NEW_TOKENS:,} (default: 300)")
     _add_sampling_arguments(generate_parser)
-    generate_parser.add_argument("--seed", type=int, default=0, help="sampling seed: the same seed, the same text "
+    generate_parser.add_argument("--seed", type=cli.int32_seed, default=0, help="sampling seed: the same seed, the same text "
                                  "(default: 0)")
     cli.add_export_argument(generate_parser, DEFAULT_EXPORT_DIR, loading=True)
     generate_parser.set_defaults(handler=generate)

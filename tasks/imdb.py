@@ -9,27 +9,26 @@
     python -m tasks.imdb compress                     # LiteRT and Keras int8 variants, measured
     python -m tasks.imdb explain "A wonderful film."  # the review's words shaded by their attribution
 
-Every export takes raw review text: the tokenizer or vectorizer runs inside the SavedModel.
+Every export takes raw review text: the tokenizer or vectorizer runs inside the SavedModel. How each recipe
+came to be, with its measured figures, is in bench/NOTES.md.
 """
 
-import functools
-import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from keras_apps import cli, files
 from keras_apps.data import imdb
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
+from keras_apps.text_classification.recipes import NGramSettings, Pretraining, Recipe
 
 TASK = "imdb"
 DEFAULT_EXPORT_DIR = "saved_models/imdb"
 COMMANDS = ("train", "evaluate", "predict", "compress", "explain")
 
-# WordPiece tokens per review. The training reviews average 294 tokens (median 218): 512 keeps 87 % of them
-# whole and 89 % of all tokens, where 256 keeps 60 % and 69 %. A longer review keeps its first quarter and
-# its last three quarters (`keras_apps.text.truncation`): the verdict is often in its last lines.
+# WordPiece tokens per review: 512 keeps 87 % of the training reviews whole. A longer review keeps its first
+# quarter and its last three quarters (`keras_apps.text.truncation`): the verdict is often in its last lines.
 SEQUENCE_LENGTH = 512
 # BERT reads 256: its pre-training passes over 72,500 reviews, and on a CPU every token read costs time.
 BERT_SEQUENCE_LENGTH = 256
@@ -51,229 +50,59 @@ MODEL_CARD = CardText(
     "reviews are IMDB users' of 2011 and earlier, with their biases; do not use it to judge people.",
 )
 
-
-@dataclass(frozen=True)
-class Recipe:
-    """A model's architecture settings and the training settings that suit it (flags override the latter)."""
-
-    architecture: dict
-    training: dict
-    sequence_length: int = SEQUENCE_LENGTH
-    ngrams: dict = None  # For bag-of-n-grams models: `NGramFeatures.learn`'s settings.
-    teacher: str = None  # A model whose P(positive) on the unlabeled reviews the model also learns from.
-
-
 RECIPES = {
-    # Logistic regression on TF-IDF unigrams and bigrams. A large n-gram vocabulary and weight decay beat a
-    # hidden layer on 20,000 features (Chollet's recipe, 0.884 here) by 2 points, in under a minute.
+    # Logistic regression on TF-IDF unigrams and bigrams: the textbook baseline.
     "bow": Recipe(
-        architecture=dict(hidden_units=0),
+        "ngrams", architecture=dict(hidden_units=0),
         training=dict(epochs=5, batch_size=128, learning_rate=1e-3, weight_decay=0.05),
-        ngrams=dict(max_tokens=200_000, weighting="tf-idf"),
+        ngrams=NGramSettings(max_tokens=200_000, weighting="tf-idf"),
     ),
     # The same network on n-gram presence weighted by naive-Bayes log-count ratios (NBSVM with a logistic
-    # loss): 0.6 points better on validation than TF-IDF, and the most accurate model here for its time.
+    # loss): the most accurate model here for its time.
     "nb-bow": Recipe(
-        architecture=dict(hidden_units=0),
+        "ngrams", architecture=dict(hidden_units=0),
         training=dict(epochs=8, batch_size=128, learning_rate=1e-3, weight_decay=0.05),
-        ngrams=dict(max_tokens=200_000, weighting="naive-bayes"),
+        ngrams=NGramSettings(max_tokens=200_000, weighting="naive-bayes"),
     ),
-    # Mean-and-max pooling over every token's states, dropout 0.5, and the review's head and tail: 0.878 on
-    # test, where the final states of the first 384 tokens with dropout 0.3 reached 0.842.
+    # Every token's states pooled (mean and max), dropout 0.5, the review's head and tail.
     "lstm": Recipe(
-        architecture=dict(embedding_dim=64, units=64, dropout=0.5, pooling="mean-max"),
+        "lstm", architecture=dict(embedding_dim=64, units=64, dropout=0.5, pooling="mean-max"),
         training=dict(epochs=4, batch_size=64, learning_rate=2e-3, weight_decay=0.01),
     ),
-    # The same pooling and head and tail, keras.io's small width (32) and weight decay 0.1 against the
-    # embeddings of rare words, and the nb-bow model's verdicts on the 50,000 unlabeled reviews as soft
-    # targets (`keras_apps.training.distillation`). On the labeled reviews alone it reached 0.875 on test
-    # (width 64, dropout 0.2 and the mean of the first 384 tokens' vectors: 0.836).
+    # The same pooling and reading, keras.io's small width and weight decay 0.1 against the embeddings of rare
+    # words, and the nb-bow teacher's verdicts on the 50,000 unlabeled reviews as soft targets.
     "transformer": Recipe(
-        architecture=dict(
-            embedding_dim=32, num_heads=2, intermediate_dim=32, num_layers=1, dropout=0.3, pooling="mean-max"
-        ),
-        training=dict(epochs=3, batch_size=64, learning_rate=1e-3, weight_decay=0.1),
-        teacher="nb-bow",
+        "transformer",
+        architecture=dict(embedding_dim=32, num_heads=2, intermediate_dim=32, num_layers=1, dropout=0.3,
+                          pooling="mean-max"),
+        training=dict(epochs=3, batch_size=64, learning_rate=1e-3, weight_decay=0.1), teacher="nb-bow",
     ),
-    # BERT-Tiny's shape (2 layers, width 128): the size whose pre-training fits a CPU. Like the Transformer,
-    # it reads the review's head and tail, pools the mean and max of its tokens (`BERT_POOLING`) and learns
-    # from the nb-bow teacher's verdicts on the unlabeled reviews too (and so does its control). lr 1e-3: the
-    # pre-trained weights are 5x the scale of a new network's, and 2e-4 barely moved them. Test accuracy went
-    # from 0.871 (2 epochs, lr 2e-4, first 256 tokens, mean) to 0.886; the control's from 0.875 to 0.887.
+    # BERT-Tiny's shape (2 layers, width 128): the size whose pre-training fits a CPU. It reads and learns as
+    # the Transformer does; lr 1e-3, because pre-trained weights are 5x the scale of a new network's.
     "bert": Recipe(
-        architecture=dict(num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512, dropout=0.1),
+        "bert", architecture=dict(num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512, dropout=0.1),
         training=dict(epochs=3, batch_size=32, learning_rate=1e-3, weight_decay=0.01),
-        sequence_length=BERT_SEQUENCE_LENGTH,
-        teacher="nb-bow",
+        sequence_length=BERT_SEQUENCE_LENGTH, teacher="nb-bow",
     ),
 }
-# Masked-LM pre-training, in the cheap way "cramming" BERT on one GPU for a day found (Geiping & Goldstein
-# 2022): no dropout, a high learning rate, and (as BERT did for 90 % of its steps) 128-token sequences, half
-# the cost of 256; fine-tuning then learns the positions beyond 128. With dropout 0.1 and lr 5e-4 on 256
-# tokens, 3 epochs (38 minutes) ended in the plateau where a masked LM guesses frequent tokens (accuracy
-# 0.128) and fine-tuning from it did worse than from scratch; on 128 tokens at lr 2e-3 it leaves the
-# plateau in its second epoch and ends 4 epochs (19 minutes) at 0.306. Compiled with XLA, a pre-training
-# step on the real reviews took 593 ms on the 2 x Intel Xeon machine, 731 ms without (`--no-jit-compile`);
-# the gap grows with the vocabulary the masked-LM head shares with the token embedding (none at 4,000
-# tokens). Fine-tuning's step is no faster with XLA, so it stays off there. Twice the epochs
-# (`--pretrain-epochs 8`, 99 minutes here) reached 0.361 and fine-tuned to 0.8890 on test (4 epochs: 0.8861);
-# 10 epochs (80 minutes uncontended) ended at the same 0.361 (validation loss 3.667 after 9, 3.670 after 10)
-# and 0.8889. Those runs read each review's first 126 tokens every epoch; now each epoch reads a random window
-# of each review (`keras_apps.training.pretraining`). 8 such epochs took 5,426 s on a 2 x Intel Xeon machine
-# whose fine-tuning steps were also ~30 % slower than that run's; validation masked accuracy (on the reviews'
-# first tokens) 0.338, and 0.8882 on test after fine-tuning: the same as the first-window runs within one
-# run's noise (18 reviews in 25,000), above the control (0.8873), below 0.89.
-PRETRAINING = dict(epochs=8, batch_size=64, learning_rate=2e-3, weight_decay=0.01, jit_compile=True)
-PRETRAINING_SEQUENCE_LENGTH = 128
+# Masked-LM pre-training the cheap way "cramming" found (Geiping & Goldstein 2022): no dropout, a high learning
+# rate, 128-token windows (fine-tuning learns the positions beyond), compiled with XLA.
+PRETRAINING = Pretraining(
+    training=dict(epochs=8, batch_size=64, learning_rate=2e-3, weight_decay=0.01, jit_compile=True),
+    sequence_length=128,
+)
 DEFAULT_MODEL = "nb-bow"
 VOCABULARY_SIZE = 16_000
 
 
 @dataclass
 class Splits:
-    """The labeled reviews as the run uses them, and the unlabeled ones for pre-training."""
+    """The labeled reviews as the run uses them, and the unlabeled ones for pre-training or a teacher."""
 
     train: imdb.LabeledTexts
     validation: imdb.LabeledTexts
     test: imdb.LabeledTexts
     unlabeled: list
-
-
-@dataclass
-class TextEncoder:
-    """How raw text becomes the model's inputs: `encode(strings)`, and the objects to export with it."""
-
-    encode: object
-    track: list = field(default_factory=list)
-    files: list = field(default_factory=list)
-
-
-def _vocabulary(texts, size, run_directory):
-    """The run's WordPiece vocabulary: learned from `texts`, or read back when resuming the run."""
-    from keras_apps.text.vocabulary import learn_vocabulary, load_vocabulary, save_vocabulary
-
-    path = run_directory.path / "vocabulary.txt"
-    if path.exists():
-        return load_vocabulary(path), path
-    print(f"Learning a WordPiece vocabulary of {size:,} tokens from {len(texts):,} reviews (about 2 minutes)...")
-    save_vocabulary(learn_vocabulary(texts, size), path)
-    return load_vocabulary(path), path
-
-
-@dataclass
-class BertStart:
-    """Where fine-tuning starts: a backbone builder, its tokenizer and length, and any pre-training figures."""
-
-    build_backbone: object
-    tokenizer: object
-    sequence_length: int
-    pretraining: dict
-
-
-def _bert_start(args, recipe, splits, run_directory, config, strategy):
-    """A keras-hub preset, a saved backbone, a backbone pre-trained now, or (`--from-scratch`) a new one."""
-    import dataclasses
-
-    from keras_apps.models import build_bert_backbone
-    from keras_apps.models.bert_presets import load_backbone, pretraining_record, save_backbone
-    from keras_apps.text.vocabulary import build_tokenizer
-    from keras_apps.training.pretraining import pretrain_masked_lm
-    from keras_apps.training.run_directory import RunDirectory
-
-    saved = run_directory.path / "backbone"  # A resumed run reuses the backbone it pre-trained.
-    handle = args.preset or args.pretrained_backbone or (saved if saved.exists() else None)
-    sequence_length = args.sequence_length or recipe.sequence_length
-    dropout = recipe.architecture["dropout"]
-    if handle is not None:
-        print(f"Fine-tuning the backbone from {handle}")
-        backbone, tokenizer = load_backbone(handle)
-        return BertStart(
-            lambda: load_backbone(handle, dropout=dropout)[0], tokenizer,
-            min(sequence_length, backbone.max_sequence_length),
-            {"pretrained": True, **pretraining_record(handle), "backbone": str(handle)},
-        )
-
-    vocabulary, _ = _vocabulary(splits.train.texts, args.vocabulary_size, run_directory)
-    tokenizer = build_tokenizer(vocabulary)
-
-    def build_backbone(**overrides):
-        return build_bert_backbone(len(vocabulary), sequence_length, **{**recipe.architecture, **overrides})
-
-    if args.from_scratch:
-        return BertStart(build_backbone, tokenizer, sequence_length, {"pretrained": False})
-
-    corpus = splits.unlabeled + splits.train.texts
-    chosen = {"epochs": args.pretrain_epochs, "batch_size": args.pretrain_batch_size}
-    if args.jit_compile is not None:
-        chosen["jit_compile"] = args.jit_compile
-    pretraining_config = dataclasses.replace(config, **{**PRETRAINING, **chosen})
-    if len(corpus) < pretraining_config.batch_size:
-        raise UserError(f"{len(corpus)} reviews for pre-training are fewer than one batch of "
-                        f"{pretraining_config.batch_size}; lower --pretrain-batch-size")
-    pretraining_length = min(sequence_length, PRETRAINING_SEQUENCE_LENGTH)
-    print(f"Pre-training BERT (masked LM) on {len(corpus):,} reviews of up to {pretraining_length} tokens for "
-          f"{pretraining_config.epochs} epochs")
-    result = pretrain_masked_lm(
-        functools.partial(build_backbone, dropout=0.0), tokenizer, pretraining_length, corpus,
-        splits.validation.texts,
-        config=pretraining_config, run_directory=RunDirectory.create(TASK, run_directory.path / "pretraining"),
-        strategy=strategy,
-    )
-    figures = {
-        "pretrained": True, "masked_accuracy": round(result.masked_accuracy, 4), "epochs": result.epochs,
-        "train_seconds": round(result.train_seconds, 3), "train_examples": result.train_examples,
-        "reviews": len(corpus), "sequence_length": pretraining_length,
-        "learning_rate": pretraining_config.learning_rate, "jit_compile": pretraining_config.jit_compile,
-        "backbone": str(saved),
-    }
-    save_backbone(result.backbone, tokenizer, saved, pretraining=figures)
-    print(f"Pre-training done: masked-token accuracy {result.masked_accuracy:.4f}; backbone saved to {saved}")
-    return BertStart(lambda: load_backbone(saved, dropout=dropout)[0], tokenizer, sequence_length, figures)
-
-
-def _model_and_encoder(args, recipe, splits, run_directory, config, strategy):
-    """`(build_model, encoder, extra figures)` for `args.model`."""
-    from keras_apps import models
-    from keras_apps.text.truncation import bert_head_and_tail_encoder, head_and_tail_encoder
-    from keras_apps.text.vocabulary import build_tokenizer
-
-    if recipe.ngrams:
-        from keras_apps.text.ngrams import NGramFeatures
-
-        print(f"Learning the {recipe.ngrams['max_tokens']:,} most frequent unigrams and bigrams "
-              f"({recipe.ngrams['weighting']} weights)...")
-        features = NGramFeatures.learn(splits.train.texts, splits.train.labels, **recipe.ngrams)
-        build = functools.partial(
-            models.build_bow_classifier, features.num_features, sparse=True, **recipe.architecture
-        )
-        ngrams = run_directory.path / "ngrams.txt"  # Feature i is n-gram i: what `explain` names.
-        files.write_text(ngrams, "\n".join(features.vectorizer.get_vocabulary()) + "\n")
-        encoder = TextEncoder(features, track=[features.vectorizer], files=[ngrams])
-        return build, encoder, {"features": features.num_features}
-    if args.model == "bert":
-        start = _bert_start(args, recipe, splits, run_directory, config, strategy)
-        encode = bert_head_and_tail_encoder(start.tokenizer, start.sequence_length, head=start.sequence_length // 4)
-        encoder = TextEncoder(encode, track=[start.tokenizer])
-
-        def build():
-            return models.build_bert_classifier(
-                start.build_backbone(), pooling=BERT_POOLING, dropout=recipe.architecture["dropout"]
-            )
-
-        return build, encoder, {"sequence_length": start.sequence_length, "pretraining": start.pretraining}
-
-    sequence_length = args.sequence_length or recipe.sequence_length
-    vocabulary, vocabulary_path = _vocabulary(splits.train.texts, args.vocabulary_size, run_directory)
-    tokenizer = build_tokenizer(vocabulary)
-    encode = head_and_tail_encoder(tokenizer, sequence_length, head=sequence_length // 4)
-    if args.model == "lstm":
-        build = functools.partial(models.build_lstm_classifier, len(vocabulary), **recipe.architecture)
-    else:
-        build = functools.partial(
-            models.build_transformer_classifier, len(vocabulary), sequence_length, **recipe.architecture
-        )
-    encoder = TextEncoder(encode, track=[tokenizer], files=[vocabulary_path])
-    return build, encoder, {"sequence_length": sequence_length, "vocabulary_size": len(vocabulary)}
 
 
 def _splits(args, needs_unlabeled):
@@ -282,158 +111,135 @@ def _splits(args, needs_unlabeled):
     return Splits(train, validation, data.test.take(args.test_examples), data.unlabeled[: args.unlabeled_examples])
 
 
-def _dataset(split, encoder, batch_size, seed, shuffle=False):
-    from keras_apps.data.text_pipeline import text_dataset
-
-    return text_dataset(
-        split.texts, split.labels, encoder.encode, batch_size, shuffle=shuffle, seed=seed, drop_remainder=shuffle
-    )
-
-
-def _fit(build_model, encoder, train_split, validation_split, config, run_directory, strategy):
-    """The runner's `fit` on encoded reviews, with a sigmoid loss and accuracy (of soft targets too)."""
-    import keras
-
-    from keras_apps.training.distillation import SoftTargetAccuracy
-    from keras_apps.training.runner import fit
-
-    return fit(
-        build_model,
-        _dataset(train_split, encoder, config.batch_size, config.seed, shuffle=True),
-        _dataset(validation_split, encoder, config.batch_size, config.seed),
-        config=config, run_directory=run_directory, strategy=strategy,
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-        metrics=[SoftTargetAccuracy(threshold=0.0, name="accuracy")],
-    )
-
-
-def _teacher_labels(args, teacher, splits, run_directory, config, strategy):
-    """`(P(positive) of each unlabeled review, figures)` from a `teacher` model trained on the same labeled
-    reviews as the student, in the run's `teacher/` folder; a resumed run reads them back."""
-    import dataclasses
-
-    import keras
-    import numpy as np
-
-    from keras_apps.training.run_directory import RunDirectory
-
-    saved = run_directory.path / "teacher" / "unlabeled_probabilities.json"
-    if saved.exists():
-        record = json.loads(saved.read_text())
-        return np.asarray(record.pop("probabilities"), np.float32), record
-    recipe = RECIPES[teacher]
-    teacher_config = dataclasses.replace(config, **recipe.training)
-    teacher_config = dataclasses.replace(teacher_config, batch_size=min(teacher_config.batch_size, len(splits.train)))
-    teacher_directory = RunDirectory.create(TASK, run_directory.path / "teacher")
-    print(f"Training the {teacher} teacher, whose verdicts on {len(splits.unlabeled):,} unlabeled reviews the "
-          f"{args.model} learns from too")
-    build_model, encoder, _ = _model_and_encoder(args, recipe, splits, teacher_directory, teacher_config, strategy)
-    result = _fit(build_model, encoder, splits.train, splits.validation, teacher_config, teacher_directory, strategy)
-    unlabeled = imdb.LabeledTexts(splits.unlabeled, np.zeros(len(splits.unlabeled), np.float32))
-    logits = result.model.predict(_dataset(unlabeled, encoder, teacher_config.batch_size, config.seed), verbose=0)
-    probabilities = keras.ops.convert_to_numpy(keras.ops.sigmoid(keras.ops.cast(logits[:, 0], "float32")))
-    scores = result.model.evaluate(
-        _dataset(splits.validation, encoder, teacher_config.batch_size, config.seed), return_dict=True, verbose=0
-    )
-    record = {"model": teacher, "validation_accuracy": round(float(scores["accuracy"]), 4),
-              "unlabeled_reviews": len(probabilities), "train_seconds": round(result.train_seconds, 3)}
-    files.write_json(saved, {**record, "probabilities": [round(float(p), 6) for p in probabilities]})
-    print(f"Teacher: validation accuracy {record['validation_accuracy']:.4f}")
-    return probabilities, record
-
-
-def train(args):
-    from keras_apps.evaluate.classification import evaluate_classifier
-    from keras_apps.export.model_card import write_model_card
-    from keras_apps.export.saved_model import (
-        binary_classifier_endpoint, binary_text_classifier_endpoint, export_model, text_encoding_endpoint,
-    )
-    from keras_apps.training.distillation import with_soft_targets
-    from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.runner import open_run_directory, seed_everything
-    from keras_apps.training.strategy import describe, select_strategy
-
-    import keras
-
+def _checked_choices(args, recipe):
+    """The teacher the run learns from (or None), after refusing flags that do not go together."""
     if (args.preset or args.pretrained_backbone or args.from_scratch) and args.model != "bert":
         raise UserError("--preset, --pretrained-backbone and --from-scratch apply to --model bert only")
     if args.preset and args.pretrained_backbone:
         raise UserError("give --preset or --pretrained-backbone, not both")
-    recipe = RECIPES[args.model]
     teacher = recipe.teacher if args.teacher is None else args.teacher
     teacher = None if teacher == "none" else teacher
     if teacher is not None and recipe.ngrams:
         raise UserError("--teacher applies to --model lstm, transformer and bert only")
     if teacher is not None and args.unlabeled_examples == 0:
         raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")
+    return teacher
+
+
+def _classifier(args, recipe, run, splits, pretrains):
+    """The model and encoder of `args.model`, its vocabulary or backbone learned once in the run."""
+    from keras_apps.text.vocabulary import learn_vocabulary, load_vocabulary, save_vocabulary
+    from keras_apps.text_classification import bert_start, classifier
+    from keras_apps.text_classification.backbones import save_backbone
+    from keras_apps.training.run_directory import RunDirectory
+
+    if recipe.family == "ngrams":
+        return classifier.ngram_classifier(recipe, splits.train, run.directory.path)
+    sequence_length = args.sequence_length or recipe.sequence_length
+    dropout = recipe.architecture.get("dropout", 0.0)
+    handle = args.preset or args.pretrained_backbone
+    if handle is not None:
+        return classifier.bert_classifier(bert_start.from_backbone(handle, sequence_length, dropout),
+                                          BERT_POOLING, dropout)
+
+    def learn():
+        texts = splits.train.texts
+        print(f"Learning a WordPiece vocabulary of {args.vocabulary_size:,} tokens from {len(texts):,} reviews...")
+        return learn_vocabulary(texts, args.vocabulary_size)
+
+    vocabulary = run.learned_once("vocabulary.txt", learn, save_vocabulary, load_vocabulary)
+    if recipe.family != "bert":
+        return classifier.wordpiece_classifier(recipe, vocabulary, run.directory.path / "vocabulary.txt",
+                                               sequence_length)
+    start = bert_start.from_scratch(vocabulary, sequence_length, recipe.architecture)
+    if pretrains:
+        pretraining = Pretraining({**PRETRAINING.training, "epochs": args.pretrain_epochs,
+                                   "batch_size": args.pretrain_batch_size,
+                                   **({} if args.jit_compile is None else {"jit_compile": args.jit_compile})},
+                                  PRETRAINING.sequence_length)
+        saved = run.learned_once(
+            "backbone",
+            lambda: bert_start.pretrain(start, pretraining, splits.unlabeled + splits.train.texts,
+                                        splits.validation.texts, config=run.config, strategy=run.strategy,
+                                        run_directory=RunDirectory.create(TASK, run.directory.path / "pretraining")),
+            lambda trained, path: save_backbone(*trained, path), Path)
+        start = bert_start.from_backbone(saved, sequence_length, dropout)
+    return classifier.bert_classifier(start, BERT_POOLING, dropout)
+
+
+def train(args):
+    from keras_apps.evaluate.classification import evaluate_classifier
+    from keras_apps.export.saved_model import (
+        binary_classifier_endpoint, binary_text_classifier_endpoint, text_encoding_endpoint,
+    )
+    from keras_apps.lifecycle import Export, fingerprint, start_run
+    from keras_apps.text_classification.classifier import fit_classifier, logits
+    from keras_apps.text_classification.soft_targets import with_soft_targets
+    from keras_apps.text_classification.teacher import load_verdicts, save_verdicts, teach
+    from keras_apps.training.run_directory import RunDirectory
+
+    import keras
+
+    recipe = RECIPES[args.model]
+    teacher = _checked_choices(args, recipe)
     config = cli.training_config(args, **recipe.training)
-    strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
-    print(describe(strategy, config.batch_size))
-    seed_everything(config.seed, config.deterministic)
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     pretrains = args.model == "bert" and not (args.preset or args.pretrained_backbone or args.from_scratch)
     splits = _splits(args, needs_unlabeled=pretrains or teacher is not None)
     if len(splits.train) < config.batch_size:
         raise UserError(f"{len(splits.train)} training reviews are fewer than one batch of {config.batch_size}")
+    if not len(splits.validation):
+        raise UserError("no review is left for validation: raise --train-examples or --validation-fraction")
     print(f"IMDB: {len(splits.train):,} train, {len(splits.validation):,} validation, {len(splits.test):,} test "
           f"reviews" + (f", {len(splits.unlabeled):,} unlabeled" if pretrains or teacher else ""))
-
-    run_directory = open_run_directory(TASK, args.run_dir, strategy)
-    if run_directory.config.exists():  # An unfinished earlier attempt: its vocabulary, teacher, backbone or backup.
-        print(f"Resuming the interrupted run in {run_directory.path}")
-    run_directory.write_config({
-        "task": TASK, "model": args.model, "train_examples": len(splits.train),
-        "validation_examples": len(splits.validation), "test_examples": len(splits.test),
-        "vocabulary_size": args.vocabulary_size, "sequence_length": args.sequence_length,
-        "preset": args.preset, "pretrained_backbone": args.pretrained_backbone, "from_scratch": args.from_scratch,
-        "pretrain_epochs": args.pretrain_epochs, "teacher": teacher, "unlabeled_examples": len(splits.unlabeled),
-        **config.to_dict(),
+    run.open({
+        "model": args.model, "train_examples": len(splits.train), "validation_examples": len(splits.validation),
+        "test_examples": len(splits.test), "vocabulary_size": args.vocabulary_size,
+        "sequence_length": args.sequence_length, "preset": args.preset,
+        "pretrained_backbone": args.pretrained_backbone, "from_scratch": args.from_scratch,
+        "pretrain_epochs": args.pretrain_epochs, "pretrain_batch_size": args.pretrain_batch_size,
+        "teacher": teacher, "unlabeled_examples": len(splits.unlabeled),
+        "data": fingerprint(splits.train.texts, splits.train.labels, splits.validation.texts, splits.unlabeled),
     })
-    training_split = splits.train
+    training_split, extra = splits.train, {}
     if teacher is not None:
-        probabilities, teacher_figures = _teacher_labels(args, teacher, splits, run_directory, config, strategy)
-        training_split = imdb.LabeledTexts(
-            *with_soft_targets(splits.train.texts, splits.train.labels, splits.unlabeled, probabilities)
-        )
-    build_model, encoder, extra = _model_and_encoder(args, recipe, splits, run_directory, config, strategy)
-    if teacher is not None:
-        extra["teacher"] = teacher_figures
-    result = _fit(build_model, encoder, training_split, splits.validation, config, run_directory, strategy)
+        verdicts = run.learned_once(
+            "teacher/unlabeled_probabilities.json",
+            lambda: teach(RECIPES[teacher], teacher, splits, config=config, strategy=run.strategy,
+                          run_directory=RunDirectory.create(TASK, run.directory.path / "teacher")),
+            save_verdicts, load_verdicts)
+        training_split = imdb.LabeledTexts(*with_soft_targets(splits.train.texts, splits.train.labels,
+                                                              splits.unlabeled, verdicts.probabilities))
+        extra["teacher"] = verdicts.record
+    classifier = _classifier(args, recipe, run, splits, pretrains)
+    result = fit_classifier(run.fit, classifier, training_split, splits.validation, config)
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
     # One pass over the test set gives the figures and the evaluation beyond them.
-    test_dataset = _dataset(splits.test, encoder, config.batch_size, config.seed)
-    logits = keras.ops.cast(result.model.predict(test_dataset, verbose=0), "float32")
-    probabilities = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits[:, 0]))
+    test_logits = logits(result.model, splits.test, classifier.encoder, config.batch_size)
+    probabilities = keras.ops.convert_to_numpy(keras.ops.sigmoid(test_logits))
     evaluation = evaluate_classifier(splits.test.labels, probabilities, CLASS_NAMES)
-    loss = keras.losses.BinaryCrossentropy(from_logits=True)(splits.test.labels[:, None], logits)
+    loss = keras.losses.BinaryCrossentropy(from_logits=True)(splits.test.labels[:, None], test_logits[:, None])
     test_metrics = {"accuracy": evaluation["accuracy"], "loss": float(loss)}
 
-    endpoints = {"serving_default": binary_text_classifier_endpoint(result.model, encoder.encode)}
+    encode = classifier.encoder.encode
+    endpoints = {"serving_default": binary_text_classifier_endpoint(result.model, encode)}
     if len(result.model.inputs) == 1:  # The network alone, for `compress` (BERT's three inputs are not yet).
-        endpoints.update(encode=text_encoding_endpoint(encoder.encode), score=binary_classifier_endpoint(result.model))
-    export_path = export_model(
-        result.model, args.export_dir, endpoints,
-        track=encoder.track, files_to_copy=encoder.files,
-        metadata={"task": TASK, "model": args.model, "run": str(run_directory.path), "test": test_metrics,
-                  "inputs": "texts: string [batch] (raw review text)",
-                  "outputs": "probability: float32 [batch] (of a positive review); label: int32 [batch] "
-                             "(1 positive, 0 negative)"},
+        endpoints.update(encode=text_encoding_endpoint(encode), score=binary_classifier_endpoint(result.model))
+    export = Export(endpoints, track=classifier.encoder.track, files=classifier.encoder.files,
+                    metadata={"inputs": "texts: string [batch] (raw review text)",
+                              "outputs": "probability: float32 [batch] (of a positive review); label: int32 "
+                                         "[batch] (1 positive, 0 negative)"})
+    return run.finish(
+        result, args.model, export, MODEL_CARD,
+        report=lambda metrics: _write_report(run.directory, args.model, metrics, splits.test, probabilities),
+        summary=lambda metrics: (
+            f"{args.model}: test accuracy {test_metrics['accuracy']:.4f} on {len(splits.test):,} reviews, "
+            f"loss {test_metrics['loss']:.4f} | {metrics['params']:,} parameters, {metrics['epochs']} epochs in "
+            f"{metrics['train_seconds']:.0f} s ({metrics['train_examples_per_second']:.0f} reviews/s)"),
+        test_metrics=test_metrics, evaluation=evaluation, extra={**extra, **classifier.figures},
     )
-    metrics = run_metrics(
-        task=TASK, model_name=args.model, fit_result=result, test_metrics=test_metrics,
-        export_path=export_path, strategy=strategy, extra=extra, evaluation=evaluation,
-    )
-    write_model_card(export_path, metrics, MODEL_CARD)
-    _write_report(run_directory, args.model, metrics, splits.test, probabilities)
-    run_directory.write_metrics(metrics)
-    print(
-        f"\n{args.model}: test accuracy {test_metrics['accuracy']:.4f} on {len(splits.test):,} reviews, "
-        f"loss {test_metrics['loss']:.4f} | {metrics['params']:,} parameters, {metrics['epochs']} epochs in "
-        f"{metrics['train_seconds']:.0f} s ({metrics['train_examples_per_second']:.0f} reviews/s)\n"
-        f"run: {run_directory.path}\nexport: {export_path}"
-    )
-    return 0
 
 
 def _write_report(run_directory, model_name, metrics, test, probabilities):
@@ -470,7 +276,7 @@ def evaluate(args):
 
     from keras_apps.export.saved_model import load_serving
 
-    version_path, serve = load_serving(args.export_dir)
+    version_path, serve = load_serving(args.export_dir, task=TASK)
     test = imdb.load(args.data_dir).test.take(args.test_examples)
     probabilities = _scores(serve, test.texts)
     accuracy = float(((probabilities >= 0.5) == (test.labels == 1)).mean())
@@ -486,7 +292,7 @@ def predict(args):
     reviews = list(args.reviews) + [review for path in args.file for review in files.read_lines(path)]
     if not reviews:
         raise UserError("give reviews to classify as arguments or with --file")
-    _, serve = load_serving(args.export_dir)
+    _, serve = load_serving(args.export_dir, task=TASK)
     for review, probability in zip(reviews, _scores(serve, reviews)):
         label = "positive" if probability >= 0.5 else "negative"
         preview = " ".join(review.split())
@@ -539,7 +345,7 @@ def _encode_signature(export_path):
     from keras_apps.export.saved_model import load_serving
 
     try:
-        return load_serving(export_path, signature="encode")[1]
+        return load_serving(export_path, signature="encode", task=TASK)[1]
     except UserError:
         raise UserError(f"{export_path} has no 'encode' signature: BERT exports and exports older than this "
                         "command are not supported; train and export again") from None
@@ -644,12 +450,12 @@ def build_parser():
         help="no pre-training: the control that shows what pre-training buys",
     )
     bert.add_argument(
-        "--pretrain-epochs", type=cli.positive_int, default=PRETRAINING["epochs"],
-        help=f"masked-LM epochs over the unlabeled and training reviews (default: {PRETRAINING['epochs']})",
+        "--pretrain-epochs", type=cli.positive_int, default=PRETRAINING.training["epochs"],
+        help=f"masked-LM epochs over the unlabeled and training reviews (default: {PRETRAINING.training['epochs']})",
     )
     bert.add_argument(
-        "--pretrain-batch-size", type=cli.positive_int, default=PRETRAINING["batch_size"],
-        help=f"masked-LM batch size (default: {PRETRAINING['batch_size']})",
+        "--pretrain-batch-size", type=cli.positive_int, default=PRETRAINING.training["batch_size"],
+        help=f"masked-LM batch size (default: {PRETRAINING.training['batch_size']})",
     )
     unlabeled = train_parser.add_argument_group("unlabeled reviews")
     unlabeled.add_argument(
@@ -680,7 +486,7 @@ def build_parser():
         "predict", help="classify reviews with an export",
         description="Print each review's sentiment and P(positive).",
     )
-    predict_parser.add_argument("reviews", nargs="*", help="review texts (quote each one)")
+    predict_parser.add_argument("reviews", nargs="*", type=cli.text, help="review texts (quote each one)")
     predict_parser.add_argument(
         "--file", action="append", default=[], metavar="PATH", help="a UTF-8 text file, one review per line"
     )
@@ -706,7 +512,7 @@ def build_parser():
         "models, on the n-gram features of bag-of-n-gram models), written as an HTML page with each word "
         "shaded green (toward positive) or red (toward negative).",
     )
-    explain_parser.add_argument("review", nargs="?", default="", help="the review text (quote it)")
+    explain_parser.add_argument("review", nargs="?", default="", type=cli.text, help="the review text (quote it)")
     explain_parser.add_argument("--file", metavar="PATH", help="read the review from a UTF-8 text file instead")
     cli.add_export_argument(explain_parser, DEFAULT_EXPORT_DIR, loading=True)
     explain_parser.add_argument("--output", default="explanation.html",

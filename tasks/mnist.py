@@ -70,49 +70,37 @@ TECHNIQUES = ("quantize", "prune", "distill")
 def train(args):
     from keras_apps.data.image_pipeline import RandomAffine, image_dataset
     from keras_apps.evaluate.classification import evaluate_classifier
-    from keras_apps.export.model_card import write_model_card
-    from keras_apps.export.saved_model import classifier_endpoint, export_model
-    from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.runner import fit, open_run_directory, seed_everything
-    from keras_apps.training.strategy import describe, select_strategy
+    from keras_apps.export.saved_model import classifier_endpoint
+    from keras_apps.lifecycle import Export, fingerprint, start_run
 
     import keras
     import tensorflow as tf
 
     recipe = RECIPES[args.model]
     config = cli.training_config(args, **recipe.training)
-    strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
-    print(describe(strategy, config.batch_size))
-    seed_everything(config.seed, config.deterministic)
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     data = mnist.load(args.data_dir, source=args.source)
     train_split, validation_split = split_validation(data.train.take(args.train_examples), args.validation_fraction)
     if len(train_split) < config.batch_size:
         raise UserError(f"{len(train_split)} training examples are fewer than one batch of {config.batch_size}")
+    if not len(validation_split):
+        raise UserError("no image is left for validation: raise --train-examples or --validation-fraction")
     print(f"MNIST: {len(train_split)} train, {len(validation_split)} validation, {len(data.test)} test images")
-
     augment = recipe.augment if args.augment is None else args.augment
-    run_directory = open_run_directory(TASK, args.run_dir, strategy)
-    if run_directory.is_resumable:
-        print(f"Resuming the interrupted run in {run_directory.path}")
-    run_directory.write_config(
-        {"task": TASK, "model": args.model, "source": args.source, "train_examples": len(train_split),
-         "validation_examples": len(validation_split), "augment": augment, **config.to_dict()}
-    )
+    run.open({"model": args.model, "source": args.source, "train_examples": len(train_split),
+              "validation_examples": len(validation_split), "augment": augment,
+              "data": fingerprint(train_split.images, train_split.labels, validation_split.labels)})
+
     augmenter = RandomAffine(seed=config.seed) if augment else None
     train_dataset = image_dataset(
         train_split, config.batch_size, shuffle=True, seed=config.seed, augment=augmenter, drop_remainder=True
     )
     validation_dataset = image_dataset(validation_split, config.batch_size)
-    result = fit(
+    result = run.fit(
         lambda: recipe.build(input_shape=mnist.IMAGE_SHAPE, num_classes=mnist.NUM_CLASSES),
-        train_dataset,
-        validation_dataset,
-        config=config,
-        run_directory=run_directory,
-        strategy=strategy,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        train_dataset, validation_dataset,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
     )
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
@@ -124,28 +112,18 @@ def train(args):
     test_metrics = {"accuracy": evaluation["accuracy"], "loss": float(loss)}
 
     images_spec = tf.TensorSpec([None, *mnist.IMAGE_SHAPE], tf.uint8, name="images")
-    export_path = export_model(
-        result.model,
-        args.export_dir,
-        {"serving_default": classifier_endpoint(result.model, images_spec)},
-        metadata={"task": TASK, "model": args.model, "run": str(run_directory.path), "test": test_metrics,
-                  "inputs": "images: uint8 [batch, 28, 28]",
-                  "outputs": "probabilities: float32 [batch, 10]; class: int32 [batch]"},
+    export = Export({"serving_default": classifier_endpoint(result.model, images_spec)},
+                    metadata={"inputs": "images: uint8 [batch, 28, 28]",
+                              "outputs": "probabilities: float32 [batch, 10]; class: int32 [batch]"})
+    return run.finish(
+        result, args.model, export, MODEL_CARD,
+        report=lambda metrics: _write_report(run.directory, args.model, metrics, data.test, probabilities),
+        summary=lambda metrics: (
+            f"{args.model}: test accuracy {test_metrics['accuracy']:.4f}, loss {test_metrics['loss']:.4f} | "
+            f"{metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s "
+            f"({metrics['train_examples_per_second']:.0f} examples/s)"),
+        test_metrics=test_metrics, evaluation=evaluation,
     )
-    metrics = run_metrics(
-        task=TASK, model_name=args.model, fit_result=result, test_metrics=test_metrics,
-        export_path=export_path, strategy=strategy, evaluation=evaluation,
-    )
-    write_model_card(export_path, metrics, MODEL_CARD)
-    _write_report(run_directory, args.model, metrics, data.test, probabilities)
-    run_directory.write_metrics(metrics)
-    print(
-        f"\n{args.model}: test accuracy {test_metrics['accuracy']:.4f}, loss {test_metrics['loss']:.4f} | "
-        f"{metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s "
-        f"({metrics['train_examples_per_second']:.0f} examples/s)\n"
-        f"run: {run_directory.path}\nexport: {export_path}"
-    )
-    return 0
 
 
 def _write_report(run_directory, model_name, metrics, test, probabilities):
@@ -180,7 +158,7 @@ def evaluate(args):
 
     from keras_apps.export.saved_model import load_serving
 
-    version_path, serve = load_serving(args.export_dir)
+    version_path, serve = load_serving(args.export_dir, task=TASK)
     test = mnist.load(args.data_dir, source=args.source).test
     probabilities = _predict_batches(serve, test.images)
     predicted = probabilities.argmax(axis=-1)
@@ -195,7 +173,7 @@ def predict(args):
     from keras_apps.export.saved_model import load_serving
 
     images, names = read_images(args.files, mnist.IMAGE_SHAPE)
-    _, serve = load_serving(args.export_dir)
+    _, serve = load_serving(args.export_dir, task=TASK)
     probabilities = _predict_batches(serve, images)
     for name, row in zip(names, probabilities):
         print(f"{name}: {row.argmax()} ({row.max():.3f})")

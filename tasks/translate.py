@@ -70,18 +70,17 @@ def _chosen(args, recipe):
     return model, args.vocabulary_size or recipe.vocabulary_size
 
 
-def _vocabularies(run_directory, train_pairs, size):
-    """The source and target vocabularies of the run: learned from the training pairs, or (resuming) read back."""
+def _vocabularies(run, train_pairs, size):
+    """The source and target vocabularies of the run, learned once from the training pairs; and their files."""
     from keras_apps.text.translation_tokens import learn_vocabulary, load_vocabulary
     from keras_apps.text.vocabulary import save_vocabulary
 
-    paths = run_directory.path / "source_vocabulary.txt", run_directory.path / "target_vocabulary.txt"
-    if not all(path.exists() for path in paths):
-        start = time.perf_counter()
-        for side, path in enumerate(paths):
-            save_vocabulary(learn_vocabulary([pair[side] for pair in train_pairs], size), path)
-        print(f"Learned the WordPiece vocabularies in {time.perf_counter() - start:.0f} s")
-    return [load_vocabulary(path) for path in paths], paths
+    vocabularies = [
+        run.learned_once(name, lambda side=side: learn_vocabulary([pair[side] for pair in train_pairs], size),
+                         save_vocabulary, load_vocabulary)
+        for side, name in enumerate(("source_vocabulary.txt", "target_vocabulary.txt"))
+    ]
+    return vocabularies, [run.directory.path / "source_vocabulary.txt", run.directory.path / "target_vocabulary.txt"]
 
 
 def _encoded(pairs, source_tokenizer, target_tokenizer, *, keep_long):
@@ -105,32 +104,32 @@ def train(args):
     from keras_apps.data import translation_pairs
     from keras_apps.data.sentence_batches import sentence_batches
     from keras_apps.evaluate.translation import translation_scores
-    from keras_apps.export.model_card import write_model_card
-    from keras_apps.export.saved_model import export_model, translation_endpoint
+    from keras_apps.export.saved_model import translation_endpoint
     from keras_apps.inference.translation import Translator, decoding_speed
+    from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.translator import TranslatorConfig, build_translator
     from keras_apps.text.translation_tokens import SentenceTokenizer
-    from keras_apps.training.metrics import run_metrics
-    from keras_apps.training.runner import fit, open_run_directory, seed_everything
-    from keras_apps.training.strategy import describe, select_strategy
 
     recipe = RECIPES[args.recipe]
     model_values, vocabulary_size = _chosen(args, recipe)
     config = cli.training_config(args, **recipe.training)
-    strategy = select_strategy(config.strategy)  # First: it may have to split the CPU before TF starts.
-    print(describe(strategy, config.batch_size))
-    seed_everything(config.seed, config.deterministic)
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     splits = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED)
     train_pairs = translation_pairs.oriented(splits.train, args.direction)[: args.train_pairs]
     validation_pairs = translation_pairs.oriented(splits.validation, args.direction)
     test_pairs = translation_pairs.oriented(splits.test, args.direction)
+    if not (train_pairs and validation_pairs and test_pairs):
+        raise UserError(f"the pairs split into {len(train_pairs)} training, {len(validation_pairs)} validation and "
+                        f"{len(test_pairs)} test pairs: each split needs at least one")
     test_sources, test_references = translation_pairs.references_by_source(test_pairs)
     test_sources, test_references = test_sources[: args.test_sentences], test_references[: args.test_sentences]
+    run.open({"recipe": args.recipe, "direction": args.direction, "beam_size": args.beam_size,
+              "vocabulary_size": vocabulary_size, "model": model_values, "train_pairs": len(train_pairs),
+              "validation_pairs": len(validation_pairs), "test_examples": len(test_pairs),
+              "test_sentences": len(test_sources), "data": fingerprint(train_pairs, validation_pairs, test_pairs)})
 
-    run_directory = open_run_directory(TASK, args.run_dir, strategy)
-    (source_vocabulary, target_vocabulary), vocabulary_paths = _vocabularies(run_directory, train_pairs,
-                                                                             vocabulary_size)
+    (source_vocabulary, target_vocabulary), vocabulary_paths = _vocabularies(run, train_pairs, vocabulary_size)
     try:
         translator_config = TranslatorConfig(
             source_vocabulary_size=len(source_vocabulary), target_vocabulary_size=len(target_vocabulary),
@@ -144,22 +143,18 @@ def train(args):
     validation_ids = _encoded(validation_pairs, source_tokenizer, target_tokenizer, keep_long=False)
     test_ids = _encoded(test_pairs, source_tokenizer, target_tokenizer, keep_long=True)
     train_count, validation_count = int(train_ids[0].nrows()), int(validation_ids[0].nrows())
+    if train_count < config.batch_size or not validation_count:
+        raise UserError(f"{train_count} training and {validation_count} validation pairs fit the model: training "
+                        f"needs a batch of {config.batch_size} and validation at least one")
     print(f"Pairs ({args.direction}): {train_count:,} train (of {len(train_pairs):,}; longer than "
           f"{translator_config.max_length} tokens left out), {validation_count:,} validation, "
           f"{len(test_pairs):,} test ({len(test_sources):,} distinct test sentences scored). Vocabularies: "
           f"{len(source_vocabulary):,} source and {len(target_vocabulary):,} target WordPiece tokens.")
-    run_directory.write_config({
-        "task": TASK, "recipe": args.recipe, "direction": args.direction, "beam_size": args.beam_size,
-        "vocabulary_size": vocabulary_size, "model": translator_config.to_dict(),
-        "train_examples": train_count, "validation_examples": validation_count,
-        "test_examples": len(test_pairs), "test_sentences": len(test_sources), **config.to_dict(),
-    })
 
-    result = fit(
+    result = run.fit(
         lambda: build_translator(translator_config),
         sentence_batches(*train_ids, config.batch_size, shuffle=True, seed=config.seed),
         sentence_batches(*validation_ids, config.batch_size),
-        config=config, run_directory=run_directory, strategy=strategy,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="masked_accuracy")],
     )
@@ -177,12 +172,11 @@ def train(args):
     scores = translation_scores(translations, test_references)
     speed = decoding_speed(Translator(model))
 
-    export_path = export_model(
-        model, args.export_dir, {"translate": (serve, signature)},
-        track=[source_tokenizer.tokenizer, target_tokenizer.tokenizer], files_to_copy=vocabulary_paths,
-        metadata={"task": TASK, "recipe": args.recipe, "run": str(run_directory.path), "direction": args.direction,
-                  "beam_size": args.beam_size, "max_length": translator_config.max_length,
-                  "model": translator_config.to_dict(),
+    export = Export(
+        {"translate": (serve, signature)}, track=[source_tokenizer.tokenizer, target_tokenizer.tokenizer],
+        files=vocabulary_paths,
+        metadata={"recipe": args.recipe, "direction": args.direction, "beam_size": args.beam_size,
+                  "max_length": translator_config.max_length, "model": translator_config.to_dict(),
                   "inputs": "sentences: string [batch]", "outputs": "translations: string [batch]"},
     )
     test = {"bleu": scores["bleu"], "rouge1_f1": scores["rouge1_f1"], "rouge2_f1": scores["rouge2_f1"],
@@ -190,27 +184,27 @@ def train(args):
     extra = {"bleu_signature": scores["bleu_signature"], "beam_size": args.beam_size, "direction": args.direction,
              "test_sentences": len(test_sources), "test_translate_seconds": round(translate_seconds, 1),
              "test_sentences_per_second": round(len(test_sources) / translate_seconds, 1), "decoding": speed}
-    metrics = run_metrics(task=TASK, model_name=args.recipe, fit_result=result, test_metrics=test,
-                          export_path=export_path, strategy=strategy, extra=extra)
-    write_model_card(export_path, metrics, MODEL_CARD)
-    # The test sentences run from short to long (the file's order): sample evenly across them.
-    step = max(len(test_sources) // SAMPLES_IN_REPORT, 1)
-    samples = list(zip(test_sources, test_references, translations))[::step][:SAMPLES_IN_REPORT]
-    example = next((source for source in test_sources if len(source.split()) >= 6), test_sources[0])
-    attention_map = _plot_attention(model, source_tokenizer, target_tokenizer, example, args.beam_size,
-                                    run_directory.path / "cross_attention.png")
-    _write_report(run_directory, args, metrics, samples, attention_map)
-    run_directory.write_metrics(metrics)
-    print(
-        f"\n{args.direction} (beam {args.beam_size}): BLEU {scores['bleu']:.1f}, ROUGE-1 F1 {scores['rouge1_f1']:.3f}, "
-        f"ROUGE-2 F1 {scores['rouge2_f1']:.3f}, masked token accuracy {test_accuracy:.4f} on {len(test_sources):,} "
-        f"test sentences | {metrics['params']:,} parameters, {metrics['epochs']} epochs in "
-        f"{metrics['train_seconds']:.0f} s; cached decoding "
-        + ", ".join(f"{row['speedup']:.1f}x" for row in speed["batches"]) + " the tokens per second of uncached "
-        + "at batch " + " and ".join(str(row["batch_size"]) for row in speed["batches"])
-        + f"\nrun: {run_directory.path}\nexport: {export_path}"
+
+    def report(metrics):
+        # The test sentences run from short to long (the file's order): sample evenly across them.
+        step = max(len(test_sources) // SAMPLES_IN_REPORT, 1)
+        samples = list(zip(test_sources, test_references, translations))[::step][:SAMPLES_IN_REPORT]
+        example = next((source for source in test_sources if len(source.split()) >= 6), test_sources[0])
+        attention_map = _plot_attention(model, source_tokenizer, target_tokenizer, example, args.beam_size,
+                                        run.directory.path / "cross_attention.png")
+        _write_report(run.directory, args, metrics, samples, attention_map)
+
+    return run.finish(
+        result, args.recipe, export, MODEL_CARD, report=report,
+        summary=lambda metrics: (
+            f"{args.direction} (beam {args.beam_size}): BLEU {scores['bleu']:.1f}, ROUGE-1 F1 "
+            f"{scores['rouge1_f1']:.3f}, ROUGE-2 F1 {scores['rouge2_f1']:.3f}, masked token accuracy "
+            f"{test_accuracy:.4f} on {len(test_sources):,} test sentences | {metrics['params']:,} parameters, "
+            f"{metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s; cached decoding "
+            + ", ".join(f"{row['speedup']:.1f}x" for row in speed["batches"]) + " the tokens per second of "
+            + "uncached at batch " + " and ".join(str(row["batch_size"]) for row in speed["batches"])),
+        test_metrics=test, extra=extra,
     )
-    return 0
 
 
 def _translate_all(serve, sentences):
@@ -285,12 +279,12 @@ def _write_report(run_directory, args, metrics, samples, attention_map):
 def translate(args):
     import tensorflow as tf
 
-    from keras_apps.export.saved_model import load_serving, resolve_task_export
+    from keras_apps.export.saved_model import load_serving
 
     sentences = list(args.sentences) + [line for path in args.file for line in files.read_lines(path)]
     if not sentences:
         raise UserError("give sentences to translate as arguments or with --file")
-    _, serve = load_serving(resolve_task_export(args.export_dir, TASK), signature="translate")
+    _, serve = load_serving(args.export_dir, signature="translate", task=TASK)
     for start in range(0, len(sentences), TRANSLATE_BATCH):
         batch = tf.constant(sentences[start : start + TRANSLATE_BATCH])
         for translation in serve(sentences=batch)["translations"].numpy():
@@ -369,7 +363,7 @@ def build_parser():
         "translate", help="translate sentences with an export",
         description="Translate sentences with an exported translator (the direction it was trained for).",
     )
-    translate_parser.add_argument("sentences", nargs="*", help="sentences to translate")
+    translate_parser.add_argument("sentences", nargs="*", type=cli.text, help="sentences to translate")
     translate_parser.add_argument("--file", action="append", default=[],
                                   help="a UTF-8 text file, one sentence per line (repeatable)")
     cli.add_export_argument(translate_parser, DEFAULT_EXPORT_DIR, loading=True)
@@ -380,7 +374,7 @@ def build_parser():
         description="Translate a sentence with an export and write the cross-attention of its last decoder "
         "block (averaged over heads) as a heat map: one row per output token, one column per input token.",
     )
-    attention_parser.add_argument("sentence", help="the sentence to translate")
+    attention_parser.add_argument("sentence", type=cli.text, help="the sentence to translate")
     attention_parser.add_argument("--output", default="cross_attention.png",
                                   help="the PNG to write (default: cross_attention.png)")
     cli.add_export_argument(attention_parser, DEFAULT_EXPORT_DIR, loading=True)

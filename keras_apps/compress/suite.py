@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.compress import litert
-from keras_apps.compress.distillation import Distiller
+from keras_apps.compress.distiller import Distiller
 from keras_apps.compress.measure import (
     accuracy, examples_per_second, file_sizes, markdown_table, median_latency_ms,
 )

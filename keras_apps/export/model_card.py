@@ -1,11 +1,8 @@
 """`MODEL_CARD.md` in each export: what the model is, what it was trained and tested on, how well it does,
-what it is for and where it fails (Mitchell et al., 2019), generated from the run's `metrics.json`."""
+what it is for and where it fails (Mitchell et al., 2019), generated from the run's `metrics.json` and written
+into the export before it is published (`keras_apps.lifecycle`)."""
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-
-from keras_apps import files
 
 
 @dataclass(frozen=True)
@@ -44,10 +41,3 @@ def model_card(metrics, signature, text):
     lines += ["", "## Intended use", "", text.intended_use, "", "## Limits", "", text.limits, ""]
     return "\n".join(lines)
 
-
-def write_model_card(export_path, metrics, text):
-    """Writes `MODEL_CARD.md` beside the SavedModel (atomically; the rest of the export is untouched)."""
-    export_path = Path(export_path)
-    signature = json.loads((export_path / "export.json").read_text())
-    files.write_text(export_path / "MODEL_CARD.md", model_card(metrics, signature, text))
-    return export_path / "MODEL_CARD.md"

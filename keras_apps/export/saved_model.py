@@ -9,12 +9,17 @@
 
 Text exports run tensorflow-text ops: a process that loads one imports `tensorflow_text` first.
 
-A version is written under a temporary name and renamed into place only once complete, so a failed
-export leaves every earlier version untouched and TF Serving never sees a half-written one.
+A version is written under a temporary name and renamed into place only once complete, taking the next
+free number at that moment: a failed export leaves every earlier version untouched, two runs exporting at
+once each publish a whole version, and TF Serving never sees a half-written one.
 """
 
+import errno
+import hashlib
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import keras
@@ -37,9 +42,14 @@ def versions(export_root):
 
 
 def classifier_endpoint(model, input_spec):
-    """A serving function: raw inputs in, `probabilities` and the predicted `class` out."""
+    """A serving function: raw inputs in, `probabilities` and the predicted `class` out.
+
+    The inputs' shape is checked against `input_spec`'s in the graph: a reloaded signature does not check
+    it, and a model may answer a wrong shape (`[batch, 28, 28, 1]` images) instead of refusing it.
+    """
 
     def serve(inputs):
+        inputs = tf.ensure_shape(inputs, input_spec.shape)
         logits = tf.cast(model(inputs, training=False), tf.float32)
         probabilities = tf.nn.softmax(logits, axis=-1)
         return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
@@ -71,12 +81,15 @@ def binary_classifier_endpoint(model):
     """`binary_text_classifier_endpoint` without the text: the model's (dense) inputs in, named `inputs`.
 
     With `text_encoding_endpoint` it splits the text pipeline in two: the half that LiteRT can run (the
-    network; its string ops are outside LiteRT's op set) and the half that stays in TensorFlow.
+    network; its string ops are outside LiteRT's op set) and the half that stays in TensorFlow. Non-finite
+    float inputs are refused: a NaN feature would otherwise come out, silently, as label 0.
     """
     (model_input,) = model.inputs
     input_spec = tf.TensorSpec(model_input.shape, model_input.dtype, name="inputs")
 
     def score(inputs):
+        if inputs.dtype.is_floating:
+            inputs = tf.debugging.assert_all_finite(inputs, "score: every input must be a finite number")
         return _binary_outputs(model(inputs, training=False))
 
     return score, [input_spec]
@@ -100,7 +113,8 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
 
     An empty prompt starts from `start_text` (a new line, as at the start of a speech); a prompt longer
     than the context keeps its last `context_length` tokens; `max_new_tokens` is clipped to
-    [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3.
+    [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. A NaN or infinite `temperature` is an error
+    (no clipping makes it a temperature, and sampling with it writes garbage).
     """
     from keras_apps.inference.text_generation import MAX_NEW_TOKENS, TextGenerator, reseed
 
@@ -113,6 +127,7 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
             tf.size(token_ids) > 0, lambda: token_ids, lambda: tokenizer.tokenize(tf.constant(start_text))
         )
         reseed(sampler, seed)
+        temperature = tf.debugging.assert_all_finite(temperature, "generate: temperature must be a finite number")
         new_ids = generator.generate(
             token_ids, tf.clip_by_value(max_new_tokens, 0, MAX_NEW_TOKENS), tf.maximum(temperature, 1e-3)
         )
@@ -151,8 +166,13 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
     return translate, [tf.TensorSpec([None], tf.string, name="sentences")]
 
 
-def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=()):
-    """Writes `model` as the next version under `export_root`; returns the version's path.
+def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=(), documents=None,
+                 run=None):
+    """Publishes `model` as the next free version under `export_root`; returns the version's path.
+
+    The version is written under a temporary name and takes its number only when it is complete: the next
+    free one at that moment, so two runs exporting to the same folder each publish a whole version of their
+    own, and TF Serving never sees a half-written one.
 
     Args:
         model: the trained `keras.Model`.
@@ -162,21 +182,72 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
         metadata: JSON-serialisable facts stored as `export.json` beside the model.
         track: other objects the endpoints use (a tokenizer, a vectorizer), saved into the graph with them.
         files_to_copy: files placed beside the model, such as the vocabulary it reads with.
+        documents: `{file name: text}` written beside the model, such as its model card.
+        run: the run folder the export comes from, recorded in `export.json`. A version this run published
+            already (an attempt killed after publishing) is returned instead of a second one, and what its
+            killed attempts left half-written is removed.
     """
     if not endpoints:
         raise ValueError("export_model needs at least one endpoint")
     export_root = Path(export_root)
     if export_root.exists() and not export_root.is_dir():
         raise UserError(f"--export-dir {export_root} exists and is not a directory")
-    version = (versions(export_root) or [0])[-1] + 1
-    target = export_root / str(version)
-    with files.atomic_path(target, directory=True) as temporary:
+    metadata = {**(metadata or {}), **({"run": str(run)} if run is not None else {})}
+    if run is not None:
+        published = published_by(export_root, run)
+        if published is not None:
+            return published
+    prefix = f".export-{_owner(run)}-"
+    export_root.mkdir(parents=True, exist_ok=True)
+    if run is not None:
+        for stale in export_root.glob(f"{prefix}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=export_root))
+    try:
         write_saved_model(model, temporary, endpoints, track=track)
         model.save(temporary / "model.keras")
         for path in files_to_copy:
             shutil.copyfile(path, temporary / Path(path).name)
-        files.write_json(temporary / "export.json", {"version": version, **(metadata or {})})
-    return target
+        for name, text in (documents or {}).items():
+            files.write_text(temporary / name, text)
+        return _publish(temporary, export_root, metadata)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _owner(run):
+    """A short tag of the run folder, naming the temporaries of its exports (any name for a run-less export)."""
+    if run is None:
+        return "anonymous"
+    return hashlib.sha256(str(Path(run).resolve()).encode()).hexdigest()[:12]
+
+
+def _publish(temporary, export_root, metadata):
+    """Renames the complete `temporary` to the next free version number, retrying when another process takes it."""
+    while True:
+        version = (versions(export_root) or [0])[-1] + 1
+        files.write_json(temporary / "export.json", {"version": version, **metadata})
+        try:
+            os.rename(temporary, export_root / str(version))  # fails if another writer published this number
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise
+        return export_root / str(version)
+
+
+def published_by(export_root, run):
+    """The version under `export_root` that the run in folder `run` published, or None."""
+    target = Path(run).resolve()
+    for version in versions(export_root):
+        path = Path(export_root) / str(version)
+        try:
+            recorded = json.loads((path / "export.json").read_text()).get("run")
+        except (OSError, ValueError):
+            continue
+        if recorded is not None and Path(recorded).resolve() == target:
+            return path
+    return None
 
 
 def write_saved_model(model, path, endpoints, *, track=()):
@@ -216,11 +287,12 @@ def resolve_task_export(path, task):
     return version_path
 
 
-def load_serving(path, signature=SERVING_SIGNATURE):
-    """Loads an export and returns `(version_path, the function of its signature named signature)`."""
+def load_serving(path, signature=SERVING_SIGNATURE, *, task=None):
+    """Loads an export (checked to be one of `task`, when given) and returns `(version_path, the function of its
+    signature named signature)`."""
     import tensorflow_text  # noqa: F401 - registers the ops of the tokenizers that text exports run
 
-    version_path = resolve_version(path)
+    version_path = resolve_version(path) if task is None else resolve_task_export(path, task)
     try:
         loaded = tf.saved_model.load(str(version_path))
     except (OSError, ValueError, tf.errors.OpError) as exc:

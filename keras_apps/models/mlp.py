@@ -1,7 +1,7 @@
 """The multilayer perceptron: pixels flattened into dense layers, the smallest model that learns MNIST well.
 
 Ten times cheaper to run than the convolutional models and quick to overfit, it is the student that
-knowledge distillation (`keras_apps.compress.distillation`) helps most.
+knowledge distillation (`keras_apps.compress.distiller`) helps most.
 """
 
 import keras

@@ -7,7 +7,12 @@
         metrics.json         the final figures (see `keras_apps.training.metrics`)
         best.keras           the best model so far by the monitored validation metric
         tensorboard/         TensorBoard logs
-        backup/              BackupAndRestore state while a run is unfinished (deleted at the end)
+        backup/              BackupAndRestore state while training is unfinished (deleted when it ends)
+        trained.weights.h5   the trained model's weights, once training has ended
+        fit.json             training's figures, written last: a rerun goes straight to evaluation and export
+
+A run is finished when `metrics.json` exists; until then a rerun with the same folder resumes it, from the
+last finished epoch while training, and from the trained model after it.
 """
 
 import csv
@@ -67,8 +72,25 @@ class RunDirectory:
         return self.path / "backup"
 
     @property
+    def trained_weights(self):
+        return self.path / "trained.weights.h5"
+
+    @property
+    def fit_record(self):
+        return self.path / "fit.json"
+
+    @property
     def is_resumable(self):
         return self.backup.is_dir() and any(self.backup.iterdir())
+
+    def discard_unfinished_training(self):
+        """Removes the epochs' record and best checkpoint of an attempt that left no backup to resume from.
+
+        Keras deletes the backup when training ends: an attempt killed just after leaves its history and
+        checkpoint behind, which a new start from epoch 1 must not append to or restore.
+        """
+        for path in (self.history, self.best_model, self.best_model.with_suffix(".json")):
+            path.unlink(missing_ok=True)
 
     def write_config(self, config):
         files.write_json(self.config, config)
@@ -81,7 +103,9 @@ class RunDirectory:
         if not self.history.exists():
             return []
         with self.history.open(newline="") as handle:
-            return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+            # Keras's CSVLogger writes "NA" for a metric it has no value of (no validation batch, say).
+            return [{key: float("nan") if value == "NA" else float(value) for key, value in row.items()}
+                    for row in csv.DictReader(handle)]
 
     def plot_history(self):
         """Draws loss and each metric per epoch, train beside validation, into `training_curves.png`."""

@@ -9,16 +9,19 @@ keeps its own backup (a restarted cluster resumes from the chief's, so that ever
 epoch), and only the chief writes the run's record, TensorBoard logs and export.
 """
 
+import contextlib
+import json
 import math
 import shutil
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
 from keras_apps.training.multi_worker import MultiWorkerModel
@@ -38,6 +41,13 @@ class FitResult:
     train_examples_per_second: float
     train_step_seconds: float | None  # the median step once compiled (`TrainingClock.step_seconds`)
     is_chief: bool = True  # False on the other workers of a cluster, which leave evaluating and writing to the chief
+
+    def save(self, run_directory):
+        """Records the trained model and its figures in the run, so that a rerun need not train again."""
+        with files.atomic_path(run_directory.trained_weights, suffix=".weights.h5") as temporary:
+            self.model.save_weights(temporary)
+        figures = {field.name: getattr(self, field.name) for field in fields(self) if field.name != "model"}
+        files.write_json(run_directory.fit_record, {**figures, "jit_compile": bool(self.model.jit_compile)})
 
 
 def seed_everything(seed, deterministic=False):
@@ -246,6 +256,9 @@ def fit(
     steps_per_epoch = int(train_dataset.cardinality())
     if steps_per_epoch < 1:
         raise ValueError("the training dataset must have a known, positive number of batches")
+    compiled = dict(loss=loss, metrics=metrics, weighted_metrics=weighted_metrics)
+    if run_directory.fit_record.exists():
+        return _trained_earlier(build_model, run_directory, config, strategy, **compiled)
     train_dataset, validation_dataset = shard_by_data(train_dataset), shard_by_data(validation_dataset)
     multi_worker = is_multi_worker(strategy)
     with strategy.scope():
@@ -265,6 +278,8 @@ def fit(
     is_chief, worker = worker_role(strategy)
     if multi_worker and not is_chief:
         _resume_with_the_chief(run_directory)
+    if not run_directory.is_resumable:
+        run_directory.discard_unfinished_training()
     callbacks = [*build_callbacks(config, run_directory, clock, is_chief=is_chief), *callbacks]
     start = time.perf_counter()
     try:
@@ -301,7 +316,7 @@ def fit(
     run_directory.plot_history()
     if not is_chief:
         print(f"{worker}: training done; the chief evaluates, exports and reports")
-    return FitResult(
+    result = FitResult(
         model=model,
         epochs_completed=initial_epoch + epochs_run,
         initial_epoch=initial_epoch,
@@ -311,3 +326,23 @@ def fit(
         train_step_seconds=clock.step_seconds,
         is_chief=is_chief,
     )
+    result.save(run_directory)
+    return result
+
+
+def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metrics, weighted_metrics):
+    """The `FitResult` an earlier attempt of this run recorded when its training ended (`FitResult.save`).
+
+    The model is built and compiled as `fit` leaves it, with the trained weights: on a cluster, a copy on
+    this worker alone, as after training.
+    """
+    record = json.loads(run_directory.fit_record.read_text())
+    print(f"Training ended in an earlier attempt of this run ({record['epochs_completed']} epochs); "
+          f"going on from its trained model")
+    scope = contextlib.nullcontext() if is_multi_worker(strategy) else strategy.scope()
+    with scope:
+        model = _build_in_precision(build_model, config.precision)
+        model.load_weights(run_directory.trained_weights)
+        model.compile(loss=loss, metrics=_fresh(metrics), weighted_metrics=_fresh(weighted_metrics),
+                      jit_compile=record.pop("jit_compile"))
+    return FitResult(model=model, **record)

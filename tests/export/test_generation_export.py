@@ -58,3 +58,12 @@ def test_awkward_requests_are_answered(exported):
     assert len(call(generate, "Speak", -5)[1]) == 0
     assert len(call(generate, "x", MAX_NEW_TOKENS + 50, 1.0)[1]) == MAX_NEW_TOKENS
     assert len(call(generate, "x", 3, temperature=0.0)[1]) == 3
+
+
+@pytest.mark.parametrize("temperature", [float("nan"), float("inf")])
+def test_the_reloaded_export_refuses_a_non_finite_temperature(exported, temperature):
+    path, _ = exported
+    generate = tf.saved_model.load(str(path)).signatures["generate"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="temperature must be a finite number"):
+        generate(prompt=tf.constant("Speak"), max_new_tokens=tf.constant(5), temperature=tf.constant(temperature),
+                 seed=tf.constant(0))

@@ -83,6 +83,13 @@ def test_inputs_are_checked_against_the_signature(model, tmp_path):
         check_inputs(serve, np.zeros((2, 32, 32), np.uint8))
 
 
+def test_the_reloaded_signature_refuses_images_of_the_wrong_shape(model, tmp_path):
+    serve = tf.saved_model.load(str(export(model, tmp_path))).signatures["serving_default"]
+    assert serve(images=tf.zeros((2, 28, 28), tf.uint8))["class"].shape == [2]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[2,28,28,1\] is not compatible"):
+        serve(images=tf.zeros((2, 28, 28, 1), tf.uint8))
+
+
 def test_missing_and_empty_export_directories(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         load_serving(tmp_path / "nowhere")

@@ -11,7 +11,8 @@ import tensorflow as tf
 from keras_apps.export.saved_model import (
     binary_classifier_endpoint, binary_text_classifier_endpoint, export_model, load_serving, text_encoding_endpoint,
 )
-from keras_apps.models import build_transformer_classifier
+from keras_apps.models import build_bow_classifier, build_transformer_classifier
+from keras_apps.text.ngrams import NGramFeatures
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
 from tests.conftest import TINY_REVIEWS, run_python
 
@@ -40,13 +41,14 @@ def exported(tmp_path_factory):
 
 
 def test_signature_takes_strings_and_returns_probability_and_label(exported):
-    path, _ = exported
+    path, expected = exported
     _, serve = load_serving(path)
     (spec,) = serve.structured_input_signature[1].values()
     assert spec.dtype == tf.string and spec.shape.as_list() == [None]
-    outputs = serve(texts=tf.constant([b"A great movie."]))
-    assert set(outputs) == {"probability", "label"}
-    assert outputs["label"].dtype == tf.int32 and 0 <= float(outputs["probability"][0]) <= 1
+    outputs = serve(texts=tf.constant([text for text, _ in TINY_REVIEWS]))
+    assert set(outputs) == {"probability", "label"} and outputs["label"].dtype == tf.int32
+    np.testing.assert_allclose(outputs["probability"], expected, rtol=1e-5)
+    np.testing.assert_array_equal(outputs["label"], (expected >= 0.5).astype(np.int32))
 
 
 def test_fresh_process_reload_gives_the_in_memory_scores(exported, tmp_path):
@@ -89,3 +91,34 @@ def test_a_batch_of_a_thousand_reviews(exported):
     probabilities = serve(texts=tf.constant(texts))["probability"].numpy()
     assert probabilities.shape == (1000,)
     np.testing.assert_allclose(probabilities[:8], probabilities[8:16], rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def ngram_export(tmp_path_factory):
+    """The default IMDB export's shape: sparse n-gram features into a bag-of-n-grams network."""
+    keras.utils.set_random_seed(0)
+    features = NGramFeatures.learn([text for text, _ in TINY_REVIEWS], [label for _, label in TINY_REVIEWS],
+                                   max_tokens=50)
+    model = build_bow_classifier(features.num_features, hidden_units=4, sparse=True)
+    endpoints = {"serving_default": binary_text_classifier_endpoint(model, features),
+                 "encode": text_encoding_endpoint(features), "score": binary_classifier_endpoint(model)}
+    path = export_model(model, tmp_path_factory.mktemp("ngrams"), endpoints, track=[features.vectorizer])
+    return tf.saved_model.load(str(path)).signatures, features.num_features
+
+
+def test_an_ngram_export_answers_an_empty_batch_with_empty_outputs(ngram_export):
+    signatures, num_features = ngram_export
+    empty = tf.constant([], tf.string)
+    outputs = signatures["serving_default"](texts=empty)
+    assert outputs["probability"].shape == [0] and outputs["label"].shape == [0]
+    assert signatures["encode"](texts=empty)["inputs"].shape == [0, num_features]
+    assert signatures["serving_default"](texts=tf.constant([b"A great movie.", b""]))["label"].shape == [2]
+
+
+def test_the_score_signature_refuses_non_finite_features(ngram_export):
+    signatures, num_features = ngram_export
+    features = np.zeros((2, num_features), np.float32)
+    assert signatures["score"](inputs=tf.constant(features))["label"].shape == [2]
+    features[1, 0] = np.nan
+    with pytest.raises(tf.errors.InvalidArgumentError, match="every input must be a finite number"):
+        signatures["score"](inputs=tf.constant(features))

@@ -3,7 +3,7 @@ import pytest
 
 from keras_apps.errors import UserError
 from keras_apps.models import build_bert_backbone, build_bert_classifier, build_masked_lm
-from keras_apps.models.bert_presets import load_backbone, pretraining_record, save_backbone
+from keras_apps.text_classification.backbones import load_backbone, pretraining_record, save_backbone
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
 from tests.conftest import TINY_REVIEWS
 

@@ -186,3 +186,38 @@ def test_a_worker_out_of_reach_of_the_chiefs_backup_keeps_its_own(tmp_path):
     (worker.backup / "training_metadata.json").write_text(json.dumps({"epoch": 2}))
     _resume_with_the_chief(worker)
     assert json.loads((worker.backup / "training_metadata.json").read_text()) == {"epoch": 2}
+
+
+def test_a_run_whose_training_ended_is_not_trained_again(tmp_path, capsys):
+    first = train_tiny(tmp_path / "run", epochs=2)
+    run = RunDirectory(tmp_path / "run")
+    assert run.fit_record.exists() and run.trained_weights.exists()
+    again = train_tiny(tmp_path / "run", epochs=2)  # as a rerun after a kill between training and export
+    assert "Training ended in an earlier attempt" in capsys.readouterr().out
+    assert [row["epoch"] for row in run.read_history()] == [0, 1]
+    assert (again.epochs_completed, again.train_examples, again.train_seconds) == (
+        first.epochs_completed, first.train_examples, first.train_seconds)
+    for mine, theirs in zip(first.model.weights, again.model.weights):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    scores = again.model.evaluate(tiny_datasets(32)[1], return_dict=True, verbose=0)
+    assert scores["accuracy"] == pytest.approx(first.model.evaluate(tiny_datasets(32)[1], return_dict=True,
+                                                                    verbose=0)["accuracy"])
+
+
+def test_a_new_start_discards_the_epochs_of_an_attempt_that_left_no_backup(tmp_path):
+    run = RunDirectory.create("tiny", tmp_path / "run")
+    run.history.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n0,0.1,9.0,0.1,9.0\n1,0.1,9.0,0.1,9.0\n")
+    run.best_model.write_bytes(b"a checkpoint of the earlier attempt")
+    train_tiny(tmp_path / "run", epochs=2)
+    history = run.read_history()
+    assert [row["epoch"] for row in history] == [0, 1] and history[0]["loss"] < 9.0
+    keras.saving.load_model(run.best_model)  # this attempt's checkpoint, not the earlier bytes
+
+
+def test_history_reads_metrics_keras_could_not_compute_as_nan(tmp_path):
+    run = RunDirectory.create("tiny", tmp_path / "run")
+    run.history.write_text("epoch,loss,val_loss\n0,0.5,NA\n")
+    (row,) = run.read_history()
+    assert row["loss"] == 0.5 and np.isnan(row["val_loss"])
+    run.plot_history()
+    assert run.curves.is_file()

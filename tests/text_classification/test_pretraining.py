@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras_apps.models import build_bert_backbone
 from keras_apps.text.vocabulary import learn_vocabulary
 from keras_apps.training.config import TrainingConfig
-from keras_apps.training.pretraining import pretrain_masked_lm
+from keras_apps.text_classification.pretraining import pretrain_masked_lm
 from keras_apps.training.run_directory import RunDirectory
 from tests.conftest import TINY_REVIEWS
 

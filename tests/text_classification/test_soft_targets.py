@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.training.distillation import SoftTargetAccuracy, with_soft_targets
+from keras_apps.text_classification.soft_targets import SoftTargetAccuracy, with_soft_targets
 
 
 def test_soft_targets_follow_the_labeled_examples():

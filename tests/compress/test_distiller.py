@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.compress.distillation import Distiller
+from keras_apps.compress.distiller import Distiller
 
 
 def classifier(width, seed):

@@ -1,0 +1,168 @@
+"""The life of one training run, the same for every task: start, learn what it needs once, fit, finish.
+
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)  # strategy, seeds, checks
+    data = ...                                                    # the task loads its data
+    run.open(settings)                                            # the run folder and what it is made from
+    vocabulary = run.learned_once("vocabulary.txt", learn, save, load)
+    result = run.fit(build_model, train, validation, loss=..., metrics=...)
+    if not result.is_chief: return 0                              # a cluster's other workers stop here
+    ...                                                           # the task evaluates its model
+    run.finish(result, model_name, Export(...), card, report, summary, test_metrics=...)
+
+What a rerun with the same `--run-dir` does is decided in one place. The folder records the settings and the
+data fingerprint it was started with (`config.json`); a rerun that differs is refused in one line naming
+the difference, so a failed attempt's vocabulary or checkpoints never meet other data. Otherwise it resumes:
+artifacts are read back, training goes on from its last finished epoch (or, once it has ended, from the
+trained model), and an export the run already published is not published twice. A run is finished only
+when `metrics.json`, its last file, is written.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+
+def fingerprint(*parts):
+    """A short hash of the data a run learns from (arrays, strings, or lists of strings), to tell it apart."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(f"{part.dtype}{part.shape}".encode())
+            digest.update(np.ascontiguousarray(part).tobytes())
+        elif isinstance(part, str):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+        else:
+            for item in part:
+                digest.update(str(item).encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(b"\1")
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class Export:
+    """What a run exports: its serving endpoints and what travels with them (see `export_model`)."""
+
+    endpoints: dict
+    metadata: dict = field(default_factory=dict)  # facts for export.json: inputs, outputs, the task's settings
+    track: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+
+
+def start_run(task, config, *, run_dir, export_dir):
+    """Selects the strategy (before TensorFlow starts), seeds everything and checks the output folders.
+
+    Nothing is created yet: a run whose data turns out missing or corrupt leaves no folder behind.
+    """
+    from keras_apps.training.runner import seed_everything
+    from keras_apps.training.strategy import describe, select_strategy
+
+    if run_dir is not None:
+        files.check_writable_directory(run_dir, "--run-dir")
+    files.check_writable_directory(export_dir, "--export-dir")
+    strategy = select_strategy(config.strategy)
+    print(describe(strategy, config.batch_size))
+    seed_everything(config.seed, config.deterministic)
+    return Run(task, config, strategy, run_dir, Path(export_dir))
+
+
+class Run:
+    """One training run of a task: its strategy, settings and folder, and the steps every task takes."""
+
+    def __init__(self, task, config, strategy, run_dir, export_root):
+        self.task = task
+        self.config = config
+        self.strategy = strategy
+        self.run_dir = run_dir
+        self.export_root = export_root
+        self.directory = None
+        self.resumed = False
+
+    def open(self, settings):
+        """Opens the run folder and records `settings` (the task's choices and its data's facts) in it.
+
+        A folder an earlier attempt started is resumed only with the same settings and training config.
+        """
+        from keras_apps.training.runner import open_run_directory
+
+        self.directory = open_run_directory(self.task, self.run_dir, self.strategy)
+        recorded = {"task": self.task, **settings, **self.config.to_dict()}
+        recorded = json.loads(json.dumps(recorded))  # as it reads back: tuples become lists
+        if self.directory.config.exists():
+            _refuse_changes(self.directory, json.loads(self.directory.config.read_text()), recorded)
+            self.resumed = True
+            print(f"Resuming the interrupted run in {self.directory.path}")
+        self.directory.write_config(recorded)
+        return self.directory
+
+    def learned_once(self, name, learn, save, load):
+        """`load(path)` of the run's artifact `name`: made by `learn()` and `save(value, path)` the first time,
+        read back when the run resumes (`open` has checked it was made from the same data and settings).
+
+        `save` must write atomically (all of this package's savers do): an attempt killed while saving leaves
+        nothing, and the rerun learns the artifact again.
+        """
+        path = self.directory.path / name
+        if not path.exists():
+            save(learn(), path)
+        return load(path)
+
+    def fit(self, build_model, train_dataset, validation_dataset, **compiled):
+        """The runner's `fit` in this run's folder, strategy and config (see `keras_apps.training.runner.fit`)."""
+        from keras_apps.training.runner import fit
+
+        return fit(build_model, train_dataset, validation_dataset, config=self.config,
+                   run_directory=self.directory, strategy=self.strategy, **compiled)
+
+    def finish(self, result, model_name, export, card, report, summary, *, test_metrics=None, evaluation=None,
+               extra=None, metrics_update=None):
+        """Exports the model with its card, writes the report and `metrics.json`, and prints the summary.
+
+        Args:
+            result: the `FitResult` of `fit`.
+            model_name: the model or recipe the run trained.
+            export: an `Export`.
+            card: the task's `CardText`; the figures come from the metrics.
+            report: `report(metrics)` writes the run's report into its folder.
+            summary: `summary(metrics)`, the line printed before the run's and the export's paths.
+            test_metrics, evaluation, extra: figures for `metrics.json` (`keras_apps.training.metrics`).
+            metrics_update: further top-level figures for `metrics.json`.
+        Returns:
+            the command's exit status, 0.
+        """
+        from keras_apps.export.model_card import model_card
+        from keras_apps.export.saved_model import export_model
+        from keras_apps.training.metrics import run_metrics
+
+        metrics = run_metrics(task=self.task, model_name=model_name, fit_result=result, test_metrics=test_metrics,
+                              export_path=None, strategy=self.strategy, extra=extra, evaluation=evaluation)
+        metrics.update(metrics_update or {})
+        metadata = {"task": self.task, "model": model_name, **export.metadata}
+        if test_metrics is not None:
+            metadata["test"] = {name: float(value) for name, value in test_metrics.items()}
+        export_path = export_model(
+            result.model, self.export_root, export.endpoints, metadata=metadata, track=export.track,
+            files_to_copy=export.files, documents={"MODEL_CARD.md": model_card(metrics, metadata, card)},
+            run=self.directory.path,
+        )
+        metrics["export"] = str(export_path)
+        report(metrics)
+        self.directory.write_metrics(metrics)
+        print(f"\n{summary(metrics)}\nrun: {self.directory.path}\nexport: {export_path}")
+        return 0
+
+
+def _refuse_changes(directory, recorded, wanted):
+    """A one-line error naming what differs between a run folder's recorded settings and this command's."""
+    changed = [key for key in sorted(set(recorded) | set(wanted)) if recorded.get(key) != wanted.get(key)]
+    if not changed:
+        return
+    shown = ", ".join(f"{key} {recorded.get(key)!r} (now {wanted.get(key)!r})" for key in changed[:3])
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    raise UserError(f"--run-dir {directory.path} holds an unfinished run started with other settings: {shown}{more}; "
+                    f"rerun it with the same ones, or give a new --run-dir")

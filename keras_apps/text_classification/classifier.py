@@ -1,0 +1,92 @@
+"""A binary text classifier as the IMDB task trains it: a recipe, a model with its text encoder, `fit`, scores.
+
+Every family reads raw strings through a `TextEncoder` and ends in one logit (P(positive) through a sigmoid);
+training targets may be 0/1 labels or a teacher's probabilities (`soft_targets`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+
+from keras_apps.text_classification.encoders import TextEncoder
+
+
+@dataclass
+class Classifier:
+    """A model builder, the encoder its inputs come from, and figures for `metrics.json`."""
+
+    build: Callable[[], keras.Model]
+    encoder: TextEncoder
+    figures: dict = field(default_factory=dict)
+
+
+def ngram_classifier(recipe, train_split, directory):
+    """Logistic regression on the n-grams learned from `train_split` (its labels weight them, naive Bayes)."""
+    from keras_apps.models import build_bow_classifier
+    from keras_apps.text.ngrams import NGramFeatures
+    from keras_apps.text_classification.encoders import ngram_encoder
+
+    print(f"Learning the {recipe.ngrams.max_tokens:,} most frequent unigrams and bigrams "
+          f"({recipe.ngrams.weighting} weights)...")
+    features = NGramFeatures.learn(train_split.texts, train_split.labels, max_tokens=recipe.ngrams.max_tokens,
+                                   weighting=recipe.ngrams.weighting)
+    return Classifier(
+        lambda: build_bow_classifier(features.num_features, sparse=True, **recipe.architecture),
+        ngram_encoder(features, directory), {"features": features.num_features},
+    )
+
+
+def wordpiece_classifier(recipe, vocabulary, vocabulary_path, sequence_length):
+    """An LSTM or Transformer classifier over WordPiece tokens of `vocabulary` (saved at `vocabulary_path`)."""
+    from keras_apps.models import build_lstm_classifier, build_transformer_classifier
+    from keras_apps.text.vocabulary import build_tokenizer
+    from keras_apps.text_classification.encoders import wordpiece_encoder
+
+    if recipe.family == "lstm":
+        def build():
+            return build_lstm_classifier(len(vocabulary), **recipe.architecture)
+    else:
+        def build():
+            return build_transformer_classifier(len(vocabulary), sequence_length, **recipe.architecture)
+    encoder = wordpiece_encoder(build_tokenizer(vocabulary), vocabulary_path, sequence_length)
+    return Classifier(build, encoder, {"sequence_length": sequence_length, "vocabulary_size": len(vocabulary)})
+
+
+def bert_classifier(start, pooling, dropout):
+    """A classification head over the backbone a `BertStart` gives, reading its own sequence length."""
+    from keras_apps.models import build_bert_classifier
+    from keras_apps.text_classification.encoders import bert_encoder
+
+    return Classifier(
+        lambda: build_bert_classifier(start.build_backbone(), pooling=pooling, dropout=dropout),
+        bert_encoder(start.tokenizer, start.sequence_length),
+        {"sequence_length": start.sequence_length, "pretraining": start.pretraining},
+    )
+
+
+def batches(split, encoder, batch_size, *, seed=None, shuffle=False):
+    """Encoded, batched `(inputs, target)` pairs of a split of `LabeledTexts`; shuffled ones drop the remainder."""
+    from keras_apps.data.text_pipeline import text_dataset
+
+    return text_dataset(split.texts, split.labels, encoder.encode, batch_size, shuffle=shuffle, seed=seed,
+                        drop_remainder=shuffle)
+
+
+def fit_classifier(fit, classifier, train_split, validation_split, config):
+    """`fit` (the runner's, or a `Run`'s with its folder bound) on encoded reviews: a sigmoid cross-entropy and
+    the accuracy that also reads soft targets."""
+    from keras_apps.text_classification.soft_targets import SoftTargetAccuracy
+
+    return fit(
+        classifier.build,
+        batches(train_split, classifier.encoder, config.batch_size, seed=config.seed, shuffle=True),
+        batches(validation_split, classifier.encoder, config.batch_size),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[SoftTargetAccuracy(threshold=0.0, name="accuracy")],
+    )
+
+
+def logits(model, split, encoder, batch_size):
+    """The model's float32 logit for each text of `split`, in order."""
+    return keras.ops.cast(model.predict(batches(split, encoder, batch_size), verbose=0)[:, 0], "float32")

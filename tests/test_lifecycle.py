@@ -1,0 +1,112 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.errors import UserError
+from keras_apps.export.model_card import CardText
+from keras_apps.export.saved_model import classifier_endpoint, versions
+from keras_apps.lifecycle import Export, fingerprint, start_run
+from keras_apps.training.config import TrainingConfig
+from tests.training.helpers import tiny_datasets, tiny_model
+
+CARD = CardText(description="A tiny model.", data="Quadrants.", intended_use="Tests.", limits="Everything.")
+IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
+
+
+def start(tmp_path, **config):
+    config = TrainingConfig(**{"epochs": 1, "batch_size": 32, "strategy": "cpu", **config})
+    return start_run("tiny", config, run_dir=tmp_path / "run", export_dir=tmp_path / "exports")
+
+
+def finish(run, result):
+    reported = []
+    status = run.finish(
+        result, "convnet", Export({"serving_default": classifier_endpoint(result.model, IMAGES)},
+                                  metadata={"inputs": "images"}),
+        CARD, report=reported.append, summary=lambda metrics: f"{metrics['epochs']} epoch(s)",
+        test_metrics={"accuracy": 0.5},
+    )
+    return status, reported
+
+
+def test_fingerprint_tells_data_apart_and_is_stable():
+    texts, labels = ["a good film", "a bad film"], np.array([1, 0])
+    assert fingerprint(texts, labels) == fingerprint(list(texts), labels.copy())
+    assert fingerprint(texts, labels) != fingerprint(texts, labels[::-1].copy())
+    assert fingerprint(texts, labels) != fingerprint(["a good film", "a bad movie"], labels)
+    assert fingerprint("abc") != fingerprint("abd")
+
+
+def test_output_folders_that_cannot_be_written_are_refused_before_anything_starts(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    config = TrainingConfig(strategy="cpu")
+    with pytest.raises(UserError, match="--export-dir .*file is a file"):
+        start_run("tiny", config, run_dir=tmp_path / "run", export_dir=tmp_path / "file" / "exports")
+    with pytest.raises(UserError, match="--run-dir .*file is a file"):
+        start_run("tiny", config, run_dir=tmp_path / "file" / "run", export_dir=tmp_path / "exports")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_run_folder_is_resumed_only_with_the_settings_it_was_started_with(tmp_path, capsys):
+    run = start(tmp_path)
+    run.open({"model": "convnet", "data": fingerprint("abc")})
+    assert not run.resumed
+    again = start(tmp_path)
+    again.open({"model": "convnet", "data": fingerprint("abc")})
+    assert again.resumed and "Resuming the interrupted run" in capsys.readouterr().out
+
+    with pytest.raises(UserError, match=r"started with other settings: data '.*' \(now '.*'\)"):
+        start(tmp_path).open({"model": "convnet", "data": fingerprint("other text")})
+    with pytest.raises(UserError, match=r"batch_size 32 \(now 64\)"):
+        start(tmp_path, batch_size=64).open({"model": "convnet", "data": fingerprint("abc")})
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert recorded["data"] == fingerprint("abc") and recorded["batch_size"] == 32  # refusals changed nothing
+
+
+def test_an_artifact_is_learned_once_and_read_back_on_resume(tmp_path):
+    calls = []
+
+    def learn():
+        calls.append(1)
+        return "the vocabulary"
+
+    def save(value, path):
+        path.write_text(value)
+
+    for _ in range(2):
+        run = start(tmp_path)
+        run.open({"model": "convnet"})
+        assert run.learned_once("vocabulary.txt", learn, save, lambda path: path.read_text()) == "the vocabulary"
+    assert len(calls) == 1
+
+
+def test_finish_exports_with_the_card_inside_then_writes_metrics_last(tmp_path, capsys):
+    run = start(tmp_path)
+    run.open({"model": "convnet"})
+    result = run.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    status, reported = finish(run, result)
+    version = tmp_path / "exports" / "1"
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert status == 0 and metrics["export"] == str(version) and reported == [metrics]
+    assert "| accuracy | 0.5000 |" in (version / "MODEL_CARD.md").read_text()
+    exported = json.loads((version / "export.json").read_text())
+    assert exported["task"] == "tiny" and exported["run"] == str(tmp_path / "run") and exported["version"] == 1
+    assert capsys.readouterr().out.endswith(f"1 epoch(s)\nrun: {tmp_path / 'run'}\nexport: {version}\n")
+
+
+def test_a_run_killed_after_publishing_does_not_publish_twice(tmp_path):
+    run = start(tmp_path)
+    run.open({"model": "convnet"})
+    result = run.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    finish(run, result)
+    (tmp_path / "run" / "metrics.json").unlink()  # as if killed between the export and the last file
+
+    rerun = start(tmp_path)
+    rerun.open({"model": "convnet"})
+    result = rerun.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    finish(rerun, result)
+    assert versions(tmp_path / "exports") == [1]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["export"] == str(tmp_path / "exports" / "1")
