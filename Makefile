@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a machine that has only Python:
-#   make run    trains, evaluates and exports the MNIST model (python -m tasks.mnist)
+#   make run    trains, evaluates and exports the IMDB sentiment model (python -m tasks.imdb), its report too
 #   make test   runs the test suite
 # Both create .venv and install the project into it the first time.
 PYTHON ?= python3
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/python -m tasks.mnist $(ARGS)
+	$(VENV)/bin/python -m tasks.imdb $(ARGS)
 
 # Two test processes: a single test keeps about one core busy (its TensorFlow start-up, export and
 # subprocess waits are serial), so a second one fills the other; more would only contend.

@@ -47,8 +47,8 @@ RECIPES = {
         training=dict(batch_size=12, learning_rate=1e-3, weight_decay=0.1, adam_beta_2=0.99,
                       gradient_clip_norm=1.0, steps_per_execution=10, jit_compile=True),
     ),
-    # The default: the most accurate model found for about 15 minutes of this 2-core CPU (3.2M parameters).
-    # bfloat16 computation (float32 weights and logits) runs 1.6x faster than float32 with XLA here.
+    # The default: the most accurate model found for about 15 minutes of a 2-core CPU (3.2M parameters), in
+    # bfloat16 computation (float32 weights and logits), faster than float32 on CPUs (bench/NOTES.md).
     "default": Recipe(
         model=dict(context_length=128, num_layers=4, num_heads=4, hidden_dim=256, dropout=0.1),
         max_steps=2000, eval_interval=200, eval_batches=20, warmup_steps=100, min_learning_rate=1e-4,
@@ -98,7 +98,7 @@ def train(args):
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows, random_windows
-    from keras_apps.export.saved_model import text_generation_endpoint
+    from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import GPTConfig, build_gpt

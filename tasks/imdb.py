@@ -169,7 +169,7 @@ def _classifier(args, recipe, run, splits, pretrains):
 
 def train(args):
     from keras_apps.evaluate.classification import evaluate_classifier
-    from keras_apps.export.saved_model import (
+    from keras_apps.inference.serving import (
         binary_classifier_endpoint, binary_text_classifier_endpoint, text_encoding_endpoint,
     )
     from keras_apps.lifecycle import Export, fingerprint, start_run
@@ -303,7 +303,8 @@ def predict(args):
 
 def compress(args):
     from keras_apps.compress import suite
-    from keras_apps.export.saved_model import binary_classifier_endpoint, resolve_task_export
+    from keras_apps.export.saved_model import resolve_task_export
+    from keras_apps.inference.serving import binary_classifier_endpoint
     from keras_apps.training.run_directory import RunDirectory
 
     import numpy as np

@@ -37,7 +37,7 @@ class Recipe:
 
 
 RECIPES = {
-    # Sized to finish within 45 minutes on a 2-core CPU, evaluation and export included (9 epochs took 46).
+    # Sized to finish within 45 minutes on a 2-core CPU, evaluation and export included (bench/NOTES.md).
     "default": Recipe(
         model=dict(max_length=48, num_layers=2, num_heads=4, hidden_dim=256, intermediate_dim=1024, dropout=0.1),
         vocabulary_size=8000,
@@ -104,7 +104,7 @@ def train(args):
     from keras_apps.data import translation_pairs
     from keras_apps.data.sentence_batches import sentence_batches
     from keras_apps.evaluate.translation import translation_scores
-    from keras_apps.export.saved_model import translation_endpoint
+    from keras_apps.inference.serving import translation_endpoint
     from keras_apps.inference.translation import Translator, decoding_speed
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.translator import TranslatorConfig, build_translator

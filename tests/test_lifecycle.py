@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
-from keras_apps.export.saved_model import classifier_endpoint, versions
+from keras_apps.export.saved_model import versions
+from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.lifecycle import Export, fingerprint, start_run
 from keras_apps.training.config import TrainingConfig
 from tests.training.helpers import tiny_datasets, tiny_model

@@ -5,6 +5,7 @@ complete, so an interrupted extraction never leaves a half-filled folder that a 
 Members that would land outside the target (absolute paths, `..`, links pointing out) are refused.
 """
 
+import hashlib
 import os
 import tarfile
 import zipfile
@@ -22,6 +23,19 @@ def cache_directory():
     Kept apart from the data directory, which may be shared or read-only.
     """
     return Path(os.environ.get(CACHE_ENV) or "~/.cache/keras-apps").expanduser()
+
+
+def cached_extraction(archive, name):
+    """The cache folder holding `archive` extracted, named `name-<hash of its content>`; extracted the first time.
+
+    Named after the content, not only the file name: a changed, truncated or corrupt archive under the same
+    name is extracted (and so checked) anew, never answered from the cache of the file that was there before.
+    """
+    digest = hashlib.sha256()
+    with open(archive, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return extract(archive, cache_directory() / f"{name}-{digest.hexdigest()[:16]}")
 
 
 def _extract_zip(archive, destination):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_apps.data.archives import cache_directory, extract
+from keras_apps.data.archives import cached_extraction
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 from keras_apps.text.normalize import LINE_BREAKS
@@ -115,7 +115,7 @@ def read_unlabeled(root, *, expected=None):
 def extracted_root(data_dir=None):
     """The `aclImdb/` folder, extracting the archive into the cache the first time."""
     archive = locate(IMDB_FILE, data_dir)
-    root = extract(archive, cache_directory() / archive.name.removesuffix(".tar.gz")) / "aclImdb"
+    root = cached_extraction(archive, archive.name.removesuffix(".tar.gz")) / "aclImdb"
     if not root.is_dir():
         raise UserError(f"{archive} does not hold an aclImdb/ folder; is it the IMDB archive?")
     return root

@@ -12,6 +12,7 @@ import numpy as np
 from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.explain.integrated_gradients import Attribution, integrated_gradients
+from keras_apps.models import parts
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,12 @@ class ImageExplanation:
     probability: float
 
 
-def pixel_model(model, layer="rescale"):
+def pixel_model(model):
     """The part of `model` after its input scaling: scaled float pixels in, logits out."""
     try:
-        scaled = model.get_layer(layer).output
-    except ValueError:
-        raise UserError(f"{model.name} has no {layer!r} layer: it is not one of this suite's image models") from None
+        scaled = parts.pixel_input(model).output
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     return keras.Model(scaled, model.output)
 
 

@@ -18,6 +18,7 @@ import tensorflow as tf
 from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.explain.integrated_gradients import Attribution, integrated_gradients
+from keras_apps.models import parts
 
 # `keras.layers.TextVectorization`'s default standardization: lower case, then these characters removed.
 PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
@@ -27,9 +28,9 @@ def explain_tokens(model, token_ids, steps=64, padding_id=0):
     """`(attribution, kept token ids)`: integrated gradients of the logit on the embeddings of the real
     (non-padding) tokens; `attribution.values` has one value per kept token."""
     try:
-        embedding = model.get_layer("embedding")
-    except ValueError:
-        raise UserError(f"{model.name} has no 'embedding' layer to explain on") from None
+        embedding = parts.token_embedding(model)
+    except ValueError as exc:
+        raise UserError(f"{exc}; nothing to explain on") from None
     token_ids = np.asarray(token_ids)
     token_ids = token_ids[token_ids != padding_id][None].astype("int32")
     if token_ids.size == 0:

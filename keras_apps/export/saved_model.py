@@ -28,7 +28,6 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
-from keras_apps.text.normalize import sanitize
 
 SERVING_SIGNATURE = "serving_default"
 
@@ -39,131 +38,6 @@ def versions(export_root):
     if not root.is_dir():
         return []
     return sorted(int(path.name) for path in root.iterdir() if path.name.isdigit() and path.is_dir())
-
-
-def classifier_endpoint(model, input_spec):
-    """A serving function: raw inputs in, `probabilities` and the predicted `class` out.
-
-    The inputs' shape is checked against `input_spec`'s in the graph: a reloaded signature does not check
-    it, and a model may answer a wrong shape (`[batch, 28, 28, 1]` images) instead of refusing it.
-    """
-
-    def serve(inputs):
-        inputs = tf.ensure_shape(inputs, input_spec.shape)
-        logits = tf.cast(model(inputs, training=False), tf.float32)
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
-
-    return serve, [input_spec]
-
-
-def _binary_outputs(logits):
-    """`probability` of the positive class from a single logit per example, and `label` (1 at >= 0.5)."""
-    probability = tf.sigmoid(tf.cast(logits, tf.float32)[:, 0])
-    return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
-
-
-def binary_text_classifier_endpoint(model, encode):
-    """A serving function: a batch of raw `tf.string` texts in, `probability` (of the positive class, from
-    the model's single logit) and `label` (1 when that probability is at least 0.5) out.
-
-    `encode` maps sanitized strings to the model's inputs (a tokenizer, a vectorizer); it runs inside the
-    graph, so clients send text, not token ids.
-    """
-
-    def serve(texts):
-        return _binary_outputs(model(encode(sanitize(texts)), training=False))
-
-    return serve, [tf.TensorSpec([None], tf.string, name="texts")]
-
-
-def binary_classifier_endpoint(model):
-    """`binary_text_classifier_endpoint` without the text: the model's (dense) inputs in, named `inputs`.
-
-    With `text_encoding_endpoint` it splits the text pipeline in two: the half that LiteRT can run (the
-    network; its string ops are outside LiteRT's op set) and the half that stays in TensorFlow. Non-finite
-    float inputs are refused: a NaN feature would otherwise come out, silently, as label 0.
-    """
-    (model_input,) = model.inputs
-    input_spec = tf.TensorSpec(model_input.shape, model_input.dtype, name="inputs")
-
-    def score(inputs):
-        if inputs.dtype.is_floating:
-            inputs = tf.debugging.assert_all_finite(inputs, "score: every input must be a finite number")
-        return _binary_outputs(model(inputs, training=False))
-
-    return score, [input_spec]
-
-
-def text_encoding_endpoint(encode):
-    """A batch of raw texts in, `inputs` out: what the model reads, as a dense tensor."""
-
-    def encode_texts(texts):
-        inputs = encode(sanitize(texts))
-        if isinstance(inputs, tf.SparseTensor):
-            inputs = tf.sparse.to_dense(inputs)
-        return {"inputs": inputs}
-
-    return encode_texts, [tf.TensorSpec([None], tf.string, name="texts")]
-
-
-def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
-    """A `generate` function: `prompt` (a `tf.string` scalar), `max_new_tokens`, `temperature` and `seed` in;
-    `completion` (the new text) and `text` (prompt then completion) out, the sampling loop in the graph.
-
-    An empty prompt starts from `start_text` (a new line, as at the start of a speech); a prompt longer
-    than the context keeps its last `context_length` tokens; `max_new_tokens` is clipped to
-    [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. A NaN or infinite `temperature` is an error
-    (no clipping makes it a temperature, and sampling with it writes garbage).
-    """
-    from keras_apps.inference.text_generation import MAX_NEW_TOKENS, TextGenerator, reseed
-
-    generator = TextGenerator(model, sampler)
-
-    def generate(prompt, max_new_tokens, temperature, seed):
-        prompt = tf.strings.unicode_transcode(prompt, "UTF-8", "UTF-8", errors="replace")
-        token_ids = tokenizer.tokenize(prompt)
-        token_ids = tf.cond(
-            tf.size(token_ids) > 0, lambda: token_ids, lambda: tokenizer.tokenize(tf.constant(start_text))
-        )
-        reseed(sampler, seed)
-        temperature = tf.debugging.assert_all_finite(temperature, "generate: temperature must be a finite number")
-        new_ids = generator.generate(
-            token_ids, tf.clip_by_value(max_new_tokens, 0, MAX_NEW_TOKENS), tf.maximum(temperature, 1e-3)
-        )
-        completion = tokenizer.detokenize(new_ids)
-        return {"completion": completion, "text": prompt + completion}
-
-    signature = [
-        tf.TensorSpec([], tf.string, name="prompt"),
-        tf.TensorSpec([], tf.int32, name="max_new_tokens"),
-        tf.TensorSpec([], tf.float32, name="temperature"),
-        tf.TensorSpec([], tf.int32, name="seed"),
-    ]
-    return generate, signature
-
-
-def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
-    """A serving function: a batch of raw `tf.string` sentences in, their `translations` out, the whole
-    decoding loop (greedy for `beam_size` 1, beam search otherwise) inside the graph.
-
-    Sentences longer than the model reads are cut to its `max_length` tokens; a sentence with no tokens
-    (empty, or only spaces) gets an empty translation, as it has nothing to attend to.
-    """
-    from keras_apps.inference.translation import Translator, build_sampler
-
-    translator = Translator(model)
-    sampler = build_sampler(beam_size)
-
-    def translate(sentences):
-        source_ids = source_tokenizer.encode_source(sanitize(sentences))
-        width = tf.maximum(tf.reduce_max(source_ids.row_lengths()), 1)  # at least one (padding) position
-        source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), width]))
-        target_ids = translator.translate(source_ids, sampler)
-        has_tokens = tf.reduce_any(source_ids != 0, axis=1)
-        return {"translations": tf.where(has_tokens, target_tokenizer.decode(target_ids), "")}
-
-    return translate, [tf.TensorSpec([None], tf.string, name="sentences")]
 
 
 def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=(), documents=None,

@@ -2,11 +2,13 @@
 
 Calling the model on the whole prefix for every new token recomputes the keys and values of all earlier
 tokens; keras-hub's `TransformerDecoder` can instead take and return a cache of them. This class calls the
-same layers (found by the names `build_gpt` gives them, so the weights are the model's own) in that mode,
+same layers (`keras_apps.models.parts.GPTLayers`, so the weights are the model's own) in that mode,
 as keras-hub's `GPT2CausalLM.call_with_cache` does.
 """
 
 from keras import ops
+
+from keras_apps.models.parts import GPTLayers
 
 
 class CachedDecoder:
@@ -14,10 +16,11 @@ class CachedDecoder:
 
     def __init__(self, model):
         self.model = model
-        self.token_embedding = model.get_layer("token_embedding")
-        self.position_embedding = model.get_layer("position_embedding")
-        self.blocks = [layer for layer in model.layers if layer.name.startswith("decoder_")]  # in graph order
-        self.final_norm = model.get_layer("final_norm")
+        layers = GPTLayers.of(model)
+        self.token_embedding = layers.token_embedding
+        self.position_embedding = layers.position_embedding
+        self.blocks = layers.blocks
+        self.final_norm = layers.final_norm
         self.context_length = self.position_embedding.sequence_length
         self.num_heads = self.blocks[0].num_heads
         self.head_dim = self.token_embedding.output_dim // self.num_heads

@@ -22,6 +22,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_apps.errors import UserError
+from keras_apps.models.parts import TranslatorLayers
 from keras_apps.text.translation_tokens import END_ID, PAD_ID, SPECIAL_TOKENS, START_ID
 
 
@@ -39,19 +40,18 @@ def build_sampler(beam_size):
 
 
 class Translator:
-    """The layers of a `build_translator` model (found by name), run for decoding."""
+    """The layers of a `build_translator` model (`keras_apps.models.parts.TranslatorLayers`), run for decoding."""
 
     def __init__(self, model):
         self.model = model
-        self.source_embedding = model.get_layer("source_embedding")
-        self.encoders = [layer for layer in model.layers if layer.name.startswith("encoder_") and
-                         layer.name != "encoder_norm"]
-        self.encoder_norm = model.get_layer("encoder_norm")
-        self.target_embedding = model.get_layer("target_embedding")
-        self.decoders = [layer for layer in model.layers if layer.name.startswith("decoder_") and
-                         layer.name != "decoder_norm"]
-        self.decoder_norm = model.get_layer("decoder_norm")
-        self.output_layer = model.get_layer("logits")
+        layers = TranslatorLayers.of(model)
+        self.source_embedding = layers.source_embedding
+        self.encoders = layers.encoders
+        self.encoder_norm = layers.encoder_norm
+        self.target_embedding = layers.target_embedding
+        self.decoders = layers.decoders
+        self.decoder_norm = layers.decoder_norm
+        self.output_layer = layers.logits
         self.max_length = self.target_embedding.position_embedding.sequence_length
         self.num_heads = self.decoders[0].num_heads
         self.head_dim = self.target_embedding.token_embedding.output_dim // self.num_heads

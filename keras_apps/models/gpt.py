@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 import keras
 import keras_hub
 
+from keras_apps.models import parts
+
 
 @dataclass(frozen=True)
 class GPTConfig:
@@ -65,10 +67,10 @@ def build_gpt(config):
         tie_weights=config.tie_weights,
         embeddings_initializer=initializer,
         reverse_dtype="float32",  # logits in full precision even when the blocks compute in bfloat16
-        name="token_embedding",
+        name=parts.TOKEN_EMBEDDING,
     )
     position_embedding = keras_hub.layers.PositionEmbedding(
-        sequence_length=config.context_length, initializer=initializer, name="position_embedding"
+        sequence_length=config.context_length, initializer=initializer, name=parts.POSITION_EMBEDDING
     )
     tokens = token_embedding(token_ids)
     x = keras.layers.Add(name="embeddings_add")([tokens, position_embedding(tokens)])
@@ -81,9 +83,9 @@ def build_gpt(config):
             activation="gelu",
             kernel_initializer=initializer,
             normalize_first=True,
-            name=f"decoder_{index}",
+            name=parts.decoder_block(index),
         )(x)
-    x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    x = keras.layers.LayerNormalization(epsilon=1e-5, name=parts.FINAL_NORM)(x)
     # The reverse call projects onto the (tied or separate) output embedding: one code path either way.
     logits = token_embedding(x, reverse=True)
     return keras.Model(token_ids, logits, name="gpt")

@@ -6,6 +6,8 @@ Putting the rescaling inside the model is what lets an export serve the images a
 import keras
 from keras import layers
 
+from keras_apps.models import parts
+
 
 def image_input(input_shape, name="images"):
     """Returns `(inputs, features)`: a uint8 `keras.Input` and its `[0, 1]`-scaled 4-D float tensor.
@@ -19,5 +21,5 @@ def image_input(input_shape, name="images"):
     features = inputs
     if len(input_shape) == 2:
         features = layers.Reshape(input_shape + (1,), name="add_channel_axis")(features)
-    features = layers.Rescaling(1.0 / 255, name="rescale")(features)
+    features = layers.Rescaling(1.0 / 255, name=parts.RESCALE)(features)
     return inputs, features

@@ -3,6 +3,7 @@
 import keras
 from keras import layers, ops
 
+from keras_apps.models import parts
 from keras_apps.models.pooling import pool_tokens
 from keras_apps.text.vocabulary import PAD_ID
 
@@ -21,7 +22,7 @@ def build_lstm_classifier(
     """
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = ops.not_equal(token_ids, PAD_ID)
-    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True, name="embedding")(token_ids)
+    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True, name=parts.EMBEDDING)(token_ids)
     x = layers.SpatialDropout1D(dropout, name="embedding_dropout")(x)
     x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
     x = pool_tokens(x, padding_mask, pooling)

@@ -5,6 +5,7 @@ import keras
 import keras_hub
 from keras import layers, ops
 
+from keras_apps.models import parts
 from keras_apps.models.pooling import pool_tokens
 from keras_apps.text.vocabulary import PAD_ID
 
@@ -35,7 +36,7 @@ def build_transformer_classifier(
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = ops.not_equal(token_ids, PAD_ID)
     x = keras_hub.layers.TokenAndPositionEmbedding(
-        vocabulary_size, sequence_length, embedding_dim, name="embedding"
+        vocabulary_size, sequence_length, embedding_dim, name=parts.EMBEDDING
     )(token_ids)
     x = layers.Dropout(dropout, name="embedding_dropout")(x)
     for index in range(num_layers):

@@ -18,6 +18,8 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_apps.models import parts
+
 
 @dataclass(frozen=True)
 class TranslatorConfig:
@@ -66,22 +68,22 @@ def build_translator(config):
     source_mask = ops.not_equal(source_ids, 0)
     target_mask = ops.not_equal(target_ids, 0)
 
-    x = _embedding(config.source_vocabulary_size, config, "source_embedding")(source_ids)
+    x = _embedding(config.source_vocabulary_size, config, parts.SOURCE_EMBEDDING)(source_ids)
     x = keras.layers.Dropout(config.dropout, name="source_dropout")(x)
     for index in range(config.num_layers):
         x = keras_hub.layers.TransformerEncoder(
             intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
-            activation="gelu", normalize_first=True, name=f"encoder_{index}",
+            activation="gelu", normalize_first=True, name=parts.encoder_block(index),
         )(x, padding_mask=source_mask)
-    encoded = keras.layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(x)
+    encoded = keras.layers.LayerNormalization(epsilon=1e-5, name=parts.ENCODER_NORM)(x)
 
-    y = _embedding(config.target_vocabulary_size, config, "target_embedding")(target_ids)
+    y = _embedding(config.target_vocabulary_size, config, parts.TARGET_EMBEDDING)(target_ids)
     y = keras.layers.Dropout(config.dropout, name="target_dropout")(y)
     for index in range(config.num_layers):
         y = keras_hub.layers.TransformerDecoder(
             intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
-            activation="gelu", normalize_first=True, name=f"decoder_{index}",
+            activation="gelu", normalize_first=True, name=parts.decoder_block(index),
         )(y, encoded, decoder_padding_mask=target_mask, encoder_padding_mask=source_mask)
-    y = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")(y)
-    logits = keras.layers.Dense(config.target_vocabulary_size, dtype="float32", name="logits")(y)
+    y = keras.layers.LayerNormalization(epsilon=1e-5, name=parts.DECODER_NORM)(y)
+    logits = keras.layers.Dense(config.target_vocabulary_size, dtype="float32", name=parts.LOGITS)(y)
     return keras.Model({"source_ids": source_ids, "target_ids": target_ids}, logits, name="translator")

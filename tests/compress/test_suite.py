@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from keras_apps.compress import litert, suite
 from keras_apps.errors import UserError
-from keras_apps.export.saved_model import classifier_endpoint, export_model
+from keras_apps.export.saved_model import export_model
+from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.models import build_convnet
 
 IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")

@@ -85,3 +85,16 @@ def test_truncated_archive_is_a_clear_error_and_leaves_no_folder(tmp_path):
 def test_cache_directory_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path))
     assert cache_directory() == tmp_path
+
+
+def test_an_archive_replaced_under_the_same_name_is_not_answered_from_the_old_ones_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "first"})
+    first = archives.cached_extraction(archive, "data")
+    assert archives.cached_extraction(archive, "data") == first  # the same file: extracted once
+    write_tar(archive, {"top/a.txt": "second"})
+    second = archives.cached_extraction(archive, "data")
+    assert second != first and (second / "top" / "a.txt").read_text() == "second"
+    archive.write_bytes(b"PK\x03\x04 not an archive")
+    with pytest.raises(UserError, match="corrupt or truncated"):
+        archives.cached_extraction(archive, "data")

@@ -42,7 +42,8 @@ def test_unlabeled_reviews_on_request(tiny_imdb):
 
 def test_the_archive_is_extracted_into_the_cache_once(tiny_imdb):
     imdb.load(tiny_imdb, sizes=TINY)
-    extracted = tiny_imdb / "cache" / "aclImdb_v1" / "aclImdb" / "train" / "pos" / "0_9.txt"
+    (folder,) = (tiny_imdb / "cache").glob("aclImdb_v1-*")  # named after the archive's content
+    extracted = folder / "aclImdb" / "train" / "pos" / "0_9.txt"
     extracted.write_text("Edited after extraction.")
     assert imdb.load(tiny_imdb, sizes=TINY).train.texts[-1] == "Edited after extraction."
 

@@ -9,7 +9,8 @@ import sys
 import keras
 import tensorflow as tf
 
-from keras_apps.export.saved_model import classifier_endpoint, export_model
+from keras_apps.export.saved_model import export_model
+from keras_apps.inference.serving import classifier_endpoint
 
 
 def main():

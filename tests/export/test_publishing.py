@@ -8,7 +8,8 @@ import keras
 import tensorflow as tf
 
 from keras_apps.export import saved_model
-from keras_apps.export.saved_model import classifier_endpoint, export_model, published_by, versions
+from keras_apps.export.saved_model import export_model, published_by, versions
+from keras_apps.inference.serving import classifier_endpoint
 from tests.conftest import REPOSITORY
 
 SPEC = tf.TensorSpec([None, 3], tf.float32, name="x")

@@ -10,8 +10,9 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import (
-    check_inputs, classifier_endpoint, export_model, load_serving, resolve_version, versions,
+    check_inputs, export_model, load_serving, resolve_version, versions,
 )
+from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.models import build_convnet
 from tests.conftest import run_python
 

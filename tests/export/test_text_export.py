@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.export.saved_model import (
-    binary_classifier_endpoint, binary_text_classifier_endpoint, export_model, load_serving, text_encoding_endpoint,
+from keras_apps.export.saved_model import export_model, load_serving
+from keras_apps.inference.serving import (
+    binary_classifier_endpoint, binary_text_classifier_endpoint, text_encoding_endpoint,
 )
 from keras_apps.models import build_bow_classifier, build_transformer_classifier
 from keras_apps.text.ngrams import NGramFeatures

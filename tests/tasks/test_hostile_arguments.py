@@ -1,0 +1,148 @@
+"""Every command of every task, given what a careless or hostile user might: each mistake is one line on
+stderr (`error: …`) with exit status 2, never a traceback, and nothing is created on the way."""
+
+import json
+from importlib import import_module
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_cli
+
+INVALID_UTF8 = b"bad \xff\xfe".decode("utf-8", "surrogateescape")  # how Python hands over such bytes
+HUGE = "9" * 30
+
+COMMANDS = {
+    "mnist": ["train", "evaluate", "predict", "compress", "explain"],
+    "imdb": ["train", "evaluate", "predict", "compress", "explain"],
+    "gpt": ["train", "generate"],
+    "translate": ["train", "translate", "attention"],
+}
+
+
+@pytest.fixture
+def place(tmp_path):
+    """Files a user might point a command at, by name."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    from PIL import Image
+
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "binary.png").write_bytes(bytes(range(256)) * 4)
+    np.save(tmp_path / "no-images.npy", np.zeros((0, 28, 28), np.uint8))
+    np.save(tmp_path / "floats.npy", np.zeros((2, 28, 28), np.float32))
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    for name in ("mnist.npz", "aclImdb_v1.tar.gz", "spa-eng.zip", "tinyshakespeare.txt"):
+        (tmp_path / "corrupt" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "corrupt" / name).write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    foreign = tmp_path / "foreign" / "1"  # an export of another task
+    foreign.mkdir(parents=True)
+    (foreign / "saved_model.pb").write_bytes(b"")
+    (foreign / "model.keras").write_bytes(b"")
+    (foreign / "export.json").write_text(json.dumps({"task": "another", "version": 1}))
+
+    def at(name):
+        return str(tmp_path / name)
+
+    return at
+
+
+def cases(at):
+    """`(task, argv, what the one line must say)`."""
+    file_under_a_file = at("a-file") + "/x"
+    train = [
+        (["--epochs", "0"], "at least 1"), (["--epochs", "-1"], "at least 1"), (["--epochs", "two"], "whole number"),
+        (["--batch-size", "0"], "at least 1"), (["--batch-size", "1.5"], "whole number"),
+        (["--learning-rate", "nan"], "finite"), (["--learning-rate", "-1"], "positive"),
+        (["--seed", "-1"], "--seed"), (["--seed", HUGE], "--seed"), (["--seed", "x"], "--seed"),
+        (["--strategy", "quantum"], "invalid choice"),
+        (["--run-dir", file_under_a_file], "--run-dir"), (["--export-dir", file_under_a_file], "--export-dir"),
+    ]
+    loading = [(["--export-dir", at("nowhere")], "does not exist"), (["--export-dir", at("foreign")], "another")]
+    yield from (("mnist", argv, said) for argv, said in train)
+    yield from (("imdb", argv, said) for argv, said in train)
+    yield from (("translate", argv, said) for argv, said in train if argv[0] != "--epochs" or argv[1] != "two")
+    yield from (("gpt", argv, said) for argv, said in train if argv[0] != "--epochs")
+    yield from [
+        ("mnist", ["--data-dir", at("empty")], "mnist.npz not found"),
+        ("mnist", ["--data-dir", at("corrupt")], "mnist.npz"),
+        ("mnist", ["--validation-fraction", "1"], "between 0 and 1"),
+        ("mnist", ["--train-examples", "0"], "at least 1"),
+        ("mnist", ["--batch-size", HUGE], "mnist.npz not found"),
+        ("mnist", ["predict", at("missing.png")], "does not exist"),
+        ("mnist", ["predict", at("empty.png")], "not a readable image"),
+        ("mnist", ["predict", at("binary.png")], "not a readable image"),
+        ("mnist", ["predict", at("empty")], "not a readable image"),
+        ("mnist", ["predict", at("no-images.npy")], "holds no images"),
+        ("mnist", ["predict", at("floats.npy")], "expected uint8"),
+        ("mnist", ["explain", at("no-images.npy")], "holds no images"),
+        ("mnist", ["explain", at("empty.png"), "--steps", "0"], "at least 1"),
+        ("mnist", ["compress", "--sparsity", "1"], "[0, 1)"),
+        ("mnist", ["compress", "--representative-examples", "-5"], "at least 1"),
+        ("imdb", ["--data-dir", at("empty")], "aclImdb_v1.tar.gz not found"),
+        ("imdb", ["--data-dir", at("corrupt")], "aclImdb_v1.tar.gz"),
+        ("imdb", ["--train-examples", "0"], "at least 1"),
+        ("imdb", ["--model", "bow", "--preset", "bert_tiny_en_uncased"], "bert only"),
+        ("imdb", ["--teacher", "oracle"], "invalid choice"),
+        ("imdb", ["predict", INVALID_UTF8], "not valid UTF-8"),
+        ("imdb", ["predict"], "give reviews"),
+        ("imdb", ["predict", "--file", at("missing.txt")], "cannot read"),
+        ("imdb", ["predict", "--file", at("empty")], "cannot read"),
+        ("imdb", ["explain", INVALID_UTF8], "not valid UTF-8"),
+        ("imdb", ["explain", "--file", at("empty.txt")], "give a review"),
+        ("imdb", ["evaluate", "--test-examples", "0"], "at least 1"),
+        ("gpt", ["--max-steps", "0"], "at least 1"),
+        ("gpt", ["--max-steps", "100", "--eval-interval", "7"], "not a multiple"),
+        ("gpt", ["--dropout", "1"], "[0, 1)"),
+        ("gpt", ["--text-file", at("missing.txt")], "missing.txt"),
+        ("gpt", ["--text-file", at("empty.txt")], "empty.txt"),
+        ("gpt", ["--text-file", at("binary.txt")], "binary.txt"),
+        ("gpt", ["generate", INVALID_UTF8], "not valid UTF-8"),
+        ("gpt", ["generate", "x", "--seed", "99999999999"], "--seed"),
+        ("gpt", ["generate", "x", "--temperature", "nan"], "finite"),
+        ("gpt", ["generate", "x", "--max-new-tokens", "-1"], "0 or more"),
+        ("gpt", ["generate", "x", "--max-new-tokens", HUGE], "at most"),
+        ("translate", ["--data-dir", at("empty")], "spa-eng.zip not found"),
+        ("translate", ["--data-dir", at("corrupt")], "spa-eng.zip"),
+        ("translate", ["--beam-size", "0"], "at least 1"),
+        ("translate", ["translate", INVALID_UTF8], "not valid UTF-8"),
+        ("translate", ["translate", "--file", at("missing.txt")], "cannot read"),
+        ("translate", ["attention", INVALID_UTF8], "not valid UTF-8"),
+    ]
+    for task, commands in COMMANDS.items():
+        for command in commands:
+            if command != "train":
+                for argv, said in loading:
+                    given = at("digit.png") if task == "mnist" else "a review"
+                    extra = {"predict": [given], "explain": [given], "generate": ["x"], "translate": ["Hi."],
+                             "attention": ["Hi."]}.get(command, [])
+                    yield task, [command, *extra, *argv], said
+
+
+def test_every_command_of_every_task_has_help(capsys):
+    for task, commands in COMMANDS.items():
+        main = import_module(f"tasks.{task}").main
+        for command in [[], *([name] for name in commands)]:
+            status, out, _ = run_cli(main, [*command, "--help"], capsys)
+            assert status == 0 and f"usage: python -m tasks.{task}" in out, (task, command)
+
+
+def test_every_mistake_is_one_line_with_exit_2_and_creates_nothing(place, tmp_path, monkeypatch, capsys):
+    from keras_apps.data import locate
+
+    def no_network(remote, directory):
+        raise OSError("no network")
+
+    monkeypatch.setattr(locate, "_download", no_network)
+    monkeypatch.setenv("KERAS_APPS_DATA", place("empty"))
+    monkeypatch.chdir(tmp_path)  # default run and export folders land here, to be found if created
+    failures = []
+    for task, argv, said in cases(place):
+        before = sorted(path.name for path in tmp_path.iterdir())
+        status, _, err = run_cli(import_module(f"tasks.{task}").main, argv, capsys)
+        created = sorted(set(path.name for path in tmp_path.iterdir()) - set(before))
+        if status != 2 or err.count("\n") != 1 or not err.startswith("error: ") or said not in err or created:
+            failures.append(f"{task} {argv}: exit {status}, created {created}, stderr {err[-300:]!r}")
+    assert not failures, "\n".join(failures)
