@@ -5,6 +5,7 @@ tables."""
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench import compress, distribute, gpt, imdb, mnist, results, translate, xla
 from keras_apps import cli
@@ -29,7 +30,8 @@ def main(argv=None):
     parser.add_argument("--train-examples", type=cli.positive_int,
                         help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
-    parser.add_argument("--results", default=str(results.RESULTS), help="results file (default: bench/results.json)")
+    parser.add_argument("--results", default=str(results.RESULTS),
+                        help="results file (default: bench/results.json, the only one the README's tables show)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
     args = parser.parse_args(argv)
     unknown = set(args.runs or ()) - set(RUNS[args.task])
@@ -48,7 +50,7 @@ def main(argv=None):
         if limits:
             continue  # a shortened run is a smoke test, not a result
         recorded = results.record(name, row, args.results)
-    if recorded and args.readme:
+    if recorded and args.readme and Path(args.results).resolve() == results.RESULTS.resolve():
         results.update_readme(recorded)
         print(results.table(recorded))
     return 0

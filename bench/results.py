@@ -5,9 +5,11 @@ keeps the others', then rewrites the README between the markers `<!-- bench:resu
 `<!-- bench:results:end -->`.
 """
 
+import datetime
 import json
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 from keras_apps import files
@@ -35,10 +37,26 @@ def load(path=RESULTS):
     return json.loads(Path(path).read_text()) if Path(path).exists() else {}
 
 
+def provenance():
+    """The commit (with `+` when the work tree differs from it) and the date a figure is measured at."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return {"commit": commit + ("+" if dirty else ""), "measured": datetime.date.today().isoformat()}
+
+
 def record(name, row, path=RESULTS):
-    """Stores `row` under `name`, replacing an earlier result of the same name."""
+    """Stores `row` under `name` with the commit and date it was measured at, replacing an earlier result of the
+    same name."""
     results = load(path)
-    results[name] = row
+    results[name] = {**row, **provenance()}
     files.write_json(path, results)
     return results
 

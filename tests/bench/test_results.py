@@ -105,3 +105,29 @@ def test_readme_without_markers_is_refused(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError):
         results.update_readme({}, readme)
+
+
+def test_the_readme_tables_are_the_ones_the_results_file_gives():
+    readme = results.README.read_text()
+    shown = readme.split(results.START, 1)[1].split(results.END, 1)[0].strip()
+    assert shown == results.table(results.load()).strip()
+
+
+def test_a_recorded_row_carries_the_commit_and_date_it_was_measured_at(tmp_path):
+    import datetime
+
+    stored = results.record("a", ROW, tmp_path / "results.json")["a"]
+    assert stored["measured"] == datetime.date.today().isoformat()
+    assert len(stored["commit"].rstrip("+")) == 12 and stored["command"] == ROW["command"]
+
+
+def test_a_results_file_other_than_the_default_leaves_the_readme_alone(tmp_path, monkeypatch):
+    from bench import __main__ as bench_main
+
+    def one_row(runs, repeats, limits):
+        yield "mnist-convnet", ROW
+
+    monkeypatch.setattr(bench_main.mnist, "run", one_row)
+    monkeypatch.setattr(results, "update_readme", lambda recorded: pytest.fail("the README was rewritten"))
+    assert bench_main.main(["mnist", "--runs", "convnet", "--results", str(tmp_path / "mine.json")]) == 0
+    assert results.load(tmp_path / "mine.json")["mnist-convnet"]["model"] == "resnet"
