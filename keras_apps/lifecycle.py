@@ -44,6 +44,15 @@ def fingerprint(*parts):
     return digest.hexdigest()[:16]
 
 
+def require_data(train, validation, batch_size, unit):
+    """Refuses, in one line and before anything is learned, data too small to train a batch and validate on."""
+    if train < batch_size:
+        raise UserError(f"{train} training {unit} are fewer than one batch of {batch_size}")
+    if not validation:
+        raise UserError(f"no {unit} are left for validation: give more training data (--train-examples) or a "
+                        f"larger --validation-fraction")
+
+
 @dataclass
 class Export:
     """What a run exports: its serving endpoints and what travels with them (see `export_model`)."""

@@ -20,26 +20,12 @@ def test_argument_types_accept_good_values():
     assert cli.non_negative_int("0") == 0
 
 
-def test_training_config_prefers_flags_over_recipe():
-    parser = argparse.ArgumentParser()
-    cli.add_training_arguments(parser, "demo")
-    config = cli.training_config(parser.parse_args(["--epochs", "2"]), epochs=9, learning_rate=0.5)
-    assert config.epochs == 2 and config.learning_rate == 0.5
-
-
 def test_run_turns_user_errors_into_one_line_and_exit_2(capsys):
     def main(argv):
         raise UserError("the file is missing")
 
     assert cli.run(main, []) == 2
     assert capsys.readouterr().err == "error: the file is missing\n"
-
-
-def test_multi_worker_needs_a_run_dir_before_any_worker_joins():
-    parser = argparse.ArgumentParser()
-    cli.add_training_arguments(parser, "demo")
-    with pytest.raises(UserError, match="needs --run-dir"):
-        cli.training_config(parser.parse_args(["--strategy", "multi_worker"]))
 
 
 @pytest.mark.parametrize("parse, text", [(cli.seed, "-1"), (cli.seed, str(2**32)), (cli.int32_seed, str(2**31)),
@@ -63,12 +49,22 @@ def test_text_that_is_not_utf8_is_refused():
     assert cli.text("café ☕") == "café ☕"
 
 
+DEMO = {
+    "train": cli.Command(lambda args: args.epochs, lambda parser: parser.add_argument("--epochs", type=cli.positive_int),
+                         "train", "Train."),
+    "show": cli.Command(lambda args: f"shown {args.what}", lambda parser: parser.add_argument("what"), "show", "Show."),
+}
+
+
+def test_commands_are_declared_once_and_train_is_the_default():
+    assert cli.main("demo", "A demo.", DEMO, ["--epochs", "3"]) == 3
+    assert cli.main("demo", "A demo.", DEMO, ["train", "--epochs", "4"]) == 4
+    assert cli.main("demo", "A demo.", DEMO, ["show", "it"]) == "shown it"
+
+
 def test_a_bad_command_line_is_one_line_on_stderr_with_exit_2(capsys):
-    parser, commands = cli.task_parser("demo", "A demo.", ("train",))
-    train = commands.add_parser("train")
-    train.add_argument("--epochs", type=cli.positive_int)
     with pytest.raises(SystemExit) as exit:
-        cli.parse_command_line(parser, ["--epochs", "0"], ("train",))
+        cli.main("demo", "A demo.", DEMO, ["--epochs", "0"])
     assert exit.value.code == 2
     assert capsys.readouterr().err == (
         "error: argument --epochs: must be at least 1, got 0 (see python -m tasks.demo train --help)\n")

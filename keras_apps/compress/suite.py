@@ -28,6 +28,7 @@ from keras_apps.compress.measure import (
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
+from keras_apps.settings import positive_float, positive_int, probability, setting
 
 ROW_FIELDS = ("variant", "size_bytes", "gzip_bytes", "test_accuracy", "latency_ms_batch1",
               "examples_per_second_batch64")
@@ -79,6 +80,16 @@ class Report:
         self.directory = Path(directory)
         self.title = title
         self.rows = []
+
+    @classmethod
+    def create(cls, task, run_dir, title):
+        """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`)."""
+        from keras_apps.training.run_directory import RunDirectory
+
+        return cls(RunDirectory.create(f"{task}-compress", run_dir).path, title)
+
+    def print_summary(self):
+        print("\n".join(["", *summary(self.rows), f"report: {self.directory / 'compression.md'}"]))
 
     def add(self, row):
         self.rows.append(row)
@@ -164,8 +175,39 @@ def _to_litert(subject, model, directory, name, variants=("float32", "int8")):
         yield variant, path, subject.litert_predictor(content)
 
 
-def prune(subject, train_dataset, directory, report, *, sparsity, epochs, learning_rate, loss):
-    """Fine-tunes the export's model under magnitude pruning to `sparsity`, strips it, converts it."""
+@dataclass(frozen=True)
+class Pruning:
+    """How the export's model is fine-tuned while its smallest weights are zeroed."""
+
+    sparsity: float = setting(0.8, help="share of each dense and convolution kernel set to zero, in [0, 1)",
+                              type=probability)
+    epochs: int = setting(2, help="epochs of fine-tuning while pruning", type=positive_int, flag="--prune-epochs")
+    learning_rate: float = setting(3e-4, help="Adam learning rate of the fine-tuning", type=positive_float,
+                                   flag="--prune-learning-rate")
+
+
+@dataclass(frozen=True)
+class Distillation:
+    """How the students are trained, alone and from the teacher's soft outputs, for seeds 1 to `seeds`."""
+
+    seeds: int = setting(3, help="train the student alone and distilled with seeds 1..N", type=positive_int,
+                         flag="--distill-seeds")
+    epochs: int = setting(20, help="epochs of training for each student", type=positive_int,
+                          flag="--student-epochs")
+    learning_rate: float = setting(3e-3, help="peak Adam learning rate of the students, cosine-decayed",
+                                   type=positive_float, flag="--student-learning-rate")
+    temperature: float = setting(4.0, help="softmax temperature of the distillation loss", type=positive_float)
+    alpha: float = setting(0.1, help="weight of the true-label loss; 1 - alpha weighs the teacher's",
+                           type=probability)
+
+
+def prune(subject, train_dataset, directory, report, pruning, *, loss):
+    """Fine-tunes the export's model under magnitude pruning (a `Pruning`), strips it, converts it.
+
+    Keras's own `fit` on the export's model, not the task runner's: there is no run folder, strategy or
+    resume here, only a few epochs of fine-tuning whose callback applies the weight masks.
+    """
+    sparsity, epochs, learning_rate = pruning.sparsity, pruning.epochs, pruning.learning_rate
     model = subject.load_model()
     steps = epochs * int(train_dataset.cardinality())
     # The sparsity ramps up over the first two thirds of the steps; the last third recovers at full sparsity.
@@ -183,10 +225,11 @@ def prune(subject, train_dataset, directory, report, *, sparsity, epochs, learni
     return model
 
 
-def distill(subject, teacher, build_student, train_dataset, directory, report, *, seeds, epochs, learning_rate,
-            loss, temperature, alpha):
-    """For each seed, the student trained alone and trained by distillation, with the same budget."""
-    for seed in seeds:
+def distill(subject, teacher, build_student, train_dataset, directory, report, distillation, *, loss):
+    """For each seed, the student trained alone and trained by distillation (a `Distillation`), same budget."""
+    epochs, learning_rate = distillation.epochs, distillation.learning_rate
+    temperature, alpha = distillation.temperature, distillation.alpha
+    for seed in range(1, distillation.seeds + 1):
         for method in ("scratch", "distilled"):
             keras.utils.set_random_seed(seed)
             student = build_student()
@@ -203,6 +246,11 @@ def distill(subject, teacher, build_student, train_dataset, directory, report, *
             (_, path, predict), = _to_litert(subject, student, directory, name, variants=("float32",))
             report.add(measure(subject, name, path, predict, technique=f"student, {method}", seed=seed,
                                params=student.count_params(), temperature=temperature, alpha=alpha))
+
+
+def sample(count, population, seed):
+    """`count` distinct indices of `population` (at most all of them), drawn with `seed`: the calibration set."""
+    return np.random.default_rng(seed).choice(population, min(count, population), replace=False)
 
 
 def summary(rows):

@@ -131,3 +131,22 @@ def load(data_dir=None, *, unlabeled=False, sizes=None):
         test=read_labeled(root, "test", expected=sizes["test"]),
         unlabeled=read_unlabeled(root, expected=sizes["unsup"]) if unlabeled else [],
     )
+
+
+@dataclass(frozen=True)
+class Splits:
+    """The reviews as a run uses them: labeled train, validation and test, and unlabeled ones (or none)."""
+
+    train: LabeledTexts
+    validation: LabeledTexts
+    test: LabeledTexts
+    unlabeled: list
+
+
+def run_splits(data_dir=None, *, validation_fraction, seed, train_examples=None, test_examples=None,
+               unlabeled=False, unlabeled_examples=None):
+    """`Splits`: `train_examples` training reviews (all by default) less a class-balanced `validation_fraction`,
+    `test_examples` test reviews, and with `unlabeled` the first `unlabeled_examples` unlabeled ones."""
+    data = load(data_dir, unlabeled=unlabeled)
+    train, validation = data.train.take(train_examples).split(validation_fraction, seed=seed)
+    return Splits(train, validation, data.test.take(test_examples), data.unlabeled[:unlabeled_examples])

@@ -17,6 +17,16 @@ def as_class_probabilities(probabilities):
     return probabilities
 
 
+def accuracy_and_log_loss(labels, probabilities, floor=1e-12):
+    """Accuracy and mean cross-entropy (nats, each probability at least `floor`) of predicted `probabilities`:
+    `[n, classes]`, or a binary classifier's `[n]` P(class 1), which predicts 1 from 0.5 up, as its export does."""
+    labels, binary = np.asarray(labels), np.ndim(probabilities) == 1
+    probabilities = as_class_probabilities(probabilities)
+    predicted = (probabilities[:, 1] >= 0.5) if binary else probabilities.argmax(axis=1)
+    likelihood = np.clip(probabilities[np.arange(len(labels)), labels], floor, 1.0)
+    return float((predicted == labels).mean()), float(-np.log(likelihood).mean())
+
+
 def confusion_matrix(labels, predicted, num_classes):
     """`[true class, predicted class]` counts."""
     matrix = np.zeros((num_classes, num_classes), np.int64)
@@ -82,3 +92,20 @@ def evaluate_classifier(labels, probabilities, class_names, bins=10):
                         for key in ("confidence", "accuracy")} | {"count": curve["count"].tolist(),
                                                                   "bin_edges": curve["bin_edges"].tolist()},
     }
+
+
+def evaluate_logits(labels, logits, class_names):
+    """`(probabilities, evaluation, {"accuracy", "loss"})` from a classifier's logits on a test split: `[n, classes]`
+    through a softmax, or a binary classifier's single logit `[n]` through a sigmoid (its `probabilities` are
+    then P(class 1)). The loss is the mean cross-entropy computed from the logits, exactly."""
+    logits, labels = np.asarray(logits, np.float64), np.asarray(labels)
+    if logits.ndim == 1:
+        probabilities = 1 / (1 + np.exp(-logits))
+        loss = np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))  # softplus(z) - y z
+    else:
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        probabilities = np.exp(log_probabilities)
+        loss = -log_probabilities[np.arange(len(labels)), labels]
+    evaluation = evaluate_classifier(labels, probabilities, class_names)
+    return probabilities, evaluation, {"accuracy": evaluation["accuracy"], "loss": float(loss.mean())}

@@ -1,6 +1,6 @@
 """Run reports: the sections every training run shares (configuration, training, export), and the whole
-report of a classifier's run: how it does on the test set class by class, and where it is most confidently
-wrong. Other tasks add their own evaluation sections (`write_run_report`)."""
+report of a classifier's run (how it does on the test set class by class, and where it is most confidently
+wrong) and of a translator's. Other tasks add their own evaluation sections (`write_run_report`)."""
 
 import json
 from pathlib import Path
@@ -58,6 +58,30 @@ def write_run_report(run_directory, title, metrics, sections, throughput):
     ])
 
 
+def image_mistakes(images, labels, probabilities, path, count=12):
+    """A grid (PNG at `path`) of the test images a classifier is most confidently wrong about, as report blocks."""
+    from keras_apps.evaluate.classification import most_confident_mistakes
+    from keras_apps.evaluate.plots import plot_image_grid
+
+    worst = most_confident_mistakes(labels, probabilities, count=count)
+    captions = [f"true {labels[i]}, said {probabilities[i].argmax()} ({probabilities[i].max():.2f})" for i in worst]
+    grid = plot_image_grid(images[worst], captions, path, columns=6)
+    return [Image(grid, f"the {len(worst)} test images the model is most confidently wrong about")]
+
+
+def text_mistakes(texts, labels, probabilities, class_names, count=10, shown=400):
+    """A table of the texts a binary classifier (P(class 1) per text) is most confidently wrong about."""
+    from keras_apps.evaluate.classification import most_confident_mistakes
+
+    rows = []
+    for index in most_confident_mistakes(labels, probabilities, count=count):
+        text = " ".join(texts[index].split())
+        confidence = max(probabilities[index], 1 - probabilities[index])
+        rows.append((class_names[labels[index]], f"{confidence:.3f}",
+                     text if len(text) <= shown else text[:shown - 3] + "..."))
+    return [Table(["true", "confidence in the wrong class", f"text (first {shown} characters)"], rows)]
+
+
 def write_classifier_report(run_directory, *, title, metrics, evaluation, mistakes):
     """The report of a classifier's run, with the evaluation's PNGs written beside it.
 
@@ -94,4 +118,42 @@ def write_classifier_report(run_directory, *, title, metrics, evaluation, mistak
         ("Most confident mistakes", mistakes),
     ]
     throughput = ("training examples per second", f"{metrics['train_examples_per_second']:,.0f}")
+    return write_run_report(run_directory, title, metrics, sections, throughput)
+
+
+def write_translation_report(run_directory, *, title, metrics, samples, attention_map, whole_split):
+    """A translator's run report: scores on the test split, sample translations beside their references, a
+    cross-attention map (`(path, caption)`), the decoding speed, training and the export."""
+    test, extra = metrics["test"], metrics["extra"]
+    decoding = extra["decoding"]
+    scope = "the whole split" if whole_split else "a quick try: not the whole split"
+    sections = [
+        ("Evaluation on the test split", [
+            Text(f"{extra['test_sentences']:,} distinct test sentences ({scope}), each translated by the export's "
+                 f"function (beam {extra['beam_size']}) and scored against all of its reference translations."),
+            Table(["metric", "value"], [
+                ("BLEU (sacreBLEU)", f"{test['bleu']:.2f}"), ("ROUGE-1 F1", f"{test['rouge1_f1']:.4f}"),
+                ("ROUGE-2 F1", f"{test['rouge2_f1']:.4f}"), ("masked token accuracy", f"{test['masked_accuracy']:.4f}"),
+                ("BLEU signature", extra["bleu_signature"]),
+                ("translation time", f"{extra['test_translate_seconds']:,.0f} s "
+                                     f"({extra['test_sentences_per_second']:,.0f} sentences/s)"),
+            ]),
+        ]),
+        ("Sample translations (evenly spaced through the test split, short to long)", [
+            Table(["source", "reference(s)", "translation"],
+                  [(source, " | ".join(references), translation) for source, references, translation in samples]),
+        ]),
+        ("Where the decoder looked", [Image(*attention_map)]),
+        ("Decoding speed", [
+            Text(f"Greedy decoding of {decoding['tokens']} tokens per sentence, median of {decoding['repeats']} "
+                 f"runs: with the key/value cache each step feeds one token; without it, each step reruns the "
+                 f"decoder over the whole target buffer."),
+            Table(["batch", "cached tokens/s", "uncached tokens/s", "speed-up"], [
+                (f"{row['batch_size']}", f"{row['cached_tokens_per_second']:,.0f}",
+                 f"{row['uncached_tokens_per_second']:,.0f}", f"{row['speedup']:.1f}x")
+                for row in decoding["batches"]
+            ]),
+        ]),
+    ]
+    throughput = ("training pairs per second", f"{metrics['train_examples_per_second']:,.0f}")
     return write_run_report(run_directory, title, metrics, sections, throughput)

@@ -97,3 +97,11 @@ def explain_translation(model, source_tokenizer, target_tokenizer, sentence, bea
         written_tokens=[target_tokenizer.tokenizer.id_to_token(token) for token in written],
         weights=weights,
     )
+
+
+def draw_translation_attention(model, source_tokenizer, target_tokenizer, sentence, beam_size, path):
+    """Translates `sentence` and draws where the decoder looked into the PNG `path`; returns the explanation."""
+    explained = explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size)
+    plot_cross_attention(explained.weights, explained.source_tokens, explained.written_tokens, path,
+                         title=f"{sentence} → {explained.translation}")
+    return explained

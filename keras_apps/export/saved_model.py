@@ -161,6 +161,16 @@ def resolve_task_export(path, task):
     return version_path
 
 
+def load_keras_model(path, task):
+    """`(version_path, its model.keras)`: the Keras model of an export of `task`, for code that needs its layers."""
+    version_path = resolve_task_export(path, task)
+    try:
+        model = keras.saving.load_model(version_path / "model.keras", compile=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UserError(f"cannot load {version_path / 'model.keras'}: {str(exc).splitlines()[0]}") from exc
+    return version_path, model
+
+
 def load_serving(path, signature=SERVING_SIGNATURE, *, task=None):
     """Loads an export (checked to be one of `task`, when given) and returns `(version_path, the function of its
     signature named signature)`."""

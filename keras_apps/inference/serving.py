@@ -131,3 +131,12 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
         return {"translations": tf.where(has_tokens, target_tokenizer.decode(target_ids), "")}
 
     return translate, [tf.TensorSpec([None], tf.string, name="sentences")]
+
+
+def text_classifier_endpoints(model, encode):
+    """A text classifier's signatures: `serving_default` (raw texts in); and, for a network of one input (not
+    BERT's three), `encode` and `score`, the network alone, which `compress` converts."""
+    endpoints = {"serving_default": binary_text_classifier_endpoint(model, encode)}
+    if len(model.inputs) == 1:
+        endpoints.update(encode=text_encoding_endpoint(encode), score=binary_classifier_endpoint(model))
+    return endpoints

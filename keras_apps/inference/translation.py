@@ -189,3 +189,19 @@ def decoding_speed(translator, *, tokens=40, batch_sizes=(1, 64), repeats=5):
         row["speedup"] = row["cached_tokens_per_second"] / row["uncached_tokens_per_second"]
         result["batches"].append(row)
     return result
+
+
+def translate_all(serve, sentences, batch_size=256):
+    """The translations of `sentences` by a `translate` serving function, in their order, `batch_size` at a time.
+
+    Batches are made of sentences of similar lengths: a batch decodes until its longest translation ends,
+    so mixing lengths would keep short sentences waiting (and padding them).
+    """
+    order = sorted(range(len(sentences)), key=lambda index: len(sentences[index]))
+    translations = [""] * len(sentences)
+    for start in range(0, len(order), batch_size):
+        indices = order[start : start + batch_size]
+        batch = serve(tf.constant([sentences[index] for index in indices]))["translations"].numpy()
+        for index, text in zip(indices, batch):
+            translations[index] = text.decode("utf-8")
+    return translations

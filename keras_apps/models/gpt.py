@@ -4,9 +4,8 @@ token ids ─▶ token + learned position embedding ─▶ dropout ─▶ N × p
 (keras-hub `TransformerDecoder` without cross-attention) ─▶ final layer norm ─▶ logits over the vocabulary,
 through the token embedding itself when weights are tied (GPT-2 and nanoGPT tie them).
 
-Layer names are part of the contract: `keras_apps.inference.cached_decoding` finds `token_embedding`,
-`position_embedding`, `decoder_0` … `decoder_{N-1}` and `final_norm` to run the same weights one token at
-a time.
+The layers that decoding with a key/value cache runs one token at a time are named with, and found through,
+`keras_apps.models.parts` (`GPTLayers`).
 """
 
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ import keras
 import keras_hub
 
 from keras_apps.models import parts
+from keras_apps.settings import SettingError, positive_int, probability, setting
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,21 @@ class GPTConfig:
         tie_weights: compute logits with the token embedding matrix instead of a separate projection.
     """
 
-    vocabulary_size: int
-    context_length: int = 256
-    num_layers: int = 6
-    num_heads: int = 6
-    hidden_dim: int = 384
+    vocabulary_size: int | None = None  # from the tokenizer, once it is learned
+    context_length: int = setting(256, help="tokens the model reads (block size)", type=positive_int)
+    num_layers: int = setting(6, help="Transformer blocks", type=positive_int)
+    num_heads: int = setting(6, help="attention heads per block", type=positive_int)
+    hidden_dim: int = setting(384, help="width (a multiple of --num-heads)", type=positive_int)
     intermediate_dim: int = 0
-    dropout: float = 0.2
-    tie_weights: bool = True
+    dropout: float = setting(0.2, help="dropout while training", type=probability)
+    tie_weights: bool = setting(True, help="share the token embedding with the output layer")
 
     def __post_init__(self):
         if self.hidden_dim % self.num_heads:
-            raise ValueError(f"hidden_dim {self.hidden_dim} is not a multiple of num_heads {self.num_heads}")
+            raise SettingError(GPTConfig, "hidden_dim", f"{self.hidden_dim} is not a multiple of --num-heads "
+                               f"{self.num_heads}")
         if self.context_length < 2:
-            raise ValueError(f"context_length must be at least 2, got {self.context_length}")
+            raise SettingError(GPTConfig, "context_length", f"must be at least 2, got {self.context_length}")
 
     @property
     def feedforward_dim(self):
@@ -59,6 +60,8 @@ class GPTConfig:
 
 def build_gpt(config):
     """Token ids `[batch, length]` (length ≤ `context_length`) in, next-token logits `[batch, length, vocab]` out."""
+    if config.vocabulary_size is None:
+        raise ValueError("build_gpt needs the config's vocabulary_size")
     initializer = keras.initializers.RandomNormal(stddev=0.02)  # GPT-2's initialization
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     token_embedding = keras_hub.layers.ReversibleEmbedding(

@@ -7,9 +7,8 @@ target ids (shifted right, `[START]` first) ─▶ token + position embedding   
 
 Blocks are pre-norm (`normalize_first`), which trains stably at higher learning rates than the paper's
 post-norm. Id 0 is padding on both sides: it is masked in every attention, so padding never changes an
-output. Layer names are part of the contract: `keras_apps.inference.translation` finds `source_embedding`,
-`encoder_{i}`, `encoder_norm`, `target_embedding`, `decoder_{i}`, `decoder_norm` and `logits` to run the
-decoder one token at a time.
+output. The layers that decoding runs one token at a time are named with, and found through,
+`keras_apps.models.parts` (`TranslatorLayers`).
 """
 
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ import keras_hub
 from keras import ops
 
 from keras_apps.models import parts
+from keras_apps.settings import SettingError, positive_int, probability, setting
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,22 @@ class TranslatorConfig:
         dropout: on embeddings, attention weights and block outputs while training.
     """
 
-    source_vocabulary_size: int
-    target_vocabulary_size: int
-    max_length: int = 32
-    num_layers: int = 2
-    num_heads: int = 4
-    hidden_dim: int = 256
-    intermediate_dim: int = 1024
-    dropout: float = 0.1
+    source_vocabulary_size: int | None = None  # from the vocabularies, once they are learned
+    target_vocabulary_size: int | None = None
+    max_length: int = setting(32, help="tokens each side reads; longer training pairs are left out",
+                              type=positive_int)
+    num_layers: int = setting(2, help="encoder blocks, and as many decoder blocks", type=positive_int)
+    num_heads: int = setting(4, help="attention heads per block", type=positive_int)
+    hidden_dim: int = setting(256, help="width (a multiple of --num-heads)", type=positive_int)
+    intermediate_dim: int = setting(1024, help="feed-forward width", type=positive_int)
+    dropout: float = setting(0.1, help="dropout while training", type=probability)
 
     def __post_init__(self):
         if self.hidden_dim % self.num_heads:
-            raise ValueError(f"hidden_dim {self.hidden_dim} is not a multiple of num_heads {self.num_heads}")
+            raise SettingError(TranslatorConfig, "hidden_dim", f"{self.hidden_dim} is not a multiple of "
+                               f"--num-heads {self.num_heads}")
         if self.max_length < 2:
-            raise ValueError(f"max_length must be at least 2, got {self.max_length}")
+            raise SettingError(TranslatorConfig, "max_length", f"must be at least 2, got {self.max_length}")
 
     def to_dict(self):
         return asdict(self)

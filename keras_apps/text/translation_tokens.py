@@ -103,3 +103,17 @@ class SentenceTokenizer:
         for pattern, replacement in _SPACING_RULES:
             texts = tf.strings.regex_replace(texts, pattern, replacement)
         return texts
+
+
+def encode_pairs(pairs, source_tokenizer, target_tokenizer, *, keep_long):
+    """Ragged source and `[START] … [END]` target ids of `(source, target)` pairs, framed for the model; without
+    `keep_long`, pairs that do not fit the tokenizers' `max_length` are left out (with it, they are cut to fit)."""
+    import tensorflow as tf
+
+    source_ids = source_tokenizer.token_ids(tf.constant([source for source, _ in pairs]))
+    target_ids = target_tokenizer.token_ids(tf.constant([target for _, target in pairs]))
+    if not keep_long:
+        fits = ((source_ids.row_lengths() <= source_tokenizer.max_length)
+                & (target_ids.row_lengths() < target_tokenizer.max_length))
+        source_ids, target_ids = tf.ragged.boolean_mask(source_ids, fits), tf.ragged.boolean_mask(target_ids, fits)
+    return source_tokenizer.as_source(source_ids), target_tokenizer.as_target(target_ids)

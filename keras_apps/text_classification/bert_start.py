@@ -45,15 +45,13 @@ def pretrain(start, pretraining, corpus, validation_texts, *, config, run_direct
 
     Args:
         start: a `from_scratch` start, whose backbone and tokenizer pre-training trains.
-        pretraining: a `Pretraining`; its settings replace those of `config` (the fine-tuning's).
+        pretraining: a `recipes.Pretraining`; its settings replace those of `config` (the fine-tuning's).
         corpus, validation_texts: strings to learn from and to measure masked accuracy on.
         run_directory, strategy: as for the runner's `fit`.
     """
-    import dataclasses
-
     from keras_apps.text_classification.pretraining import pretrain_masked_lm
 
-    config = dataclasses.replace(config, **pretraining.training)
+    config = pretraining.training(config)
     if len(corpus) < config.batch_size:
         raise UserError(f"{len(corpus)} texts for pre-training are fewer than one batch of {config.batch_size}; "
                         f"lower --pretrain-batch-size")
@@ -68,3 +66,33 @@ def pretrain(start, pretraining, corpus, validation_texts, *, config, run_direct
                "jit_compile": config.jit_compile}
     print(f"Pre-training done: masked-token accuracy {result.masked_accuracy:.4f}")
     return result.backbone, start.tokenizer, figures
+
+
+def start(source, classifier, pretraining, *, run, vocabulary, corpus, validation_texts):
+    """The `BertStart` of a `BertSource`: the backbone it names, a new one, or one pre-trained once in `run`.
+
+    Args:
+        source: a `recipes.BertSource`.
+        classifier: the `recipes.TextClassifier` of the bert family being fine-tuned.
+        pretraining: a `recipes.Pretraining`, for the default source.
+        run: the `keras_apps.lifecycle.Run` that pre-trains and keeps the backbone (`backbone/`).
+        vocabulary: `vocabulary()` gives the run's WordPiece vocabulary (for a new backbone).
+        corpus, validation_texts: what pre-training reads.
+    """
+    from pathlib import Path
+
+    from keras_apps.text_classification.backbones import save_backbone
+    from keras_apps.training.run_directory import RunDirectory
+
+    dropout = classifier.architecture["dropout"]
+    if source.handle is not None:
+        return from_backbone(source.handle, classifier.sequence_length, dropout)
+    new = from_scratch(vocabulary(), classifier.sequence_length, classifier.architecture)
+    if source.from_scratch:
+        return new
+    saved = run.learned_once(
+        "backbone",
+        lambda: pretrain(new, pretraining, corpus, validation_texts, config=run.config, strategy=run.strategy,
+                         run_directory=RunDirectory.create(run.task, run.directory.path / "pretraining")),
+        lambda trained, path: save_backbone(*trained[:2], path, pretraining=trained[2]), Path)
+    return from_backbone(saved, classifier.sequence_length, dropout)

@@ -21,40 +21,44 @@ class Classifier:
     figures: dict = field(default_factory=dict)
 
 
-def ngram_classifier(recipe, train_split, directory):
-    """Logistic regression on the n-grams learned from `train_split` (its labels weight them, naive Bayes)."""
+def ngram_classifier(settings, train_split, directory):
+    """Logistic regression on the n-grams learned from `train_split` (its labels weight them, naive Bayes), for
+    a `TextClassifier` of the ngrams family."""
     from keras_apps.models import build_bow_classifier
     from keras_apps.text.ngrams import NGramFeatures
     from keras_apps.text_classification.encoders import ngram_encoder
 
-    print(f"Learning the {recipe.ngrams.max_tokens:,} most frequent unigrams and bigrams "
-          f"({recipe.ngrams.weighting} weights)...")
-    features = NGramFeatures.learn(train_split.texts, train_split.labels, max_tokens=recipe.ngrams.max_tokens,
-                                   weighting=recipe.ngrams.weighting)
+    print(f"Learning the {settings.ngrams.max_tokens:,} most frequent unigrams and bigrams "
+          f"({settings.ngrams.weighting} weights)...")
+    features = NGramFeatures.learn(train_split.texts, train_split.labels, max_tokens=settings.ngrams.max_tokens,
+                                   weighting=settings.ngrams.weighting)
     return Classifier(
-        lambda: build_bow_classifier(features.num_features, sparse=True, **recipe.architecture),
+        lambda: build_bow_classifier(features.num_features, sparse=True, **settings.architecture),
         ngram_encoder(features, directory), {"features": features.num_features},
     )
 
 
-def wordpiece_classifier(recipe, vocabulary, vocabulary_path, sequence_length):
-    """An LSTM or Transformer classifier over WordPiece tokens of `vocabulary` (saved at `vocabulary_path`)."""
+def wordpiece_classifier(settings, vocabulary, vocabulary_path):
+    """An LSTM or Transformer classifier (a `TextClassifier`) over WordPiece tokens of `vocabulary` (saved at
+    `vocabulary_path`)."""
     from keras_apps.models import build_lstm_classifier, build_transformer_classifier
     from keras_apps.text.vocabulary import build_tokenizer
     from keras_apps.text_classification.encoders import wordpiece_encoder
 
-    if recipe.family == "lstm":
+    sequence_length = settings.sequence_length
+    if settings.family == "lstm":
         def build():
-            return build_lstm_classifier(len(vocabulary), **recipe.architecture)
+            return build_lstm_classifier(len(vocabulary), **settings.architecture)
     else:
         def build():
-            return build_transformer_classifier(len(vocabulary), sequence_length, **recipe.architecture)
+            return build_transformer_classifier(len(vocabulary), sequence_length, **settings.architecture)
     encoder = wordpiece_encoder(build_tokenizer(vocabulary), vocabulary_path, sequence_length)
     return Classifier(build, encoder, {"sequence_length": sequence_length, "vocabulary_size": len(vocabulary)})
 
 
-def bert_classifier(start, pooling, dropout):
-    """A classification head over the backbone a `BertStart` gives, reading its own sequence length."""
+def bert_classifier(start, dropout, pooling="mean-max"):
+    """A classification head over the backbone a `BertStart` gives, reading its own sequence length; it reads a
+    review from the mean and max of its tokens' output vectors, as the LSTM and Transformer do."""
     from keras_apps.models import build_bert_classifier
     from keras_apps.text_classification.encoders import bert_encoder
 
@@ -63,6 +67,34 @@ def bert_classifier(start, pooling, dropout):
         bert_encoder(start.tokenizer, start.sequence_length),
         {"sequence_length": start.sequence_length, "pretraining": start.pretraining},
     )
+
+
+VOCABULARY = "vocabulary.txt"  # the run's WordPiece vocabulary, learned once
+
+
+def learned_vocabulary(run, texts, size):
+    """The WordPiece vocabulary of `size` tokens the run learns from `texts` once (and reads back on resume)."""
+    from keras_apps.text.vocabulary import learn_vocabulary, load_vocabulary, save_vocabulary
+
+    def learn():
+        print(f"Learning a WordPiece vocabulary of {size:,} tokens from {len(texts):,} texts...")
+        return learn_vocabulary(texts, size)
+
+    return run.learned_once(VOCABULARY, learn, save_vocabulary, load_vocabulary)
+
+
+def classifier_for(settings, run, train_split, *, vocabulary_size, bert_start=None):
+    """The `Classifier` a `TextClassifier` describes, its vocabulary or n-grams learned in `run` from
+    `train_split`; the bert family's backbone comes from `bert_start(vocabulary)`, a `BertStart`."""
+    if settings.family == "ngrams":
+        return ngram_classifier(settings, train_split, run.directory.path)
+
+    def vocabulary():
+        return learned_vocabulary(run, train_split.texts, vocabulary_size)
+
+    if settings.family == "bert":
+        return bert_classifier(bert_start(vocabulary), settings.architecture["dropout"])
+    return wordpiece_classifier(settings, vocabulary(), run.directory.path / VOCABULARY)
 
 
 def batches(split, encoder, batch_size, *, seed=None, shuffle=False):

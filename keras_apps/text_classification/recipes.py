@@ -1,8 +1,13 @@
-"""The typed recipes of the text classifiers and of BERT's pre-training (light to import: the task's flags use them)."""
+"""The typed settings of a text classifier and of BERT's pre-training; their flagged fields are flags
+(`keras_apps.settings`). Light to import: a task's command line reads them."""
 
+import dataclasses
 from dataclasses import dataclass
 
+from keras_apps.settings import SettingError, positive_int, setting
+
 FAMILIES = ("ngrams", "lstm", "transformer", "bert")
+NO_TEACHER = "none"
 
 
 @dataclass(frozen=True)
@@ -14,26 +19,70 @@ class NGramSettings:
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """A model family, its builder's settings, and the training settings that suit it (flags override them)."""
+class TextClassifier:
+    """A model family, its builder's settings, how much of a review it reads, and what else it learns from."""
 
-    family: str
-    architecture: dict  # the builder's keyword arguments
-    training: dict  # `TrainingConfig` fields
-    sequence_length: int = 512  # tokens read per review (not for n-grams)
+    family: str = "ngrams"
+    architecture: dict = dataclasses.field(default_factory=dict)  # the builder's keyword arguments
+    sequence_length: int = setting(512, help="tokens read per review (not for n-gram models)", type=positive_int)
     ngrams: NGramSettings | None = None
-    teacher: str | None = None  # a model whose P(positive) on the unlabeled reviews the model also learns from
+    teacher: str = setting(NO_TEACHER, help="lstm, transformer and bert: also learn from this n-gram model's "
+                           "P(positive) on the unlabeled reviews, the teacher trained first on the same labeled "
+                           f"reviews; {NO_TEACHER}: from the labels alone", choices=("bow", "nb-bow", NO_TEACHER))
 
     def __post_init__(self):
         if self.family not in FAMILIES:
             raise ValueError(f"unknown family {self.family!r}; choose one of {', '.join(FAMILIES)}")
         if (self.family == "ngrams") != (self.ngrams is not None):
             raise ValueError("n-gram settings go with the ngrams family, and only with it")
+        if self.family == "ngrams" and self.teacher != NO_TEACHER:
+            raise SettingError(TextClassifier, "teacher", "applies to --model lstm, transformer and bert only")
+
+    @property
+    def learns_from_a_teacher(self):
+        return self.teacher != NO_TEACHER
 
 
 @dataclass(frozen=True)
 class Pretraining:
-    """The masked-LM pre-training's own settings (`TrainingConfig` fields) and sequence length."""
+    """BERT's masked-LM pre-training: its own epochs, batch, learning rate and (shorter) sequences."""
 
-    training: dict
-    sequence_length: int
+    epochs: int = setting(8, help="masked-LM epochs over the unlabeled and training reviews", type=positive_int,
+                          flag="--pretrain-epochs")
+    batch_size: int = setting(64, help="masked-LM batch size", type=positive_int, flag="--pretrain-batch-size")
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    sequence_length: int = 128
+    jit_compile: bool = setting(True, help="compile pre-training's step with XLA", flag="--jit-compile")
+
+    def training(self, config):
+        """The fine-tuning's `TrainingConfig` `config` with pre-training's own settings."""
+        return dataclasses.replace(config, epochs=self.epochs, batch_size=self.batch_size,
+                                   learning_rate=self.learning_rate, weight_decay=self.weight_decay,
+                                   jit_compile=self.jit_compile)
+
+
+@dataclass(frozen=True)
+class BertSource:
+    """Where a BERT classifier's backbone comes from: pre-trained here (the default), an earlier run's saved
+    backbone, a published keras-hub preset, or nowhere (`from_scratch`: the control without pre-training)."""
+
+    pretrained_backbone: str | None = setting(None, help="fine-tune a backbone an earlier run pre-trained (its "
+                                              "run folder's backbone/) instead of pre-training again",
+                                              metavar="PATH")
+    preset: str | None = setting(None, help="fine-tune a keras-hub preset such as bert_tiny_en_uncased (needs the "
+                                 "network to download it)", metavar="NAME")
+    from_scratch: bool = setting(False, help="no pre-training: the control that shows what pre-training buys")
+
+    def __post_init__(self):
+        if self.preset and self.pretrained_backbone:
+            raise SettingError(BertSource, "preset", "and --pretrained-backbone: give one, not both")
+
+    @property
+    def handle(self):
+        """The saved backbone or preset to fine-tune, or None."""
+        return self.preset or self.pretrained_backbone
+
+    @property
+    def is_default(self):
+        return self.handle is None and not self.from_scratch

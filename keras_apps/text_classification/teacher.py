@@ -25,21 +25,24 @@ def teach(recipe, model_name, splits, *, config, run_directory, strategy):
     """Trains the n-gram `recipe` on `splits.train` in `run_directory`; returns its `Verdicts` on `splits.unlabeled`.
 
     Args:
-        recipe: a `classifier.Recipe` of the n-gram family (fast and accurate: the teacher to have).
+        recipe: a `keras_apps.recipes.Recipe` of an n-gram `TextClassifier` (fast and accurate: the teacher to
+            have).
         model_name: the teacher's name, for the record.
         splits: `train`, `validation` (`LabeledTexts`) and `unlabeled` (strings).
-        config: the student's `TrainingConfig`; the teacher's recipe replaces its training settings.
+        config: the student's `TrainingConfig`, whose seed and strategy the teacher shares.
         run_directory, strategy: as for the runner's `fit`.
     """
     from keras_apps.data.imdb import LabeledTexts
     from keras_apps.text_classification.classifier import batches, fit_classifier, logits, ngram_classifier
     from keras_apps.training.runner import fit
 
-    config = dataclasses.replace(config, **recipe.training)
-    config = dataclasses.replace(config, batch_size=min(config.batch_size, len(splits.train)))
+    # The teacher's own recipe, run where and as reproducibly as the student's.
+    config = dataclasses.replace(recipe.training, seed=config.seed, deterministic=config.deterministic,
+                                 strategy=config.strategy, batch_size=min(recipe.training.batch_size,
+                                                                          len(splits.train)))
     print(f"Training the {model_name} teacher, whose verdicts on {len(splits.unlabeled):,} unlabeled reviews the "
           f"student learns from too")
-    classifier = ngram_classifier(recipe, splits.train, run_directory.path)
+    classifier = ngram_classifier(recipe.model, splits.train, run_directory.path)
     result = fit_classifier(functools.partial(fit, config=config, run_directory=run_directory, strategy=strategy),
                             classifier, splits.train, splits.validation, config)
     unlabeled = LabeledTexts(splits.unlabeled, np.zeros(len(splits.unlabeled), np.float32))
@@ -63,3 +66,14 @@ def load_verdicts(path):
         return Verdicts(np.asarray(record.pop("probabilities"), np.float32), record)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"cannot read the teacher's verdicts {path}: {exc}") from None
+
+
+def learned_verdicts(run, recipe, model_name, splits):
+    """The teacher's `Verdicts`, learned once in `run` (its training in `<run>/teacher/`) and read back on resume."""
+    from keras_apps.training.run_directory import RunDirectory
+
+    return run.learned_once(
+        "teacher/unlabeled_probabilities.json",
+        lambda: teach(recipe, model_name, splits, config=run.config, strategy=run.strategy,
+                      run_directory=RunDirectory.create(run.task, run.directory.path / "teacher")),
+        save_verdicts, load_verdicts)

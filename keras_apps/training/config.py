@@ -2,7 +2,10 @@
 
 from dataclasses import asdict, dataclass
 
-from keras_apps.errors import UserError
+from keras_apps.settings import (
+    SettingError, non_negative_float, non_negative_int, positive_float, positive_int, probability, setting,
+)
+from keras_apps.settings import seed as seed_type
 
 LR_SCHEDULES = ("constant", "cosine")
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu")
@@ -11,7 +14,7 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How to train, independent of what is trained.
+    """How to train, independent of what is trained. Every field but `monitor` is also a flag.
 
     Attributes:
         epochs: passes over the training split.
@@ -36,49 +39,56 @@ class TrainingConfig:
         strategy: one of `STRATEGIES` (see `keras_apps.training.strategy.select_strategy`).
     """
 
-    epochs: int = 10
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    lr_schedule: str = "cosine"
-    warmup_fraction: float = 0.05
-    min_lr_fraction: float = 0.0
-    adam_beta_2: float = 0.999
-    gradient_clip_norm: float = 0.0
-    jit_compile: bool = False
-    precision: str = "float32"
-    early_stopping_patience: int = 0
+    epochs: int = setting(10, help="passes over the training data", type=positive_int)
+    batch_size: int = setting(128, help="global batch size", type=positive_int)
+    learning_rate: float = setting(1e-3, help="peak learning rate", type=positive_float)
+    weight_decay: float = setting(1e-4, help="AdamW's decoupled weight decay on weight matrices",
+                                  type=non_negative_float)
+    lr_schedule: str = setting("cosine", help="learning-rate schedule", choices=LR_SCHEDULES)
+    warmup_fraction: float = setting(0.05, help="share of the steps spent warming up (cosine schedule)",
+                                     type=probability)
+    min_lr_fraction: float = setting(0.0, help="where the cosine decay ends, as a fraction of the peak",
+                                     type=non_negative_float)
+    adam_beta_2: float = setting(0.999, help="AdamW's beta 2", type=probability, flag="--beta2")
+    gradient_clip_norm: float = setting(0.0, help="clip the global gradient norm to this (0: off)",
+                                        type=non_negative_float, flag="--gradient-clip")
+    jit_compile: bool = setting(False, help="compile the training step with XLA")
+    precision: str = setting("float32", help="float32, or mixed precision: 16-bit computation, float32 "
+                             "variables", choices=PRECISIONS)
+    early_stopping_patience: int = setting(0, help="stop after PATIENCE epochs without a better validation loss "
+                                           "(0: off)", type=non_negative_int, flag="--early-stopping",
+                                           metavar="PATIENCE")
     monitor: str = "val_loss"
-    seed: int = 0
-    deterministic: bool = False
-    steps_per_execution: int = 1
-    strategy: str = "auto"
+    seed: int = setting(0, help="random seed", type=seed_type)
+    deterministic: bool = setting(False, help="make TensorFlow ops deterministic (slower)")
+    steps_per_execution: int = setting(1, help="training steps per call into the compiled graph", type=positive_int,
+                                       metavar="N")
+    strategy: str = setting(
+        "auto", choices=STRATEGIES,
+        help="where to train: auto (a TPU, else all GPUs, else the CPU), cpu, gpu, mirrored (all GPUs, or two "
+        "logical CPU devices), multi_worker (the cluster in $TF_CONFIG or a SLURM job; needs --run-dir), "
+        "tpu ($TPU_NAME or this TPU VM's)",
+    )
 
     def __post_init__(self):
-        if self.epochs < 1:
-            raise UserError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise UserError(f"the batch size must be at least 1, got {self.batch_size}")
-        if not self.learning_rate > 0:
-            raise UserError(f"the learning rate must be positive, got {self.learning_rate}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(f"unknown learning-rate schedule {self.lr_schedule!r}; choose {', '.join(LR_SCHEDULES)}")
-        if not 0 <= self.warmup_fraction < 1:
-            raise UserError(f"the warm-up fraction must be in [0, 1), got {self.warmup_fraction}")
-        if not 0 <= self.min_lr_fraction <= 1:
-            raise UserError(f"the final learning-rate fraction must be in [0, 1], got {self.min_lr_fraction}")
-        if not 0 <= self.adam_beta_2 < 1:
-            raise UserError(f"Adam's beta 2 must be in [0, 1), got {self.adam_beta_2}")
-        if self.gradient_clip_norm < 0:
-            raise UserError(f"the gradient clipping norm must be 0 (off) or positive, got {self.gradient_clip_norm}")
-        if self.steps_per_execution < 1:
-            raise UserError(f"steps per execution must be at least 1, got {self.steps_per_execution}")
-        if self.precision not in PRECISIONS:
-            raise UserError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
-        if self.strategy not in STRATEGIES:
-            raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
-        if self.early_stopping_patience < 0:
-            raise UserError(f"early-stopping patience must be 0 or more, got {self.early_stopping_patience}")
+        checks = [
+            ("epochs", self.epochs >= 1, "must be at least 1"),
+            ("batch_size", self.batch_size >= 1, "must be at least 1"),
+            ("learning_rate", self.learning_rate > 0, "must be positive"),
+            ("weight_decay", self.weight_decay >= 0, "must be 0 or more"),
+            ("lr_schedule", self.lr_schedule in LR_SCHEDULES, f"must be one of {', '.join(LR_SCHEDULES)}"),
+            ("warmup_fraction", 0 <= self.warmup_fraction < 1, "must be in [0, 1)"),
+            ("min_lr_fraction", 0 <= self.min_lr_fraction <= 1, "must be in [0, 1]"),
+            ("adam_beta_2", 0 <= self.adam_beta_2 < 1, "must be in [0, 1)"),
+            ("gradient_clip_norm", self.gradient_clip_norm >= 0, "must be 0 (off) or positive"),
+            ("precision", self.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
+            ("early_stopping_patience", self.early_stopping_patience >= 0, "must be 0 or more"),
+            ("steps_per_execution", self.steps_per_execution >= 1, "must be at least 1"),
+            ("strategy", self.strategy in STRATEGIES, f"must be one of {', '.join(STRATEGIES)}"),
+        ]
+        for name, holds, requirement in checks:
+            if not holds:
+                raise SettingError(TrainingConfig, name, f"{requirement}, got {getattr(self, name)!r}")
 
     def to_dict(self):
         return asdict(self)

@@ -23,3 +23,12 @@ def matmul_flops_per_second(dtype="float32", size=2048, repeats=10):
         multiply().numpy()
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
+
+
+def model_flops_utilization(flops_per_token, tokens_per_second, compute_dtype):
+    """nanoGPT's figures: training FLOPs per token, the model's FLOP/s, and their share (MFU) of this machine's
+    measured matrix-product FLOP/s in the model's compute dtype."""
+    model_flops = flops_per_token * tokens_per_second
+    peak_flops = matmul_flops_per_second(compute_dtype)
+    return {"flops_per_token": flops_per_token, "model_flops_per_second": model_flops,
+            "matmul_flops_per_second": peak_flops, "mfu": model_flops / peak_flops}

@@ -42,9 +42,11 @@ def train_dataset():
 def test_every_technique_writes_its_files_and_measured_rows(subject, tmp_path):
     report = suite.Report(tmp_path, "tiny")
     suite.quantize(subject, tmp_path, report)
-    suite.prune(subject, train_dataset(), tmp_path, report, sparsity=0.5, epochs=1, learning_rate=1e-3, loss=LOSS)
+    suite.prune(subject, train_dataset(), tmp_path, report, suite.Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
+                loss=LOSS)
     suite.distill(subject, subject.load_model(), lambda: build_convnet(filters=(2,), dropout=0.0), train_dataset(),
-                  tmp_path, report, seeds=[1], epochs=1, learning_rate=1e-3, loss=LOSS, temperature=2.0, alpha=0.5)
+                  tmp_path, report, suite.Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0,
+                                                       alpha=0.5), loss=LOSS)
 
     rows = json.loads((tmp_path / "compression.json").read_text())
     assert [row["variant"] for row in rows] == [

@@ -48,5 +48,5 @@ def test_the_source_reaches_every_target_position(model):
 def test_bad_shapes_are_rejected():
     with pytest.raises(ValueError, match="multiple"):
         TranslatorConfig(10, 10, hidden_dim=30, num_heads=4)
-    with pytest.raises(ValueError, match="max_length"):
+    with pytest.raises(ValueError, match="--max-length must be at least 2"):
         TranslatorConfig(10, 10, max_length=1)

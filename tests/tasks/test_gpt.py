@@ -49,7 +49,8 @@ def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), "--hidden-dim", "10", "--num-heads", "4",
                                "--run-dir", str(tmp_path / "run")], capsys)
-    assert status == 2 and "hidden-dim 10 is not a multiple of num-heads 4" in err
+    assert status == 2 and err == "error: --hidden-dim 10 is not a multiple of --num-heads 4\n"
+    assert not (tmp_path / "run").exists()  # refused before the text is read
 
 
 def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
@@ -103,7 +104,7 @@ def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(real_shakespea
     assert len(text) >= len("ROMEO:") + 50 and f"```text\n{text}\n```" in (run_dir / "samples.md").read_text()
 
 
-def test_an_interrupted_run_resumes_with_its_tokenizer(tmp_path, capsys, monkeypatch):
+def test_an_interrupted_run_resumes_with_its_tokenizer_and_only_on_the_same_text(tmp_path, capsys, monkeypatch):
     from keras_apps.training import runner
     from tests.training.helpers import InterruptMidEpoch
 
@@ -119,11 +120,17 @@ def test_an_interrupted_run_resumes_with_its_tokenizer(tmp_path, capsys, monkeyp
         *args, **kwargs, callbacks=[InterruptMidEpoch(1, press_ctrl_c)]))
     status, _, err = run_task(argv, capsys)
     assert status == 130 and "rerun with the same --run-dir to resume" in err
-    tokenizer = (run / "tokenizer.json").read_text()
-
+    tokenizer, written = (run / "tokenizer.json").read_text(), (run / "tokenizer.json").stat().st_mtime_ns
     monkeypatch.setattr(runner, "fit", real_fit)
-    (tmp_path / "poem.txt").write_text("Zounds! " + POEM)  # new characters: a relearned vocabulary would differ
+
+    # Another text in the same run folder would meet a vocabulary and checkpoints learned from the first one.
+    (tmp_path / "poem.txt").write_text("Zounds! " + POEM)
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1
+    assert not (tmp_path / "export").exists() and (run / "tokenizer.json").read_text() == tokenizer
+
+    (tmp_path / "poem.txt").write_text(POEM)
     status, out, err = run_task(argv, capsys)
     assert status == 0, err
-    assert "Resuming the interrupted run" in out and (run / "tokenizer.json").read_text() == tokenizer
+    assert "Resuming the interrupted run" in out and (run / "tokenizer.json").stat().st_mtime_ns == written
     assert json.loads((run / "metrics.json").read_text())["resumed_from_epoch"] == 1

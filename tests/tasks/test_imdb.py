@@ -6,7 +6,7 @@ import json
 import pytest
 
 from keras_apps.data import imdb, locate
-from keras_apps.training import pretraining
+from keras_apps.text_classification import pretraining
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
 from tests.conftest import TINY_REVIEWS, run_cli, run_python, write_imdb_archive
@@ -144,7 +144,7 @@ def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
             "--export-dir", str(tiny_imdb / "exports")]
     status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
     assert status == 0, err
-    assert "Pre-training BERT (masked LM) on 60 reviews" in out  # 16 unlabeled + 44 train: no validation, no test
+    assert "Pre-training BERT (masked LM) on 60 texts" in out  # 16 unlabeled + 44 train: no validation, no test
     pretraining = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
     assert pretraining["pretrained"] and 0 <= pretraining["masked_accuracy"] <= 1 and pretraining["epochs"] == 1
     saved = json.loads((run / "backbone" / "config.json").read_text())["config"]

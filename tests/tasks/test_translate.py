@@ -52,7 +52,8 @@ def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
     write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS * 10)
     status, _, err = run_task(["--data-dir", str(tmp_path), "--hidden-dim", "10", "--num-heads", "4",
                                "--vocabulary-size", "100", "--run-dir", str(tmp_path / "run")], capsys)
-    assert status == 2 and "hidden-dim 10 is not a multiple of num-heads 4" in err
+    assert status == 2 and err == "error: --hidden-dim 10 is not a multiple of --num-heads 4\n"
+    assert not (tmp_path / "run").exists()  # refused before the data is read
 
 
 @pytest.mark.real_data

@@ -1,0 +1,111 @@
+"""Settings that are also command-line flags: a dataclass field declares its flag once.
+
+A settings dataclass (the training's `TrainingConfig`, a model's config, a schedule) marks each field a user may
+set with `setting(default, help=..., type=...)`. `add_flags` makes one flag per such field (`--field-name`,
+unset by default), `overlay` lays the flags a user gave over a recipe's values, and `SettingError` names the
+flag when a value is refused. So a recipe is typed, its flags are never listed by hand, and an error says
+which flag to change.
+"""
+
+import argparse
+import dataclasses
+import math
+
+from keras_apps.errors import UserError
+
+
+def _argument_type(convert, accept, requirement):
+    """An argparse `type` that converts with `convert` and accepts values for which `accept` holds."""
+    expected = "a whole number" if convert is int else "a number"
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
+non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
+positive_float = _argument_type(float, lambda value: value > 0, "positive")
+non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
+fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")
+probability = _argument_type(float, lambda value: 0 <= value < 1, "in [0, 1)")
+# Random seeds: TensorFlow and NumPy take 0 to 2**32 - 1; a seed that travels as an int32 tensor (an export's
+# `seed` input) 0 to 2**31 - 1.
+seed = _argument_type(int, lambda value: 0 <= value < 2**32, f"in [0, {2**32 - 1}]")
+int32_seed = _argument_type(int, lambda value: 0 <= value < 2**31, f"in [0, {2**31 - 1}]")
+
+
+def text(value):
+    """An argparse `type` for text: refuses what is not valid UTF-8 (Python hands such bytes over as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("is not valid UTF-8 text (use a UTF-8 terminal, or --file)") from None
+    return value
+
+
+def setting(default=dataclasses.MISSING, *, help, type=None, choices=None, flag=None, metavar=None):
+    """A dataclass field that is also the flag `flag` (default `--<name-with-dashes>`).
+
+    `type` converts and checks the flag's text (one of this module's types); a `bool` field becomes an
+    on/off pair (`--x` / `--no-x`).
+    """
+    metadata = {"help": help, "type": type, "choices": choices, "flag": flag, "metavar": metavar}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def flag_name(settings_class, name):
+    """The command-line flag of the field `name` of `settings_class`."""
+    field = settings_class.__dataclass_fields__[name]
+    return field.metadata.get("flag") or "--" + name.replace("_", "-")
+
+
+def _dest(settings_class, name):
+    """Where argparse keeps a setting's flag: named after the flag, so that two settings classes in one parser
+    (pruning's and distillation's `epochs`) do not collide."""
+    return flag_name(settings_class, name).lstrip("-").replace("-", "_")
+
+
+class SettingError(UserError, ValueError):
+    """A settings value refused: the message names the flag that sets it."""
+
+    def __init__(self, settings_class, name, problem):
+        super().__init__(f"{flag_name(settings_class, name)} {problem}")
+
+
+def flag_fields(settings_class, exclude=()):
+    """The fields of `settings_class` that are flags, less `exclude`."""
+    return [field for field in dataclasses.fields(settings_class)
+            if "help" in field.metadata and field.name not in exclude]
+
+
+def add_flags(parser, settings_class, *, exclude=(), default="per recipe"):
+    """One flag per setting of `settings_class`, unset (None) unless given. Their help ends `(default: default)`,
+    or with the field's own default when `default` is None."""
+    for field in flag_fields(settings_class, exclude):
+        meta, flag = field.metadata, flag_name(settings_class, field.name)
+        shown = field.default if default is None else default
+        options = {"dest": _dest(settings_class, field.name), "default": None, "help": f"{meta['help']} (default: {shown})"}
+        if field.type in (bool, "bool"):
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            metavar = meta["metavar"] or (None if meta["choices"] else _dest(settings_class, field.name).upper())
+            options.update(type=meta["type"], choices=meta["choices"], metavar=metavar)
+        parser.add_argument(flag, **options)
+
+
+def overlay(settings, args, exclude=()):
+    """`settings` (a settings dataclass) with the value of every flag given in `args` laid over it."""
+    values = {field.name: getattr(args, _dest(type(settings), field.name), None)
+              for field in flag_fields(type(settings), exclude)}
+    given = {name: value for name, value in values.items() if value is not None}
+    return dataclasses.replace(settings, **given)

@@ -1,0 +1,48 @@
+import argparse
+from dataclasses import dataclass
+
+import pytest
+
+from keras_apps import settings
+from keras_apps.errors import UserError
+
+
+@dataclass(frozen=True)
+class Shape:
+    size: int | None = None  # not a flag: no help
+    width: int = settings.setting(8, help="how wide", type=settings.positive_int)
+    rate: float = settings.setting(0.1, help="how often", type=settings.probability, flag="--often")
+    tied: bool = settings.setting(True, help="share weights")
+
+    def __post_init__(self):
+        if self.width % 2:
+            raise settings.SettingError(Shape, "width", f"must be even, got {self.width}")
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser()
+    settings.add_flags(parser, Shape)
+    return parser.parse_args(argv)
+
+
+def test_flags_come_from_the_fields_that_have_help():
+    args = parse(["--width", "4", "--often", "0.5", "--no-tied"])
+    assert (args.width, args.often, args.tied) == (4, 0.5, False) and not hasattr(args, "size")
+    assert vars(parse([])) == {"width": None, "often": None, "tied": None}  # unset: the recipe decides
+
+
+def test_overlay_lays_only_the_given_flags_over_the_recipe():
+    recipe = Shape(size=3, width=6, rate=0.2)
+    assert settings.overlay(recipe, parse(["--width", "10"])) == Shape(size=3, width=10, rate=0.2)
+    assert settings.overlay(recipe, parse([])) == recipe
+
+
+def test_a_refused_value_names_the_flag():
+    with pytest.raises(UserError, match="^--width must be even, got 5$"):
+        settings.overlay(Shape(), parse(["--width", "5"]))
+    assert settings.flag_name(Shape, "rate") == "--often"
+
+
+def test_flag_types_refuse_bad_text():
+    with pytest.raises(SystemExit):
+        parse(["--width", "0"])
