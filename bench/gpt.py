@@ -31,6 +31,7 @@ NANOGPT_CPU_SEEDS = 10
 # What `python -m bench gpt --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
 SMOKE_TEST = ["--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2", "--warmup-steps", "2"]
 SAMPLING_TOKENS = 256
+SMOKE_SAMPLING_TOKENS = 32
 
 
 def sampling_tokens_per_second(model_path, new_tokens=SAMPLING_TOKENS, repeats=3):
@@ -72,10 +73,12 @@ def bench_default(limits):
     with tempfile.TemporaryDirectory() as workdir:
         metrics, wall_seconds = run_task("gpt", RUNS["default"], workdir, SMOKE_TEST if limits else [])
         export = json.loads((Path(workdir) / "export" / "1" / "export.json").read_text())
-        speeds = sampling_tokens_per_second(Path(workdir) / "export" / "1" / "model.keras")
+        new_tokens = SMOKE_SAMPLING_TOKENS if limits else SAMPLING_TOKENS
+        speeds = sampling_tokens_per_second(Path(workdir) / "export" / "1" / "model.keras", new_tokens,
+                                            repeats=1 if limits else 3)
     return _row(
         "default", metrics, wall_seconds,
-        sampling_new_tokens=SAMPLING_TOKENS, sampling_context_length=export["model"]["context_length"],
+        sampling_new_tokens=new_tokens, sampling_context_length=export["model"]["context_length"],
         sampling_tokens_per_second_cached=round(speeds[True], 1),
         sampling_tokens_per_second_uncached=round(speeds[False], 1),
         sampling_cache_speedup=round(speeds[True] / speeds[False], 2),

@@ -103,7 +103,12 @@ class Run:
         recorded = {"task": self.task, **settings, **self.config.to_dict()}
         recorded = json.loads(json.dumps(recorded))  # as it reads back: tuples become lists
         if self.directory.config.exists():
-            _refuse_changes(self.directory, json.loads(self.directory.config.read_text()), recorded)
+            try:
+                earlier = json.loads(self.directory.config.read_text())
+            except (OSError, ValueError) as exc:
+                raise UserError(f"--run-dir {self.directory.path} has an unreadable config.json ({exc}); give a "
+                                f"new --run-dir") from None
+            _refuse_changes(self.directory, earlier, recorded)
             self.resumed = True
             print(f"Resuming the interrupted run in {self.directory.path}")
         self.directory.write_config(recorded)

@@ -94,7 +94,8 @@ def add_flags(parser, settings_class, *, exclude=(), default="per recipe"):
     for field in flag_fields(settings_class, exclude):
         meta, flag = field.metadata, flag_name(settings_class, field.name)
         shown = field.default if default is None else default
-        options = {"dest": _dest(settings_class, field.name), "default": None, "help": f"{meta['help']} (default: {shown})"}
+        options = {"dest": _dest(settings_class, field.name), "default": None,
+                   "help": f"{meta['help']} (default: {shown})"}
         if field.type in (bool, "bool"):
             options["action"] = argparse.BooleanOptionalAction
         else:

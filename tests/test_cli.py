@@ -50,8 +50,8 @@ def test_text_that_is_not_utf8_is_refused():
 
 
 DEMO = {
-    "train": cli.Command(lambda args: args.epochs, lambda parser: parser.add_argument("--epochs", type=cli.positive_int),
-                         "train", "Train."),
+    "train": cli.Command(lambda args: args.epochs,
+                         lambda parser: parser.add_argument("--epochs", type=cli.positive_int), "train", "Train."),
     "show": cli.Command(lambda args: f"shown {args.what}", lambda parser: parser.add_argument("what"), "show", "Show."),
 }
 

@@ -111,3 +111,10 @@ def test_a_run_killed_after_publishing_does_not_publish_twice(tmp_path):
     finish(rerun, result)
     assert versions(tmp_path / "exports") == [1]
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["export"] == str(tmp_path / "exports" / "1")
+
+
+def test_a_run_folder_with_a_damaged_record_is_refused_in_one_line(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{truncated")
+    with pytest.raises(UserError, match="unreadable config.json"):
+        start(tmp_path).open({"model": "convnet"})

@@ -111,8 +111,9 @@ def read_tfds(data_dir=None, *, sizes=SIZES):
     return MNIST(train=splits["train"], test=splits["test"])
 
 
-def load(data_dir=None, *, source="file", sizes=SIZES):
-    """MNIST from the chosen source, validated."""
+def load(data_dir=None, *, source="file", sizes=None):
+    """MNIST from the chosen source, validated against `sizes` (default `SIZES`)."""
+    sizes = sizes or SIZES
     if source == "file":
         return read_npz(locate(MNIST_FILE, data_dir), sizes=sizes)
     if source == "tfds":

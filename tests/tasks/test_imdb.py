@@ -234,3 +234,10 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     assert [row["epoch"] for row in history.read_history()] == [0, 1] and not history.is_resumable
     figures = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
     assert figures["epochs"] == 2 and not figures["jit_compile"]  # --no-jit-compile reaches pre-training too
+
+
+def test_too_few_reviews_to_validate_on_is_refused_before_training(tiny_imdb, capsys):
+    status, _, err = run_task(["--model", "bow", "--train-examples", "3", "--batch-size", "1", "--epochs", "1",
+                               "--run-dir", str(tiny_imdb / "run")], capsys)
+    assert status == 2 and "no reviews are left for validation" in err and err.count("\n") == 1
+    assert not (tiny_imdb / "run").exists()

@@ -145,3 +145,49 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert sorted(path.name for path in exports.iterdir()) == ["1", "2"]
     assert sorted(path.name for path in (exports / "1").rglob("*")) == version_one
+
+
+@pytest.fixture
+def quadrants(tmp_path, monkeypatch):
+    """An mnist.npz of quadrant images (learnable in a few steps) in `tmp_path`; returns its test split."""
+    from keras_apps.data import mnist
+    from tests.training.helpers import tiny_split
+
+    train, test = tiny_split(640), tiny_split(96, seed=1)
+    np.savez_compressed(tmp_path / "mnist.npz", x_train=train.images, y_train=train.labels.astype(np.uint8),
+                        x_test=test.images, y_test=test.labels.astype(np.uint8))
+    monkeypatch.setattr(mnist, "SIZES", {"train": 640, "test": 96})
+    return test
+
+
+def test_resuming_a_run_folder_with_another_model_is_refused_and_changes_nothing(tmp_path, quadrants, capsys):
+    common = ["--epochs", "1", "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run"),
+              "--export-dir", str(tmp_path / "exports")]
+    status, _, _ = run_task(["--model", "convnet", *common], capsys)
+    assert status == 0
+    (tmp_path / "run" / "metrics.json").unlink()  # as if killed before its last file
+    recorded = (tmp_path / "run" / "config.json").read_text()
+    status, _, err = run_task(["--model", "resnet", *common], capsys)
+    assert status == 2 and "model 'convnet' (now 'resnet')" in err and err.count("\n") == 1
+    assert (tmp_path / "run" / "config.json").read_text() == recorded
+    status, out, _ = run_task(["--model", "convnet", *common], capsys)  # the same command finishes the run
+    assert status == 0 and "Training ended in an earlier attempt" in out
+    assert sorted(path.name for path in (tmp_path / "exports").iterdir()) == ["1"]
+
+
+def test_train_evaluate_and_predict_on_a_written_tiny_dataset(tmp_path, quadrants, capsys):
+    """The success path without the real data."""
+    test = quadrants
+    exports = tmp_path / "exports"
+    status, out, err = run_task(["--model", "convnet", "--epochs", "4", "--batch-size", "32", "--no-augment",
+                                 "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run"),
+                                 "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.9 and metrics["export"] == str(exports / "1")  # chance: 0.25
+    status, out, _ = run_task(["evaluate", "--data-dir", str(tmp_path), "--export-dir", str(exports)], capsys)
+    assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
+    np.save(tmp_path / "two.npy", test.images[:2])
+    status, out, _ = run_task(["predict", str(tmp_path / "two.npy"), "--export-dir", str(exports)], capsys)
+    predicted = [int(line.split(": ")[1].split()[0]) for line in out.strip().splitlines()]
+    assert status == 0 and predicted == test.labels[:2].tolist()

@@ -89,3 +89,30 @@ def test_a_short_run_on_real_pairs_learns_reports_exports_and_translates(real_sp
     assert status == 0 and out.splitlines()[0] == in_process[0][1].splitlines()[1]  # the same translation
     with Image.open(tmp_path / "map.png") as image:
         assert image.format == "PNG"
+
+
+def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, capsys):
+    """The success path without the real data: a spa-eng.zip of short numbered pairs, a tiny model."""
+    pairs = [(f"{english} {number}", f"{spanish} {number}") for number in range(12) for english, spanish in TINY_PAIRS]
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", pairs)
+    exports = tmp_path / "exports"
+    status, out, err = run_task(["--data-dir", str(tmp_path), "--num-layers", "1", "--num-heads", "2",
+                                 "--hidden-dim", "16", "--intermediate-dim", "32", "--vocabulary-size", "300",
+                                 "--batch-size", "16", "--epochs", "2", "--beam-size", "1", "--test-sentences", "8",
+                                 "--run-dir", str(tmp_path / "run"), "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["extra"]["test_sentences"] == 8 and metrics["export"] == str(exports / "1")
+    assert [row["batch_size"] for row in metrics["extra"]["decoding"]["batches"]] == [1, 64]
+    status, out, _ = run_task(["translate", "Hi. 3", "Go. 4", "--export-dir", str(exports)], capsys)
+    assert status == 0 and len(out.splitlines()) == 2
+    status, out, _ = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "map.png"),
+                               "--export-dir", str(exports)], capsys)
+    assert status == 0 and (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pairs_too_few_to_split_are_refused_before_training(tmp_path, capsys):
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS[:2])
+    status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and "each split needs at least one" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
