@@ -86,7 +86,9 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
                                  "--export-dir", str(exports)], capsys)
     assert status == 0, err
     metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
-    assert metrics["model"] == model and 0 <= metrics["test"]["accuracy"] <= 1
+    assert metrics["model"] == model
+    if model == "nb-bow":  # its naive-Bayes weights read the tiny reviews' keywords after one epoch (chance: 0.5)
+        assert metrics["test"]["accuracy"] > 0.75
     if model in ("lstm", "transformer"):
         assert (tiny_imdb / "run" / "vocabulary.txt").is_file() and (exports / "1" / "vocabulary.txt").is_file()
         assert metrics["extra"]["sequence_length"] == 24
