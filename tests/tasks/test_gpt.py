@@ -97,7 +97,8 @@ def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(real_shakespea
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["validation"]["loss"] < 2.5, metrics["validation"]
+    # A character bigram model scores 2.48 on this validation split; this run measured 2.395 (bench/NOTES.md).
+    assert metrics["validation"]["loss"] < 2.45, metrics["validation"]
 
     # The export, in a fresh process, writes what the training process wrote for the same seed.
     generated = run_python("-m", "tasks.gpt", "generate", "ROMEO:", "--max-new-tokens", "60", "--temperature", "0.8",

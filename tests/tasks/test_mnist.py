@@ -85,13 +85,14 @@ def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
 def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     exports = tmp_path / "saved_models" / "mnist"
     common = ["--model", "convnet", "--train-examples", "6000", "--export-dir", str(exports)]
-    trained = run_python("-m", "tasks.mnist", *common, "--epochs", "2", "--run-dir", str(tmp_path / "run1"),
+    trained = run_python("-m", "tasks.mnist", *common, "--epochs", "5", "--run-dir", str(tmp_path / "run1"),
                          env={"KERAS_APPS_DATA": str(real_data_dir)})
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run1" / "metrics.json").read_text())
-    assert metrics["task"] == "mnist" and metrics["model"] == "convnet" and metrics["epochs"] == 2
-    assert metrics["params"] == 34_826 and metrics["train_examples"] == 2 * (5400 // 128) * 128
-    assert metrics["test"]["accuracy"] > 0.9  # chance is 0.1
+    assert metrics["task"] == "mnist" and metrics["model"] == "convnet" and metrics["epochs"] == 5
+    assert metrics["params"] == 34_826 and metrics["train_examples"] == 5 * (5400 // 128) * 128
+    # A linear model reaches about 0.92 on MNIST; this run measured 0.963 (bench/NOTES.md).
+    assert metrics["test"]["accuracy"] > 0.95
     assert metrics["export"] == str(exports / "1")
     for key in ("train_seconds", "train_examples_per_second", "peak_memory_mb"):
         assert metrics[key] > 0

@@ -69,7 +69,10 @@ def test_a_short_run_on_real_pairs_learns_reports_exports_and_translates(real_sp
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     header = history[0].split(",")
     accuracies = [float(line.split(",")[header.index("val_masked_accuracy")]) for line in history[1:]]
-    assert accuracies[-1] > accuracies[0] and metrics["test"]["masked_accuracy"] > 0.15  # it learns
+    # Predicting the most frequent target token scores 0.058; this run measured 0.158 and BLEU 7.9 on its 60
+    # test sentences (bench/NOTES.md).
+    assert accuracies[-1] > accuracies[0] and metrics["test"]["masked_accuracy"] > 0.12
+    assert metrics["test"]["bleu"] > 4
     text, images = check_page((tmp_path / "run" / "report.html").read_text())
     assert "Sample translations" in text and "Decoding speed" in text and len(images) == 2  # curves, attention
     assert (export_dir / "1" / "source_vocabulary.txt").is_file() and (export_dir / "1" / "MODEL_CARD.md").is_file()
