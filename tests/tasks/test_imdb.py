@@ -140,39 +140,6 @@ def test_compress_quantizes_the_network_of_a_text_export(tiny_imdb, capsys):
         assert b"wonderful" not in (tiny_imdb / "compress" / row["file"]).read_bytes()
 
 
-def test_bert_pretrains_once_and_the_backbone_is_reused(tiny_imdb, capsys):
-    run = tiny_imdb / "run"
-    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "1", "--pretrain-batch-size", "8",
-            "--export-dir", str(tiny_imdb / "exports")]
-    status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
-    assert status == 0, err
-    assert "Pre-training BERT (masked LM) on 60 texts" in out  # 16 unlabeled + 44 train: no validation, no test
-    pretraining = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
-    assert pretraining["pretrained"] and 0 <= pretraining["masked_accuracy"] <= 1 and pretraining["epochs"] == 1
-    saved = json.loads((run / "backbone" / "config.json").read_text())["config"]
-    assert saved["dropout"] == 0.0 and saved["max_sequence_length"] == 24  # pre-trained without dropout
-    assert pretraining["sequence_length"] == 24  # the shorter of the run's length and 128
-    assert pretraining["jit_compile"] and not json.loads((run / "config.json").read_text())["jit_compile"]
-
-    # A run interrupted after pre-training resumes from the saved backbone instead of pre-training again.
-    (run / "metrics.json").unlink()
-    status, out, err = run_task([*bert, "--run-dir", str(run)], capsys)
-    assert status == 0, err
-    assert "Pre-training" not in out and f"Fine-tuning the backbone from {run / 'backbone'}" in out
-    resumed = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
-    assert resumed["masked_accuracy"] == pretraining["masked_accuracy"]  # the figures travel with the backbone
-
-    # Another run fine-tunes the same backbone, and the control trains without it.
-    status, out, err = run_task([*bert, "--pretrained-backbone", str(run / "backbone"),
-                                 "--run-dir", str(tiny_imdb / "reuse")], capsys)
-    assert status == 0 and "Pre-training" not in out, err
-    status, out, err = run_task([*bert, "--from-scratch", "--run-dir", str(tiny_imdb / "control")], capsys)
-    assert status == 0 and "Pre-training" not in out, err
-    assert json.loads((tiny_imdb / "control" / "metrics.json").read_text())["extra"]["pretraining"] == {
-        "pretrained": False
-    }
-
-
 def test_explain_needs_a_review_and_an_export(tmp_path, capsys):
     status, _, err = run_task(["explain", "--export-dir", str(tmp_path)], capsys)
     assert status == 2 and "give a review to explain" in err
@@ -233,9 +200,20 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     status, out, err = run_task(bert, capsys)
     assert status == 0, err
     assert f"Resuming the interrupted run in {run}" in out
+    assert "Pre-training BERT (masked LM) on 60 texts" in out  # 16 unlabeled + 44 train: no validation, no test
     assert [row["epoch"] for row in history.read_history()] == [0, 1] and not history.is_resumable
     figures = json.loads((run / "metrics.json").read_text())["extra"]["pretraining"]
     assert figures["epochs"] == 2 and not figures["jit_compile"]  # --no-jit-compile reaches pre-training too
+    assert figures["sequence_length"] == 24  # the shorter of the run's length and pre-training's 128
+    saved = json.loads((run / "backbone" / "config.json").read_text())["config"]
+    assert saved["dropout"] == 0.0 and saved["max_sequence_length"] == 24  # pre-trained without dropout
+
+    # Another run fine-tunes the saved backbone without pre-training again; its figures travel with it.
+    status, out, err = run_task([*bert[:-1], str(tiny_imdb / "reuse"), "--pretrained-backbone", str(run / "backbone")],
+                                capsys)
+    assert status == 0 and "Pre-training" not in out, err
+    reused = json.loads((tiny_imdb / "reuse" / "metrics.json").read_text())["extra"]["pretraining"]
+    assert reused["masked_accuracy"] == figures["masked_accuracy"]
 
 
 def test_too_few_reviews_to_validate_on_is_refused_before_training(tiny_imdb, capsys):
