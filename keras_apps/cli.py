@@ -22,10 +22,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
-from keras_apps.settings import (  # noqa: F401 - the argument types tasks use, as `cli.<type>`
+from keras_apps.settings import (
     fraction, int32_seed, non_negative_float, non_negative_int, positive_float, positive_int, probability, seed,
     text,
 )
+
+__all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
+    "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_export_argument",
+    "add_training_arguments", "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
+    "non_negative_int", "positive_float", "positive_int", "probability", "run", "seed", "text",
+]
 
 TRAIN = "train"
 
