@@ -29,7 +29,8 @@ NANOGPT_CPU_RESULT = {"validation_loss": 1.886, "wall_seconds": 144}  # issue 5,
 RUNS = {"nanogpt-cpu": ["--recipe", "nanogpt-cpu"], "default": []}
 NANOGPT_CPU_SEEDS = 10
 # What `python -m bench gpt --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
-SMOKE_TEST = ["--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2", "--warmup-steps", "2"]
+SMOKE_TEST = ["--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2", "--warmup-steps", "2",
+              "--no-jit-compile", "--sample-tokens", "20"]  # 20 steps do not repay XLA's compilation
 SAMPLING_TOKENS = 256
 SMOKE_SAMPLING_TOKENS = 32
 
