@@ -58,7 +58,8 @@ def sampling_tokens_per_second(model_path, new_tokens=SAMPLING_TOKENS, repeats=3
     return speeds
 
 
-def _row(name, metrics, wall_seconds, **extra):
+def gpt_row(name, metrics, wall_seconds, **extra):
+    """A results row for `python -m tasks.gpt` with run `name`'s arguments, from the run's `metrics.json`."""
     return {
         "command": " ".join(["python -m tasks.gpt", *RUNS[name]]), "model": metrics["model"],
         "params": metrics["params"], "steps": metrics["steps"],
@@ -77,7 +78,7 @@ def bench_default(limits):
         new_tokens = SMOKE_SAMPLING_TOKENS if limits else SAMPLING_TOKENS
         speeds = sampling_tokens_per_second(Path(workdir) / "export" / "1" / "model.keras", new_tokens,
                                             repeats=1 if limits else 3)
-    return _row(
+    return gpt_row(
         "default", metrics, wall_seconds,
         sampling_new_tokens=new_tokens, sampling_context_length=export["model"]["context_length"],
         sampling_tokens_per_second_cached=round(speeds[True], 1),
@@ -96,7 +97,7 @@ def bench_nanogpt_cpu(limits):
     losses = [metrics["validation"]["loss"] for metrics, _ in runs]
     walls = [wall_seconds for _, wall_seconds in runs]
     mean_loss = statistics.fmean(losses)
-    return _row(
+    return gpt_row(
         "nanogpt-cpu", runs[0][0], statistics.fmean(walls),
         validation_loss=mean_loss, validation_perplexity=math.exp(mean_loss),
         validation_loss_seeds=[round(loss, 4) for loss in losses], validation_loss_stdev=statistics.stdev(losses),

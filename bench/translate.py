@@ -25,6 +25,11 @@ def bench_run(name, limits):
         limits += [*SMOKE_MODEL, "--test-sentences", "20"]
     with tempfile.TemporaryDirectory() as workdir:
         metrics, wall_seconds = run_task("translate", RUNS[name], workdir, limits)
+    return translate_row(name, metrics, wall_seconds)
+
+
+def translate_row(name, metrics, wall_seconds):
+    """A results row for `python -m tasks.translate` with run `name`'s arguments, from the run's `metrics.json`."""
     test, extra = metrics["test"], metrics["extra"]
     decoding = {row["batch_size"]: row for row in extra["decoding"]["batches"]}
     return {

@@ -1,27 +1,74 @@
-import ast
+"""The GPT benchmark's harness, with the task's runs replaced by figures: what it runs, and how it turns
+the runs into a row. The task's real runs are tested in tests/tasks/test_gpt.py, which also feeds a real
+`metrics.json` to `gpt_row`."""
+
+import json
+import math
+import statistics
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_python
+from bench import gpt
+from keras_apps.models import GPTConfig, build_gpt
 
 
-@pytest.mark.real_data
-def test_a_smoke_run_measures_sampling_and_records_nothing(real_shakespeare_dir, tmp_path):
-    results_file = tmp_path / "results.json"
-    completed = run_python("-m", "bench", "gpt", "--runs", "default", "--epochs", "1", "--results", str(results_file),
-                           env={"KERAS_APPS_DATA": str(real_shakespeare_dir)})
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    row = ast.literal_eval(completed.stdout.split("gpt-default: ", 1)[1].splitlines()[0])
-    assert row["command"] == "python -m tasks.gpt" and row["steps"] == 20 and row["sampling_cache_speedup"] > 0
-    assert not results_file.exists()
+def gpt_metrics(loss, steps=20):
+    return {"model": "nanogpt-cpu", "params": 800_000, "steps": steps,
+            "validation": {"loss": loss, "perplexity": math.exp(loss)}, "train_seconds": 90.0,
+            "train_tokens_per_second": 17_000.0, "extra": {"mfu": 0.01}, "peak_memory_mb": 900.0}
 
 
-@pytest.mark.real_data
-def test_a_smoke_run_of_nanogpt_s_recipe_reports_every_seed(real_shakespeare_dir, tmp_path):
-    completed = run_python("-m", "bench", "gpt", "--runs", "nanogpt-cpu", "--epochs", "1", "--results",
-                           str(tmp_path / "results.json"), env={"KERAS_APPS_DATA": str(real_shakespeare_dir)})
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    row = ast.literal_eval(completed.stdout.split("gpt-nanogpt-cpu: ", 1)[1].splitlines()[0])
-    assert len(row["validation_loss_seeds"]) == 2 and row["validation_loss_seeds"][0] != row["validation_loss_seeds"][1]
-    assert row["validation_loss"] == pytest.approx(sum(row["validation_loss_seeds"]) / 2, abs=1e-4)
-    assert row["wall_seconds_max"] >= row["wall_seconds"] > 0 and row["steps"] == 20
+@pytest.fixture
+def seeded_runs(monkeypatch):
+    """Each run's loss is 1.9 plus a hundredth per seed, its wall time 100 s plus a second per seed."""
+    calls = []
+
+    def run_task(task, arguments, workdir, limits):
+        calls.append((task, arguments, limits))
+        seed = int(arguments[arguments.index("--seed") + 1])
+        return gpt_metrics(1.9 + seed / 100), 100.0 + seed
+
+    monkeypatch.setattr(gpt, "run_task", run_task)
+    return calls
+
+
+def test_nanogpt_s_recipe_runs_once_per_seed_and_reports_their_mean_and_spread(seeded_runs):
+    row = gpt.bench_nanogpt_cpu([])
+    seeds = range(gpt.NANOGPT_CPU_SEEDS)
+    assert seeded_runs == [("gpt", ["--recipe", "nanogpt-cpu", "--seed", str(seed)], []) for seed in seeds]
+    losses = [1.9 + seed / 100 for seed in seeds]
+    assert row["validation_loss_seeds"] == [round(loss, 4) for loss in losses]
+    assert row["validation_loss"] == pytest.approx(statistics.fmean(losses))
+    assert row["validation_perplexity"] == pytest.approx(math.exp(statistics.fmean(losses)))
+    assert row["validation_loss_stdev"] == pytest.approx(statistics.stdev(losses))
+    assert row["wall_seconds"] == statistics.fmean(100.0 + seed for seed in seeds)
+    assert row["wall_seconds_max"] == 100.0 + seeds[-1]
+    assert row["command"] == "python -m tasks.gpt --recipe nanogpt-cpu" and row["nanogpt_validation_loss"] == 1.886
+
+
+def test_a_smoke_run_of_nanogpt_s_recipe_runs_two_short_seeds(seeded_runs):
+    row = gpt.bench_nanogpt_cpu(["--epochs", "1"])
+    assert [arguments[-1] for _, arguments, _ in seeded_runs] == ["0", "1"]
+    assert all(limits == gpt.SMOKE_TEST for _, _, limits in seeded_runs)
+    assert row["validation_loss_seeds"] == [1.9, 1.91]
+
+
+def test_the_default_run_times_cached_and_uncached_sampling_from_its_export(monkeypatch):
+    config = GPTConfig(vocabulary_size=20, context_length=16, num_layers=1, num_heads=2, hidden_dim=16, dropout=0.0)
+
+    def run_task(task, arguments, workdir, limits):
+        assert (task, arguments, limits) == ("gpt", [], gpt.SMOKE_TEST)
+        export = Path(workdir) / "export" / "1"
+        export.mkdir(parents=True)
+        build_gpt(config).save(export / "model.keras")
+        (export / "export.json").write_text(json.dumps({"model": config.to_dict()}))
+        return gpt_metrics(2.5), 60.0
+
+    monkeypatch.setattr(gpt, "run_task", run_task)
+    row = gpt.bench_default(["--epochs", "1"])
+    assert row["sampling_new_tokens"] == gpt.SMOKE_SAMPLING_TOKENS and row["sampling_context_length"] == 16
+    assert row["sampling_tokens_per_second_cached"] > 0 and row["sampling_tokens_per_second_uncached"] > 0
+    assert row["sampling_cache_speedup"] == pytest.approx(
+        row["sampling_tokens_per_second_cached"] / row["sampling_tokens_per_second_uncached"], rel=0.02)
+    assert row["validation_loss"] == 2.5 and row["wall_seconds"] == 60.0 and row["command"] == "python -m tasks.gpt"

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from bench import gpt as bench_gpt
 from tasks import gpt as task
 from tests.conftest import run_cli, run_python
 from tests.evaluate.html_check import check_page
@@ -99,6 +100,8 @@ def test_a_few_hundred_steps_on_tiny_shakespeare_learn_and_export(real_shakespea
     metrics = json.loads((run_dir / "metrics.json").read_text())
     # A character bigram model scores 2.48 on this validation split; this run measured 2.395 (bench/NOTES.md).
     assert metrics["validation"]["loss"] < 2.45, metrics["validation"]
+    row = bench_gpt.gpt_row("nanogpt-cpu", metrics, wall_seconds=1.0)  # the benchmark reads this run's figures
+    assert row["validation_loss"] == metrics["validation"]["loss"] and row["steps"] == 300
 
     # The export, in a fresh process, writes what the training process wrote for the same seed.
     generated = run_python("-m", "tasks.gpt", "generate", "ROMEO:", "--max-new-tokens", "60", "--temperature", "0.8",

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench import runs as bench_runs
 from keras_apps.data import locate
 from tasks import mnist as task
 from tests.conftest import run_cli, run_python
@@ -96,6 +97,7 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     assert metrics["export"] == str(exports / "1")
     for key in ("train_seconds", "train_examples_per_second", "peak_memory_mb"):
         assert metrics[key] > 0
+    assert bench_runs.row("python -m tasks.mnist", metrics)["test_accuracy"] == metrics["test"]["accuracy"]
 
     # The run's report shows the curves, the evaluation and the most confident mistakes; the export has a card.
     text, images = check_page((tmp_path / "run1" / "report.html").read_text())

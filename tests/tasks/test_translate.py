@@ -6,6 +6,7 @@ import json
 import pytest
 from PIL import Image
 
+from bench import translate as bench_translate
 from tasks import translate as task
 from tests.conftest import TINY_PAIRS, run_cli, run_python, write_spa_eng_zip
 from tests.evaluate.html_check import check_page
@@ -66,6 +67,8 @@ def test_a_short_run_on_real_pairs_learns_reports_exports_and_translates(real_sp
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics["test"]) == {"bleu", "rouge1_f1", "rouge2_f1", "masked_accuracy", "loss"}
     assert metrics["extra"]["test_sentences"] == 60 and metrics["extra"]["bleu_signature"].startswith("nrefs:")
+    row = bench_translate.translate_row("default", metrics, wall_seconds=1.0)  # the benchmark reads these figures
+    assert row["bleu"] == metrics["test"]["bleu"] and set(row["decoding"]) == {"1", "64"}
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     header = history[0].split(",")
     accuracies = [float(line.split(",")[header.index("val_masked_accuracy")]) for line in history[1:]]
