@@ -1,20 +1,20 @@
 """Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full
-data, `python -m bench xla` times each task's training step with and without XLA, and `python -m bench
-distribute` compares one worker with two; the figures go to `bench/results.json` and the README's results
-tables."""
+data, `python -m bench xla` times each task's training step with and without XLA, `python -m bench
+distribute` compares one worker with two, and `python -m bench blocks` keras-hub's Transformer blocks with the
+written-out ones; the figures go to `bench/results.json` and the README's results tables."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from bench import compress, distribute, gpt, imdb, mnist, results, translate, xla
+from bench import blocks, compress, distribute, gpt, imdb, mnist, results, translate, xla
 from keras_apps import cli
 
-BENCHMARKS = {"compress": compress, "distribute": distribute, "gpt": gpt, "imdb": imdb, "mnist": mnist,
+BENCHMARKS = {"blocks": blocks, "compress": compress, "distribute": distribute, "gpt": gpt, "imdb": imdb, "mnist": mnist,
               "translate": translate, "xla": xla}
 RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
         "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN], "translate": list(translate.RUNS),
-        "xla": list(xla.RUNS), "distribute": list(distribute.RUNS)}
+        "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS)}
 
 
 def main(argv=None):
@@ -24,7 +24,8 @@ def main(argv=None):
                         help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"])
                         + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
-                                    for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute")))
+                                    for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
+                                                 "blocks")))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of the side-by-side comparison (default: 3)")
     parser.add_argument("--train-examples", type=cli.positive_int,

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bench import results
+from bench.runs import figure as figure_of
 from keras_apps.errors import UserError
 from keras_apps.training.local_cluster import LocalCluster, pinned_to
 
@@ -55,16 +56,9 @@ def _two_workers(task, arguments, workdir):
     return json.loads((workdir / "two" / "metrics.json").read_text()), time.perf_counter() - start
 
 
-def _figure(metrics):
-    """What the run reached: `(name, value)`, test accuracy for a classifier, validation loss for GPT."""
-    if metrics.get("test"):
-        return "test accuracy", metrics["test"]["accuracy"]
-    return "validation loss", metrics["validation"]["loss"]
-
-
 def scaling_row(task, arguments, one, two, wall_seconds):
     """The row of one task from the one-worker (`one`) and two-worker (`two`, the chief's) metrics."""
-    (figure, one_figure), (_, two_figure) = _figure(one), _figure(two)
+    (figure, one_figure), (_, two_figure) = figure_of(one), figure_of(two)
     return {
         "command": " ".join([f"python -m tasks.{task}", *arguments, "--strategy", "{cpu,multi_worker}"]),
         "task": task, "model": one["model"], "params": one["params"],

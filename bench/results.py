@@ -154,24 +154,48 @@ def _xla_table(results):
     return lines
 
 
+def _pair(values, **cell):
+    """Two runs' values side by side: `a / b`."""
+    return " / ".join(_cell(value, **cell) for value in values)
+
+
+def _figures(row):
+    """A row's `figure` (what its runs reached) and the runs' values, formatted for that figure."""
+    formats = {"test accuracy": {"percent": True}, "test BLEU": {"digits": 1}, "validation loss": {"digits": 4}}
+    return f"{row['figure']} {_pair(row['figures'], **formats[row['figure']])}"
+
+
+def _milliseconds(seconds):
+    return [None if value is None else 1000 * value for value in seconds]
+
+
 def _scaling_table(results):
     lines = [
         "| benchmark | model | params | train examples/s, 1 / 2 workers | step time (ms), 1 / 2 workers | "
         "2-worker scaling | reached, 1 / 2 workers | wall time (s), 1 / 2 workers | machine |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    def pair(values, **cell):
-        return " / ".join(_cell(value, **cell) for value in values)
-
-    figure_cell = {"test accuracy": {"percent": True}, "validation loss": {"digits": 4}}
-
     for name, row in sorted(results.items()):
-        steps = [None if seconds is None else 1000 * seconds for seconds in row["step_seconds"]]
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | "
-            f"{pair(row['examples_per_second'], digits=0)} | {pair(steps)} | {row['scaling']:.2f}x | "
-            f"{row['figure']} {pair(row['figures'], **figure_cell[row['figure']])} | "
-            f"{pair(row['wall_seconds'], digits=0)} | {row['machine']} |"
+            f"{_pair(row['examples_per_second'], digits=0)} | {_pair(_milliseconds(row['step_seconds']))} | "
+            f"{row['scaling']:.2f}x | {_figures(row)} | {_pair(row['wall_seconds'], digits=0)} | {row['machine']} |"
+        )
+    return lines
+
+
+def _blocks_table(results):
+    lines = [
+        "| benchmark | model | params | reached, keras-hub / explained | step time (ms), keras-hub / explained | "
+        "explained's step time | training time (s), keras-hub / explained | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, row in sorted(results.items()):
+        ratio = "–" if row["blocks_step_ratio"] is None else f"{row['blocks_step_ratio']:.2f}x"
+        lines.append(
+            f"| `{row['command']}` | {row['model']} | {row['params']:,} | {_figures(row)} | "
+            f"{_pair(_milliseconds(row['step_seconds']))} | {ratio} | {_pair(row['train_seconds'], digits=0)} | "
+            f"{row['machine']} |"
         )
     return lines
 
@@ -187,13 +211,14 @@ def _compression_tables(results):
 
 def table(results):
     """The Markdown results tables: classifiers (test accuracy), language models (validation loss),
-    translators (BLEU, ROUGE), training steps with and without XLA, one worker against two, then one table
-    of compressed variants per task."""
+    translators (BLEU, ROUGE), training steps with and without XLA, one worker against two, keras-hub's
+    Transformer blocks against the written-out ones, then one table of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
     translators = {name: row for name, row in results.items() if "bleu" in row}
     xla_comparisons = {name: row for name, row in results.items() if "xla_speedup" in row}
     scalings = {name: row for name, row in results.items() if "scaling" in row}
+    block_comparisons = {name: row for name, row in results.items() if "blocks_step_ratio" in row}
     compressions = {name: row for name, row in results.items() if "variants" in row}
     lines = _classifier_table(classifiers)
     if language_models:
@@ -204,6 +229,8 @@ def table(results):
         lines += ["", *_xla_table(xla_comparisons)]
     if scalings:
         lines += ["", *_scaling_table(scalings)]
+    if block_comparisons:
+        lines += ["", *_blocks_table(block_comparisons)]
     return "\n".join(lines + _compression_tables(compressions))
 
 

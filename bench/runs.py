@@ -37,3 +37,14 @@ def row(command, metrics, **extra):
         "train_examples_per_second": metrics["train_examples_per_second"],
         "peak_memory_mb": metrics["peak_memory_mb"], "machine": results.machine(), **extra,
     }
+
+
+def figure(metrics):
+    """What a run reached, `(name, value)`: test accuracy for a classifier, BLEU for a translator, validation
+    loss for a language model."""
+    test = metrics.get("test") or {}
+    if "accuracy" in test:
+        return "test accuracy", test["accuracy"]
+    if "bleu" in test:
+        return "test BLEU", test["bleu"]
+    return "validation loss", metrics["validation"]["loss"]

@@ -12,6 +12,15 @@ from keras_apps import settings
 from keras_apps.errors import UserError
 from keras_apps.training.config import TrainingConfig
 
+TRANSFORMER_BLOCKS = ("keras-hub", "explained")
+
+
+def transformer_blocks():
+    """The `--blocks` setting of a model made of Transformer blocks."""
+    return settings.setting("keras-hub", help="Transformer blocks: keras-hub's layers, or the same computations "
+                            "written out formula by formula (keras_apps/models/attention_explained.py)",
+                            choices=TRANSFORMER_BLOCKS)
+
 
 @dataclass(frozen=True)
 class StepSchedule:

@@ -4,7 +4,8 @@ Each row is a step of the decoder, labelled with the target token it wrote; each
 is how that step's attention was spread over the source sentence, averaged over the heads. keras-hub's
 `TransformerDecoder` does not return attention weights, so the last block's two attention sub-layers are
 called here directly (its layer norms and attention layers, as its `call` does), with Keras
-`MultiHeadAttention`'s own `return_attention_scores` for the cross-attention.
+`MultiHeadAttention`'s own `return_attention_scores` for the cross-attention; the written-out block
+(`--blocks explained`) returns them itself.
 """
 
 import textwrap
@@ -17,6 +18,7 @@ from keras import ops
 
 from keras_apps import files
 from keras_apps.inference.translation import Translator, build_sampler
+from keras_apps.models import attention_explained
 from keras_apps.text.translation_tokens import END_ID, PAD_ID
 
 
@@ -29,11 +31,13 @@ def cross_attention(model, source_ids, target_ids):
     target_ids = ops.convert_to_tensor(np.asarray(target_ids, np.int32)[None])
     encoded, source_mask = translator.encode(source_ids)
     *earlier, last = translator.decoders
-    if not last.normalize_first:
-        raise ValueError("cross_attention follows the pre-norm blocks build_translator makes")
     x = translator.target_embedding(target_ids)
     for decoder in earlier:
         x = decoder(x, encoded, encoder_padding_mask=source_mask)
+    if isinstance(last, attention_explained.TransformerDecoder):  # `--blocks explained`: it gives its weights
+        return ops.convert_to_numpy(last.cross_attention_weights(x, encoded, source_mask))[0]
+    if not last.normalize_first:
+        raise ValueError("cross_attention follows the pre-norm blocks build_translator makes")
     length = ops.shape(target_ids)[1]
     causal = ops.tril(ops.ones((1, length, length), dtype="bool"))
     query = last._self_attention_layer_norm(x)

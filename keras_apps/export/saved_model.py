@@ -163,6 +163,8 @@ def resolve_task_export(path, task):
 
 def load_keras_model(path, task):
     """`(version_path, its model.keras)`: the Keras model of an export of `task`, for code that needs its layers."""
+    from keras_apps.models import attention_explained  # noqa: F401 - registers the written-out layers it may hold
+
     version_path = resolve_task_export(path, task)
     try:
         model = keras.saving.load_model(version_path / "model.keras", compile=False)

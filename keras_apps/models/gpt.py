@@ -14,6 +14,8 @@ import keras
 import keras_hub
 
 from keras_apps.models import parts
+from keras_apps.models.attention_explained import decoder_block
+from keras_apps.recipes import transformer_blocks
 from keras_apps.settings import SettingError, positive_int, probability, setting
 
 
@@ -28,6 +30,7 @@ class GPTConfig:
         intermediate_dim: width of each block's feed-forward layer (0: four times `hidden_dim`, as in GPT-2).
         dropout: on the embeddings, attention weights and block outputs while training.
         tie_weights: compute logits with the token embedding matrix instead of a separate projection.
+        blocks: "keras-hub" (its `TransformerDecoder`) or "explained" (`attention_explained.TransformerDecoder`).
     """
 
     vocabulary_size: int | None = None  # from the tokenizer, once it is learned
@@ -38,6 +41,7 @@ class GPTConfig:
     intermediate_dim: int = 0
     dropout: float = setting(0.2, help="dropout while training", type=probability)
     tie_weights: bool = setting(True, help="share the token embedding with the output layer")
+    blocks: str = transformer_blocks()
 
     def __post_init__(self):
         if self.hidden_dim % self.num_heads:
@@ -79,7 +83,8 @@ def build_gpt(config):
     x = keras.layers.Add(name="embeddings_add")([tokens, position_embedding(tokens)])
     x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
     for index in range(config.num_layers):
-        x = keras_hub.layers.TransformerDecoder(
+        x = decoder_block(
+            config.blocks,
             intermediate_dim=config.feedforward_dim,
             num_heads=config.num_heads,
             dropout=config.dropout,

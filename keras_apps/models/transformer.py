@@ -6,6 +6,7 @@ import keras_hub
 from keras import layers, ops
 
 from keras_apps.models import parts
+from keras_apps.models.attention_explained import encoder_block
 from keras_apps.models.pooling import pool_tokens
 from keras_apps.text.vocabulary import PAD_ID
 
@@ -19,6 +20,7 @@ def build_transformer_classifier(
     num_layers=1,
     dropout=0.1,
     pooling="mean-max",
+    blocks="keras-hub",
     name="transformer",
 ):
     """Token ids in (`PAD_ID` is padding, masked out everywhere), one logit out (positive > 0).
@@ -32,6 +34,7 @@ def build_transformer_classifier(
         num_layers: encoder layers.
         dropout: dropout rate inside the encoders and before the classifier.
         pooling: how the token vectors become one review vector (`keras_apps.models.pooling.POOLINGS`).
+        blocks: "keras-hub" (its `TransformerEncoder`) or "explained" (`attention_explained.TransformerEncoder`).
     """
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     padding_mask = ops.not_equal(token_ids, PAD_ID)
@@ -40,8 +43,8 @@ def build_transformer_classifier(
     )(token_ids)
     x = layers.Dropout(dropout, name="embedding_dropout")(x)
     for index in range(num_layers):
-        x = keras_hub.layers.TransformerEncoder(
-            intermediate_dim, num_heads, dropout=dropout, name=f"encoder{index + 1}"
+        x = encoder_block(
+            blocks, intermediate_dim=intermediate_dim, num_heads=num_heads, dropout=dropout, name=f"encoder{index + 1}"
         )(x, padding_mask=padding_mask)
     x = pool_tokens(x, padding_mask, pooling)
     x = layers.Dropout(dropout, name="dropout")(x)

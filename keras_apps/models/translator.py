@@ -18,6 +18,8 @@ import keras_hub
 from keras import ops
 
 from keras_apps.models import parts
+from keras_apps.models.attention_explained import decoder_block, encoder_block
+from keras_apps.recipes import transformer_blocks
 from keras_apps.settings import SettingError, positive_int, probability, setting
 
 
@@ -32,6 +34,7 @@ class TranslatorConfig:
         num_heads, hidden_dim: attention heads and width (a multiple of `num_heads`).
         intermediate_dim: width of each block's feed-forward layer.
         dropout: on embeddings, attention weights and block outputs while training.
+        blocks: "keras-hub" (its Transformer layers) or "explained" (`keras_apps.models.attention_explained`'s).
     """
 
     source_vocabulary_size: int | None = None  # from the vocabularies, once they are learned
@@ -43,6 +46,7 @@ class TranslatorConfig:
     hidden_dim: int = setting(256, help="width (a multiple of --num-heads)", type=positive_int)
     intermediate_dim: int = setting(1024, help="feed-forward width", type=positive_int)
     dropout: float = setting(0.1, help="dropout while training", type=probability)
+    blocks: str = transformer_blocks()
 
     def __post_init__(self):
         if self.hidden_dim % self.num_heads:
@@ -73,8 +77,8 @@ def build_translator(config):
     x = _embedding(config.source_vocabulary_size, config, parts.SOURCE_EMBEDDING)(source_ids)
     x = keras.layers.Dropout(config.dropout, name="source_dropout")(x)
     for index in range(config.num_layers):
-        x = keras_hub.layers.TransformerEncoder(
-            intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
+        x = encoder_block(
+            config.blocks, intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
             activation="gelu", normalize_first=True, name=parts.encoder_block(index),
         )(x, padding_mask=source_mask)
     encoded = keras.layers.LayerNormalization(epsilon=1e-5, name=parts.ENCODER_NORM)(x)
@@ -82,8 +86,8 @@ def build_translator(config):
     y = _embedding(config.target_vocabulary_size, config, parts.TARGET_EMBEDDING)(target_ids)
     y = keras.layers.Dropout(config.dropout, name="target_dropout")(y)
     for index in range(config.num_layers):
-        y = keras_hub.layers.TransformerDecoder(
-            intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
+        y = decoder_block(
+            config.blocks, intermediate_dim=config.intermediate_dim, num_heads=config.num_heads, dropout=config.dropout,
             activation="gelu", normalize_first=True, name=parts.decoder_block(index),
         )(y, encoded, decoder_padding_mask=target_mask, encoder_padding_mask=source_mask)
     y = keras.layers.LayerNormalization(epsilon=1e-5, name=parts.DECODER_NORM)(y)

@@ -46,14 +46,18 @@ def wordpiece_classifier(settings, vocabulary, vocabulary_path):
     from keras_apps.text_classification.encoders import wordpiece_encoder
 
     sequence_length = settings.sequence_length
+    description = {"sequence_length": sequence_length, "vocabulary_size": len(vocabulary)}
     if settings.family == "lstm":
         def build():
             return build_lstm_classifier(len(vocabulary), **settings.architecture)
     else:
+        description["blocks"] = settings.blocks
+
         def build():
-            return build_transformer_classifier(len(vocabulary), sequence_length, **settings.architecture)
+            return build_transformer_classifier(len(vocabulary), sequence_length, blocks=settings.blocks,
+                                                **settings.architecture)
     encoder = wordpiece_encoder(build_tokenizer(vocabulary), vocabulary_path, sequence_length)
-    return Classifier(build, encoder, {"sequence_length": sequence_length, "vocabulary_size": len(vocabulary)})
+    return Classifier(build, encoder, description)
 
 
 def bert_classifier(start, dropout, pooling="mean-max"):

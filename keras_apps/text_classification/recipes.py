@@ -4,6 +4,7 @@
 import dataclasses
 from dataclasses import dataclass
 
+from keras_apps.recipes import transformer_blocks
 from keras_apps.settings import SettingError, positive_int, setting
 
 FAMILIES = ("ngrams", "lstm", "transformer", "bert")
@@ -29,6 +30,7 @@ class TextClassifier:
     teacher: str = setting(NO_TEACHER, help="lstm, transformer and bert: also learn from this n-gram model's "
                            "P(positive) on the unlabeled reviews, the teacher trained first on the same labeled "
                            f"reviews; {NO_TEACHER}: from the labels alone", choices=("bow", "nb-bow", NO_TEACHER))
+    blocks: str = transformer_blocks()
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -37,6 +39,8 @@ class TextClassifier:
             raise ValueError("n-gram settings go with the ngrams family, and only with it")
         if self.family == "ngrams" and self.teacher != NO_TEACHER:
             raise SettingError(TextClassifier, "teacher", "applies to --model lstm, transformer and bert only")
+        if self.family != "transformer" and self.blocks != "keras-hub":
+            raise SettingError(TextClassifier, "blocks", "applies to --model transformer only")
 
     @property
     def learns_from_a_teacher(self):

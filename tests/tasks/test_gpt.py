@@ -82,6 +82,20 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
     assert status == 0 and out == "Thou\n"
 
 
+def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_from(tmp_path, capsys):
+    (tmp_path / "poem.txt").write_text(POEM)
+    export_dir = tmp_path / "export"
+    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--blocks", "explained",
+                               "--run-dir", str(tmp_path / "run"), "--export-dir", str(export_dir)], capsys)
+    assert status == 0, err
+    assert json.loads((export_dir / "1" / "export.json").read_text())["model"]["blocks"] == "explained"
+    generate = ["generate", "Shall I", "--max-new-tokens", "25", "--seed", "3", "--export-dir", str(export_dir)]
+    status, in_process, _ = run_task(generate, capsys)
+    fresh = run_python("-m", "tasks.gpt", *generate)
+    assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
+    assert fresh.stdout == in_process and in_process.startswith("Shall I")
+
+
 def test_generating_from_a_missing_export_is_one_line(tmp_path, capsys):
     status, _, err = run_task(["generate", "x", "--export-dir", str(tmp_path / "none")], capsys)
     assert status == 2 and "does not exist" in err

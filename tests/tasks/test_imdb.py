@@ -55,6 +55,8 @@ def test_every_command_has_help(command, capsys):
     (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm, transformer and bert only"),
     (["--model", "transformer", "--teacher", "lstm"], "argument --teacher: invalid choice"),
     (["--model", "transformer", "--unlabeled-examples", "0"], "leaves the teacher nothing to label"),
+    (["--model", "lstm", "--blocks", "explained"], "--blocks applies to --model transformer only"),
+    (["--model", "transformer", "--blocks", "torch"], "argument --blocks: invalid choice"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
