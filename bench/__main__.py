@@ -17,7 +17,8 @@ RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imd
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS)}
 
 
-def main(argv=None):
+def parse_arguments(argv=None):
+    """The parsed command line; a run the benchmark does not have is refused in one line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("task", choices=sorted(BENCHMARKS), help="which task's benchmarks to run")
     parser.add_argument("--runs", nargs="+", metavar="RUN",
@@ -39,6 +40,11 @@ def main(argv=None):
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "
                      f"choose from {', '.join(RUNS[args.task])}")
+    return args
+
+
+def main(argv=None):
+    args = parse_arguments(argv)
 
     limits = []
     if args.train_examples:

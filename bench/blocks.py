@@ -20,7 +20,8 @@ RUNS = {
 }
 # What `python -m bench blocks --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
 SMOKE_TEST = {
-    "imdb": ["--model", "transformer", "--train-examples", "2000", "--epochs", "1", "--test-examples", "500"],
+    "imdb": ["--model", "transformer", "--train-examples", "2000", "--unlabeled-examples", "2000", "--epochs", "1",
+             "--test-examples", "500"],
     "translate": ["--train-pairs", "2000", "--epochs", "1", "--test-sentences", "20"],
     "gpt": ["--recipe", "nanogpt-cpu", "--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2",
             "--warmup-steps", "2", "--sample-tokens", "20"],

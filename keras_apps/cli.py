@@ -30,7 +30,7 @@ from keras_apps.settings import (
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_export_argument",
     "add_training_arguments", "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
-    "non_negative_int", "positive_float", "positive_int", "probability", "run", "seed", "text",
+    "non_negative_int", "parse_arguments", "positive_float", "positive_int", "probability", "run", "seed", "text",
 ]
 
 TRAIN = "train"
@@ -68,12 +68,17 @@ def build_parser(task, description, commands):
     return parser
 
 
-def main(task, description, commands, argv=None):
-    """Parses `argv` (the `train` command's when it names no command) and runs the command it names."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def parse_arguments(task, description, commands, argv):
+    """The parsed command line `argv` (the `train` command's when it names no command)."""
+    argv = list(argv)
     if not argv or argv[0] not in (*commands, "-h", "--help"):
         argv.insert(0, TRAIN)
-    args = build_parser(task, description, commands).parse_args(argv)
+    return build_parser(task, description, commands).parse_args(argv)
+
+
+def main(task, description, commands, argv=None):
+    """Parses `argv` and runs the command it names."""
+    args = parse_arguments(task, description, commands, sys.argv[1:] if argv is None else argv)
     return args.handler(args)
 
 
