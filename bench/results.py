@@ -7,8 +7,6 @@ keeps the others', then rewrites the README between the markers `<!-- bench:resu
 
 import datetime
 import json
-import os
-import platform
 import subprocess
 from pathlib import Path
 
@@ -21,16 +19,10 @@ START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
 
 def machine():
-    """A short description of this machine: CPU model and count, or the GPU if TensorFlow has one."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} x {model}"
+    """A short description of this machine: its cores and CPU model (`keras_apps.machine.name`)."""
+    from keras_apps.machine import name
+
+    return name()
 
 
 def load(path=RESULTS):

@@ -49,13 +49,10 @@ def _median_seconds(step, repeats):
 
 
 def matmul_gflops(size=1024, repeats=10):
-    """GFLOP/s of a float32 `size`×`size` matrix product."""
-    import tensorflow as tf
+    """GFLOP/s of a float32 `size`×`size` matrix product (the measurement MFU divides by)."""
+    from keras_apps.training.flops import matmul_flops_per_second
 
-    a = tf.random.stateless_normal([size, size], seed=[0, 0])
-    b = tf.random.stateless_normal([size, size], seed=[0, 1])
-    multiply = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-    return 2 * size**3 / _median_seconds(lambda: multiply().numpy(), repeats) / 1e9
+    return matmul_flops_per_second("float32", size, repeats) / 1e9
 
 
 def convolution_milliseconds(repeats=5):
