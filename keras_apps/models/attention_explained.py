@@ -19,6 +19,13 @@ from keras import ops
 from keras_apps.recipes import TRANSFORMER_BLOCKS
 
 
+def independent(initializer):
+    """A copy of `initializer` that draws its own values. A Keras 3 initializer made without a seed fixes one
+    when it is made, so one object used for several weights starts them all equal: query, key and value
+    would begin as the same projection, and every block as the same block."""
+    return initializer.__class__.from_config(initializer.get_config())
+
+
 def large_negative(dtype):
     """What a masked score becomes: its e^score is 0 in `dtype` (float16 cannot hold -1e9)."""
     return -3e4 if keras.backend.standardize_dtype(dtype) == "float16" else -1e9
@@ -79,14 +86,15 @@ class MultiHeadAttention(keras.layers.Layer):
         h, d_k = self.num_heads, d_model // self.num_heads
 
         def projection(name, width):  # W_i^name for every head i, and its bias
-            return (self.add_weight(name=f"{name}_kernel", shape=(width, h, d_k), initializer=self.kernel_initializer),
+            return (self.add_weight(name=f"{name}_kernel", shape=(width, h, d_k),
+                                    initializer=independent(self.kernel_initializer)),
                     self.add_weight(name=f"{name}_bias", shape=(h, d_k), initializer="zeros"))
 
         self.w_query, self.b_query = projection("query", d_model)
         self.w_key, self.b_key = projection("key", source_width)
         self.w_value, self.b_value = projection("value", source_width)
         self.w_output = self.add_weight(name="output_kernel", shape=(h, d_k, d_model),
-                                        initializer=self.kernel_initializer)
+                                        initializer=independent(self.kernel_initializer))
         self.b_output = self.add_weight(name="output_bias", shape=(d_model,), initializer="zeros")
 
     def call(self, query, value, attention_mask=None, cache=None, cache_index=None, training=None,
@@ -153,7 +161,7 @@ class LearnedPositionEmbedding(keras.layers.Layer):
 
     def build(self, input_shape):
         self.table = self.add_weight(name="embeddings", shape=(self.sequence_length, input_shape[-1]),
-                                     initializer=self.initializer)
+                                     initializer=independent(self.initializer))
 
     def call(self, inputs, start_index=0):
         length = ops.shape(inputs)[-2]
@@ -191,10 +199,11 @@ class _Block(keras.layers.Layer):
     def _feedforward(self, shape):
         """FFN(x) = activation(x·W_1 + b_1)·W_2 + b_2, applied to each position on its own."""
         self.feedforward_in = keras.layers.Dense(self.intermediate_dim, self.activation, name="feedforward_in",
-                                                 kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy)
+                                                 kernel_initializer=independent(self.kernel_initializer),
+                                                 dtype=self.dtype_policy)
         self.feedforward_in.build(shape)
         self.feedforward_out = keras.layers.Dense(shape[-1], name="feedforward_out", dtype=self.dtype_policy,
-                                                  kernel_initializer=self.kernel_initializer)
+                                                  kernel_initializer=independent(self.kernel_initializer))
         self.feedforward_out.build((*shape[:-1], self.intermediate_dim))
 
     def residual(self, x, norm, sublayer, training):

@@ -14,7 +14,7 @@ import keras
 import keras_hub
 
 from keras_apps.models import parts
-from keras_apps.models.attention_explained import decoder_block
+from keras_apps.models.attention_explained import decoder_block, independent
 from keras_apps.recipes import transformer_blocks
 from keras_apps.settings import SettingError, positive_int, probability, setting
 
@@ -77,7 +77,7 @@ def build_gpt(config):
         name=parts.TOKEN_EMBEDDING,
     )
     position_embedding = keras_hub.layers.PositionEmbedding(
-        sequence_length=config.context_length, initializer=initializer, name=parts.POSITION_EMBEDDING
+        sequence_length=config.context_length, initializer=independent(initializer), name=parts.POSITION_EMBEDDING
     )
     tokens = token_embedding(token_ids)
     x = keras.layers.Add(name="embeddings_add")([tokens, position_embedding(tokens)])
