@@ -19,11 +19,19 @@ from keras import ops
 from keras_apps.recipes import TRANSFORMER_BLOCKS
 
 
-def independent(initializer):
+def independent(initializer, input_axes=None, output_axes=None):
     """A copy of `initializer` that draws its own values. A Keras 3 initializer made without a seed fixes one
     when it is made, so one object used for several weights starts them all equal: query, key and value
-    would begin as the same projection, and every block as the same block."""
-    return initializer.__class__.from_config(initializer.get_config())
+    would begin as the same projection, and every block as the same block.
+
+    For a kernel of more than two axes, `input_axes` (summed over) and `output_axes` (produced) tell a
+    variance-scaling initializer (Glorot, He) its fans, as `keras.layers.EinsumDense` does: W^Q
+    `[d_model, h, d_k]` is the d_model x d_model matrix of the paper, and starts with that matrix's spread
+    (counted over its last two axes, its values would start six times smaller)."""
+    config = initializer.get_config()
+    if input_axes is not None and isinstance(initializer, keras.initializers.VarianceScaling):
+        config.update(input_axes=input_axes, output_axes=output_axes)
+    return initializer.__class__.from_config(config)
 
 
 def large_negative(dtype):
@@ -87,14 +95,14 @@ class MultiHeadAttention(keras.layers.Layer):
 
         def projection(name, width):  # W_i^name for every head i, and its bias
             return (self.add_weight(name=f"{name}_kernel", shape=(width, h, d_k),
-                                    initializer=independent(self.kernel_initializer)),
+                                    initializer=independent(self.kernel_initializer, [0], [1, 2])),
                     self.add_weight(name=f"{name}_bias", shape=(h, d_k), initializer="zeros"))
 
         self.w_query, self.b_query = projection("query", d_model)
         self.w_key, self.b_key = projection("key", source_width)
         self.w_value, self.b_value = projection("value", source_width)
         self.w_output = self.add_weight(name="output_kernel", shape=(h, d_k, d_model),
-                                        initializer=independent(self.kernel_initializer))
+                                        initializer=independent(self.kernel_initializer, [0, 1], [2]))
         self.b_output = self.add_weight(name="output_bias", shape=(d_model,), initializer="zeros")
 
     def call(self, query, value, attention_mask=None, cache=None, cache_index=None, training=None,

@@ -239,3 +239,21 @@ def test_no_two_weights_of_a_new_model_start_alike(builder, config, blocks):
         for other_path, other in drawn[i + 1:]:
             size = min(values.size, other.size)
             assert not np.allclose(values[:size], other[:size]), f"{path} starts as {other_path} does"
+
+
+@pytest.mark.parametrize("build", [
+    lambda blocks: build_translator(TranslatorConfig(source_vocabulary_size=300, target_vocabulary_size=300,
+                                                     max_length=10, num_layers=1, num_heads=4, hidden_dim=64,
+                                                     intermediate_dim=128, blocks=blocks)),
+    lambda blocks: build_transformer_classifier(300, 12, embedding_dim=64, num_heads=4, intermediate_dim=128,
+                                                num_layers=1, blocks=blocks),
+], ids=["translator", "classifier"])
+def test_every_weight_starts_with_the_spread_of_its_library_twin(build):
+    """Equal computations are not enough to train alike: they must start alike too. A Glorot kernel of the
+    written-out attention once started six times narrower than Keras's (its fans counted over the wrong axes),
+    and the translator reached half the BLEU."""
+    library, written = build("keras-hub"), build("explained")
+    for library_weight, written_weight in zip(library.weights, written.weights):
+        expected, actual = (float(np.std(ops.convert_to_numpy(w))) for w in (library_weight, written_weight))
+        assert actual == pytest.approx(expected, rel=0.15, abs=1e-6), f"{written_weight.path} starts at std " \
+            f"{actual:.4f}, {library_weight.path} at {expected:.4f}"
