@@ -1,13 +1,15 @@
 """Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full
 data, `python -m bench xla` times each task's training step with and without XLA, `python -m bench
 distribute` compares one worker with two, and `python -m bench blocks` keras-hub's Transformer blocks with the
-written-out ones; the figures go to `bench/results.json` and the README's results tables."""
+written-out ones; the figures go to `bench/results.json` and the README's results tables, each row with the
+fingerprint of the machine it was measured on. `python -m bench machine` prints that fingerprint alone."""
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from bench import blocks, compress, distribute, gpt, imdb, mnist, results, translate, xla
+from bench import blocks, compress, distribute, gpt, imdb, mnist, nanogpt, results, translate, xla
 from keras_apps import cli
 
 BENCHMARKS = {"blocks": blocks, "compress": compress, "distribute": distribute, "gpt": gpt, "imdb": imdb, "mnist": mnist,
@@ -20,7 +22,8 @@ RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imd
 def parse_arguments(argv=None):
     """The parsed command line; a run the benchmark does not have is refused in one line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("task", choices=sorted(BENCHMARKS), help="which task's benchmarks to run")
+    parser.add_argument("task", choices=[*sorted(BENCHMARKS), "machine"],
+                        help="which task's benchmarks to run, or machine: this machine's fingerprint")
     parser.add_argument("--runs", nargs="+", metavar="RUN",
                         help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"])
                         + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
@@ -28,7 +31,11 @@ def parse_arguments(argv=None):
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
                                                  "blocks")))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
-                        help="alternating repeats of the side-by-side comparison (default: 3)")
+                        help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
+                             "seeds (default: 3)")
+    parser.add_argument("--nanogpt", metavar="DIR",
+                        help="gpt nanogpt-cpu: also run nanoGPT's own train.py from this checkout of "
+                             "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
     parser.add_argument("--train-examples", type=cli.positive_int,
                         help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
@@ -36,7 +43,11 @@ def parse_arguments(argv=None):
                         help="results file (default: bench/results.json, the only one the README's tables show)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
     args = parser.parse_args(argv)
-    unknown = set(args.runs or ()) - set(RUNS[args.task])
+    if args.task == "machine" and args.runs:
+        parser.error("machine has no runs")
+    if args.nanogpt is not None and args.task != "gpt":
+        parser.error("--nanogpt belongs to the gpt benchmark")
+    unknown = set(args.runs or ()) - set(RUNS.get(args.task, ()))
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "
                      f"choose from {', '.join(RUNS[args.task])}")
@@ -45,6 +56,9 @@ def parse_arguments(argv=None):
 
 def main(argv=None):
     args = parse_arguments(argv)
+    if args.task == "machine":
+        print(json.dumps(results.machine_fingerprint(), indent=2))
+        return 0
 
     limits = []
     if args.train_examples:
@@ -52,7 +66,11 @@ def main(argv=None):
     if args.epochs:
         limits += ["--epochs", str(args.epochs)]
     recorded = None
-    for name, row in BENCHMARKS[args.task].run(args.runs or RUNS[args.task], args.repeats, limits):
+    options = {}
+    if args.nanogpt is not None:
+        nanogpt.check_checkout(args.nanogpt)  # before an hour of our runs, not after the first
+        options["nanogpt_checkout"] = args.nanogpt
+    for name, row in BENCHMARKS[args.task].run(args.runs or RUNS[args.task], args.repeats, limits, **options):
         print(f"{name}: {row}", flush=True)
         if limits:
             continue  # a shortened run is a smoke test, not a result

@@ -1,20 +1,19 @@
-"""GPT benchmarks on Tiny Shakespeare: nanoGPT's CPU recipe side by side, the default model, and the speed
-of cached against uncached sampling.
+"""GPT benchmarks on Tiny Shakespeare: nanoGPT's CPU recipe side by side with nanoGPT itself, the default
+model, and the speed of cached against uncached sampling.
 
 `nanogpt-cpu` runs nanoGPT's published CPU recipe (4 layers, 4 heads, width 128, context 64, batch 12, 2,000
-steps, no dropout, lr 1e-3 → 1e-4 cosine, 100 warm-up steps, beta2 0.99) through our task; nanoGPT itself
-(PyTorch) reached validation loss 1.886 in 144 s of wall time on the 2-core AMD EPYC machine of issue 5. Our
-wall time is the whole command: start-up, data, training, the full validation split, samples and the export.
-Our validation loss is measured on the whole validation split (nanoGPT estimates it from 20 random batches).
-The recipe runs once for each of `NANOGPT_CPU_SEEDS` seeds: from seed to seed its loss moves by about ±0.01,
-more than the differences this comparison is about, so one run says little. The row gives the mean, each
-seed's loss, and the mean and slowest wall time.
+steps, no dropout, lr 1e-3 → 1e-4 cosine, 100 warm-up steps, beta2 0.99) through our task, once per seed
+(`--repeats` seeds, 0, 1, …): from seed to seed its loss moves by about ±0.01, more than the differences this
+comparison is about. With `--nanogpt DIR` (a checkout of karpathy/nanoGPT), nanoGPT's own `train.py` runs the
+same recipe after each of ours, on the same seed, the same machine and the same text (`bench.nanogpt`). Both
+losses are measured on the whole validation split; both wall times are whole processes (ours: start-up, data,
+training, the full validation split, samples and the export; nanoGPT's: its `train.py`). The row gives the
+means, each seed's loss, and the ratio of the wall times.
 
 `default` runs `python -m tasks.gpt`, then times 256 new tokens from its exported model, greedy, with the
 key/value cache and without it (every step re-reading the prefix), each inside a `tf.function`, median of
 three after a warm-up call.
 """
-
 import json
 import math
 import statistics
@@ -22,12 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import results
+from bench import nanogpt, results
 from bench.runs import run_task
 
-NANOGPT_CPU_RESULT = {"validation_loss": 1.886, "wall_seconds": 144}  # issue 5, on a 2-core AMD EPYC
 RUNS = {"nanogpt-cpu": ["--recipe", "nanogpt-cpu"], "default": []}
-NANOGPT_CPU_SEEDS = 10
 # What `python -m bench gpt --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
 SMOKE_TEST = ["--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2", "--warmup-steps", "2",
               "--no-jit-compile", "--sample-tokens", "20"]  # 20 steps do not repay XLA's compilation
@@ -87,32 +84,59 @@ def bench_default(limits):
     )
 
 
-def bench_nanogpt_cpu(limits):
-    """nanoGPT's recipe once per seed: the mean validation loss and wall time, and every seed's loss."""
-    runs = []
-    for seed in range(2 if limits else NANOGPT_CPU_SEEDS):
+def bench_nanogpt_cpu(limits, seeds, nanogpt_checkout=None):
+    """nanoGPT's recipe once per seed, and nanoGPT itself after each when `nanogpt_checkout` is given."""
+    ours, theirs = [], []
+    for seed in range(seeds):
         with tempfile.TemporaryDirectory() as workdir:
-            runs.append(run_task("gpt", [*RUNS["nanogpt-cpu"], "--seed", str(seed)], workdir,
+            ours.append(run_task("gpt", [*RUNS["nanogpt-cpu"], "--seed", str(seed)], workdir,
                                  SMOKE_TEST if limits else []))
-    losses = [metrics["validation"]["loss"] for metrics, _ in runs]
-    walls = [wall_seconds for _, wall_seconds in runs]
+        if nanogpt_checkout is not None:
+            with tempfile.TemporaryDirectory() as workdir:
+                theirs.append(nanogpt.train(nanogpt_checkout, _tiny_shakespeare(workdir), seed, workdir,
+                                            smoke_test=bool(limits)))
+    return nanogpt_cpu_row(ours, theirs)
+
+
+def _tiny_shakespeare(workdir):
+    """The text our task reads by default, written to `workdir` for nanoGPT."""
+    from keras_apps.data.text_corpus import load_corpus
+
+    path = Path(workdir) / "input.txt"
+    path.write_text(load_corpus(), encoding="utf-8")
+    return path
+
+
+def nanogpt_cpu_row(ours, theirs):
+    """The row of `ours` (`(metrics, wall seconds)` per seed) and of nanoGPT's runs on the same seeds (none when
+    it did not run)."""
+    losses = [metrics["validation"]["loss"] for metrics, _ in ours]
+    walls = [wall_seconds for _, wall_seconds in ours]
     mean_loss = statistics.fmean(losses)
-    return gpt_row(
-        "nanogpt-cpu", runs[0][0], statistics.fmean(walls),
+    row = gpt_row(
+        "nanogpt-cpu", ours[0][0], statistics.fmean(walls),
         validation_loss=mean_loss, validation_perplexity=math.exp(mean_loss),
-        validation_loss_seeds=[round(loss, 4) for loss in losses], validation_loss_stdev=statistics.stdev(losses),
-        train_seconds=statistics.fmean(metrics["train_seconds"] for metrics, _ in runs),
-        wall_seconds_max=round(max(walls), 1),
-        nanogpt_validation_loss=NANOGPT_CPU_RESULT["validation_loss"],
-        nanogpt_wall_seconds=NANOGPT_CPU_RESULT["wall_seconds"],
+        validation_loss_seeds=[round(loss, 4) for loss in losses],
+        validation_loss_stdev=statistics.stdev(losses) if len(losses) > 1 else None,
+        train_seconds=statistics.fmean(metrics["train_seconds"] for metrics, _ in ours),
+        wall_seconds_max=round(max(walls), 1), time=ours[0][0]["time"],
     )
+    if theirs:
+        their_walls = [run["wall_seconds"] for run in theirs]
+        row.update(
+            nanogpt_validation_loss=statistics.fmean(run["validation_loss"] for run in theirs),
+            nanogpt_validation_loss_seeds=[round(run["validation_loss"], 4) for run in theirs],
+            nanogpt_wall_seconds=round(statistics.fmean(their_walls), 1),
+            nanogpt_wall_seconds_seeds=[round(wall, 1) for wall in their_walls],
+            wall_ratio_vs_nanogpt=round(statistics.fmean(walls) / statistics.fmean(their_walls), 2),
+        )
+    return row
 
 
-def bench_run(name, limits):
-    return bench_default(limits) if name == "default" else bench_nanogpt_cpu(limits)
-
-
-def run(runs, repeats, limits):
-    """Runs the chosen benchmarks; yields `(name, row)` as each ends (`repeats` does not apply here)."""
+def run(runs, repeats, limits, nanogpt_checkout=None):
+    """Runs the chosen benchmarks; yields `(name, row)` as each ends (`repeats`: nanogpt-cpu's seeds)."""
     for name in runs:
-        yield f"gpt-{name}", bench_run(name, limits)
+        if name == "default":
+            yield "gpt-default", bench_default(limits)
+        else:
+            yield "gpt-nanogpt-cpu", bench_nanogpt_cpu(limits, repeats, nanogpt_checkout)

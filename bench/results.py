@@ -6,6 +6,7 @@ keeps the others', then rewrites the README between the markers `<!-- bench:resu
 """
 
 import datetime
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -23,6 +24,15 @@ def machine():
     from keras_apps.machine import name
 
     return name()
+
+
+@functools.cache
+def machine_fingerprint():
+    """This machine's fingerprint with its measured speeds (`keras_apps.machine.fingerprint`), measured once
+    per process: every row a benchmark records carries it."""
+    from keras_apps.machine import fingerprint
+
+    return fingerprint()
 
 
 def load(path=RESULTS):
@@ -47,12 +57,22 @@ def provenance():
 
 
 def record(name, row, path=RESULTS):
-    """Stores `row` under `name` with the commit and date it was measured at, replacing an earlier result of the
-    same name."""
+    """Stores `row` under `name` with the commit and date it was measured at and the machine's fingerprint,
+    replacing an earlier result of the same name."""
     results = load(path)
-    results[name] = {**row, **provenance()}
+    results[name] = {**row, "fingerprint": machine_fingerprint(), **provenance()}
     files.write_json(path, results)
     return results
+
+
+def _machine(row):
+    """The machine a row was measured on, with its matmul and convolution speeds where it has a fingerprint
+    (rows measured before fingerprints were recorded have none)."""
+    fingerprint = row.get("fingerprint")
+    if not fingerprint:
+        return f"{row['machine']} (speeds not recorded)"
+    return (f"{row['machine']} ({fingerprint['matmul_gflops']:.0f} GFLOP/s matmul, "
+            f"{fingerprint['convolution_ms']:.0f} ms convolution)")
 
 
 def _cell(value, digits=1, percent=False):
@@ -76,7 +96,7 @@ def _classifier_table(results):
             f"{_cell(row['test_accuracy'], percent=True)} | {_cell(row['train_seconds'], 0)} | "
             f"{_cell(row.get('wall_seconds'), 0)} | "
             f"{_cell(row['train_examples_per_second'], 0)} | {_cell(row['peak_memory_mb'], 0)} | "
-            f"{'–' if ratio is None else f'{ratio:.2f}x'} | {row['machine']} |"
+            f"{'–' if ratio is None else f'{ratio:.2f}x'} | {_machine(row)} |"
         )
     return lines
 
@@ -92,8 +112,9 @@ def _validation_loss_cell(row):
 def _language_model_table(results):
     lines = [
         "| benchmark | recipe | params | steps | validation loss | train time (s) | wall time (s) | "
-        "train tokens/s | MFU | sampling tokens/s, cached / uncached | peak memory (MiB) | machine |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "train tokens/s | MFU | sampling tokens/s, cached / uncached | peak memory (MiB) | "
+        "nanoGPT, same seeds: validation loss, wall time (s), ours / its wall time | machine |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, row in sorted(results.items()):
         sampling = "–"
@@ -104,9 +125,18 @@ def _language_model_table(results):
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['steps']:,} | "
             f"{_validation_loss_cell(row)} | {_cell(row['train_seconds'], 0)} | "
             f"{_cell(row.get('wall_seconds'), 0)} | {_cell(row['train_tokens_per_second'], 0)} | "
-            f"{_cell(row['mfu'], percent=True)} | {sampling} | {_cell(row['peak_memory_mb'], 0)} | {row['machine']} |"
+            f"{_cell(row['mfu'], percent=True)} | {sampling} | {_cell(row['peak_memory_mb'], 0)} | "
+            f"{_nanogpt_cell(row)} | {_machine(row)} |"
         )
     return lines
+
+
+def _nanogpt_cell(row):
+    """nanoGPT's own figures, measured beside ours (`python -m bench gpt --nanogpt DIR`)."""
+    if "wall_ratio_vs_nanogpt" not in row:
+        return "–"
+    return (f"{row['nanogpt_validation_loss']:.4f}, {row['nanogpt_wall_seconds']:,.0f}, "
+            f"{row['wall_ratio_vs_nanogpt']:.2f}x")
 
 
 def _translation_table(results):
@@ -124,7 +154,7 @@ def _translation_table(results):
             f"| `{row['command']}` | {row['direction']} | {row['beam_size']} | {row['params']:,} | {row['epochs']} | "
             f"{row['test_sentences']:,} | {_cell(row['bleu'])} | {_cell(row['rouge1_f1'], 3)} | "
             f"{_cell(row['rouge2_f1'], 3)} | {_cell(row['masked_accuracy'], percent=True)} | "
-            f"{_cell(row['train_seconds'], 0)} | {_cell(row['wall_seconds'], 0)} | {decoding} | {row['machine']} |"
+            f"{_cell(row['train_seconds'], 0)} | {_cell(row['wall_seconds'], 0)} | {decoding} | {_machine(row)} |"
         )
     return lines
 
@@ -141,7 +171,7 @@ def _xla_table(results):
         speedup = "–" if row["xla_speedup"] is None else f"{row['xla_speedup']:.2f}x"
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | {row['batch_size']} | {_cell(plain)} | "
-            f"{_cell(compiled) if row['xla_compiled'] else 'not compiled'} | {speedup} | {row['machine']} |"
+            f"{_cell(compiled) if row['xla_compiled'] else 'not compiled'} | {speedup} | {_machine(row)} |"
         )
     return lines
 
@@ -171,7 +201,7 @@ def _scaling_table(results):
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | "
             f"{_pair(row['examples_per_second'], digits=0)} | {_pair(_milliseconds(row['step_seconds']))} | "
-            f"{row['scaling']:.2f}x | {_figures(row)} | {_pair(row['wall_seconds'], digits=0)} | {row['machine']} |"
+            f"{row['scaling']:.2f}x | {_figures(row)} | {_pair(row['wall_seconds'], digits=0)} | {_machine(row)} |"
         )
     return lines
 
@@ -187,7 +217,7 @@ def _blocks_table(results):
         lines.append(
             f"| `{row['command']}` | {row['model']} | {row['params']:,} | {_figures(row)} | "
             f"{_pair(_milliseconds(row['step_seconds']))} | {ratio} | {_pair(row['train_seconds'], digits=0)} | "
-            f"{row['machine']} |"
+            f"{_machine(row)} |"
         )
     return lines
 
@@ -197,7 +227,7 @@ def _compression_tables(results):
     for name, result in sorted(results.items()):
         lines += ["", markdown_table(result["title"], result["variants"]).rstrip("\n"), "",
                   f"`{result['command']}`: training {_cell(result['train_wall_seconds'], 0)} s, compression "
-                  f"{_cell(result['compress_wall_seconds'], 0)} s wall, on {result['machine']}."]
+                  f"{_cell(result['compress_wall_seconds'], 0)} s wall, on {_machine(result)}."]
     return lines
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_apps import files
+from keras_apps import files, timing
 from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
 from keras_apps.settings import (
@@ -77,7 +77,8 @@ def parse_arguments(task, description, commands, argv):
 
 
 def main(task, description, commands, argv=None):
-    """Parses `argv` and runs the command it names."""
+    """Parses `argv` (the command line's when None) and runs the command it names."""
+    timing.start_command(from_the_shell=argv is None)
     args = parse_arguments(task, description, commands, sys.argv[1:] if argv is None else argv)
     return args.handler(args)
 

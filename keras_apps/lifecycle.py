@@ -7,6 +7,7 @@
     result = run.fit(build_model, train, validation, loss=..., metrics=...)
     if not result.is_chief: return 0                              # a cluster's other workers stop here
     ...                                                           # the task evaluates its model
+    run.begin("sampling and decoding")                            # each phase the task's time goes to
     run.finish(result, model_name, Export(...), card, report, summary, test_metrics=...)
 
 What a rerun with the same `--run-dir` does is decided in one place. The folder records the settings and the
@@ -15,6 +16,10 @@ the difference, so a failed attempt's vocabulary or checkpoints never meet other
 artifacts are read back, training goes on from its last finished epoch (or, once it has ended, from the
 trained model), and an export the run already published is not published twice. A run is finished only
 when `metrics.json`, its last file, is written.
+
+Where the command's time went, phase by phase (`keras_apps.timing`), goes into `metrics.json` (`time`) and the
+report: start-up, data preparation, tracing and compilation, training steps, validation, evaluation, the
+task's own phases, export, report.
 """
 
 import hashlib
@@ -26,6 +31,7 @@ import numpy as np
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.timing import Phases
 
 
 def fingerprint(*parts):
@@ -53,6 +59,11 @@ def require_data(train, validation, batch_size, unit):
                         f"larger --validation-fraction")
 
 
+# The part of training that is neither its steps nor their compilation: building the model, validating after
+# each epoch, checkpoints and other callbacks.
+FITTING = "validation and checkpoints during training"
+
+
 @dataclass
 class Export:
     """What a run exports: its serving endpoints and what travels with them (see `export_model`)."""
@@ -77,7 +88,9 @@ def start_run(task, config, *, run_dir, export_dir):
     strategy = select_strategy(config.strategy)
     print(describe(strategy, config.batch_size))
     seed_everything(config.seed, config.deterministic)
-    return Run(task, config, strategy, run_dir, Path(export_dir))
+    run = Run(task, config, strategy, run_dir, Path(export_dir))
+    run.begin("data preparation")
+    return run
 
 
 class Run:
@@ -91,6 +104,11 @@ class Run:
         self.export_root = export_root
         self.directory = None
         self.resumed = False
+        self.phases = Phases()  # from the command's start
+
+    def begin(self, phase):
+        """Ends the phase the command's time went to so far and opens `phase` (`keras_apps.timing`)."""
+        self.phases.begin(phase)
 
     def open(self, settings):
         """Opens the run folder and records `settings` (the task's choices and its data's facts) in it.
@@ -130,8 +148,12 @@ class Run:
         """The runner's `fit` in this run's folder, strategy and config (see `keras_apps.training.runner.fit`)."""
         from keras_apps.training.runner import fit
 
-        return fit(build_model, train_dataset, validation_dataset, config=self.config,
-                   run_directory=self.directory, strategy=self.strategy, **compiled)
+        self.begin(FITTING)
+        result = fit(build_model, train_dataset, validation_dataset, config=self.config,
+                     run_directory=self.directory, strategy=self.strategy, **compiled)
+        self.begin("evaluation")
+        self.phases.split(FITTING, result.step_phases)
+        return result
 
     def finish(self, result, model_name, export, card, report, summary, *, test_metrics=None, evaluation=None,
                extra=None, metrics_update=None):
@@ -156,6 +178,8 @@ class Run:
         metrics = run_metrics(task=self.task, model_name=model_name, fit_result=result, test_metrics=test_metrics,
                               export_path=None, strategy=self.strategy, extra=extra, evaluation=evaluation)
         metrics.update(metrics_update or {})
+        self.begin("export")
+        print(f"Exporting to {self.export_root}: tracing {', '.join(export.endpoints)} into a SavedModel", flush=True)
         metadata = {"task": self.task, "model": model_name, **export.metadata}
         if test_metrics is not None:
             metadata["test"] = {name: float(value) for name, value in test_metrics.items()}
@@ -165,7 +189,10 @@ class Run:
             run=self.directory.path,
         )
         metrics["export"] = str(export_path)
+        metrics["time"] = self.phases.breakdown()  # what the report shows: the time until it is written
+        self.begin("report")
         report(metrics)
+        metrics["time"] = self.phases.breakdown()
         self.directory.write_metrics(metrics)
         print(f"\n{summary(metrics)}\nrun: {self.directory.path}\nexport: {export_path}")
         return 0

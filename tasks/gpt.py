@@ -15,7 +15,7 @@ import dataclasses
 import math
 import sys
 
-from keras_apps import cli, files
+from keras_apps import cli, files, progress
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
 from keras_apps.inference.text_generation import MAX_NEW_TOKENS, SAMPLERS
@@ -102,13 +102,15 @@ def train(args):
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
     model = result.model
-    validation_loss = model.evaluate(evaluation_windows(validation_ids, context, 64), verbose=0)
+    validation_loss = model.evaluate(evaluation_windows(validation_ids, context, 64),
+                                     verbose=progress.verbosity())
     validation = {"loss": validation_loss, "perplexity": math.exp(validation_loss)}
     tokens_per_second = result.train_examples_per_second * context
     efficiency = model_flops_utilization(gpt_config.training_flops_per_token(model.count_params()),
                                          tokens_per_second, model.compute_dtype)
 
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
+    run.begin("sampling and decoding")
     sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_apps import cli, settings
+from keras_apps import cli, progress, settings
 from keras_apps.compress.suite import Distillation, Pruning
 from keras_apps.data import mnist
 from keras_apps.data.labeled_images import split_validation
@@ -95,8 +95,8 @@ def train(args):
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
     # One pass over the test set gives the figures and the evaluation beyond them.
-    probabilities, evaluation, test_metrics = evaluate_logits(
-        data.test.labels, result.model.predict(image_dataset(data.test, config.batch_size), verbose=0), CLASS_NAMES)
+    logits = result.model.predict(image_dataset(data.test, config.batch_size), verbose=progress.verbosity())
+    probabilities, evaluation, test_metrics = evaluate_logits(data.test.labels, logits, CLASS_NAMES)
 
     images_spec = tf.TensorSpec([None, *mnist.IMAGE_SHAPE], tf.uint8, name="images")
     export = Export({"serving_default": classifier_endpoint(result.model, images_spec)},

@@ -15,7 +15,7 @@ import dataclasses
 import sys
 import time
 
-from keras_apps import cli
+from keras_apps import cli, progress
 from keras_apps.data.translation_pairs import DIRECTIONS
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
@@ -129,9 +129,11 @@ def train(args):
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
     model = result.model
-    test_loss, test_accuracy = model.evaluate(sentence_batches(*test_ids, config.batch_size), verbose=0)
+    test_loss, test_accuracy = model.evaluate(sentence_batches(*test_ids, config.batch_size),
+                                              verbose=progress.verbosity())
 
     # The function the export serves translates the test split: what is scored is what is served.
+    run.begin("sampling and decoding")
     serve, signature = translation_endpoint(model, source_tokenizer, target_tokenizer, args.beam_size)
     serve = tf.function(serve, input_signature=signature)
     start = time.perf_counter()

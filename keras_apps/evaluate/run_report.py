@@ -37,6 +37,18 @@ def training_section(run_directory, metrics, throughput):
     ])
 
 
+def time_section(time):
+    """Where the command's time went until the report was written (`keras_apps.timing`)."""
+    total = time["total_seconds"]
+    rows = [(phase, f"{seconds:,.1f}", f"{seconds / total:.0%}" if total else "–")
+            for phase, seconds in time["phases"].items()]
+    return ("Where the time went", [
+        Text(f"{total:,.1f} s from the command's start until this report was written; metrics.json holds the "
+             f"whole command's, the report included."),
+        Table(["phase", "seconds", "share"], rows),
+    ])
+
+
 def export_section(export):
     if not export:
         return ("Export", [Text("No export.")])
@@ -54,7 +66,7 @@ def write_run_report(run_directory, title, metrics, sections, throughput):
     export."""
     return write_report(run_directory.path, title, [
         configuration_section(run_directory), *sections, training_section(run_directory, metrics, throughput),
-        export_section(metrics.get("export")),
+        time_section(metrics["time"]), export_section(metrics.get("export")),
     ])
 
 

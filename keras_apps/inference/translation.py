@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_apps import progress
 from keras_apps.errors import UserError
 from keras_apps.models.parts import TranslatorLayers
 from keras_apps.text.translation_tokens import END_ID, PAD_ID, SPECIAL_TOKENS, START_ID
@@ -199,9 +200,11 @@ def translate_all(serve, sentences, batch_size=256):
     """
     order = sorted(range(len(sentences)), key=lambda index: len(sentences[index]))
     translations = [""] * len(sentences)
+    shown = progress.bar(len(sentences), "sentence")
     for start in range(0, len(order), batch_size):
         indices = order[start : start + batch_size]
         batch = serve(tf.constant([sentences[index] for index in indices]))["translations"].numpy()
         for index, text in zip(indices, batch):
             translations[index] = text.decode("utf-8")
+        shown.add(len(indices))
     return translations

@@ -90,9 +90,10 @@ def start(source, classifier, pretraining, *, run, vocabulary, corpus, validatio
     new = from_scratch(vocabulary(), classifier.sequence_length, classifier.architecture)
     if source.from_scratch:
         return new
-    saved = run.learned_once(
-        "backbone",
-        lambda: pretrain(new, pretraining, corpus, validation_texts, config=run.config, strategy=run.strategy,
-                         run_directory=RunDirectory.create(run.task, run.directory.path / "pretraining")),
-        lambda trained, path: save_backbone(*trained[:2], path, pretraining=trained[2]), Path)
+    with run.phases.during("pre-training"):
+        saved = run.learned_once(
+            "backbone",
+            lambda: pretrain(new, pretraining, corpus, validation_texts, config=run.config, strategy=run.strategy,
+                             run_directory=RunDirectory.create(run.task, run.directory.path / "pretraining")),
+            lambda trained, path: save_backbone(*trained[:2], path, pretraining=trained[2]), Path)
     return from_backbone(saved, classifier.sequence_length, dropout)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import keras
 
+from keras_apps import progress
 from keras_apps.text_classification.encoders import TextEncoder
 
 
@@ -125,4 +126,5 @@ def fit_classifier(fit, classifier, train_split, validation_split, config):
 
 def logits(model, split, encoder, batch_size):
     """The model's float32 logit for each text of `split`, in order."""
-    return keras.ops.cast(model.predict(batches(split, encoder, batch_size), verbose=0)[:, 0], "float32")
+    predicted = model.predict(batches(split, encoder, batch_size), verbose=progress.verbosity())
+    return keras.ops.cast(predicted[:, 0], "float32")

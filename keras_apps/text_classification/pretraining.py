@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import keras
 import keras_hub
 
+from keras_apps import progress
 from keras_apps.data.text_pipeline import masked_lm_dataset
 from keras_apps.models import build_masked_lm
 from keras_apps.text.truncation import bert_frame, keep_random_window
@@ -76,7 +77,7 @@ def pretrain_masked_lm(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="masked_accuracy")],
     )
-    scores = result.model.evaluate(validation, return_dict=True, verbose=0)
+    scores = result.model.evaluate(validation, return_dict=True, verbose=progress.verbosity())
     return PretrainingResult(
         backbone=backbones[-1],
         masked_accuracy=float(scores["masked_accuracy"]),

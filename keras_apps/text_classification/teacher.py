@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from keras_apps import files
+from keras_apps import files, progress
 from keras_apps.errors import UserError
 
 
@@ -49,7 +49,7 @@ def teach(recipe, model_name, splits, *, config, run_directory, strategy):
     probabilities = keras.ops.convert_to_numpy(
         keras.ops.sigmoid(logits(result.model, unlabeled, classifier.encoder, config.batch_size)))
     scores = result.model.evaluate(batches(splits.validation, classifier.encoder, config.batch_size),
-                                   return_dict=True, verbose=0)
+                                   return_dict=True, verbose=progress.verbosity())
     record = {"model": model_name, "validation_accuracy": round(float(scores["accuracy"]), 4),
               "unlabeled_reviews": len(probabilities), "train_seconds": round(result.train_seconds, 3)}
     print(f"Teacher: validation accuracy {record['validation_accuracy']:.4f}")
@@ -72,8 +72,9 @@ def learned_verdicts(run, recipe, model_name, splits):
     """The teacher's `Verdicts`, learned once in `run` (its training in `<run>/teacher/`) and read back on resume."""
     from keras_apps.training.run_directory import RunDirectory
 
-    return run.learned_once(
-        "teacher/unlabeled_probabilities.json",
-        lambda: teach(recipe, model_name, splits, config=run.config, strategy=run.strategy,
-                      run_directory=RunDirectory.create(run.task, run.directory.path / "teacher")),
-        save_verdicts, load_verdicts)
+    with run.phases.during("the teacher's training and verdicts"):
+        return run.learned_once(
+            "teacher/unlabeled_probabilities.json",
+            lambda: teach(recipe, model_name, splits, config=run.config, strategy=run.strategy,
+                          run_directory=RunDirectory.create(run.task, run.directory.path / "teacher")),
+            save_verdicts, load_verdicts)

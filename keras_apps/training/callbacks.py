@@ -94,3 +94,10 @@ class TrainingClock(keras.callbacks.Callback):
     def step_seconds(self):
         """The median seconds per training step after the warm-up; None until a step after it."""
         return statistics.median(self._step_seconds) if self._step_seconds else None
+
+    def phases(self):
+        """The steps' seconds in two: "training steps" at the steady step time, and "tracing and compilation",
+        what the first steps took beyond it (all of it when no step ran after the warm-up)."""
+        steady = self.steps * self.step_seconds if self.step_seconds else 0.0
+        compiling = max(self.seconds - steady, 0.0)
+        return {"tracing and compilation": compiling, "training steps": self.seconds - compiling}

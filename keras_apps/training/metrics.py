@@ -4,8 +4,9 @@ Keys: `task`, `model`, `params`, `epochs`, `train_seconds`, `train_examples`, `t
 `train_step_seconds` (the median time of a training step once compiled, see `TrainingClock`; null when no
 step ran after the warm-up), `jit_compile` (whether the step was compiled with XLA, which the runner or Keras
 may have left out), `peak_memory_mb`, `test` (the task's metrics on its test split, where it has one),
-`export` (the export's path or null), `strategy`, `replicas`, `resumed_from_epoch`, plus anything the task
-adds under `extra`.
+`export` (the export's path or null), `strategy`, `replicas`, `resumed_from_epoch`, `machine` (the machine's
+description and its measured matmul GFLOP/s, `keras_apps.machine.fingerprint`), `time` (where the command's
+time went, phase by phase, `keras_apps.timing`), plus anything the task adds under `extra`.
 Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix,
 per-class precision, recall and F1, the reliability curve and expected calibration error).
 The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`) and
@@ -16,6 +17,7 @@ and `loss`; its `extra`, the BLEU signature, beam size, direction and decoding s
 import resource
 import sys
 
+from keras_apps.machine import fingerprint
 from keras_apps.training.strategy import strategy_name
 
 
@@ -41,6 +43,7 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "peak_memory_mb": round(peak_memory_mb(), 1),
         "strategy": strategy_name(strategy),
         "replicas": strategy.num_replicas_in_sync,
+        "machine": fingerprint(speeds=("matmul_gflops",)),
         **({"test": {name: float(value) for name, value in test_metrics.items()}} if test_metrics is not None else {}),
         "export": str(export_path) if export_path else None,
         **({"evaluation": evaluation} if evaluation else {}),

@@ -15,7 +15,7 @@ import math
 import shutil
 import sys
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import keras
@@ -41,12 +41,16 @@ class FitResult:
     train_examples_per_second: float
     train_step_seconds: float | None  # the median step once compiled (`TrainingClock.step_seconds`)
     is_chief: bool = True  # False on the other workers of a cluster, which leave evaluating and writing to the chief
+    # The seconds of this process's training steps: {"tracing and compilation", "training steps"} (see
+    # `TrainingClock.phases`); empty when the training ended in an earlier attempt.
+    step_phases: dict = field(default_factory=dict)
 
     def save(self, run_directory):
         """Records the trained model and its figures in the run, so that a rerun need not train again."""
         with files.atomic_path(run_directory.trained_weights, suffix=".weights.h5") as temporary:
             self.model.save_weights(temporary)
-        figures = {field.name: getattr(self, field.name) for field in fields(self) if field.name != "model"}
+        figures = {item.name: getattr(self, item.name) for item in fields(self)
+                   if item.name not in ("model", "step_phases")}
         files.write_json(run_directory.fit_record, {**figures, "jit_compile": bool(self.model.jit_compile)})
 
 
@@ -325,6 +329,7 @@ def fit(
         train_examples_per_second=clock.examples_per_second,
         train_step_seconds=clock.step_seconds,
         is_chief=is_chief,
+        step_phases=clock.phases(),
     )
     result.save(run_directory)
     return result

@@ -16,7 +16,8 @@ from keras_apps.models import GPTConfig, build_gpt
 def gpt_metrics(loss, steps=20):
     return {"model": "nanogpt-cpu", "params": 800_000, "steps": steps,
             "validation": {"loss": loss, "perplexity": math.exp(loss)}, "train_seconds": 90.0,
-            "train_tokens_per_second": 17_000.0, "extra": {"mfu": 0.01}, "peak_memory_mb": 900.0}
+            "train_tokens_per_second": 17_000.0, "extra": {"mfu": 0.01}, "peak_memory_mb": 900.0,
+            "time": {"total_seconds": 100.0, "phases": {"start-up and imports": 10.0, "training steps": 90.0}}}
 
 
 @pytest.fixture
@@ -34,8 +35,8 @@ def seeded_runs(monkeypatch):
 
 
 def test_nanogpt_s_recipe_runs_once_per_seed_and_reports_their_mean_and_spread(seeded_runs):
-    row = gpt.bench_nanogpt_cpu([])
-    seeds = range(gpt.NANOGPT_CPU_SEEDS)
+    row = gpt.bench_nanogpt_cpu([], seeds=4)
+    seeds = range(4)
     assert seeded_runs == [("gpt", ["--recipe", "nanogpt-cpu", "--seed", str(seed)], []) for seed in seeds]
     losses = [1.9 + seed / 100 for seed in seeds]
     assert row["validation_loss_seeds"] == [round(loss, 4) for loss in losses]
@@ -44,14 +45,42 @@ def test_nanogpt_s_recipe_runs_once_per_seed_and_reports_their_mean_and_spread(s
     assert row["validation_loss_stdev"] == pytest.approx(statistics.stdev(losses))
     assert row["wall_seconds"] == statistics.fmean(100.0 + seed for seed in seeds)
     assert row["wall_seconds_max"] == 100.0 + seeds[-1]
-    assert row["command"] == "python -m tasks.gpt --recipe nanogpt-cpu" and row["nanogpt_validation_loss"] == 1.886
+    assert row["time"]["phases"]["training steps"] == 90.0  # where the first seed's command spent its time
+    assert row["command"] == "python -m tasks.gpt --recipe nanogpt-cpu" and "nanogpt_wall_seconds" not in row
 
 
-def test_a_smoke_run_of_nanogpt_s_recipe_runs_two_short_seeds(seeded_runs):
-    row = gpt.bench_nanogpt_cpu(["--epochs", "1"])
+def test_with_a_nanogpt_checkout_nanogpt_runs_after_each_of_ours_on_the_same_seed(seeded_runs, monkeypatch):
+    def nanogpt_train(checkout, text_file, seed, workdir, smoke_test):
+        seeded_runs.append(("nanogpt", seed, smoke_test))
+        return {"wall_seconds": 140.0 + seed, "validation_loss": 1.9 + seed / 100 + 0.01}
+
+    monkeypatch.setattr(gpt.nanogpt, "train", nanogpt_train)
+    monkeypatch.setattr(gpt, "_tiny_shakespeare", lambda workdir: Path(workdir) / "input.txt")
+    row = gpt.bench_nanogpt_cpu([], seeds=2, nanogpt_checkout="nanoGPT")
+    assert [call[0] for call in seeded_runs] == ["gpt", "nanogpt", "gpt", "nanogpt"]
+    assert [call[1] for call in seeded_runs if call[0] == "nanogpt"] == [0, 1]
+    assert row["nanogpt_validation_loss_seeds"] == [1.91, 1.92] and row["nanogpt_wall_seconds_seeds"] == [140, 141]
+    assert row["nanogpt_validation_loss"] == pytest.approx(1.915)
+    assert row["wall_ratio_vs_nanogpt"] == round(100.5 / 140.5, 2)
+
+
+def test_a_smoke_run_of_nanogpt_s_recipe_runs_short(seeded_runs):
+    row = gpt.bench_nanogpt_cpu(["--epochs", "1"], seeds=2)
     assert [arguments[-1] for _, arguments, _ in seeded_runs] == ["0", "1"]
     assert all(limits == gpt.SMOKE_TEST for _, _, limits in seeded_runs)
     assert row["validation_loss_seeds"] == [1.9, 1.91]
+
+
+def test_a_folder_that_is_not_a_nanogpt_checkout_is_refused_in_one_line_before_any_run(tmp_path, seeded_runs):
+    from bench import __main__ as bench_main
+    from keras_apps.errors import UserError
+
+    with pytest.raises(UserError, match="is not a checkout of karpathy/nanoGPT \\(no train.py, model.py"):
+        bench_main.main(["gpt", "--runs", "nanogpt-cpu", "--nanogpt", str(tmp_path), "--no-readme",
+                         "--results", str(tmp_path / "results.json")])
+    assert seeded_runs == []
+    with pytest.raises(SystemExit):
+        bench_main.parse_arguments(["imdb", "--nanogpt", str(tmp_path)])
 
 
 def test_the_default_run_times_cached_and_uncached_sampling_from_its_export(monkeypatch):

@@ -1,10 +1,14 @@
 import pytest
 
 from bench import results
+from tests.bench.conftest import FINGERPRINT
+
+MACHINE = {"machine": "2 x CPU", "fingerprint": FINGERPRINT}
+SHOWN = "2 x CPU (98 GFLOP/s matmul, 41 ms convolution)"  # how the tables show MACHINE
 
 ROW = {
     "command": "python -m tasks.mnist", "model": "resnet", "params": 78426, "epochs": 15, "test_accuracy": 0.9951,
-    "train_seconds": 400.2, "train_examples_per_second": 2000.4, "peak_memory_mb": 1500.0, "machine": "2 x CPU",
+    "train_seconds": 400.2, "train_examples_per_second": 2000.4, "peak_memory_mb": 1500.0, **MACHINE,
 }
 
 
@@ -22,9 +26,9 @@ def test_table_shows_measured_values():
         "mnist-resnet": ROW, "side": {**ROW, "throughput_ratio_vs_plain_keras": 1.07},
         "imdb": {**ROW, "command": "python -m tasks.imdb", "wall_seconds": 46.1},
     })
-    assert "| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | – | 2,000 | 1,500 | – | 2 x CPU |" \
+    assert f"| `python -m tasks.mnist` | resnet | 78,426 | 15 | 99.51 % | 400 | – | 2,000 | 1,500 | – | {SHOWN} |" \
         in text
-    assert "| `python -m tasks.imdb` | resnet | 78,426 | 15 | 99.51 % | 400 | 46 | 2,000 | 1,500 | – | 2 x CPU |" \
+    assert f"| `python -m tasks.imdb` | resnet | 78,426 | 15 | 99.51 % | 400 | 46 | 2,000 | 1,500 | – | {SHOWN} |" \
         in text
     assert "1.07x" in text
 
@@ -34,11 +38,11 @@ def test_language_models_get_their_own_table():
         "command": "python -m tasks.gpt", "model": "default", "params": 3209216, "steps": 1750,
         "validation_loss": 1.5512, "train_seconds": 700.4, "wall_seconds": 760.2, "train_tokens_per_second": 9500.2,
         "mfu": 0.451, "sampling_tokens_per_second_cached": 700.4, "sampling_tokens_per_second_uncached": 90.1,
-        "peak_memory_mb": 2000.0, "machine": "2 x CPU"}})
+        "peak_memory_mb": 2000.0, **MACHINE}})
     classifiers, language_models = text.split("\n\n")
     assert "99.51 %" in classifiers and "tasks.gpt" not in classifiers
     assert ("| `python -m tasks.gpt` | default | 3,209,216 | 1,750 | 1.5512 | 700 | 760 | 9,500 | 45.10 % | "
-            "700 / 90 | 2,000 | 2 x CPU |") in language_models
+            f"700 / 90 | 2,000 | – | {SHOWN} |") in language_models
 
 
 def test_a_row_over_several_seeds_shows_their_mean_and_spread():
@@ -46,8 +50,10 @@ def test_a_row_over_several_seeds_shows_their_mean_and_spread():
         "command": "python -m tasks.gpt --recipe nanogpt-cpu", "model": "nanogpt-cpu", "params": 809984,
         "steps": 2000, "validation_loss": 1.88691, "validation_loss_seeds": [1.8982, 1.8756],
         "validation_loss_stdev": 0.01603, "train_seconds": 86.2, "wall_seconds": 99.7, "train_tokens_per_second": 19000.0,
-        "mfu": 0.29, "peak_memory_mb": 1500.0, "machine": "2 x CPU"}})
+        "mfu": 0.29, "peak_memory_mb": 1500.0, "nanogpt_validation_loss": 1.89812, "nanogpt_wall_seconds": 140.4,
+        "wall_ratio_vs_nanogpt": 0.71, **MACHINE}})
     assert "| 2,000 | 1.8869 ± 0.0160 (mean of 2 seeds) | 86 | 100 |" in text
+    assert f"| 1.8981, 140, 0.71x | {SHOWN} |" in text  # nanoGPT measured beside it
 
 
 def test_translators_get_their_own_table():
@@ -57,27 +63,27 @@ def test_translators_get_their_own_table():
         "rouge2_f1": 0.4523, "masked_accuracy": 0.7123, "train_seconds": 1800.4, "wall_seconds": 2100.2,
         "decoding": {"64": {"cached_tokens_per_second": 9000.4, "uncached_tokens_per_second": 1100.2, "speedup": 8.18},
                      "1": {"cached_tokens_per_second": 700.4, "uncached_tokens_per_second": 420.1, "speedup": 1.67}},
-        "machine": "2 x CPU"}})
+        **MACHINE}})
     classifiers, translators = text.split("\n\n")
     assert "tasks.translate" not in classifiers
     assert ("| `python -m tasks.translate` | en-es | 4 | 7,912,105 | 9 | 10,444 | 41.2 | 0.671 | 0.452 | 71.23 % | "
-            "1,800 | 2,100 | batch 1: 700 / 420 (1.7x); batch 64: 9,000 / 1,100 (8.2x) | 2 x CPU |") in translators
+            f"1,800 | 2,100 | batch 1: 700 / 420 (1.7x); batch 64: 9,000 / 1,100 (8.2x) | {SHOWN} |") in translators
 
 
 def test_xla_comparisons_get_their_own_table():
     text = results.table({"mnist-resnet": ROW, "xla-gpt": {
         "command": "python -m tasks.gpt --max-steps 100 --eval-interval 50", "task": "gpt", "model": "default",
         "params": 3209216, "batch_size": 32, "step_seconds": 0.3712, "xla_step_seconds": 0.2501,
-        "xla_compiled": True, "xla_speedup": 1.48, "machine": "2 x CPU"}, "xla-imdb": {
+        "xla_compiled": True, "xla_speedup": 1.48, **MACHINE}, "xla-imdb": {
         "command": "python -m tasks.imdb --epochs 2", "task": "imdb", "model": "nb-bow", "params": 200001,
         "batch_size": 128, "step_seconds": 0.0061, "xla_step_seconds": None, "xla_compiled": False,
-        "xla_speedup": None, "machine": "2 x CPU"}})
+        "xla_speedup": None, **MACHINE}})
     classifiers, comparisons = text.split("\n\n")
     assert "tasks.gpt" not in classifiers
     assert ("| `python -m tasks.gpt --max-steps 100 --eval-interval 50` | default | 3,209,216 | 32 | 371.2 | 250.1 | "
-            "1.48x | 2 x CPU |") in comparisons
+            f"1.48x | {SHOWN} |") in comparisons
     assert ("| `python -m tasks.imdb --epochs 2` | nb-bow | 200,001 | 128 | 6.1 | not compiled | – | "
-            "2 x CPU |") in comparisons
+            f"{SHOWN} |") in comparisons
 
 
 def test_each_compression_gets_a_table_of_its_variants():
@@ -85,7 +91,7 @@ def test_each_compression_gets_a_table_of_its_variants():
                "latency_ms_batch1": 0.0161, "examples_per_second_batch64": 81278.4}
     text = results.table({"mnist-resnet": ROW, "compress-mnist": {
         "command": "python -m tasks.mnist && python -m tasks.mnist compress", "title": "MNIST, resnet",
-        "train_wall_seconds": 760.4, "compress_wall_seconds": 612.3, "machine": "2 x CPU", "variants": [variant]}})
+        "train_wall_seconds": 760.4, "compress_wall_seconds": 612.3, **MACHINE, "variants": [variant]}})
     assert "### MNIST, resnet" in text and "| litert-int8 | 43.6 | 35.2 | 0.9946 | 0.016 | 81,278 |" in text
     assert "`python -m tasks.mnist && python -m tasks.mnist compress`: training 760 s, compression 612 s" in text
 
@@ -119,6 +125,25 @@ def test_a_recorded_row_carries_the_commit_and_date_it_was_measured_at(tmp_path)
     stored = results.record("a", ROW, tmp_path / "results.json")["a"]
     assert stored["measured"] == datetime.date.today().isoformat()
     assert len(stored["commit"].rstrip("+")) == 12 and stored["command"] == ROW["command"]
+
+
+def test_a_recorded_row_carries_the_machine_s_fingerprint_and_the_table_its_speeds(tmp_path, fixed_fingerprint):
+    row = {key: value for key, value in ROW.items() if key != "fingerprint"}
+    stored = results.record("a", row, tmp_path / "results.json")["a"]
+    assert stored["fingerprint"] == fixed_fingerprint
+    assert f"| {SHOWN} |" in results.table({"a": stored})
+    assert "| 2 x CPU (speeds not recorded) |" in results.table({"a": row})  # measured before fingerprints
+
+
+def test_bench_machine_prints_the_fingerprint(capsys, fixed_fingerprint):
+    import json
+
+    from bench import __main__ as bench_main
+
+    assert bench_main.main(["machine"]) == 0
+    assert json.loads(capsys.readouterr().out) == fixed_fingerprint
+    with pytest.raises(SystemExit):
+        bench_main.main(["machine", "--runs", "convnet"])
 
 
 def test_a_results_file_other_than_the_default_leaves_the_readme_alone(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 import json
+import time
 
 import numpy as np
 import pytest
@@ -86,10 +87,19 @@ def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
 def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     exports = tmp_path / "saved_models" / "mnist"
     common = ["--model", "convnet", "--train-examples", "6000", "--export-dir", str(exports)]
+    start = time.time()
     trained = run_python("-m", "tasks.mnist", *common, "--epochs", "5", "--run-dir", str(tmp_path / "run1"),
                          env={"KERAS_APPS_DATA": str(real_data_dir)})
+    command_seconds = time.time() - start
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run1" / "metrics.json").read_text())
+    # Where the time went: phases that add up to the whole command, as its caller timed it.
+    phases, total = metrics["time"]["phases"], metrics["time"]["total_seconds"]
+    assert {"start-up and imports", "data preparation", "tracing and compilation", "training steps",
+            "validation and checkpoints during training", "evaluation", "export", "report"} <= set(phases)
+    assert sum(phases.values()) == pytest.approx(total, abs=0.1)
+    assert total == pytest.approx(command_seconds, rel=0.05)
+    assert metrics["machine"]["matmul_gflops"] > 0 and metrics["machine"]["cores"] > 0
     assert metrics["task"] == "mnist" and metrics["model"] == "convnet" and metrics["epochs"] == 5
     assert metrics["params"] == 34_826 and metrics["train_examples"] == 5 * (5400 // 128) * 128
     # A linear model reaches about 0.92 on MNIST; this run measured 0.963 (bench/NOTES.md).
@@ -102,6 +112,7 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     # The run's report shows the curves, the evaluation and the most confident mistakes; the export has a card.
     text, images = check_page((tmp_path / "run1" / "report.html").read_text())
     assert "Evaluation on the test set" in text and "Most confident mistakes" in text and len(images) == 4
+    assert "Where the time went" in text and "training steps" in text
     evaluation = metrics["evaluation"]
     assert evaluation["accuracy"] == pytest.approx(metrics["test"]["accuracy"], abs=1e-4)
     assert np.array(evaluation["confusion_matrix"]).sum() == 10_000

@@ -1,0 +1,55 @@
+"""Where a command's time goes: phases that tile it from the command's start, and add up to it."""
+
+import time
+
+import pytest
+
+from keras_apps import timing
+
+
+def test_phases_tile_the_time_from_the_start_and_add_up():
+    started = time.time() - 0.3  # the command started 0.3 s ago: its start-up so far
+    phases = timing.Phases(started)
+    phases.begin("data preparation")
+    time.sleep(0.05)
+    with phases.during("pre-training"):
+        time.sleep(0.1)
+    time.sleep(0.05)  # data preparation resumes after the pre-training
+    phases.begin("training")
+    time.sleep(0.1)
+    breakdown = phases.breakdown()
+    seconds = breakdown["phases"]
+    assert list(seconds) == [timing.STARTUP, "data preparation", "pre-training", "training"]
+    assert seconds[timing.STARTUP] == pytest.approx(0.3, abs=0.02)
+    assert seconds["data preparation"] == pytest.approx(0.1, abs=0.03)
+    assert seconds["pre-training"] == pytest.approx(0.1, abs=0.03)
+    assert sum(seconds.values()) == pytest.approx(breakdown["total_seconds"], abs=0.03)
+    assert breakdown["total_seconds"] == pytest.approx(time.time() - started, abs=0.03)
+
+
+def test_a_phase_is_split_into_parts_measured_inside_it():
+    phases = timing.Phases(time.time())
+    phases.begin("training")
+    time.sleep(0.1)
+    phases.begin("evaluation")
+    phases.split("training", {"compilation": 0.06})
+    seconds = phases.breakdown()["phases"]
+    assert seconds["compilation"] == pytest.approx(0.06) and seconds["training"] == pytest.approx(0.04, abs=0.02)
+    with pytest.raises(ValueError, match="take longer than it did"):
+        phases.split("training", {"steps": 5.0})
+
+
+def test_a_command_from_the_shell_starts_with_its_process_and_one_from_python_when_called():
+    assert 0 <= time.time() - timing.process_start_time() < 24 * 3600  # this process: started before now
+    timing.start_command(from_the_shell=True)
+    assert timing.command_start_time() == pytest.approx(timing.process_start_time())
+    timing.start_command(from_the_shell=False)
+    assert time.time() - timing.command_start_time() < 0.1
+
+
+def test_the_open_phase_is_split_with_its_time_so_far():
+    phases = timing.Phases(time.time())
+    phases.begin("training")
+    time.sleep(0.05)
+    phases.split("training", {"steps": 0.04})
+    assert phases.current == "training" and phases.breakdown()["phases"]["steps"] == pytest.approx(0.04)
