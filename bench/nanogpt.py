@@ -20,7 +20,8 @@ from pathlib import Path
 from keras_apps.errors import UserError
 
 ENVIRONMENT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "keras-apps" / "nanogpt-torch"
-REQUIREMENTS = ["torch==2.13.0", "numpy"]  # the CPU build of PyTorch on this project's machines
+# What nanoGPT's train.py and data preparation import; torch 2.13.0 is the CPU build on this project's machines.
+REQUIREMENTS = ["torch==2.13.0", "numpy", "requests"]
 FILES = ["train.py", "model.py", "configurator.py", "config/train_shakespeare_char.py",
          "data/shakespeare_char/prepare.py"]
 # nanoGPT's README, "I only have a macbook" (its CPU recipe); our `--recipe nanogpt-cpu` is the same.
@@ -46,16 +47,17 @@ def check_checkout(directory):
 
 
 def environment():
-    """The Python of the PyTorch environment, made the first time (`ENVIRONMENT`)."""
-    python = ENVIRONMENT / "bin" / "python"
+    """The Python of the PyTorch environment (`ENVIRONMENT`), made or completed when it lacks `REQUIREMENTS`."""
+    python, installed = ENVIRONMENT / "bin" / "python", ENVIRONMENT / "requirements.txt"
     if not python.exists():
         print(f"Making a PyTorch environment for nanoGPT in {ENVIRONMENT}", flush=True)
         venv.create(ENVIRONMENT, with_pip=True, clear=True)
-        installed = subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS])
-        if installed.returncode != 0:
-            shutil.rmtree(ENVIRONMENT, ignore_errors=True)
-            raise UserError(f"could not install {' '.join(REQUIREMENTS)} for nanoGPT (pip exit status "
-                            f"{installed.returncode})")
+    if not installed.exists() or installed.read_text().split() != REQUIREMENTS:
+        completed = subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS])
+        if completed.returncode != 0:
+            raise UserError(f"could not install {' '.join(REQUIREMENTS)} into {ENVIRONMENT} for nanoGPT (pip exit "
+                            f"status {completed.returncode})")
+        installed.write_text("\n".join(REQUIREMENTS) + "\n")
     return python
 
 
@@ -86,5 +88,5 @@ def train(checkout, text_file, seed, workdir, smoke_test=False):
                           capture_output=True, text=True)
     if loss.returncode != 0:
         raise UserError(f"scoring nanoGPT's checkpoint failed: {loss.stderr.strip().splitlines()[-1:]}")
-    return {"wall_seconds": wall_seconds, **json.loads(loss.stdout)}
+    return {"wall_seconds": wall_seconds, **json.loads(loss.stdout.splitlines()[-1])}  # after GPT()'s own print
 

@@ -21,10 +21,10 @@ model.eval()
 context = checkpoint["model_args"]["block_size"]
 tokens = np.fromfile(workdir / "data" / "shakespeare_char" / "val.bin", dtype=np.uint16).astype(np.int64)
 starts = np.arange((len(tokens) - 1) // context) * context
-windows = torch.from_numpy(tokens[starts[:, None] + np.arange(context + 1)])
+windows = torch.from_numpy(tokens[starts[:, None] + np.arange(context + 1)])  # fancy indexing: a fresh array
 total = 0.0
 with torch.no_grad():
     for batch in windows.split(64):
-        _, loss = model(batch[:, :-1], batch[:, 1:])  # the mean over the batch's tokens
+        _, loss = model(batch[:, :-1].contiguous(), batch[:, 1:].contiguous())  # nanoGPT's loss .view()s them
         total += loss.item() * batch[:, 1:].numel()
 print(json.dumps({"validation_loss": total / (len(starts) * context)}))
