@@ -18,14 +18,14 @@ STARTUP = "start-up and imports"
 
 
 def process_start_time():
-    """When this process started, in `time.time()` seconds: from /proc on Linux (to the clock tick, 10 ms),
-    elsewhere when this module was first imported (the interpreter's own start-up then goes uncounted)."""
+    """When this process started, in `time.time()` seconds: its age from /proc on Linux (to the clock tick,
+    10 ms; /proc/stat's boot time is whole seconds, too coarse), elsewhere when this module was first imported
+    (the interpreter's own start-up then goes uncounted)."""
     try:
         ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return time.time() - (uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
         return _IMPORTED
 
 

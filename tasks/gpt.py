@@ -13,7 +13,6 @@ its perplexity. The export's `generate` signature takes a prompt and returns tex
 
 import dataclasses
 import math
-import sys
 
 from keras_apps import cli, files, progress
 from keras_apps.errors import UserError
@@ -240,4 +239,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    cli.exit_process(cli.run(main))

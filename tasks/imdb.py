@@ -13,7 +13,6 @@ came to be, with its measured figures, is in bench/NOTES.md.
 """
 
 import dataclasses
-import sys
 from pathlib import Path
 
 from keras_apps import cli, files, settings
@@ -290,4 +289,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    cli.exit_process(cli.run(main))

@@ -8,7 +8,6 @@
     python -m tasks.mnist explain digit.png        # a heat map of the pixels behind the prediction
 """
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -294,4 +293,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    cli.exit_process(cli.run(main))

@@ -12,7 +12,6 @@ ROUGE-1/2 against all their reference translations. The export takes raw sentenc
 """
 
 import dataclasses
-import sys
 import time
 
 from keras_apps import cli, progress
@@ -275,4 +274,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    cli.exit_process(cli.run(main))

@@ -1,4 +1,6 @@
 import argparse
+import subprocess
+import sys
 
 import pytest
 
@@ -68,3 +70,10 @@ def test_a_bad_command_line_is_one_line_on_stderr_with_exit_2(capsys):
     assert exit.value.code == 2
     assert capsys.readouterr().err == (
         "error: argument --epochs: must be at least 1, got 0 (see python -m tasks.demo train --help)\n")
+
+
+def test_a_command_ends_with_its_status_and_all_it_printed():
+    ended = subprocess.run([sys.executable, "-c", "from keras_apps import cli; print('written', end=''); "
+                            "print('noted', end='', file=__import__('sys').stderr); cli.exit_process(3)"],
+                           capture_output=True, text=True)
+    assert (ended.returncode, ended.stdout, ended.stderr) == (3, "written", "noted")

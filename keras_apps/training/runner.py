@@ -278,6 +278,7 @@ def fit(
             steps_per_execution=config.steps_per_execution,
             jit_compile=config.jit_compile,
         )
+        _build_training_state(model, train_dataset)
     clock = TrainingClock(config.batch_size)
     is_chief, worker = worker_role(strategy)
     if multi_worker and not is_chief:
@@ -333,6 +334,14 @@ def fit(
     )
     result.save(run_directory)
     return result
+
+
+def _build_training_state(model, dataset):
+    """Creates the optimizer's slots and the metrics' variables before the first step, as Keras itself does
+    under a distribution strategy but not under the default one. Created inside the first step's trace, they
+    make `tf.function` trace the step a second time (a function that made variables is retraced without
+    them): twice the tracing, and with XLA twice the compilation."""
+    model._symbolic_build(data_batch=dataset.element_spec)  # noqa: SLF001 (Keras's own builder for this)
 
 
 def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metrics, weighted_metrics):

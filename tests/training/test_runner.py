@@ -37,6 +37,21 @@ def test_fit_trains_and_records_the_run(tmp_path):
     assert result.train_examples_per_second > 0 and result.train_step_seconds > 0  # 12 steps: 2 past the warm-up
 
 
+def test_the_training_step_is_traced_without_making_variables(tmp_path):
+    """The optimizer's slots and the metrics' variables exist before the first step: made inside its trace, they
+    would make `tf.function` trace (and XLA compile) the step twice."""
+    made_while_tracing = []
+
+    def record(next_creator, **kwargs):
+        if tf.inside_function():
+            made_while_tracing.append(kwargs.get("name"))
+        return next_creator(**kwargs)
+
+    with tf.variable_creator_scope(record):
+        train_tiny(tmp_path / "run", epochs=1)
+    assert made_while_tracing == []
+
+
 def test_tensorboard_gets_the_scalars_the_learning_rate_and_the_model_graph(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
