@@ -21,7 +21,7 @@ model.eval()
 context = checkpoint["model_args"]["block_size"]
 tokens = np.fromfile(workdir / "data" / "shakespeare_char" / "val.bin", dtype=np.uint16).astype(np.int64)
 starts = np.arange((len(tokens) - 1) // context) * context
-windows = torch.from_numpy(tokens[starts[:, None] + np.arange(context + 1)])  # fancy indexing: a fresh array
+windows = torch.from_numpy(tokens[starts[:, None] + np.arange(context + 1)])
 total = 0.0
 with torch.no_grad():
     for batch in windows.split(64):
