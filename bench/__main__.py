@@ -1,7 +1,8 @@
 """Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full
 data, `python -m bench xla` times each task's training step with and without XLA, `python -m bench
-distribute` compares one worker with two, and `python -m bench blocks` keras-hub's Transformer blocks with the
-written-out ones; the figures go to `bench/results.json` and the README's results tables, each row with the
+distribute` compares one worker with two, `python -m bench blocks` keras-hub's Transformer blocks with the
+written-out ones, and `python -m bench explain` measures how faithful integrated gradients, LIME and SHAP
+are; the figures go to `bench/results.json` and the README's results tables, each row with the
 fingerprint of the machine it was measured on. `python -m bench machine` prints that fingerprint alone."""
 
 import argparse
@@ -9,14 +10,15 @@ import json
 import sys
 from pathlib import Path
 
-from bench import blocks, compress, distribute, gpt, imdb, mnist, nanogpt, results, translate, xla
+from bench import blocks, compress, distribute, explain, gpt, imdb, mnist, nanogpt, results, translate, xla
 from keras_apps import cli
 
-BENCHMARKS = {"blocks": blocks, "compress": compress, "distribute": distribute, "gpt": gpt, "imdb": imdb, "mnist": mnist,
-              "translate": translate, "xla": xla}
+BENCHMARKS = {"blocks": blocks, "compress": compress, "distribute": distribute, "explain": explain, "gpt": gpt,
+              "imdb": imdb, "mnist": mnist, "translate": translate, "xla": xla}
 RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
         "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN], "translate": list(translate.RUNS),
-        "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS)}
+        "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
+        "explain": list(explain.RUNS)}
 
 
 def parse_arguments(argv=None):
@@ -29,7 +31,7 @@ def parse_arguments(argv=None):
                         + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
-                                                 "blocks")))
+                                                 "blocks", "explain")))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
                              "seeds (default: 3)")

@@ -231,10 +231,37 @@ def _compression_tables(results):
     return lines
 
 
+def _explanation_tables(results):
+    """One table per task: each method's deletion and insertion AOPC (random's beside them), its seconds per
+    explanation, and how far the methods agree on the ranking."""
+    lines = []
+    for task in sorted({row["task"] for row in results.values()}):
+        lines += [
+            "", "| benchmark | model | test inputs | deletion AOPC, IG / LIME / SHAP / random | insertion AOPC, IG / "
+            "LIME / SHAP / random | seconds per explanation, IG / LIME / SHAP (slowest) | rank agreement, IG-LIME /"
+            " IG-SHAP / LIME-SHAP | machine |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for name, row in sorted(results.items()):
+            if row["task"] != task:
+                continue
+            methods = row["methods"]
+            aopc = {kind: " / ".join(f"{methods[m][kind]:.3f}" for m in ("ig", "lime", "shap", "random"))
+                    for kind in ("deletion_aopc", "insertion_aopc")}
+            seconds = " / ".join(f"{methods[m]['seconds']:.2f} ({methods[m]['max_seconds']:.1f})"
+                                 for m in ("ig", "lime", "shap"))
+            agreement = " / ".join(f"{row['rank_agreement'][pair]:.2f}" for pair in ("ig-lime", "ig-shap", "lime-shap"))
+            lines.append(f"| `{row['command']}` | {row['model']} ({_cell(row['model_test_accuracy'], 2, percent=True)}) | "
+                         f"{row['examples']} | {aopc['deletion_aopc']} | {aopc['insertion_aopc']} | {seconds} | "
+                         f"{agreement} | {_machine(row)} |")
+    return lines
+
+
 def table(results):
     """The Markdown results tables: classifiers (test accuracy), language models (validation loss),
     translators (BLEU, ROUGE), training steps with and without XLA, one worker against two, keras-hub's
-    Transformer blocks against the written-out ones, then one table of compressed variants per task."""
+    Transformer blocks against the written-out ones, the faithfulness of explanations per task, then one table
+    of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
     translators = {name: row for name, row in results.items() if "bleu" in row}
@@ -242,6 +269,7 @@ def table(results):
     scalings = {name: row for name, row in results.items() if "scaling" in row}
     block_comparisons = {name: row for name, row in results.items() if "blocks_step_ratio" in row}
     compressions = {name: row for name, row in results.items() if "variants" in row}
+    explanations = {name: row for name, row in results.items() if "rank_agreement" in row}
     lines = _classifier_table(classifiers)
     if language_models:
         lines += ["", *_language_model_table(language_models)]
@@ -253,6 +281,8 @@ def table(results):
         lines += ["", *_scaling_table(scalings)]
     if block_comparisons:
         lines += ["", *_blocks_table(block_comparisons)]
+    if explanations:
+        lines += _explanation_tables(explanations)
     return "\n".join(lines + _compression_tables(compressions))
 
 

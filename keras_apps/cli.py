@@ -28,8 +28,8 @@ from keras_apps.settings import (
 )
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
-    "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_export_argument",
-    "add_training_arguments", "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
+    "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
+    "add_explain_examples_argument", "add_export_argument", "add_training_arguments", "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
     "non_negative_int", "parse_arguments", "positive_float", "positive_int", "probability", "run", "seed", "text",
 ]
 
@@ -102,6 +102,13 @@ def add_training_arguments(parser, task, recipe):
     )
 
 
+def add_explain_examples_argument(parser):
+    """`--explain-examples`: a classifier's report explains a few test inputs by every method."""
+    parser.add_argument("--explain-examples", type=non_negative_int, default=0, metavar="N",
+                        help="the run's report explains N test inputs by integrated gradients, LIME and SHAP, "
+                        "side by side (default: 0)")
+
+
 def add_export_argument(parser, default, *, loading):
     """`--export-dir`: where a training run adds its next version, or (`loading`) which export to use."""
     if loading:
@@ -126,6 +133,20 @@ def add_compression_arguments(parser, task, techniques):
     parser.add_argument(
         "--run-dir", help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)"
     )
+
+
+def add_explanation_arguments(parser):
+    """The flags of every classifier's `explain`: the method and how much work it may do."""
+    from keras_apps.explain.perturbation import METHODS
+
+    parser.add_argument("--method", choices=METHODS, default="ig",
+                        help="integrated gradients (the model's gradients), LIME or SHAP (the export's predictions "
+                        "of perturbed copies; the lime and shap libraries) (default: ig)")
+    parser.add_argument("--steps", type=positive_int, default=64,
+                        help="ig: steps of the path integral; more is closer to exact (default: 64)")
+    parser.add_argument("--samples", type=positive_int, default=1000,
+                        help="lime: perturbed samples; shap: model evaluations (default: 1000)")
+    parser.add_argument("--seed", type=seed, default=0, help="lime: random seed of its samples (default: 0)")
 
 
 def given_texts(texts, paths, what):

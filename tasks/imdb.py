@@ -77,7 +77,7 @@ VOCABULARY_SIZE = 16_000
 
 def train(args):
     from keras_apps.evaluate.classification import evaluate_logits
-    from keras_apps.evaluate.run_report import text_mistakes, write_classifier_report
+    from keras_apps.evaluate.run_report import text_explanations, text_mistakes, write_classifier_report
     from keras_apps.inference.serving import text_classifier_endpoints
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.recipes import overlaid
@@ -138,7 +138,8 @@ def train(args):
         result, args.model, export, MODEL_CARD,
         report=lambda metrics: write_classifier_report(
             run.directory, title=f"IMDB, {args.model}", metrics=metrics, evaluation=evaluation,
-            mistakes=text_mistakes(splits.test.texts, splits.test.labels, probabilities, CLASS_NAMES)),
+            mistakes=text_mistakes(splits.test.texts, splits.test.labels, probabilities, CLASS_NAMES),
+            explanations=text_explanations(metrics["export"], TASK, splits.test.texts, args.explain_examples)),
         summary=lambda metrics: (
             f"{args.model}: test accuracy {test_metrics['accuracy']:.4f} on {len(splits.test):,} reviews, "
             f"loss {test_metrics['loss']:.4f} | {metrics['params']:,} parameters, {metrics['epochs']} epochs in "
@@ -193,15 +194,18 @@ def compress(args):
 
 def explain(args):
     from keras_apps.explain.text import write_shaded_html
-    from keras_apps.text_classification.exports import explain_review
+    from keras_apps.text_classification.exports import ReviewExplainer
 
     if args.review and args.file:
         raise UserError("give a review or --file, not both")
     review = args.review if args.file is None else "\n".join(files.read_lines(args.file))
     if not review.strip():
         raise UserError("give a review to explain, as an argument or with --file")
-    summary, words, values = explain_review(args.export_dir, TASK, review, args.steps)
-    write_shaded_html(Path(args.output), "Why the model read this review as it did", summary, words, values)
+    explainer = ReviewExplainer(args.export_dir, TASK)
+    explained = explainer.explain(review, args.method, steps=args.steps, samples=args.samples, seed=args.seed)
+    summary = f"{explained.summary} Model: {explainer.export_path}."
+    write_shaded_html(Path(args.output), "Why the model read this review as it did", summary, explained.words,
+                      explained.explanation.values)
     print(f"{summary}\npage: {args.output}")
     return 0
 
@@ -230,6 +234,7 @@ def _train_arguments(parser):
     settings.add_flags(bert, Pretraining, default=None, exclude=("jit_compile",))  # the training's flag
     cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_MODEL])
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
+    cli.add_explain_examples_argument(parser)
 
 
 def _loading_arguments(parser, *, data=False):
@@ -257,8 +262,7 @@ def _explain_arguments(parser):
     _loading_arguments(parser)
     parser.add_argument("--output", default="explanation.html", help="the HTML page to write (default: "
                         "explanation.html)")
-    parser.add_argument("--steps", type=cli.positive_int, default=64,
-                        help="steps of the path integral; more is closer to exact (default: 64)")
+    cli.add_explanation_arguments(parser)
 
 
 COMMANDS = {
@@ -277,9 +281,10 @@ COMMANDS = {
                             "compression.md. The text encoding (string ops LiteRT lacks) stays in TensorFlow: the "
                             "variants take the encoded reviews."),
     "explain": cli.Command(explain, _explain_arguments, "shade a review's words by what they did to the prediction",
-                           "Integrated gradients of an export's logit for one review (on the embeddings of token "
-                           "models, on the n-gram features of bag-of-n-gram models), written as an HTML page with "
-                           "each word shaded green (toward positive) or red (toward negative)."),
+                           "Explain an export's verdict on one review, word by word: integrated gradients of its "
+                           "logit (on the embeddings of token models, on the n-gram features of bag-of-n-gram "
+                           "models), or LIME or SHAP of its P(positive), dropping words. Written as an HTML page "
+                           "with each word shaded green (toward positive) or red (toward negative)."),
 }
 
 

@@ -63,7 +63,7 @@ def train(args):
     from keras_apps import models
     from keras_apps.data.image_pipeline import RandomAffine, image_dataset
     from keras_apps.evaluate.classification import evaluate_logits
-    from keras_apps.evaluate.run_report import image_mistakes, write_classifier_report
+    from keras_apps.evaluate.run_report import image_explanations, image_mistakes, write_classifier_report
     from keras_apps.inference.serving import classifier_endpoint
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.recipes import overlaid
@@ -106,7 +106,9 @@ def train(args):
         report=lambda metrics: write_classifier_report(
             run.directory, title=f"MNIST, {args.model}", metrics=metrics, evaluation=evaluation,
             mistakes=image_mistakes(data.test.images, data.test.labels, probabilities,
-                                    run.directory.path / "mistakes.png")),
+                                    run.directory.path / "mistakes.png"),
+            explanations=image_explanations(metrics["export"], TASK, data.test.images, run.directory.path,
+                                            args.explain_examples)),
         summary=lambda metrics: (
             f"{args.model}: test accuracy {test_metrics['accuracy']:.4f}, loss {test_metrics['loss']:.4f} | "
             f"{metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s "
@@ -199,19 +201,15 @@ def compress(args):
 
 def explain(args):
     from keras_apps.data.image_files import read_images
-    from keras_apps.explain.images import explain_image, plot_explanation
-    from keras_apps.export.saved_model import load_keras_model
+    from keras_apps.explain.images import ImageExplainer, plot_explanations
 
     images, names = read_images([args.image], mnist.IMAGE_SHAPE)
-    _, model = load_keras_model(args.export_dir, TASK)
-    explanation = explain_image(model, images[0], steps=args.steps)
-    output = Path(args.output or f"{Path(args.image).stem}-explained.png")
-    plot_explanation(images[0], explanation, output, title=names[0])
-    attribution = explanation.attribution
-    print(f"{names[0]}: {explanation.predicted} ({explanation.probability:.3f}); attributions sum to "
-          f"{attribution.values.sum():.3f} of the logit's {attribution.output - attribution.baseline_output:.3f} "
-          f"rise from a black image (gap {attribution.completeness_gap:.3f}, {args.steps} steps)\n"
-          f"heat map: {output}")
+    explained = ImageExplainer(args.export_dir, TASK).explain(images[0], args.method, steps=args.steps,
+                                                             samples=args.samples, seed=args.seed)
+    output = Path(args.output or f"{Path(args.image).stem}-{args.method}.png")
+    plot_explanations(images[0], [explained], output, title=names[0])
+    print(f"{names[0]}: {explained.predicted} ({explained.probability:.3f}); {explained.explanation.cost}"
+          f"{'; ' + explained.note if explained.note else ''}\nheat map: {output}")
     return 0
 
 
@@ -225,6 +223,7 @@ def _train_arguments(parser):
                         help="use only the first N training images, for a quick try (default: all 60,000)")
     cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_MODEL])
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
+    cli.add_explain_examples_argument(parser)
 
 
 def _add_data_arguments(parser):
@@ -260,9 +259,8 @@ def _explain_arguments(parser):
     parser.add_argument("image", help="a 28x28 grayscale PNG (white digit on black), or a .npy array (its first "
                         "image)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
-    parser.add_argument("--output", help="the PNG to write (default: <image name>-explained.png)")
-    parser.add_argument("--steps", type=cli.positive_int, default=64,
-                        help="steps of the path integral; more is closer to exact (default: 64)")
+    parser.add_argument("--output", help="the PNG to write (default: <image name>-<method>.png)")
+    cli.add_explanation_arguments(parser)
 
 
 COMMANDS = {
@@ -281,9 +279,10 @@ COMMANDS = {
                             "test set (size, gzip'd size, accuracy, batch-1 latency, batch-64 throughput) into "
                             "compression.json and compression.md."),
     "explain": cli.Command(explain, _explain_arguments, "a heat map of the pixels behind an export's prediction",
-                           "Integrated gradients of the predicted digit's logit, from a black image to the given "
-                           "one, drawn as a heat map beside the image (red pixels raised the score, blue lowered "
-                           "it)."),
+                           "Explain the predicted digit, drawn as a heat map beside the image (red pixels raised "
+                           "the score, blue lowered it): integrated gradients of its logit from a black image, or "
+                           "LIME (superpixels) or SHAP (partition explainer) of its probability, blacking pixels "
+                           "out."),
 }
 
 

@@ -94,13 +94,63 @@ def text_mistakes(texts, labels, probabilities, class_names, count=10, shown=400
     return [Table(["true", "confidence in the wrong class", f"text (first {shown} characters)"], rows)]
 
 
-def write_classifier_report(run_directory, *, title, metrics, evaluation, mistakes):
+def _sample(count, total):
+    """`count` indices of `total` test inputs, drawn at random, the same in every run."""
+    import numpy as np
+
+    return np.random.default_rng(0).choice(total, min(count, total), replace=False)
+
+
+def image_explanations(export, task, images, directory, count):
+    """`count` test images, each beside its integrated gradients, LIME and SHAP heat maps (PNGs in
+    `directory`), as report blocks."""
+    from keras_apps.explain.images import ImageExplainer, plot_explanations
+    from keras_apps.explain.perturbation import METHODS
+
+    if not count:
+        return []
+    explainer = ImageExplainer(export, task)
+    blocks = []
+    for index in _sample(count, len(images)):
+        explained = [explainer.explain(images[index], method) for method in METHODS]
+        path = plot_explanations(images[index], explained, Path(directory) / f"explained-{index}.png",
+                                 title=f"test image {index}")
+        blocks.append(Image(path, f"test image {index}: the pixels behind the prediction, by each method"))
+    return blocks
+
+
+def text_explanations(export, task, texts, count, top=6):
+    """`count` test texts, each with the words integrated gradients, LIME and SHAP found pushed the export's
+    verdict most toward each class, as report blocks."""
+    import numpy as np
+
+    from keras_apps.explain.perturbation import METHODS
+    from keras_apps.text_classification.exports import ReviewExplainer
+
+    if not count:
+        return []
+    explainer = ReviewExplainer(export, task)
+    blocks = []
+    for index in _sample(count, len(texts)):
+        rows = []
+        for method in METHODS:
+            explained = explainer.explain(texts[index], method)
+            order = np.argsort(explained.explanation.values)
+            words = np.array(explained.words, dtype=object)
+            rows.append((explained.explanation.cost, " ".join(words[order[::-1][:top]]), " ".join(words[order[:top]])))
+        blocks += [Text(f"Test review {index}: {explained.summary.split('.')[0]}."),
+                   Table(["method and cost", f"the {top} words most toward positive", "most toward negative"], rows)]
+    return blocks
+
+
+def write_classifier_report(run_directory, *, title, metrics, evaluation, mistakes, explanations=()):
     """The report of a classifier's run, with the evaluation's PNGs written beside it.
 
     Args:
         metrics: the run's `metrics.json` dictionary.
         evaluation: `evaluate_classifier`'s result on the test split.
         mistakes: report blocks showing the most confident mistakes (images or texts, by task).
+        explanations: report blocks explaining a few test inputs by each method (`--explain-examples`).
     """
     path = run_directory.path
     config = json.loads(run_directory.config.read_text())
@@ -128,6 +178,7 @@ def write_classifier_report(run_directory, *, title, metrics, evaluation, mistak
                   "reliability: accuracy against confidence; bars on the diagonal are perfectly calibrated"),
         ]),
         ("Most confident mistakes", mistakes),
+        *([("Explanations by integrated gradients, LIME and SHAP", list(explanations))] if explanations else []),
     ]
     throughput = ("training examples per second", f"{metrics['train_examples_per_second']:,.0f}")
     return write_run_report(run_directory, title, metrics, sections, throughput)

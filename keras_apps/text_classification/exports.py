@@ -1,10 +1,16 @@
-"""Using a text classifier's export: P(positive) of raw texts, one review explained word by word, and the
+"""Using a text classifier's export: P(positive) of raw texts, a review explained word by word, and the
 network behind its text encoding as a subject for compression."""
+
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from keras_apps.errors import UserError
+from keras_apps.explain import perturbation
+from keras_apps.explain.perturbation import Explanation
+from keras_apps.text.vocabulary import PAD_ID
 
 
 def scores(serve, texts, batch_size=500):
@@ -25,34 +31,100 @@ def encode_signature(export_path, task):
                         "command are not supported; train and export again") from None
 
 
-def explain_review(export_path, task, review, steps):
-    """`(summary, words, attributions)`: integrated gradients of the export's logit for `review`, on its n-gram
-    features (summed onto the words that form them) or its token embeddings (summed onto whole words)."""
-    from keras_apps.data.imdb import clean
-    from keras_apps.explain.text import (
-        explain_features, explain_tokens, word_attributions, wordpiece_words, words,
-    )
-    from keras_apps.export.saved_model import load_keras_model
-    from keras_apps.text.vocabulary import load_vocabulary
+@dataclass(frozen=True)
+class ReviewExplanation:
+    """A review's whitespace-separated words, a value per word toward positive, and the export's P(positive)."""
 
-    export_path, model = load_keras_model(export_path, task)
-    inputs = encode_signature(export_path, task)(texts=tf.constant([review]))["inputs"].numpy()[0]
-    if (export_path / "ngrams.txt").is_file():
-        ngrams = (export_path / "ngrams.txt").read_text(encoding="utf-8").split("\n")
-        attribution = explain_features(model, inputs, steps=steps)
-        present = {ngrams[index]: float(attribution.values[index]) for index in np.flatnonzero(inputs)}
-        tokens = words(clean(review))
-        values = word_attributions(tokens, present)
-    else:
-        vocabulary = load_vocabulary(export_path / "vocabulary.txt")
-        attribution, token_ids = explain_tokens(model, inputs, steps=steps)
-        tokens, values = wordpiece_words([vocabulary[index] for index in token_ids], attribution.values)
-    probability = 1 / (1 + np.exp(-attribution.output))
-    summary = (f"{'positive' if probability >= 0.5 else 'negative'}, P(positive) {probability:.3f}. Integrated "
-               f"gradients of the logit ({attribution.output:+.3f}; {attribution.baseline_output:+.3f} with no "
-               f"input) over {steps} steps; the attributions sum to {attribution.values.sum():+.3f} (completeness "
-               f"gap {attribution.completeness_gap:.4f}). Model: {export_path}.")
-    return summary, tokens, values
+    words: list
+    explanation: Explanation
+    probability: float
+    note: str = ""  # integrated gradients: how close its attributions come to adding up
+
+    @property
+    def summary(self):
+        verdict = "positive" if self.probability >= 0.5 else "negative"
+        note = f" {self.note}." if self.note else ""
+        return f"{verdict}, P(positive) {self.probability:.3f}. {self.explanation.cost}.{note}"
+
+
+class ReviewExplainer:
+    """A text classifier's export, explained word by word by integrated gradients, LIME or SHAP.
+
+    LIME and SHAP score perturbed reviews through the export's serving signature, so they explain any export,
+    BERT's too. Integrated gradients runs on the Keras model the export carries: on its n-gram features
+    (summed onto the words that form them) or its token embeddings (summed onto the words the tokens came
+    from; tokens the head-and-tail cut left out get nothing).
+    """
+
+    def __init__(self, export_path, task):
+        from keras_apps.export.saved_model import load_serving
+
+        self.export_path, self.serve = load_serving(export_path, task=task)
+        self.task = task
+        self._model = self._encode = None
+
+    def probability(self, texts):
+        """P(positive) of each of `texts`."""
+        return scores(self.serve, list(texts))
+
+    def explain(self, review, method="ig", *, steps=64, samples=1000, seed=0):
+        """`review` explained by `method`, one value per word of its cleaned text, toward positive."""
+        from keras_apps.data.imdb import clean
+
+        text = " ".join(clean(review).split())
+        if not text:
+            raise UserError("the review is empty: there are no words to explain")
+        probability = float(self.probability([text])[0])
+        note = ""
+        if method == "ig":
+            explanation, attribution = self._integrated_gradients(text, steps)
+            note = (f"Integrated gradients of the logit ({attribution.output:+.3f}; {attribution.baseline_output:+.3f}"
+                    f" with no input) over {steps} steps; the attributions sum to {attribution.values.sum():+.3f} "
+                    f"(completeness gap {attribution.completeness_gap:.4f})")
+        elif method == "lime":
+            explanation = perturbation.lime_text(self.probability, text, samples=samples, seed=seed)
+        else:
+            explanation = perturbation.shap_text(self.probability, text, evaluations=samples)
+        return ReviewExplanation(text.split(), explanation, probability, note)
+
+    def _integrated_gradients(self, text, steps):
+        from keras_apps.explain.text import explain_features, explain_tokens, word_attributions, words
+        from keras_apps.export.saved_model import load_keras_model
+
+        if self._model is None:
+            try:
+                self._encode = encode_signature(self.export_path, self.task)
+            except UserError as exc:
+                raise UserError(f"{exc} (--method lime or shap explains any export)") from None
+            self._model = load_keras_model(self.export_path, self.task)[1]
+        start = time.perf_counter()
+        review_words = text.split()
+        inputs = self._encode(texts=tf.constant([text]))["inputs"].numpy()[0]
+        if (self.export_path / "ngrams.txt").is_file():
+            ngrams = (self.export_path / "ngrams.txt").read_text(encoding="utf-8").split("\n")
+            attribution = explain_features(self._model, inputs, steps=steps)
+            present = {ngrams[index]: float(attribution.values[index]) for index in np.flatnonzero(inputs)}
+            # Standardization splits no whitespace word in two, so its words follow each other in order.
+            owners = np.repeat(np.arange(len(review_words)), [len(words(word)) for word in review_words])
+            values = np.bincount(owners, word_attributions(words(text), present), minlength=len(review_words))
+        else:
+            attribution, kept = explain_tokens(self._model, inputs, steps=steps)
+            owners = self._token_owners(review_words, kept)
+            values = np.bincount(owners, attribution.values, minlength=len(review_words))
+        return Explanation(values, "ig", time.perf_counter() - start, steps + 1), attribution
+
+    def _token_owners(self, review_words, kept):
+        """The word each of the `kept` token ids came from: the words tokenized one by one, then the export's
+        cut (a head and a tail of the whole text's tokens) found among them."""
+        pieces = self._encode(texts=tf.constant(review_words))["inputs"].numpy()
+        present = pieces != PAD_ID
+        tokens, owners = pieces[present], np.nonzero(present)[0]
+        for head in range(len(kept) + 1):
+            tail = len(kept) - head
+            if np.array_equal(np.concatenate([tokens[:head], tokens[len(tokens) - tail:]]), kept):
+                return np.concatenate([owners[:head], owners[len(tokens) - tail:]])
+        raise UserError("the export's tokens of this review are not its words' tokens; integrated gradients "
+                        "cannot name the words (try --method lime or shap)")
 
 
 def network_subject(export_path, task, test, train_texts, timing_texts, *, representative_examples, seed,

@@ -84,11 +84,15 @@ def test_offline_preset_is_one_clear_line(tiny_imdb, capsys):
 @pytest.mark.parametrize("model", ["bow", "nb-bow", "lstm", "transformer"])
 def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     exports = tiny_imdb / "exports"
+    explain = ["--explain-examples", "1"] if model == "transformer" else []
     status, out, err = run_task(["--model", model, *SMALL, "--run-dir", str(tiny_imdb / "run"),
-                                 "--export-dir", str(exports)], capsys)
+                                 "--export-dir", str(exports), *explain], capsys)
     assert status == 0, err
     metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
     assert metrics["model"] == model
+    report = (tiny_imdb / "run" / "report.md").read_text()
+    assert ("Explanations by integrated gradients, LIME and SHAP" in report) == bool(explain)
+    assert not explain or all(f"{method}, " in report for method in ("IG", "LIME", "SHAP"))
     if model == "nb-bow":  # its naive-Bayes weights read the tiny reviews' keywords after one epoch (chance: 0.5)
         assert metrics["test"]["accuracy"] > 0.75
     if model in ("lstm", "transformer"):
@@ -120,6 +124,9 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     assert status == 0, err
     text, _ = check_page(page.read_text())
     assert "wonderful" in text and "completeness gap" in out
+    status, out, err = run_task(["explain", "A wonderful film, superb acting.", "--export-dir", str(exports),
+                                 "--output", str(page), "--method", "shap", "--samples", "200"], capsys)
+    assert status == 0 and "SHAP, " in out and "SHAP, " in page.read_text()
 
 
 def test_compress_quantizes_the_network_of_a_text_export(tiny_imdb, capsys):

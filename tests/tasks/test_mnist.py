@@ -7,6 +7,8 @@ from PIL import Image
 
 from bench import runs as bench_runs
 from keras_apps.data import locate
+from keras_apps.errors import UserError
+from keras_apps.explain.images import ImageExplainer
 from tasks import mnist as task
 from tests.conftest import run_cli, run_python
 from tests.evaluate.html_check import check_page
@@ -135,9 +137,18 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     assert len(lines) == 4 and lines[0].split(": ")[1].startswith("7 ")  # the first test digit is a 7
 
     explained = run_python("-m", "tasks.mnist", "explain", str(tmp_path / "seven.png"), "--export-dir", str(exports),
-                           "--output", str(tmp_path / "seven-heat.png"))
+                           "--method", "lime", "--samples", "500", "--output", str(tmp_path / "seven-heat.png"))
     assert explained.returncode == 0, explained.stderr[-3000:]
-    assert "seven.png: 7 (" in explained.stdout and Image.open(tmp_path / "seven-heat.png").format == "PNG"
+    assert "seven.png: 7 (" in explained.stdout and "LIME, " in explained.stdout and "500 model evaluations" in \
+        explained.stdout and Image.open(tmp_path / "seven-heat.png").format == "PNG"
+    explainer = ImageExplainer(exports, "mnist")  # the other methods in this process, to spare a start-up each
+    gradients, shapley = (explainer.explain(test_images[0], method, samples=500) for method in ("ig", "shap"))
+    assert gradients.predicted == shapley.predicted == 7 and "completeness gap" in gradients.note
+    assert not gradients.explanation.values[test_images[0] == 0].any()  # black pixels lie on its whole path
+    black = explainer.probabilities(np.zeros((1, 28, 28), np.uint8))[0, 7]
+    assert shapley.explanation.values.sum() == pytest.approx(shapley.probability - black, abs=1e-4)
+    with pytest.raises(UserError, match="blank"):
+        explainer.explain(np.zeros((28, 28), np.uint8))
 
     # Compressed, every variant is measured on the test images; int8 keeps the float model's accuracy.
     compressed = run_python(

@@ -112,24 +112,36 @@ def test_bert_starts_new_pretrained_once_or_from_a_saved_backbone(tmp_path):
     assert model.output.shape == (None, 1)
 
 
-def test_an_export_scores_raw_text_and_explains_a_review(tmp_path):
+@pytest.mark.parametrize("settings", [NGRAMS, TextClassifier("lstm", dict(embedding_dim=8, units=4),
+                                                                 sequence_length=8)])
+def test_an_export_scores_raw_text_and_explains_a_review(settings, tmp_path):
+    from keras_apps.export.saved_model import load_serving
     from keras_apps.inference.serving import text_classifier_endpoints
 
     run = open_run(tmp_path, config=TrainingConfig(epochs=15, batch_size=8, learning_rate=5e-2, strategy="cpu"))
-    model = classifier.classifier_for(NGRAMS, run, REVIEWS, vocabulary_size=200)
+    model = classifier.classifier_for(settings, run, REVIEWS, vocabulary_size=200)
     result = classifier.fit_classifier(run.fit, model, REVIEWS, REVIEWS, run.config)
     export = Export(text_classifier_endpoints(result.model, model.encoder.encode), track=model.encoder.track,
                     files=model.encoder.files, metadata={"inputs": "texts"})
-    run.finish(result, "nb-bow", export, card=_card(), report=lambda metrics: None,
+    run.finish(result, settings.family, export, card=_card(), report=lambda metrics: None,
                summary=lambda metrics: "done")
-    from keras_apps.export.saved_model import load_serving
 
     _, serve = load_serving(tmp_path / "exports", task="imdb")
     probabilities = exports.scores(serve, REVIEWS.texts[:8], batch_size=3)
     assert ((probabilities >= 0.5) == (REVIEWS.labels[:8] == 1)).all() and len(exports.scores(serve, [])) == 0
-    summary, words, values = exports.explain_review(tmp_path / "exports", "imdb", "A wonderful, superb film.", 16)
-    assert summary.startswith("positive") and words[:2] == ["a", "wonderful"] and len(values) == len(words)
-    assert values[1] > 0  # "wonderful" pushed the review toward positive
+    explainer = exports.ReviewExplainer(tmp_path / "exports", "imdb")
+    # Longer than the LSTM's 8 tokens: its head-and-tail cut leaves words out, which get nothing.
+    review = "A wonderful film, the acting is superb and the story moving. Great music, great cast, a joy to watch."
+    for method in ("ig", "lime", "shap"):
+        explained = explainer.explain(review, method, steps=16, samples=300)
+        assert explained.words[:2] == ["A", "wonderful"] and len(explained.explanation.values) == len(explained.words)
+        assert explained.summary.startswith("positive") and explained.explanation.method == method
+        if settings is NGRAMS or method == "ig":  # (the saturated LSTM leaves LIME's samples next to nothing)
+            assert explained.explanation.values[1] > 0  # "wonderful" pushed the review toward positive
+    if settings.family == "lstm":
+        assert explained.explanation.values[5:-3].any() and not explainer.explain(review).explanation.values[5:-3].any()
+    with pytest.raises(UserError, match="empty"):
+        explainer.explain("<br /><br />  ")
 
 
 def _card():
