@@ -1,1 +1,2 @@
-"""Why a model predicted what it did: integrated gradients, and pictures of them."""
+"""Why a model predicted what it did: integrated gradients, LIME and SHAP, pictures of them, and how faithful
+each is (deletion and insertion)."""

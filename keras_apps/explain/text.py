@@ -79,19 +79,6 @@ def word_attributions(review_words, ngram_values):
     return shares
 
 
-def wordpiece_words(tokens, values):
-    """WordPiece tokens joined back into words (`##` pieces onto the word before), values summed."""
-    joined, sums = [], []
-    for token, value in zip(tokens, values):
-        if token.startswith("##") and joined:
-            joined[-1] += token[2:]
-            sums[-1] += value
-        else:
-            joined.append(token)
-            sums.append(float(value))
-    return joined, np.array(sums)
-
-
 def write_shaded_html(path, title, summary, tokens, values):
     """A self-contained page: each token on a background from red (toward negative) to green (positive)."""
     limit = float(np.max(np.abs(values))) if len(values) else 1.0

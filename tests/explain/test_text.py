@@ -4,7 +4,7 @@ import pytest
 
 from keras_apps.errors import UserError
 from keras_apps.explain.text import (
-    explain_features, explain_tokens, word_attributions, wordpiece_words, words, write_shaded_html,
+    explain_features, explain_tokens, word_attributions, words, write_shaded_html,
 )
 
 
@@ -50,11 +50,6 @@ def test_words_and_their_ngram_shares():
     # "bad" twice shares -2; "not bad" twice shares +3, half to each of its words.
     np.testing.assert_allclose(shares, [0.75, -1 + 0.75, 0.75, -1 + 0.75, 0, 1.0])
     assert shares.sum() == pytest.approx(-2.0 + 3.0 + 1.0)
-
-
-def test_wordpieces_join_back_into_words():
-    joined, values = wordpiece_words(["un", "##believ", "##able", "film"], [0.5, 0.25, 0.25, -1.0])
-    assert joined == ["unbelievable", "film"] and values.tolist() == [1.0, -1.0]
 
 
 def test_the_page_escapes_and_shades(tmp_path):
