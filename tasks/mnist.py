@@ -117,35 +117,24 @@ def train(args):
     )
 
 
-def _predict_batches(serve, images, batch_size=1000):
-    """Class probabilities from an export's serving signature, after checking the inputs fit it."""
-    import numpy as np
-
-    from keras_apps.export.saved_model import check_inputs
-
-    check_inputs(serve, images)
-    outputs = [serve(images=images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
-    return np.concatenate([output["probabilities"].numpy() for output in outputs])
-
-
 def evaluate(args):
     from keras_apps.evaluate.classification import accuracy_and_log_loss
-    from keras_apps.export.saved_model import load_serving
+    from keras_apps.export.saved_model import image_probabilities, load_serving
 
     version_path, serve = load_serving(args.export_dir, task=TASK)
     test = mnist.load(args.data_dir, source=args.source).test
-    accuracy, loss = accuracy_and_log_loss(test.labels, _predict_batches(serve, test.images))
+    accuracy, loss = accuracy_and_log_loss(test.labels, image_probabilities(serve, test.images))
     print(f"{version_path}: test accuracy {accuracy:.4f}, loss {loss:.4f} on {len(test)} images")
     return 0
 
 
 def predict(args):
     from keras_apps.data.image_files import read_images
-    from keras_apps.export.saved_model import load_serving
+    from keras_apps.export.saved_model import image_probabilities, load_serving
 
     images, names = read_images(args.files, mnist.IMAGE_SHAPE)
     _, serve = load_serving(args.export_dir, task=TASK)
-    probabilities = _predict_batches(serve, images)
+    probabilities = image_probabilities(serve, images)
     for name, row in zip(names, probabilities):
         print(f"{name}: {row.argmax()} ({row.max():.3f})")
     return 0

@@ -51,11 +51,11 @@ class ImageExplainer:
         self.task = task
         self._network = None
 
-    def probabilities(self, images, batch_size=1000):
+    def probabilities(self, images):
         """Class probabilities of uint8 images `[n, height, width]`."""
-        images = np.asarray(images, np.uint8)
-        return np.concatenate([self.serve(images=images[start:start + batch_size])["probabilities"].numpy()
-                               for start in range(0, len(images), batch_size)])
+        from keras_apps.export.saved_model import image_probabilities
+
+        return image_probabilities(self.serve, np.asarray(images, np.uint8))
 
     def explain(self, image, method="ig", *, steps=64, samples=1000, seed=0):
         """`image` (uint8 `[height, width]`) explained by `method` toward the class the export predicts."""

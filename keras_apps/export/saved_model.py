@@ -188,6 +188,14 @@ def load_serving(path, signature=SERVING_SIGNATURE, *, task=None):
     return version_path, loaded.signatures[signature]
 
 
+def image_probabilities(serve, images, batch_size=1000):
+    """Class probabilities of an image classifier's export for `images`, `batch_size` a call, after checking
+    they fit its signature."""
+    check_inputs(serve, images)
+    outputs = [serve(images=images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+    return np.concatenate([output["probabilities"].numpy() for output in outputs])
+
+
 def check_inputs(serving_function, array):
     """Raises a `UserError` unless `array` matches the signature's single input in dtype and shape."""
     (spec,) = serving_function.structured_input_signature[1].values()
