@@ -1,8 +1,8 @@
 """Benchmarks: `python -m bench mnist|imdb|gpt|translate|compress` runs each task configuration on the full
 data, `python -m bench xla` times each task's training step with and without XLA, `python -m bench
 distribute` compares one worker with two, `python -m bench blocks` keras-hub's Transformer blocks with the
-written-out ones, and `python -m bench explain` measures how faithful integrated gradients, LIME and SHAP
-are; the figures go to `bench/results.json` and the README's results tables, each row with the
+written-out ones, `python -m bench explain` measures how faithful integrated gradients, LIME and SHAP
+are, and `python -m bench demo` times the demo page over the exports in a real browser; the figures go to `bench/results.json` and the README's results tables, each row with the
 fingerprint of the machine it was measured on. `python -m bench machine` prints that fingerprint alone."""
 
 import argparse
@@ -10,15 +10,15 @@ import json
 import sys
 from pathlib import Path
 
-from bench import blocks, compress, distribute, explain, gpt, imdb, mnist, nanogpt, results, translate, xla
+from bench import blocks, compress, demo, distribute, explain, gpt, imdb, mnist, nanogpt, results, translate, xla
 from keras_apps import cli
 
-BENCHMARKS = {"blocks": blocks, "compress": compress, "distribute": distribute, "explain": explain, "gpt": gpt,
+BENCHMARKS = {"blocks": blocks, "compress": compress, "demo": demo, "distribute": distribute, "explain": explain, "gpt": gpt,
               "imdb": imdb, "mnist": mnist, "translate": translate, "xla": xla}
 RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
         "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN], "translate": list(translate.RUNS),
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
-        "explain": list(explain.RUNS)}
+        "explain": list(explain.RUNS), "demo": list(demo.RUNS)}
 
 
 def parse_arguments(argv=None):
@@ -31,13 +31,15 @@ def parse_arguments(argv=None):
                         + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
-                                                 "blocks", "explain")))
+                                                 "blocks", "explain", "demo")))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
                              "seeds (default: 3)")
     parser.add_argument("--nanogpt", metavar="DIR",
                         help="gpt nanogpt-cpu: also run nanoGPT's own train.py from this checkout of "
                              "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
+    parser.add_argument("--exports", metavar="DIR",
+                        help="demo: the folder of exports the page serves (default: saved_models)")
     parser.add_argument("--train-examples", type=cli.positive_int,
                         help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
@@ -49,6 +51,8 @@ def parse_arguments(argv=None):
         parser.error("machine has no runs")
     if args.nanogpt is not None and args.task != "gpt":
         parser.error("--nanogpt belongs to the gpt benchmark")
+    if args.exports is not None and args.task != "demo":
+        parser.error("--exports belongs to the demo benchmark")
     unknown = set(args.runs or ()) - set(RUNS.get(args.task, ()))
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "
@@ -72,6 +76,8 @@ def main(argv=None):
     if args.nanogpt is not None:
         nanogpt.check_checkout(args.nanogpt)  # before an hour of our runs, not after the first
         options["nanogpt_checkout"] = args.nanogpt
+    if args.exports is not None:
+        options["exports"] = args.exports
     for name, row in BENCHMARKS[args.task].run(args.runs or RUNS[args.task], args.repeats, limits, **options):
         print(f"{name}: {row}", flush=True)
         if limits:

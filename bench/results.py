@@ -257,11 +257,29 @@ def _explanation_tables(results):
     return lines
 
 
+def _demo_table(results):
+    """The demo page: its start-up, and the seconds from a button press to the answer on the page, per tab."""
+    titles = {"imdb": "review (P + IG words)", "mnist": "digit (IG heat map)", "translate": "translation (+ map)",
+              "gpt": "GPT, 200 tokens"}
+    lines = ["| command | start-up until the page answers | " + " | ".join(
+        f"{title}, median / slowest (answers)" for title in titles.values()) + " | machine |",
+        "| --- | ---: | " + "---: | " * len(titles) + "--- |"]
+    for name, row in sorted(results.items()):
+        cells = []
+        for task in titles:
+            seconds = row["answer_seconds"].get(task)
+            cells.append(f"{seconds['median']:.2f} s / {seconds['max']:.2f} s ({seconds['count']})" if seconds
+                         else "no export")
+        lines.append(f"| `{row['command']}` | {row['startup_seconds']:.1f} s | {' | '.join(cells)} | "
+                     f"{_machine(row)} |")
+    return lines
+
+
 def table(results):
     """The Markdown results tables: classifiers (test accuracy), language models (validation loss),
     translators (BLEU, ROUGE), training steps with and without XLA, one worker against two, keras-hub's
-    Transformer blocks against the written-out ones, the faithfulness of explanations per task, then one table
-    of compressed variants per task."""
+    Transformer blocks against the written-out ones, the faithfulness of explanations per task, the demo page's
+    speed, then one table of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
     translators = {name: row for name, row in results.items() if "bleu" in row}
@@ -270,6 +288,7 @@ def table(results):
     block_comparisons = {name: row for name, row in results.items() if "blocks_step_ratio" in row}
     compressions = {name: row for name, row in results.items() if "variants" in row}
     explanations = {name: row for name, row in results.items() if "rank_agreement" in row}
+    demos = {name: row for name, row in results.items() if "answer_seconds" in row}
     lines = _classifier_table(classifiers)
     if language_models:
         lines += ["", *_language_model_table(language_models)]
@@ -283,6 +302,8 @@ def table(results):
         lines += ["", *_blocks_table(block_comparisons)]
     if explanations:
         lines += _explanation_tables(explanations)
+    if demos:
+        lines += ["", *_demo_table(demos)]
     return "\n".join(lines + _compression_tables(compressions))
 
 

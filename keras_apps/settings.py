@@ -42,6 +42,7 @@ probability = _argument_type(float, lambda value: 0 <= value < 1, "in [0, 1)")
 # `seed` input) 0 to 2**31 - 1.
 seed = _argument_type(int, lambda value: 0 <= value < 2**32, f"in [0, {2**32 - 1}]")
 int32_seed = _argument_type(int, lambda value: 0 <= value < 2**31, f"in [0, {2**31 - 1}]")
+port = _argument_type(int, lambda value: 1 <= value <= 65535, "in [1, 65535]")
 
 
 def text(value):

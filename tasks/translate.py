@@ -195,28 +195,12 @@ def translate(args):
     return 0
 
 
-def _load_export(export_dir):
-    """The model of a translation export, its source and target tokenizers, and its `export.json`."""
-    import json
-
-    from keras_apps.export.saved_model import load_keras_model
-    from keras_apps.text.translation_tokens import SentenceTokenizer, load_vocabulary
-
-    path, model = load_keras_model(export_dir, TASK)
-    metadata = json.loads((path / "export.json").read_text())
-    tokenizers = [SentenceTokenizer(load_vocabulary(path / f"{side}_vocabulary.txt"), metadata["max_length"])
-                  for side in ("source", "target")]
-    return model, *tokenizers, metadata
-
-
 def attention(args):
-    from keras_apps.explain.attention import draw_translation_attention
+    from keras_apps.explain.attention import TranslationExport
 
     if not args.sentence.strip():
         raise UserError("give a sentence to translate")
-    model, source_tokenizer, target_tokenizer, metadata = _load_export(args.export_dir)
-    explained = draw_translation_attention(model, source_tokenizer, target_tokenizer, args.sentence,
-                                           metadata["beam_size"], args.output)
+    explained = TranslationExport.load(args.export_dir, TASK).draw(args.sentence, args.output)
     print(f"{explained.translation}\nattention map: {args.output}")
     return 0
 

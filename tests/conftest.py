@@ -102,6 +102,27 @@ def write_imdb_archive(path, reviews):
     return path
 
 
+TINY_IMDB_PER_CLASS = 24  # reviews of each class in each split of the tiny archive
+TINY_IMDB_SIZES = {"train": 2 * TINY_IMDB_PER_CLASS, "test": 2 * TINY_IMDB_PER_CLASS, "unsup": 16}
+
+
+def write_tiny_imdb(directory):
+    """A small `aclImdb_v1.tar.gz` in `directory`, in the real layout and of `TINY_IMDB_SIZES`: varied sentences
+    of each class, and a few unlabeled ones. (Reading it needs `keras_apps.data.imdb.SIZES` set to those sizes.)"""
+    from keras_apps.data import imdb
+
+    reviews = {}
+    for split in ("train", "test"):
+        for label, name in enumerate(imdb.CLASS_NAMES):
+            sentences = [text for text, sentiment in TINY_REVIEWS if sentiment == label]
+            for index in range(TINY_IMDB_PER_CLASS):
+                text = f"{sentences[index % 4]} Review {index}.<br /><br />{sentences[(index + 1) % 4]}"
+                reviews[f"{split}/{name}/{index}_{7 * label + 1}.txt"] = text
+    for index in range(TINY_IMDB_SIZES["unsup"]):
+        reviews[f"train/unsup/{index}_0.txt"] = TINY_REVIEWS[index % len(TINY_REVIEWS)][0]
+    return write_imdb_archive(Path(directory) / "aclImdb_v1.tar.gz", reviews)
+
+
 def run_cli(main, argv, capsys):
     """Runs a task's `main` as its command line does, in this process; returns (exit status, stdout, stderr)."""
     from keras_apps import cli

@@ -53,6 +53,8 @@ def parse(module, arguments):
     if module == "bench":
         return parse_bench_arguments(arguments)
     task = importlib.import_module(module)
+    if not hasattr(task, "COMMANDS"):  # a command without sub-commands (tasks.demo)
+        return task.build_parser().parse_args(arguments)
     return cli.parse_arguments(task.TASK, "", task.COMMANDS, arguments)
 
 

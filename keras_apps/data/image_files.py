@@ -1,4 +1,5 @@
-"""Images a user brings to `predict`: PNG files or a NumPy `.npy` array, as uint8 batches."""
+"""Images a user brings to `predict`: PNG files or a NumPy `.npy` array, as uint8 batches; and a picture of a
+digit in any size and colours (a drawing on the demo page, a photo) put in MNIST's own form."""
 
 from pathlib import Path
 
@@ -61,3 +62,50 @@ def read_images(paths, image_shape):
     if not batches:
         raise UserError("no images given")
     return np.concatenate(batches), names
+
+
+def digit_from_picture(picture, image_shape=(28, 28), box=20):
+    """A picture of one digit as MNIST's digits were made (LeCun et al.): white ink on black, the ink's bounding
+    box scaled to fit `box` pixels and placed with its centre of mass at the centre of `image_shape`.
+
+    `picture` is uint8 `[height, width]` grayscale, or `[height, width, 3 or 4]` colour (transparent pixels count
+    as white paper). Dark ink on light paper is inverted, judged by the border's pixels. A picture already of
+    `image_shape` is only inverted where needed, not rescaled: it is taken to be in MNIST's form.
+    """
+    from PIL import Image
+
+    gray = _grayscale(np.asarray(picture))
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 127:
+        gray = 255 - gray
+    if gray.max() < 64:
+        raise UserError("the picture is blank: draw or upload a digit")
+    if gray.shape == tuple(image_shape):
+        return gray
+    rows, columns = np.nonzero(gray > gray.max() * 0.1)
+    ink = gray[rows.min():rows.max() + 1, columns.min():columns.max() + 1]
+    scale = box / max(ink.shape)
+    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+    digit = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS), np.float32)
+    height, width = image_shape
+    centre_row, centre_column = (np.average(np.indices(digit.shape)[axis], weights=digit + 1e-6) for axis in (0, 1))
+    canvas = np.zeros((3 * height, 3 * width), np.float32)  # room for any shift; cropped to the middle below
+    top, left = round(1.5 * height - centre_row), round(1.5 * width - centre_column)
+    canvas[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    return np.clip(canvas[height:2 * height, width:2 * width], 0, 255).round().astype(np.uint8)
+
+
+def _grayscale(picture):
+    """uint8 `[height, width]` from a grayscale, RGB or RGBA picture; transparency is composited onto white."""
+    if picture.dtype != np.uint8 or picture.ndim not in (2, 3) or picture.ndim == 3 and picture.shape[2] not in (3, 4):
+        raise UserError(f"expected a uint8 picture [height, width] or [height, width, 3 or 4], got {picture.dtype} "
+                        f"{list(picture.shape)}")
+    if min(picture.shape[:2]) < 8:
+        raise UserError(f"the picture is {picture.shape[1]}x{picture.shape[0]} pixels: too small to hold a digit")
+    if picture.ndim == 2:
+        return picture
+    gray = picture[..., :3].astype(np.float32).mean(axis=-1)
+    if picture.shape[2] == 4:
+        alpha = picture[..., 3].astype(np.float32) / 255
+        gray = gray * alpha + 255 * (1 - alpha)
+    return gray.round().astype(np.uint8)

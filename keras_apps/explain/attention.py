@@ -8,6 +8,7 @@ called here directly (its layer norms and attention layers, as its `call` does),
 (`--blocks explained`) returns them itself.
 """
 
+import json
 import textwrap
 from dataclasses import dataclass
 
@@ -109,3 +110,32 @@ def draw_translation_attention(model, source_tokenizer, target_tokenizer, senten
     plot_cross_attention(explained.weights, explained.source_tokens, explained.written_tokens, path,
                          title=f"{sentence} → {explained.translation}")
     return explained
+
+
+@dataclass(frozen=True)
+class TranslationExport:
+    """What drawing a translation export's attention needs: the Keras model it carries, its two tokenizers and the
+    beam size its `translate` signature decodes with."""
+
+    path: object
+    model: keras.Model
+    source_tokenizer: object
+    target_tokenizer: object
+    beam_size: int
+
+    @classmethod
+    def load(cls, export_dir, task):
+        """The export at `export_dir` (a version, or a folder of versions whose latest is used) of `task`."""
+        from keras_apps.export.saved_model import load_keras_model
+        from keras_apps.text.translation_tokens import SentenceTokenizer, load_vocabulary
+
+        path, model = load_keras_model(export_dir, task)
+        metadata = json.loads((path / "export.json").read_text())
+        source, target = (SentenceTokenizer(load_vocabulary(path / f"{side}_vocabulary.txt"), metadata["max_length"])
+                          for side in ("source", "target"))
+        return cls(path, model, source, target, metadata["beam_size"])
+
+    def draw(self, sentence, path):
+        """Translates `sentence` and draws where the decoder looked into the PNG `path`; returns the explanation."""
+        return draw_translation_attention(self.model, self.source_tokenizer, self.target_tokenizer, sentence,
+                                          self.beam_size, path)

@@ -79,25 +79,32 @@ def word_attributions(review_words, ngram_values):
     return shares
 
 
-def write_shaded_html(path, title, summary, tokens, values):
-    """A self-contained page: each token on a background from red (toward negative) to green (positive)."""
+def shaded_words(tokens, values):
+    """HTML of `tokens`, each on a background from red (toward negative) to green (toward positive) by its value."""
     limit = float(np.max(np.abs(values))) if len(values) else 1.0
     limit = limit or 1.0
     spans = []
     for token, value in zip(tokens, values):
         strength = min(abs(value) / limit, 1.0)
         colour = "0, 160, 60" if value >= 0 else "220, 40, 40"
-        spans.append(f'<span title="{value:+.4f}" style="background: rgba({colour}, {strength:.3f})">'
-                     f"{html.escape(token)}</span>")
+        spans.append(f'<span title="{value:+.4f}" style="background: rgba({colour}, {strength:.3f}); '
+                     f'padding: .1rem .15rem; border-radius: .2rem">{html.escape(token)}</span>')
+    return " ".join(spans)
+
+
+SHADING_KEY = ('<span style="background: rgba(0, 160, 60, .8); padding: .1rem .15rem">toward positive</span> '
+               '<span style="background: rgba(220, 40, 40, .8); padding: .1rem .15rem">toward negative</span> '
+               "(hover a word for its value)")
+
+
+def write_shaded_html(path, title, summary, tokens, values):
+    """A self-contained page: the summary, then each token shaded by its value (`shaded_words`)."""
     page = (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         "<style>body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }"
-        " .text { line-height: 2; font-size: 1.05rem; } span { padding: .1rem .15rem; border-radius: .2rem; }"
-        " .key span { margin-right: .5rem; }</style></head><body>\n"
-        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(summary)}</p>\n"
-        '<p class="key"><span style="background: rgba(0, 160, 60, .8)">toward positive</span>'
-        '<span style="background: rgba(220, 40, 40, .8)">toward negative</span> (hover a word for its value)</p>\n'
-        f'<p class="text">{" ".join(spans)}</p>\n</body></html>\n'
+        " .text { line-height: 2; font-size: 1.05rem; }</style></head><body>\n"
+        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(summary)}</p>\n<p>{SHADING_KEY}</p>\n"
+        f'<p class="text">{shaded_words(tokens, values)}</p>\n</body></html>\n'
     )
     files.write_text(path, page)
     return path

@@ -87,8 +87,16 @@ class ReviewExplainer:
             explanation = perturbation.shap_text(self.probability, text, evaluations=samples)
         return ReviewExplanation(text.split(), explanation, probability, note)
 
-    def _integrated_gradients(self, text, steps):
-        from keras_apps.explain.text import explain_features, explain_tokens, word_attributions, words
+    @property
+    def has_gradients(self):
+        """Whether integrated gradients can explain this export (BERT's has no `encode` signature to run it on)."""
+        try:
+            self._load_network()
+        except UserError:
+            return False
+        return True
+
+    def _load_network(self):
         from keras_apps.export.saved_model import load_keras_model
 
         if self._model is None:
@@ -97,6 +105,11 @@ class ReviewExplainer:
             except UserError as exc:
                 raise UserError(f"{exc} (--method lime or shap explains any export)") from None
             self._model = load_keras_model(self.export_path, self.task)[1]
+
+    def _integrated_gradients(self, text, steps):
+        from keras_apps.explain.text import explain_features, explain_tokens, word_attributions, words
+
+        self._load_network()
         start = time.perf_counter()
         review_words = text.split()
         inputs = self._encode(texts=tf.constant([text]))["inputs"].numpy()[0]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_apps.data.image_files import read_images
+from keras_apps.data.image_files import digit_from_picture, read_images
 from keras_apps.errors import UserError
 
 
@@ -59,3 +59,35 @@ def test_png_whose_header_claims_a_huge_size_is_refused(tmp_path):
     with pytest.raises(UserError, match=r"bomb\.png is not a readable image") as raised:
         read_images([tmp_path / "bomb.png"], (28, 28))
     assert "\n" not in str(raised.value)
+
+
+def test_a_drawing_becomes_a_centred_white_on_black_digit():
+    paper = np.full((280, 200, 4), 255, np.uint8)  # an opaque white canvas, as the demo page sends it
+    paper[40:240, 20:60, :3] = 0  # a thick black stroke, off-centre to the left
+    digit = digit_from_picture(paper)
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    rows, columns = np.nonzero(digit > 50)
+    assert rows.max() - rows.min() + 1 in (19, 20, 21)  # the stroke's height fills MNIST's 20-pixel box
+    centre = np.average(np.indices(digit.shape), axis=(1, 2), weights=digit.astype(float))
+    np.testing.assert_allclose(centre, [14, 14], atol=1.0)
+    assert digit[0].max() == 0 and digit[:, -1].max() == 0  # black paper
+
+
+def test_transparent_paper_counts_as_white_and_an_mnist_sized_picture_keeps_its_pixels():
+    drawing = np.zeros((100, 100, 4), np.uint8)  # transparent, with one opaque black bar
+    drawing[20:80, 45:55] = (0, 0, 0, 255)
+    assert digit_from_picture(drawing).max() == 255
+    mnist_like = np.zeros((28, 28), np.uint8)
+    mnist_like[4:24, 10:14] = 200
+    np.testing.assert_array_equal(digit_from_picture(mnist_like), mnist_like)
+    np.testing.assert_array_equal(digit_from_picture(255 - mnist_like), mnist_like)  # black on white: inverted
+
+
+@pytest.mark.parametrize("picture, message", [
+    (np.full((280, 280, 4), 255, np.uint8), "the picture is blank"),
+    (np.zeros((280, 280), np.float32), "expected a uint8 picture"),
+    (np.zeros((4, 4), np.uint8), "too small to hold a digit"),
+])
+def test_pictures_without_a_digit_are_refused(picture, message):
+    with pytest.raises(UserError, match=message):
+        digit_from_picture(picture)

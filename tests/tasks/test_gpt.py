@@ -7,6 +7,8 @@ import math
 import pytest
 
 from bench import gpt as bench_gpt
+from keras_apps.demo.answers import GenerationAnswers
+from keras_apps.errors import UserError
 from tasks import gpt as task
 from tests.conftest import run_cli, run_python
 from tests.evaluate.html_check import check_page
@@ -80,6 +82,12 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
     assert generated[0][1].startswith("Shall I") and len(generated[0][1].rstrip("\n")) >= len("Shall I")
     status, out, _ = run_task(["generate", "Thou", "--max-new-tokens", "0", "--export-dir", str(export_dir)], capsys)
     assert status == 0 and out == "Thou\n"
+
+    tab = GenerationAnswers(export_dir)  # what the demo's GPT tab serves: the same text for the same request
+    assert tab.answer("Shall I", 25, 0.8, 1) + "\n" == generated[0][1]
+    for bad, message in (((5, 0.0, 1), "temperature"), ((0, 0.8, 1), "length"), ((5, 0.8, 1.5), "seed")):
+        with pytest.raises(UserError, match=message):
+            tab.answer("Thou", *bad)
 
 
 def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_from(tmp_path, capsys):

@@ -9,12 +9,10 @@ from keras_apps.data import imdb, locate
 from keras_apps.text_classification import pretraining
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
-from tests.conftest import TINY_REVIEWS, run_cli, run_python, write_imdb_archive
+from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
 from tests.evaluate.html_check import check_page
 from tests.training.helpers import InterruptMidEpoch
 
-PER_CLASS = 24  # reviews of each class in each tiny split
-TINY_SIZES = {"train": 2 * PER_CLASS, "test": 2 * PER_CLASS, "unsup": 16}
 SMALL = ["--epochs", "1", "--batch-size", "8", "--vocabulary-size", "200", "--sequence-length", "24"]
 
 
@@ -24,20 +22,11 @@ def run_task(argv, capsys):
 
 @pytest.fixture
 def tiny_imdb(tmp_path, monkeypatch):
-    """A small archive in the real layout: varied sentences of each class, and a few unlabeled ones."""
-    reviews = {}
-    for split in ("train", "test"):
-        for label, name in enumerate(imdb.CLASS_NAMES):
-            sentences = [text for text, sentiment in TINY_REVIEWS if sentiment == label]
-            for index in range(PER_CLASS):
-                text = f"{sentences[index % 4]} Review {index}.<br /><br />{sentences[(index + 1) % 4]}"
-                reviews[f"{split}/{name}/{index}_{7 * label + 1}.txt"] = text
-    for index in range(TINY_SIZES["unsup"]):
-        reviews[f"train/unsup/{index}_0.txt"] = TINY_REVIEWS[index % len(TINY_REVIEWS)][0]
-    write_imdb_archive(tmp_path / "aclImdb_v1.tar.gz", reviews)
+    """A small archive in the real layout (`tests.conftest.write_tiny_imdb`), with `imdb.SIZES` set to its sizes."""
+    write_tiny_imdb(tmp_path)
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("KERAS_APPS_DATA", str(tmp_path))
-    monkeypatch.setattr(imdb, "SIZES", TINY_SIZES)
+    monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
     return tmp_path
 
 
@@ -100,12 +89,12 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
         assert metrics["extra"]["sequence_length"] == 24
     if model == "transformer":  # It learns from an nb-bow teacher's verdicts on the unlabeled reviews too.
         teacher = json.loads((tiny_imdb / "run" / "teacher" / "unlabeled_probabilities.json").read_text())
-        assert len(teacher["probabilities"]) == TINY_SIZES["unsup"]
+        assert len(teacher["probabilities"]) == TINY_IMDB_SIZES["unsup"]
         assert all(0 <= p <= 1 for p in teacher["probabilities"])
         assert metrics["extra"]["teacher"]["model"] == "nb-bow"
-        assert metrics["extra"]["teacher"]["unlabeled_reviews"] == TINY_SIZES["unsup"]
+        assert metrics["extra"]["teacher"]["unlabeled_reviews"] == TINY_IMDB_SIZES["unsup"]
         config = json.loads((tiny_imdb / "run" / "config.json").read_text())
-        assert config["teacher"] == "nb-bow" and config["unlabeled_examples"] == TINY_SIZES["unsup"]
+        assert config["teacher"] == "nb-bow" and config["unlabeled_examples"] == TINY_IMDB_SIZES["unsup"]
 
     status, out, _ = run_task(["predict", "A wonderful film.", "", "--export-dir", str(exports)], capsys)
     lines = out.strip().splitlines()

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from bench import translate as bench_translate
+from keras_apps.demo.answers import TranslationAnswers
 from tasks import translate as task
 from tests.conftest import TINY_PAIRS, run_cli, run_python, write_spa_eng_zip
 from tests.evaluate.html_check import check_page
@@ -110,8 +111,11 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["extra"]["test_sentences"] == 8 and metrics["export"] == str(exports / "1")
     assert [row["batch_size"] for row in metrics["extra"]["decoding"]["batches"]] == [1, 64]
-    status, out, _ = run_task(["translate", "Hi. 3", "Go. 4", "--export-dir", str(exports)], capsys)
-    assert status == 0 and len(out.splitlines()) == 2
+    status, translated, _ = run_task(["translate", "Hi. 3", "Go. 4", "--export-dir", str(exports)], capsys)
+    assert status == 0 and len(translated.splitlines()) == 2
+    tab = TranslationAnswers(exports, tmp_path)  # what the demo's translation tab serves
+    answer = tab.answer("Hi. 3")
+    assert answer.translation == translated.splitlines()[0] and answer.attention_map.read_bytes()[:4] == b"\x89PNG"
     status, out, _ = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "map.png"),
                                "--export-dir", str(exports)], capsys)
     assert status == 0 and (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"

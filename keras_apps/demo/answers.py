@@ -1,0 +1,155 @@
+"""A tab's input turned into its export's answer. Each class loads its export once, when the page starts; an
+input the model cannot take is a `UserError` whose one line the page shows.
+
+What the page shows is what the export serves: probabilities, P(positive), translations and generated text come
+from the SavedModel's own signatures; the explanations (heat map, shaded words, attention map) from the Keras
+model the same export carries.
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from keras_apps.errors import UserError
+
+MAX_REVIEW_CHARACTERS = 20_000  # IMDB's longest review is under 14,000
+MAX_SENTENCE_CHARACTERS = 500  # the translator reads 40 tokens; a longer sentence is cut, not refused
+MAX_PROMPT_CHARACTERS = 5_000
+MAX_NEW_TOKENS = 1_000  # a page's request; the export itself allows more
+MAX_TEMPERATURE = 5.0
+
+
+def _text(value, what, limit):
+    """`value` stripped; a `UserError` if it is empty or longer than `limit` characters."""
+    text = (value or "").strip()
+    if not text:
+        raise UserError(f"type {what} first")
+    if len(text) > limit:
+        raise UserError(f"{what} is {len(text):,} characters long; this page takes at most {limit:,}")
+    return text
+
+
+@dataclass(frozen=True)
+class DigitAnswer:
+    image: np.ndarray  # uint8 [28, 28]: the picture as the model read it
+    probabilities: np.ndarray  # [10]
+    explanation: object  # keras_apps.explain.images.ImageExplanation
+    heat_map: Path  # the PNG of the image beside its explanation
+
+
+class DigitAnswers:
+    """The MNIST export: a drawing or an upload in MNIST's form, its class probabilities and an explanation."""
+
+    def __init__(self, export_path, work_dir):
+        from keras_apps.explain.images import ImageExplainer
+
+        self.explainer = ImageExplainer(export_path, "mnist")
+        self.export_path = self.explainer.export_path
+        self.heat_map = Path(work_dir) / "digit-explained.png"
+
+    def answer(self, picture, method="ig"):
+        from keras_apps.data.image_files import digit_from_picture
+        from keras_apps.explain.images import plot_explanations
+
+        if picture is None:
+            raise UserError("draw or upload a digit first")
+        image = digit_from_picture(picture)
+        probabilities = self.explainer.probabilities(image[None])[0]
+        explained = self.explainer.explain(image, method)
+        plot_explanations(image, [explained], self.heat_map, title="what the model read")
+        return DigitAnswer(image, probabilities, explained, self.heat_map)
+
+    def warm_up(self):
+        stroke = np.zeros((28, 28), np.uint8)
+        stroke[4:24, 12:16] = 255
+        self.answer(stroke)
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    probability: float  # the export's P(positive) of the review as typed
+    explanation: object  # keras_apps.text_classification.exports.ReviewExplanation
+
+
+class ReviewAnswers:
+    """The IMDB export: P(positive) of a review and its words shaded by an explanation."""
+
+    def __init__(self, export_path):
+        from keras_apps.text_classification.exports import ReviewExplainer
+
+        self.explainer = ReviewExplainer(export_path, "imdb")
+        self.export_path = self.explainer.export_path
+        self.default_method = "ig" if self.explainer.has_gradients else "lime"
+
+    def answer(self, review, method=None):
+        text = _text(review, "a review", MAX_REVIEW_CHARACTERS)
+        probability = float(self.explainer.probability([text])[0])
+        return ReviewAnswer(probability, self.explainer.explain(text, method or self.default_method))
+
+    def warm_up(self):
+        self.answer("A fine film, though the ending drags.")
+
+
+@dataclass(frozen=True)
+class TranslationAnswer:
+    translation: str  # what the export's `translate` signature wrote
+    attention_map: Path  # the PNG of where each written token looked
+
+
+class TranslationAnswers:
+    """The translation export: a sentence's translation and the cross-attention that wrote it."""
+
+    def __init__(self, export_path, work_dir):
+        from keras_apps.explain.attention import TranslationExport
+        from keras_apps.export.saved_model import load_serving
+
+        self.export_path, self.serve = load_serving(export_path, signature="translate", task="translate")
+        self.explained = TranslationExport.load(self.export_path, "translate")
+        self.attention_map = Path(work_dir) / "attention.png"
+
+    def answer(self, sentence):
+        text = _text(sentence, "a sentence", MAX_SENTENCE_CHARACTERS)
+        translation = self.serve(sentences=tf.constant([text]))["translations"].numpy()[0].decode("utf-8")
+        self.explained.draw(text, self.attention_map)
+        return TranslationAnswer(translation, self.attention_map)
+
+    def warm_up(self):
+        self.answer("Where is the station?")
+
+
+class GenerationAnswers:
+    """The GPT export: a prompt continued, seeded, through its `generate` signature."""
+
+    def __init__(self, export_path):
+        from keras_apps.export.saved_model import load_serving
+
+        self.export_path, self.generate = load_serving(export_path, signature="generate", task="gpt")
+
+    def answer(self, prompt, max_new_tokens, temperature, seed):
+        prompt = prompt or ""
+        if len(prompt) > MAX_PROMPT_CHARACTERS:
+            raise UserError(f"the prompt is {len(prompt):,} characters long; this page takes at most "
+                            f"{MAX_PROMPT_CHARACTERS:,}")
+        max_new_tokens, seed = _whole(max_new_tokens, "the length"), _whole(seed, "the seed")
+        if not 1 <= max_new_tokens <= MAX_NEW_TOKENS:
+            raise UserError(f"the length must be 1 to {MAX_NEW_TOKENS:,} tokens, got {max_new_tokens:,}")
+        if not 0 <= seed < 2**31:
+            raise UserError(f"the seed must be in [0, {2**31 - 1}], got {seed}")
+        if temperature is None or not math.isfinite(temperature) or not 0 < temperature <= MAX_TEMPERATURE:
+            raise UserError(f"the temperature must be above 0 and at most {MAX_TEMPERATURE:g}, got {temperature}")
+        output = self.generate(prompt=tf.constant(prompt), max_new_tokens=tf.constant(max_new_tokens, tf.int32),
+                               temperature=tf.constant(temperature, tf.float32), seed=tf.constant(seed, tf.int32))
+        return output["text"].numpy().decode("utf-8", errors="replace")
+
+    def warm_up(self):
+        self.answer("", 8, 1.0, 0)
+
+
+def _whole(value, what):
+    """`value` (a page's number field, which may hold a float or nothing) as an int; a `UserError` otherwise."""
+    if value is None or not math.isfinite(value) or value != int(value):
+        raise UserError(f"{what} must be a whole number, got {value}")
+    return int(value)

@@ -1,0 +1,67 @@
+"""Which export each tab of the demo serves: the latest version under `<exports>/<task>`, what it scored on its
+test split, and, for a task without one, the command that makes it."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from keras_apps.errors import UserError
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One task's tab: its title, what it offers, and the command that trains and exports its model."""
+
+    task: str
+    title: str
+    offers: str
+    command: str
+
+
+TABS = (
+    Tab("mnist", "Digits", "draw or upload a digit: the class probabilities and the pixels behind them",
+        "python -m tasks.mnist"),
+    Tab("imdb", "Reviews", "type a review: P(positive) and the words behind it", "python -m tasks.imdb"),
+    Tab("translate", "Translation", "English to Spanish, with where each written word looked",
+        "python -m tasks.translate"),
+    Tab("gpt", "GPT", "continue a prompt: seeded, so the same inputs give the same text", "python -m tasks.gpt"),
+)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A tab and the export it serves: `path` is None when there is none, `problem` says why one is unusable."""
+
+    tab: Tab
+    path: Path | None = None
+    metadata: dict | None = None
+    problem: str = ""
+
+    @property
+    def figures(self):
+        """The export's recorded quality in a few words, e.g. "test accuracy 0.9168, loss 0.2557"."""
+        for split in ("test", "validation"):
+            values = {name: value for name, value in (self.metadata or {}).get(split, {}).items()
+                      if isinstance(value, (int, float))}
+            if values:
+                named = (f"{name.replace('_', ' ')} {value:.4g}" for name, value in values.items())
+                return f"{split} " + ", ".join(named)
+        return "no figures recorded"
+
+
+def find(exports_root, tabs=TABS):
+    """A `Served` per tab: the latest export of its task under `exports_root/<task>`, checked to be whole."""
+    from keras_apps.export.saved_model import resolve_task_export, versions
+
+    found = []
+    for tab in tabs:
+        root = Path(exports_root) / tab.task
+        if not versions(root):
+            found.append(Served(tab))
+            continue
+        try:
+            path = resolve_task_export(root, tab.task)
+            found.append(Served(tab, path, json.loads((path / "export.json").read_text())))
+        except UserError as exc:
+            found.append(Served(tab, problem=str(exc)))
+    return found

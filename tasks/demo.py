@@ -1,0 +1,94 @@
+"""Try every model in the browser: a local page over the exports, a tab per task.
+
+    python -m tasks.demo                          # http://127.0.0.1:7860, the latest export of each task
+    python -m tasks.demo --port 8080 --exports saved_models
+
+The page serves the same SavedModels a server would load (`saved_models/<task>/<latest version>`), each loaded
+once at start-up and run once before the page opens, so the first answer is as quick as the next. A task with
+no export gets a tab naming the command that makes one.
+"""
+
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from keras_apps import cli
+from keras_apps.errors import UserError
+
+
+def main(argv=None):
+    from keras_apps import timing
+
+    timing.start_command(from_the_shell=argv is None)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    exports = Path(args.exports)
+    if not exports.is_dir():
+        raise UserError(f"--exports {exports} is not a folder; train a model first (e.g. python -m tasks.imdb) "
+                        "or point --exports at the folder holding <task>/<version>")
+    _check_port_is_free(args.host, args.port)
+    started = time.perf_counter()
+    page = build(exports, work_dir=tempfile.mkdtemp(prefix="keras-apps-demo-"))
+    print(f"Ready in {time.perf_counter() - started:.1f} s: http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
+    page.launch(server_name=args.host, server_port=args.port, quiet=True, show_error=True, ssr_mode=False,
+                max_file_size="10mb")
+    return 0
+
+
+def build(exports, work_dir):
+    """The page over the latest export of each task under `exports`, each loaded and warmed up once."""
+    from keras_apps.demo import answers, catalog
+    from keras_apps.demo.page import build_page
+
+    loaders = {
+        "mnist": lambda path: answers.DigitAnswers(path, work_dir),
+        "imdb": answers.ReviewAnswers,
+        "translate": lambda path: answers.TranslationAnswers(path, work_dir),
+        "gpt": answers.GenerationAnswers,
+    }
+    served, loaded = catalog.find(exports), {}
+    for index, entry in enumerate(served):
+        if entry.path is None:
+            print(f"{entry.tab.title}: {entry.problem or 'no export'}; {entry.tab.command} makes one", flush=True)
+            continue
+        start = time.perf_counter()
+        try:
+            loaded[entry.tab.task] = loaders[entry.tab.task](entry.path)
+            loaded[entry.tab.task].warm_up()
+        except UserError as exc:
+            served[index] = catalog.Served(entry.tab, problem=f"{entry.path} cannot be served: {exc}")
+            loaded.pop(entry.tab.task, None)
+            print(f"{entry.tab.title}: {served[index].problem}", flush=True)
+            continue
+        print(f"{entry.tab.title}: {entry.path} loaded in {time.perf_counter() - start:.1f} s", flush=True)
+    return build_page(served, loaded)
+
+
+def _check_port_is_free(host, port):
+    """A one-line error now, rather than after the exports have loaded, when `port` is taken."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port or --host"
+                            ) from None
+
+
+def build_parser():
+    parser = cli.ArgumentParser(
+        prog="python -m tasks.demo",
+        description="A local web page over the exports: draw a digit, type a review, translate a sentence, "
+        "continue a prompt, and see the served model's answer and why.",
+    )
+    parser.add_argument("--exports", default="saved_models",
+                        help="the folder holding each task's versioned exports, <task>/<version> (default: "
+                        "saved_models)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to serve on; 0.0.0.0 opens the page to other machines (default: 127.0.0.1)")
+    parser.add_argument("--port", type=cli.port, default=7860, help="the port to serve on (default: 7860)")
+    return parser
+
+
+if __name__ == "__main__":
+    cli.exit_process(cli.run(main))

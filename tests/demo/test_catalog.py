@@ -1,0 +1,25 @@
+import json
+
+from keras_apps.demo.catalog import TABS, Served, find
+
+
+def write_export(path, metadata):
+    path.mkdir(parents=True)
+    (path / "saved_model.pb").write_bytes(b"")
+    (path / "model.keras").write_bytes(b"")
+    (path / "export.json").write_text(json.dumps(metadata))
+
+
+def test_each_tab_serves_its_task_s_latest_whole_export_or_says_why_not(tmp_path):
+    write_export(tmp_path / "mnist" / "1", {"task": "mnist", "test": {"accuracy": 0.9}})
+    write_export(tmp_path / "mnist" / "2", {"task": "mnist", "test": {"accuracy": 0.99, "loss": 0.031}})
+    write_export(tmp_path / "imdb" / "1", {"task": "gpt"})  # a foreign export in the wrong folder
+    write_export(tmp_path / "gpt" / "1", {"task": "gpt", "validation": {"loss": 1.5, "perplexity": 4.48}})
+    served = {entry.tab.task: entry for entry in find(tmp_path)}
+    assert [entry.tab.task for entry in find(tmp_path)] == [tab.task for tab in TABS]
+    assert served["mnist"].path == tmp_path / "mnist" / "2"
+    assert served["mnist"].figures == "test accuracy 0.99, loss 0.031"
+    assert served["gpt"].figures == "validation loss 1.5, perplexity 4.48"
+    assert served["imdb"].path is None and "an export of the 'gpt' task, not of 'imdb'" in served["imdb"].problem
+    assert served["translate"] == Served(served["translate"].tab)  # none: the tab names its command
+    assert served["translate"].tab.command == "python -m tasks.translate"

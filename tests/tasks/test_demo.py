@@ -1,0 +1,86 @@
+"""`python -m tasks.demo`: its flags and one-line errors (in this process), and the page itself over exports the
+digit and review tasks made on tiny data, started as a user starts it and driven in headless Chromium."""
+
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_apps.data import imdb, mnist
+from keras_apps.demo.browser import DemoPage, DemoServer
+from keras_apps.export.saved_model import image_probabilities, load_serving
+from keras_apps.text_classification.exports import scores
+from tasks import demo as task
+from tasks import imdb as imdb_task
+from tasks import mnist as mnist_task
+from tests.conftest import TINY_IMDB_SIZES, run_cli, write_tiny_imdb
+from tests.training.helpers import tiny_split
+
+
+def run_task(argv, capsys):
+    return run_cli(task.main, argv, capsys)
+
+
+def test_help(capsys):
+    status, out, _ = run_task(["--help"], capsys)
+    assert status == 0 and "usage: python -m tasks.demo" in out and "--exports" in out and "--port" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--port", "0"], "argument --port: must be in [1, 65535], got 0"),
+    (["--port", "http"], "argument --port: expected a whole number"),
+    (["--exports", "no/such/folder"], "--exports no/such/folder is not a folder"),
+])
+def test_bad_arguments_are_one_line(argv, message, capsys):
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_port_in_use_is_one_line_before_anything_loads(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, out, err = run_task(["--exports", str(tmp_path), "--port", str(port)], capsys)
+    assert status == 2 and f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err
+    assert err.count("\n") == 1 and "loaded" not in out
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """A digit export and a review export, each made by its task on tiny data; no translation or GPT export."""
+    root = tmp_path_factory.mktemp("demo")
+    train, test = tiny_split(640), tiny_split(96, seed=1)
+    np.savez_compressed(root / "mnist.npz", x_train=train.images, y_train=train.labels.astype(np.uint8),
+                        x_test=test.images, y_test=test.labels.astype(np.uint8))
+    write_tiny_imdb(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mnist, "SIZES", {"train": 640, "test": 96})
+        patch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
+        patch.setenv("KERAS_APPS_CACHE", str(root / "cache"))
+        common = ["--epochs", "2", "--batch-size", "32", "--data-dir", str(root)]
+        assert mnist_task.main(["--model", "convnet", "--no-augment", *common, "--run-dir", str(root / "mnist-run"),
+                                "--export-dir", str(root / "exports" / "mnist")]) == 0
+        assert imdb_task.main(["--model", "nb-bow", *common, "--run-dir", str(root / "imdb-run"),
+                               "--export-dir", str(root / "exports" / "imdb")]) == 0
+    return root / "exports", test
+
+
+def test_the_page_answers_as_the_exports_do_in_a_real_browser(exports, tmp_path):
+    export_root, digits = exports
+    review = "A wonderful film, the acting is superb. Review 3."
+    Image.fromarray(digits.images[0]).save(tmp_path / "digit.png")
+    expected_probability = float(scores(load_serving(export_root / "imdb")[1], [review])[0])
+    expected_class = int(image_probabilities(load_serving(export_root / "mnist")[1], digits.images[:1])[0].argmax())
+
+    with DemoServer(export_root) as server, DemoPage(server.url) as page:
+        assert float(page.score_review(review)) == pytest.approx(expected_probability, abs=1e-6)
+        assert page.classify_digit(tmp_path / "digit.png").startswith(f"{expected_class}, probability")
+        for missing, command in (("translate", "python -m tasks.translate"), ("gpt", "python -m tasks.gpt")):
+            assert f"Make one with {command}" in page.tab_text(missing)
+        assert page.error_after(lambda: page.submit_review("   ")) == "type a review first"
+        assert page.error_after(lambda: page.submit_review("long " * 5000)).startswith("a review is 24,999 characters")
+        page.screenshot(tmp_path / "page.png")
+    assert "Translation: no export; python -m tasks.translate makes one" in server.log
+    assert "the demo failed to answer" not in server.log  # no answer failed unexpectedly
