@@ -28,9 +28,9 @@ def main(argv=None):
         raise UserError(f"--exports {exports} is not a folder; train a model first (e.g. python -m tasks.imdb) "
                         "or point --exports at the folder holding <task>/<version>")
     _check_port_is_free(args.host, args.port)
-    started = time.perf_counter()
     page = build(exports, work_dir=tempfile.mkdtemp(prefix="keras-apps-demo-"))
-    print(f"Ready in {time.perf_counter() - started:.1f} s: http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
+    print(f"Ready {time.time() - timing.command_start_time():.1f} s after the command started: "
+          f"http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
     page.launch(server_name=args.host, server_port=args.port, quiet=True, show_error=True, ssr_mode=False,
                 max_file_size="10mb")
     return 0
