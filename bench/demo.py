@@ -51,13 +51,19 @@ def run(names, repeats, limits, exports="saved_models"):
     print(f"screenshot: {SCREENSHOT}")
     yield "demo", {
         "command": "python -m tasks.demo",
-        "exports": {entry.tab.task: f"{entry.path} ({entry.metadata.get('model', '')}; {entry.figures})"
-                    for entry in found},
+        "exports": {entry.tab.task: _described(entry) for entry in found},
         "startup_seconds": server.seconds_to_ready, "page_seconds": page_seconds,
         "answer_seconds": {task: {"count": len(seconds), "median": float(np.median(seconds)),
                                   "max": float(np.max(seconds))} for task, seconds in timings.items()},
         "machine": results.machine(),
     }
+
+
+def _described(served):
+    """An export in a few words: its folder, its model (or recipe) and its recorded figures."""
+    model = served.metadata.get("model")
+    what = model if isinstance(model, str) else f"{served.metadata.get('recipe', '?')} recipe"
+    return f"{served.path} ({what}; {served.figures})"
 
 
 def _inputs(served, count):
