@@ -50,9 +50,10 @@ def provenance():
             return ""
 
     commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    # What the benchmarks write themselves (the results and the README's tables) does not make the code differ.
+    # What the benchmarks write themselves (the results, the README's tables, their plots and screenshot) does not
+    # make the code differ.
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.json",
-                     ":!README.md"))
+                     ":!README.md", ":!bench/*.png"))
     return {"commit": commit + ("+" if dirty else ""), "measured": datetime.date.today().isoformat()}
 
 
