@@ -273,7 +273,7 @@ def _demo_table(results):
                          else "no export")
         lines.append(f"| `{row['command']}` | {row['startup_seconds']:.1f} s | {' | '.join(cells)} | "
                      f"{_machine(row)} |")
-        served = "; ".join(f"{task}: {described}" for task, described in row["exports"].items())
+        served = "; ".join(f"{task}: {row['exports'][task]}" for task in titles if task in row["exports"])
         lines += ["", f"`python -m bench demo`: seconds from the button press to the answer on the page, in headless "
                       f"Chromium, each answer checked against its export's own; start-up from the command to the "
                       f"page's first answer. Served: {served}."]

@@ -8,6 +8,7 @@ once at start-up and run once before the page opens, so the first answer is as q
 no export gets a tab naming the command that makes one.
 """
 
+import signal
 import socket
 import sys
 import tempfile
@@ -28,12 +29,23 @@ def main(argv=None):
         raise UserError(f"--exports {exports} is not a folder; train a model first (e.g. python -m tasks.imdb) "
                         "or point --exports at the folder holding <task>/<version>")
     _check_port_is_free(args.host, args.port)
-    page = build(exports, work_dir=tempfile.mkdtemp(prefix="keras-apps-demo-"))
-    print(f"Ready {time.time() - timing.command_start_time():.1f} s after the command started: "
-          f"http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
-    page.launch(server_name=args.host, server_port=args.port, quiet=True, show_error=True, ssr_mode=False,
-                max_file_size="10mb")
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends the page as Ctrl+C does
+    try:
+        with tempfile.TemporaryDirectory(prefix="keras-apps-demo-") as work_dir:  # the pictures the page draws
+            page = build(exports, work_dir)
+            print(f"Ready {time.time() - timing.command_start_time():.1f} s after the command started: "
+                  f"http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
+            # Gradio serves until Ctrl+C (or SIGTERM), then closes its server and returns.
+            page.launch(server_name=args.host, server_port=args.port, quiet=True, show_error=True, ssr_mode=False,
+                        max_file_size="10mb")
+    except KeyboardInterrupt:  # before the page was up
+        print("stopped", file=sys.stderr)
+        return 130
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def build(exports, work_dir):
