@@ -78,6 +78,12 @@ def real_spa_eng_dir():
     return _real_data_holding("spa-eng.zip")
 
 
+@pytest.fixture
+def real_fsdd_dir():
+    """The directory of the real datasets, holding the Free Spoken Digit Dataset's release archive."""
+    return _real_data_holding("free-spoken-digit-dataset-1.0.9.tar.gz")
+
+
 # A tiny labeled corpus for fast tests of text pipelines and models (1 = positive).
 TINY_REVIEWS = [
     ("A wonderful film, the acting is superb and the story moving.", 1),

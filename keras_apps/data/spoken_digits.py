@@ -1,0 +1,126 @@
+"""The Free Spoken Digit Dataset (FSDD, release v1.0.9, which tensorflow-datasets builds as `spoken_digit`):
+2,500 recordings of the digits 0-9, mono 8 kHz 16-bit WAV, by 5 speakers, 50 of each digit each.
+
+Read from `free-spoken-digit-dataset-1.0.9.tar.gz`, extracted once into the cache (`keras_apps.data.archives`);
+each `recordings/{digit}_{speaker}_{index}.wav` is decoded by TensorFlow (`tf.audio.decode_wav`) into float32
+samples in [-1, 1]. The official split puts indices 0-4 of every speaker and digit in test (250 recordings)
+and 5-49 in train (2,250); holding one speaker's 500 recordings out checks that a model hears digits, not voices.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from keras_apps.data.archives import cached_extraction
+from keras_apps.data.locate import RemoteFile, locate
+from keras_apps.errors import UserError
+
+FSDD_FILE = RemoteFile(
+    name="free-spoken-digit-dataset-1.0.9.tar.gz",
+    origin="https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz",
+)
+SAMPLE_RATE = 8000
+# What release v1.0.9 holds: every speaker says every digit this many times, indices 0 to RECORDINGS - 1.
+EXPECTED = {"speakers": ("george", "jackson", "nicolas", "theo", "yweweler"), "recordings": 50}
+TEST_INDICES = 5  # the official split: indices 0-4 are the test set
+_NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
+
+
+@dataclass(frozen=True)
+class Recordings:
+    """Waveforms (float32 arrays of their own lengths) with their digit, speaker and index."""
+
+    waveforms: list
+    labels: np.ndarray  # int32 digits
+    speakers: np.ndarray  # str
+    indices: np.ndarray  # int32: the recording's number for its speaker and digit
+
+    def __len__(self):
+        return len(self.labels)
+
+    def select(self, mask):
+        return Recordings([wave for wave, keep in zip(self.waveforms, mask) if keep], self.labels[mask],
+                          self.speakers[mask], self.indices[mask])
+
+    def official_split(self):
+        """`(train, test)`: indices 5-49 and 0-4 of every speaker and digit (the dataset's own split)."""
+        test = self.indices < TEST_INDICES
+        return self.select(~test), self.select(test)
+
+    def leave_out(self, speaker):
+        """`(the other speakers' recordings, this speaker's)`."""
+        if speaker not in set(self.speakers):
+            raise UserError(f"no speaker {speaker!r}; the speakers are {', '.join(sorted(set(self.speakers)))}")
+        held_out = self.speakers == speaker
+        return self.select(~held_out), self.select(held_out)
+
+
+def read_wav(path):
+    """The samples of a mono 8 kHz WAV file as float32 in [-1, 1]; a one-line error for anything else."""
+    import tensorflow as tf
+
+    try:
+        audio, rate = tf.audio.decode_wav(tf.io.read_file(str(path)))
+    except (tf.errors.OpError, ValueError) as exc:
+        message = getattr(exc, "message", str(exc)).splitlines()[0]
+        raise UserError(f"{path} is not a readable WAV file ({message})") from None
+    if int(rate) != SAMPLE_RATE or audio.shape[1] != 1:
+        raise UserError(f"{path} is {audio.shape[1]}-channel audio at {int(rate)} Hz; expected mono {SAMPLE_RATE} Hz")
+    if audio.shape[0] == 0:
+        raise UserError(f"{path} holds no samples")
+    return audio.numpy()[:, 0]
+
+
+def read_recordings(folder, expected=None):
+    """Every `{digit}_{speaker}_{index}.wav` of `folder`, checked to be exactly `expected` (default `EXPECTED`):
+    each speaker saying each digit with indices 0 to `recordings` - 1, once."""
+    expected = expected or EXPECTED
+    folder = Path(folder)
+    found = {}
+    for path in sorted(folder.glob("*.wav")):
+        match = _NAME.fullmatch(path.name)
+        if match is None:
+            raise UserError(f"{path} is not named <digit>_<speaker>_<index>.wav; is {folder} the FSDD recordings?")
+        found[int(match[1]), match[2], int(match[3])] = path
+    wanted = {(digit, speaker, index) for digit in range(10) for speaker in expected["speakers"]
+              for index in range(expected["recordings"])}
+    if set(found) != wanted:
+        missing, extra = sorted(wanted - set(found)), sorted(set(found) - wanted)
+        example = "_".join(map(str, (missing or extra)[0])) + ".wav"
+        raise UserError(f"{folder} is not the FSDD v1.0.9 recordings: {len(found):,} files, {len(missing):,} missing "
+                        f"and {len(extra):,} unexpected (e.g. {example}); delete {folder.parent.parent} so that "
+                        "it is extracted again")
+    keys = sorted(found)
+    return Recordings([read_wav(found[key]) for key in keys], np.array([key[0] for key in keys], np.int32),
+                      np.array([key[1] for key in keys]), np.array([key[2] for key in keys], np.int32))
+
+
+def recordings_folder(data_dir=None):
+    """The `recordings/` folder of the release, extracting the archive into the cache the first time."""
+    archive = locate(FSDD_FILE, data_dir)
+    name = archive.name.removesuffix(".tar.gz")
+    folder = cached_extraction(archive, name) / name / "recordings"
+    if not folder.is_dir():
+        raise UserError(f"{archive} does not hold {name}/recordings/; is it the FSDD v1.0.9 release archive?")
+    return folder
+
+
+def load(data_dir=None):
+    """All 2,500 recordings, validated (see `read_recordings`)."""
+    return read_recordings(recordings_folder(data_dir))
+
+
+def waveform_dataset(recordings, batch_size, *, shuffle=False, seed=0):
+    """A `tf.data` pipeline of `({"audio": float32 [batch, longest], "lengths": int32 [batch]}, digit)` batches,
+    each batch padded with zeros to its longest recording; `lengths` says where each recording ends."""
+    import tensorflow as tf
+
+    waveforms = tf.RaggedTensor.from_row_lengths(np.concatenate(recordings.waveforms).astype(np.float32),
+                                                 [len(wave) for wave in recordings.waveforms])
+    dataset = tf.data.Dataset.from_tensor_slices((waveforms, recordings.labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(recordings), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.map(lambda wave, label: ({"audio": wave, "lengths": tf.shape(wave)[0]}, label))
+    return dataset.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
