@@ -7,6 +7,7 @@ from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.models.lstm import build_lstm_classifier
 from keras_apps.models.mlp import build_mlp
 from keras_apps.models.resnet import build_resnet
+from keras_apps.models.speech import build_speech_classifier
 from keras_apps.models.transformer import build_transformer_classifier
 from keras_apps.models.translator import TranslatorConfig, build_translator
 
@@ -22,6 +23,7 @@ __all__ = [
     "build_masked_lm",
     "build_mlp",
     "build_resnet",
+    "build_speech_classifier",
     "build_transformer_classifier",
     "build_translator",
 ]

@@ -1,0 +1,127 @@
+"""A spoken-word classifier that hears the raw waveform: its log-mel spectrogram is a layer of the model, so an
+export takes audio as recorded, and a recording gets the same answer alone or padded in a batch.
+
+    audio [batch, samples] float32 in [-1, 1]          lengths [batch] int32 (where each recording ends)
+      │ LogMelSpectrogram: Hann frames of 32 ms every 10 ms (tf.signal.stft, unpadded: a frame holds only
+      │ real samples, or lies wholly past the end), 64 mel bands up to 4 kHz, log(power + 1e-6)
+      ▼                                                  │ frame_mask: the frames that end within the recording
+    [batch, frames, bands] ◀──────────────────────────────┘
+      │ normalized to mean 0 and variance 1 over the recording's own frames and bands (how loud it was
+      │ recorded goes; the shape of its spectrum stays; no statistics learned, none borrowed from batch
+      │ neighbours); frames past the end zeroed
+      │ per block: Conv2D 3x3 over (time, band), batch norm, ReLU, max-pool over bands only (time keeps
+      │ its resolution, so the mask stays exact), frames past the end zeroed again
+      ▼
+    mean over the recording's frames → dropout → Dense → logits [batch, num_classes]
+"""
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class LogMelSpectrogram(layers.Layer):
+    """`[batch, samples]` audio → `[batch, frames, num_mel_bins]` log mel power, frames unpadded (see module)."""
+
+    def __init__(self, sampling_rate=8000, frame_length=256, frame_step=80, num_mel_bins=64, min_freq=20.0,
+                 max_freq=None, **kwargs):
+        super().__init__(**kwargs)
+        self.sampling_rate, self.frame_length, self.frame_step = sampling_rate, frame_length, frame_step
+        self.num_mel_bins, self.min_freq = num_mel_bins, min_freq
+        self.max_freq = max_freq or sampling_rate / 2
+
+    def call(self, audio):
+        spectrum = tf.signal.stft(audio, self.frame_length, self.frame_step, window_fn=tf.signal.hann_window,
+                                  pad_end=False)
+        power = tf.math.square(tf.math.abs(spectrum))
+        mel = tf.signal.linear_to_mel_weight_matrix(self.num_mel_bins, power.shape[-1], self.sampling_rate,
+                                                    self.min_freq, self.max_freq)
+        return tf.math.log(tf.tensordot(power, mel, 1) + 1e-6)
+
+    def get_config(self):
+        return {**super().get_config(), "sampling_rate": self.sampling_rate, "frame_length": self.frame_length,
+                "frame_step": self.frame_step, "num_mel_bins": self.num_mel_bins, "min_freq": self.min_freq,
+                "max_freq": self.max_freq}
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class FrameMask(layers.Layer):
+    """`(lengths [batch], features [batch, frames, ...])` → bool `[batch, frames]`: the frames that end within
+    their recording (frame i spans samples i * step to i * step + length)."""
+
+    def __init__(self, frame_length=256, frame_step=80, **kwargs):
+        super().__init__(**kwargs)
+        self.frame_length, self.frame_step = frame_length, frame_step
+
+    def call(self, lengths, features):
+        ends = ops.arange(ops.shape(features)[1]) * self.frame_step + self.frame_length
+        return ops.expand_dims(ends, 0) <= ops.expand_dims(ops.cast(lengths, ends.dtype), 1)
+
+    def get_config(self):
+        return {**super().get_config(), "frame_length": self.frame_length, "frame_step": self.frame_step}
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class NormalizeRecording(layers.Layer):
+    """`[batch, frames, bands]` to mean 0 and variance 1 over each recording's real frames (all bands together,
+    so the spectrum keeps its shape); the frames past its end become 0."""
+
+    def call(self, features, mask):
+        weights = ops.expand_dims(ops.cast(mask, features.dtype), -1)
+        count = ops.maximum(ops.sum(weights, axis=(1, 2), keepdims=True) * ops.shape(features)[2], 1.0)
+        mean = ops.sum(features * weights, axis=(1, 2), keepdims=True) / count
+        variance = ops.sum(ops.square(features - mean) * weights, axis=(1, 2), keepdims=True) / count
+        return (features - mean) / ops.sqrt(variance + 1e-5) * weights
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class ZeroPastEnd(layers.Layer):
+    """`[batch, frames, ...]` with the frames past each recording's end set to 0 (`mask`: `[batch, frames]`)."""
+
+    def call(self, x, mask):
+        mask = ops.cast(mask, x.dtype)
+        return x * ops.reshape(mask, (*ops.shape(mask), *([1] * (len(x.shape) - 2))))
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class MeanOverFrames(layers.Layer):
+    """`[batch, frames, width]` → `[batch, width]`: the mean over the real frames (0 for a recording with none)."""
+
+    def call(self, x, mask):
+        weights = ops.expand_dims(ops.cast(mask, x.dtype), -1)
+        return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+
+def build_speech_classifier(num_classes=10, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64),
+                            dropout=0.3, name="speech_classifier"):
+    """The classifier of the module's diagram; inputs `{"audio", "lengths"}`, logits out.
+
+    Args:
+        num_classes: output logits (10 for spoken digits).
+        sampling_rate: of the audio, in Hz; frames are 32 ms every 10 ms at any rate.
+        num_mel_bins: mel bands of the spectrogram; halved by each block's pooling, so at least 2**len(filters).
+        filters: one convolution block per entry.
+        dropout: before the output layer.
+    """
+    if not filters or num_mel_bins < 2 ** len(filters):
+        raise ValueError(f"num_mel_bins ({num_mel_bins}) must be at least 2**len(filters) ({2 ** len(filters)}), "
+                         "and filters must name at least one block")
+    frame_length, frame_step = round(0.032 * sampling_rate), round(0.010 * sampling_rate)
+    audio = keras.Input(shape=(None,), dtype="float32", name="audio")
+    lengths = keras.Input(shape=(), dtype="int32", name="lengths")
+    spectrogram = LogMelSpectrogram(sampling_rate, frame_length, frame_step, num_mel_bins, name="log_mel")(audio)
+    mask = FrameMask(frame_length, frame_step, name="frame_mask")(lengths, spectrogram)
+    x = NormalizeRecording(name="normalize")(spectrogram, mask)
+    x = layers.Reshape((-1, num_mel_bins, 1), name="as_image")(x)
+    for index, count in enumerate(filters, start=1):
+        x = layers.Conv2D(count, 3, padding="same", use_bias=False, name=f"conv{index}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"norm{index}")(x)
+        x = layers.ReLU(name=f"relu{index}")(x)
+        x = layers.MaxPooling2D((1, 2), name=f"pool{index}")(x)
+        x = ZeroPastEnd(name=f"zero_past_end{index}")(x, mask)
+    x = layers.Reshape((-1, (num_mel_bins >> len(filters)) * filters[-1]), name="frames")(x)
+    x = MeanOverFrames(name="mean_over_frames")(x, mask)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)
+    return keras.Model({"audio": audio, "lengths": lengths}, logits, name=name)

@@ -1,0 +1,64 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_apps.models import build_speech_classifier
+
+RATE = 8000
+
+
+def tones(count, seed=0):
+    """Class 0: a 300 Hz tone, class 1: 1,500 Hz; random lengths (0.15-0.5 s), loudness and noise."""
+    generator = np.random.default_rng(seed)
+    labels = generator.integers(0, 2, count)
+    waves = []
+    for label in labels:
+        length = int(generator.integers(1200, 4000))
+        time = np.arange(length) / RATE
+        wave = generator.uniform(0.1, 0.8) * np.sin(2 * np.pi * (300, 1500)[label] * time + generator.uniform(0, 6))
+        waves.append((wave + 0.05 * generator.normal(size=length)).astype(np.float32))
+    return waves, labels.astype(np.int32)
+
+
+def padded(waves):
+    audio = np.zeros((len(waves), max(map(len, waves))), np.float32)
+    for row, wave in enumerate(waves):
+        audio[row, : len(wave)] = wave
+    return {"audio": audio, "lengths": np.array([len(wave) for wave in waves], np.int32)}
+
+
+def test_padding_never_changes_a_recording_s_logits():
+    model = build_speech_classifier(num_classes=10, filters=(8, 8))
+    waves, _ = tones(3)
+    waves.append(np.random.default_rng(1).normal(size=9000).astype(np.float32))  # the longest sets the padding
+    together = model(padded(waves), training=False)
+    for row, wave in enumerate(waves):
+        alone = model(padded([wave]), training=False)
+        np.testing.assert_allclose(alone[0], together[row], atol=1e-5)
+    assert together.shape == (4, 10)
+
+
+def test_learns_two_tones_and_reloads_with_the_same_outputs(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = build_speech_classifier(num_classes=2, num_mel_bins=32, filters=(8, 16))
+    waves, labels = tones(128)
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(padded(waves), labels, batch_size=32, epochs=4, verbose=0)
+    test_waves, test_labels = tones(64, seed=1)
+    logits = model.predict(padded(test_waves), verbose=0)
+    assert (logits.argmax(axis=1) == test_labels).mean() > 0.9  # chance: 0.5
+    model.save(tmp_path / "speech.keras")
+    reloaded = keras.saving.load_model(tmp_path / "speech.keras")
+    np.testing.assert_allclose(reloaded.predict(padded(test_waves), verbose=0), logits, atol=1e-5)
+
+
+def test_a_recording_shorter_than_one_frame_gets_the_bias_not_nan():
+    model = build_speech_classifier(filters=(8,))
+    logits = model(padded([np.ones(100, np.float32), np.ones(3000, np.float32)]), training=False)
+    assert np.isfinite(logits).all()
+
+
+def test_too_many_blocks_for_the_bands_is_refused():
+    with pytest.raises(ValueError, match="num_mel_bins \\(8\\) must be at least 2\\*\\*len\\(filters\\) \\(16\\)"):
+        build_speech_classifier(num_mel_bins=8, filters=(8, 8, 8, 8))
