@@ -129,6 +129,45 @@ def write_tiny_imdb(directory):
     return write_imdb_archive(Path(directory) / "aclImdb_v1.tar.gz", reviews)
 
 
+TINY_FSDD = {"speakers": ("ann", "bob"), "recordings": 12}  # `spoken_digits.EXPECTED` of the tiny archive
+
+
+def wav_bytes(samples, rate=8000, channels=1):
+    """A 16-bit PCM WAV file holding `samples` (integers) on each of `channels`."""
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(channels)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(np.repeat(np.asarray(samples, "<i2"), channels).tobytes())
+    return buffer.getvalue()
+
+
+def tiny_fsdd_members(**replace):
+    """The members of a tiny FSDD release (`TINY_FSDD`): recording n of digit d by a speaker is a tone of
+    300 + 200 d Hz, d * 100 + n + 1,200 samples long; `replace` overrides or adds members."""
+    members = {}
+    for digit in range(10):
+        for speaker in TINY_FSDD["speakers"]:
+            for index in range(TINY_FSDD["recordings"]):
+                time = np.arange(digit * 100 + index + 1200) / 8000
+                members[f"recordings/{digit}_{speaker}_{index}.wav"] = wav_bytes(
+                    np.round(8000 * np.sin(2 * np.pi * (300 + 200 * digit) * time)))
+    members["README.md"] = b"FSDD"
+    return {**members, **replace}
+
+
+def write_fsdd_archive(directory, members):
+    """`free-spoken-digit-dataset-1.0.9.tar.gz` in `directory`, holding `members` under the release's folder."""
+    with tarfile.open(Path(directory) / "free-spoken-digit-dataset-1.0.9.tar.gz", "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(f"free-spoken-digit-dataset-1.0.9/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
 def run_cli(main, argv, capsys):
     """Runs a task's `main` as its command line does, in this process; returns (exit status, stdout, stderr)."""
     from keras_apps import cli

@@ -94,6 +94,16 @@ def text_mistakes(texts, labels, probabilities, class_names, count=10, shown=400
     return [Table(["true", "confidence in the wrong class", f"text (first {shown} characters)"], rows)]
 
 
+def named_mistakes(names, labels, probabilities, class_names, count=12):
+    """A table of the inputs (by name, such as a recording's file) a classifier is most confidently wrong about."""
+    from keras_apps.evaluate.classification import most_confident_mistakes
+
+    rows = [(names[index], class_names[labels[index]], class_names[int(probabilities[index].argmax())],
+             f"{probabilities[index].max():.3f}")
+            for index in most_confident_mistakes(labels, probabilities, count=count)]
+    return [Table(["input", "true", "predicted", "confidence"], rows)]
+
+
 def _sample(count, total):
     """`count` indices of `total` test inputs, drawn at random, the same in every run."""
     import numpy as np

@@ -28,6 +28,27 @@ def classifier_endpoint(model, input_spec):
     return serve, [input_spec]
 
 
+def audio_classifier_endpoint(model):
+    """A serving function: `audio` (float32 `[batch, samples]`, zero-padded) and `lengths` (int32 `[batch]`, where
+    each recording ends) in, `probabilities` and the predicted `class` out. Non-finite samples, and lengths
+    below 0 or past the padded audio, are refused rather than answered."""
+
+    def serve(audio, lengths):
+        audio = tf.debugging.assert_all_finite(audio, "audio: every sample must be a finite number")
+        checks = [tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(audio)[0],
+                                            message="lengths: one per recording"),
+                  tf.debugging.assert_non_negative(lengths, message="lengths: at least 0"),
+                  tf.debugging.assert_less_equal(lengths, tf.shape(audio)[1],
+                                                 message="lengths: at most the padded audio's samples")]
+        with tf.control_dependencies(checks):
+            logits = tf.cast(model({"audio": audio, "lengths": lengths}, training=False), tf.float32)
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+
+    return serve, [tf.TensorSpec([None, None], tf.float32, name="audio"),
+                   tf.TensorSpec([None], tf.int32, name="lengths")]
+
+
 def _binary_outputs(logits):
     """`probability` of the positive class from a single logit per example, and `label` (1 at >= 0.5)."""
     probability = tf.sigmoid(tf.cast(logits, tf.float32)[:, 0])

@@ -1,45 +1,15 @@
 """The FSDD reader: a tiny archive in the release's layout written here (fast), and the real archive from the
 data directory (its counts, lengths and splits)."""
 
-import io
-import tarfile
-import wave
-
 import numpy as np
 import pytest
 
 from keras_apps.data import spoken_digits
 from keras_apps.errors import UserError
-
-TINY = {"speakers": ("ann", "bob"), "recordings": 6}
-ROOT = "free-spoken-digit-dataset-1.0.9"
-
-
-def wav_bytes(samples, rate=8000, channels=1):
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as handle:
-        handle.setnchannels(channels)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(np.repeat(np.asarray(samples, "<i2"), channels).tobytes())
-    return buffer.getvalue()
-
-
-def write_archive(directory, members):
-    with tarfile.open(directory / spoken_digits.FSDD_FILE.name, "w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(f"{ROOT}/{name}")
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-
-
-def tiny_members(**replace):
-    """Every digit by each tiny speaker, `recordings` times; recording n of digit d has d * 1000 + n + 1 samples."""
-    members = {f"recordings/{digit}_{speaker}_{index}.wav": wav_bytes(np.full(digit * 1000 + index + 1, 100 * digit))
-               for digit in range(10) for speaker in TINY["speakers"] for index in range(TINY["recordings"])}
-    members["README.md"] = b"FSDD"
-    return {**members, **replace}
-
+from tests.conftest import TINY_FSDD as TINY
+from tests.conftest import tiny_fsdd_members as tiny_members
+from tests.conftest import wav_bytes
+from tests.conftest import write_fsdd_archive as write_archive
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
@@ -51,22 +21,22 @@ def tiny(tmp_path, monkeypatch):
 def test_reads_every_recording_with_its_digit_speaker_and_index(tiny):
     write_archive(tiny, tiny_members())
     recordings = spoken_digits.load(tiny)
-    assert len(recordings) == 120
+    assert len(recordings) == 240
     first = recordings.waveforms[0]
     assert recordings.labels[0] == 0 and recordings.speakers[0] == "ann" and recordings.indices[0] == 0
-    assert first.dtype == np.float32 and len(first) == 1
+    assert first.dtype == np.float32 and len(first) == 1200
     three = np.flatnonzero((recordings.labels == 3) & (recordings.indices == 2))[0]
-    assert len(recordings.waveforms[three]) == 3003
-    np.testing.assert_allclose(recordings.waveforms[three], 300 / 32768)
+    assert len(recordings.waveforms[three]) == 1502
+    assert np.abs(recordings.waveforms[three]).max() == pytest.approx(8000 / 32768, abs=1e-3)
 
 
 def test_the_official_split_tests_indices_0_to_4_and_a_speaker_can_be_held_out(tiny):
     write_archive(tiny, tiny_members())
     train, test = spoken_digits.load(tiny).official_split()
-    assert sorted(set(test.indices)) == [0, 1, 2, 3, 4] and set(train.indices) == {5}
-    assert len(train) == 20 and len(test) == 100
+    assert sorted(set(test.indices)) == [0, 1, 2, 3, 4] and set(train.indices) == set(range(5, 12))
+    assert len(train) == 140 and len(test) == 100
     others, bob = spoken_digits.load(tiny).leave_out("bob")
-    assert set(bob.speakers) == {"bob"} and set(others.speakers) == {"ann"} and len(bob) == 60
+    assert set(bob.speakers) == {"bob"} and set(others.speakers) == {"ann"} and len(bob) == 120
     with pytest.raises(UserError, match="no speaker 'carl'; the speakers are ann, bob"):
         spoken_digits.load(tiny).leave_out("carl")
 
@@ -89,16 +59,16 @@ def test_a_missing_recording_is_named(tiny):
     members = tiny_members()
     del members["recordings/9_ann_5.wav"]
     write_archive(tiny, members)
-    with pytest.raises(UserError, match=r"119 files, 1 missing and 0 unexpected \(e\.g\. 9_ann_5\.wav\)"):
+    with pytest.raises(UserError, match=r"239 files, 1 missing and 0 unexpected \(e\.g\. 9_ann_5\.wav\)"):
         spoken_digits.load(tiny)
 
 
 def test_batches_are_padded_with_each_recording_s_length(tiny):
     write_archive(tiny, tiny_members())
-    recordings = spoken_digits.load(tiny).select(np.arange(120) < 3)  # digit 0 by ann: 1, 2 and 3 samples
+    recordings = spoken_digits.load(tiny).select(np.arange(240) < 3)  # digit 0 by ann: 1,200 to 1,202 samples
     inputs, labels = next(iter(spoken_digits.waveform_dataset(recordings, batch_size=3)))
-    assert inputs["audio"].shape == (3, 3) and inputs["lengths"].numpy().tolist() == [1, 2, 3]
-    assert labels.numpy().tolist() == [0, 0, 0] and float(inputs["audio"][0, 1]) == 0.0  # padding
+    assert inputs["audio"].shape == (3, 1202) and inputs["lengths"].numpy().tolist() == [1200, 1201, 1202]
+    assert labels.numpy().tolist() == [0, 0, 0] and float(inputs["audio"][0, 1200]) == 0.0  # padding
 
 
 @pytest.mark.real_data
