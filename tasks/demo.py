@@ -58,11 +58,13 @@ def build(exports, work_dir):
         "imdb": answers.ReviewAnswers,
         "translate": lambda path: answers.TranslationAnswers(path, work_dir),
         "gpt": answers.GenerationAnswers,
+        "speech": answers.SpokenDigitAnswers,
     }
     served, loaded = catalog.find(exports), {}
     for index, entry in enumerate(served):
         if entry.path is None:
-            print(f"{entry.tab.title}: {entry.problem or 'no export'}; {entry.tab.command} makes one", flush=True)
+            if not entry.tab.optional:
+                print(f"{entry.tab.title}: {entry.problem or 'no export'}; {entry.tab.command} makes one", flush=True)
             continue
         start = time.perf_counter()
         try:

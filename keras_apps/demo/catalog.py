@@ -10,12 +10,14 @@ from keras_apps.errors import UserError
 
 @dataclass(frozen=True)
 class Tab:
-    """One task's tab: its title, what it offers, and the command that trains and exports its model."""
+    """One task's tab: its title, what it offers, and the command that trains and exports its model. An
+    `optional` tab shows only when its export exists (the overview still names its command)."""
 
     task: str
     title: str
     offers: str
     command: str
+    optional: bool = False
 
 
 TABS = (
@@ -25,6 +27,8 @@ TABS = (
     Tab("translate", "Translation", "English to Spanish, with where each written word looked",
         "python -m tasks.translate"),
     Tab("gpt", "GPT", "continue a prompt: seeded, so the same inputs give the same text", "python -m tasks.gpt"),
+    Tab("speech", "Spoken digits", "record or upload a spoken digit (WAV): the class probabilities",
+        "python -m tasks.speech", optional=True),
 )
 
 

@@ -47,6 +47,8 @@ def build_page(served, answers):
         gr.Markdown("# keras-apps: try the models\n" + overview(served, answers), elem_id="overview")
         with gr.Tabs():
             for entry in served:
+                if entry.tab.optional and entry.tab.task not in answers:
+                    continue
                 with gr.Tab(entry.tab.title, id=entry.tab.task, elem_id=f"{entry.tab.task}-tab"):
                     if entry.tab.task in answers:
                         gr.Markdown(f"{entry.tab.offers}. Serving `{entry.path}` ({entry.figures}).")
@@ -153,4 +155,22 @@ def generation_tab(answers):
     submit.click(answering(answers.answer), [prompt, length, temperature, seed], text)
 
 
-TABS = {"mnist": digits_tab, "imdb": reviews_tab, "translate": translation_tab, "gpt": generation_tab}
+def spoken_digits_tab(answers):
+    recording = gr.Audio(sources=["upload", "microphone"], type="filepath", label="a spoken digit (WAV)",
+                         elem_id="speech-recording")
+    submit = gr.Button("Recognize", variant="primary", elem_id="speech-submit")
+    verdict = gr.Markdown(elem_id="speech-answer")
+    probabilities = gr.Label(num_top_classes=3, label="class probabilities")
+
+    @answering
+    def recognize(recording):
+        answer = answers.answer(recording)
+        predicted = int(answer.argmax())
+        return (f"**{predicted}**, probability {answer[predicted]:.4f}",
+                {str(digit): float(p) for digit, p in enumerate(answer)})
+
+    submit.click(recognize, recording, [verdict, probabilities])
+
+
+TABS = {"mnist": digits_tab, "imdb": reviews_tab, "translate": translation_tab, "gpt": generation_tab,
+        "speech": spoken_digits_tab}

@@ -79,6 +79,9 @@ def test_the_page_answers_as_the_exports_do_in_a_real_browser(exports, tmp_path)
         assert page.classify_digit(tmp_path / "digit.png").startswith(f"{expected_class}, probability")
         for missing, command in (("translate", "python -m tasks.translate"), ("gpt", "python -m tasks.gpt")):
             assert f"Make one with {command}" in page.tab_text(missing)
+        # A newer task's tab shows only with its export; the overview still names the command.
+        assert page.page.locator("#speech-tab-button").count() == 0
+        assert "python -m tasks.speech" in page.page.locator("#overview").inner_text()
         assert page.error_after(lambda: page.submit_review("   ")) == "type a review first"
         assert page.error_after(lambda: page.submit_review("long " * 5000)).startswith("a review is 24,999 characters")
         page.screenshot(tmp_path / "page.png")

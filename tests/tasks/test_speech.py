@@ -3,9 +3,12 @@ export reloaded in a fresh process, and a short run on the real recordings."""
 
 import json
 
+import numpy as np
 import pytest
 
 from keras_apps.data import locate, spoken_digits
+from keras_apps.demo.answers import SpokenDigitAnswers
+from keras_apps.errors import UserError
 from tasks import speech as task
 from tests.conftest import TINY_FSDD, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive
 
@@ -75,6 +78,18 @@ def test_train_exports_a_model_a_fresh_process_hears_alike(tiny, capsys):
     assert fresh.stdout == here
     status, out, _ = run_task(["evaluate", "--data-dir", str(tiny), "--export-dir", str(exports)], capsys)
     assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out and "100 recordings" in out
+
+    tab = SpokenDigitAnswers(exports)  # what the demo's spoken-digit tab serves
+    probabilities = tab.answer(tiny / "3_ann_0.wav")
+    assert here.splitlines()[0].endswith(f": {probabilities.argmax()} ({probabilities.max():.3f})")
+    samples = np.round(32768 * spoken_digits.read_wav(tiny / "3_ann_0.wav"))
+    upsampled = np.interp(np.arange(2 * len(samples)) / 2, np.arange(len(samples)), samples)  # 16 kHz...
+    (tiny / "stereo.wav").write_bytes(wav_bytes(upsampled, rate=16000, channels=2))  # ...on two channels
+    np.testing.assert_allclose(tab.answer(tiny / "stereo.wav"), probabilities, atol=0.05)
+    (tiny / "notes.wav").write_text("not audio")
+    for path, message in ((tiny / "notes.wav", "notes.wav is not a PCM WAV file"), (None, "record or upload")):
+        with pytest.raises(UserError, match=message):
+            tab.answer(path)
 
 
 def test_holding_out_a_speaker_tests_on_that_speaker_only(tiny, capsys):
