@@ -8,6 +8,7 @@ against the export's own answer for the same input, and the last page is saved a
 README's screenshot).
 """
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,8 +34,8 @@ def run(names, repeats, limits, exports="saved_models"):
     if "imdb" not in served:
         raise UserError(f"{exports} has no IMDB export to serve: run python -m tasks.imdb first")
     count = 3 if limits else REVIEWS
-    inputs = _inputs(served, count)
-    with DemoServer(exports, timeout=600) as server:
+    with tempfile.TemporaryDirectory(prefix="bench-demo-") as folder, DemoServer(exports, timeout=600) as server:
+        inputs = _inputs(served, count, Path(folder))
         start = time.perf_counter()
         with DemoPage(server.url, timeout_seconds=300) as page:
             page_seconds = time.perf_counter() - start
@@ -66,8 +67,9 @@ def _described(served):
     return f"{served.path} ({what}; {served.figures})"
 
 
-def _inputs(served, count):
-    """`{task: (ask the page, questions, the export's own answers, whether a shown answer is that answer)}`."""
+def _inputs(served, count, folder):
+    """`{task: (ask the page, questions, the export's own answers, whether a shown answer is that answer)}`; the
+    digit PNGs the page uploads are written into `folder`."""
     import tensorflow as tf
 
     from keras_apps.data import imdb, mnist
@@ -79,12 +81,9 @@ def _inputs(served, count):
                        scores(load_serving(served["imdb"])[1], reviews),
                        lambda shown, expected: abs(float(shown) - float(expected)) < 1e-6)}
     if "mnist" in served:
-        import tempfile
-
         from PIL import Image
 
         images = mnist.load().test.images[:min(count, DIGITS)]
-        folder = Path(tempfile.mkdtemp(prefix="bench-demo-"))
         paths = []
         for index, image in enumerate(images):
             Image.fromarray(image).save(folder / f"{index}.png")
