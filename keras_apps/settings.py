@@ -35,6 +35,7 @@ def _argument_type(convert, accept, requirement):
 positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
+finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
 fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")
 probability = _argument_type(float, lambda value: 0 <= value < 1, "in [0, 1)")

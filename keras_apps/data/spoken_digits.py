@@ -25,6 +25,7 @@ SAMPLE_RATE = 8000
 # What release v1.0.9 holds: every speaker says every digit this many times, indices 0 to RECORDINGS - 1.
 EXPECTED = {"speakers": ("george", "jackson", "nicolas", "theo", "yweweler"), "recordings": 50}
 TEST_INDICES = 5  # the official split: indices 0-4 are the test set
+MAX_SECONDS = 10  # a spoken digit lasts about a second (FSDD's longest: 2.3 s); longer is not one digit
 _NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
 
 
@@ -58,18 +59,23 @@ class Recordings:
 
 
 def read_wav(path):
-    """The samples of a mono 8 kHz WAV file as float32 in [-1, 1]; a one-line error for anything else."""
+    """The samples of a mono 8 kHz WAV file of one spoken digit as float32 in [-1, 1]; a one-line error for
+    anything else (another rate, stereo, no samples, longer than `MAX_SECONDS`, not a WAV file)."""
     import tensorflow as tf
 
     try:
         audio, rate = tf.audio.decode_wav(tf.io.read_file(str(path)))
     except (tf.errors.OpError, ValueError) as exc:
         message = getattr(exc, "message", str(exc)).splitlines()[0]
+        message = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", message)  # TensorFlow's node and op names
         raise UserError(f"{path} is not a readable WAV file ({message})") from None
     if int(rate) != SAMPLE_RATE or audio.shape[1] != 1:
         raise UserError(f"{path} is {audio.shape[1]}-channel audio at {int(rate)} Hz; expected mono {SAMPLE_RATE} Hz")
     if audio.shape[0] == 0:
         raise UserError(f"{path} holds no samples")
+    if audio.shape[0] > MAX_SECONDS * SAMPLE_RATE:
+        raise UserError(f"{path} lasts {audio.shape[0] / SAMPLE_RATE:,.0f} s; a recording of one spoken digit lasts "
+                        f"at most {MAX_SECONDS} s")
     return audio.numpy()[:, 0]
 
 

@@ -153,7 +153,27 @@ def text_explanations(export, task, texts, count, top=6):
     return blocks
 
 
-def write_classifier_report(run_directory, *, title, metrics, evaluation, mistakes, explanations=()):
+def senses_section(accuracy, shares, degradations):
+    """A report section for a model that sees and hears: its test accuracy under each condition (`accuracy`),
+    and what each sense decided (`shares`: `keras_apps.explain.senses.SenseShares.summary` by condition)."""
+    from keras_apps.explain.senses import DECISIONS
+
+    blocks = [Text(f"Degraded images keep {degradations['principal_components']} principal components "
+                   f"({degradations['kept_variance']:.0%} of the training images' variance); noisy audio has "
+                   f"white noise at {degradations['snr_db']:g} dB SNR. A missing sense is a blank image or "
+                   "audio of length 0."),
+              Table(["condition", "accuracy"], [(name, f"{value:.4f}") for name, value in accuracy.items()])]
+    if shares:
+        blocks += [Text("What each sense decided: the probability the answer loses when the sense is removed (its "
+                        "share), and who decided the answer (removing which changes it)."),
+                   Table(["inputs", "image's share", "audio's share", *(f"decided by {name}" for name in DECISIONS)],
+                         [(name, f"{summary['image_share']:.3f}", f"{summary['audio_share']:.3f}",
+                           *(f"{summary['decided_by'][decision]:.1%}" for decision in DECISIONS))
+                          for name, summary in shares.items()])]
+    return "Test accuracy by condition, and what each sense decided", blocks
+
+
+def write_classifier_report(run_directory, *, title, metrics, evaluation, mistakes, explanations=(), sections=()):
     """The report of a classifier's run, with the evaluation's PNGs written beside it.
 
     Args:
@@ -161,6 +181,7 @@ def write_classifier_report(run_directory, *, title, metrics, evaluation, mistak
         evaluation: `evaluate_classifier`'s result on the test split.
         mistakes: report blocks showing the most confident mistakes (images or texts, by task).
         explanations: report blocks explaining a few test inputs by each method (`--explain-examples`).
+        sections: further `(title, blocks)` sections, after the evaluation.
     """
     path = run_directory.path
     config = json.loads(run_directory.config.read_text())
@@ -187,6 +208,7 @@ def write_classifier_report(run_directory, *, title, metrics, evaluation, mistak
                                    path / "reliability.png"),
                   "reliability: accuracy against confidence; bars on the diagonal are perfectly calibrated"),
         ]),
+        *sections,
         ("Most confident mistakes", mistakes),
         *([("Explanations by integrated gradients, LIME and SHAP", list(explanations))] if explanations else []),
     ]

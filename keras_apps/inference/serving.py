@@ -21,11 +21,27 @@ def classifier_endpoint(model, input_spec):
 
     def serve(inputs):
         inputs = tf.ensure_shape(inputs, input_spec.shape)
-        logits = tf.cast(model(inputs, training=False), tf.float32)
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+        return _class_outputs(model(inputs, training=False))
 
     return serve, [input_spec]
+
+
+def _audio_checks(audio, lengths):
+    """The checks of padded audio with its lengths: a finite sample each, a length per recording, each length
+    within the padded audio."""
+    return [tf.debugging.assert_all_finite(audio, "audio: every sample must be a finite number"),
+            tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(audio)[0], message="lengths: one per recording"),
+            tf.debugging.assert_non_negative(lengths, message="lengths: at least 0"),
+            tf.debugging.assert_less_equal(lengths, tf.shape(audio)[1],
+                                           message="lengths: at most the padded audio's samples")]
+
+
+def _class_outputs(logits):
+    probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+
+
+AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorSpec([None], tf.int32, name="lengths")]
 
 
 def audio_classifier_endpoint(model):
@@ -34,19 +50,34 @@ def audio_classifier_endpoint(model):
     below 0 or past the padded audio, are refused rather than answered."""
 
     def serve(audio, lengths):
-        audio = tf.debugging.assert_all_finite(audio, "audio: every sample must be a finite number")
-        checks = [tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(audio)[0],
-                                            message="lengths: one per recording"),
-                  tf.debugging.assert_non_negative(lengths, message="lengths: at least 0"),
-                  tf.debugging.assert_less_equal(lengths, tf.shape(audio)[1],
-                                                 message="lengths: at most the padded audio's samples")]
-        with tf.control_dependencies(checks):
-            logits = tf.cast(model({"audio": audio, "lengths": lengths}, training=False), tf.float32)
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+        with tf.control_dependencies(_audio_checks(audio, lengths)):
+            return _class_outputs(model({"audio": audio, "lengths": lengths}, training=False))
 
-    return serve, [tf.TensorSpec([None, None], tf.float32, name="audio"),
-                   tf.TensorSpec([None], tf.int32, name="lengths")]
+    return serve, AUDIO_SPECS
+
+
+def audio_visual_endpoint(model, senses):
+    """A serving function: `image` (uint8 `[batch, 28, 28]`; all zeros when there is none) and `audio` with its
+    `lengths` (as `audio_classifier_endpoint`'s; length 0 when there is none) in; `probabilities`, the predicted
+    `class`, and `used_image` and `used_audio` (bool `[batch]`: what each answer came from) out. The model
+    (`keras_apps.models.build_digit_fusion`) uses `senses`; an example with neither is refused, not answered."""
+
+    def serve(image, audio, lengths):
+        image = tf.ensure_shape(image, [None, 28, 28])
+        used_image = tf.logical_and(tf.reduce_max(tf.reshape(image, [tf.shape(image)[0], -1]), axis=1) > 0,
+                                    "image" in senses)
+        used_audio = tf.logical_and(lengths > 0, "audio" in senses)
+        checks = _audio_checks(audio, lengths) + [
+            tf.debugging.assert_equal(tf.shape(image)[0], tf.shape(audio)[0], message="image: one per recording"),
+            tf.debugging.assert_equal(tf.reduce_all(used_image | used_audio), True,
+                                      message=f"every example needs {' or '.join(senses)}: a blank image is none, "
+                                      "and audio of length 0 is none")]
+        with tf.control_dependencies(checks):
+            answer = model({"image": image, "audio": audio, "lengths": lengths}, training=False)["digit"]
+            outputs = _class_outputs(answer)
+        return {**outputs, "used_image": used_image, "used_audio": used_audio}
+
+    return serve, [tf.TensorSpec([None, 28, 28], tf.uint8, name="image"), *AUDIO_SPECS]
 
 
 def _binary_outputs(logits):

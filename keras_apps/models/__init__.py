@@ -3,6 +3,7 @@
 from keras_apps.models.bert import build_bert_backbone, build_bert_classifier, build_masked_lm
 from keras_apps.models.bow import build_bow_classifier
 from keras_apps.models.convnet import build_convnet
+from keras_apps.models.fusion import build_digit_fusion
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.models.lstm import build_lstm_classifier
 from keras_apps.models.mlp import build_mlp
@@ -18,6 +19,7 @@ __all__ = [
     "build_bert_classifier",
     "build_bow_classifier",
     "build_convnet",
+    "build_digit_fusion",
     "build_gpt",
     "build_lstm_classifier",
     "build_masked_lm",

@@ -32,6 +32,8 @@ class LogMelSpectrogram(layers.Layer):
         self.max_freq = max_freq or sampling_rate / 2
 
     def call(self, audio):
+        # Audio shorter than one frame (a batch of empty recordings) is padded to one, which the mask then drops.
+        audio = tf.pad(audio, [[0, 0], [0, tf.maximum(self.frame_length - tf.shape(audio)[1], 0)]])
         spectrum = tf.signal.stft(audio, self.frame_length, self.frame_step, window_fn=tf.signal.hann_window,
                                   pad_end=False)
         power = tf.math.square(tf.math.abs(spectrum))
@@ -93,23 +95,13 @@ class MeanOverFrames(layers.Layer):
         return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
 
 
-def build_speech_classifier(num_classes=10, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64),
-                            dropout=0.3, name="speech_classifier"):
-    """The classifier of the module's diagram; inputs `{"audio", "lengths"}`, logits out.
-
-    Args:
-        num_classes: output logits (10 for spoken digits).
-        sampling_rate: of the audio, in Hz; frames are 32 ms every 10 ms at any rate.
-        num_mel_bins: mel bands of the spectrogram; halved by each block's pooling, so at least 2**len(filters).
-        filters: one convolution block per entry.
-        dropout: before the output layer.
-    """
+def spoken_features(audio, lengths, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64)):
+    """The module diagram's body, from the `audio` and `lengths` inputs to the mean over real frames
+    `[batch, width]`: what a classifier or a fusion of senses (`keras_apps.models.fusion`) builds on."""
     if not filters or num_mel_bins < 2 ** len(filters):
         raise ValueError(f"num_mel_bins ({num_mel_bins}) must be at least 2**len(filters) ({2 ** len(filters)}), "
                          "and filters must name at least one block")
     frame_length, frame_step = round(0.032 * sampling_rate), round(0.010 * sampling_rate)
-    audio = keras.Input(shape=(None,), dtype="float32", name="audio")
-    lengths = keras.Input(shape=(), dtype="int32", name="lengths")
     spectrogram = LogMelSpectrogram(sampling_rate, frame_length, frame_step, num_mel_bins, name="log_mel")(audio)
     mask = FrameMask(frame_length, frame_step, name="frame_mask")(lengths, spectrogram)
     x = NormalizeRecording(name="normalize")(spectrogram, mask)
@@ -121,7 +113,23 @@ def build_speech_classifier(num_classes=10, sampling_rate=8000, num_mel_bins=64,
         x = layers.MaxPooling2D((1, 2), name=f"pool{index}")(x)
         x = ZeroPastEnd(name=f"zero_past_end{index}")(x, mask)
     x = layers.Reshape((-1, (num_mel_bins >> len(filters)) * filters[-1]), name="frames")(x)
-    x = MeanOverFrames(name="mean_over_frames")(x, mask)
+    return MeanOverFrames(name="mean_over_frames")(x, mask)
+
+
+def build_speech_classifier(num_classes=10, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64),
+                            dropout=0.3, name="speech_classifier"):
+    """The classifier of the module's diagram; inputs `{"audio", "lengths"}`, logits out.
+
+    Args:
+        num_classes: output logits (10 for spoken digits).
+        sampling_rate: of the audio, in Hz; frames are 32 ms every 10 ms at any rate.
+        num_mel_bins: mel bands of the spectrogram; halved by each block's pooling, so at least 2**len(filters).
+        filters: one convolution block per entry.
+        dropout: before the output layer.
+    """
+    audio = keras.Input(shape=(None,), dtype="float32", name="audio")
+    lengths = keras.Input(shape=(), dtype="int32", name="lengths")
+    x = spoken_features(audio, lengths, sampling_rate, num_mel_bins, filters)
     x = layers.Dropout(dropout, name="dropout")(x)
     logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)
     return keras.Model({"audio": audio, "lengths": lengths}, logits, name=name)

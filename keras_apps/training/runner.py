@@ -185,11 +185,13 @@ def _local_copy(build_model, model, config, loss, metrics, weighted_metrics):
 
 
 def _fresh(metrics):
-    """New copies of metric objects, to be made in the scope that will use them.
+    """New copies of metric objects (a list, or a dict of lists by output), made in the scope that will use them.
 
     A Keras metric makes its variables when it is made: one made outside the strategy's scope is not shared
     among replicas, and on a cluster each worker would count only its own share of the batches.
     """
+    if isinstance(metrics, dict):  # a model of several outputs: the metrics of each
+        return {output: _fresh(chosen) for output, chosen in metrics.items()}
     return [type(metric).from_config(metric.get_config()) if isinstance(metric, keras.metrics.Metric) else metric
             for metric in metrics]
 

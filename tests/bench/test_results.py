@@ -86,6 +86,28 @@ def test_xla_comparisons_get_their_own_table():
             f"{SHOWN} |") in comparisons
 
 
+def test_senses_and_fusions_get_a_table_of_conditions_and_its_reading():
+    def fused(model, **conditions):
+        return {**ROW, "command": f"python -m tasks.multimodal --fusion {model}", "model": model,
+                "conditions": conditions, "degradations": {"principal_components": 4, "kept_variance": 0.25,
+                                                           "snr_db": -5.0}}
+
+    one = dict(clean=0.9, degraded=0.6)
+    text = results.table({
+        "multimodal-image": fused("image", **one, **{"image alone": 0.9, "degraded image alone": 0.6}),
+        "multimodal-audio": fused("audio", clean=0.95, degraded=0.8, **{"audio alone": 0.95, "noisy audio alone": 0.8}),
+        "multimodal-gated": fused("gated", clean=0.99, degraded=0.9, **{
+            "image alone": 0.89, "degraded image alone": 0.55, "audio alone": 0.96, "noisy audio alone": 0.79}),
+    })
+    assert ("| `python -m tasks.multimodal --fusion audio` | 95.00 % | 80.00 % | – | 95.00 % | – | 80.00 % | "
+            f"{SHOWN} |") in text
+    assert "each image keeps 4 principal components (25% of the variance), each recording has white noise at -5 dB" \
+        in text
+    assert "the best fusion (gated) is +10.0 points from the best single sense (audio)" in text
+    assert ("gated image alone -1.0, degraded image alone -5.0, audio alone +1.0, noisy audio alone -1.0."
+            in text)
+
+
 def test_each_compression_gets_a_table_of_its_variants():
     variant = {"variant": "litert-int8", "size_bytes": 43568, "gzip_bytes": 35175, "test_accuracy": 0.99461,
                "latency_ms_batch1": 0.0161, "examples_per_second_batch64": 81278.4}

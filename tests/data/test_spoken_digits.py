@@ -11,6 +11,7 @@ from tests.conftest import tiny_fsdd_members as tiny_members
 from tests.conftest import wav_bytes
 from tests.conftest import write_fsdd_archive as write_archive
 
+
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
     monkeypatch.setattr(spoken_digits, "EXPECTED", TINY)
@@ -69,6 +70,20 @@ def test_batches_are_padded_with_each_recording_s_length(tiny):
     inputs, labels = next(iter(spoken_digits.waveform_dataset(recordings, batch_size=3)))
     assert inputs["audio"].shape == (3, 1202) and inputs["lengths"].numpy().tolist() == [1200, 1201, 1202]
     assert labels.numpy().tolist() == [0, 0, 0] and float(inputs["audio"][0, 1200]) == 0.0  # padding
+
+
+@pytest.mark.parametrize("data, message", [
+    (wav_bytes(range(100))[:60], "is not a readable WAV file (Data too short when trying to read string)"),
+    (b"hello", "is not a readable WAV file (Header mismatch: Expected RIFF but found hell)"),
+    (wav_bytes([]), "holds no samples"),
+    (wav_bytes(np.zeros(11 * 8000, int)), "lasts 11 s; a recording of one spoken digit lasts at most 10 s"),
+    (wav_bytes([1, 2], channels=2), "is 2-channel audio at 8000 Hz; expected mono 8000 Hz"),
+])
+def test_a_file_that_is_not_one_spoken_digit_is_one_line(tmp_path, data, message):
+    (tmp_path / "digit.wav").write_bytes(data)
+    with pytest.raises(UserError) as raised:
+        spoken_digits.read_wav(tmp_path / "digit.wav")
+    assert str(raised.value) == f"{tmp_path / 'digit.wav'} {message}"
 
 
 @pytest.mark.real_data

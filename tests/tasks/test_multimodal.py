@@ -1,0 +1,127 @@
+"""`python -m tasks.multimodal`: its commands and errors, a tiny run on tones and random images (in this process,
+fast) whose export a fresh process reloads, and a short run on the real recordings and digits."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.data import spoken_digits
+from keras_apps.export.saved_model import load_serving, versions
+from tasks import multimodal as task
+from tests.conftest import TINY_FSDD, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive
+
+SMALL = ["--epochs", "1", "--batch-size", "8", "--width", "8", "--images-per-recording", "2"]
+
+
+def run_task(argv, capsys):
+    return run_cli(task.main, argv, capsys)
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A tiny FSDD archive of tones and an `mnist.npz` of random images whose labels cycle through the digits."""
+    write_fsdd_archive(tmp_path, tiny_fsdd_members())
+    generator = np.random.default_rng(0)
+    np.savez_compressed(tmp_path / "mnist.npz",
+                        x_train=generator.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+                        y_train=np.arange(300, dtype=np.uint8) % 10,
+                        x_test=generator.integers(0, 256, (100, 28, 28), dtype=np.uint8),
+                        y_test=np.arange(100, dtype=np.uint8) % 10)
+    monkeypatch.setattr(spoken_digits, "EXPECTED", TINY_FSDD)
+    monkeypatch.setattr(task.mnist, "SIZES", {"train": 300, "test": 100})
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"]])
+def test_every_command_has_help(command, capsys):
+    status, out, _ = run_task([*command, "--help"], capsys)
+    assert status == 0 and "usage: python -m tasks.multimodal" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--fusion", "average"], "argument --fusion: invalid choice: 'average'"),
+    (["--snr-db", "nan"], "argument --snr-db: expected a finite number, got 'nan'"),
+    (["--kept-variance", "1"], "argument --kept-variance: must be strictly between 0 and 1, got 1.0"),
+    (["--modality-dropout", "1"], "argument --modality-dropout: must be in [0, 1), got 1.0"),
+])
+def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_predict_refuses_what_is_not_a_digit_to_see_or_hear_in_one_line(tmp_path, capsys):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
+    (tmp_path / "long.wav").write_bytes(wav_bytes(np.zeros(11 * 8000, int)))
+    for argv, message in ((["predict"], "give an image (--image), a recording (--audio), or both"),
+                          (["predict", "--image", str(tmp_path / "big.png")], "28x28"),
+                          (["predict", "--audio", str(tmp_path / "long.wav")], "lasts 11 s")):
+        status, _, err = run_task([*argv, "--export-dir", str(tmp_path)], capsys)
+        assert status == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_train_exports_a_model_that_answers_with_either_sense_and_a_fresh_process_alike(tiny, capsys):
+    exports = tiny / "exports"
+    status, out, err = run_task([*SMALL, "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
+                                 "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    assert "80 train, 200 validation, 400 test pairs" in out  # recordings 10-11, 5-9 and 0-4 of 2 speakers
+    metrics = json.loads((tiny / "run" / "metrics.json").read_text())
+    conditions = metrics["extra"]["conditions"]
+    assert set(conditions) == set(task.CONDITIONS)
+    assert metrics["test"]["accuracy"] == conditions["clean"]
+    assert set(metrics["extra"]["sense_shares"]) == {"clean", "degraded"}
+    report = (tiny / "run" / "report.md").read_text()
+    assert "Test accuracy by condition, and what each sense decided" in report and "confusion_matrix.png" in report
+    recorded = json.loads((exports / "1" / "export.json").read_text())
+    assert recorded["fusion"] == "gated" and recorded["degradations"]["snr_db"] == -5.0
+
+    (tiny / "3.wav").write_bytes(tiny_fsdd_members()["recordings/3_ann_0.wav"])
+    np.save(tiny / "3.npy", np.load(tiny / "mnist.npz")["x_test"][3])
+    both = ["predict", "--image", str(tiny / "3.npy"), "--audio", str(tiny / "3.wav"), "--export-dir", str(exports)]
+    status, here, _ = run_task(both, capsys)
+    assert status == 0 and "from the image and the audio" in here.splitlines()[0]
+    assert "the image alone:" in here.splitlines()[1] and "from the audio" in here.splitlines()[1]
+    fresh = run_python("-m", "tasks.multimodal", *both)
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert fresh.stdout == here
+    status, out, _ = run_task(["evaluate", "--data-dir", str(tiny), "--export-dir", str(exports)], capsys)
+    assert status == 0 and all(f"{name} {value:.4f}" in out for name, value in conditions.items())
+
+    (tiny / "run" / "metrics.json").unlink()  # as if killed before its last file: the rerun finishes the run
+    status, out, err = run_task([*SMALL, "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
+                                 "--export-dir", str(exports)], capsys)
+    assert status == 0 and "Training ended in an earlier attempt" in out, err
+    assert versions(exports) == [1] and json.loads((tiny / "run" / "metrics.json").read_text())["extra"] == \
+        metrics["extra"]
+
+    _, serve = load_serving(exports, task="multimodal")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="every example needs image or audio"):
+        serve(image=np.zeros((1, 28, 28), np.uint8), audio=np.zeros((1, 10), np.float32),
+              lengths=np.zeros(1, np.int32))
+
+
+def test_a_one_sense_model_is_tested_only_where_it_has_its_sense(tiny, capsys):
+    exports = tiny / "exports"
+    status, _, err = run_task([*SMALL, "--fusion", "image", "--data-dir", str(tiny), "--run-dir",
+                               str(tiny / "run"), "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    conditions = json.loads((tiny / "run" / "metrics.json").read_text())["extra"]["conditions"]
+    assert set(conditions) == {"clean", "degraded", "image alone", "degraded image alone"}
+    (tiny / "3.wav").write_bytes(tiny_fsdd_members()["recordings/3_ann_0.wav"])
+    status, _, err = run_task(["predict", "--audio", str(tiny / "3.wav"), "--export-dir", str(exports)], capsys)
+    assert status == 2 and "is a model of the image alone: give --image" in err
+
+
+@pytest.mark.real_data
+def test_a_short_run_on_the_real_digits_hears_and_sees(real_fsdd_dir, tmp_path):
+    trained = run_python("-m", "tasks.multimodal", "--fusion", "late", "--epochs", "1", "--images-per-recording", "1",
+                         "--data-dir", str(real_fsdd_dir), "--run-dir", str(tmp_path / "run"),
+                         "--export-dir", str(tmp_path / "exports"))
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    conditions = json.loads((tmp_path / "run" / "metrics.json").read_text())["extra"]["conditions"]
+    assert conditions["clean"] > 0.8, conditions  # chance: 0.1
