@@ -8,6 +8,7 @@ keeps the others', then rewrites the README between the markers `<!-- bench:resu
 import datetime
 import functools
 import json
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -288,11 +289,12 @@ def _fusion_table(results):
     lines = ["| command | " + " | ".join(CONDITIONS) + " | machine |",
              "| --- | " + "---: | " * len(CONDITIONS) + "--- |"]
     for name, row in sorted(results.items()):
-        cells = [_cell(row["conditions"].get(condition), percent=True) for condition in CONDITIONS]
+        cells = [_seeds_cell(row, condition) for condition in CONDITIONS]
         lines.append(f"| `{row['command']}` | {' | '.join(cells)} | {_machine(row)} |")
     by_fusion = {row["model"]: row["conditions"] for row in results.values()}
     degradations = next(iter(results.values()))["degradations"]
-    lines += ["", f"`python -m bench multimodal`: accuracy on the 1,000 test pairs. Degraded: each image keeps "
+    lines += ["", f"`python -m bench multimodal`: accuracy on the 1,000 test pairs (the mean over seeds ± their "
+                  "standard deviation). Degraded: each image keeps "
                   f"{degradations['principal_components']} principal components ({degradations['kept_variance']:.0%} "
                   f"of the variance), each recording has white noise at {degradations['snr_db']:g} dB SNR; a missing "
                   "sense is a blank image or no audio."]
@@ -301,10 +303,19 @@ def _fusion_table(results):
         best = max(fusions, key=lambda fusion: by_fusion[fusion]["degraded"])
         single = max(("image", "audio"), key=lambda sense: by_fusion[sense]["degraded"])
         gap = 100 * (by_fusion[best]["degraded"] - by_fusion[single]["degraded"])
-        lines.append(f"On degraded inputs the best fusion ({best}) is {gap:+.1f} points from the best single sense "
+        lines.append(f"On the means: on degraded inputs the best fusion ({best}) is {gap:+.1f} points from the best single sense "
                      f"({single}). With one sense missing, each fusion against that sense's own model: " + "; ".join(
                          f"{fusion} {', '.join(_missing_gaps(by_fusion, fusion))}" for fusion in fusions) + ".")
     return lines
+
+
+def _seeds_cell(row, condition):
+    """A condition's accuracy: the mean over seeds ± their standard deviation, where there are several."""
+    if condition not in row["conditions"]:
+        return "–"
+    seeds = [run[condition] for run in row.get("conditions_by_seed", ())]
+    spread = f" ± {100 * statistics.stdev(seeds):.1f}" if len(seeds) > 1 else ""
+    return f"{_cell(row['conditions'][condition], percent=True)}{spread}"
 
 
 def _missing_gaps(by_fusion, fusion):

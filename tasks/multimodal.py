@@ -13,6 +13,7 @@ the time each, and the fusions meet examples with one sense hidden (modality dro
 clean, degraded and one-sense inputs. The test split is touched once, after training.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from keras_apps import cli, settings
@@ -134,7 +135,8 @@ def train(args):
     require_data(len(train_pairs), len(validation_pairs), config.batch_size, "pairs")
     print(f"Audio-visual digits: {len(train_pairs)} train, {len(validation_pairs)} validation, {len(test_pairs)} "
           f"test pairs; degraded images keep {components.components.shape[1]} principal components")
-    run.open({"fusion": args.fusion, "train_examples": len(train_pairs), "validation_examples": len(validation_pairs),
+    run.open({"fusion": args.fusion, "model": dataclasses.asdict(model_settings), "train_examples": len(train_pairs),
+              "validation_examples": len(validation_pairs),
               "data": fingerprint(train_pairs.images, train_pairs.labels, validation_pairs.labels)})
 
     def pipeline(pairs, shuffle):  # each output of the model is scored against the digit
@@ -216,6 +218,8 @@ def predict(args):
     image = (read_images([args.image], mnist.IMAGE_SHAPE)[0] if args.image
              else np.zeros((1, *mnist.IMAGE_SHAPE), np.uint8))
     wave = spoken_digits.read_wav(args.audio) if args.audio else np.zeros(0, np.float32)
+    if not image.any() and not len(wave):
+        raise UserError(f"{args.image} is blank: a blank image counts as no image; give one with ink, or --audio")
     version_path, serve = load_serving(args.export_dir, task=TASK)
     senses = _export_settings(version_path)["fusion"]
     if (args.image is None and senses == "image") or (args.audio is None and senses == "audio"):

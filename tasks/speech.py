@@ -12,6 +12,7 @@ carved from the training ones (the five lowest indices of each speaker and digit
 once, after training.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from keras_apps import cli, progress, settings
@@ -74,8 +75,8 @@ def train(args):
     tested = f"speaker {args.hold_out_speaker}" if args.hold_out_speaker else "the official test split"
     print(f"FSDD: {len(train_split)} train, {len(validation_split)} validation, {len(test)} test recordings "
           f"({tested})")
-    run.open({"split": args.hold_out_speaker or "official", "train_examples": len(train_split),
-              "validation_examples": len(validation_split),
+    run.open({"split": args.hold_out_speaker or "official", "model": dataclasses.asdict(recipe.model),
+              "train_examples": len(train_split), "validation_examples": len(validation_split),
               "data": fingerprint(np.concatenate(train_split.waveforms), train_split.labels, validation_split.labels)})
 
     result = run.fit(

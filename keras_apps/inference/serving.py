@@ -12,6 +12,12 @@ from keras_apps.inference.translation import Translator, build_sampler
 from keras_apps.text.normalize import sanitize
 
 
+def _class_outputs(logits):
+    """A classifier's answer from its logits: `probabilities` and the predicted `class`."""
+    probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+
+
 def classifier_endpoint(model, input_spec):
     """A serving function: raw inputs in, `probabilities` and the predicted `class` out.
 
@@ -34,11 +40,6 @@ def _audio_checks(audio, lengths):
             tf.debugging.assert_non_negative(lengths, message="lengths: at least 0"),
             tf.debugging.assert_less_equal(lengths, tf.shape(audio)[1],
                                            message="lengths: at most the padded audio's samples")]
-
-
-def _class_outputs(logits):
-    probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
-    return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
 
 
 AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorSpec([None], tf.int32, name="lengths")]

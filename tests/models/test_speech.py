@@ -1,8 +1,10 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_apps.models import build_speech_classifier
+from keras_apps.models.speech import LogMelSpectrogram
 
 RATE = 8000
 
@@ -25,6 +27,29 @@ def padded(waves):
     for row, wave in enumerate(waves):
         audio[row, : len(wave)] = wave
     return {"audio": audio, "lengths": np.array([len(wave) for wave in waves], np.int32)}
+
+
+def test_the_in_model_spectrogram_of_a_tone_matches_numpy_s_and_peaks_in_its_band():
+    time = np.arange(4000) / RATE
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * time)).astype(np.float32)
+    layer = LogMelSpectrogram(RATE, frame_length=256, frame_step=80, num_mel_bins=32)
+    computed = np.asarray(layer(tone[np.newaxis]))[0]
+    # The reference: periodic Hann frames, |rfft|^2, the same mel matrix, log; frames wholly inside the audio.
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(256) / 256)
+    frames = np.stack([tone[start:start + 256] * window for start in range(0, len(tone) - 256 + 1, 80)])
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    mel = np.asarray(tf.signal.linear_to_mel_weight_matrix(32, 129, RATE, 20.0, RATE / 2))
+    np.testing.assert_allclose(computed, np.log(power @ mel + 1e-6), rtol=1e-4, atol=1e-3)
+    # Its energy sits in the band whose centre is nearest 1 kHz.
+    edges = np.linspace(*(2595 * np.log10(1 + np.array([20.0, RATE / 2]) / 700)), 34)
+    centres = 700 * (10 ** (edges[1:-1] / 2595) - 1)
+    assert computed.mean(axis=0).argmax() == np.abs(centres - 1000).argmin()
+
+
+def test_audio_shorter_than_a_frame_in_every_row_is_still_answered():
+    model = build_speech_classifier(filters=(8,))
+    logits = model({"audio": np.zeros((2, 0), np.float32), "lengths": np.zeros(2, np.int32)}, training=False)
+    assert logits.shape == (2, 10) and np.isfinite(logits).all()
 
 
 def test_padding_never_changes_a_recording_s_logits():

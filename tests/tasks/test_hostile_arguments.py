@@ -7,7 +7,7 @@ from importlib import import_module
 import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, wav_bytes
 
 INVALID_UTF8 = b"bad \xff\xfe".decode("utf-8", "surrogateescape")  # how Python hands over such bytes
 HUGE = "9" * 30
@@ -17,6 +17,8 @@ COMMANDS = {
     "imdb": ["train", "evaluate", "predict", "compress", "explain"],
     "gpt": ["train", "generate"],
     "translate": ["train", "translate", "attention"],
+    "speech": ["train", "evaluate", "predict"],
+    "multimodal": ["train", "evaluate", "predict"],
 }
 
 
@@ -28,13 +30,16 @@ def place(tmp_path):
     from PIL import Image
 
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(tmp_path / "ink.png")
+    (tmp_path / "digit.wav").write_bytes(wav_bytes(np.zeros(4000, int)))
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "binary.png").write_bytes(bytes(range(256)) * 4)
     np.save(tmp_path / "no-images.npy", np.zeros((0, 28, 28), np.uint8))
     np.save(tmp_path / "floats.npy", np.zeros((2, 28, 28), np.float32))
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
-    for name in ("mnist.npz", "aclImdb_v1.tar.gz", "spa-eng.zip", "tinyshakespeare.txt"):
+    for name in ("mnist.npz", "aclImdb_v1.tar.gz", "spa-eng.zip", "tinyshakespeare.txt",
+                 "free-spoken-digit-dataset-1.0.9.tar.gz"):
         (tmp_path / "corrupt" / name).parent.mkdir(exist_ok=True)
         (tmp_path / "corrupt" / name).write_bytes(b"PK\x03\x04" + bytes(range(256)))
     foreign = tmp_path / "foreign" / "1"  # an export of another task
@@ -65,6 +70,7 @@ def cases(at):
     yield from (("imdb", argv, said) for argv, said in train)
     yield from (("translate", argv, said) for argv, said in train if argv[0] != "--epochs" or argv[1] != "two")
     yield from (("gpt", argv, said) for argv, said in train if argv[0] != "--epochs")
+    yield from ((task, argv, said) for argv, said in train for task in ("speech", "multimodal"))
     yield from [
         ("mnist", ["--data-dir", at("empty")], "mnist.npz not found"),
         ("mnist", ["--data-dir", at("corrupt")], "mnist.npz"),
@@ -113,13 +119,25 @@ def cases(at):
         ("translate", ["translate", INVALID_UTF8], "not valid UTF-8"),
         ("translate", ["translate", "--file", at("missing.txt")], "cannot read"),
         ("translate", ["attention", INVALID_UTF8], "not valid UTF-8"),
+        ("speech", ["--data-dir", at("empty")], "free-spoken-digit-dataset-1.0.9.tar.gz not found"),
+        ("speech", ["--data-dir", at("corrupt")], "free-spoken-digit-dataset-1.0.9.tar.gz"),
+        ("speech", ["predict", at("digit.png")], "not a readable WAV file"),
+        ("speech", ["predict", at("missing.wav")], "not a readable WAV file"),
+        ("multimodal", ["--data-dir", at("empty")], "not found"),
+        ("multimodal", ["--snr-db", "inf"], "finite"),
+        ("multimodal", ["--images-per-recording", "0"], "at least 1"),
+        ("multimodal", ["predict"], "give an image (--image), a recording (--audio), or both"),
+        ("multimodal", ["predict", "--image", at("digit.png")], "blank"),
+        ("multimodal", ["predict", "--image", at("floats.npy")], "expected uint8"),
+        ("multimodal", ["predict", "--audio", at("empty.txt")], "not a readable WAV file"),
     ]
     for task, commands in COMMANDS.items():
         for command in commands:
             if command != "train":
                 for argv, said in loading:
-                    given = at("digit.png") if task == "mnist" else "a review"
-                    extra = {"predict": [given], "explain": [given], "generate": ["x"], "translate": ["Hi."],
+                    given = {"mnist": [at("digit.png")], "speech": [at("digit.wav")],
+                             "multimodal": ["--image", at("ink.png")]}.get(task, ["a review"])
+                    extra = {"predict": given, "explain": given, "generate": ["x"], "translate": ["Hi."],
                              "attention": ["Hi."]}.get(command, [])
                     yield task, [command, *extra, *argv], said
 

@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bench import results
+from bench.multimodal import fusion_row
 from keras_apps.data import spoken_digits
 from keras_apps.export.saved_model import load_serving, versions
 from tasks import multimodal as task
 from tests.conftest import TINY_FSDD, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive
+from tests.evaluate.html_check import check_page
 
 SMALL = ["--epochs", "1", "--batch-size", "8", "--width", "8", "--images-per-recording", "2"]
 
@@ -93,6 +96,9 @@ def test_train_exports_a_model_that_answers_with_either_sense_and_a_fresh_proces
     assert status == 0 and all(f"{name} {value:.4f}" in out for name, value in conditions.items())
 
     (tiny / "run" / "metrics.json").unlink()  # as if killed before its last file: the rerun finishes the run
+    status, _, err = run_task([*SMALL, "--snr-db", "0", "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
+                               "--export-dir", str(exports)], capsys)
+    assert status == 2 and "started with other settings: model" in err and "'snr_db': -5.0" in err
     status, out, err = run_task([*SMALL, "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
                                  "--export-dir", str(exports)], capsys)
     assert status == 0 and "Training ended in an earlier attempt" in out, err
@@ -123,5 +129,11 @@ def test_a_short_run_on_the_real_digits_hears_and_sees(real_fsdd_dir, tmp_path):
                          "--data-dir", str(real_fsdd_dir), "--run-dir", str(tmp_path / "run"),
                          "--export-dir", str(tmp_path / "exports"))
     assert trained.returncode == 0, trained.stderr[-3000:]
-    conditions = json.loads((tmp_path / "run" / "metrics.json").read_text())["extra"]["conditions"]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    conditions = metrics["extra"]["conditions"]
     assert conditions["clean"] > 0.8, conditions  # chance: 0.1
+    assert metrics["extra"]["degradations"]["principal_components"] == 4  # 25 % of MNIST's variance
+    text, images = check_page((tmp_path / "run" / "report.html").read_text())
+    assert "what each sense decided" in text and "decided by the audio" in text and len(images) == 3
+    table = results.table({"multimodal-late": fusion_row("late", [(metrics, 1.0)])})
+    assert f"| `python -m tasks.multimodal --fusion late` | {100 * conditions['clean']:.2f} % |" in table
