@@ -16,13 +16,14 @@ RUNS = {fusion: ["--fusion", fusion] for fusion in FUSION_NAMES}
 
 def fusion_row(name, measured):
     """The results row of the run `name` (a key of `RUNS`) from `(metrics, wall seconds)` of each seed, 0 on:
-    each condition's mean accuracy over the seeds, and each seed's."""
+    each condition's mean accuracy over the seeds (the test accuracy: the clean one's), and each seed's; the
+    wall time's mean; parameters and training figures of seed 0."""
     metrics = measured[0][0]
     by_seed = [run_metrics["extra"]["conditions"] for run_metrics, _ in measured]
-    seeds = f" --seed S (S = 0..{len(measured) - 1})" if len(measured) > 1 else ""
-    return row(" ".join(["python -m tasks.multimodal", *RUNS[name]]) + seeds, metrics,
+    conditions = {condition: statistics.mean(run[condition] for run in by_seed) for condition in by_seed[0]}
+    return row(" ".join(["python -m tasks.multimodal", *RUNS[name]]), metrics,
+               test_accuracy=conditions["clean"], conditions=conditions,
                wall_seconds=round(statistics.mean(seconds for _, seconds in measured), 1),
-               conditions={condition: statistics.mean(run[condition] for run in by_seed) for condition in by_seed[0]},
                conditions_by_seed=by_seed, degradations=metrics["extra"]["degradations"],
                sense_shares=metrics["extra"]["sense_shares"])
 

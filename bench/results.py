@@ -293,8 +293,10 @@ def _fusion_table(results):
         lines.append(f"| `{row['command']}` | {' | '.join(cells)} | {_machine(row)} |")
     by_fusion = {row["model"]: row["conditions"] for row in results.values()}
     degradations = next(iter(results.values()))["degradations"]
-    lines += ["", f"`python -m bench multimodal`: accuracy on the 1,000 test pairs (the mean over seeds ± their "
-                  "standard deviation). Degraded: each image keeps "
+    seeds = max(len(row.get("conditions_by_seed", ())) for row in results.values())
+    over = f" (the mean over seeds 0 to {seeds - 1} ± their standard deviation)" if seeds > 1 else ""
+    lines += ["", f"`python -m bench multimodal`: accuracy on the 1,000 test pairs{over}. Degraded: each image "
+                  "keeps "
                   f"{degradations['principal_components']} principal components ({degradations['kept_variance']:.0%} "
                   f"of the variance), each recording has white noise at {degradations['snr_db']:g} dB SNR; a missing "
                   "sense is a blank image or no audio."]
@@ -303,9 +305,10 @@ def _fusion_table(results):
         best = max(fusions, key=lambda fusion: by_fusion[fusion]["degraded"])
         single = max(("image", "audio"), key=lambda sense: by_fusion[sense]["degraded"])
         gap = 100 * (by_fusion[best]["degraded"] - by_fusion[single]["degraded"])
-        lines.append(f"On the means: on degraded inputs the best fusion ({best}) is {gap:+.1f} points from the best single sense "
-                     f"({single}). With one sense missing, each fusion against that sense's own model: " + "; ".join(
-                         f"{fusion} {', '.join(_missing_gaps(by_fusion, fusion))}" for fusion in fusions) + ".")
+        missing = "; ".join(f"{fusion} {', '.join(_missing_gaps(by_fusion, fusion))}" for fusion in fusions)
+        lines.append(f"On degraded inputs the best fusion ({best}) is {gap:+.1f} points from the best single "
+                     f"sense ({single}). With one sense missing, each fusion against that sense's own model: "
+                     f"{missing}.")
     return lines
 
 

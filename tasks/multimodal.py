@@ -16,7 +16,7 @@ clean, degraded and one-sense inputs. The test split is touched once, after trai
 import dataclasses
 from dataclasses import dataclass
 
-from keras_apps import cli, settings
+from keras_apps import cli, progress, settings
 from keras_apps.data import audio_visual, mnist, spoken_digits
 from keras_apps.export.model_card import CardText
 from keras_apps.recipes import Recipe
@@ -95,16 +95,23 @@ def condition_probabilities(probabilities_of, test, components, snr_db, conditio
     pipeline with the same seed; `probabilities_of(inputs)` answers one batch."""
     import numpy as np
 
+    print(f"Testing {len(test):,} pairs under {len(conditions)} conditions")
+    done = progress.bar(len(test) * len(conditions), "pairs")
     answers = {}
     for name, (image, audio) in conditions.items():
         batches = audio_visual.pair_dataset(test, batch_size, components, snr_db, image=image, audio=audio,
                                             seed=TEST_SEED)
-        answers[name] = np.concatenate([np.asarray(probabilities_of(inputs)) for inputs, _ in batches])
+        answered = []
+        for inputs, _ in batches:
+            answered.append(np.asarray(probabilities_of(inputs)))
+            done.add(len(answered[-1]))
+        answers[name] = np.concatenate(answered)
     return answers
 
 
 def condition_table(labels, answers):
-    """`{condition: accuracy}` and the shares of each sense in the fused answers, clean and degraded."""
+    """`{condition: accuracy}` and what each sense decided in the fused answers (`SenseShares`), clean and
+    degraded."""
     from keras_apps.explain.senses import sense_shares
 
     accuracy = {name: float((probabilities.argmax(1) == labels).mean()) for name, probabilities in answers.items()}
@@ -112,7 +119,7 @@ def condition_table(labels, answers):
     for name, (image_alone, audio_alone) in {"clean": ("image alone", "audio alone"),
                                              "degraded": ("degraded image alone", "noisy audio alone")}.items():
         if {name, image_alone, audio_alone} <= set(answers):
-            shares[name] = sense_shares(answers[name], answers[image_alone], answers[audio_alone]).summary()
+            shares[name] = sense_shares(answers[name], answers[image_alone], answers[audio_alone])
     return accuracy, shares
 
 
@@ -176,12 +183,13 @@ def train(args):
         report=lambda metrics: write_classifier_report(
             run.directory, title=f"Audio-visual digits, {args.fusion}", metrics=metrics, evaluation=evaluation,
             mistakes=named_mistakes(names, test_pairs.labels, answers[reported], CLASS_NAMES),
-            sections=[senses_section(accuracy, shares, degradations)]),
+            sections=[senses_section(accuracy, shares, degradations, test_pairs.labels)]),
         summary=lambda metrics: (
             f"{args.fusion}: test accuracy " + ", ".join(f"{name} {value:.4f}" for name, value in accuracy.items())
             + f" | {metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s"),
         test_metrics=test_metrics, evaluation=evaluation,
-        extra={"conditions": accuracy, "sense_shares": shares, "degradations": degradations},
+        extra={"conditions": accuracy, "degradations": degradations,
+               "sense_shares": {name: explained.summary() for name, explained in shares.items()}},
     )
 
 

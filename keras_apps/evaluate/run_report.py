@@ -153,9 +153,10 @@ def text_explanations(export, task, texts, count, top=6):
     return blocks
 
 
-def senses_section(accuracy, shares, degradations):
+def senses_section(accuracy, shares, degradations, labels):
     """A report section for a model that sees and hears: its test accuracy under each condition (`accuracy`),
-    and what each sense decided (`shares`: `keras_apps.explain.senses.SenseShares.summary` by condition)."""
+    what each sense decided (`shares`: `keras_apps.explain.senses.SenseShares` by condition), and a few test
+    pairs of each kind (`labels`: their true digits)."""
     from keras_apps.explain.senses import DECISIONS
 
     blocks = [Text(f"Degraded images keep {degradations['principal_components']} principal components "
@@ -163,13 +164,21 @@ def senses_section(accuracy, shares, degradations):
                    f"white noise at {degradations['snr_db']:g} dB SNR. A missing sense is a blank image or "
                    "audio of length 0."),
               Table(["condition", "accuracy"], [(name, f"{value:.4f}") for name, value in accuracy.items()])]
-    if shares:
-        blocks += [Text("What each sense decided: the probability the answer loses when the sense is removed (its "
-                        "share), and who decided the answer (removing which changes it)."),
-                   Table(["inputs", "image's share", "audio's share", *(f"decided by {name}" for name in DECISIONS)],
-                         [(name, f"{summary['image_share']:.3f}", f"{summary['audio_share']:.3f}",
-                           *(f"{summary['decided_by'][decision]:.1%}" for decision in DECISIONS))
-                          for name, summary in shares.items()])]
+    if not shares:
+        return "Test accuracy by condition", blocks
+    summaries = {name: explained.summary() for name, explained in shares.items()}
+    blocks += [Text("What each sense decided: the probability of the answer lost when the sense is removed (its "
+                    "share), and who decided the answer (the sense whose removal changes it)."),
+               Table(["test inputs", "image's share", "audio's share", *(f"decided by {name}" for name in DECISIONS)],
+                     [(name, f"{summary['image_share']:.3f}", f"{summary['audio_share']:.3f}",
+                       *(f"{summary['decided_by'][decision]:.1%}" for decision in DECISIONS))
+                      for name, summary in summaries.items()])]
+    for name, explained in shares.items():
+        blocks += [Text(f"Test pairs of each kind, {name}:"),
+                   Table(["test pair", "true digit", "answer", "image's share", "audio's share", "decided by"],
+                         [(f"{index}", f"{labels[index]}", f"{explained.answer[index]}",
+                           f"{explained.image_share[index]:+.3f}", f"{explained.audio_share[index]:+.3f}",
+                           DECISIONS[explained.decided_by[index]]) for index in explained.examples()])]
     return "Test accuracy by condition, and what each sense decided", blocks
 
 

@@ -21,6 +21,11 @@ class SenseShares:
     audio_share: np.ndarray  # float [n]: P(answer | both) - P(answer | image alone)
     decided_by: np.ndarray  # int [n]: an index into DECISIONS
 
+    def examples(self, per_decision=2):
+        """Indices of up to `per_decision` examples decided each way (`DECISIONS`), in order of decision."""
+        return [index for decision in range(len(DECISIONS))
+                for index in np.flatnonzero(self.decided_by == decision)[:per_decision]]
+
     def summary(self):
         """`{"image_share", "audio_share"}` means and the fraction of answers each of `DECISIONS` decided."""
         fractions = np.bincount(self.decided_by, minlength=len(DECISIONS)) / max(len(self.answer), 1)

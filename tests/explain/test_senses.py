@@ -20,6 +20,7 @@ def test_who_decided_each_answer_and_how_much_each_sense_gave():
         "either sense alone", "the image", "the audio", "both together"]
     np.testing.assert_allclose(shares.image_share, [0.9 - 0.7, 0.9 - 0.15, 0.9 - 0.7, 0.9 - 0.15])
     np.testing.assert_allclose(shares.audio_share, [0.9 - 0.6, 0.9 - 0.6, 0.9 - 0.2, 0.9 - 0.2])
+    assert shares.examples(per_decision=1) == [0, 1, 2, 3]
     summary = shares.summary()
     assert summary["decided_by"] == {name: 0.25 for name in DECISIONS}
     np.testing.assert_allclose(summary["image_share"], np.mean([0.2, 0.75, 0.2, 0.75]))
