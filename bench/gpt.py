@@ -18,7 +18,6 @@ import json
 import math
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from bench import nanogpt, results
@@ -35,24 +34,11 @@ SMOKE_SAMPLING_TOKENS = 32
 def sampling_tokens_per_second(model_path, new_tokens=SAMPLING_TOKENS, repeats=3):
     """`{True: cached, False: uncached}` tokens per second of greedy generation from a one-token prompt."""
     import keras
-    import tensorflow as tf
 
-    from keras_apps.inference.text_generation import TextGenerator, build_sampler
+    from keras_apps.inference.text_generation import decoding_tokens_per_second
 
     model = keras.saving.load_model(model_path)
-    generator = TextGenerator(model, build_sampler("greedy", model.output_shape[-1]))
-    speeds = {}
-    for use_cache in (True, False):
-        generate = tf.function(lambda prompt: generator.generate(prompt, new_tokens, use_cache=use_cache))
-        prompt = tf.constant([1], tf.int32)
-        generate(prompt).numpy()
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            generate(prompt).numpy()
-            seconds.append(time.perf_counter() - start)
-        speeds[use_cache] = new_tokens / statistics.median(seconds)
-    return speeds
+    return {use_cache: decoding_tokens_per_second(model, new_tokens, repeats, use_cache) for use_cache in (True, False)}
 
 
 def gpt_row(name, metrics, wall_seconds, **extra):

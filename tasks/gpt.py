@@ -4,6 +4,7 @@
     python -m tasks.gpt --recipe nanogpt-cpu          # nanoGPT's published CPU recipe, for comparison
     python -m tasks.gpt --text-file book.txt --tokenizer byte
     python -m tasks.gpt generate "ROMEO:" --max-new-tokens 300
+    python -m tasks.gpt compress                      # the latest export in int8 and int4, measured and exported
 
 Training counts steps, not epochs: every `--eval-interval` steps the validation loss is measured on a
 fixed sample of `--eval-batches` batches, and the best model so far is kept. After training, the best model
@@ -189,6 +190,37 @@ def generate(args):
     return 0
 
 
+def compress(args):
+    import json
+
+    from keras_apps.compress import language_model
+    from keras_apps.data.text_corpus import load_corpus, split_corpus
+    from keras_apps.data.token_windows import evaluation_windows
+    from keras_apps.export.saved_model import resolve_task_export
+    from keras_apps.inference.serving import text_generation_endpoint
+    from keras_apps.inference.text_generation import build_sampler, decoding_tokens_per_second
+    from keras_apps.text.characters import load_tokenizer
+    from keras_apps.training.run_directory import RunDirectory
+
+    export_path = resolve_task_export(args.export_dir, TASK)
+    recorded = json.loads((export_path / "export.json").read_text())
+    tokenizer = load_tokenizer(export_path / "tokenizer.json")
+    _, validation_text = split_corpus(load_corpus(args.text_file, args.data_dir), VALIDATION_FRACTION)
+    windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)
+    directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
+    print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")
+    metadata = {key: value for key, value in recorded.items() if key not in ("version", "run", "test")}
+    language_model.compress(
+        export_path, directory, args.modes, title=f"GPT {recorded['recipe']}, {export_path}",
+        validation_windows=windows, metadata=metadata, track=[tokenizer],
+        decoding_tokens_per_second=lambda model: decoding_tokens_per_second(model, args.decoding_tokens, repeats=5),
+        endpoint=lambda model: text_generation_endpoint(
+            model, tokenizer, build_sampler(recorded["sampler"], tokenizer.vocabulary_size())),
+    )
+    print(f"report: {directory / 'compression.md'}")
+    return 0
+
+
 def _add_temperature(parser):
     parser.add_argument("--temperature", type=cli.positive_float, default=0.8,
                         help="below 1: safer, more repetitive text; above 1: wilder (default: 0.8)")
@@ -224,17 +256,37 @@ def _generate_arguments(parser):
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
+def _compress_arguments(parser):
+    from keras_apps.compress.language_model import MODES
+
+    cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
+    cli.add_data_arguments(parser)
+    parser.add_argument("--text-file", help="the text the export was trained on, whose last tenth scores each "
+                        "variant (default: Tiny Shakespeare)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), metavar="MODE",
+                        help=f"Keras weight quantizations to make: {', '.join(MODES)} (default: all)")
+    parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
+                        help="new tokens of each timed greedy generation, median of 5 (default: 1000)")
+    parser.add_argument("--run-dir", help="where the variants and the report go (default: "
+                        f"runs/{TASK}-compress/<timestamp>)")
+
+
 COMMANDS = {
     "train": cli.Command(train, _train_arguments, "train on a text file, report, export (default)",
                          "Train a GPT from scratch on a text file, score it on the file's last tenth, export it."),
     "generate": cli.Command(generate, _generate_arguments, "continue a prompt with an export",
                             "Continue a prompt with an exported GPT (an empty prompt starts a new speech; a prompt "
                             "longer than the model's context keeps its end)."),
+    "compress": cli.Command(compress, _compress_arguments, "quantize an export's weights to int8 and int4, measured",
+                            "Quantize an exported GPT's weights (Keras int8 and int4), export each copy with the "
+                            "same generate signature, and measure size, whole-split validation loss and decoding "
+                            "speed beside float32's."),
 }
 
 
 def main(argv=None):
-    return cli.main(TASK, "A GPT language model: train (the default command) or generate text from an export.",
+    return cli.main(TASK, "A GPT language model: train (the default command), generate text from an export, or "
+                    "compress an export.",
                     COMMANDS, argv)
 
 

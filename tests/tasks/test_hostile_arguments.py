@@ -15,7 +15,7 @@ HUGE = "9" * 30
 COMMANDS = {
     "mnist": ["train", "evaluate", "predict", "compress", "explain"],
     "imdb": ["train", "evaluate", "predict", "compress", "explain"],
-    "gpt": ["train", "generate"],
+    "gpt": ["train", "generate", "compress"],
     "translate": ["train", "translate", "attention"],
     "speech": ["train", "evaluate", "predict"],
     "multimodal": ["train", "evaluate", "predict"],
@@ -113,6 +113,8 @@ def cases(at):
         ("gpt", ["generate", "x", "--temperature", "nan"], "finite"),
         ("gpt", ["generate", "x", "--max-new-tokens", "-1"], "0 or more"),
         ("gpt", ["generate", "x", "--max-new-tokens", HUGE], "at most"),
+        ("gpt", ["compress", "--modes", "float8"], "invalid choice"),
+        ("gpt", ["compress", "--decoding-tokens", "0"], "at least 1"),
         ("translate", ["--data-dir", at("empty")], "spa-eng.zip not found"),
         ("translate", ["--data-dir", at("corrupt")], "spa-eng.zip"),
         ("translate", ["--beam-size", "0"], "at least 1"),
