@@ -4,7 +4,7 @@
     python -m tasks.gpt --recipe nanogpt-cpu          # nanoGPT's published CPU recipe, for comparison
     python -m tasks.gpt --text-file book.txt --tokenizer byte
     python -m tasks.gpt generate "ROMEO:" --max-new-tokens 300
-    python -m tasks.gpt compress                      # the latest export in int8 and int4, measured and exported
+    python -m tasks.gpt compress                      # the latest export in bfloat16, int8 and int4, measured
 
 Training counts steps, not epochs: every `--eval-interval` steps the validation loss is measured on a
 fixed sample of `--eval-batches` batches, and the best model so far is kept. After training, the best model
@@ -264,7 +264,7 @@ def _compress_arguments(parser):
     parser.add_argument("--text-file", help="the text the export was trained on, whose last tenth scores each "
                         "variant (default: Tiny Shakespeare)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), metavar="MODE",
-                        help=f"Keras weight quantizations to make: {', '.join(MODES)} (default: all)")
+                        help=f"weight formats to make: {', '.join(MODES)} (default: all)")
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
                         help="new tokens of each timed greedy generation, median of 5 (default: 1000)")
     parser.add_argument("--run-dir", help="where the variants and the report go (default: "
@@ -277,10 +277,10 @@ COMMANDS = {
     "generate": cli.Command(generate, _generate_arguments, "continue a prompt with an export",
                             "Continue a prompt with an exported GPT (an empty prompt starts a new speech; a prompt "
                             "longer than the model's context keeps its end)."),
-    "compress": cli.Command(compress, _compress_arguments, "quantize an export's weights to int8 and int4, measured",
-                            "Quantize an exported GPT's weights (Keras int8 and int4), export each copy with the "
-                            "same generate signature, and measure size, whole-split validation loss and decoding "
-                            "speed beside float32's."),
+    "compress": cli.Command(compress, _compress_arguments, "an export's weights in bfloat16, int8 and int4, measured",
+                            "Cast an exported GPT to bfloat16 and quantize its weights (Keras int8 and int4), export "
+                            "each copy with the same generate signature, and measure size, whole-split validation "
+                            "loss and decoding speed beside float32's."),
 }
 
 

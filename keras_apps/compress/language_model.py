@@ -2,6 +2,7 @@
 with the same `generate` signature, so that `python -m tasks.gpt generate --export-dir <variant>` serves it.
 
     float32     the export's model (float32 weights), saved without its optimizer: the reference
+    bfloat16    the same model with every weight and computation in bfloat16 (half the bytes)
     int8, int4  `model.quantize(mode)`: the kernels of every Dense and EinsumDense layer (attention and
                 feed-forward) in 8 or 4 bits with a scale per output channel, each layer's input quantized
                 to int8 on the fly (Keras's default configs); the token embedding (which also makes the
@@ -20,19 +21,40 @@ from keras_apps import files
 from keras_apps.compress.measure import file_sizes
 from keras_apps.errors import UserError
 
-MODES = ("int8", "int4")
+MODES = ("bfloat16", "int8", "int4")
+QUANTIZED = ("int8", "int4")  # what `model.quantize` does; bfloat16 is a cast of the whole model
 
 
 def quantized(model, mode):
     """`model` (a `build_gpt` model, changed in place) with its Dense and EinsumDense kernels in `mode`;
     returns the names of the layers quantized. Keras leaves the others in float, one warning each: the row
     lists the quantized ones instead."""
-    if mode not in MODES:
-        raise UserError(f"no {mode!r} quantization for a GPT; choose from {', '.join(MODES)}")
+    if mode not in QUANTIZED:
+        raise UserError(f"no {mode!r} quantization for a GPT; choose from {', '.join(QUANTIZED)}")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
         model.quantize(mode)
     return [layer.path for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
+
+
+def in_bfloat16(model):
+    """A copy of `model` whose layers all keep their weights and compute in bfloat16 (its config with every
+    dtype policy made `bfloat16`, then the weights cast)."""
+    def policies_to_bfloat16(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "DTypePolicy":
+                node["config"]["name"] = "bfloat16"
+            for value in node.values():
+                policies_to_bfloat16(value)
+        elif isinstance(node, list):
+            for value in node:
+                policies_to_bfloat16(value)
+
+    config = model.get_config()
+    policies_to_bfloat16(config)
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def measure(variant, model, path, validation_windows, decoding_tokens_per_second, **extra):
@@ -99,9 +121,11 @@ def compress(export_path, directory, modes, *, title, validation_windows, decodi
             with files.atomic_path(path) as temporary:
                 model.save(temporary)
         else:
-            extra["quantized_layers"] = quantized(model, variant)
-            print(f"{variant}: {len(extra['quantized_layers'])} layers quantized; exporting to {directory / variant}",
-                  flush=True)
+            if variant == "bfloat16":
+                model = in_bfloat16(model)
+            else:
+                extra["quantized_layers"] = quantized(model, variant)
+            print(f"{variant}: exporting to {directory / variant}", flush=True)
             path = export_model(model, directory / variant, {"generate": endpoint(model)},
                                 metadata={**metadata, "quantization": variant}, track=track,
                                 files_to_copy=[export_path / "tokenizer.json", export_path / "MODEL_CARD.md"])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_apps.compress.language_model import markdown_table, quantized
+from keras_apps.compress.language_model import in_bfloat16, markdown_table, quantized
 from keras_apps.errors import UserError
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
@@ -27,6 +27,16 @@ def test_quantized_weights_keep_the_logits_close_to_float_s(mode, tolerance):
     error = np.abs(answer - reference).max() / np.abs(reference).max()
     assert 0 < error < tolerance  # changed, and close
     assert (answer.argmax(-1) == reference.argmax(-1)).mean() > 0.9
+
+
+def test_a_bfloat16_copy_holds_and_computes_everything_in_bfloat16_close_to_float():
+    model = build_gpt(CONFIG)
+    copy = in_bfloat16(model)
+    assert {weight.dtype for weight in copy.weights} == {"bfloat16"}
+    tokens = np.random.default_rng(0).integers(0, 40, (4, 16))
+    reference, answer = np.asarray(model(tokens)), np.asarray(copy(tokens), np.float32)
+    assert np.abs(answer - reference).max() / np.abs(reference).max() < 0.05
+    assert np.asarray(model(tokens)).dtype == np.float32  # the original is left as it was
 
 
 def test_an_unknown_mode_is_one_line():

@@ -104,7 +104,7 @@ def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_fro
     assert fresh.stdout == in_process and in_process.startswith("Shall I")
 
 
-def test_compress_exports_int8_and_int4_copies_that_a_fresh_process_generates_from(tmp_path, capsys):
+def test_compress_exports_bfloat16_int8_and_int4_copies_that_a_fresh_process_generates_from(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     export_dir, compressed = tmp_path / "export", tmp_path / "compressed"
     status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
@@ -114,10 +114,13 @@ def test_compress_exports_int8_and_int4_copies_that_a_fresh_process_generates_fr
                                  "--export-dir", str(export_dir), "--run-dir", str(compressed)], capsys)
     assert status == 0, err
     rows = json.loads((compressed / "compression.json").read_text())
-    assert [row["variant"] for row in rows] == ["float32", "int8", "int4"]
+    assert [row["variant"] for row in rows] == ["float32", "bfloat16", "int8", "int4"]
+    assert {row["compute_dtype"] for row in rows} == {"bfloat16"}  # the default recipe computes in bfloat16
     validation = json.loads((tmp_path / "run" / "metrics.json").read_text())["validation"]
     assert rows[0]["validation_loss"] == pytest.approx(validation["loss"], abs=1e-4)  # float32: the export's own
-    assert rows[1]["size_bytes"] < rows[0]["size_bytes"] and len(rows[1]["quantized_layers"]) == 6
+    # A model this tiny is mostly overhead, int4's packing and scales more than int8's (the real GPT: README).
+    assert rows[1]["size_bytes"] < rows[0]["size_bytes"] and rows[2]["size_bytes"] < rows[0]["size_bytes"]
+    assert len(rows[2]["quantized_layers"]) == 6 and "quantized_layers" not in rows[1]
     assert (compressed / "float32.keras").stat().st_size < (export_dir / "1" / "model.keras").stat().st_size
     assert "| int8 |" in (compressed / "compression.md").read_text()
     recorded = json.loads((compressed / "int8" / "1" / "export.json").read_text())
