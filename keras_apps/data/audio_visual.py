@@ -101,6 +101,7 @@ def pair_dataset(pairs, batch_size, components, snr_db, *, image="clean", audio=
         image, audio: the state every example is given (`IMAGE_STATES`, `AUDIO_STATES`).
         mixed: instead, each example's image is degraded and its audio made noisy each with probability 1/2,
             drawn anew every epoch when `shuffle` (training), fixed by `seed` otherwise (validation).
+        seed: of the shuffling and the draws; without `shuffle`, the draws depend on it and on nothing else.
     """
     import tensorflow as tf
 
@@ -111,14 +112,18 @@ def pair_dataset(pairs, batch_size, components, snr_db, *, image="clean", audio=
                                                  [len(wave) for wave in pairs.waveforms])
     examples = tf.data.Dataset.from_tensor_slices(
         (pairs.images, components.degrade(pairs.images), waveforms, pairs.labels))
-    randomness = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=shuffle)
+    if shuffle:  # training: new draws every epoch, from the run's seeds
+        randomness = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    else:  # each example's draws from its index and `seed` alone: the same whatever TensorFlow's global seed,
+        randomness = tf.data.Dataset.range(len(pairs))  # so every model is tested on the same noise
     dataset = tf.data.Dataset.zip(examples, randomness)
     if shuffle:
         dataset = dataset.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
 
     def example(items, random):
         clean_image, degraded_image, wave, label = items
-        draw, noise_seed = tf.unstack(tf.random.experimental.stateless_split(tf.stack([random, 0]), 2))
+        draws = tf.random.experimental.stateless_split(tf.stack([random, tf.constant(seed, tf.int64)]), 2)
+        draw, noise_seed = tf.unstack(draws)
         if mixed:
             degrade_image, noisy_audio = tf.unstack(tf.random.stateless_uniform([2], draw) < 0.5)
         else:

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_apps.data.audio_visual import PrincipalComponents, add_noise, pair, pair_dataset
 from keras_apps.data.labeled_images import LabeledImages
@@ -107,3 +108,18 @@ def test_a_mixed_pipeline_degrades_half_fixed_for_validation_and_drawn_anew_for_
     training = pair_dataset(pairs, 50, components, 0.0, mixed=True, shuffle=True, seed=3)
     epochs = [sorted(int(label) for _, labels in batches(training) for label in labels) for _ in range(2)]
     assert epochs[0] == epochs[1] == sorted(pairs.labels.tolist())  # every pair once an epoch
+
+
+def test_a_test_condition_s_noise_depends_on_its_seed_alone_not_on_tensorflow_s_global_seed():
+    pairs = pair(recordings(), images(), 1, seed=0)
+    components = PrincipalComponents.fit(images().images, 0.25)
+
+    def noisy(global_seed, seed=0):
+        tf.random.set_seed(global_seed)
+        return batches(pair_dataset(pairs, 30, components, 0.0, image="degraded", audio="noisy", seed=seed))
+
+    first, again = noisy(1), noisy(2)
+    for (inputs, _), (repeated, _) in zip(first, again):
+        np.testing.assert_array_equal(inputs["audio"], repeated["audio"])
+    assert not np.array_equal(noisy(1, seed=5)[0][0]["audio"], first[0][0]["audio"])
+
