@@ -191,19 +191,17 @@ def generate(args):
 
 
 def compress(args):
-    import json
-
     from keras_apps.compress import language_model
     from keras_apps.data.text_corpus import load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows
-    from keras_apps.export.saved_model import resolve_task_export
+    from keras_apps.export.saved_model import export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler, decoding_tokens_per_second
     from keras_apps.text.characters import load_tokenizer
     from keras_apps.training.run_directory import RunDirectory
 
     export_path = resolve_task_export(args.export_dir, TASK)
-    recorded = json.loads((export_path / "export.json").read_text())
+    recorded = export_metadata(export_path)
     tokenizer = load_tokenizer(export_path / "tokenizer.json")
     _, validation_text = split_corpus(load_corpus(args.text_file, args.data_dir), VALIDATION_FRACTION)
     windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)

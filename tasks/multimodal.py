@@ -193,17 +193,11 @@ def train(args):
     )
 
 
-def _export_settings(version_path):
-    import json
-
-    return json.loads((version_path / "export.json").read_text())
-
-
 def evaluate(args):
-    from keras_apps.export.saved_model import load_serving
+    from keras_apps.export.saved_model import export_metadata, load_serving
 
     version_path, serve = load_serving(args.export_dir, task=TASK)
-    recorded = _export_settings(version_path)
+    recorded = export_metadata(version_path)
     degradations = recorded["degradations"]
     _, _, test, components = load_splits(args.data_dir, 1, 0, degradations["kept_variance"])
     answers = condition_probabilities(lambda inputs: serve(**inputs)["probabilities"], test, components,
@@ -219,7 +213,7 @@ def predict(args):
 
     from keras_apps.data.image_files import read_images
     from keras_apps.errors import UserError
-    from keras_apps.export.saved_model import load_serving
+    from keras_apps.export.saved_model import export_metadata, load_serving
 
     if args.image is None and args.audio is None:
         raise UserError("give an image (--image), a recording (--audio), or both")
@@ -229,7 +223,7 @@ def predict(args):
     if not image.any() and not len(wave):
         raise UserError(f"{args.image} is blank: a blank image counts as no image; give one with ink, or --audio")
     version_path, serve = load_serving(args.export_dir, task=TASK)
-    senses = _export_settings(version_path)["fusion"]
+    senses = export_metadata(version_path)["fusion"]
     if (args.image is None and senses == "image") or (args.audio is None and senses == "audio"):
         raise UserError(f"{version_path} is a model of the {senses} alone: give --{senses}")
 

@@ -147,13 +147,18 @@ def resolve_version(path):
     return path / str(found[-1])
 
 
+def export_metadata(version_path):
+    """The facts an export version records in its `export.json` (task, model, settings, figures)."""
+    try:
+        return json.loads((Path(version_path) / "export.json").read_text())
+    except (OSError, ValueError):
+        raise UserError(f"{version_path} has no readable export.json: it is not an export of this suite") from None
+
+
 def resolve_task_export(path, task):
     """The export version at `path` (see `resolve_version`), after checking it is a whole export of `task`."""
     version_path = resolve_version(path)
-    try:
-        metadata = json.loads((version_path / "export.json").read_text())
-    except (OSError, ValueError):
-        raise UserError(f"{version_path} has no readable export.json: it is not an export of this suite") from None
+    metadata = export_metadata(version_path)
     if metadata.get("task") != task:
         raise UserError(f"{version_path} is an export of the {metadata.get('task')!r} task, not of {task!r}")
     if not (version_path / "model.keras").is_file():
