@@ -1,8 +1,13 @@
-"""Compression benchmarks: each task's default model trained and exported as a user does, then
-`python -m tasks.<task> compress` on the full test set; every variant's row is recorded.
+"""Compression benchmarks: a task's model trained and exported as a user does, then
+`python -m tasks.<task> compress` on the whole test set (GPT: the whole validation split); every variant's row
+is recorded.
 
-The MNIST run takes about 25 minutes on a 2-core CPU (the ResNet's training, 13; pruning, distillation with
-three seeds); IMDB's about two.
+    mnist              the ResNet: Keras int8, LiteRT, pruning, distillation (about 25 minutes on a 2-core CPU:
+                       13 of training; pruning, distillation with three seeds)
+    imdb               the default n-gram network: Keras int8 and LiteRT (about two minutes)
+    imdb-transformer   the Transformer, the same variants (about 25 minutes, 18 of training)
+    gpt                the default GPT: bfloat16, Keras int8 and int4, GPTQ, AWQ, each with its decoding speed
+                       at batch 1 and 64 (about 25 minutes, 13 of training)
 """
 
 import json
@@ -10,22 +15,28 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import results
+from bench import gpt, results
 from bench.runs import python, run_task
 
-RUNS = ("mnist", "imdb")
-# A smoke test (`--train-examples`): tiny fine-tuning and one student, on a slice of the test set.
+# Each run: the task, and the flags of its training command.
+RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", []), "imdb-transformer": ("imdb", ["--model", "transformer"]),
+        "gpt": ("gpt", [])}
+# A smoke test (`--train-examples`): tiny training and fine-tuning, one student, on a slice of the test set.
 SMOKE_TEST = {
     "mnist": ["--train-examples", "512", "--test-examples", "1000", "--prune-epochs", "1", "--distill-seeds", "1",
               "--student-epochs", "1"],
     "imdb": ["--test-examples", "1000"],
+    "gpt": ["--decoding-tokens", "8", "--calibration-windows", "4"],
 }
 
 
-def bench_task(task, limits):
-    """Trains the task's default model, compresses the export, returns the result with every variant's row."""
+def bench_task(task, training, limits):
+    """Trains the task's model with the `training` flags, compresses the export, returns the result with every
+    variant's row."""
+    if limits and task == "gpt":
+        limits = gpt.SMOKE_TEST  # a GPT counts steps, not examples or epochs
     with tempfile.TemporaryDirectory() as workdir:
-        metrics, train_wall_seconds = run_task(task, [], workdir, limits)
+        metrics, train_wall_seconds = run_task(task, training, workdir, limits)
         report = Path(workdir) / "compress"
         start = time.perf_counter()
         python(["-m", f"tasks.{task}", "compress", "--export-dir", metrics["export"], "--run-dir", str(report),
@@ -34,7 +45,8 @@ def bench_task(task, limits):
         variants = json.loads((report / "compression.json").read_text())
         title = (report / "compression.md").read_text().splitlines()[0].removeprefix("### ")
     return {
-        "command": f"python -m tasks.{task} && python -m tasks.{task} compress",
+        "command": " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress",
+        "task": task,
         "model": metrics["model"],
         "title": f"{title}, {metrics['model']}",
         "train_wall_seconds": round(train_wall_seconds, 1),
@@ -45,6 +57,7 @@ def bench_task(task, limits):
 
 
 def run(runs, repeats, limits):
-    """Yields `(name, result)` for each task in `runs` (`repeats` is unused: seeds are the compress flag's)."""
-    for task in runs:
-        yield f"compress-{task}", bench_task(task, limits)
+    """Yields `(name, result)` for each run in `runs` (`repeats` is unused: seeds are the compress flag's)."""
+    for name in runs:
+        task, training = RUNS[name]
+        yield f"compress-{name}", bench_task(task, training, limits)

@@ -4,7 +4,7 @@
     python -m tasks.gpt --recipe nanogpt-cpu          # nanoGPT's published CPU recipe, for comparison
     python -m tasks.gpt --text-file book.txt --tokenizer byte
     python -m tasks.gpt generate "ROMEO:" --max-new-tokens 300
-    python -m tasks.gpt compress                      # the latest export in bfloat16, int8 and int4, measured
+    python -m tasks.gpt compress                      # the latest export in bfloat16, int8, int4, GPTQ, AWQ
 
 Training counts steps, not epochs: every `--eval-interval` steps the validation loss is measured on a
 fixed sample of `--eval-batches` batches, and the best model so far is kept. After training, the best model
@@ -203,15 +203,17 @@ def compress(args):
     export_path = resolve_task_export(args.export_dir, TASK)
     recorded = export_metadata(export_path)
     tokenizer = load_tokenizer(export_path / "tokenizer.json")
-    _, validation_text = split_corpus(load_corpus(args.text_file, args.data_dir), VALIDATION_FRACTION)
+    training_text, validation_text = split_corpus(load_corpus(args.text_file, args.data_dir), VALIDATION_FRACTION)
     windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)
     directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
     print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")
     metadata = {key: value for key, value in recorded.items() if key not in ("version", "run", "test")}
     language_model.compress(
-        export_path, directory, args.modes, title=f"GPT {recorded['recipe']}, {export_path}",
-        validation_windows=windows, metadata=metadata, track=[tokenizer],
-        decoding_tokens_per_second=lambda model: decoding_tokens_per_second(model, args.decoding_tokens, repeats=5),
+        export_path, directory, args.modes, title=f"GPT, {len(validation_text):,} validation characters", tokenizer=tokenizer,
+        validation_windows=windows, calibration_text=training_text, calibration_windows=args.calibration_windows,
+        metadata=metadata,
+        decoding_tokens_per_second=lambda model, batch_size: decoding_tokens_per_second(
+            model, args.decoding_tokens, repeats=5, batch_size=batch_size),
         endpoint=lambda model: text_generation_endpoint(
             model, tokenizer, build_sampler(recorded["sampler"], tokenizer.vocabulary_size())),
     )
@@ -265,6 +267,8 @@ def _compress_arguments(parser):
                         help=f"weight formats to make: {', '.join(MODES)} (default: all)")
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
                         help="new tokens of each timed greedy generation, median of 5 (default: 1000)")
+    parser.add_argument("--calibration-windows", type=cli.positive_int, default=128, metavar="N",
+                        help="context-long windows of training text that GPTQ and AWQ calibrate on (default: 128)")
     parser.add_argument("--run-dir", help="where the variants and the report go (default: "
                         f"runs/{TASK}-compress/<timestamp>)")
 
@@ -276,9 +280,10 @@ COMMANDS = {
                             "Continue a prompt with an exported GPT (an empty prompt starts a new speech; a prompt "
                             "longer than the model's context keeps its end)."),
     "compress": cli.Command(compress, _compress_arguments, "an export's weights in bfloat16, int8 and int4, measured",
-                            "Cast an exported GPT to bfloat16 and quantize its weights (Keras int8 and int4), export "
-                            "each copy with the same generate signature, and measure size, whole-split validation "
-                            "loss and decoding speed beside float32's."),
+                            "Cast an exported GPT to bfloat16 and quantize its weights (Keras int8 and int4; 4 bits "
+                            "by GPTQ and AWQ, calibrated on the training text), export each copy with the same "
+                            "generate signature, and measure size, whole-split validation loss and decoding speed "
+                            "beside float32's."),
 }
 
 

@@ -3,13 +3,18 @@ with the same `generate` signature, so that `python -m tasks.gpt generate --expo
 
     float32     the export's model (float32 weights), saved without its optimizer: the reference
     bfloat16    the same model with every weight and computation in bfloat16 (half the bytes)
-    int8, int4  `model.quantize(mode)`: the kernels of every Dense and EinsumDense layer (attention and
-                feed-forward) in 8 or 4 bits with a scale per output channel, each layer's input quantized
-                to int8 on the fly (Keras's default configs); the token embedding (which also makes the
-                logits), layer norms and biases stay float32
+    int8        `model.quantize("int8")`: the kernels of every Dense and EinsumDense layer (attention and
+                feed-forward) in 8 bits with a scale per output channel, each layer's input quantized to int8
+                on the fly (Keras's default config)
+    int4        `model.quantize("int4")`: those kernels in 4 bits, rounded to the nearest step of a scale and
+                zero point per output and group of 128 inputs; the inputs stay in float (Keras's default)
+    gptq, awq   the same 4-bit groups, chosen by Keras's GPTQ (each layer's rounding error corrected through
+                the covariance of its inputs) or AWQ (inputs' magnitudes scale the weights before rounding),
+                calibrated on 128 context-long windows of training text, block after block
 
-Each variant's row: its `model.keras` size raw and gzip'd, its loss on the whole validation split, and
-greedy decoding speed with the key/value cache at batch 1 (a 1-token prompt, 1,000 new tokens by default).
+The token embedding (which also makes the logits), layer norms and biases stay float32. Each variant's row:
+its `model.keras` size raw and gzip'd, its loss on the whole validation split, and greedy decoding speed with
+the key/value cache at batch 1 and 64 (a 1-token prompt per row, 1,000 new tokens by default).
 """
 
 import warnings
@@ -18,11 +23,14 @@ from pathlib import Path
 import keras
 
 from keras_apps import files
+from keras_apps.compress import calibrated as calibrated_quantization
 from keras_apps.compress.measure import file_sizes
 from keras_apps.errors import UserError
+from keras_apps.models.parts import GPTLayers
 
-MODES = ("bfloat16", "int8", "int4")
-QUANTIZED = ("int8", "int4")  # what `model.quantize` does; bfloat16 is a cast of the whole model
+MODES = ("bfloat16", "int8", "int4", *calibrated_quantization.MODES)
+QUANTIZED = ("int8", "int4")  # what `model.quantize` does alone; bfloat16 is a cast of the whole model
+DECODING_BATCH_SIZES = (1, 64)
 
 
 def quantized(model, mode):
@@ -34,24 +42,43 @@ def quantized(model, mode):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
         model.quantize(mode)
+    return _quantized_layers(model)
+
+
+def _quantized_layers(model):
     return [layer.path for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
 
 
-def in_bfloat16(model):
-    """A copy of `model` whose layers all keep their weights and compute in bfloat16 (its config with every
-    dtype policy made `bfloat16`, then the weights cast)."""
-    def policies_to_bfloat16(node):
+def calibrated(model, mode, text, tokenizer, windows=128):
+    """A copy of `model` (a `build_gpt` model) computing in float32, quantized by `mode` (`gptq` or `awq`,
+    `calibrated.quantize`) on `windows` context-long windows of `text` (the training text) as `tokenizer`
+    reads it.
+
+    In float32 because in Keras 3.15 these layers hold each input's group as a fraction (1022 / 128) in a
+    float variable that a bfloat16 layer reads rounded (to 8.0): the wrong group, or past the last one."""
+    model = with_dtype_policy(model, "float32")
+    layers = GPTLayers.of(model)
+    calibrated_quantization.quantize(model, mode, dataset=[text], tokenizer=tokenizer,
+                                     structure=layers.quantization_structure(),
+                                     sequence_length=layers.position_embedding.sequence_length, windows=windows)
+    return model
+
+
+def with_dtype_policy(model, policy):
+    """A copy of `model` whose layers all keep their weights and compute as `policy` says (`bfloat16`,
+    `float32`): its config with every dtype policy replaced, then the weights cast."""
+    def replace_policies(node):
         if isinstance(node, dict):
             if node.get("class_name") == "DTypePolicy":
-                node["config"]["name"] = "bfloat16"
+                node["config"]["name"] = policy
             for value in node.values():
-                policies_to_bfloat16(value)
+                replace_policies(value)
         elif isinstance(node, list):
             for value in node:
-                policies_to_bfloat16(value)
+                replace_policies(value)
 
     config = model.get_config()
-    policies_to_bfloat16(config)
+    replace_policies(config)
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
     return copy
@@ -59,7 +86,8 @@ def in_bfloat16(model):
 
 def measure(variant, model, path, validation_windows, decoding_tokens_per_second, **extra):
     """One variant's row: the size of its saved `path`, its mean loss over `validation_windows` (batches of
-    `(token ids, next ids)`), and what `decoding_tokens_per_second(model)` measures."""
+    `(token ids, next ids)`), and what `decoding_tokens_per_second(model, batch_size)` measures at each of
+    `DECODING_BATCH_SIZES`."""
     from keras_apps import progress
 
     size, gzip_size = file_sizes(path)
@@ -67,7 +95,12 @@ def measure(variant, model, path, validation_windows, decoding_tokens_per_second
     return {"variant": variant, "compute_dtype": _matmul_compute_dtype(model), "size_bytes": size,
             "gzip_bytes": gzip_size,
             "validation_loss": float(model.evaluate(validation_windows, verbose=progress.verbosity())),
-            "decoding_tokens_per_second": float(decoding_tokens_per_second(model)), **extra}
+            **{decoding_field(batch_size): float(decoding_tokens_per_second(model, batch_size))
+               for batch_size in DECODING_BATCH_SIZES}, **extra}
+
+
+def decoding_field(batch_size):
+    return f"decoding_tokens_per_second_batch{batch_size}"
 
 
 def _matmul_compute_dtype(model):
@@ -83,30 +116,31 @@ def markdown_table(title, rows):
     reference = rows[0]
     lines = [f"### {title}", "",
              "| weights | computed in | size (KB) | of float32 | gzip'd (KB) | validation loss | vs float32 | "
-             "decoding tokens/s (batch 1, cached) | vs float32 |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES),
+             "| --- | --- |" + " ---: |" * (5 + 2 * len(DECODING_BATCH_SIZES))]
     for row in rows:
+        speeds = [(row[decoding_field(size)], reference[decoding_field(size)]) for size in DECODING_BATCH_SIZES]
         lines.append(
             f"| {row['variant']} | {row['compute_dtype']} | {row['size_bytes'] / 1000:,.1f} | "
             f"{row['size_bytes'] / reference['size_bytes']:.0%} | {row['gzip_bytes'] / 1000:,.1f} | "
             f"{row['validation_loss']:.4f} | {row['validation_loss'] - reference['validation_loss']:+.4f} | "
-            f"{row['decoding_tokens_per_second']:,.0f} | "
-            f"{row['decoding_tokens_per_second'] / reference['decoding_tokens_per_second']:.2f}x |")
+            + "".join(f"{speed:,.0f} | {speed / float32_speed:.2f}x | " for speed, float32_speed in speeds).rstrip())
     return "\n".join(lines) + "\n"
 
 
-def compress(export_path, directory, modes, *, title, validation_windows, decoding_tokens_per_second, endpoint,
-             metadata, track=()):
+def compress(export_path, directory, modes, *, title, tokenizer, validation_windows, calibration_text,
+             calibration_windows, decoding_tokens_per_second, endpoint, metadata):
     """Measures the export at `export_path` and a copy quantized in each of `modes`, exporting each copy into
     `directory/<mode>/1` with `endpoint(model)`'s `generate` signature; writes `compression.json` and `.md`
     into `directory` after each row and returns the rows.
 
     Args:
+        tokenizer: the export's tokenizer, saved with each variant.
         validation_windows: the whole validation split as batches of `(token ids, next ids)`.
-        decoding_tokens_per_second: `model -> tokens/s`, the same for every variant.
+        calibration_text, calibration_windows: GPTQ and AWQ calibrate on this many windows of the training text.
+        decoding_tokens_per_second: `(model, batch_size) -> tokens/s`, the same for every variant.
         endpoint: `model -> (function, input_signature)`, the export's `generate` signature for a model.
         metadata: the export's `export.json` facts; each variant's adds its `quantization`.
-        track: what the endpoint uses besides the model (the tokenizer), saved with each variant.
     """
     from keras_apps.export.saved_model import export_model
 
@@ -122,17 +156,21 @@ def compress(export_path, directory, modes, *, title, validation_windows, decodi
                 model.save(temporary)
         else:
             if variant == "bfloat16":
-                model = in_bfloat16(model)
+                model = with_dtype_policy(model, "bfloat16")
+            elif variant in calibrated_quantization.MODES:
+                model = calibrated(model, variant, calibration_text, tokenizer, calibration_windows)
+                extra["quantized_layers"] = _quantized_layers(model)
             else:
                 extra["quantized_layers"] = quantized(model, variant)
             print(f"{variant}: exporting to {directory / variant}", flush=True)
             path = export_model(model, directory / variant, {"generate": endpoint(model)},
-                                metadata={**metadata, "quantization": variant}, track=track,
+                                metadata={**metadata, "quantization": variant}, track=[tokenizer],
                                 files_to_copy=[export_path / "tokenizer.json", export_path / "MODEL_CARD.md"])
             path = path / "model.keras"
         rows.append(measure(variant, model, path, validation_windows, decoding_tokens_per_second, **extra))
         files.write_json(directory / "compression.json", rows)
         files.write_text(directory / "compression.md", markdown_table(title, rows))
+        speeds = ", ".join(f"{rows[-1][decoding_field(size)]:,.0f} at batch {size}" for size in DECODING_BATCH_SIZES)
         print(f"{variant}: validation loss {rows[-1]['validation_loss']:.4f}, {rows[-1]['size_bytes']:,} bytes, "
-              f"{rows[-1]['decoding_tokens_per_second']:,.0f} tokens/s decoding", flush=True)
+              f"decoding tokens/s {speeds}", flush=True)
     return rows

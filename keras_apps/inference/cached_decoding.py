@@ -17,6 +17,7 @@ class CachedDecoder:
     def __init__(self, model):
         self.model = model
         layers = GPTLayers.of(model)
+        self.embed = layers.embed
         self.token_embedding = layers.token_embedding
         self.position_embedding = layers.position_embedding
         self.blocks = layers.blocks
@@ -33,8 +34,7 @@ class CachedDecoder:
     def call_with_cache(self, token_ids, cache, index):
         """Logits for `token_ids` placed at positions `index…`, attending to the cache; returns the cache
         updated with their keys and values."""
-        tokens = self.token_embedding(token_ids)
-        x = tokens + self.position_embedding(tokens, start_index=index)
+        x = self.embed(token_ids, start_index=index)
         updated = []
         for layer_index, block in enumerate(self.blocks):
             x, block_cache = block(

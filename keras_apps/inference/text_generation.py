@@ -66,26 +66,28 @@ class TextGenerator:
         }
 
     def _next_logits(self, buffer, cache, index, use_cache):
-        """The logits of the token at `index`, from the tokens before it."""
+        """The logits of the token at `index` in each row, from the tokens before it."""
         if use_cache:
-            previous_token = tf.slice(buffer, [0, index - 1], [1, 1])
-            logits, cache = self.decoder.call_with_cache(previous_token, cache, index - 1)
+            previous_tokens = tf.slice(buffer, [0, index - 1], [-1, 1])
+            logits, cache = self.decoder.call_with_cache(previous_tokens, cache, index - 1)
             return logits[:, 0], cache
         logits = self.decoder.logits(buffer[:, : self.context_length])
         return tf.gather(logits, index - 1, axis=1), cache
 
     def _fill(self, buffer, start, end, temperature, use_cache):
-        """Samples `buffer[:, start:end]` given `buffer[:, :start]`; `buffer` is `[1, context_length + 1]`."""
+        """Samples `buffer[:, start:end]` given `buffer[:, :start]`; `buffer` is `[batch, context_length + 1]`."""
+        rows = tf.shape(buffer)[0]
         cache = tf.zeros([])
         if use_cache:  # one pass over the window fills the keys and values of its tokens
-            cache = self.decoder.empty_cache(1, self.context_length + 1)
+            cache = self.decoder.empty_cache(rows, self.context_length + 1)
             _, cache = self.decoder.call_with_cache(buffer[:, : self.context_length], cache, 0)
 
         def step(index, buffer, cache):
             logits, cache = self._next_logits(buffer, cache, index, use_cache)
             probabilities = self.sampler.compute_probabilities(logits / temperature)
-            token = tf.cast(self.sampler.get_next_token(probabilities), tf.int32)
-            return index + 1, tf.tensor_scatter_nd_update(buffer, [[0, index]], token), cache
+            tokens = tf.cast(self.sampler.get_next_token(probabilities), tf.int32)
+            positions = tf.stack([tf.range(rows), tf.fill([rows], index)], axis=1)
+            return index + 1, tf.tensor_scatter_nd_update(buffer, positions, tokens), cache
 
         _, buffer, _ = tf.while_loop(lambda index, *_: index < end, step, (start, buffer, cache))
         return buffer
@@ -95,47 +97,53 @@ class TextGenerator:
 
         Works eagerly and inside `tf.function` (all lengths may be tensors).
         """
+        return self.generate_batch(tf.cast(prompt_ids, tf.int32)[None], max_new_tokens, temperature, use_cache)[0]
+
+    def generate_batch(self, prompt_ids, max_new_tokens, temperature=1.0, use_cache=True):
+        """`[batch, max_new_tokens]` int32 ids that follow each row of `prompt_ids` (`[batch, length]`, length
+        ≥ 1): the rows decode side by side, one step of the model for all of them per token."""
         context = self.context_length
         prompt_ids = tf.cast(prompt_ids, tf.int32)
         max_new_tokens = tf.cast(max_new_tokens, tf.int32)
         temperature = tf.cast(temperature, tf.float32)
-        prompt_length = tf.shape(prompt_ids)[0]
-        tokens = tf.concat([prompt_ids, tf.zeros([max_new_tokens], tf.int32)], axis=0)
+        rows, prompt_length = tf.shape(prompt_ids)[0], tf.shape(prompt_ids)[1]
+        tokens = tf.concat([prompt_ids, tf.zeros([rows, max_new_tokens], tf.int32)], axis=1)
 
         def generate_chunk(produced, tokens):
             end = prompt_length + produced
             keep = tf.minimum(end, tf.where(produced == 0, context, max(context // 2, 1)))
             new = tf.minimum(context + 1 - keep, max_new_tokens - produced)
-            window = tokens[end - keep : end]
-            buffer = tf.concat([window, tf.zeros([context + 1 - keep], tf.int32)], axis=0)
-            buffer = tf.ensure_shape(buffer[None], [1, context + 1])
+            window = tokens[:, end - keep : end]
+            buffer = tf.concat([window, tf.zeros([rows, context + 1 - keep], tf.int32)], axis=1)
+            buffer = tf.ensure_shape(buffer, [prompt_ids.shape[0], context + 1])
             filled = self._fill_functions[use_cache](buffer, keep, keep + new, temperature)
-            tokens = tf.concat([tokens[:end], filled[0, keep : keep + new], tokens[end + new :]], axis=0)
+            tokens = tf.concat([tokens[:, :end], filled[:, keep : keep + new], tokens[:, end + new :]], axis=1)
             return produced + new, tokens
 
         _, tokens = tf.while_loop(
             lambda produced, tokens: produced < max_new_tokens,
             generate_chunk,
             (tf.constant(0), tokens),
-            shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])),
+            shape_invariants=(tf.TensorShape([]), tf.TensorShape([prompt_ids.shape[0], None])),
         )
-        return tokens[prompt_length:]
+        return tokens[:, prompt_length:]
 
 
-def decoding_tokens_per_second(model, new_tokens=256, repeats=3, use_cache=True):
-    """Tokens per second of greedy generation by `model` (a `build_gpt` model) from a one-token prompt, each
-    call inside a `tf.function`: the median of `repeats` timed calls after one that traces and compiles."""
+def decoding_tokens_per_second(model, new_tokens=256, repeats=3, use_cache=True, batch_size=1):
+    """Tokens per second of greedy generation by `model` (a `build_gpt` model) from a one-token prompt in
+    each of `batch_size` rows (all rows' tokens counted), each call inside a `tf.function`: the median of
+    `repeats` timed calls after one that traces and compiles."""
     import statistics
     import time
 
     generator = TextGenerator(model, build_sampler("greedy", model.output_shape[-1]))
-    generate = tf.function(lambda prompt: generator.generate(prompt, new_tokens, use_cache=use_cache))
-    prompt = tf.constant([1], tf.int32)
-    generate(prompt).numpy()
+    generate = tf.function(lambda prompts: generator.generate_batch(prompts, new_tokens, use_cache=use_cache))
+    prompts = tf.ones([batch_size, 1], tf.int32)
+    generate(prompts).numpy()
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        generate(prompt).numpy()
+        generate(prompts).numpy()
         seconds.append(time.perf_counter() - start)
-    return new_tokens / statistics.median(seconds)
+    return batch_size * new_tokens / statistics.median(seconds)
 

@@ -66,6 +66,16 @@ class GPTLayers:
             raise ValueError(f"{model.name} has no decoder blocks: it is not a GPT model of this suite")
         return layers
 
+    def embed(self, token_ids, start_index=0):
+        """The first block's input: the tokens' embeddings plus their positions' (dropout is off outside
+        training)."""
+        tokens = self.token_embedding(token_ids)
+        return tokens + self.position_embedding(tokens, start_index=start_index)
+
+    def quantization_structure(self):
+        """What Keras's GPTQ and AWQ calibrate through, block by block: the embeddings, then each block."""
+        return {"pre_block_layers": [self.embed], "sequential_blocks": list(self.blocks)}
+
 
 @dataclass(frozen=True)
 class TranslatorLayers:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_apps.compress.language_model import in_bfloat16, markdown_table, quantized
+from keras_apps.compress.language_model import calibrated, markdown_table, quantized, with_dtype_policy
 from keras_apps.errors import UserError
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
@@ -31,12 +31,32 @@ def test_quantized_weights_keep_the_logits_close_to_float_s(mode, tolerance):
 
 def test_a_bfloat16_copy_holds_and_computes_everything_in_bfloat16_close_to_float():
     model = build_gpt(CONFIG)
-    copy = in_bfloat16(model)
+    copy = with_dtype_policy(model, "bfloat16")
     assert {weight.dtype for weight in copy.weights} == {"bfloat16"}
     tokens = np.random.default_rng(0).integers(0, 40, (4, 16))
     reference, answer = np.asarray(model(tokens)), np.asarray(copy(tokens), np.float32)
     assert np.abs(answer - reference).max() / np.abs(reference).max() < 0.05
     assert np.asarray(model(tokens)).dtype == np.float32  # the original is left as it was
+
+
+class LetterTokenizer:
+    def tokenize(self, text):
+        return np.array([ord(letter) - ord("a") for letter in text], np.int32)
+
+
+@pytest.mark.parametrize("mode", ["gptq", "awq"])
+def test_a_calibrated_copy_computes_in_float32_with_4_bit_kernels_close_to_float_s(mode):
+    model = build_gpt(CONFIG)
+    text = "".join(chr(ord("a") + i) for i in np.random.default_rng(0).integers(0, 26, 2000))
+    copy = calibrated(model, mode, text, LetterTokenizer(), windows=8)
+    kernels = [layer for layer in copy._flatten_layers() if getattr(layer, "quantization_mode", None)]
+    assert len(kernels) == 2 * 6 and {layer.quantization_mode for layer in kernels} == {mode}
+    assert all(getattr(layer, f"is_{mode}_calibrated") for layer in kernels)
+    assert {layer.dtype_policy.compute_dtype for layer in kernels} == {"float32"}
+    tokens = np.random.default_rng(1).integers(0, 26, (4, 16))
+    reference, answer = np.asarray(model(tokens)), np.asarray(copy(tokens))
+    assert 0 < np.abs(answer - reference).max() / np.abs(reference).max() < 0.2
+    assert not any(getattr(layer, "quantization_mode", None) for layer in model._flatten_layers())  # untouched
 
 
 def test_an_unknown_mode_is_one_line():
@@ -47,8 +67,12 @@ def test_an_unknown_mode_is_one_line():
 
 def test_the_table_reads_each_variant_against_float32():
     rows = [{"variant": "float32", "compute_dtype": "bfloat16", "size_bytes": 4000, "gzip_bytes": 3600,
-             "validation_loss": 1.5, "decoding_tokens_per_second": 800.0},
+             "validation_loss": 1.5, "decoding_tokens_per_second_batch1": 800.0,
+             "decoding_tokens_per_second_batch64": 20_000.0},
             {"variant": "int8", "compute_dtype": "bfloat16", "size_bytes": 1000, "gzip_bytes": 800,
-             "validation_loss": 1.51, "decoding_tokens_per_second": 2400.0}]
+             "validation_loss": 1.51, "decoding_tokens_per_second_batch1": 2400.0,
+             "decoding_tokens_per_second_batch64": 10_000.0}]
     table = markdown_table("GPT", rows)
-    assert "| int8 | bfloat16 | 1.0 | 25% | 0.8 | 1.5100 | +0.0100 | 2,400 | 3.00x |" in table
+    assert "| int8 | bfloat16 | 1.0 | 25% | 0.8 | 1.5100 | +0.0100 | 2,400 | 3.00x | 10,000 | 0.50x |" in table
+    header, rule = table.splitlines()[2:4]
+    assert header.count("|") == rule.count("|") == 12

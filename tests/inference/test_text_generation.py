@@ -35,6 +35,16 @@ def test_cached_and_uncached_greedy_generation_are_identical(model, prompt_lengt
     np.testing.assert_array_equal(cached, uncached)
 
 
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_rows_decoded_side_by_side_are_the_rows_decoded_alone(model, use_cache):
+    generator = TextGenerator(model, build_sampler("greedy", 13))
+    prompts = np.array([[1, 2, 3], [4, 4, 4], [12, 0, 7]], np.int32)
+    batch = generator.generate_batch(prompts, 25, use_cache=use_cache).numpy()  # 25 new tokens: three chunks
+    assert batch.shape == (3, 25) and len({tuple(row) for row in batch}) == 3
+    for prompt, row in zip(prompts, batch):
+        np.testing.assert_array_equal(row, generator.generate(prompt, 25, use_cache=use_cache))
+
+
 def test_each_token_within_the_context_is_the_full_models_argmax(model):
     generator = TextGenerator(model, build_sampler("greedy", 13))
     tokens = [4, 7]

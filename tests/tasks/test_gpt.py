@@ -104,33 +104,37 @@ def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_fro
     assert fresh.stdout == in_process and in_process.startswith("Shall I")
 
 
-def test_compress_exports_bfloat16_int8_and_int4_copies_that_a_fresh_process_generates_from(tmp_path, capsys):
+def test_compress_exports_bfloat16_int8_int4_gptq_and_awq_copies_that_a_fresh_process_generates_from(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     export_dir, compressed = tmp_path / "export", tmp_path / "compressed"
     status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
                                "--export-dir", str(export_dir)], capsys)
     assert status == 0, err
     status, out, err = run_task(["compress", "--text-file", str(tmp_path / "poem.txt"), "--decoding-tokens", "8",
-                                 "--export-dir", str(export_dir), "--run-dir", str(compressed)], capsys)
+                                 "--calibration-windows", "4", "--export-dir", str(export_dir), "--run-dir",
+                                 str(compressed)], capsys)
     assert status == 0, err
     rows = json.loads((compressed / "compression.json").read_text())
-    assert [row["variant"] for row in rows] == ["float32", "bfloat16", "int8", "int4"]
-    assert {row["compute_dtype"] for row in rows} == {"bfloat16"}  # the default recipe computes in bfloat16
+    assert [row["variant"] for row in rows] == ["float32", "bfloat16", "int8", "int4", "gptq", "awq"]
+    # The default recipe computes in bfloat16; GPTQ and AWQ copies in float32 (keras_apps.compress.language_model).
+    assert [row["compute_dtype"] for row in rows] == ["bfloat16"] * 4 + ["float32"] * 2
     validation = json.loads((tmp_path / "run" / "metrics.json").read_text())["validation"]
     assert rows[0]["validation_loss"] == pytest.approx(validation["loss"], abs=1e-4)  # float32: the export's own
     # A model this tiny is mostly overhead, int4's packing and scales more than int8's (the real GPT: README).
     assert rows[1]["size_bytes"] < rows[0]["size_bytes"] and rows[2]["size_bytes"] < rows[0]["size_bytes"]
-    assert len(rows[2]["quantized_layers"]) == 6 and "quantized_layers" not in rows[1]
+    assert all(len(row["quantized_layers"]) == 6 for row in rows[2:]) and "quantized_layers" not in rows[1]
     assert (compressed / "float32.keras").stat().st_size < (export_dir / "1" / "model.keras").stat().st_size
     assert "| int8 |" in (compressed / "compression.md").read_text()
     recorded = json.loads((compressed / "int8" / "1" / "export.json").read_text())
     assert recorded["quantization"] == "int8" and recorded["task"] == "gpt"
 
-    generate = ["generate", "Shall I", "--max-new-tokens", "25", "--seed", "3",
-                "--export-dir", str(compressed / "int8")]
-    fresh = [run_python("-m", "tasks.gpt", *generate) for _ in range(2)]
-    assert fresh[0].returncode == 0, fresh[0].stderr[-3000:]
-    assert fresh[0].stdout == fresh[1].stdout and fresh[0].stdout.startswith("Shall I")
+    for variant in ("int8", "gptq"):
+        generate = ["generate", "Shall I", "--max-new-tokens", "25", "--seed", "3",
+                    "--export-dir", str(compressed / variant)]
+        status, in_process, _ = run_task(generate, capsys)
+        fresh = run_python("-m", "tasks.gpt", *generate)
+        assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
+        assert fresh.stdout == in_process and in_process.startswith("Shall I")
     status, _, err = run_task(["compress", "--text-file", str(tmp_path / "poem.txt"), "--export-dir", str(export_dir),
                                "--run-dir", str(compressed)], capsys)
     assert status == 2 and f"{compressed} already holds a compression report; choose another --run-dir" in err
