@@ -115,8 +115,9 @@ def markdown_table(title, rows):
     """The rows as a Markdown table, sizes in KB and against float32's, under a `### title` heading."""
     reference = rows[0]
     lines = [f"### {title}", "",
-             "| weights | computed in | size (KB) | of float32 | gzip'd (KB) | validation loss | vs float32 | "
-             + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES),
+             ("| weights | computed in | size (KB) | of float32 | gzip'd (KB) | validation loss | vs float32 | "
+              + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES)
+              ).rstrip(),
              "| --- | --- |" + " ---: |" * (5 + 2 * len(DECODING_BATCH_SIZES))]
     for row in rows:
         speeds = [(row[decoding_field(size)], reference[decoding_field(size)]) for size in DECODING_BATCH_SIZES]
