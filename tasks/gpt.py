@@ -209,9 +209,9 @@ def compress(args):
     print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")
     metadata = {key: value for key, value in recorded.items() if key not in ("version", "run", "test")}
     language_model.compress(
-        export_path, directory, args.modes, title=f"GPT, {len(validation_text):,} validation characters", tokenizer=tokenizer,
-        validation_windows=windows, calibration_text=training_text, calibration_windows=args.calibration_windows,
-        metadata=metadata,
+        export_path, directory, args.modes, title=f"GPT, {len(validation_text):,} validation characters",
+        tokenizer=tokenizer, validation_windows=windows, calibration_text=training_text,
+        calibration_windows=args.calibration_windows, metadata=metadata,
         decoding_tokens_per_second=lambda model, batch_size: decoding_tokens_per_second(
             model, args.decoding_tokens, repeats=5, batch_size=batch_size),
         endpoint=lambda model: text_generation_endpoint(
