@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 from keras_apps import files
-from keras_apps.compress import language_model
-from keras_apps.compress.measure import markdown_table
+from keras_apps.compress.measure import language_model_table, markdown_table
 
 RESULTS = Path(__file__).with_name("results.json")
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -228,7 +227,7 @@ def _blocks_table(results):
 def _compression_tables(results):
     lines = []
     for name, result in sorted(results.items()):
-        table = language_model.markdown_table if result.get("task") == "gpt" else markdown_table
+        table = language_model_table if result.get("task") == "gpt" else markdown_table
         lines += ["", table(result["title"], result["variants"]).rstrip("\n"), "",
                   f"`{result['command']}`: training {_cell(result['train_wall_seconds'], 0)} s, compression "
                   f"{_cell(result['compress_wall_seconds'], 0)} s wall, on {_machine(result)}."]

@@ -24,13 +24,12 @@ import keras
 
 from keras_apps import files
 from keras_apps.compress import calibrated as calibrated_quantization
-from keras_apps.compress.measure import file_sizes
+from keras_apps.compress.measure import DECODING_BATCH_SIZES, decoding_field, file_sizes, language_model_table
 from keras_apps.errors import UserError
 from keras_apps.models.parts import GPTLayers
 
 MODES = ("bfloat16", "int8", "int4", *calibrated_quantization.MODES)
 QUANTIZED = ("int8", "int4")  # what `model.quantize` does alone; bfloat16 is a cast of the whole model
-DECODING_BATCH_SIZES = (1, 64)
 
 
 def quantized(model, mode):
@@ -99,34 +98,12 @@ def measure(variant, model, path, validation_windows, decoding_tokens_per_second
                for batch_size in DECODING_BATCH_SIZES}, **extra}
 
 
-def decoding_field(batch_size):
-    return f"decoding_tokens_per_second_batch{batch_size}"
-
-
 def _matmul_compute_dtype(model):
     """What the Dense and EinsumDense layers compute in (`mixed_bfloat16` models: bfloat16), the layers that
     quantization changes; the model's own policy may say float32 while they run in bfloat16."""
     kinds = (keras.layers.Dense, keras.layers.EinsumDense)
     return ", ".join(sorted({layer.dtype_policy.compute_dtype for layer in model._flatten_layers()
                              if isinstance(layer, kinds)}))
-
-
-def markdown_table(title, rows):
-    """The rows as a Markdown table, sizes in KB and against float32's, under a `### title` heading."""
-    reference = rows[0]
-    lines = [f"### {title}", "",
-             ("| weights | computed in | size (KB) | of float32 | gzip'd (KB) | validation loss | vs float32 | "
-              + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES)
-              ).rstrip(),
-             "| --- | --- |" + " ---: |" * (5 + 2 * len(DECODING_BATCH_SIZES))]
-    for row in rows:
-        speeds = [(row[decoding_field(size)], reference[decoding_field(size)]) for size in DECODING_BATCH_SIZES]
-        lines.append(
-            f"| {row['variant']} | {row['compute_dtype']} | {row['size_bytes'] / 1000:,.1f} | "
-            f"{row['size_bytes'] / reference['size_bytes']:.0%} | {row['gzip_bytes'] / 1000:,.1f} | "
-            f"{row['validation_loss']:.4f} | {row['validation_loss'] - reference['validation_loss']:+.4f} | "
-            + "".join(f"{speed:,.0f} | {speed / float32_speed:.2f}x | " for speed, float32_speed in speeds).rstrip())
-    return "\n".join(lines) + "\n"
 
 
 def compress(export_path, directory, modes, *, title, tokenizer, validation_windows, calibration_text,
@@ -170,7 +147,7 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
             path = path / "model.keras"
         rows.append(measure(variant, model, path, validation_windows, decoding_tokens_per_second, **extra))
         files.write_json(directory / "compression.json", rows)
-        files.write_text(directory / "compression.md", markdown_table(title, rows))
+        files.write_text(directory / "compression.md", language_model_table(title, rows))
         speeds = ", ".join(f"{rows[-1][decoding_field(size)]:,.0f} at batch {size}" for size in DECODING_BATCH_SIZES)
         print(f"{variant}: validation loss {rows[-1]['validation_loss']:.4f}, {rows[-1]['size_bytes']:,} bytes, "
               f"decoding tokens/s {speeds}", flush=True)

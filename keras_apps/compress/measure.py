@@ -1,4 +1,5 @@
-"""What a compressed variant costs and keeps: file size raw and gzip'd, test accuracy, latency, throughput.
+"""What a compressed variant costs and keeps: file size raw and gzip'd, test accuracy, latency, throughput
+(a language model's: validation loss and decoding tokens/s, `language_model_table`).
 
 Every variant is measured the same way, through a `predict(inputs) -> labels` function on the model's own
 inputs (images; n-gram features), so a Keras model, a SavedModel and a LiteRT file compare fairly.
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+DECODING_BATCH_SIZES = (1, 64)  # the batches a language model's decoding speed is measured at
 
 
 def file_sizes(path):
@@ -58,4 +61,27 @@ def markdown_table(title, rows):
             f"{row['test_accuracy']:.4f} | {row['latency_ms_batch1']:.3f} | "
             f"{row['examples_per_second_batch64']:,.0f} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def decoding_field(batch_size):
+    return f"decoding_tokens_per_second_batch{batch_size}"
+
+
+def language_model_table(title, rows):
+    """A language model's rows (`language_model.compress`) as a Markdown table, sizes in KB and against
+    float32's (the first row), under a `### title` heading."""
+    reference = rows[0]
+    lines = [f"### {title}", "",
+             ("| weights | computed in | size (KB) | of float32 | gzip'd (KB) | validation loss | vs float32 | "
+              + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES)
+              ).rstrip(),
+             "| --- | --- |" + " ---: |" * (5 + 2 * len(DECODING_BATCH_SIZES))]
+    for row in rows:
+        speeds = [(row[decoding_field(size)], reference[decoding_field(size)]) for size in DECODING_BATCH_SIZES]
+        lines.append(
+            f"| {row['variant']} | {row['compute_dtype']} | {row['size_bytes'] / 1000:,.1f} | "
+            f"{row['size_bytes'] / reference['size_bytes']:.0%} | {row['gzip_bytes'] / 1000:,.1f} | "
+            f"{row['validation_loss']:.4f} | {row['validation_loss'] - reference['validation_loss']:+.4f} | "
+            + "".join(f"{speed:,.0f} | {speed / float32_speed:.2f}x | " for speed, float32_speed in speeds).rstrip())
     return "\n".join(lines) + "\n"

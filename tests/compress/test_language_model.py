@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_apps.compress.language_model import calibrated, markdown_table, quantized, with_dtype_policy
+from keras_apps.compress.language_model import calibrated, quantized, with_dtype_policy
 from keras_apps.errors import UserError
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
@@ -63,16 +63,3 @@ def test_an_unknown_mode_is_one_line():
     _, copy = float_and_copy()
     with pytest.raises(UserError, match="no 'int2' quantization for a GPT; choose from int8, int4"):
         quantized(copy, "int2")
-
-
-def test_the_table_reads_each_variant_against_float32():
-    rows = [{"variant": "float32", "compute_dtype": "bfloat16", "size_bytes": 4000, "gzip_bytes": 3600,
-             "validation_loss": 1.5, "decoding_tokens_per_second_batch1": 800.0,
-             "decoding_tokens_per_second_batch64": 20_000.0},
-            {"variant": "int8", "compute_dtype": "bfloat16", "size_bytes": 1000, "gzip_bytes": 800,
-             "validation_loss": 1.51, "decoding_tokens_per_second_batch1": 2400.0,
-             "decoding_tokens_per_second_batch64": 10_000.0}]
-    table = markdown_table("GPT", rows)
-    assert "| int8 | bfloat16 | 1.0 | 25% | 0.8 | 1.5100 | +0.0100 | 2,400 | 3.00x | 10,000 | 0.50x |" in table
-    header, rule = table.splitlines()[2:4]
-    assert header.count("|") == rule.count("|") == 12 and header.endswith("vs float32 |")

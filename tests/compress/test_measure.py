@@ -3,7 +3,9 @@ import time
 import numpy as np
 import pytest
 
-from keras_apps.compress.measure import accuracy, examples_per_second, file_sizes, median_latency_ms
+from keras_apps.compress.measure import (
+    accuracy, examples_per_second, file_sizes, language_model_table, median_latency_ms,
+)
 
 
 def test_file_sizes_see_zeros_only_once_compressed(tmp_path):
@@ -32,3 +34,16 @@ def test_speed_figures_time_the_calls():
     # Each call sleeps 20 ms: the median is at least that, and well under a second however loaded the machine.
     assert 20 <= median_latency_ms(predict, inputs, warmup=2, runs=5) < 1000 and len(calls) == 7
     assert 64 < examples_per_second(predict, inputs, warmup=1, runs=3) <= 3201  # 64 / 0.02 s, with rounding
+
+
+def test_a_language_model_s_table_reads_each_variant_against_float32():
+    rows = [{"variant": "float32", "compute_dtype": "bfloat16", "size_bytes": 4000, "gzip_bytes": 3600,
+             "validation_loss": 1.5, "decoding_tokens_per_second_batch1": 800.0,
+             "decoding_tokens_per_second_batch64": 20_000.0},
+            {"variant": "int8", "compute_dtype": "bfloat16", "size_bytes": 1000, "gzip_bytes": 800,
+             "validation_loss": 1.51, "decoding_tokens_per_second_batch1": 2400.0,
+             "decoding_tokens_per_second_batch64": 10_000.0}]
+    table = language_model_table("GPT", rows)
+    assert "| int8 | bfloat16 | 1.0 | 25% | 0.8 | 1.5100 | +0.0100 | 2,400 | 3.00x | 10,000 | 0.50x |" in table
+    header, rule = table.splitlines()[2:4]
+    assert header.count("|") == rule.count("|") == 12 and header.endswith("vs float32 |")
