@@ -34,7 +34,7 @@ from keras_apps import cli
 BENCHMARKS = {"blocks": blocks, "compress": compress, "demo": demo, "distribute": distribute, "explain": explain,
               "gpt": gpt, "imdb": imdb, "mnist": mnist, "multimodal": multimodal, "speech": speech,
               "translate": translate, "xla": xla}
-RUNS = {"compress": list(compress.RUNS), "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
+RUNS = {"compress": [*compress.RUNS, *compress.lora.RUNS], "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
         "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN], "translate": list(translate.RUNS),
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
         "explain": list(explain.RUNS), "demo": list(demo.RUNS), "speech": list(speech.RUNS),

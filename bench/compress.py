@@ -8,6 +8,7 @@ is recorded.
     imdb-transformer   the Transformer, the same variants (about 25 minutes, 18 of training)
     gpt                the default GPT: bfloat16, Keras int8 and int4, GPTQ, AWQ, each with its decoding speed
                        at batch 1 and 64 (about 25 minutes, 13 of training)
+    gpt-lora, bert-lora   fine-tuning through LoRA adapters against training every weight (`bench.lora`)
 """
 
 import json
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import gpt, results
+from bench import gpt, lora, results
 from bench.runs import python, run_task
 
 # Each run: the task, and the flags of its training command.
@@ -59,5 +60,8 @@ def bench_task(task, training, limits):
 def run(runs, repeats, limits):
     """Yields `(name, result)` for each run in `runs` (`repeats` is unused: seeds are the compress flag's)."""
     for name in runs:
-        task, training = RUNS[name]
-        yield f"compress-{name}", bench_task(task, training, limits)
+        if name in lora.RUNS:
+            yield from lora.run([name], limits)
+        else:
+            task, training = RUNS[name]
+            yield f"compress-{name}", bench_task(task, training, limits)

@@ -234,6 +234,27 @@ def _compression_tables(results):
     return lines
 
 
+def _lora_tables(results):
+    """One table per fine-tuning comparison (`bench.lora`): each method's trainable parameters, time, memory and
+    figure."""
+    lines = []
+    for name, result in sorted(results.items()):
+        figure = result["figure"]
+        lines += ["", f"### {result['title']}", "",
+                  f"| method | trainable parameters | of the model's | training (s) | step (ms) | peak memory (MiB) | "
+                  f"{figure} |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for method in result["lora"]:
+            value = method["validation_loss"] if "validation_loss" in method else method["test_accuracy"]
+            start = (f" (the start: {method['validation_loss_before']:.4f})" if "validation_loss_before" in method
+                     else "")
+            lines.append(f"| {method['method']} | {method['trainable_params']:,} | "
+                         f"{_cell(method['trainable_params'] / method['params'], percent=True)} | "
+                         f"{_cell(method['train_seconds'], 0)} | {_cell(method['train_step_seconds'] * 1000)} | "
+                         f"{_cell(method['peak_memory_mb'], 0)} | {value:.4f}{start} |")
+        lines += ["", f"`{result['command']}`, on {_machine(result)}."]
+    return lines
+
+
 def _explanation_tables(results):
     """One table per task: each method's deletion and insertion AOPC (random's beside them), its seconds per
     explanation, and how far the methods agree on the ranking."""
@@ -342,6 +363,7 @@ def table(results):
     scalings = {name: row for name, row in results.items() if "scaling" in row}
     block_comparisons = {name: row for name, row in results.items() if "blocks_step_ratio" in row}
     compressions = {name: row for name, row in results.items() if "variants" in row}
+    fine_tunings = {name: row for name, row in results.items() if "lora" in row}
     explanations = {name: row for name, row in results.items() if "rank_agreement" in row}
     demos = {name: row for name, row in results.items() if "answer_seconds" in row}
     fusions = {name: row for name, row in results.items() if "conditions" in row}
@@ -362,7 +384,7 @@ def table(results):
         lines += ["", *_demo_table(demos)]
     if fusions:
         lines += ["", *_fusion_table(fusions)]
-    return "\n".join(lines + _compression_tables(compressions))
+    return "\n".join(lines + _compression_tables(compressions) + _lora_tables(fine_tunings))
 
 
 def update_readme(results, readme=README):

@@ -29,8 +29,9 @@ from keras_apps.settings import (
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
-    "add_explain_examples_argument", "add_export_argument", "add_training_arguments", "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
-    "non_negative_int", "parse_arguments", "port", "positive_float", "positive_int", "probability", "run", "seed", "text",
+    "add_explain_examples_argument", "add_export_argument", "add_lora_argument", "add_training_arguments",
+    "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int",
+    "parse_arguments", "port", "positive_float", "positive_int", "probability", "run", "seed", "text",
 ]
 
 TRAIN = "train"
@@ -100,6 +101,13 @@ def add_training_arguments(parser, task, recipe):
         help=f"where this run writes its logs and metrics (default: runs/{task}/<timestamp>); "
         "pointing it at an interrupted run resumes that run",
     )
+
+
+def add_lora_argument(parser):
+    """`--lora-rank R`: fine-tune through rank-R adapters (`keras_apps.training.lora`)."""
+    parser.add_argument("--lora-rank", type=positive_int, metavar="R",
+                        help="train rank-R LoRA adapters beside the frozen weights instead of every weight; they "
+                        "are merged into the export (default: off, train every weight)")
 
 
 def add_explain_examples_argument(parser):

@@ -24,7 +24,7 @@ task's own phases, export, report.
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -144,13 +144,25 @@ class Run:
             save(learn(), path)
         return load(path)
 
-    def fit(self, build_model, train_dataset, validation_dataset, **compiled):
-        """The runner's `fit` in this run's folder, strategy and config (see `keras_apps.training.runner.fit`)."""
-        from keras_apps.training.runner import fit
+    def fit(self, build_model, train_dataset, validation_dataset, *, lora_rank=None, lora_train=(), **compiled):
+        """The runner's `fit` in this run's folder, strategy and config (see `keras_apps.training.runner.fit`).
+
+        With `lora_rank`, the built model trains through low-rank adapters, with the layers named in `lora_train`
+        trained whole (`keras_apps.training.lora.enable`); the result's model has them merged into its weights.
+        """
+        from keras_apps.training import lora
+        from keras_apps.training.runner import compiled_for_evaluation, fit
 
         self.begin(FITTING)
-        result = fit(build_model, train_dataset, validation_dataset, config=self.config,
+        adapted = lora_rank is not None
+        build = (lambda: lora.enable(build_model(), lora_rank, train=lora_train)) if adapted else build_model
+        result = fit(build, train_dataset, validation_dataset, config=self.config,
                      run_directory=self.directory, strategy=self.strategy, **compiled)
+        if adapted:
+            print(f"Merging the rank-{lora_rank} LoRA adapters into the model's weights")
+            merged = compiled_for_evaluation(lora.merged(result.model), jit_compile=result.model.jit_compile,
+                                             **compiled)
+            result = replace(result, model=merged)
         self.begin("evaluation")
         self.phases.split(FITTING, result.step_phases)
         return result

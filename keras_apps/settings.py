@@ -112,3 +112,9 @@ def overlay(settings, args, exclude=()):
               for field in flag_fields(type(settings), exclude)}
     given = {name: value for name, value in values.items() if value is not None}
     return dataclasses.replace(settings, **given)
+
+
+def given_flags(settings_class, args):
+    """The flags of `settings_class` given on the command line in `args`."""
+    return [flag_name(settings_class, field.name) for field in flag_fields(settings_class)
+            if getattr(args, _dest(settings_class, field.name), None) is not None]

@@ -3,6 +3,7 @@
     python -m tasks.gpt                               # the default model: train, report, export
     python -m tasks.gpt --recipe nanogpt-cpu          # nanoGPT's published CPU recipe, for comparison
     python -m tasks.gpt --text-file book.txt --tokenizer byte
+    python -m tasks.gpt --text-file new.txt --init-from saved_models/gpt --lora-rank 8   # fine-tune an export
     python -m tasks.gpt generate "ROMEO:" --max-new-tokens 300
     python -m tasks.gpt compress                      # the latest export in bfloat16, int8, int4, GPTQ, AWQ
 
@@ -15,7 +16,7 @@ its perplexity. The export's `generate` signature takes a prompt and returns tex
 import dataclasses
 import math
 
-from keras_apps import cli, files, progress
+from keras_apps import cli, progress, settings
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
 from keras_apps.inference.text_generation import MAX_NEW_TOKENS, SAMPLERS
@@ -71,40 +72,51 @@ def train(args):
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import build_gpt
     from keras_apps.recipes import overlaid
+    from keras_apps.evaluate.language_model import write_report, write_samples
     from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
     from keras_apps.training.flops import model_flops_utilization
+    from keras_apps.training.init_from import from_export
 
+    start = args.init_from and from_export(args.init_from, TASK, given_flags=settings.given_flags(GPTConfig, args))
+    if start and args.tokenizer not in (None, start.metadata["tokenizer"]):
+        raise UserError(f"--tokenizer {args.tokenizer}: the export at {start.path} reads with its own, "
+                        f"{start.metadata['tokenizer']}")
+    if args.lora_rank and not start:
+        raise UserError("--lora-rank adapts a trained model: give the export to fine-tune with --init-from")
     recipe = overlaid(RECIPES[args.recipe], args)
     config, schedule = recipe.training, recipe.schedule
     run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     text = load_corpus(args.text_file, args.data_dir)
     train_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
-    run.open({"recipe": args.recipe, "text_file": args.text_file, "tokenizer": args.tokenizer,
-              "model": recipe.model.to_dict(), **dataclasses.asdict(schedule), "data": fingerprint(text)})
-    # A resumed run keeps the vocabulary its checkpoints were trained with.
-    tokenizer = run.learned_once("tokenizer.json", lambda: build_tokenizer(args.tokenizer, train_text),
-                                 save_tokenizer, load_tokenizer)
+    tokenizer_kind = start.metadata["tokenizer"] if start else args.tokenizer or "char"
+    model_settings = start.metadata["model"] if start else recipe.model.to_dict()
+    run.open({"recipe": args.recipe, "text_file": args.text_file, "tokenizer": tokenizer_kind,
+              "model": model_settings, **dataclasses.asdict(schedule), "data": fingerprint(text),
+              **(start.record() if start else {}), "lora_rank": args.lora_rank})
+    # A resumed run keeps the vocabulary its checkpoints were trained with; a fine-tuned one, its export's.
+    tokenizer = run.learned_once(
+        "tokenizer.json", lambda: load_tokenizer(start.path / "tokenizer.json") if start else build_tokenizer(
+            tokenizer_kind, train_text), save_tokenizer, load_tokenizer)
     train_ids = tokenizer.tokenize(train_text).numpy()
     validation_ids = tokenizer.tokenize(validation_text).numpy()
-    gpt_config = dataclasses.replace(recipe.model, vocabulary_size=tokenizer.vocabulary_size())
+    gpt_config = GPTConfig(**{**model_settings, "vocabulary_size": tokenizer.vocabulary_size()})
     print(f"Text: {len(text):,} characters; {len(train_ids):,} training and {len(validation_ids):,} validation "
-          f"tokens ({args.tokenizer}, vocabulary {gpt_config.vocabulary_size}). An epoch below is "
+          f"tokens ({tokenizer_kind}, vocabulary {gpt_config.vocabulary_size}). An epoch below is "
           f"{schedule.eval_interval} steps of {config.batch_size} windows of {gpt_config.context_length} tokens.")
 
     context = gpt_config.context_length
     result = run.fit(
-        lambda: build_gpt(gpt_config),
+        start.build_model if start else lambda: build_gpt(gpt_config),
         random_windows(train_ids, context, config.batch_size, schedule.eval_interval, seed=config.seed),
         evaluation_windows(validation_ids, context, config.batch_size, max_batches=schedule.eval_batches),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), lora_rank=args.lora_rank,
     )
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
     model = result.model
-    validation_loss = model.evaluate(evaluation_windows(validation_ids, context, 64),
-                                     verbose=progress.verbosity())
-    validation = {"loss": validation_loss, "perplexity": math.exp(validation_loss)}
+    validation = _whole_split_loss(model, validation_ids, context)
+    before = start and _whole_split_loss(start.build_model(), validation_ids, context)
     tokens_per_second = result.train_examples_per_second * context
     efficiency = model_flops_utilization(gpt_config.training_flops_per_token(model.count_params()),
                                          tokens_per_second, model.compute_dtype)
@@ -114,18 +126,20 @@ def train(args):
     sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)
-    samples = _write_samples(generate_text, run.directory.path / "samples.md", args, config.seed)
+    samples = write_samples(generate_text, run.directory.path / "samples.md", SAMPLE_PROMPTS, tokens=args.sample_tokens,
+                            temperature=args.temperature, sampler=args.sampler, seed=config.seed)
     export = Export(
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
         metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(),
-                  "tokenizer": args.tokenizer, "sampler": args.sampler,
+                  "tokenizer": tokenizer_kind, "sampler": args.sampler,
                   "inputs": "prompt: string []; max_new_tokens: int32 []; temperature: float32 []; seed: int32 []",
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
     )
     return run.finish(
         result, args.recipe, export, MODEL_CARD,
-        report=lambda metrics: _write_report(run.directory, args, metrics, samples,
-                                             (len(train_ids), len(validation_ids))),
+        report=lambda metrics: write_report(run.directory, f"GPT, {args.recipe}", metrics, samples,
+                                            (len(train_ids), len(validation_ids)), sampler=args.sampler,
+                                            temperature=args.temperature),
         summary=lambda metrics: (
             f"{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "
             f"{validation['perplexity']:.2f}) on the whole validation split | {metrics['params']:,} parameters, "
@@ -133,45 +147,21 @@ def train(args):
             f"tokens/s, MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)"),
         extra=efficiency,
         metrics_update={"validation": validation, "steps": result.epochs_completed * schedule.eval_interval,
-                        "train_tokens_per_second": round(tokens_per_second, 1)},
+                        "train_tokens_per_second": round(tokens_per_second, 1),
+                        **({"validation_before_training": before} if start else {})},
     )
 
 
-def _write_report(run_directory, args, metrics, samples, token_counts):
-    """`report.html` and `report.md`: the data, the validation loss, the samples, training and the export."""
-    from keras_apps.evaluate.report import Code, Table, Text
-    from keras_apps.evaluate.run_report import write_run_report
+def _whole_split_loss(model, token_ids, context):
+    """The model's loss (nats per token) and perplexity on every window of `token_ids`."""
+    import keras
 
-    validation = metrics["validation"]
-    sections = [
-        ("Data", [Table(["split", "tokens"], [("train", f"{token_counts[0]:,}"),
-                                              ("validation", f"{token_counts[1]:,}")])]),
-        ("Evaluation on the whole validation split", [
-            Text(f"Loss {validation['loss']:.4f} (nats per token), perplexity {validation['perplexity']:.3f}, "
-                 f"after {metrics['steps']:,} steps; the best checkpoint by the periodic validation check."),
-        ]),
-        (f"Samples ({args.sampler}, temperature {args.temperature})", [Code(sample) for sample in samples]),
-    ]
-    throughput = ("training tokens per second", f"{metrics['train_tokens_per_second']:,.0f} "
-                                                f"(MFU {metrics['extra']['mfu']:.0%})")
-    write_run_report(run_directory, f"GPT, {args.recipe}", metrics, sections, throughput)
+    from keras_apps.data.token_windows import evaluation_windows
 
-
-def _write_samples(generate_text, path, args, seed):
-    """Continues each of `SAMPLE_PROMPTS` and writes them to `path` as Markdown; returns the texts."""
-    import tensorflow as tf
-
-    samples = [
-        generate_text(tf.constant(prompt), tf.constant(args.sample_tokens), tf.constant(args.temperature),
-                      tf.constant(seed))["text"].numpy().decode("utf-8")
-        for prompt in SAMPLE_PROMPTS
-    ]
-    files.write_text(
-        path,
-        f"# Samples ({args.sampler}, temperature {args.temperature}, {args.sample_tokens} tokens each)\n\n"
-        + "\n\n".join(f"```text\n{sample}\n```" for sample in samples) + "\n",
-    )
-    return samples
+    if not model.compiled:  # the export a run started from, scored on the same windows
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    loss = model.evaluate(evaluation_windows(token_ids, context, 64), verbose=progress.verbosity())
+    return {"loss": loss, "perplexity": math.exp(loss)}
 
 
 def generate(args):
@@ -232,9 +222,14 @@ def _train_arguments(parser):
     cli.add_data_arguments(parser)
     parser.add_argument("--text-file", help="a UTF-8 text file to learn (default: Tiny Shakespeare, "
                         "tinyshakespeare.txt in the data directory)")
-    parser.add_argument("--tokenizer", choices=TOKENIZERS, default="char",
-                        help="char: the characters of the training text; byte: UTF-8 bytes (default: char)")
+    parser.add_argument("--tokenizer", choices=TOKENIZERS,
+                        help="char: the characters of the training text; byte: UTF-8 bytes (default: char; with "
+                        "--init-from, the export's)")
     cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_RECIPE])
+    tuning = parser.add_argument_group("fine-tuning")
+    tuning.add_argument("--init-from", metavar="EXPORT", help="start from this GPT export (a version, or a folder "
+                        "whose latest is used) instead of new weights: its shape and tokenizer are kept")
+    cli.add_lora_argument(tuning)
     samples = parser.add_argument_group("samples and export")
     samples.add_argument("--sampler", choices=SAMPLERS, default="top_k",
                          help="keras-hub sampler for the report's samples and the export (default: top_k)")

@@ -3,6 +3,7 @@
     python -m tasks.imdb                              # the default model (nb-bow), evaluated and exported
     python -m tasks.imdb --model transformer          # learns from an nb-bow teacher on the unlabeled reviews too
     python -m tasks.imdb --model bert                 # pre-train BERT on the reviews, then fine-tune it
+    python -m tasks.imdb --model bert --pretrained-backbone runs/imdb/<run>/backbone --lora-rank 8
     python -m tasks.imdb evaluate                     # the latest export on the test set
     python -m tasks.imdb predict "A wonderful film." --file reviews.txt
     python -m tasks.imdb compress                     # LiteRT and Keras int8 variants, measured
@@ -13,6 +14,7 @@ came to be, with its measured figures, is in bench/NOTES.md.
 """
 
 import dataclasses
+import functools
 from pathlib import Path
 
 from keras_apps import cli, files, settings
@@ -88,7 +90,7 @@ def train(args):
     recipe, source = overlaid(RECIPES[args.model], args), settings.overlay(BertSource(), args)
     model, config = recipe.model, recipe.training
     if model.family != "bert" and source != BertSource():
-        raise UserError("--preset, --pretrained-backbone and --from-scratch apply to --model bert only")
+        raise UserError("--preset, --pretrained-backbone, --from-scratch and --lora-rank apply to --model bert only")
     if model.learns_from_a_teacher and args.unlabeled_examples == 0:
         raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")
     pretraining = settings.overlay(PRETRAINING, args)  # --jit-compile and --no-jit-compile reach it too
@@ -121,7 +123,8 @@ def train(args):
         bert_start=lambda vocabulary: bert_start.start(source, model, pretraining, run=run, vocabulary=vocabulary,
                                                        corpus=splits.unlabeled + splits.train.texts,
                                                        validation_texts=splits.validation.texts))
-    result = classifiers.fit_classifier(run.fit, classifier, training_split, splits.validation, config)
+    fit = functools.partial(run.fit, lora_rank=source.lora_rank, lora_train=("logit",))  # a new head trains whole
+    result = classifiers.fit_classifier(fit, classifier, training_split, splits.validation, config)
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
     # One pass over the test set gives the figures and the evaluation beyond them.

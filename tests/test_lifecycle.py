@@ -10,6 +10,7 @@ from keras_apps.export.model_card import CardText
 from keras_apps.export.saved_model import versions
 from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.lifecycle import Export, fingerprint, start_run
+from keras_apps.training import lora
 from keras_apps.training.config import TrainingConfig
 from tests.training.helpers import tiny_datasets, tiny_model
 
@@ -96,6 +97,25 @@ def test_finish_exports_with_the_card_inside_then_writes_metrics_last(tmp_path, 
     exported = json.loads((version / "export.json").read_text())
     assert exported["task"] == "tiny" and exported["run"] == str(tmp_path / "run") and exported["version"] == 1
     assert capsys.readouterr().out.endswith(f"1 epoch(s)\nrun: {tmp_path / 'run'}\nexport: {version}\n")
+
+
+def test_a_lora_run_trains_the_adapters_alone_and_ends_merged_also_when_training_ended_earlier(tmp_path, capsys):
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    results = []
+    for _ in range(2):  # the second attempt finds the training ended and reads its adapted model back
+        run = start(tmp_path)
+        run.open({"model": "convnet"})
+        results.append(run.fit(tiny_model, *tiny_datasets(), loss=loss, metrics=["accuracy"], lora_rank=2))
+    assert "Training ended in an earlier attempt" in capsys.readouterr().out
+    adapters = sum(np.size(weight) for weight in lora.enable(tiny_model(), 2).trainable_weights)
+    first, again = results
+    assert first.trainable_params == again.trainable_params == adapters < first.model.count_params() / 2
+    plain = tiny_model()
+    for trained in (first.model, again.model):  # merged: the plain model's weights, no adapter, ready to evaluate
+        assert [weight.path for weight in trained.weights] == [weight.path for weight in plain.weights]
+        assert 0 <= trained.evaluate(tiny_datasets()[1], return_dict=True, verbose=0)["accuracy"] <= 1
+    for mine, theirs in zip(first.model.weights, again.model.weights):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-6)
 
 
 def test_a_run_killed_after_publishing_does_not_publish_twice(tmp_path):

@@ -69,7 +69,8 @@ class Pretraining:
 @dataclass(frozen=True)
 class BertSource:
     """Where a BERT classifier's backbone comes from: pre-trained here (the default), an earlier run's saved
-    backbone, a published keras-hub preset, or nowhere (`from_scratch`: the control without pre-training)."""
+    backbone, a published keras-hub preset, or nowhere (`from_scratch`: the control without pre-training); and
+    whether fine-tuning trains all of it or LoRA adapters beside its frozen weights (`lora_rank`)."""
 
     pretrained_backbone: str | None = setting(None, help="fine-tune a backbone an earlier run pre-trained (its "
                                               "run folder's backbone/) instead of pre-training again",
@@ -77,10 +78,15 @@ class BertSource:
     preset: str | None = setting(None, help="fine-tune a keras-hub preset such as bert_tiny_en_uncased (needs the "
                                  "network to download it)", metavar="NAME")
     from_scratch: bool = setting(False, help="no pre-training: the control that shows what pre-training buys")
+    lora_rank: int | None = setting(None, help="fine-tune rank-R LoRA adapters beside the frozen backbone (and "
+                                    "the whole head) instead of every weight; merged into the export",
+                                    type=positive_int, metavar="R")
 
     def __post_init__(self):
         if self.preset and self.pretrained_backbone:
             raise SettingError(BertSource, "preset", "and --pretrained-backbone: give one, not both")
+        if self.lora_rank and self.from_scratch:
+            raise SettingError(BertSource, "lora_rank", "adapts pre-trained weights; --from-scratch has none")
 
     @property
     def handle(self):

@@ -1,17 +1,19 @@
 """The `metrics.json` contract that benchmarks and later tasks read.
 
-Keys: `task`, `model`, `params`, `epochs`, `train_seconds`, `train_examples`, `train_examples_per_second`,
-`train_step_seconds` (the median time of a training step once compiled, see `TrainingClock`; null when no
-step ran after the warm-up), `jit_compile` (whether the step was compiled with XLA, which the runner or Keras
-may have left out), `peak_memory_mb`, `test` (the task's metrics on its test split, where it has one),
-`export` (the export's path or null), `strategy`, `replicas`, `resumed_from_epoch`, `machine` (the machine's
-description and its measured matmul GFLOP/s, `keras_apps.machine.fingerprint`), `time` (where the command's
-time went, phase by phase, `keras_apps.timing`), plus anything the task adds under `extra`.
-Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix,
-per-class precision, recall and F1, the reliability curve and expected calibration error).
-The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`) and
-`train_tokens_per_second`. The translator's `test` holds `bleu`, `rouge1_f1`, `rouge2_f1`, `masked_accuracy`
-and `loss`; its `extra`, the BLEU signature, beam size, direction and decoding speed.
+Keys: `task`, `model`, `params`, `trainable_params` (what training changed: fewer with LoRA), `epochs`,
+`train_seconds`, `train_examples`, `train_examples_per_second`, `train_step_seconds` (the median time of a training
+step once compiled, see `TrainingClock`; null when no step ran after the warm-up), `jit_compile` (whether the step
+was compiled with XLA, which the runner or Keras may have left out), `peak_memory_mb`, `test` (the task's metrics on
+its test split, where it has one), `export` (the export's path or null), `strategy`, `replicas`,
+`resumed_from_epoch`, `machine` (the machine's description and its measured matmul GFLOP/s,
+`keras_apps.machine.fingerprint`), `time` (where the command's time went, phase by phase, `keras_apps.timing`), plus
+anything the task adds under `extra`.
+Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix, per-class
+precision, recall and F1, the reliability curve and expected calibration error).
+The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`),
+`train_tokens_per_second` and, fine-tuned from an export, `validation_before_training` (the export's figures). The
+translator's `test` holds `bleu`, `rouge1_f1`, `rouge2_f1`, `masked_accuracy` and `loss`; its `extra`, the BLEU
+signature, beam size, direction and decoding speed.
 """
 
 import resource
@@ -33,6 +35,7 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "task": task,
         "model": model_name,
         "params": int(fit_result.model.count_params()),
+        "trainable_params": fit_result.trainable_params,
         "epochs": fit_result.epochs_completed,
         "resumed_from_epoch": fit_result.initial_epoch,
         "train_seconds": round(fit_result.train_seconds, 3),

@@ -40,6 +40,7 @@ class FitResult:
     train_examples: int
     train_examples_per_second: float
     train_step_seconds: float | None  # the median step once compiled (`TrainingClock.step_seconds`)
+    trainable_params: int | None = None  # what the optimizer trained (fewer than the model's with LoRA)
     is_chief: bool = True  # False on the other workers of a cluster, which leave evaluating and writing to the chief
     # The seconds of this process's training steps: {"tracing and compilation", "training steps"} (see
     # `TrainingClock.phases`); empty when the training ended in an earlier attempt.
@@ -179,9 +180,15 @@ def _local_copy(build_model, model, config, loss, metrics, weighted_metrics):
     """
     copy = _build_in_precision(build_model, config.precision)
     copy.set_weights(model.get_weights())
-    copy.compile(loss=loss, metrics=_fresh(metrics), weighted_metrics=_fresh(weighted_metrics),
-                 jit_compile=config.jit_compile)
-    return copy
+    return compiled_for_evaluation(copy, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
+                                   jit_compile=config.jit_compile)
+
+
+def compiled_for_evaluation(model, *, loss, metrics=(), weighted_metrics=(), jit_compile=False):
+    """`model` compiled with the training's loss and new copies of its metrics, no optimizer: for `evaluate`."""
+    model.compile(loss=loss, metrics=_fresh(metrics), weighted_metrics=_fresh(weighted_metrics),
+                  jit_compile=jit_compile)
+    return model
 
 
 def _fresh(metrics):
@@ -281,6 +288,7 @@ def fit(
             jit_compile=config.jit_compile,
         )
         _build_training_state(model, train_dataset)
+    trainable_params = sum(int(math.prod(weight.shape)) for weight in model.trainable_weights)
     clock = TrainingClock(config.batch_size)
     is_chief, worker = worker_role(strategy)
     if multi_worker and not is_chief:
@@ -331,6 +339,7 @@ def fit(
         train_examples=clock.examples,
         train_examples_per_second=clock.examples_per_second,
         train_step_seconds=clock.step_seconds,
+        trainable_params=trainable_params,
         is_chief=is_chief,
         step_phases=clock.phases(),
     )
@@ -359,6 +368,6 @@ def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metr
     with scope:
         model = _build_in_precision(build_model, config.precision)
         model.load_weights(run_directory.trained_weights)
-        model.compile(loss=loss, metrics=_fresh(metrics), weighted_metrics=_fresh(weighted_metrics),
-                      jit_compile=record.pop("jit_compile"))
+        compiled_for_evaluation(model, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
+                                jit_compile=record.pop("jit_compile"))
     return FitResult(model=model, **record)

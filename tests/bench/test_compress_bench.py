@@ -6,7 +6,8 @@ from tests.conftest import run_python
 def test_an_unknown_run_is_named_with_the_choices():
     completed = run_python("-m", "bench", "compress", "--runs", "translate")
     assert completed.returncode == 2
-    assert "compress has no run named translate; choose from mnist, imdb, imdb-transformer, gpt" in completed.stderr
+    assert ("compress has no run named translate; choose from mnist, imdb, imdb-transformer, gpt, gpt-lora, "
+            "bert-lora") in completed.stderr
 
 
 @pytest.mark.real_data

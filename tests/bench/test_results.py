@@ -124,6 +124,21 @@ def test_each_compression_gets_a_table_of_its_variants():
     assert "`python -m tasks.mnist && python -m tasks.mnist compress`: training 760 s, compression 612 s" in text
 
 
+def test_each_lora_comparison_gets_a_table_of_its_methods():
+    full = {"method": "full", "trainable_params": 3_200_000, "params": 3_200_000, "train_seconds": 300.4,
+            "train_step_seconds": 0.41, "wall_seconds": 330.0, "peak_memory_mb": 2100.0, "validation_loss": 1.5,
+            "validation_loss_before": 2.25}
+    adapters = {**full, "method": "LoRA rank 8", "trainable_params": 80_000, "train_step_seconds": 0.3012,
+                "validation_loss": 1.6}
+    text = results.table({"mnist-resnet": ROW, "gpt-lora": {
+        "command": "python -m tasks.gpt --init-from x [--lora-rank 8]", "title": "GPT fine-tuned on reviews",
+        "figure": "validation loss", **MACHINE, "lora": [full, adapters]}})
+    assert "### GPT fine-tuned on reviews" in text
+    assert "| full | 3,200,000 | 100.00 % | 300 | 410.0 | 2,100 | 1.5000 (the start: 2.2500) |" in text
+    assert "| LoRA rank 8 | 80,000 | 2.50 % | 300 | 301.2 | 2,100 | 1.6000 (the start: 2.2500) |" in text
+    assert f"`python -m tasks.gpt --init-from x [--lora-rank 8]`, on {SHOWN}." in text
+
+
 def test_readme_table_is_rewritten_between_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{results.START}\nold table\n{results.END}\noutro\n")

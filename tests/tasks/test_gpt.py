@@ -9,6 +9,7 @@ import pytest
 from bench import gpt as bench_gpt
 from keras_apps.demo.answers import GenerationAnswers
 from keras_apps.errors import UserError
+from keras_apps.training import lora
 from tasks import gpt as task
 from tests.conftest import run_cli, run_python
 from tests.evaluate.html_check import check_page
@@ -36,6 +37,7 @@ def test_every_command_has_help(command, capsys):
     (["--max-steps", "100", "--eval-interval", "50", "--warmup-steps", "100"], "must be fewer than --max-steps"),
     (["generate", "x", "--max-new-tokens", "100000"], "--max-new-tokens is at most 10,000 per call, got 100,000"),
     (["generate", "x", "--temperature", "0"], "argument --temperature: must be positive"),
+    (["--lora-rank", "0"], "argument --lora-rank: must be at least 1, got 0"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -88,6 +90,47 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
     for bad, message in (((5, 0.0, 1), "temperature"), ((0, 0.8, 1), "length"), ((5, 0.8, 1.5), "seed")):
         with pytest.raises(UserError, match=message):
             tab.answer("Thou", *bad)
+
+
+def test_fine_tuning_an_export_through_lora_trains_the_adapters_alone_and_exports_a_plain_model(tmp_path, capsys):
+    import keras
+    import numpy as np
+
+    (tmp_path / "poem.txt").write_text(POEM)
+    (tmp_path / "sonnet.txt").write_text("When I do count the clock that tells the time,\n" * 30)
+    base, tuned = tmp_path / "base", tmp_path / "tuned"
+    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
+                               "--export-dir", str(base)], capsys)
+    assert status == 0, err
+    fine_tune = ["--text-file", str(tmp_path / "sonnet.txt"), "--init-from", str(base), "--lora-rank", "2",
+                 *TINY[8:], "--run-dir", str(tmp_path / "tuning"), "--export-dir", str(tuned)]  # no shape flags
+    status, out, err = run_task(fine_tune, capsys)
+    assert status == 0, err
+    assert "Merging the rank-2 LoRA adapters" in out
+    metrics = json.loads((tmp_path / "tuning" / "metrics.json").read_text())
+    before = keras.saving.load_model(base / "1" / "model.keras", compile=False)
+    adapters = sum(np.size(weight) for weight in lora.enable(before, 2).trainable_weights)
+    assert metrics["trainable_params"] == adapters and metrics["params"] > 5 * adapters
+    assert set(metrics["validation_before_training"]) == {"loss", "perplexity"}
+    recorded = json.loads((tmp_path / "tuning" / "config.json").read_text())
+    assert recorded["init_from"] == str(base / "1") and recorded["lora_rank"] == 2
+    assert recorded["model"] == json.loads((base / "1" / "export.json").read_text())["model"]
+
+    before = keras.saving.load_model(base / "1" / "model.keras", compile=False)
+    after = keras.saving.load_model(tuned / "1" / "model.keras", compile=False)  # a plain model: no adapter
+    assert [weight.path for weight in after.weights] == [weight.path for weight in before.weights]
+    tokens = np.arange(16)[None] % 20
+    assert not np.allclose(np.asarray(after(tokens)), np.asarray(before(tokens)))
+    status, out, _ = run_task(["generate", "When", "--max-new-tokens", "5", "--export-dir", str(tuned)], capsys)
+    assert status == 0 and out.startswith("When")
+
+    for flags, message in ((["--num-layers", "2"], "--num-layers cannot be set with --init-from"),
+                           (["--tokenizer", "byte"], "the export at"),
+                           (["--init-from", str(tmp_path / "nothing")], "does not exist")):
+        status, _, err = run_task([*fine_tune, *flags, "--run-dir", str(tmp_path / "refused")], capsys)
+        assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    status, _, err = run_task(["--text-file", str(tmp_path / "sonnet.txt"), "--lora-rank", "2"], capsys)
+    assert status == 2 and "--lora-rank adapts a trained model: give the export to fine-tune with --init-from" in err
 
 
 def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_from(tmp_path, capsys):

@@ -2,7 +2,9 @@
 end-to-end run on a slice of the real reviews (fresh processes, as a user runs them)."""
 
 import json
+from pathlib import Path
 
+import keras
 import pytest
 
 from keras_apps.data import imdb, locate
@@ -41,6 +43,10 @@ def test_every_command_has_help(command, capsys):
     (["--sequence-length", "0"], "argument --sequence-length: must be at least 1, got 0"),
     (["--preset", "bert_tiny_en_uncased"], "apply to --model bert only"),
     (["--model", "bert", "--preset", "x", "--pretrained-backbone", "y"], "not both"),
+    (["--lora-rank", "8"], "--lora-rank apply to --model bert only"),
+    (["--model", "bert", "--lora-rank", "0"], "argument --lora-rank: must be at least 1, got 0"),
+    (["--model", "bert", "--from-scratch", "--lora-rank", "8"],
+     "--lora-rank adapts pre-trained weights; --from-scratch has none"),
     (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm, transformer and bert only"),
     (["--model", "transformer", "--teacher", "lstm"], "argument --teacher: invalid choice"),
     (["--model", "transformer", "--unlabeled-examples", "0"], "leaves the teacher nothing to label"),
@@ -212,6 +218,18 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     assert status == 0 and "Pre-training" not in out, err
     reused = json.loads((tiny_imdb / "reuse" / "metrics.json").read_text())["extra"]["pretraining"]
     assert reused["masked_accuracy"] == figures["masked_accuracy"]
+
+    # The same backbone fine-tuned through rank-4 LoRA adapters: they and the new head train, the export is plain.
+    status, out, err = run_task([*bert[:-1], str(tiny_imdb / "lora"), "--pretrained-backbone", str(run / "backbone"),
+                                 "--lora-rank", "4"], capsys)
+    assert status == 0 and "Merging the rank-4 LoRA adapters" in out, err
+    metrics = json.loads((tiny_imdb / "lora" / "metrics.json").read_text())
+    head = 2 * 128 + 1  # the logit reads the mean and the max of the tokens' 128-wide vectors
+    assert head < metrics["trainable_params"] < metrics["params"] / 10
+    exported = keras.saving.load_model(Path(metrics["export"]) / "model.keras", compile=False)
+    assert not any("lora" in weight.path for weight in exported.weights)
+    status, out, _ = run_task(["predict", "A wonderful film.", "--export-dir", metrics["export"]], capsys)
+    assert status == 0 and out.startswith(("positive", "negative"))
 
 
 def test_too_few_reviews_to_validate_on_is_refused_before_training(tiny_imdb, capsys):

@@ -9,7 +9,7 @@ from tests.training.helpers import tiny_model
 def metrics_of(model, strategy=None, step_seconds=0.0123456789):
     fit_result = SimpleNamespace(model=model, epochs_completed=2, initial_epoch=0, train_seconds=1.0,
                                  train_examples=512, train_examples_per_second=512.0,
-                                 train_step_seconds=step_seconds)
+                                 train_step_seconds=step_seconds, trainable_params=1234)
     return run_metrics(task="tiny", model_name="convnet", fit_result=fit_result, test_metrics=None,
                        export_path=None, strategy=strategy or tf.distribute.get_strategy())
 
@@ -17,6 +17,11 @@ def metrics_of(model, strategy=None, step_seconds=0.0123456789):
 def test_metrics_carry_the_steady_step_time_or_null():
     assert metrics_of(tiny_model())["train_step_seconds"] == 0.012346
     assert metrics_of(tiny_model(), step_seconds=None)["train_step_seconds"] is None
+
+
+def test_metrics_carry_what_training_changed_beside_the_model_s_size():
+    metrics = metrics_of(tiny_model())
+    assert metrics["trainable_params"] == 1234 and metrics["params"] == tiny_model().count_params()
 
 
 def test_metrics_say_whether_the_step_was_compiled_with_xla():

@@ -35,6 +35,7 @@ def test_fit_trains_and_records_the_run(tmp_path):
     assert not run.backup.exists()  # a finished run leaves no backup behind
     assert result.epochs_completed == 3 and result.train_examples == 3 * 4 * 32
     assert result.train_examples_per_second > 0 and result.train_step_seconds > 0  # 12 steps: 2 past the warm-up
+    assert result.trainable_params == sum(np.size(weight) for weight in result.model.trainable_weights) > 0
 
 
 def test_the_training_step_is_traced_without_making_variables(tmp_path):
@@ -210,8 +211,8 @@ def test_a_run_whose_training_ended_is_not_trained_again(tmp_path, capsys):
     again = train_tiny(tmp_path / "run", epochs=2)  # as a rerun after a kill between training and export
     assert "Training ended in an earlier attempt" in capsys.readouterr().out
     assert [row["epoch"] for row in run.read_history()] == [0, 1]
-    assert (again.epochs_completed, again.train_examples, again.train_seconds) == (
-        first.epochs_completed, first.train_examples, first.train_seconds)
+    assert (again.epochs_completed, again.train_examples, again.train_seconds, again.trainable_params) == (
+        first.epochs_completed, first.train_examples, first.train_seconds, first.trainable_params)
     for mine, theirs in zip(first.model.weights, again.model.weights):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
     scores = again.model.evaluate(tiny_datasets(32)[1], return_dict=True, verbose=0)

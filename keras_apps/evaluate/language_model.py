@@ -1,0 +1,44 @@
+"""A language model's run report and samples: what it wrote, its whole-split validation loss, its training."""
+
+import tensorflow as tf
+
+from keras_apps import files
+from keras_apps.evaluate.report import Code, Table, Text
+from keras_apps.evaluate.run_report import write_run_report
+
+
+def write_samples(generate_text, path, prompts, *, tokens, temperature, sampler, seed):
+    """Continues each prompt by `generate_text` (the export's function), writes them to `path` as Markdown and
+    returns the texts: what a user reads is what the export serves."""
+    samples = [
+        generate_text(tf.constant(prompt), tf.constant(tokens), tf.constant(temperature),
+                      tf.constant(seed))["text"].numpy().decode("utf-8")
+        for prompt in prompts
+    ]
+    files.write_text(
+        path,
+        f"# Samples ({sampler}, temperature {temperature}, {tokens} tokens each)\n\n"
+        + "\n\n".join(f"```text\n{sample}\n```" for sample in samples) + "\n",
+    )
+    return samples
+
+
+def write_report(run_directory, title, metrics, samples, token_counts, *, sampler, temperature):
+    """`report.html` and `report.md`: the data, the validation loss (and the starting model's, for a model
+    fine-tuned from an export), the samples, training and the export."""
+    validation = metrics["validation"]
+    before = metrics.get("validation_before_training")
+    evaluation = [Text(f"Loss {validation['loss']:.4f} (nats per token), perplexity {validation['perplexity']:.3f}, "
+                       f"after {metrics['steps']:,} steps; the best checkpoint by the periodic validation check.")]
+    if before is not None:
+        evaluation.append(Text(f"The model it started from: loss {before['loss']:.4f}, perplexity "
+                               f"{before['perplexity']:.3f}."))
+    sections = [
+        ("Data", [Table(["split", "tokens"], [("train", f"{token_counts[0]:,}"),
+                                              ("validation", f"{token_counts[1]:,}")])]),
+        ("Evaluation on the whole validation split", evaluation),
+        (f"Samples ({sampler}, temperature {temperature})", [Code(sample) for sample in samples]),
+    ]
+    throughput = ("training tokens per second", f"{metrics['train_tokens_per_second']:,.0f} "
+                                                f"(MFU {metrics['extra']['mfu']:.0%})")
+    write_run_report(run_directory, title, metrics, sections, throughput)

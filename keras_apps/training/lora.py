@@ -1,0 +1,53 @@
+"""Low-rank adaptation (LoRA, Hu et al. 2021): fine-tune a large model by training, beside each frozen Dense
+and EinsumDense kernel W, two small matrices A (inputs x r) and B (r x outputs) whose product, scaled by
+alpha / r, is added to W. B starts at zero, so the adapted model starts as the model it adapts; Keras's
+`enable_lora` makes the pair. Merged back (W + alpha / r · A B, `merged`), the model is a plain one again,
+so its export serves as any other does.
+"""
+
+import keras
+from keras import ops
+
+from keras_apps.errors import UserError
+
+KINDS = (keras.layers.Dense, keras.layers.EinsumDense)
+
+
+def enable(model, rank, *, train=()):
+    """Freezes every weight of `model` (in place) and adds rank-`rank` adapters to its Dense and EinsumDense
+    kernels, except in the layers named in `train` (a new classification head, say), which train whole.
+    Returns `model`."""
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+        raise UserError(f"a LoRA rank is a whole number of at least 1, not {rank!r}")
+    trained_whole = {id(layer) for name in train for layer in model.get_layer(name)._flatten_layers()}
+    for layer in model._flatten_layers(include_self=False):
+        if id(layer) in trained_whole or list(layer._flatten_layers(include_self=False)):
+            continue  # a layer trained whole, or one made of others, which are visited themselves
+        if isinstance(layer, KINDS):
+            layer.enable_lora(rank)
+            if layer.bias is not None:
+                layer.bias.trainable = False
+        else:
+            layer.trainable = False
+    return model
+
+
+def merged(model):
+    """A copy of `model` without adapters whose kernels are `model`'s with their adapters added (in float32):
+    the same outputs, as a plain model."""
+    def without_lora(node):
+        if isinstance(node, dict):
+            return {key: without_lora(value) for key, value in node.items() if key not in ("lora_rank", "lora_alpha")}
+        if isinstance(node, list):
+            return [without_lora(value) for value in node]
+        return node
+
+    values = {weight.path: weight for weight in model.weights}
+    for layer in model._flatten_layers():
+        if isinstance(layer, KINDS) and layer.lora_enabled:
+            update = ops.matmul(layer.lora_kernel_a, layer.lora_kernel_b) * (layer.lora_alpha / layer.lora_rank)
+            values[layer._kernel.path] = ops.add(ops.cast(layer._kernel, "float32"), update)
+    copy = keras.Model.from_config(without_lora(model.get_config()))
+    for weight in copy.weights:
+        weight.assign(ops.cast(values[weight.path], weight.dtype))
+    return copy
