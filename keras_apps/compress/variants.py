@@ -1,0 +1,114 @@
+"""Copies of an export's Keras model in other weight formats, each exported with the export's own serving
+signature and measured alike: the loop a GPT's and a translator's `compress` share.
+
+    float32     the export's model (float32 weights), saved without its optimizer: the reference
+    bfloat16    the same model with every weight and computation in bfloat16 (half the bytes)
+    int8        `model.quantize("int8")`: the kernels of every Dense and EinsumDense layer (attention and
+                feed-forward) in 8 bits with a scale per output channel, each layer's input quantized to int8
+                on the fly (Keras's default config)
+    int4        `model.quantize("int4")`: those kernels in 4 bits, rounded to the nearest step of a scale and
+                zero point per output and group of 128 inputs; the inputs stay in float (Keras's default)
+
+Embeddings, layer norms and biases stay in float. A task adds its own formats (a GPT's GPTQ and AWQ).
+"""
+
+import warnings
+from pathlib import Path
+
+import keras
+
+from keras_apps import files
+from keras_apps.compress.measure import file_sizes
+from keras_apps.errors import UserError
+
+QUANTIZED = ("int8", "int4")  # what `model.quantize` does alone; bfloat16 is a cast of the whole model
+KINDS = (keras.layers.Dense, keras.layers.EinsumDense)  # the layers quantization changes
+
+
+def quantized(model, mode):
+    """`model` (changed in place) with its Dense and EinsumDense kernels in `mode`; returns the paths of the
+    layers quantized. Keras leaves the others in float, one warning each: the row lists the quantized ones."""
+    if mode not in QUANTIZED:
+        raise UserError(f"no {mode!r} quantization here; choose from {', '.join(QUANTIZED)}")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
+        model.quantize(mode)
+    return quantized_layers(model)
+
+
+def quantized_layers(model):
+    return [layer.path for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
+
+
+def with_dtype_policy(model, policy):
+    """A copy of `model` whose layers all keep their weights and compute as `policy` says (`bfloat16`,
+    `float32`): its config with every dtype policy replaced, then the weights cast."""
+    def replace_policies(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "DTypePolicy":
+                node["config"]["name"] = policy
+            for value in node.values():
+                replace_policies(value)
+        elif isinstance(node, list):
+            for value in node:
+                replace_policies(value)
+
+    config = model.get_config()
+    replace_policies(config)
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def plain_variant(model, variant):
+    """`(model in variant, extra row fields)` for `bfloat16` and the `QUANTIZED` modes."""
+    if variant == "bfloat16":
+        return with_dtype_policy(model, "bfloat16"), {}
+    return model, {"quantized_layers": quantized(model, variant)}
+
+
+def matmul_compute_dtype(model):
+    """What the Dense and EinsumDense layers compute in (`mixed_bfloat16` models: bfloat16), the layers that
+    quantization changes; the model's own policy may say float32 while they run in bfloat16."""
+    return ", ".join(sorted({layer.dtype_policy.compute_dtype for layer in model._flatten_layers()
+                             if isinstance(layer, KINDS)}))
+
+
+def export_variants(export_path, directory, variants, *, make, endpoints, score, table, describe, export):
+    """Measures the export at `export_path` and a copy in each of `variants`, exporting each copy into
+    `directory/<variant>/1`; writes `compression.json` and `.md` into `directory` after each row and returns the
+    rows.
+
+    Args:
+        make: `(model, variant) -> (model, extra row fields)`: the export's model (a fresh copy) in `variant`.
+        endpoints: `model -> {signature name: (function, input signature)}`, the export's own signatures.
+        score: `model -> {figure: value}`, the same for every variant (quality and speed).
+        table: `rows -> Markdown`; describe: `row -> str`, the line printed after each row.
+        export: `export_model`'s keyword arguments for each copy (`metadata`, whose `quantization` each copy
+            sets; `track`, `files_to_copy`).
+    """
+    from keras_apps.export.saved_model import export_model
+
+    directory = Path(directory)
+    if (directory / "compression.json").exists():
+        raise UserError(f"{directory} already holds a compression report; choose another --run-dir")
+    rows = []
+    for variant in ("float32", *variants):
+        model = keras.saving.load_model(export_path / "model.keras", compile=False)
+        path, extra = directory / "float32.keras", {}
+        if variant == "float32":  # as the variants are saved: the export's model.keras also holds its optimizer
+            with files.atomic_path(path) as temporary:
+                model.save(temporary)
+        else:
+            model, extra = make(model, variant)
+            print(f"{variant}: exporting to {directory / variant}", flush=True)
+            path = export_model(model, directory / variant, endpoints(model),
+                                **{**export, "metadata": {**export["metadata"], "quantization": variant}})
+            path = path / "model.keras"
+        size, gzip_size = file_sizes(path)
+        rows.append({"variant": variant, "compute_dtype": matmul_compute_dtype(model), "size_bytes": size,
+                     "gzip_bytes": gzip_size, **score(model), **extra})
+        files.write_json(directory / "compression.json", rows)
+        files.write_text(directory / "compression.md", table(rows))
+        print(f"{variant}: {describe(rows[-1])}", flush=True)
+    return rows

@@ -1,0 +1,47 @@
+"""The weight formats any Keras model of the suite takes (`keras_apps.compress.variants`), on a tiny GPT."""
+
+import numpy as np
+import pytest
+
+from keras_apps.compress.variants import quantized, with_dtype_policy
+from keras_apps.errors import UserError
+from keras_apps.models.gpt import GPTConfig, build_gpt
+
+CONFIG = GPTConfig(vocabulary_size=40, context_length=16, num_layers=2, num_heads=2, hidden_dim=32, dropout=0.0)
+
+
+def float_and_copy():
+    model = build_gpt(CONFIG)
+    copy = build_gpt(CONFIG)
+    copy.set_weights(model.get_weights())
+    return model, copy
+
+
+@pytest.mark.parametrize("mode, tolerance", [("int8", 0.02), ("int4", 0.2)])
+def test_quantized_weights_keep_the_logits_close_to_float_s(mode, tolerance):
+    model, copy = float_and_copy()
+    layers = quantized(copy, mode)
+    assert len(layers) == 2 * 6  # per block: query, key, value, attention output, two feed-forward layers
+    assert all(layer.split("/")[-1] in {"query", "key", "value", "attention_output", "feedforward_intermediate_dense",
+                                        "feedforward_output_dense"} for layer in layers)
+    tokens = np.random.default_rng(0).integers(0, 40, (4, 16))
+    reference, answer = np.asarray(model(tokens)), np.asarray(copy(tokens))
+    error = np.abs(answer - reference).max() / np.abs(reference).max()
+    assert 0 < error < tolerance  # changed, and close
+    assert (answer.argmax(-1) == reference.argmax(-1)).mean() > 0.9
+
+
+def test_a_bfloat16_copy_holds_and_computes_everything_in_bfloat16_close_to_float():
+    model = build_gpt(CONFIG)
+    copy = with_dtype_policy(model, "bfloat16")
+    assert {weight.dtype for weight in copy.weights} == {"bfloat16"}
+    tokens = np.random.default_rng(0).integers(0, 40, (4, 16))
+    reference, answer = np.asarray(model(tokens)), np.asarray(copy(tokens), np.float32)
+    assert np.abs(answer - reference).max() / np.abs(reference).max() < 0.05
+    assert np.asarray(model(tokens)).dtype == np.float32  # the original is left as it was
+
+
+def test_an_unknown_mode_is_one_line():
+    _, copy = float_and_copy()
+    with pytest.raises(UserError, match="no 'int2' quantization here; choose from int8, int4"):
+        quantized(copy, "int2")
