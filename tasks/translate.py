@@ -5,6 +5,7 @@ exported.
     python -m tasks.translate --direction es-en            # the other way round
     python -m tasks.translate translate "Where is the station?" --file sentences.txt
     python -m tasks.translate attention "Where is the station?"      # where each output word looked, as a PNG
+    python -m tasks.translate compress                     # the export in bfloat16, int8 and int4, scored
 
 Pairs are split by linked group (no sentence in two splits, see `keras_apps.data.translation_pairs`); the
 test split's sentences are translated by the very function the export serves, and scored with sacreBLEU and
@@ -205,6 +206,27 @@ def attention(args):
     return 0
 
 
+def compress(args):
+    from keras_apps.compress import translator as compression
+    from keras_apps.data import translation_pairs
+    from keras_apps.explain.attention import TranslationExport
+    from keras_apps.training.run_directory import RunDirectory
+
+    export = TranslationExport.load(args.export_dir, TASK)
+    test = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED).test
+    sources, references = translation_pairs.references_by_source(
+        translation_pairs.oriented(test, export.metadata["direction"]))
+    sources, references = sources[: args.test_sentences], references[: args.test_sentences]
+    directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
+    print(f"Compressing {export.path} into {directory} ({', '.join(args.modes)})")
+    compression.compress(
+        export, directory, args.modes, sources=sources, references=references,
+        title=f"Translation {export.metadata['direction']}, {len(sources):,} test sentences, beam {export.beam_size}",
+        metadata={key: value for key, value in export.metadata.items() if key not in ("version", "run", "test")})
+    print(f"report: {directory / 'compression.md'}")
+    return 0
+
+
 def _train_arguments(parser):
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
                         help=f"model size and schedule; flags below override parts (default: {DEFAULT_RECIPE})")
@@ -238,6 +260,19 @@ def _attention_arguments(parser):
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
+def _compress_arguments(parser):
+    from keras_apps.compress.translator import MODES
+
+    cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
+    cli.add_data_arguments(parser)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), metavar="MODE",
+                        help=f"weight formats to make: {', '.join(MODES)} (default: all)")
+    parser.add_argument("--test-sentences", type=cli.positive_int, metavar="N",
+                        help="score only the first N test sentences, for a quick try (default: all)")
+    parser.add_argument("--run-dir", help=f"where the variants and the report go (default: runs/{TASK}-compress/"
+                        "<timestamp>)")
+
+
 COMMANDS = {
     "train": cli.Command(train, _train_arguments, "train, score the whole test split, export (default)",
                          "Train a translator on Tatoeba's English–Spanish pairs, score it on the test split with "
@@ -249,12 +284,16 @@ COMMANDS = {
                              "Translate a sentence with an export and write the cross-attention of its last "
                              "decoder block (averaged over heads) as a heat map: one row per output token, one "
                              "column per input token."),
+    "compress": cli.Command(compress, _compress_arguments, "an export's weights in bfloat16, int8 and int4, scored",
+                            "Cast an exported translator to bfloat16 and quantize its weights (Keras int8 and "
+                            "int4), export each copy with the same translate signature, and measure size, BLEU and "
+                            "ROUGE on the test split and cached decoding speed at batch 1 and 64 beside float32's."),
 }
 
 
 def main(argv=None):
-    return cli.main(TASK, "Sentence translation with an encoder–decoder Transformer: train (the default command) "
-                    "or translate with an export.", COMMANDS, argv)
+    return cli.main(TASK, "Sentence translation with an encoder–decoder Transformer: train (the default command), "
+                    "translate with an export, or compress an export.", COMMANDS, argv)
 
 
 if __name__ == "__main__":

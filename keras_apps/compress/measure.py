@@ -1,5 +1,5 @@
 """What a compressed variant costs and keeps: file size raw and gzip'd, test accuracy, latency, throughput
-(a language model's: validation loss and decoding tokens/s, `language_model_table`).
+(a language model's: validation loss or translation scores, and decoding tokens/s, `language_model_table`).
 
 Every variant is measured the same way, through a `predict(inputs) -> labels` function on the model's own
 inputs (images; n-gram features), so a Keras model, a SavedModel and a LiteRT file compare fairly.
@@ -68,20 +68,27 @@ def decoding_field(batch_size):
     return f"decoding_tokens_per_second_batch{batch_size}"
 
 
-def language_model_table(title, rows):
-    """A language model's rows (`language_model.compress`) as a Markdown table, sizes in KB and against
-    float32's (the first row), under a `### title` heading."""
+# The quality columns of a language model's table: `(heading, row field, format)`.
+VALIDATION_LOSS = (("validation loss", "validation_loss", ".4f"),)
+TRANSLATION_SCORES = (("BLEU", "bleu", ".2f"), ("ROUGE-1 F1", "rouge1_f1", ".4f"), ("ROUGE-2 F1", "rouge2_f1", ".4f"))
+
+
+def language_model_table(title, rows, figures=VALIDATION_LOSS):
+    """A language model's rows (`variants.export_variants`: a GPT's, a translator's) as a Markdown table, sizes
+    in KB, `figures` (`VALIDATION_LOSS`, `TRANSLATION_SCORES`) and decoding speeds against float32's (the first
+    row), under a `### title` heading."""
     reference = rows[0]
     lines = [f"### {title}", "",
-             ("| weights | computed in | size (KB) | of float32 | gzip'd (KB) | validation loss | vs float32 | "
+             ("| weights | computed in | size (KB) | of float32 | gzip'd (KB) | "
+              + "".join(f"{heading} | vs float32 | " for heading, _, _ in figures)
               + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES)
               ).rstrip(),
-             "| --- | --- |" + " ---: |" * (5 + 2 * len(DECODING_BATCH_SIZES))]
+             "| --- | --- |" + " ---: |" * (3 + 2 * len(figures) + 2 * len(DECODING_BATCH_SIZES))]
     for row in rows:
         speeds = [(row[decoding_field(size)], reference[decoding_field(size)]) for size in DECODING_BATCH_SIZES]
         lines.append(
             f"| {row['variant']} | {row['compute_dtype']} | {row['size_bytes'] / 1000:,.1f} | "
             f"{row['size_bytes'] / reference['size_bytes']:.0%} | {row['gzip_bytes'] / 1000:,.1f} | "
-            f"{row['validation_loss']:.4f} | {row['validation_loss'] - reference['validation_loss']:+.4f} | "
+            + "".join(f"{row[field]:{form}} | {row[field] - reference[field]:+{form}} | " for _, field, form in figures)
             + "".join(f"{speed:,.0f} | {speed / float32_speed:.2f}x | " for speed, float32_speed in speeds).rstrip())
     return "\n".join(lines) + "\n"

@@ -114,14 +114,15 @@ def draw_translation_attention(model, source_tokenizer, target_tokenizer, senten
 
 @dataclass(frozen=True)
 class TranslationExport:
-    """What drawing a translation export's attention needs: the Keras model it carries, its two tokenizers and the
-    beam size its `translate` signature decodes with."""
+    """What drawing a translation export's attention (or compressing it) needs: the Keras model it carries, its
+    two tokenizers, the beam size its `translate` signature decodes with, and its `export.json` facts."""
 
     path: object
     model: keras.Model
     source_tokenizer: object
     target_tokenizer: object
     beam_size: int
+    metadata: dict
 
     @classmethod
     def load(cls, export_dir, task):
@@ -133,7 +134,7 @@ class TranslationExport:
         metadata = json.loads((path / "export.json").read_text())
         source, target = (SentenceTokenizer(load_vocabulary(path / f"{side}_vocabulary.txt"), metadata["max_length"])
                           for side in ("source", "target"))
-        return cls(path, model, source, target, metadata["beam_size"])
+        return cls(path, model, source, target, metadata["beam_size"], metadata)
 
     def draw(self, sentence, path):
         """Translates `sentence` and draws where the decoder looked into the PNG `path`; returns the explanation."""

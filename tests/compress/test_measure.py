@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from keras_apps.compress.measure import (
-    accuracy, examples_per_second, file_sizes, language_model_table, median_latency_ms,
+    TRANSLATION_SCORES, accuracy, examples_per_second, file_sizes, language_model_table, median_latency_ms,
 )
 
 
@@ -47,3 +47,16 @@ def test_a_language_model_s_table_reads_each_variant_against_float32():
     assert "| int8 | bfloat16 | 1.0 | 25% | 0.8 | 1.5100 | +0.0100 | 2,400 | 3.00x | 10,000 | 0.50x |" in table
     header, rule = table.splitlines()[2:4]
     assert header.count("|") == rule.count("|") == 12 and header.endswith("vs float32 |")
+
+
+def test_a_translator_s_table_reads_its_scores_against_float32():
+    speeds = {"decoding_tokens_per_second_batch1": 500.0, "decoding_tokens_per_second_batch64": 9_000.0}
+    rows = [{"variant": "float32", "compute_dtype": "float32", "size_bytes": 4000, "gzip_bytes": 3600, "bleu": 40.5,
+             "rouge1_f1": 0.7, "rouge2_f1": 0.5, **speeds},
+            {"variant": "int8", "compute_dtype": "float32", "size_bytes": 1200, "gzip_bytes": 900, "bleu": 40.25,
+             "rouge1_f1": 0.69, "rouge2_f1": 0.505, **speeds}]
+    table = language_model_table("Translator", rows, TRANSLATION_SCORES)
+    assert ("| int8 | float32 | 1.2 | 30% | 0.9 | 40.25 | -0.25 | 0.6900 | -0.0100 | 0.5050 | +0.0050 | 500 | 1.00x "
+            "| 9,000 | 1.00x |") in table
+    header, rule = table.splitlines()[2:4]
+    assert "| BLEU | vs float32 | ROUGE-1 F1 |" in header and header.count("|") == rule.count("|") == 16

@@ -20,7 +20,7 @@ def run_task(argv, capsys):
     return run_cli(task.main, argv, capsys)
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["translate"], ["attention"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["translate"], ["attention"], ["compress"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.translate" in out
@@ -32,6 +32,8 @@ def test_every_command_has_help(command, capsys):
     (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1.0"),
     (["translate", "Hello", "--export-dir", "/nonexistent/export"], "export directory /nonexistent/export does not"),
     (["translate", "--export-dir", "/nonexistent/export"], "give sentences to translate"),
+    (["compress", "--modes", "gptq"], "argument --modes: invalid choice: 'gptq'"),
+    (["compress", "--export-dir", "/nonexistent/export"], "export directory /nonexistent/export does not"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -119,6 +121,22 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     status, out, _ = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "map.png"),
                                "--export-dir", str(exports)], capsys)
     assert status == 0 and (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+
+    compressed = tmp_path / "compressed"
+    status, out, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "8", "--export-dir",
+                                 str(exports), "--run-dir", str(compressed)], capsys)
+    assert status == 0, err
+    rows = json.loads((compressed / "compression.json").read_text())
+    assert [row["variant"] for row in rows] == ["float32", "bfloat16", "int8", "int4"]
+    assert rows[0]["bleu"] == pytest.approx(metrics["test"]["bleu"])  # float32: the export's own, same sentences
+    assert all(row["decoding_tokens_per_second_batch64"] > 0 for row in rows)
+    assert rows[2]["size_bytes"] < rows[0]["size_bytes"] and len(rows[2]["quantized_layers"]) > 0
+    assert "| int8 |" in (compressed / "compression.md").read_text()
+    translate_int8 = ["translate", "Hi. 3", "Go. 4", "--export-dir", str(compressed / "int8")]
+    status, in_process, _ = run_task(translate_int8, capsys)
+    fresh = run_python("-m", "tasks.translate", *translate_int8)
+    assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
+    assert fresh.stdout == in_process and len(in_process.splitlines()) == 2
 
 
 def test_pairs_too_few_to_split_are_refused_before_training(tmp_path, capsys):
