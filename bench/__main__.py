@@ -59,7 +59,8 @@ def parse_arguments(argv=None):
                         help="gpt nanogpt-cpu: also run nanoGPT's own train.py from this checkout of "
                              "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
     parser.add_argument("--exports", metavar="DIR",
-                        help="demo: the folder of exports the page serves (default: saved_models)")
+                        help="demo: the folder of exports the page serves (default: saved_models); compress: take "
+                        "each task's latest export in DIR/<task> instead of training one")
     parser.add_argument("--train-examples", type=cli.positive_int,
                         help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
@@ -71,8 +72,8 @@ def parse_arguments(argv=None):
         parser.error("machine has no runs")
     if args.nanogpt is not None and args.task != "gpt":
         parser.error("--nanogpt belongs to the gpt benchmark")
-    if args.exports is not None and args.task != "demo":
-        parser.error("--exports belongs to the demo benchmark")
+    if args.exports is not None and args.task not in ("demo", "compress"):
+        parser.error("--exports belongs to the demo and compress benchmarks")
     unknown = set(args.runs or ()) - set(RUNS.get(args.task, ()))
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "

@@ -8,7 +8,12 @@ is recorded.
     imdb-transformer   the Transformer, the same variants (about 25 minutes, 18 of training)
     gpt                the default GPT: bfloat16, Keras int8 and int4, GPTQ, AWQ, each with its decoding speed
                        at batch 1 and 64 (about 25 minutes, 13 of training)
+    translate          the translator: bfloat16, Keras int8 and int4, scored on the 10,444 test sentences, each
+                       with its decoding speed at batch 1 and 64 (about 80 minutes, 40 of training)
     gpt-lora, bert-lora   fine-tuning through LoRA adapters against training every weight (`bench.lora`)
+
+With `--exports DIR`, each run compresses the task's latest export in `DIR/<task>` instead of training one
+(its row has no training time); gpt-lora fine-tunes `DIR/gpt`'s.
 """
 
 import json
@@ -21,47 +26,64 @@ from bench.runs import python, run_task
 
 # Each run: the task, and the flags of its training command.
 RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", []), "imdb-transformer": ("imdb", ["--model", "transformer"]),
-        "gpt": ("gpt", [])}
+        "gpt": ("gpt", []), "translate": ("translate", [])}
 # A smoke test (`--train-examples`): tiny training and fine-tuning, one student, on a slice of the test set.
 SMOKE_TEST = {
     "mnist": ["--train-examples", "512", "--test-examples", "1000", "--prune-epochs", "1", "--distill-seeds", "1",
               "--student-epochs", "1"],
     "imdb": ["--test-examples", "1000"],
     "gpt": ["--decoding-tokens", "8", "--calibration-windows", "4"],
+    "translate": ["--test-sentences", "64"],
 }
 
 
-def bench_task(task, training, limits):
-    """Trains the task's model with the `training` flags, compresses the export, returns the result with every
-    variant's row."""
+def bench_task(task, training, limits, exports=None):
+    """Trains the task's model with the `training` flags (or takes the latest export in `exports/<task>`),
+    compresses the export, returns the result with every variant's row."""
     if limits and task == "gpt":
         limits = gpt.SMOKE_TEST  # a GPT counts steps, not examples or epochs
     with tempfile.TemporaryDirectory() as workdir:
-        metrics, train_wall_seconds = run_task(task, training, workdir, limits)
+        if exports is None:
+            metrics, train_wall_seconds = run_task(task, training, workdir, limits)
+            export, model = metrics["export"], metrics["model"]
+            command = " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress"
+        else:
+            export, model = existing_export(exports, task)
+            train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <its export>"
         report = Path(workdir) / "compress"
         start = time.perf_counter()
-        python(["-m", f"tasks.{task}", "compress", "--export-dir", metrics["export"], "--run-dir", str(report),
-                *(SMOKE_TEST[task] if limits else [])])
+        python(["-m", f"tasks.{task}", "compress", "--export-dir", str(export), "--run-dir", str(report),
+                *(SMOKE_TEST.get(task, []) if limits else [])])
         compress_wall_seconds = time.perf_counter() - start
         variants = json.loads((report / "compression.json").read_text())
         title = (report / "compression.md").read_text().splitlines()[0].removeprefix("### ")
     return {
-        "command": " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress",
+        "command": command,
         "task": task,
-        "model": metrics["model"],
-        "title": f"{title}, {metrics['model']}",
-        "train_wall_seconds": round(train_wall_seconds, 1),
+        "model": model,
+        "title": f"{title}, {model}",
+        "train_wall_seconds": train_wall_seconds and round(train_wall_seconds, 1),
         "compress_wall_seconds": round(compress_wall_seconds, 1),
         "machine": results.machine(),
         "variants": variants,
     }
 
 
-def run(runs, repeats, limits):
-    """Yields `(name, result)` for each run in `runs` (`repeats` is unused: seeds are the compress flag's)."""
+def existing_export(exports, task):
+    """`(version path, model or recipe name)` of the latest export of `task` in `exports/<task>`."""
+    from keras_apps.export.saved_model import export_metadata, resolve_task_export
+
+    path = resolve_task_export(Path(exports) / task, task)
+    metadata = export_metadata(path)
+    return path, metadata.get("recipe") or metadata["model"]
+
+
+def run(runs, repeats, limits, exports=None):
+    """Yields `(name, result)` for each run in `runs` (`repeats` is unused: seeds are the compress flag's); with
+    `exports`, each compresses the task's latest export there instead of training one."""
     for name in runs:
         if name in lora.RUNS:
-            yield from lora.run([name], limits)
+            yield from lora.run([name], limits, exports)
         else:
             task, training = RUNS[name]
-            yield f"compress-{name}", bench_task(task, training, limits)
+            yield f"compress-{name}", bench_task(task, training, limits, exports)

@@ -47,14 +47,20 @@ def method_row(method, metrics, wall_seconds, figure):
     }
 
 
-def bench_gpt(limits):
-    """The default GPT, then fine-tuned on reviews whole and through adapters."""
+def bench_gpt(limits, exports=None):
+    """The default GPT (trained here, or the latest export in `exports/gpt`), then fine-tuned on reviews whole and
+    through adapters."""
+    from keras_apps.export.saved_model import resolve_task_export
+
     schedule = GPT_SMOKE_TEST if limits else GPT_FINE_TUNING
     with tempfile.TemporaryDirectory() as workdir:
         workdir = Path(workdir)
-        base, _ = run_task("gpt", [], workdir / "base", GPT_SMOKE_TEST if limits else [])
+        if exports is None:
+            base = run_task("gpt", [], workdir / "base", GPT_SMOKE_TEST if limits else [])[0]["export"]
+        else:
+            base = resolve_task_export(Path(exports) / "gpt", "gpt")
         text = write_reviews(workdir / "reviews.txt", 20_000 if limits else REVIEW_CHARACTERS)
-        tuning = ["--text-file", str(text), "--init-from", base["export"], *schedule]
+        tuning = ["--text-file", str(text), "--init-from", str(base), *schedule]
         methods = []
         for method, flags in (("full", []), (f"LoRA rank {RANK}", ["--lora-rank", str(RANK)])):
             metrics, wall_seconds = run_task("gpt", [*tuning, *flags], workdir / method.replace(" ", "-"), [])
@@ -84,7 +90,7 @@ def bench_bert(limits):
             "figure": "test accuracy", "machine": results.machine(), "lora": methods}
 
 
-def run(runs, limits):
-    """Yields `(name, result)` for each of `runs`."""
+def run(runs, limits, exports=None):
+    """Yields `(name, result)` for each of `runs` (`exports`: where gpt-lora finds its start, `bench_gpt`)."""
     for name in runs:
-        yield name, bench_gpt(limits) if RUNS[name] == "gpt" else bench_bert(limits)
+        yield name, bench_gpt(limits, exports) if RUNS[name] == "gpt" else bench_bert(limits)

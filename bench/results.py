@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from keras_apps import files
-from keras_apps.compress.measure import language_model_table, markdown_table
+from keras_apps.compress.measure import TRANSLATION_SCORES, language_model_table, markdown_table
 
 RESULTS = Path(__file__).with_name("results.json")
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -225,12 +225,14 @@ def _blocks_table(results):
 
 
 def _compression_tables(results):
+    tables = {"gpt": language_model_table, "translate": functools.partial(language_model_table, figures=TRANSLATION_SCORES)}
     lines = []
     for name, result in sorted(results.items()):
-        table = language_model_table if result.get("task") == "gpt" else markdown_table
+        table = tables.get(result.get("task"), markdown_table)
+        trained = result["train_wall_seconds"]  # none for an export compressed as it was (`--exports`)
         lines += ["", table(result["title"], result["variants"]).rstrip("\n"), "",
-                  f"`{result['command']}`: training {_cell(result['train_wall_seconds'], 0)} s, compression "
-                  f"{_cell(result['compress_wall_seconds'], 0)} s wall, on {_machine(result)}."]
+                  f"`{result['command']}`: " + (f"training {_cell(trained, 0)} s, " if trained is not None else "")
+                  + f"compression {_cell(result['compress_wall_seconds'], 0)} s wall, on {_machine(result)}."]
     return lines
 
 

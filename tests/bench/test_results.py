@@ -124,6 +124,19 @@ def test_each_compression_gets_a_table_of_its_variants():
     assert "`python -m tasks.mnist && python -m tasks.mnist compress`: training 760 s, compression 612 s" in text
 
 
+def test_a_translator_s_compression_gets_its_scores_and_an_export_compressed_as_it_was_no_training_time():
+    speeds = {"decoding_tokens_per_second_batch1": 500.0, "decoding_tokens_per_second_batch64": 9_000.0}
+    variant = {"variant": "float32", "compute_dtype": "float32", "size_bytes": 4000, "gzip_bytes": 3600,
+               "bleu": 40.5, "rouge1_f1": 0.7, "rouge2_f1": 0.5, **speeds}
+    text = results.table({"mnist-resnet": ROW, "compress-translate": {
+        "command": "python -m tasks.translate compress --export-dir <its export>", "task": "translate",
+        "title": "Translation en-es, default", "train_wall_seconds": None, "compress_wall_seconds": 1800.2,
+        **MACHINE, "variants": [variant]}})
+    assert "| float32 | float32 | 4.0 | 100% | 3.6 | 40.50 | +0.00 | 0.7000 | +0.0000 | 0.5000 |" in text
+    assert (f"`python -m tasks.translate compress --export-dir <its export>`: compression 1,800 s wall, "
+            f"on {SHOWN}.") in text
+
+
 def test_each_lora_comparison_gets_a_table_of_its_methods():
     full = {"method": "full", "trainable_params": 3_200_000, "params": 3_200_000, "train_seconds": 300.4,
             "train_step_seconds": 0.41, "wall_seconds": 330.0, "peak_memory_mb": 2100.0, "validation_loss": 1.5,
