@@ -225,7 +225,8 @@ def _blocks_table(results):
 
 
 def _compression_tables(results):
-    tables = {"gpt": language_model_table, "translate": functools.partial(language_model_table, figures=TRANSLATION_SCORES)}
+    tables = {"gpt": language_model_table,
+              "translate": functools.partial(language_model_table, figures=TRANSLATION_SCORES)}
     lines = []
     for name, result in sorted(results.items()):
         table = tables.get(result.get("task"), markdown_table)
