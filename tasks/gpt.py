@@ -5,7 +5,7 @@
     python -m tasks.gpt --text-file book.txt --tokenizer byte
     python -m tasks.gpt --text-file new.txt --init-from saved_models/gpt --lora-rank 8   # fine-tune an export
     python -m tasks.gpt generate "ROMEO:" --max-new-tokens 300
-    python -m tasks.gpt compress                      # the latest export in bfloat16, int8, int4, GPTQ, AWQ
+    python -m tasks.gpt compress                      # the latest export in 16 bits, int8, int4, GPTQ, AWQ
 
 Training counts steps, not epochs: every `--eval-interval` steps the validation loss is measured on a
 fixed sample of `--eval-batches` batches, and the best model so far is kept. After training, the best model
@@ -274,8 +274,8 @@ COMMANDS = {
     "generate": cli.Command(generate, _generate_arguments, "continue a prompt with an export",
                             "Continue a prompt with an exported GPT (an empty prompt starts a new speech; a prompt "
                             "longer than the model's context keeps its end)."),
-    "compress": cli.Command(compress, _compress_arguments, "an export's weights in bfloat16, int8 and int4, measured",
-                            "Cast an exported GPT to bfloat16 and quantize its weights (Keras int8 and int4; 4 bits "
+    "compress": cli.Command(compress, _compress_arguments, "an export's weights in 16, 8 and 4 bits, measured",
+                            "Cast an exported GPT to bfloat16 or float16 and quantize its weights (Keras int8 and int4; 4 bits "
                             "by GPTQ and AWQ, calibrated on the training text), export each copy with the same "
                             "generate signature, and measure size, whole-split validation loss and decoding speed "
                             "beside float32's."),

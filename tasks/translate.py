@@ -5,7 +5,7 @@ exported.
     python -m tasks.translate --direction es-en            # the other way round
     python -m tasks.translate translate "Where is the station?" --file sentences.txt
     python -m tasks.translate attention "Where is the station?"      # where each output word looked, as a PNG
-    python -m tasks.translate compress                     # the export in bfloat16, int8 and int4, scored
+    python -m tasks.translate compress                     # the export in 16, 8 and 4 bits, scored
 
 Pairs are split by linked group (no sentence in two splits, see `keras_apps.data.translation_pairs`); the
 test split's sentences are translated by the very function the export serves, and scored with sacreBLEU and
@@ -284,8 +284,8 @@ COMMANDS = {
                              "Translate a sentence with an export and write the cross-attention of its last "
                              "decoder block (averaged over heads) as a heat map: one row per output token, one "
                              "column per input token."),
-    "compress": cli.Command(compress, _compress_arguments, "an export's weights in bfloat16, int8 and int4, scored",
-                            "Cast an exported translator to bfloat16 and quantize its weights (Keras int8 and "
+    "compress": cli.Command(compress, _compress_arguments, "an export's weights in 16, 8 and 4 bits, scored",
+                            "Cast an exported translator to bfloat16 or float16 and quantize its weights (Keras int8 and "
                             "int4), export each copy with the same translate signature, and measure size, BLEU and "
                             "ROUGE on the test split and cached decoding speed at batch 1 and 64 beside float32's."),
 }

@@ -1,5 +1,5 @@
-"""Smaller GPTs: an export's model in bfloat16, Keras int8 and int4 (`keras_apps.compress.variants`), and in 4
-bits chosen by calibration, each copy measured alike and exported with the same `generate` signature, so that
+"""Smaller GPTs: an export's model in bfloat16, float16, Keras int8 and int4 (`keras_apps.compress.variants`), and
+in 4 bits chosen by calibration, each copy measured alike and exported with the same `generate` signature, so that
 `python -m tasks.gpt generate --export-dir <variant>` serves it.
 
     gptq, awq   the same 4-bit groups as int4, chosen by Keras's GPTQ (each layer's rounding error corrected
@@ -15,10 +15,10 @@ import keras
 
 from keras_apps.compress import calibrated as calibrated_quantization
 from keras_apps.compress.measure import DECODING_BATCH_SIZES, decoding_field, language_model_table
-from keras_apps.compress.variants import export_variants, plain_variant, quantized_layers, with_dtype_policy
+from keras_apps.compress.variants import PLAIN, export_variants, plain_variant, quantized_layers, with_dtype_policy
 from keras_apps.models.parts import GPTLayers
 
-MODES = ("bfloat16", "int8", "int4", *calibrated_quantization.MODES)
+MODES = (*PLAIN, *calibrated_quantization.MODES)
 
 
 def calibrated(model, mode, text, tokenizer, windows=128):

@@ -1,17 +1,16 @@
-"""Smaller translators: an export's encoder–decoder in bfloat16, Keras int8 and int4 (`keras_apps.compress.
+"""Smaller translators: an export's encoder–decoder in bfloat16, float16, Keras int8 and int4 (`keras_apps.compress.
 variants`), each copy exported with the same `translate` signature, so that `python -m tasks.translate translate
---export-dir <variant>` serves it, and measured alike: sacreBLEU and ROUGE on the test sentences as that
-signature translates them (beam search, as served), and greedy decoding tokens/s with the key/value cache at
-batch 1 and 64.
+--export-dir <variant>` serves it, and measured alike: sacreBLEU and ROUGE on the test sentences as that signature
+translates them (beam search, as served), and greedy decoding tokens/s with the key/value cache at batch 1 and 64.
 
 GPTQ and AWQ are not offered: Keras calibrates them through a decoder-only structure (an embedding, then blocks
 that each read only the previous block's output), and a translator's decoder blocks also read the encoder's.
 """
 
 from keras_apps.compress.measure import DECODING_BATCH_SIZES, TRANSLATION_SCORES, decoding_field, language_model_table
-from keras_apps.compress.variants import QUANTIZED, export_variants, plain_variant
+from keras_apps.compress.variants import PLAIN, export_variants, plain_variant
 
-MODES = ("bfloat16", *QUANTIZED)
+MODES = PLAIN
 TRANSLATE_BATCH = 256  # test sentences per call of the `translate` signature
 
 

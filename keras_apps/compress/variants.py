@@ -3,6 +3,7 @@ signature and measured alike: the loop a GPT's and a translator's `compress` sha
 
     float32     the export's model (float32 weights), saved without its optimizer: the reference
     bfloat16    the same model with every weight and computation in bfloat16 (half the bytes)
+    float16     the same in float16: half the bytes too, a finer mantissa and a narrower range than bfloat16's
     int8        `model.quantize("int8")`: the kernels of every Dense and EinsumDense layer (attention and
                 feed-forward) in 8 bits with a scale per output channel, each layer's input quantized to int8
                 on the fly (Keras's default config)
@@ -21,7 +22,9 @@ from keras_apps import files
 from keras_apps.compress.measure import file_sizes
 from keras_apps.errors import UserError
 
-QUANTIZED = ("int8", "int4")  # what `model.quantize` does alone; bfloat16 is a cast of the whole model
+QUANTIZED = ("int8", "int4")  # what `model.quantize` does alone
+HALVES = ("bfloat16", "float16")  # casts of the whole model
+PLAIN = (*HALVES, *QUANTIZED)
 KINDS = (keras.layers.Dense, keras.layers.EinsumDense)  # the layers quantization changes
 
 
@@ -61,9 +64,9 @@ def with_dtype_policy(model, policy):
 
 
 def plain_variant(model, variant):
-    """`(model in variant, extra row fields)` for `bfloat16` and the `QUANTIZED` modes."""
-    if variant == "bfloat16":
-        return with_dtype_policy(model, "bfloat16"), {}
+    """`(model in variant, extra row fields)` for each of `PLAIN`."""
+    if variant in HALVES:
+        return with_dtype_policy(model, variant), {}
     return model, {"quantized_layers": quantized(model, variant)}
 
 

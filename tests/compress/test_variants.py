@@ -31,10 +31,11 @@ def test_quantized_weights_keep_the_logits_close_to_float_s(mode, tolerance):
     assert (answer.argmax(-1) == reference.argmax(-1)).mean() > 0.9
 
 
-def test_a_bfloat16_copy_holds_and_computes_everything_in_bfloat16_close_to_float():
+@pytest.mark.parametrize("policy", ["bfloat16", "float16"])
+def test_a_16_bit_copy_holds_and_computes_everything_in_16_bits_close_to_float(policy):
     model = build_gpt(CONFIG)
-    copy = with_dtype_policy(model, "bfloat16")
-    assert {weight.dtype for weight in copy.weights} == {"bfloat16"}
+    copy = with_dtype_policy(model, policy)
+    assert {weight.dtype for weight in copy.weights} == {policy}
     tokens = np.random.default_rng(0).integers(0, 40, (4, 16))
     reference, answer = np.asarray(model(tokens)), np.asarray(copy(tokens), np.float32)
     assert np.abs(answer - reference).max() / np.abs(reference).max() < 0.05
