@@ -67,12 +67,12 @@ def train(args):
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows, random_windows
+    from keras_apps.evaluate.language_model import write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import build_gpt
     from keras_apps.recipes import overlaid
-    from keras_apps.evaluate.language_model import write_report, write_samples
     from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
     from keras_apps.training.flops import model_flops_utilization
     from keras_apps.training.init_from import from_export
@@ -142,7 +142,9 @@ def train(args):
                                             temperature=args.temperature),
         summary=lambda metrics: (
             f"{samples[1]}\n\n{args.recipe}: validation loss {validation['loss']:.4f} (perplexity "
-            f"{validation['perplexity']:.2f}) on the whole validation split | {metrics['params']:,} parameters, "
+            f"{validation['perplexity']:.2f}) on the whole validation split"
+            + (f" (the export it started from: {before['loss']:.4f})" if start else "")
+            + f" | {metrics['params']:,} parameters, "
             f"{schedule.max_steps:,} steps in {metrics['train_seconds']:.0f} s ({tokens_per_second:,.0f} "
             f"tokens/s, MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)"),
         extra=efficiency,
