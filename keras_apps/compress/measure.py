@@ -68,6 +68,12 @@ def decoding_field(batch_size):
     return f"decoding_tokens_per_second_batch{batch_size}"
 
 
+def _difference(value, reference, form):
+    """`value - reference` signed, as `form` shows it: a difference that rounds to zero shows as +0, not -0."""
+    shown = f"{value - reference:+{form}}"
+    return "+" + shown[1:] if float(shown) == 0 else shown
+
+
 # The quality columns of a language model's table: `(heading, row field, format)`.
 VALIDATION_LOSS = (("validation loss", "validation_loss", ".4f"),)
 TRANSLATION_SCORES = (("BLEU", "bleu", ".2f"), ("ROUGE-1 F1", "rouge1_f1", ".4f"), ("ROUGE-2 F1", "rouge2_f1", ".4f"))
@@ -89,6 +95,7 @@ def language_model_table(title, rows, figures=VALIDATION_LOSS):
         lines.append(
             f"| {row['variant']} | {row['compute_dtype']} | {row['size_bytes'] / 1000:,.1f} | "
             f"{row['size_bytes'] / reference['size_bytes']:.0%} | {row['gzip_bytes'] / 1000:,.1f} | "
-            + "".join(f"{row[field]:{form}} | {row[field] - reference[field]:+{form}} | " for _, field, form in figures)
+            + "".join(f"{row[field]:{form}} | {_difference(row[field], reference[field], form)} | "
+                      for _, field, form in figures)
             + "".join(f"{speed:,.0f} | {speed / float32_speed:.2f}x | " for speed, float32_speed in speeds).rstrip())
     return "\n".join(lines) + "\n"

@@ -54,9 +54,12 @@ def test_a_translator_s_table_reads_its_scores_against_float32():
     rows = [{"variant": "float32", "compute_dtype": "float32", "size_bytes": 4000, "gzip_bytes": 3600, "bleu": 40.5,
              "rouge1_f1": 0.7, "rouge2_f1": 0.5, **speeds},
             {"variant": "int8", "compute_dtype": "float32", "size_bytes": 1200, "gzip_bytes": 900, "bleu": 40.25,
-             "rouge1_f1": 0.69, "rouge2_f1": 0.505, **speeds}]
+             "rouge1_f1": 0.69, "rouge2_f1": 0.505, **speeds},
+            {"variant": "bfloat16", "compute_dtype": "bfloat16", "size_bytes": 2000, "gzip_bytes": 1900,
+             "bleu": 40.5, "rouge1_f1": 0.699999, "rouge2_f1": 0.5, **speeds}]
     table = language_model_table("Translator", rows, TRANSLATION_SCORES)
     assert ("| int8 | float32 | 1.2 | 30% | 0.9 | 40.25 | -0.25 | 0.6900 | -0.0100 | 0.5050 | +0.0050 | 500 | 1.00x "
             "| 9,000 | 1.00x |") in table
+    assert "| bfloat16 | bfloat16 | 2.0 | 50% | 1.9 | 40.50 | +0.00 | 0.7000 | +0.0000 | 0.5000 | +0.0000 |" in table
     header, rule = table.splitlines()[2:4]
     assert "| BLEU | vs float32 | ROUGE-1 F1 |" in header and header.count("|") == rule.count("|") == 16
