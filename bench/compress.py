@@ -49,7 +49,7 @@ def bench_task(task, training, limits, exports=None):
             command = " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress"
         else:
             export, model = existing_export(exports, task)
-            train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <its export>"
+            train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <export>"
         report = Path(workdir) / "compress"
         start = time.perf_counter()
         python(["-m", f"tasks.{task}", "compress", "--export-dir", str(export), "--run-dir", str(report),

@@ -9,7 +9,8 @@
                 accuracy on the 25,000 test reviews
 
 Each row: trainable parameters (and their share of the model's), training time, the median step, peak memory
-of the process, and the figure.
+of the process, and the figure. The row's command is the LoRA run's; full fine-tuning is the same without
+`--lora-rank` (for BERT, the run that pre-trained the backbone: `python -m tasks.imdb --model bert`).
 """
 
 import tempfile
@@ -67,8 +68,8 @@ def bench_gpt(limits, exports=None):
             methods.append(method_row(method, metrics, wall_seconds, {
                 "validation_loss": metrics["validation"]["loss"],
                 "validation_loss_before": metrics["validation_before_training"]["loss"]}))
-    return {"command": f"python -m tasks.gpt --text-file reviews.txt --init-from <default GPT export> "
-                       f"{' '.join(GPT_FINE_TUNING)} [--lora-rank {RANK}]",
+    return {"command": f"python -m tasks.gpt --text-file reviews.txt --init-from <default-gpt-export> "
+                       f"{' '.join(GPT_FINE_TUNING)} --lora-rank {RANK}",
             "title": f"GPT fine-tuned on {REVIEW_CHARACTERS:,} characters of IMDB reviews, from the default "
                      "Tiny Shakespeare GPT", "figure": "validation loss", "machine": results.machine(),
             "lora": methods}
@@ -85,7 +86,7 @@ def bench_bert(limits):
                                             "--lora-rank", str(RANK), *flags], workdir / "lora", [])
     methods = [method_row(method, metrics, wall, {"test_accuracy": metrics["test"]["accuracy"]})
                for method, metrics, wall in (("full", full, full_wall), (f"LoRA rank {RANK}", lora, lora_wall))]
-    return {"command": f"python -m tasks.imdb --model bert [--pretrained-backbone <its backbone> --lora-rank {RANK}]",
+    return {"command": f"python -m tasks.imdb --model bert --pretrained-backbone <its-backbone> --lora-rank {RANK}",
             "title": "BERT fine-tuned on IMDB from its backbone pre-trained on the reviews",
             "figure": "test accuracy", "machine": results.machine(), "lora": methods}
 

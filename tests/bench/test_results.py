@@ -129,11 +129,11 @@ def test_a_translator_s_compression_gets_its_scores_and_an_export_compressed_as_
     variant = {"variant": "float32", "compute_dtype": "float32", "size_bytes": 4000, "gzip_bytes": 3600,
                "bleu": 40.5, "rouge1_f1": 0.7, "rouge2_f1": 0.5, **speeds}
     text = results.table({"mnist-resnet": ROW, "compress-translate": {
-        "command": "python -m tasks.translate compress --export-dir <its export>", "task": "translate",
+        "command": "python -m tasks.translate compress --export-dir <export>", "task": "translate",
         "title": "Translation en-es, default", "train_wall_seconds": None, "compress_wall_seconds": 1800.2,
         **MACHINE, "variants": [variant]}})
     assert "| float32 | float32 | 4.0 | 100% | 3.6 | 40.50 | +0.00 | 0.7000 | +0.0000 | 0.5000 |" in text
-    assert (f"`python -m tasks.translate compress --export-dir <its export>`: compression 1,800 s wall, "
+    assert (f"`python -m tasks.translate compress --export-dir <export>`: compression 1,800 s wall, "
             f"on {SHOWN}.") in text
 
 
@@ -144,12 +144,12 @@ def test_each_lora_comparison_gets_a_table_of_its_methods():
     adapters = {**full, "method": "LoRA rank 8", "trainable_params": 80_000, "train_step_seconds": 0.3012,
                 "validation_loss": 1.6}
     text = results.table({"mnist-resnet": ROW, "gpt-lora": {
-        "command": "python -m tasks.gpt --init-from x [--lora-rank 8]", "title": "GPT fine-tuned on reviews",
+        "command": "python -m tasks.gpt --init-from x --lora-rank 8", "title": "GPT fine-tuned on reviews",
         "figure": "validation loss", **MACHINE, "lora": [full, adapters]}})
     assert "### GPT fine-tuned on reviews" in text
     assert "| full | 3,200,000 | 100.00 % | 300 | 410.0 | 2,100 | 1.5000 (the start: 2.2500) |" in text
     assert "| LoRA rank 8 | 80,000 | 2.50 % | 300 | 301.2 | 2,100 | 1.6000 (the start: 2.2500) |" in text
-    assert f"`python -m tasks.gpt --init-from x [--lora-rank 8]`, on {SHOWN}." in text
+    assert f"`python -m tasks.gpt --init-from x --lora-rank 8`, on {SHOWN}." in text
 
 
 def test_readme_table_is_rewritten_between_markers_only(tmp_path):
