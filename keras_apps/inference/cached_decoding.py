@@ -2,8 +2,8 @@
 
 Calling the model on the whole prefix for every new token recomputes the keys and values of all earlier
 tokens; keras-hub's `TransformerDecoder` can instead take and return a cache of them. This class calls the
-same layers (`keras_apps.models.parts.GPTLayers`, so the weights are the model's own) in that mode,
-as keras-hub's `GPT2CausalLM.call_with_cache` does.
+same layers (`keras_apps.models.parts.GPTLayers`, so the weights are the model's own) in that mode, as
+keras-hub's `GPT2CausalLM.call_with_cache` does (with one cache tensor per block, as the translator has).
 """
 
 from keras import ops
@@ -27,22 +27,24 @@ class CachedDecoder:
         self.head_dim = self.token_embedding.output_dim // self.num_heads
 
     def empty_cache(self, batch_size, length):
-        """Zeros of shape `[batch, layers, 2 (keys, values), length, heads, head_dim]`."""
-        shape = [batch_size, len(self.blocks), 2, length, self.num_heads, self.head_dim]
-        return ops.zeros(shape, dtype=self.model.compute_dtype)
+        """One `[batch, 2 (keys, values), length, heads, head_dim]` tensor of zeros per block.
+
+        One tensor per block, not one stacked for all: slicing a block's part out of a stack and stacking the
+        updated parts back would copy the whole cache at every step, and at batch 64 a step is bound by
+        moving the cache (bench/NOTES.md)."""
+        shape = [batch_size, 2, length, self.num_heads, self.head_dim]
+        return tuple(ops.zeros(shape, dtype=self.model.compute_dtype) for _ in self.blocks)
 
     def call_with_cache(self, token_ids, cache, index):
         """Logits for `token_ids` placed at positions `index…`, attending to the cache; returns the cache
         updated with their keys and values."""
         x = self.embed(token_ids, start_index=index)
         updated = []
-        for layer_index, block in enumerate(self.blocks):
-            x, block_cache = block(
-                x, self_attention_cache=cache[:, layer_index], self_attention_cache_update_index=index
-            )
+        for block, block_cache in zip(self.blocks, cache):
+            x, block_cache = block(x, self_attention_cache=block_cache, self_attention_cache_update_index=index)
             updated.append(block_cache)
         logits = self.token_embedding(self.final_norm(x), reverse=True)
-        return logits, ops.stack(updated, axis=1)
+        return logits, tuple(updated)
 
     def logits(self, token_ids):
         """The whole model on `token_ids`, no cache: what each cached step must reproduce."""
