@@ -11,7 +11,6 @@ from keras_apps.compress.measure import DECODING_BATCH_SIZES, TRANSLATION_SCORES
 from keras_apps.compress.variants import PLAIN, export_variants, plain_variant
 
 MODES = PLAIN
-TRANSLATE_BATCH = 256  # test sentences per call of the `translate` signature
 
 
 def scores(model, endpoint, sources, references):
@@ -23,7 +22,7 @@ def scores(model, endpoint, sources, references):
     from keras_apps.inference.translation import Translator, decoding_speed, translate_all
 
     serve = tf.function(*endpoint(model))
-    scored = translation_scores(translate_all(serve, sources, TRANSLATE_BATCH), references)
+    scored = translation_scores(translate_all(serve, sources), references)
     speed = decoding_speed(Translator(model), batch_sizes=DECODING_BATCH_SIZES)
     return {**{field: scored[field] for _, field, _ in TRANSLATION_SCORES},
             **{decoding_field(row["batch_size"]): row["cached_tokens_per_second"] for row in speed["batches"]}}
