@@ -23,10 +23,12 @@ _LINE_BREAKS = re.compile(LINE_BREAKS)
 
 @dataclass(frozen=True)
 class LabeledTexts:
-    """Texts and their integer labels (0: negative, 1: positive)."""
+    """Texts and their integer labels (0: negative, 1: positive), and where known the reviewers' star ratings
+    (1-4 negative, 7-10 positive: the `_<rating>` of each file's name)."""
 
     texts: list
     labels: np.ndarray
+    ratings: np.ndarray | None = None
 
     def __len__(self):
         return len(self.labels)
@@ -52,7 +54,8 @@ class LabeledTexts:
         return self._select(rng.permutation(rest)), self._select(held_out)
 
     def _select(self, indices):
-        return LabeledTexts([self.texts[index] for index in indices], self.labels[indices])
+        ratings = None if self.ratings is None else self.ratings[indices]
+        return LabeledTexts([self.texts[index] for index in indices], self.labels[indices], ratings)
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,19 @@ def clean(text):
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
-def _review_id(path):
-    return int(path.name.split("_", 1)[0])
+def _id_and_rating(path):
+    """The review id and star rating in a review file's name, `<id>_<rating>.txt` (rating 0: unlabeled)."""
+    try:
+        review_id, rating = path.stem.split("_")
+        return int(review_id), int(rating)
+    except ValueError:
+        raise UserError(f"{path}: expected a file named <id>_<rating>.txt; the extracted dataset is damaged") from None
 
 
-def _read_reviews(folder):
-    """The reviews of one folder, in the order of their numeric ids, cleaned."""
-    paths = sorted(folder.glob("*.txt"), key=_review_id)
+def _read_reviews(folder, *, with_ratings=False):
+    """The reviews of one folder, in the order of their numeric ids, cleaned (with `with_ratings`, and their
+    star ratings)."""
+    paths = sorted(folder.glob("*.txt"), key=lambda path: _id_and_rating(path)[0])
     texts = []
     for path in paths:
         try:
@@ -83,7 +92,7 @@ def _read_reviews(folder):
         if not text:
             raise UserError(f"{path} is empty; the extracted dataset is damaged")
         texts.append(text)
-    return texts
+    return (texts, [_id_and_rating(path)[1] for path in paths]) if with_ratings else texts
 
 
 def _check_count(split, count, expected, root):
@@ -96,13 +105,14 @@ def _check_count(split, count, expected, root):
 
 def read_labeled(root, split, *, expected=None):
     """`split` ("train" or "test") of an extracted `aclImdb/` folder; `train/unsup` is not part of it."""
-    texts, labels = [], []
+    texts, labels, ratings = [], [], []
     for label, name in enumerate(CLASS_NAMES):
-        reviews = _read_reviews(Path(root) / split / name)
+        reviews, stars = _read_reviews(Path(root) / split / name, with_ratings=True)
         texts += reviews
         labels += [label] * len(reviews)
+        ratings += stars
     _check_count(split, len(texts), expected, Path(root))
-    return LabeledTexts(texts, np.asarray(labels, np.int32))
+    return LabeledTexts(texts, np.asarray(labels, np.int32), np.asarray(ratings, np.int32))
 
 
 def read_unlabeled(root, *, expected=None):

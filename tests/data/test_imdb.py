@@ -36,6 +36,23 @@ def test_labeled_splits_skip_the_unlabeled_reviews(tiny_imdb):
     assert data.train.labels.tolist() == [0, 0, 0, 1] and data.train.labels.dtype == np.int32
 
 
+def test_star_ratings_come_from_the_file_names_and_follow_their_reviews(tiny_imdb):
+    data = imdb.load(tiny_imdb, sizes=TINY)
+    assert data.train.ratings.tolist() == [1, 3, 2, 9] and data.test.ratings.tolist() == [4, 8]
+    taken = data.train.take(3)
+    assert dict(zip(taken.texts, taken.ratings.tolist())) == {
+        text: rating for text, rating in zip(data.train.texts, [1, 3, 2, 9]) if text in taken.texts}
+
+
+def test_a_review_file_without_a_rating_is_named(tmp_path):
+    folder = tmp_path / "aclImdb" / "train"
+    for name in imdb.CLASS_NAMES:
+        (folder / name).mkdir(parents=True)
+    (folder / "pos" / "7.txt").write_text("No rating in the name.")
+    with pytest.raises(UserError, match="7.txt: expected a file named <id>_<rating>.txt"):
+        imdb.read_labeled(tmp_path / "aclImdb", "train")
+
+
 def test_unlabeled_reviews_on_request(tiny_imdb):
     assert imdb.load(tiny_imdb, unlabeled=True, sizes=TINY).unlabeled[2] == "And a third."
 
@@ -74,6 +91,8 @@ def test_the_real_archive_has_every_review(real_imdb_dir, tmp_path, monkeypatch)
     assert len(data.train) == 25_000 and len(data.test) == 25_000 and len(data.unlabeled) == 50_000
     assert np.bincount(data.train.labels).tolist() == [12_500, 12_500]
     assert np.bincount(data.test.labels).tolist() == [12_500, 12_500]
+    assert set(data.train.ratings[data.train.labels == 0]) == {1, 2, 3, 4}
+    assert set(data.test.ratings[data.test.labels == 1]) == {7, 8, 9, 10}
     assert not any("<br" in text for text in data.train.texts[:1000])
 
 

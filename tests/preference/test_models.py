@@ -1,0 +1,100 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.models.gpt import GPTConfig, build_gpt
+from keras_apps.preference import models, objectives
+
+TINY = GPTConfig(vocabulary_size=12, context_length=8, num_layers=1, num_heads=2, hidden_dim=16, dropout=0.0)
+
+
+def _gpt(seed=0):
+    keras.utils.set_random_seed(seed)
+    return build_gpt(TINY)
+
+
+def test_the_reward_is_read_at_the_last_token_and_padding_changes_nothing():
+    reward_model = models.build_reward_model(_gpt())
+    ids = np.array([[3, 4, 5, 0, 0], [3, 4, 5, 6, 7]], np.int32)
+    scores = reward_model.predict(ids, verbose=0)
+    assert scores.shape == (2,)
+    assert scores[0] == pytest.approx(float(reward_model(ids[:1, :3])[0]), abs=1e-5)
+    assert scores[0] != pytest.approx(scores[1], abs=1e-4)  # the last token differs
+
+
+def test_the_reward_model_shares_the_gpts_weights():
+    gpt = _gpt()
+    reward_model = models.build_reward_model(gpt)
+    ids = np.array([[3, 4, 5]], np.int32)
+    before = float(reward_model(ids)[0])
+    block = gpt.get_layer("decoder_0")
+    block.set_weights([w + 0.5 for w in block.get_weights()])
+    assert float(reward_model(ids)[0]) != pytest.approx(before, abs=1e-4)
+
+
+def test_response_log_probability_sums_the_gpts_log_probabilities_of_the_response():
+    gpt = _gpt()
+    ids = np.array([[2, 5, 7, 9]], np.int32)
+    mask = np.array([[0, 0, 1, 1]], np.float32)  # a two-token prompt, a two-token response
+    log_probs = tf.nn.log_softmax(gpt(ids)).numpy()[0]
+    expected = log_probs[1, 7] + log_probs[2, 9]
+    got = models.ResponseLogProbability()(gpt(ids), ids, mask)
+    assert float(got[0]) == pytest.approx(expected, rel=1e-5)
+
+
+def _tiny_preferences():
+    """Texts of four tokens; the preferred one of each pair ends in 10, the other in 11, the rest random."""
+    rng = np.random.default_rng(0)
+    start = rng.integers(1, 10, size=(64, 3))
+    chosen = np.concatenate([start, np.full((64, 1), 10)], axis=1).astype(np.int32)
+    rejected = np.concatenate([rng.permutation(start), np.full((64, 1), 11)], axis=1).astype(np.int32)
+    return chosen, rejected
+
+
+def test_bradley_terry_learns_to_order_tiny_pairs():
+    chosen, rejected = _tiny_preferences()
+    reward_model = models.build_reward_model(_gpt())
+    trainer = models.compile_preference_trainer(models.bradley_terry_trainer(reward_model),
+                                                keras.optimizers.Adam(1e-2))
+    trainer.fit({"chosen": chosen[:48], "rejected": rejected[:48]}, np.ones(48), batch_size=16, epochs=30, verbose=0)
+    held_out = reward_model.predict(chosen[48:], verbose=0) - reward_model.predict(rejected[48:], verbose=0)
+    assert np.all(held_out > 0)
+    loss = trainer.evaluate({"chosen": chosen[48:], "rejected": rejected[48:]}, np.ones(16), verbose=0,
+                            return_dict=True)
+    assert loss["pairwise_accuracy"] == 1.0
+    assert loss["loss"] == pytest.approx(float(objectives.bradley_terry_loss(
+        reward_model(chosen[48:]), reward_model(rejected[48:]))), rel=1e-4)
+
+
+def _dpo_log_ratio(beta, steps=300):
+    """Trains a tiny policy by DPO on one prompt's two one-token responses a and b, a preferred in three pairs
+    of four, and returns d = log π(a)/π_ref(a) − log π(b)/π_ref(b). DPO's optimum is d = log(3)/β."""
+    policy = _gpt()
+    reference = models.ResponseLogProbability()
+    prompt, a, b = 4, 7, 8
+    chosen = np.array([[prompt, a]] * 3 + [[prompt, b]], np.int32)
+    rejected = np.array([[prompt, b]] * 3 + [[prompt, a]], np.int32)
+    mask = np.array([[0, 1]] * 4, np.float32)
+    inputs = {"chosen": chosen, "rejected": rejected, "chosen_mask": mask, "rejected_mask": mask,
+              "reference_chosen": reference(policy(chosen), chosen, mask).numpy(),
+              "reference_rejected": reference(policy(rejected), rejected, mask).numpy()}
+    trainer = models.compile_preference_trainer(models.dpo_trainer(policy, beta), keras.optimizers.Adam(1e-2))
+    assert trainer.predict(inputs, verbose=0) == pytest.approx(np.zeros(4), abs=1e-5)  # π = π_ref at the start
+    trainer.fit(inputs, np.ones(4), batch_size=4, epochs=steps, verbose=0)
+    return float(trainer.predict(inputs, verbose=0)[0]) / beta
+
+
+def test_dpo_reaches_its_closed_form_optimum():
+    assert _dpo_log_ratio(beta=0.5) == pytest.approx(math.log(3.0) / 0.5, rel=0.1)
+
+
+def test_a_very_large_beta_leaves_the_dpo_policy_at_the_reference():
+    assert abs(_dpo_log_ratio(beta=1000.0)) < 0.05
+
+
+def test_dpo_refuses_a_beta_that_is_not_positive():
+    with pytest.raises(ValueError, match="beta must be positive"):
+        models.DPOLogit(0.0)

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from keras_apps.preference.pairs import Pairs, pairwise_accuracy, rating_pairs
+
+
+def test_rating_pairs_prefer_the_higher_rating_and_never_pair_equal_ones():
+    ratings = np.array([1, 1, 4, 7, 10, 10, 2, 8])
+    pairs = rating_pairs(ratings, 500, seed=1)
+    assert len(pairs) == 500
+    assert np.all(ratings[pairs.chosen] > ratings[pairs.rejected])
+    np.testing.assert_array_equal(pairs.gaps, ratings[pairs.chosen] - ratings[pairs.rejected])
+    assert len(set(zip(pairs.chosen.tolist(), pairs.rejected.tolist()))) > 20  # drawn, not one pair repeated
+    again = rating_pairs(ratings, 500, seed=1)
+    np.testing.assert_array_equal(again.chosen, pairs.chosen)
+
+
+def test_rating_pairs_need_two_ratings():
+    with pytest.raises(ValueError, match="two different ratings"):
+        rating_pairs([3, 3, 3], 4)
+
+
+def test_at_least_keeps_the_clear_preferences():
+    pairs = Pairs(np.array([0, 1, 2]), np.array([3, 4, 5]), np.array([1, 4, 9]))
+    clear = pairs.at_least(4)
+    assert clear.chosen.tolist() == [1, 2] and clear.gaps.tolist() == [4, 9]
+
+
+def test_pairwise_accuracy_counts_ties_as_half():
+    pairs = Pairs(np.array([0, 1, 2]), np.array([1, 2, 0]), np.array([1, 1, 1]))
+    assert pairwise_accuracy([3.0, 2.0, 2.0], pairs) == pytest.approx((1 + 0.5 + 0) / 3)
