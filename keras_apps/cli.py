@@ -4,7 +4,7 @@ Task modules import this first, so the line below takes effect before TensorFlow
 TensorFlow's C++ info and warning logs, which would bury the progress bar. (A few lines that TensorFlow 2.21
 prints while its libraries load come before its log settings and cannot be silenced this way.)
 
-A task declares its commands as a table of `Command`s and hands it to `main`:
+A task declares its commands as a table of `Command`s, the default one first, and hands it to `main`:
 
     COMMANDS = {"train": cli.Command(train, add_train_arguments, "train, evaluate, export (default)", "…"), …}
     def main(argv=None):
@@ -34,9 +34,6 @@ __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `
     "parse_arguments", "port", "positive_float", "positive_int", "probability", "run", "seed", "text",
 ]
 
-TRAIN = "train"
-
-
 @dataclass(frozen=True)
 class Command:
     """One command of a task: `run(args)` returns the exit status; `arguments(parser)` adds its flags."""
@@ -56,10 +53,11 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser(task, description, commands):
-    """The parser of `python -m tasks.<task>`: one sub-command per entry of `commands`, `train` the default."""
+    """The parser of `python -m tasks.<task>`: one sub-command per entry of `commands`, the first the default."""
+    default = next(iter(commands))
     parser = ArgumentParser(
         prog=f"python -m tasks.{task}", description=description,
-        epilog=f"Without a command, the flags go to {TRAIN}: see `python -m tasks.{task} {TRAIN} --help`.",
+        epilog=f"Without a command, the flags go to {default}: see `python -m tasks.{task} {default} --help`.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="{" + ",".join(commands) + "}")
     for name, command in commands.items():
@@ -70,10 +68,10 @@ def build_parser(task, description, commands):
 
 
 def parse_arguments(task, description, commands, argv):
-    """The parsed command line `argv` (the `train` command's when it names no command)."""
+    """The parsed command line `argv` (the first command's, the default, when it names no command)."""
     argv = list(argv)
     if not argv or argv[0] not in (*commands, "-h", "--help"):
-        argv.insert(0, TRAIN)
+        argv.insert(0, next(iter(commands)))
     return build_parser(task, description, commands).parse_args(argv)
 
 

@@ -3,6 +3,7 @@
     python -m tasks.gpt                               # the default model: train, report, export
     python -m tasks.gpt --recipe nanogpt-cpu          # nanoGPT's published CPU recipe, for comparison
     python -m tasks.gpt --text-file book.txt --tokenizer byte
+    python -m tasks.gpt --text-file reviews.txt --tokenizer wordpiece   # subwords: a model that writes words
     python -m tasks.gpt --text-file new.txt --init-from saved_models/gpt --lora-rank 8   # fine-tune an export
     python -m tasks.gpt generate "ROMEO:" --max-new-tokens 300
     python -m tasks.gpt compress                      # the latest export in 16 bits, int8, int4, GPTQ, AWQ
@@ -225,8 +226,8 @@ def _train_arguments(parser):
     parser.add_argument("--text-file", help="a UTF-8 text file to learn (default: Tiny Shakespeare, "
                         "tinyshakespeare.txt in the data directory)")
     parser.add_argument("--tokenizer", choices=TOKENIZERS,
-                        help="char: the characters of the training text; byte: UTF-8 bytes (default: char; with "
-                        "--init-from, the export's)")
+                        help="char: the characters of the training text; byte: UTF-8 bytes; wordpiece: lowercase "
+                        "subwords learned from the training text (default: char; with --init-from, the export's)")
     cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_RECIPE])
     tuning = parser.add_argument_group("fine-tuning")
     tuning.add_argument("--init-from", metavar="EXPORT", help="start from this GPT export (a version, or a folder "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_apps import files
 from keras_apps.data.archives import cached_extraction
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
@@ -141,6 +142,18 @@ def load(data_dir=None, *, unlabeled=False, sizes=None):
         test=read_labeled(root, "test", expected=sizes["test"]),
         unlabeled=read_unlabeled(root, expected=sizes["unsup"]) if unlabeled else [],
     )
+
+
+def review_corpus(data_dir=None, *, sizes=None):
+    """A text file of the training and unlabeled reviews (75,000), one per line in a seeded random order, for
+    a language model of reviews; no test review is in it. Written once, beside the extracted archive."""
+    path = extracted_root(data_dir).parent / "reviews-train-unsup.txt"
+    if not path.exists():
+        data = load(data_dir, unlabeled=True, sizes=sizes)
+        reviews = data.train.texts + data.unlabeled
+        order = np.random.default_rng(0).permutation(len(reviews))
+        files.write_text(path, "".join(reviews[index].replace("\n", " ") + "\n" for index in order))
+    return path
 
 
 @dataclass(frozen=True)

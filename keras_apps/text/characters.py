@@ -1,9 +1,11 @@
-"""Tokenizers for language modelling on a plain-text corpus: characters, or bytes.
+"""Tokenizers for language modelling on a plain-text corpus: characters, bytes, or subwords.
 
 `char` gives one id per character of the training text (Tiny Shakespeare: 65 of them), with id 0 for any
 character outside it; `byte` (keras-hub's `ByteTokenizer`) gives one id per UTF-8 byte, 256 in all, so
-any text is covered with no unknowns: the choice for larger or multilingual corpora. Both live inside the
-export, so the served model takes and returns text.
+any text is covered with no unknowns: the choice for larger or multilingual corpora; `wordpiece`
+(`keras_apps.text.wordpieces`) gives one id per word or piece of a word of a lowercase vocabulary learned
+from the training text: the choice for prose, where a model should write words rather than spell them.
+Each lives inside the export, so the served model takes and returns text.
 """
 
 import json
@@ -14,8 +16,9 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.text.wordpieces import WordPieceText
 
-TOKENIZERS = ("char", "byte")
+TOKENIZERS = ("char", "byte", "wordpiece")
 UNKNOWN_CHARACTER = "\ufffd"  # U+FFFD, what id 0 turns back into
 
 
@@ -53,9 +56,12 @@ class CharacterTokenizer(keras.layers.Layer):
 
 
 def build_tokenizer(kind, training_text):
-    """A `char` tokenizer learned from `training_text`, or the fixed `byte` tokenizer."""
+    """A `char` or `wordpiece` tokenizer learned from `training_text`, or the fixed `byte` tokenizer."""
     if kind == "char":
         return CharacterTokenizer.from_text(training_text)
+    if kind == "wordpiece":
+        print("Learning a WordPiece vocabulary from the training text", flush=True)
+        return WordPieceText.from_text(training_text)
     if kind == "byte":
         return keras_hub.tokenizers.ByteTokenizer()
     raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZERS)}")
@@ -65,6 +71,8 @@ def save_tokenizer(tokenizer, path):
     """Writes what rebuilds `tokenizer` as JSON (a character vocabulary may hold newlines: not one per line)."""
     if isinstance(tokenizer, CharacterTokenizer):
         record = {"kind": "char", "characters": tokenizer.characters}
+    elif isinstance(tokenizer, WordPieceText):
+        record = {"kind": "wordpiece", "vocabulary": tokenizer.vocabulary}
     else:
         record = {"kind": "byte"}
     files.write_json(path, record)
@@ -76,6 +84,8 @@ def load_tokenizer(path):
         kind = record["kind"]
         if kind == "char":
             return CharacterTokenizer(record["characters"])
+        if kind == "wordpiece":
+            return WordPieceText(record["vocabulary"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"cannot read the tokenizer file {path}: {exc}") from None
     return build_tokenizer(kind, "")

@@ -12,16 +12,10 @@ normalized first, in training and in the serving graph alike.
 
 import tensorflow as tf
 
+from keras_apps.text.spacing import respace
+
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[START]", "[END]")
 PAD_ID, UNKNOWN_ID, START_ID, END_ID = range(len(SPECIAL_TOKENS))
-
-# (RE2 pattern, replacement) applied in order to the detokenizer's space-separated tokens.
-_SPACING_RULES = (
-    (r"\s+([.,!?;:%)\]}»…])", r"\1"),  # no space before closing punctuation
-    (r"([¿¡(\[{«])\s+", r"\1"),  # nor after opening punctuation
-    (r"(\pL) ([-'’]) (\pL)", r"\1\2\3"),  # e-mail, don't, l’homme
-    (r"(\d)([.,:]) (\d)", r"\1\2\3"),  # 3.5, 1,000, 10:30
-)
 
 
 def learn_vocabulary(texts, size):
@@ -99,10 +93,7 @@ class SentenceTokenizer:
         before_end = tf.cumsum(tf.cast(token_ids == END_ID, tf.int32), axis=1) == 0
         keep = before_end & ((token_ids >= len(SPECIAL_TOKENS)) | (token_ids == UNKNOWN_ID))
         ids = tf.ragged.boolean_mask(token_ids, keep)
-        texts = self._detokenize(ids)
-        for pattern, replacement in _SPACING_RULES:
-            texts = tf.strings.regex_replace(texts, pattern, replacement)
-        return texts
+        return respace(self._detokenize(ids))
 
 
 def encode_pairs(pairs, source_tokenizer, target_tokenizer, *, keep_long):

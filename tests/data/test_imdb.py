@@ -53,6 +53,16 @@ def test_a_review_file_without_a_rating_is_named(tmp_path):
         imdb.read_labeled(tmp_path / "aclImdb", "train")
 
 
+def test_the_review_corpus_holds_training_and_unlabeled_reviews_one_per_line_and_no_test_review(tiny_imdb):
+    path = imdb.review_corpus(tiny_imdb, sizes=TINY)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    data = imdb.load(tiny_imdb, unlabeled=True, sizes=TINY)
+    assert sorted(lines) == sorted(data.train.texts + data.unlabeled)
+    assert not set(lines) & set(data.test.texts)
+    path.write_text("kept\n")  # made once: a second call reads the same file
+    assert imdb.review_corpus(tiny_imdb, sizes=TINY) == path and path.read_text() == "kept\n"
+
+
 def test_unlabeled_reviews_on_request(tiny_imdb):
     assert imdb.load(tiny_imdb, unlabeled=True, sizes=TINY).unlabeled[2] == "And a third."
 

@@ -147,6 +147,22 @@ def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_fro
     assert fresh.stdout == in_process and in_process.startswith("Shall I")
 
 
+def test_a_wordpiece_gpt_writes_words_that_a_fresh_process_generates_alike(tmp_path, capsys):
+    (tmp_path / "poem.txt").write_text(POEM)
+    export_dir = tmp_path / "export"
+    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--tokenizer", "wordpiece",
+                               "--run-dir", str(tmp_path / "run"), "--export-dir", str(export_dir)], capsys)
+    assert status == 0, err
+    vocabulary = json.loads((export_dir / "1" / "tokenizer.json").read_text())["vocabulary"]
+    assert vocabulary[:3] == ["[PAD]", "[UNK]", "[NL]"] and "compare" in vocabulary
+    generate = ["generate", "Shall I", "--max-new-tokens", "12", "--seed", "3", "--export-dir", str(export_dir)]
+    status, in_process, _ = run_task(generate, capsys)
+    fresh = run_python("-m", "tasks.gpt", *generate)
+    assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
+    assert fresh.stdout == in_process and in_process.startswith("Shall I ")
+    assert "##" not in in_process and "[" not in in_process  # pieces joined, no special token shown
+
+
 def test_compress_exports_16_8_and_4_bit_copies_that_a_fresh_process_generates_from(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     export_dir, compressed = tmp_path / "export", tmp_path / "compressed"

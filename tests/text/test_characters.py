@@ -39,7 +39,7 @@ def test_bytes_cover_any_text():
     assert tf.function(tokenizer.detokenize)(ids).numpy().decode("utf-8") == "žluťoučký kůň"
 
 
-@pytest.mark.parametrize("kind", ["char", "byte"])
+@pytest.mark.parametrize("kind", ["char", "byte", "wordpiece"])
 def test_a_saved_tokenizer_loads_as_the_same(kind, tmp_path):
     tokenizer = build_tokenizer(kind, TRAINING_TEXT)
     save_tokenizer(tokenizer, tmp_path / "tokenizer.json")
