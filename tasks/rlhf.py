@@ -3,22 +3,51 @@ controlled-sentiment experiment: a policy continues the opening words of a revie
 positively without drifting far from the model it started as.
 
     python -m tasks.rlhf                       # the pipeline's stages built so far (today: sft)
-    python -m tasks.rlhf sft                   # the supervised model: a GPT of IMDB reviews, in subwords
+    python -m tasks.rlhf sft                   # 1. the supervised model: a GPT of IMDB reviews, in subwords
+    python -m tasks.rlhf reward                # 2. a reward model learned from the reviewers' star ratings
 
 Stage 1, `sft`, is the GPT task (`python -m tasks.gpt`) trained on IMDB's 25,000 training and 50,000 unlabeled
 reviews, one per line (`keras_apps.data.imdb.review_corpus`; never a test review), in a lowercase WordPiece
 vocabulary learned from them, so that it writes words rather than letters. Its export serves `generate` as
-every GPT export does, and is the reference model π_ref and the starting policy of the stages to come (the
-reward model, PPO, DPO, best-of-N and their evaluation: issue 29), whose objectives and networks are in
-`keras_apps.preference`.
+every GPT export does, and is the reference model π_ref and the starting policy of the stages to come.
+
+Stage 2, `reward`, learns what people prefer from their own judgments: each training review's star rating.
+The SFT model's blocks with a scalar head (`keras_apps.preference.models.build_reward_model`) read a review's
+opening, as long as the SFT model's context, and train with the Bradley–Terry loss on every differently rated
+pair of each batch. It is scored by how often it ranks the higher-rated review of a pair of test reviews
+above the other, and exported with a `score` signature: texts in, rewards out.
+
+Still to come (issue 29): PPO, DPO, best-of-N and their evaluation by a judge; their objectives are in
+`keras_apps.preference.objectives`.
 """
 
 from keras_apps import cli
+from keras_apps.errors import UserError
+from keras_apps.export.model_card import CardText
+from keras_apps.recipes import Recipe
+from keras_apps.training.config import TrainingConfig
 
 TASK = "rlhf"
 SFT_EXPORT_DIR = "saved_models/rlhf-sft"
 # The GPT task's default shape (4 blocks of width 256, context 128, bfloat16 computation) on the reviews.
 SFT_STEPS, SFT_EVAL_INTERVAL = 1500, 250
+REWARD_TASK = "rlhf-reward"
+REWARD_EXPORT_DIR = "saved_models/rlhf-reward"
+# One pass over the training reviews' openings, from the SFT model's weights, in its precision.
+REWARD_RECIPE = Recipe(None, TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-4, weight_decay=0.01,
+                                            precision="mixed_bfloat16"))
+TEST_REVIEWS, TEST_PAIRS, CLEAR_GAP = 5000, 20_000, 4
+REWARD_CARD = CardText(
+    description="A reward model: a movie review's opening in, a number out, higher for what the review's writer "
+    "would rate higher. The blocks of a GPT of reviews with a linear head on the last token.",
+    data="IMDB's 25,000 training reviews (Maas et al., 2011) with their writers' star ratings (1-4 and 7-10); a "
+    "tenth held out for validation. Each review is read from its start, as far as the model's context.",
+    intended_use="The reward of preference tuning (RLHF) in this suite's teaching pipeline, and a demonstration of "
+    "learning a reward from human judgments (Bradley-Terry).",
+    limits="It judges the opening of a review only, in English, of movies; it learned sentiment as star ratings "
+    "express it, and a policy optimized against it can find texts it scores high that no person would (reward "
+    "hacking): judge tuned policies with another model.",
+)
 
 
 def sft(args):
@@ -34,6 +63,85 @@ def sft(args):
     return gpt.train(cli.parse_arguments(gpt.TASK, "", gpt.COMMANDS, argv))
 
 
+def reward(args):
+    import tensorflow as tf
+
+    from keras_apps import progress
+    from keras_apps.data import imdb
+    from keras_apps.evaluate.preference import accuracy_by_gap, write_reward_report
+    from keras_apps.inference.serving import reward_endpoint
+    from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
+    from keras_apps.preference.models import build_reward_model, reward_objective
+    from keras_apps.preference.openings import review_openings
+    from keras_apps.preference.pairs import pairwise_accuracy, rating_pairs
+    from keras_apps.recipes import overlaid
+
+    sft, tokenizer = _sft_stage(args.sft_export)
+    config = overlaid(REWARD_RECIPE, args).training
+    run = start_run(REWARD_TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
+    splits = imdb.run_splits(args.data_dir, validation_fraction=0.1, seed=config.seed,
+                             train_examples=args.train_examples, test_examples=args.test_reviews)
+    require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
+    length = sft.metadata["model"]["context_length"]
+    run.open({**sft.record(), "length": length, "train_examples": args.train_examples,
+              "data": fingerprint(splits.train.texts, splits.train.ratings, splits.validation.texts)})
+
+    def rated(split, training):
+        ids = review_openings(tokenizer, split.texts, length)
+        data = tf.data.Dataset.from_tensor_slices((ids, split.ratings.astype("float32")))
+        data = data.shuffle(len(split), seed=config.seed) if training else data
+        return data.batch(config.batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+
+    result = run.fit(lambda: build_reward_model(sft.build_model()), rated(splits.train, True),
+                     rated(splits.validation, False), **reward_objective())
+    if not result.is_chief:
+        return 0
+    print(f"Scoring {len(splits.test):,} test reviews", flush=True)
+    rewards = result.model.predict(review_openings(tokenizer, splits.test.texts, length), batch_size=64,
+                                   verbose=progress.verbosity())
+    pairs = rating_pairs(splits.test.ratings, TEST_PAIRS, seed=config.seed)
+    test = {"pairwise_accuracy": pairwise_accuracy(rewards, pairs), "pairs": len(pairs),
+            "pairwise_accuracy_clear": pairwise_accuracy(rewards, pairs.at_least(CLEAR_GAP)),
+            "clear_pairs": len(pairs.at_least(CLEAR_GAP))}
+    order = rewards.argsort()
+    examples = [(float(rewards[index]), int(splits.test.ratings[index]), splits.test.texts[index][:300])
+                for index in (*order[::-1][:3], *order[:3])]
+
+    run.begin("export")
+    score, signature = reward_endpoint(result.model, tokenizer, length)
+    export = Export({"score": (tf.function(score, input_signature=signature), signature)}, track=[tokenizer],
+                    files=[sft.path / "tokenizer.json"],
+                    metadata={"sft_export": str(sft.path), "length": length, "inputs": "texts: string [batch]",
+                              "outputs": "reward: float32 [batch] (higher: preferred)"})
+    counts = {"train": len(splits.train), "validation": len(splits.validation), "test (scored)": len(splits.test)}
+    return run.finish(
+        result, "reward", export, REWARD_CARD, test_metrics=test,
+        report=lambda metrics: write_reward_report(run.directory, metrics, by_gap=accuracy_by_gap(rewards, pairs),
+                                                   examples=examples, counts=counts),
+        summary=lambda metrics: (f"reward model: pairwise accuracy {test['pairwise_accuracy']:.4f} on "
+                                 f"{len(pairs):,} pairs of test reviews, {test['pairwise_accuracy_clear']:.4f} on "
+                                 f"those rated {CLEAR_GAP}+ points apart | {metrics['train_seconds']:.0f} s of "
+                                 f"training"),
+    )
+
+
+def _sft_stage(handle):
+    """The SFT export at `handle` and its tokenizer, or one line naming the command that makes it."""
+    from pathlib import Path
+
+    from keras_apps.text.characters import load_tokenizer
+    from keras_apps.training.init_from import from_export
+
+    if not Path(handle).exists():
+        raise UserError(f"no SFT export at {handle}: make it with `python -m tasks.rlhf sft`, or name one with "
+                        f"--sft-export")
+    start = from_export(handle, "gpt")
+    if start.metadata.get("tokenizer") != "wordpiece":
+        raise UserError(f"{start.path} is a GPT of {start.metadata.get('tokenizer')} tokens, not the SFT model of "
+                        f"reviews (`python -m tasks.rlhf sft` makes one)")
+    return start, load_tokenizer(start.path / "tokenizer.json")
+
+
 def _sft_arguments(parser):
     cli.add_data_arguments(parser)
     parser.add_argument("--max-steps", type=cli.positive_int, default=SFT_STEPS,
@@ -46,11 +154,27 @@ def _sft_arguments(parser):
     cli.add_export_argument(parser, SFT_EXPORT_DIR, loading=False)
 
 
+def _reward_arguments(parser):
+    parser.add_argument("--sft-export", default=SFT_EXPORT_DIR,
+                        help=f"the SFT model whose blocks the reward model starts from (default: {SFT_EXPORT_DIR})")
+    cli.add_data_arguments(parser)
+    parser.add_argument("--train-examples", type=cli.positive_int, metavar="N",
+                        help="use N training reviews (default: all 25,000, a tenth of them for validation)")
+    parser.add_argument("--test-reviews", type=cli.positive_int, default=TEST_REVIEWS, metavar="N",
+                        help=f"test reviews scored, among which test pairs are drawn (default: {TEST_REVIEWS:,})")
+    cli.add_training_arguments(parser, REWARD_TASK, REWARD_RECIPE)
+    cli.add_export_argument(parser, REWARD_EXPORT_DIR, loading=False)
+
+
 COMMANDS = {
     "sft": cli.Command(sft, _sft_arguments, "the supervised model: a GPT of IMDB reviews (default)",
                        "Train a GPT on IMDB's training and unlabeled reviews in a subword vocabulary learned from "
                        "them, score it on their last tenth, and export it with a `generate` signature. Other "
                        "settings: run `python -m tasks.gpt --text-file <the corpus> --tokenizer wordpiece` itself."),
+    "reward": cli.Command(reward, _reward_arguments, "a reward model learned from the reviewers' ratings",
+                          "Put a scalar head on the SFT model's blocks and train it with the Bradley-Terry loss on "
+                          "pairs of differently rated training reviews; measure how often it agrees with the raters "
+                          "on pairs of test reviews; export it with a `score` signature (texts in, rewards out)."),
 }
 
 

@@ -131,6 +131,18 @@ def text_encoding_endpoint(encode):
     return encode_texts, [tf.TensorSpec([None], tf.string, name="texts")]
 
 
+def reward_endpoint(reward_model, tokenizer, length):
+    """A `score` function: a batch of raw `tf.string` texts in, each one's `reward` out (a float: higher is
+    preferred), read by `reward_model` from the text's start, at most `length` tokens
+    (`keras_apps.preference.openings`)."""
+    from keras_apps.preference.openings import review_openings
+
+    def score(texts):
+        return {"reward": reward_model(review_openings(tokenizer, sanitize(texts), length), training=False)}
+
+    return score, [tf.TensorSpec([None], tf.string, name="texts")]
+
+
 def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
     """A `generate` function: `prompt` (a `tf.string` scalar), `max_new_tokens`, `temperature` and `seed` in;
     `completion` (the new text) and `text` (prompt then completion) out, the sampling loop in the graph.

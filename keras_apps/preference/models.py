@@ -2,11 +2,13 @@
 with `fit`.
 
 A reward model reads a text with the GPT's blocks and turns the hidden state of its last token into one
-number (Ouyang et al. 2022; Stiennon et al. 2020). Both the reward model's Bradley–Terry objective and DPO's
-are the log-likelihood of "chosen is preferred to rejected" under a logistic model, so each trains as a
-binary classifier with `fit`: the trainer below outputs the logit of that preference, and the label of
-every pair is 1 (`binary_crossentropy(1, logit) = softplus(−logit)`, the objectives' own form); its binary
-accuracy at threshold 0 is the pairwise accuracy.
+number (Ouyang et al. 2022; Stiennon et al. 2020). It trains with `fit` on rated texts: the Bradley–Terry loss
+over every differently rated pair of each batch (`BradleyTerryLoss`, the ratings as labels).
+
+DPO's objective is the log-likelihood of "chosen is preferred to rejected" under a logistic model, so it
+trains as a binary classifier with `fit`: `dpo_trainer` outputs the logit of that preference, and the label
+of every pair is 1 (`binary_crossentropy(1, logit) = softplus(−logit)`, DPO's own form); its binary accuracy
+at threshold 0 is how often the policy prefers the chosen response more than the reference does.
 
 Token ids are padded with `PAD_ID` (0) at the end; a GPT reads causally, so padding after a text changes
 nothing before it.
@@ -21,6 +23,7 @@ from keras_apps.preference import objectives
 PAD_ID = 0
 
 
+@keras.saving.register_keras_serializable(package="keras_apps")
 class LastTokenState(keras.layers.Layer):
     """The hidden state `[batch, width]` at each row's last token that is not `PAD_ID`."""
 
@@ -30,6 +33,7 @@ class LastTokenState(keras.layers.Layer):
         return ops.take_along_axis(hidden, last[:, None, None], axis=1)[:, 0]
 
 
+@keras.saving.register_keras_serializable(package="keras_apps")
 class ResponseLogProbability(keras.layers.Layer):
     """log π(response | prompt) per row: the sum, over the positions `mask` marks (response tokens), of the
     log-probability the GPT's `logits` gave each token after the ones before it."""
@@ -49,15 +53,32 @@ def build_reward_model(gpt, name="reward_model"):
     return keras.Model(token_ids, ops.squeeze(reward, axis=-1), name=name)
 
 
-def _pair_inputs(length=None):
-    return {side: keras.Input(shape=(length,), dtype="int32", name=side) for side in ("chosen", "rejected")}
+@keras.saving.register_keras_serializable(package="keras_apps")
+class BradleyTerryLoss(keras.losses.Loss):
+    """`objectives.rated_batch_bradley_terry_loss`: labels are ratings, predictions rewards."""
+
+    def __init__(self, name="bradley_terry", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, ratings, rewards):
+        return objectives.rated_batch_bradley_terry_loss(ratings, rewards)
 
 
-def bradley_terry_trainer(reward_model):
-    """`{"chosen", "rejected"}` token ids in, r(chosen) − r(rejected) out: the logit of P(chosen ≻ rejected)."""
-    inputs = _pair_inputs()
-    margin = keras.layers.Subtract(name="margin")([reward_model(inputs["chosen"]), reward_model(inputs["rejected"])])
-    return keras.Model(inputs, margin, name="bradley_terry")
+@keras.saving.register_keras_serializable(package="keras_apps")
+class PairwiseAccuracy(keras.metrics.Mean):
+    """`objectives.rated_batch_pairwise_accuracy`, averaged over batches: labels are ratings, predictions
+    rewards."""
+
+    def __init__(self, name="pairwise_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, ratings, rewards, sample_weight=None):
+        return super().update_state(objectives.rated_batch_pairwise_accuracy(ratings, rewards))
+
+
+def reward_objective():
+    """What a reward model compiles with to learn from rated texts (`fit(token_ids, ratings)`)."""
+    return {"loss": BradleyTerryLoss(), "metrics": [PairwiseAccuracy()]}
 
 
 def dpo_trainer(policy, beta):
@@ -67,7 +88,7 @@ def dpo_trainer(policy, beta):
     their response tokens, and `reference_chosen` / `reference_rejected`, the frozen reference model's
     log-probabilities of the two responses (computed once, before training: π_ref never changes).
     """
-    inputs = _pair_inputs()
+    inputs = {side: keras.Input(shape=(None,), dtype="int32", name=side) for side in ("chosen", "rejected")}
     inputs.update({f"{side}_mask": keras.Input(shape=(None,), name=f"{side}_mask") for side in ("chosen", "rejected")})
     inputs.update({f"reference_{side}": keras.Input(shape=(), name=f"reference_{side}")
                    for side in ("chosen", "rejected")})
@@ -78,6 +99,7 @@ def dpo_trainer(policy, beta):
     return keras.Model(inputs, logit, name="dpo")
 
 
+@keras.saving.register_keras_serializable(package="keras_apps")
 class DPOLogit(keras.layers.Layer):
     """`objectives.dpo_logits` as a layer, its β a setting saved with it."""
 
@@ -94,7 +116,7 @@ class DPOLogit(keras.layers.Layer):
         return {**super().get_config(), "beta": self.beta}
 
 
-def compile_preference_trainer(trainer, optimizer):
+def compile_dpo_trainer(trainer, optimizer):
     """`trainer` compiled to maximize the likelihood of every pair's preference (labels of 1, see above)."""
     trainer.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(from_logits=True),
                     metrics=[keras.metrics.BinaryAccuracy(name="pairwise_accuracy", threshold=0.0)])

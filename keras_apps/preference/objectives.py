@@ -40,6 +40,28 @@ def bradley_terry_loss(chosen_rewards, rejected_rewards):
     return tf.reduce_mean(tf.nn.softplus(-(chosen_rewards - rejected_rewards)))
 
 
+def rated_batch_bradley_terry_loss(ratings, rewards):
+    """`bradley_terry_loss` over every pair of a batch of rated items whose ratings differ, the higher-rated
+    one chosen: one reward per item serves all its comparisons (as InstructGPT trains on all K-choose-2
+    comparisons of a prompt at once)."""
+    preferred, margins = _rated_pairs(ratings, rewards)
+    return tf.reduce_sum(preferred * tf.nn.softplus(-margins)) / tf.maximum(tf.reduce_sum(preferred), 1.0)
+
+
+def rated_batch_pairwise_accuracy(ratings, rewards):
+    """The fraction of a batch's differently rated pairs whose higher-rated item has the higher reward."""
+    preferred, margins = _rated_pairs(ratings, rewards)
+    correct = tf.cast(margins > 0, tf.float32) + 0.5 * tf.cast(margins == 0, tf.float32)
+    return tf.reduce_sum(preferred * correct) / tf.maximum(tf.reduce_sum(preferred), 1.0)
+
+
+def _rated_pairs(ratings, rewards):
+    """`preferred[i, j]` (1 where item i is rated above item j) and `margins[i, j]` = r_i − r_j."""
+    ratings, rewards = tf.reshape(ratings, [-1]), tf.reshape(tf.cast(rewards, tf.float32), [-1])
+    preferred = tf.cast(ratings[:, None] > ratings[None, :], tf.float32)
+    return preferred, rewards[:, None] - rewards[None, :]
+
+
 def dpo_logits(policy_chosen, policy_rejected, reference_chosen, reference_rejected, beta):
     """β · [(log π(y_w) − log π_ref(y_w)) − (log π(y_l) − log π_ref(y_l))], per pair of sequence log-probabilities:
     the logit of P(y_w ≻ y_l) under the reward the policy implies."""

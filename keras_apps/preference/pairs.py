@@ -24,7 +24,13 @@ class Pairs:
 
     def at_least(self, gap):
         """The pairs whose ratings are `gap` or more points apart."""
-        keep = self.gaps >= gap
+        return self._where(self.gaps >= gap)
+
+    def at_most(self, gap):
+        """The pairs whose ratings are `gap` or fewer points apart."""
+        return self._where(self.gaps <= gap)
+
+    def _where(self, keep):
         return Pairs(self.chosen[keep], self.rejected[keep], self.gaps[keep])
 
 

@@ -45,28 +45,27 @@ def test_response_log_probability_sums_the_gpts_log_probabilities_of_the_respons
     assert float(got[0]) == pytest.approx(expected, rel=1e-5)
 
 
-def _tiny_preferences():
-    """Texts of four tokens; the preferred one of each pair ends in 10, the other in 11, the rest random."""
-    rng = np.random.default_rng(0)
-    start = rng.integers(1, 10, size=(64, 3))
-    chosen = np.concatenate([start, np.full((64, 1), 10)], axis=1).astype(np.int32)
-    rejected = np.concatenate([rng.permutation(start), np.full((64, 1), 11)], axis=1).astype(np.int32)
-    return chosen, rejected
+def _rated_texts(count, seed):
+    """Texts of four tokens rated 1, 5 or 9 by their last token (9, 10 or 11), the rest random."""
+    rng = np.random.default_rng(seed)
+    last = rng.integers(9, 12, size=count)
+    texts = np.concatenate([rng.integers(1, 9, size=(count, 3)), last[:, None]], axis=1).astype(np.int32)
+    return texts, (4 * (last - 9) + 1).astype(np.float32)
 
 
-def test_bradley_terry_learns_to_order_tiny_pairs():
-    chosen, rejected = _tiny_preferences()
+def test_bradley_terry_on_rated_batches_learns_to_order_tiny_texts():
     reward_model = models.build_reward_model(_gpt())
-    trainer = models.compile_preference_trainer(models.bradley_terry_trainer(reward_model),
-                                                keras.optimizers.Adam(1e-2))
-    trainer.fit({"chosen": chosen[:48], "rejected": rejected[:48]}, np.ones(48), batch_size=16, epochs=30, verbose=0)
-    held_out = reward_model.predict(chosen[48:], verbose=0) - reward_model.predict(rejected[48:], verbose=0)
-    assert np.all(held_out > 0)
-    loss = trainer.evaluate({"chosen": chosen[48:], "rejected": rejected[48:]}, np.ones(16), verbose=0,
-                            return_dict=True)
-    assert loss["pairwise_accuracy"] == 1.0
-    assert loss["loss"] == pytest.approx(float(objectives.bradley_terry_loss(
-        reward_model(chosen[48:]), reward_model(rejected[48:]))), rel=1e-4)
+    reward_model.compile(optimizer=keras.optimizers.Adam(1e-2), **models.reward_objective())
+    texts, ratings = _rated_texts(96, seed=0)
+    reward_model.fit(texts, ratings, batch_size=16, epochs=20, verbose=0)
+    held_out, held_out_ratings = _rated_texts(32, seed=1)
+    rewards = reward_model.predict(held_out, verbose=0)
+    higher = held_out_ratings[:, None] > held_out_ratings[None, :]
+    assert np.all((rewards[:, None] > rewards[None, :])[higher])  # every differently rated pair in order
+    figures = reward_model.evaluate(held_out, held_out_ratings, batch_size=32, verbose=0, return_dict=True)
+    assert figures["pairwise_accuracy"] == 1.0
+    assert figures["loss"] == pytest.approx(float(objectives.rated_batch_bradley_terry_loss(
+        held_out_ratings, rewards)), rel=1e-4)
 
 
 def _dpo_log_ratio(beta, steps=300):
@@ -81,7 +80,7 @@ def _dpo_log_ratio(beta, steps=300):
     inputs = {"chosen": chosen, "rejected": rejected, "chosen_mask": mask, "rejected_mask": mask,
               "reference_chosen": reference(policy(chosen), chosen, mask).numpy(),
               "reference_rejected": reference(policy(rejected), rejected, mask).numpy()}
-    trainer = models.compile_preference_trainer(models.dpo_trainer(policy, beta), keras.optimizers.Adam(1e-2))
+    trainer = models.compile_dpo_trainer(models.dpo_trainer(policy, beta), keras.optimizers.Adam(1e-2))
     assert trainer.predict(inputs, verbose=0) == pytest.approx(np.zeros(4), abs=1e-5)  # π = π_ref at the start
     trainer.fit(inputs, np.ones(4), batch_size=4, epochs=steps, verbose=0)
     return float(trainer.predict(inputs, verbose=0)[0]) / beta

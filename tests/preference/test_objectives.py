@@ -26,6 +26,16 @@ def test_bradley_terry_loss_by_hand():
     assert float(got) == pytest.approx(expected, rel=1e-6)
 
 
+def test_bradley_terry_on_a_rated_batch_compares_every_differently_rated_pair():
+    ratings, rewards = tf.constant([3.0, 1.0, 3.0]), tf.constant([1.0, 0.0, 2.0])
+    # Pairs (0 over 1) and (2 over 1); 0 and 2 are rated alike and not compared.
+    expected = (math.log1p(math.exp(-1.0)) + math.log1p(math.exp(-2.0))) / 2
+    assert float(objectives.rated_batch_bradley_terry_loss(ratings, rewards)) == pytest.approx(expected, rel=1e-6)
+    assert float(objectives.rated_batch_pairwise_accuracy(ratings, rewards)) == 1.0
+    assert float(objectives.rated_batch_pairwise_accuracy(tf.constant([1.0, 2.0, 2.0]),
+                                                          tf.constant([1.0, 0.0, 1.0]))) == pytest.approx(0.25)
+
+
 def test_dpo_loss_by_hand():
     # β = 0.1; the policy raised the chosen response by 1 nat over the reference and lowered the rejected by 1:
     # logit 0.1 · (1 − (−1)) = 0.2, loss −log σ(0.2) = log(1 + e^−0.2).

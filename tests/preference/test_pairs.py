@@ -24,6 +24,7 @@ def test_at_least_keeps_the_clear_preferences():
     pairs = Pairs(np.array([0, 1, 2]), np.array([3, 4, 5]), np.array([1, 4, 9]))
     clear = pairs.at_least(4)
     assert clear.chosen.tolist() == [1, 2] and clear.gaps.tolist() == [4, 9]
+    assert pairs.at_least(4).at_most(4).rejected.tolist() == [4]
 
 
 def test_pairwise_accuracy_counts_ties_as_half():

@@ -14,7 +14,7 @@ def run_task(argv, capsys):
     return run_cli(task.main, argv, capsys)
 
 
-@pytest.mark.parametrize("command", [[], ["sft"]])
+@pytest.mark.parametrize("command", [[], ["sft"], ["reward"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.rlhf" in out
@@ -32,8 +32,13 @@ def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys, tmp_path, m
     assert status == 2 and message in err and err.count("\n") == 1
 
 
-def test_sft_trains_a_subword_gpt_on_the_training_reviews_that_a_fresh_process_generates_from(tmp_path, capsys,
-                                                                                               monkeypatch):
+def test_the_reward_stage_without_an_sft_export_names_the_command_that_makes_it(tmp_path, capsys):
+    status, _, err = run_task(["reward", "--sft-export", str(tmp_path / "none")], capsys)
+    assert status == 2 and "make it with `python -m tasks.rlhf sft`" in err and err.count("\n") == 1
+
+
+def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that_fresh_processes_serve(
+        tmp_path, capsys, monkeypatch):
     write_tiny_imdb(tmp_path)
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
@@ -52,3 +57,24 @@ def test_sft_trains_a_subword_gpt_on_the_training_reviews_that_a_fresh_process_g
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     assert fresh.stdout.startswith("This movie") and len(fresh.stdout) > len("This movie\n")
     assert "##" not in fresh.stdout and "[" not in fresh.stdout
+
+    reward_dir = tmp_path / "reward"
+    status, out, err = run_task(["reward", "--sft-export", str(export_dir), "--data-dir", str(tmp_path), "--epochs", "2",
+                                 "--run-dir", str(tmp_path / "reward-run"), "--export-dir", str(reward_dir)], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "reward-run" / "metrics.json").read_text())
+    assert metrics["task"] == "rlhf-reward" and 0 <= metrics["test"]["pairwise_accuracy"] <= 1
+    assert metrics["test"]["pairs"] == 20_000 and "pairwise accuracy" in out
+    assert "Agreement with the raters" in (tmp_path / "reward-run" / "report.md").read_text()
+
+    script = (
+        "import sys, tensorflow as tf\n"
+        "from keras_apps.export.saved_model import load_serving\n"
+        "_, score = load_serving(sys.argv[1], 'score', task='rlhf-reward')\n"
+        "texts = tf.constant([b'', b'A wonderful film. ' * 5000, b'\\xff\\xfe not utf-8', b'great', b'great'])\n"
+        "print(' '.join(f'{value:.6f}' for value in score(texts=texts)['reward'].numpy()))\n"
+    )
+    fresh = run_python("-c", script, str(reward_dir))
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    rewards = [float(value) for value in fresh.stdout.split()]
+    assert len(rewards) == 5 and rewards[3] == rewards[4]  # every text answered; the same text, the same reward

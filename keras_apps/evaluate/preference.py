@@ -1,0 +1,40 @@
+"""The reports of preference tuning's stages: the reward model's agreement with human ratings, by how clear
+the preference was."""
+
+import numpy as np
+
+from keras_apps.evaluate.report import Table, Text
+from keras_apps.evaluate.run_report import write_run_report
+from keras_apps.preference.pairs import pairwise_accuracy
+
+GAPS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+
+
+def accuracy_by_gap(rewards, pairs):
+    """`[(gap, pairs, accuracy)]` for each rating gap the pairs have: how often the reward model agrees with the
+    person who rated the reviews, by how far apart their ratings were."""
+    return [(gap, int(np.sum(pairs.gaps == gap)), pairwise_accuracy(rewards, pairs.at_least(gap).at_most(gap)))
+            for gap in GAPS if np.any(pairs.gaps == gap)]
+
+
+def write_reward_report(run_directory, metrics, *, by_gap, examples, counts):
+    """`report.html` and `report.md` of a reward model: its data, its pairwise accuracy on test pairs (overall,
+    clear pairs, by gap), the test openings it rewards most and least, training and the export."""
+    test = metrics["test"]
+    sections = [
+        ("Data", [Table(["split", "reviews"], [(name, f"{count:,}") for name, count in counts.items()])]),
+        ("Agreement with the raters, on pairs of test reviews", [
+            Text(f"Pairwise accuracy {test['pairwise_accuracy']:.4f} on {test['pairs']:,.0f} pairs of differently "
+                 f"rated test reviews; {test['pairwise_accuracy_clear']:.4f} on the {test['clear_pairs']:,.0f} whose "
+                 f"ratings are 4 or more points apart. A pair counts when the review rated higher gets the higher "
+                 f"reward (ties half)."),
+            Table(["rating gap", "pairs", "pairwise accuracy"],
+                  [(gap, f"{count:,}", f"{accuracy:.4f}") for gap, count, accuracy in by_gap]),
+        ]),
+        ("The test openings it rewards most and least", [
+            Table(["reward", "rating", "opening"],
+                  [(f"{reward:+.2f}", rating, text) for reward, rating, text in examples]),
+        ]),
+    ]
+    write_run_report(run_directory, "Reward model (preference tuning, stage 2)", metrics, sections,
+                     ("training reviews per second", f"{metrics['train_examples_per_second']:,.1f}"))

@@ -1,0 +1,19 @@
+"""Reviews as the models of preference tuning read them: from their start, as the SFT model read them.
+
+The SFT model learned from a corpus of one review per line, so in its eyes a review begins after a line break
+(`[NL]`). A reward model scores a review from `[NL]` and its first tokens, which is also what a policy's
+sample is: the opening words of a review and their continuation. Works eagerly and inside a serving graph.
+"""
+
+import tensorflow as tf
+
+from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
+
+
+def review_openings(tokenizer, texts, length):
+    """int32 `[batch, length]`: `[NL]` then the first `length − 1` tokens of each of `texts` (a `tf.string`
+    batch or a list), padded at the end with `PAD_ID`."""
+    ids = tokenizer.tokenize(tf.convert_to_tensor(texts, tf.string))[:, : length - 1]
+    rows = ids.nrows()
+    ids = tf.concat([tf.RaggedTensor.from_tensor(tf.fill([rows, 1], NEWLINE_ID)), ids], axis=1)
+    return ids.to_tensor(default_value=PAD_ID, shape=[None, length])

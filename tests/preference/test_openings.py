@@ -1,0 +1,25 @@
+import numpy as np
+import tensorflow as tf
+
+from keras_apps.preference.openings import review_openings
+from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID, WordPieceText
+
+TEXT = "A wonderful film with wonderful actors.\nThe plot was thin and the acting was worse."
+
+
+def test_openings_start_after_a_line_break_and_are_cut_and_padded_to_the_length():
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    ids = review_openings(tokenizer, ["a wonderful film with wonderful actors", "worse"], 5).numpy()
+    assert ids.shape == (2, 5) and ids.dtype == np.int32
+    assert ids[:, 0].tolist() == [NEWLINE_ID, NEWLINE_ID]
+    np.testing.assert_array_equal(ids[0, 1:], tokenizer.tokenize("a wonderful film with wonderful").numpy()[:4])
+    worse = tokenizer.tokenize("worse").numpy()[:4].tolist()
+    assert ids[1].tolist() == [NEWLINE_ID, *worse] + [PAD_ID] * (4 - len(worse))
+    assert review_openings(tokenizer, ["worse"], 12).numpy()[0, -1] == PAD_ID
+
+
+def test_openings_run_inside_a_graph():
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    opening = tf.function(lambda texts: review_openings(tokenizer, texts, 4),
+                          input_signature=[tf.TensorSpec([None], tf.string)])
+    assert opening(tf.constant(["the plot", ""])).numpy().tolist()[1] == [NEWLINE_ID, PAD_ID, PAD_ID, PAD_ID]
