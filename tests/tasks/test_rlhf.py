@@ -59,8 +59,9 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert "##" not in fresh.stdout and "[" not in fresh.stdout
 
     reward_dir = tmp_path / "reward"
-    status, out, err = run_task(["reward", "--sft-export", str(export_dir), "--data-dir", str(tmp_path), "--epochs", "2",
-                                 "--run-dir", str(tmp_path / "reward-run"), "--export-dir", str(reward_dir)], capsys)
+    status, out, err = run_task(["reward", "--sft-export", str(export_dir), "--data-dir", str(tmp_path),
+                                 "--epochs", "2", "--run-dir", str(tmp_path / "reward-run"), "--export-dir",
+                                 str(reward_dir)], capsys)
     assert status == 0, err
     metrics = json.loads((tmp_path / "reward-run" / "metrics.json").read_text())
     assert metrics["task"] == "rlhf-reward" and 0 <= metrics["test"]["pairwise_accuracy"] <= 1
