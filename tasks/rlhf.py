@@ -5,6 +5,7 @@ positively without drifting far from the model it started as.
     python -m tasks.rlhf                       # the pipeline's stages built so far (today: sft)
     python -m tasks.rlhf sft                   # 1. the supervised model: a GPT of IMDB reviews, in subwords
     python -m tasks.rlhf reward                # 2. a reward model learned from the reviewers' star ratings
+    python -m tasks.rlhf evaluate --judge-export saved_models/imdb   # SFT and best-of-N on held-out prompts
 
 Stage 1, `sft`, is the GPT task (`python -m tasks.gpt`) trained on IMDB's 25,000 training and 50,000 unlabeled
 reviews, one per line (`keras_apps.data.imdb.review_corpus`; never a test review), in a lowercase WordPiece
@@ -17,9 +18,14 @@ opening, as long as the SFT model's context, and train with the Bradley–Terry 
 pair of each batch. It is scored by how often it ranks the higher-rated review of a pair of test reviews
 above the other, and exported with a `score` signature: texts in, rewards out.
 
-Still to come (issue 29): PPO, DPO, best-of-N and their evaluation by a judge; their objectives are in
-`keras_apps.preference.objectives`.
+`evaluate` measures policies on held-out prompts (`keras_apps.preference.evaluation`): the SFT model itself and
+best-of-N of its samples, by the reward model and by a judge no stage trained against (an IMDB sentiment
+classifier's export), against their KL to the SFT model.
+
+Still to come (issue 29): PPO and DPO; their objectives are in `keras_apps.preference.objectives`.
 """
+
+from pathlib import Path
 
 from keras_apps import cli
 from keras_apps.errors import UserError
@@ -37,6 +43,7 @@ REWARD_EXPORT_DIR = "saved_models/rlhf-reward"
 REWARD_RECIPE = Recipe(None, TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-4, weight_decay=0.01,
                                             precision="mixed_bfloat16"))
 TEST_REVIEWS, TEST_PAIRS, CLEAR_GAP = 5000, 20_000, 4
+EVALUATION_PROMPTS, NEW_TOKENS, BEST_OF = 500, 48, (4, 16)
 REWARD_CARD = CardText(
     description="A reward model: a movie review's opening in, a number out, higher for what the review's writer "
     "would rate higher. The blocks of a GPT of reviews with a linear head on the last token.",
@@ -125,10 +132,64 @@ def reward(args):
     )
 
 
+def evaluate(args):
+    import numpy as np
+
+    from keras_apps import files
+    from keras_apps.data import imdb
+    from keras_apps.evaluate.preference import write_frontier_report
+    from keras_apps.export.saved_model import load_serving
+    from keras_apps.preference import evaluation
+    from keras_apps.preference import models  # noqa: F401 - registers the reward model's layers
+    from keras_apps.training.run_directory import RunDirectory
+
+    sft, tokenizer = _sft_stage(args.sft_export)
+    reward_model = _stage_model(args.reward_export, REWARD_TASK, "reward")
+    if not args.judge_export or not Path(args.judge_export).exists():
+        raise UserError(f"no judge export at {args.judge_export}: train one with `python -m tasks.imdb --model "
+                        f"transformer` (any IMDB classifier export judges), then name it with --judge-export")
+    _, judge = load_serving(args.judge_export, task="imdb")
+    texts = imdb.load(args.data_dir).test.take(args.prompts).texts
+    prompts = evaluation.review_prompts(tokenizer, texts, seed=args.seed)
+    directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
+    group = max(args.best_of)
+    print(f"Sampling {group} continuations of {len(prompts):,} test prompts from the SFT model", flush=True)
+    samples = evaluation.sample_responses(sft.build_model(), [p for p in prompts for _ in range(group)],
+                                          args.new_tokens, seed=args.seed)
+    scores, judge_scores = evaluation.rewards(reward_model, samples), evaluation.judged(judge, tokenizer, samples)
+    first = np.arange(len(prompts)) * group
+    points = [evaluation.point("SFT", reward=scores[first], judge=judge_scores[first], kl=0.0)]
+    chosen = {}
+    for count in args.best_of:
+        chosen[count] = evaluation.best_of(scores, group, count)
+        points.append(evaluation.point("best-of-N", n=count, reward=scores[chosen[count]],
+                                       judge=judge_scores[chosen[count]], kl=evaluation.best_of_n_kl(count)))
+    files.write_json(directory / "frontier.json", {"points": points, "prompts": len(prompts),
+                                                   "new_tokens": args.new_tokens, "judge": str(args.judge_export)})
+    shown = [tokenizer.detokenize(samples.select(rows[:3]).sequences()).numpy() for rows in (first, *chosen.values())]
+    examples = [f"{name}: {text.decode('utf-8').strip()}" for name, texts in
+                zip(["SFT", *(f"best-of-{count}" for count in chosen)], shown) for text in texts]
+    write_frontier_report(directory, "Preference tuning: policies on held-out prompts", points, examples,
+                          prompts=len(prompts), new_tokens=args.new_tokens, judge=args.judge_export)
+    for row in points:
+        print(f"{row['method']:>10} {row.get('n', ''):>3}: judge {row['judge']:.4f}, reward {row['reward']:+.3f}, "
+              f"KL {row['kl']:.2f}")
+    print(f"report: {directory / 'report.html'}")
+    return 0
+
+
+def _stage_model(handle, task, command):
+    """The Keras model of the export of `task` at `handle`, or one line naming the command that makes it."""
+    from keras_apps.export.saved_model import load_keras_model
+
+    if not Path(handle).exists():
+        raise UserError(f"no {command} export at {handle}: make it with `python -m tasks.rlhf {command}`, or name "
+                        f"one with --{command}-export")
+    return load_keras_model(handle, task)[1]
+
+
 def _sft_stage(handle):
     """The SFT export at `handle` and its tokenizer, or one line naming the command that makes it."""
-    from pathlib import Path
-
     from keras_apps.text.characters import load_tokenizer
     from keras_apps.training.init_from import from_export
 
@@ -166,6 +227,24 @@ def _reward_arguments(parser):
     cli.add_export_argument(parser, REWARD_EXPORT_DIR, loading=False)
 
 
+def _evaluate_arguments(parser):
+    parser.add_argument("--sft-export", default=SFT_EXPORT_DIR, help=f"the reference model (default: {SFT_EXPORT_DIR})")
+    parser.add_argument("--reward-export", default=REWARD_EXPORT_DIR,
+                        help=f"the reward model best-of-N picks by (default: {REWARD_EXPORT_DIR})")
+    parser.add_argument("--judge-export", default="saved_models/imdb",
+                        help="an IMDB sentiment classifier export that no stage trained against (default: "
+                        "saved_models/imdb)")
+    cli.add_data_arguments(parser)
+    parser.add_argument("--prompts", type=cli.positive_int, default=EVALUATION_PROMPTS,
+                        help=f"test reviews whose openings are the prompts (default: {EVALUATION_PROMPTS})")
+    parser.add_argument("--new-tokens", type=cli.positive_int, default=NEW_TOKENS,
+                        help=f"subwords each continuation adds (default: {NEW_TOKENS})")
+    parser.add_argument("--best-of", type=cli.positive_int, nargs="+", default=list(BEST_OF), metavar="N",
+                        help=f"best-of-N for these N (default: {' '.join(map(str, BEST_OF))})")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the prompts and samples (default: 0)")
+    parser.add_argument("--run-dir", help=f"where the report goes (default: runs/{TASK}-evaluate/<timestamp>)")
+
+
 COMMANDS = {
     "sft": cli.Command(sft, _sft_arguments, "the supervised model: a GPT of IMDB reviews (default)",
                        "Train a GPT on IMDB's training and unlabeled reviews in a subword vocabulary learned from "
@@ -175,6 +254,10 @@ COMMANDS = {
                           "Put a scalar head on the SFT model's blocks and train it with the Bradley-Terry loss on "
                           "pairs of differently rated training reviews; measure how often it agrees with the raters "
                           "on pairs of test reviews; export it with a `score` signature (texts in, rewards out)."),
+    "evaluate": cli.Command(evaluate, _evaluate_arguments, "SFT and best-of-N on held-out prompts: judge, reward, KL",
+                            "Continue the openings of test reviews by the SFT model and by best-of-N of its samples; "
+                            "score each by the reward model and by a judge no stage trained against (an IMDB "
+                            "classifier export), with its KL to the SFT model; write frontier.json and a report."),
 }
 
 

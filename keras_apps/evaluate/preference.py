@@ -38,3 +38,23 @@ def write_reward_report(run_directory, metrics, *, by_gap, examples, counts):
     ]
     write_run_report(run_directory, "Reward model (preference tuning, stage 2)", metrics, sections,
                      ("training reviews per second", f"{metrics['train_examples_per_second']:,.1f}"))
+
+
+def write_frontier_report(directory, title, points, examples, *, prompts, new_tokens, judge):
+    """`report.html` and `report.md` of an evaluation: each method's point of the reward–KL frontier, and the
+    same test prompts continued by each method."""
+    from keras_apps.evaluate.report import Code, write_report
+
+    rows = [(row["method"] + "".join(f", {key} {value}" for key, value in row.items()
+                                     if key not in ("method", "reward", "judge", "kl")),
+             f"{row['judge']:.4f}", f"{row['reward']:+.3f}", f"{row['kl']:.2f}") for row in points]
+    return write_report(directory, title, [
+        ("The reward–KL frontier", [
+            Text(f"{prompts:,} prompts (the first 2-8 subwords of test reviews), each continued by {new_tokens} "
+                 f"subwords sampled at temperature 1. Judge: {judge} (P(positive), a classifier no tuning step "
+                 f"saw); reward: the reward model's score; KL(π‖π_ref) in nats, estimated from the samples "
+                 f"(best-of-N: log N − (N − 1)/N)."),
+            Table(["method", "judge P(positive)", "reward", "KL (nats)"], rows),
+        ]),
+        ("The same prompts, continued", [Code(text) for text in examples]),
+    ])

@@ -2,10 +2,12 @@
 reviews in the real layout, its export generating in a fresh process."""
 
 import json
+import math
 
 import pytest
 
 from keras_apps.data import imdb
+from tasks import imdb as imdb_task
 from tasks import rlhf as task
 from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
 
@@ -14,7 +16,7 @@ def run_task(argv, capsys):
     return run_cli(task.main, argv, capsys)
 
 
-@pytest.mark.parametrize("command", [[], ["sft"], ["reward"]])
+@pytest.mark.parametrize("command", [[], ["sft"], ["reward"], ["evaluate"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.rlhf" in out
@@ -79,3 +81,23 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     rewards = [float(value) for value in fresh.stdout.split()]
     assert len(rewards) == 5 and rewards[3] == rewards[4]  # every text answered; the same text, the same reward
+
+    status, _, err = run_task(["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
+                               "--judge-export", str(tmp_path / "no-judge")], capsys)
+    assert status == 2 and "python -m tasks.imdb" in err and err.count("\n") == 1
+    judge_dir = tmp_path / "judge"
+    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "1", "--batch-size", "8",
+                                              "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "judge-run"),
+                                              "--export-dir", str(judge_dir)], capsys)
+    assert status == 0, err
+    status, out, err = run_task(["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
+                                 "--judge-export", str(judge_dir), "--data-dir", str(tmp_path), "--prompts", "6",
+                                 "--new-tokens", "4", "--best-of", "2", "--run-dir", str(tmp_path / "evaluation")],
+                                capsys)
+    assert status == 0, err
+    frontier = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())
+    sft_point, best_of_2 = frontier["points"]
+    assert sft_point["method"] == "SFT" and sft_point["kl"] == 0.0 and 0 <= sft_point["judge"] <= 1
+    assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
+    assert best_of_2["reward"] >= sft_point["reward"] - 1e-6  # the best of two includes the SFT row's sample
+    assert "The reward–KL frontier" in (tmp_path / "evaluation" / "report.md").read_text()

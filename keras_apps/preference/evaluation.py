@@ -1,0 +1,135 @@
+"""Policies measured as the DPO paper measures them (its §6.1): on held-out prompts, the reward their samples
+earn against how far they moved from the reference model, KL(π‖π_ref).
+
+Prompts are the first 2 to 8 subwords of reviews a policy never trained on (test reviews), after the line
+break that starts a review. A policy continues each one by `new_tokens` subwords, sampled at temperature 1
+(plain random sampling: the distribution the KL is about); a response ends at its first `[NL]` (the review is
+over), and what follows it is masked out. Each sample gets:
+
+- the **reward** of the reward model the policies were tuned against, and
+- the **judge's** P(positive): a sentiment classifier of this suite that no tuning step saw (an IMDB task
+  export), so that a policy that fools the reward model is caught (reward hacking shows as the two parting);
+- the sequence log-probabilities under the policy and the reference, whose difference, averaged over samples,
+  estimates KL(π‖π_ref) (`objectives.sequence_kl`).
+
+Best-of-N takes, of N samples of the reference model, the one the reward model scores highest; its KL to the
+reference is log N − (N − 1)/N (Stiennon et al. 2020, appendix G), not estimated.
+"""
+
+import math
+from dataclasses import dataclass
+
+import keras_hub
+import numpy as np
+import tensorflow as tf
+
+from keras_apps.inference.text_generation import TextGenerator, reseed
+from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
+
+PROMPT_LENGTHS = (2, 8)  # subwords of a review's opening, as the DPO paper's IMDb prefixes
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Prompts and their responses, one row each: `[NL]` and the prompt in `prompts` (rows of one length share a
+    batch), the response's tokens in `responses` (`[rows, new_tokens]`, `PAD_ID` after its end)."""
+
+    prompts: list
+    responses: np.ndarray
+
+    def sequences(self):
+        """`[NL]`, prompt and response of each row, padded at the end to one length with `PAD_ID`."""
+        longest = max(len(prompt) for prompt in self.prompts) + self.responses.shape[1]
+        rows = np.full((len(self.prompts), longest), PAD_ID, np.int32)
+        for row, (prompt, response) in enumerate(zip(self.prompts, self.responses)):
+            rows[row, : len(prompt) + len(response)] = np.concatenate([prompt, response])
+        return rows
+
+    def response_mask(self):
+        """1 at each row's response tokens in `sequences()`, 0 at its prompt and padding."""
+        sequences = self.sequences()
+        mask = np.zeros(sequences.shape, np.float32)
+        for row, prompt in enumerate(self.prompts):
+            mask[row, len(prompt): len(prompt) + self.responses.shape[1]] = self.responses[row] != PAD_ID
+        return mask
+
+    def select(self, rows):
+        return Samples([self.prompts[row] for row in rows], self.responses[rows])
+
+
+def review_prompts(tokenizer, texts, *, seed=0):
+    """For each text, `[NL]` and its first k subwords, k drawn uniformly from `PROMPT_LENGTHS`."""
+    rng = np.random.default_rng(seed)
+    ids = tokenizer.tokenize(tf.constant(list(texts)))
+    low, high = PROMPT_LENGTHS
+    return [np.concatenate([[NEWLINE_ID], row[: rng.integers(low, high + 1)]]).astype(np.int32)
+            for row in ids.numpy()]
+
+
+def sample_responses(model, prompts, new_tokens, *, seed=0, batch_size=64):
+    """`Samples` of `model` (a `build_gpt` model): one response of `new_tokens` for each prompt, sampled at
+    temperature 1, cut at its first `[NL]`. Prompts of one length are decoded together, `batch_size` at a time."""
+    sampler = keras_hub.samplers.RandomSampler(seed=seed)
+    generator = TextGenerator(model, sampler)
+    responses = np.zeros((len(prompts), new_tokens), np.int32)
+    for length in sorted({len(prompt) for prompt in prompts}):
+        rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start: start + batch_size]
+            reseed(sampler, seed + 7919 * length + start)
+            generated = generator.generate_batch(np.stack([prompts[row] for row in batch]), new_tokens)
+            responses[batch] = generated.numpy()
+    return Samples(list(prompts), ended_at_line_break(responses))
+
+
+def ended_at_line_break(responses):
+    """`responses` with every token after each row's first `[NL]` (the review is over) replaced by `PAD_ID`."""
+    after = np.cumsum(np.cumsum(responses == NEWLINE_ID, axis=1), axis=1) > 1
+    return np.where(after, PAD_ID, responses)
+
+
+def rewards(reward_model, samples, batch_size=256):
+    """The reward model's score of each sample (prompt and response, read from `[NL]`)."""
+    return reward_model.predict(samples.sequences(), batch_size=batch_size, verbose=0)
+
+
+def judged(judge, tokenizer, samples, batch_size=256):
+    """The judge's P(positive) of each sample's text (prompt and response, as the tokenizer writes it back)."""
+    sequences = samples.sequences()
+    texts = tokenizer.detokenize(np.where(sequences == NEWLINE_ID, PAD_ID, sequences))
+    return np.concatenate([judge(texts=texts[start: start + batch_size])["probability"].numpy()
+                           for start in range(0, len(sequences), batch_size)])
+
+
+def log_probabilities(model, samples, batch_size=128):
+    """log π(response | prompt) of each sample under `model` (a `build_gpt` model)."""
+    from keras_apps.preference.models import ResponseLogProbability
+
+    sequences, mask = samples.sequences(), samples.response_mask()
+    score = ResponseLogProbability()
+    return np.concatenate([score(model(sequences[start: start + batch_size]), sequences[start: start + batch_size],
+                                 mask[start: start + batch_size]).numpy()
+                           for start in range(0, len(sequences), batch_size)])
+
+
+def best_of(scores, group, count):
+    """Of each prompt's `group` consecutive samples, the index of the highest-scoring among its first `count`."""
+    groups = np.asarray(scores).reshape(-1, group)[:, :count]
+    return np.arange(len(groups)) * group + groups.argmax(axis=1)
+
+
+def best_of_n_kl(count):
+    """KL(best-of-N ‖ reference) in nats: log N − (N − 1)/N."""
+    return math.log(count) - (count - 1) / count
+
+
+def point(method, *, reward, judge, kl, **settings):
+    """One point of the reward–KL frontier: a method's mean reward and judge's P(positive), and its KL."""
+    return {"method": method, **settings, "reward": float(np.mean(reward)), "judge": float(np.mean(judge)),
+            "kl": float(kl)}
+
+
+def kl_estimate(policy_log_probs, reference_log_probs):
+    """KL(π‖π_ref) in nats from responses sampled from π: the mean of log π(y|x) − log π_ref(y|x)
+    (`objectives.sequence_kl`, on log-probabilities already summed over each response)."""
+    return float(np.mean(np.asarray(policy_log_probs) - np.asarray(reference_log_probs)))
