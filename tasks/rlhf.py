@@ -1,28 +1,17 @@
 """Preference tuning (RLHF) of a GPT that writes movie reviews, after Ziegler et al. (2019) and the DPO paper's
 controlled-sentiment experiment: a policy continues the opening words of a review, and is tuned to write
-positively without drifting far from the model it started as.
+positively without drifting far from the model it started as. Each stage is a command; each hands the next
+an export (`keras_apps.preference.stages`).
 
-    python -m tasks.rlhf                       # the pipeline's stages built so far (today: sft)
-    python -m tasks.rlhf sft                   # 1. the supervised model: a GPT of IMDB reviews, in subwords
-    python -m tasks.rlhf reward                # 2. a reward model learned from the reviewers' star ratings
-    python -m tasks.rlhf evaluate --judge-export saved_models/imdb   # SFT and best-of-N on held-out prompts
+    python -m tasks.rlhf sft          # 1. the reference model: the GPT task on IMDB's training and unlabeled reviews
+    python -m tasks.rlhf reward       # 2. a reward model from the reviewers' star ratings (Bradley-Terry)
+    python -m tasks.rlhf dpo --beta 0.1   # 3. DPO on pairs of the SFT model's samples, preferred by the reward
+    python -m tasks.rlhf evaluate --judge-export saved_models/imdb --policy-export saved_models/rlhf-dpo
 
-Stage 1, `sft`, is the GPT task (`python -m tasks.gpt`) trained on IMDB's 25,000 training and 50,000 unlabeled
-reviews, one per line (`keras_apps.data.imdb.review_corpus`; never a test review), in a lowercase WordPiece
-vocabulary learned from them, so that it writes words rather than letters. Its export serves `generate` as
-every GPT export does, and is the reference model π_ref and the starting policy of the stages to come.
-
-Stage 2, `reward`, learns what people prefer from their own judgments: each training review's star rating.
-The SFT model's blocks with a scalar head (`keras_apps.preference.models.build_reward_model`) read a review's
-opening, as long as the SFT model's context, and train with the Bradley–Terry loss on every differently rated
-pair of each batch. It is scored by how often it ranks the higher-rated review of a pair of test reviews
-above the other, and exported with a `score` signature: texts in, rewards out.
-
-`evaluate` measures policies on held-out prompts (`keras_apps.preference.evaluation`): the SFT model itself and
-best-of-N of its samples, by the reward model and by a judge no stage trained against (an IMDB sentiment
-classifier's export), against their KL to the SFT model.
-
-Still to come (issue 29): PPO and DPO; their objectives are in `keras_apps.preference.objectives`.
+`evaluate` measures the SFT model, best-of-N of its samples and tuned policies on the openings of test reviews,
+by the reward model and by a judge no stage trained against, beside their KL to the SFT model
+(`keras_apps.preference.evaluation`). Still to come (issue 29): PPO, whose objectives are in
+`keras_apps.preference.objectives`.
 """
 
 from pathlib import Path
@@ -30,6 +19,7 @@ from pathlib import Path
 from keras_apps import cli
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
+from keras_apps.preference import stages
 from keras_apps.recipes import Recipe
 from keras_apps.training.config import TrainingConfig
 
@@ -37,13 +27,26 @@ TASK = "rlhf"
 SFT_EXPORT_DIR = "saved_models/rlhf-sft"
 # The GPT task's default shape (4 blocks of width 256, context 128, bfloat16 computation) on the reviews.
 SFT_STEPS, SFT_EVAL_INTERVAL = 1500, 250
-REWARD_TASK = "rlhf-reward"
+REWARD_TASK = stages.REWARD_TASK
 REWARD_EXPORT_DIR = "saved_models/rlhf-reward"
 # One pass over the training reviews' openings, from the SFT model's weights, in its precision.
 REWARD_RECIPE = Recipe(None, TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-4, weight_decay=0.01,
                                             precision="mixed_bfloat16"))
 TEST_REVIEWS, TEST_PAIRS, CLEAR_GAP = 5000, 20_000, 4
 EVALUATION_PROMPTS, NEW_TOKENS, BEST_OF = 500, 48, (4, 16)
+DPO_TASK, DPO_EXPORT_DIR, DPO_PROMPTS = "rlhf-dpo", "saved_models/rlhf-dpo", 2000
+DPO_RECIPE = Recipe(None, TrainingConfig(epochs=2, batch_size=32, learning_rate=5e-5, weight_decay=0.0,
+                                        precision="mixed_bfloat16"))
+POLICY_CARD = CardText(
+    description="A GPT of movie reviews tuned by preference (RLHF) to continue a review's opening positively: a "
+    "prompt in, a continuation out.",
+    data="Tuned from the SFT model of IMDB's training and unlabeled reviews, on pairs of its own continuations of "
+    "training reviews' openings, preferred by a reward model learned from the reviewers' star ratings.",
+    intended_use="Teaching preference tuning (DPO, PPO) and its trade-off of reward against drift from the "
+    "reference model, measured by a judge no tuning step saw.",
+    limits="A 4M-parameter model: it writes review-shaped text that wanders and repeats; positivity was "
+    "optimized against a learned reward, which a policy can game (see the evaluation's judge against reward).",
+)
 REWARD_CARD = CardText(
     description="A reward model: a movie review's opening in, a number out, higher for what the review's writer "
     "would rate higher. The blocks of a GPT of reviews with a linear head on the last token.",
@@ -83,7 +86,7 @@ def reward(args):
     from keras_apps.preference.pairs import pairwise_accuracy, rating_pairs
     from keras_apps.recipes import overlaid
 
-    sft, tokenizer = _sft_stage(args.sft_export)
+    sft, tokenizer = stages.sft_stage(args.sft_export)
     config = overlaid(REWARD_RECIPE, args).training
     run = start_run(REWARD_TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
     splits = imdb.run_splits(args.data_dir, validation_fraction=0.1, seed=config.seed,
@@ -132,9 +135,45 @@ def reward(args):
     )
 
 
-def evaluate(args):
-    import numpy as np
+def dpo(args):
+    import dataclasses
 
+    from keras_apps.data import imdb
+    from keras_apps.evaluate.preference import write_dpo_report
+    from keras_apps.lifecycle import start_run
+    from keras_apps.preference import dpo as pairs_of
+    from keras_apps.preference.evaluation import review_prompts
+    from keras_apps.preference.models import dpo_objective, dpo_trainer
+    from keras_apps.recipes import overlaid
+
+    sft, tokenizer = stages.sft_stage(args.sft_export)
+    reward_model = stages.reward_stage(args.reward_export)
+    config = overlaid(DPO_RECIPE, args).training
+    run = start_run(DPO_TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
+    prompts = review_prompts(tokenizer, imdb.load(args.data_dir).train.take(args.prompts).texts, seed=config.seed)
+    run.open({**sft.record(), "reward_export": str(Path(args.reward_export).resolve()), "beta": args.beta,
+              "prompts": args.prompts, "new_tokens": args.new_tokens})
+    pairs = run.learned_once("pairs.npz", lambda: pairs_of.preference_pairs(
+        sft.build_model(), reward_model, prompts, args.new_tokens, seed=config.seed), pairs_of.save_pairs,
+        pairs_of.load_pairs)
+    print(f"{len(pairs['margin']):,} pairs; the reward model prefers the chosen by {pairs['margin'].mean():.2f} on "
+          f"average", flush=True)
+    train, validation = pairs_of.pair_datasets(pairs, config.batch_size, seed=config.seed)
+    result = run.fit(lambda: dpo_trainer(sft.build_model(), args.beta), train, validation, **dpo_objective())
+    held_out = result.model.evaluate(validation, verbose=0, return_dict=True)
+    policy = result.model.get_layer("gpt")
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": {"beta": args.beta}})
+    return run.finish(
+        dataclasses.replace(result, model=policy), "dpo", export, POLICY_CARD, metrics_update={"validation": held_out},
+        report=lambda metrics: write_dpo_report(run.directory, metrics, pairs, args.beta, held_out),
+        summary=lambda metrics: (f"DPO, beta {args.beta}: {len(pairs['margin']):,} pairs; on the held-out tenth, the "
+                                 f"policy prefers the chosen response more than the SFT model does in "
+                                 f"{held_out['preference_accuracy']:.1%} | measure it with `python -m tasks.rlhf "
+                                 f"evaluate --policy-export <export>`"),
+    )
+
+
+def evaluate(args):
     from keras_apps import files
     from keras_apps.data import imdb
     from keras_apps.evaluate.preference import write_frontier_report
@@ -143,64 +182,29 @@ def evaluate(args):
     from keras_apps.preference import models  # noqa: F401 - registers the reward model's layers
     from keras_apps.training.run_directory import RunDirectory
 
-    sft, tokenizer = _sft_stage(args.sft_export)
-    reward_model = _stage_model(args.reward_export, REWARD_TASK, "reward")
+    sft, tokenizer = stages.sft_stage(args.sft_export)
+    reward_model = stages.reward_stage(args.reward_export)
     if not args.judge_export or not Path(args.judge_export).exists():
         raise UserError(f"no judge export at {args.judge_export}: train one with `python -m tasks.imdb --model "
                         f"transformer` (any IMDB classifier export judges), then name it with --judge-export")
     _, judge = load_serving(args.judge_export, task="imdb")
     texts = imdb.load(args.data_dir).test.take(args.prompts).texts
     prompts = evaluation.review_prompts(tokenizer, texts, seed=args.seed)
+    policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
+                for start in map(stages.policy_stage, args.policy_export)]
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
-    group = max(args.best_of)
-    print(f"Sampling {group} continuations of {len(prompts):,} test prompts from the SFT model", flush=True)
-    samples = evaluation.sample_responses(sft.build_model(), [p for p in prompts for _ in range(group)],
-                                          args.new_tokens, seed=args.seed)
-    scores, judge_scores = evaluation.rewards(reward_model, samples), evaluation.judged(judge, tokenizer, samples)
-    first = np.arange(len(prompts)) * group
-    points = [evaluation.point("SFT", reward=scores[first], judge=judge_scores[first], kl=0.0)]
-    chosen = {}
-    for count in args.best_of:
-        chosen[count] = evaluation.best_of(scores, group, count)
-        points.append(evaluation.point("best-of-N", n=count, reward=scores[chosen[count]],
-                                       judge=judge_scores[chosen[count]], kl=evaluation.best_of_n_kl(count)))
+    points, examples = evaluation.frontier(sft.build_model(), reward_model, judge, tokenizer, prompts,
+                                           new_tokens=args.new_tokens, best_of_counts=args.best_of, policies=policies,
+                                           seed=args.seed)
     files.write_json(directory / "frontier.json", {"points": points, "prompts": len(prompts),
                                                    "new_tokens": args.new_tokens, "judge": str(args.judge_export)})
-    shown = [tokenizer.detokenize(samples.select(rows[:3]).sequences()).numpy() for rows in (first, *chosen.values())]
-    examples = [f"{name}: {text.decode('utf-8').strip()}" for name, texts in
-                zip(["SFT", *(f"best-of-{count}" for count in chosen)], shown) for text in texts]
     write_frontier_report(directory, "Preference tuning: policies on held-out prompts", points, examples,
                           prompts=len(prompts), new_tokens=args.new_tokens, judge=args.judge_export)
     for row in points:
-        print(f"{row['method']:>10} {row.get('n', ''):>3}: judge {row['judge']:.4f}, reward {row['reward']:+.3f}, "
-              f"KL {row['kl']:.2f}")
+        settings = ", ".join(f"{key} {value}" for key, value in row.items() if key not in evaluation.FIGURES)
+        print(f"{settings}: judge {row['judge']:.4f}, reward {row['reward']:+.3f}, KL {row['kl']:.2f}")
     print(f"report: {directory / 'report.html'}")
     return 0
-
-
-def _stage_model(handle, task, command):
-    """The Keras model of the export of `task` at `handle`, or one line naming the command that makes it."""
-    from keras_apps.export.saved_model import load_keras_model
-
-    if not Path(handle).exists():
-        raise UserError(f"no {command} export at {handle}: make it with `python -m tasks.rlhf {command}`, or name "
-                        f"one with --{command}-export")
-    return load_keras_model(handle, task)[1]
-
-
-def _sft_stage(handle):
-    """The SFT export at `handle` and its tokenizer, or one line naming the command that makes it."""
-    from keras_apps.text.characters import load_tokenizer
-    from keras_apps.training.init_from import from_export
-
-    if not Path(handle).exists():
-        raise UserError(f"no SFT export at {handle}: make it with `python -m tasks.rlhf sft`, or name one with "
-                        f"--sft-export")
-    start = from_export(handle, "gpt")
-    if start.metadata.get("tokenizer") != "wordpiece":
-        raise UserError(f"{start.path} is a GPT of {start.metadata.get('tokenizer')} tokens, not the SFT model of "
-                        f"reviews (`python -m tasks.rlhf sft` makes one)")
-    return start, load_tokenizer(start.path / "tokenizer.json")
 
 
 def _sft_arguments(parser):
@@ -227,20 +231,36 @@ def _reward_arguments(parser):
     cli.add_export_argument(parser, REWARD_EXPORT_DIR, loading=False)
 
 
-def _evaluate_arguments(parser):
+def _stage_arguments(parser):
     parser.add_argument("--sft-export", default=SFT_EXPORT_DIR, help=f"the reference model (default: {SFT_EXPORT_DIR})")
     parser.add_argument("--reward-export", default=REWARD_EXPORT_DIR,
-                        help=f"the reward model best-of-N picks by (default: {REWARD_EXPORT_DIR})")
+                        help=f"the reward model (default: {REWARD_EXPORT_DIR})")
+    cli.add_data_arguments(parser)
+    parser.add_argument("--new-tokens", type=cli.positive_int, default=NEW_TOKENS,
+                        help=f"subwords each continuation adds (default: {NEW_TOKENS})")
+
+
+def _dpo_arguments(parser):
+    _stage_arguments(parser)
+    parser.add_argument("--beta", type=cli.positive_float, default=0.1,
+                        help="DPO's beta: how strongly the policy is held to the SFT model (default: 0.1)")
+    parser.add_argument("--prompts", type=cli.positive_int, default=DPO_PROMPTS,
+                        help=f"training reviews whose openings are continued twice each (default: {DPO_PROMPTS:,})")
+    cli.add_training_arguments(parser, DPO_TASK, DPO_RECIPE)
+    cli.add_export_argument(parser, DPO_EXPORT_DIR, loading=False)
+
+
+def _evaluate_arguments(parser):
+    _stage_arguments(parser)
     parser.add_argument("--judge-export", default="saved_models/imdb",
                         help="an IMDB sentiment classifier export that no stage trained against (default: "
                         "saved_models/imdb)")
-    cli.add_data_arguments(parser)
     parser.add_argument("--prompts", type=cli.positive_int, default=EVALUATION_PROMPTS,
                         help=f"test reviews whose openings are the prompts (default: {EVALUATION_PROMPTS})")
-    parser.add_argument("--new-tokens", type=cli.positive_int, default=NEW_TOKENS,
-                        help=f"subwords each continuation adds (default: {NEW_TOKENS})")
     parser.add_argument("--best-of", type=cli.positive_int, nargs="+", default=list(BEST_OF), metavar="N",
                         help=f"best-of-N for these N (default: {' '.join(map(str, BEST_OF))})")
+    parser.add_argument("--policy-export", nargs="*", default=[], metavar="EXPORT",
+                        help="tuned policies to measure beside the SFT model and best-of-N (default: none)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the prompts and samples (default: 0)")
     parser.add_argument("--run-dir", help=f"where the report goes (default: runs/{TASK}-evaluate/<timestamp>)")
 
@@ -254,6 +274,10 @@ COMMANDS = {
                           "Put a scalar head on the SFT model's blocks and train it with the Bradley-Terry loss on "
                           "pairs of differently rated training reviews; measure how often it agrees with the raters "
                           "on pairs of test reviews; export it with a `score` signature (texts in, rewards out)."),
+    "dpo": cli.Command(dpo, _dpo_arguments, "DPO on pairs of the SFT model's samples, preferred by the reward",
+                       "Sample two continuations of the openings of training reviews from the SFT model, prefer the "
+                       "one the reward model scores higher, and tune a copy of the SFT model on these pairs by DPO; "
+                       "export it as a GPT that serves `generate`."),
     "evaluate": cli.Command(evaluate, _evaluate_arguments, "SFT and best-of-N on held-out prompts: judge, reward, KL",
                             "Continue the openings of test reviews by the SFT model and by best-of-N of its samples; "
                             "score each by the reward model and by a judge no stage trained against (an IMDB "

@@ -45,8 +45,10 @@ def write_frontier_report(directory, title, points, examples, *, prompts, new_to
     same test prompts continued by each method."""
     from keras_apps.evaluate.report import Code, write_report
 
+    from keras_apps.preference.evaluation import FIGURES
+
     rows = [(row["method"] + "".join(f", {key} {value}" for key, value in row.items()
-                                     if key not in ("method", "reward", "judge", "kl")),
+                                     if key not in ("method", *FIGURES)),
              f"{row['judge']:.4f}", f"{row['reward']:+.3f}", f"{row['kl']:.2f}") for row in points]
     return write_report(directory, title, [
         ("The reward–KL frontier", [
@@ -56,5 +58,22 @@ def write_frontier_report(directory, title, points, examples, *, prompts, new_to
                  f"(best-of-N: log N − (N − 1)/N)."),
             Table(["method", "judge P(positive)", "reward", "KL (nats)"], rows),
         ]),
-        ("The same prompts, continued", [Code(text) for text in examples]),
+        ("The same prompts, continued", [Code(f"{method}: {text}") for method, text in examples]),
     ])
+
+
+def write_dpo_report(run_directory, metrics, pairs, beta, held_out):
+    """`report.html` and `report.md` of a DPO run: its pairs, how it fits the held-out ones, training, export."""
+    margins = pairs["margin"]
+    sections = [
+        ("Pairs", [Text(f"{len(margins):,} pairs of continuations of the openings of training reviews, sampled from "
+                        f"the SFT model; the reward model scores the chosen one higher by {margins.mean():.2f} on "
+                        f"average (median {np.median(margins):.2f}). A tenth is held out.")]),
+        (f"DPO, beta {beta}, on the held-out pairs", [Table(["figure", "value"], [
+            ("loss (−log σ of the preference logit)", f"{held_out['loss']:.4f}"),
+            ("pairs the policy prefers more than the SFT model does", f"{held_out['preference_accuracy']:.4f}"),
+        ]), Text("How positive the policy writes, and how far it moved, is measured on test prompts by "
+                 "`python -m tasks.rlhf evaluate --policy-export <its export>`.")]),
+    ]
+    write_run_report(run_directory, f"DPO (beta {beta}): preference tuning, stage 3", metrics, sections,
+                     ("training pairs per second", f"{metrics['train_examples_per_second']:,.1f}"))

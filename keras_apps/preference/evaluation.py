@@ -27,6 +27,7 @@ from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
 
 PROMPT_LENGTHS = (2, 8)  # subwords of a review's opening, as the DPO paper's IMDb prefixes
+FIGURES = ("reward", "judge", "kl")  # a point's measures; its other fields name the method and its settings
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,31 @@ def kl_estimate(policy_log_probs, reference_log_probs):
     """KL(π‖π_ref) in nats from responses sampled from π: the mean of log π(y|x) − log π_ref(y|x)
     (`objectives.sequence_kl`, on log-probabilities already summed over each response)."""
     return float(np.mean(np.asarray(policy_log_probs) - np.asarray(reference_log_probs)))
+
+
+def frontier(reference, reward_model, judge, tokenizer, prompts, *, new_tokens, best_of_counts, policies=(), seed=0,
+             shown=3):
+    """`(points, examples)`: the frontier's point of the reference model, of best-of-N of its samples for each of
+    `best_of_counts`, and of each of `policies` (`(method, settings, model)`), all on `prompts`; and the first
+    `shown` prompts as each of them continued them (`(method, text)`)."""
+    group = max(best_of_counts)
+    print(f"Sampling {group} continuations of {len(prompts):,} prompts from the reference model", flush=True)
+    samples = sample_responses(reference, [prompt for prompt in prompts for _ in range(group)], new_tokens, seed=seed)
+    scores, judgments = rewards(reward_model, samples), judged(judge, tokenizer, samples)
+    first = np.arange(len(prompts)) * group
+    points = [point("SFT", reward=scores[first], judge=judgments[first], kl=0.0)]
+    picked = {"SFT": samples.select(first)}
+    for count in best_of_counts:
+        rows = best_of(scores, group, count)
+        points.append(point("best-of-N", n=count, reward=scores[rows], judge=judgments[rows], kl=best_of_n_kl(count)))
+        picked[f"best-of-{count}"] = samples.select(rows)
+    for method, settings, model in policies:
+        print(f"Sampling {len(prompts):,} continuations from the {method} policy {settings}", flush=True)
+        own = sample_responses(model, prompts, new_tokens, seed=seed)
+        kl = kl_estimate(log_probabilities(model, own), log_probabilities(reference, own))
+        points.append(point(method, **settings, reward=rewards(reward_model, own),
+                            judge=judged(judge, tokenizer, own), kl=kl))
+        picked[f"{method} {settings}"] = own
+    examples = [(name, text.decode("utf-8").strip()) for name, chosen in picked.items()
+                for text in tokenizer.detokenize(chosen.select(range(min(shown, len(prompts)))).sequences()).numpy()]
+    return points, examples

@@ -92,10 +92,12 @@ def dpo_trainer(policy, beta):
     inputs.update({f"{side}_mask": keras.Input(shape=(None,), name=f"{side}_mask") for side in ("chosen", "rejected")})
     inputs.update({f"reference_{side}": keras.Input(shape=(), name=f"reference_{side}")
                    for side in ("chosen", "rejected")})
-    log_probability = ResponseLogProbability(name="response_log_probability")
+    # float32 whatever the policy computes in: log-probabilities of whole responses are sums that 16 bits blur.
+    log_probability = ResponseLogProbability(name="response_log_probability", dtype="float32")
     chosen = log_probability(policy(inputs["chosen"]), inputs["chosen"], inputs["chosen_mask"])
     rejected = log_probability(policy(inputs["rejected"]), inputs["rejected"], inputs["rejected_mask"])
-    logit = DPOLogit(beta, name="dpo_logit")(chosen, rejected, inputs["reference_chosen"], inputs["reference_rejected"])
+    logit = DPOLogit(beta, name="dpo_logit", dtype="float32")(chosen, rejected, inputs["reference_chosen"],
+                                                              inputs["reference_rejected"])
     return keras.Model(inputs, logit, name="dpo")
 
 
@@ -116,8 +118,8 @@ class DPOLogit(keras.layers.Layer):
         return {**super().get_config(), "beta": self.beta}
 
 
-def compile_dpo_trainer(trainer, optimizer):
-    """`trainer` compiled to maximize the likelihood of every pair's preference (labels of 1, see above)."""
-    trainer.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                    metrics=[keras.metrics.BinaryAccuracy(name="pairwise_accuracy", threshold=0.0)])
-    return trainer
+def dpo_objective():
+    """What a `dpo_trainer` compiles with: the likelihood of every pair's preference (labels of 1, see above),
+    and how often the policy prefers the chosen response more than the reference does."""
+    return {"loss": keras.losses.BinaryCrossentropy(from_logits=True),
+            "metrics": [keras.metrics.BinaryAccuracy(name="preference_accuracy", threshold=0.0)]}

@@ -80,7 +80,8 @@ def _dpo_log_ratio(beta, steps=300):
     inputs = {"chosen": chosen, "rejected": rejected, "chosen_mask": mask, "rejected_mask": mask,
               "reference_chosen": reference(policy(chosen), chosen, mask).numpy(),
               "reference_rejected": reference(policy(rejected), rejected, mask).numpy()}
-    trainer = models.compile_dpo_trainer(models.dpo_trainer(policy, beta), keras.optimizers.Adam(1e-2))
+    trainer = models.dpo_trainer(policy, beta)
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-2), **models.dpo_objective())
     assert trainer.predict(inputs, verbose=0) == pytest.approx(np.zeros(4), abs=1e-5)  # π = π_ref at the start
     trainer.fit(inputs, np.ones(4), batch_size=4, epochs=steps, verbose=0)
     return float(trainer.predict(inputs, verbose=0)[0]) / beta

@@ -1,0 +1,56 @@
+"""DPO's data, as the DPO paper makes it for IMDb (its §6.1): for each prompt, two responses sampled from the
+reference model, the one the reward model scores higher preferred, and the reference's log-probabilities of
+both, computed once (π_ref never changes while the policy trains)."""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_apps import files
+from keras_apps.preference.evaluation import log_probabilities, rewards, sample_responses
+
+SIDES = ("chosen", "rejected")
+
+
+def preference_pairs(reference, reward_model, prompts, new_tokens, *, seed=0):
+    """The inputs of `models.dpo_trainer` (a dict of arrays, one row per pair), and `margin`, the reward model's
+    score of the chosen response less the rejected one's. Pairs the reward model scores alike are left out."""
+    samples = sample_responses(reference, [prompt for prompt in prompts for _ in range(2)], new_tokens, seed=seed)
+    scores = rewards(reward_model, samples).reshape(-1, 2)
+    first = np.arange(len(prompts)) * 2
+    first_wins, differ = scores[:, 0] > scores[:, 1], scores[:, 0] != scores[:, 1]
+    rows = {"chosen": np.where(first_wins, first, first + 1)[differ],
+            "rejected": np.where(first_wins, first + 1, first)[differ]}
+    pairs = {"margin": np.abs(scores[:, 0] - scores[:, 1])[differ].astype(np.float32)}
+    for side in SIDES:
+        chosen = samples.select(rows[side])
+        pairs[side] = chosen.sequences()
+        pairs[f"{side}_mask"] = chosen.response_mask()
+        pairs[f"reference_{side}"] = log_probabilities(reference, chosen).astype(np.float32)
+    return pairs
+
+
+def save_pairs(pairs, path):
+    with files.atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **pairs)
+
+
+def load_pairs(path):
+    with np.load(path) as stored:
+        return {name: stored[name] for name in stored.files}
+
+
+def pair_datasets(pairs, batch_size, *, validation_fraction=0.1, seed=0):
+    """`(train, validation)` `tf.data` datasets of `(dpo_trainer inputs, label 1)`: a seeded random
+    `validation_fraction` of the pairs held out."""
+    count = len(pairs["margin"])
+    order = np.random.default_rng(seed).permutation(count)
+    held_out = max(1, round(validation_fraction * count))
+
+    def dataset(rows, training):
+        inputs = {name: values[rows] for name, values in pairs.items() if name != "margin"}
+        data = tf.data.Dataset.from_tensor_slices((inputs, np.ones(len(rows), np.float32)))
+        data = data.shuffle(len(rows), seed=seed) if training else data
+        return data.batch(batch_size, drop_remainder=training)
+
+    return dataset(order[held_out:], True), dataset(order[:held_out], False)
