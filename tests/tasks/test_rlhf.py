@@ -16,7 +16,7 @@ def run_task(argv, capsys):
     return run_cli(task.main, argv, capsys)
 
 
-@pytest.mark.parametrize("command", [[], ["sft"], ["reward"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["sft"], ["reward"], ["dpo"], ["evaluate"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.rlhf" in out
@@ -90,13 +90,27 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                                               "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "judge-run"),
                                               "--export-dir", str(judge_dir)], capsys)
     assert status == 0, err
-    status, out, err = run_task(["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
-                                 "--judge-export", str(judge_dir), "--data-dir", str(tmp_path), "--prompts", "6",
-                                 "--new-tokens", "4", "--best-of", "2", "--run-dir", str(tmp_path / "evaluation")],
-                                capsys)
+    status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
+                               "--data-dir", str(tmp_path), "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
+                               "--run-dir", str(tmp_path / "dpo-run"), "--export-dir", str(tmp_path / "dpo")], capsys)
+    assert status == 0, err
+    record = json.loads((tmp_path / "dpo" / "1" / "export.json").read_text())
+    assert record["task"] == "gpt" and record["tuning"]["method"] == "DPO" and record["tuning"]["settings"] == {
+        "beta": 0.1}
+    generate = run_python("-m", "tasks.gpt", "generate", "", "--max-new-tokens", "5", "--export-dir",
+                          str(tmp_path / "dpo"))
+    assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
+
+    evaluate = ["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--judge-export",
+                str(judge_dir), "--data-dir", str(tmp_path), "--prompts", "6", "--new-tokens", "4", "--best-of", "2"]
+    status, _, err = run_task([*evaluate, "--policy-export", str(export_dir)], capsys)
+    assert status == 2 and "not a tuned policy" in err and err.count("\n") == 1
+    status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo"), "--run-dir",
+                                 str(tmp_path / "evaluation")], capsys)
     assert status == 0, err
     frontier = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())
-    sft_point, best_of_2 = frontier["points"]
+    sft_point, best_of_2, tuned = frontier["points"]
+    assert tuned["method"] == "DPO" and tuned["beta"] == 0.1 and math.isfinite(tuned["kl"])
     assert sft_point["method"] == "SFT" and sft_point["kl"] == 0.0 and 0 <= sft_point["judge"] <= 1
     assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
     assert best_of_2["reward"] >= sft_point["reward"] - 1e-6  # the best of two includes the SFT row's sample

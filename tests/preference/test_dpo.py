@@ -1,0 +1,52 @@
+import keras
+import numpy as np
+
+from keras_apps.models.gpt import GPTConfig, build_gpt
+from keras_apps.preference import dpo
+from keras_apps.preference.evaluation import Samples, log_probabilities
+from keras_apps.preference.models import build_reward_model
+from keras_apps.text.wordpieces import NEWLINE_ID
+
+TINY = GPTConfig(vocabulary_size=12, context_length=16, num_layers=1, num_heads=2, hidden_dim=8, dropout=0.0)
+
+
+def _pairs():
+    keras.utils.set_random_seed(0)
+    reference, reward_model = build_gpt(TINY), build_reward_model(build_gpt(TINY))
+    prompts = [np.array([NEWLINE_ID, 3 + index % 4], np.int32) for index in range(12)]
+    return reference, reward_model, dpo.preference_pairs(reference, reward_model, prompts, 4, seed=1)
+
+
+def test_each_pair_prefers_the_response_the_reward_model_scores_higher():
+    reference, reward_model, pairs = _pairs()
+    assert 0 < len(pairs["margin"]) <= 12 and np.all(pairs["margin"] > 0)
+    chosen, rejected = reward_model.predict(pairs["chosen"], verbose=0), reward_model.predict(pairs["rejected"],
+                                                                                             verbose=0)
+    np.testing.assert_allclose(chosen - rejected, pairs["margin"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(pairs["chosen"][:, :2], pairs["rejected"][:, :2])  # one prompt, two responses
+    assert pairs["chosen_mask"][:, :2].sum() == 0 and np.all(pairs["chosen_mask"].sum(axis=1) >= 1)
+
+
+def test_the_reference_log_probabilities_are_the_reference_models():
+    reference, _, pairs = _pairs()
+    prompts = [row[:2] for row in pairs["chosen"]]
+    samples = Samples(prompts, pairs["chosen"][:, 2:])
+    np.testing.assert_allclose(pairs["reference_chosen"], log_probabilities(reference, samples), rtol=1e-5)
+
+
+def test_pairs_are_saved_and_read_back_whole(tmp_path):
+    _, _, pairs = _pairs()
+    dpo.save_pairs(pairs, tmp_path / "pairs.npz")
+    loaded = dpo.load_pairs(tmp_path / "pairs.npz")
+    assert loaded.keys() == pairs.keys()
+    assert all(np.array_equal(loaded[name], pairs[name]) for name in pairs)
+
+
+def test_a_tenth_of_the_pairs_is_held_out():
+    _, _, pairs = _pairs()
+    train, validation = dpo.pair_datasets(pairs, batch_size=2, seed=0)
+    held_out = sum(len(labels) for _, labels in validation)
+    assert held_out == max(1, round(0.1 * len(pairs["margin"])))
+    inputs, labels = next(iter(train))
+    assert set(inputs) == {"chosen", "rejected", "chosen_mask", "rejected_mask", "reference_chosen",
+                           "reference_rejected"} and labels.numpy().tolist() == [1.0, 1.0]
