@@ -162,7 +162,9 @@ def dpo(args):
     result = run.fit(lambda: dpo_trainer(sft.build_model(), args.beta), train, validation, **dpo_objective())
     held_out = result.model.evaluate(validation, verbose=0, return_dict=True)
     policy = result.model.get_layer("gpt")
-    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": {"beta": args.beta}})
+    settings = {"beta": args.beta, "pairs": len(pairs["margin"]), "epochs": config.epochs,
+                "learning_rate": config.learning_rate}
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings})
     return run.finish(
         dataclasses.replace(result, model=policy), "dpo", export, POLICY_CARD, metrics_update={"validation": held_out},
         report=lambda metrics: write_dpo_report(run.directory, metrics, pairs, args.beta, held_out),
