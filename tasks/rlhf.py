@@ -280,10 +280,11 @@ COMMANDS = {
                        "Sample two continuations of the openings of training reviews from the SFT model, prefer the "
                        "one the reward model scores higher, and tune a copy of the SFT model on these pairs by DPO; "
                        "export it as a GPT that serves `generate`."),
-    "evaluate": cli.Command(evaluate, _evaluate_arguments, "SFT and best-of-N on held-out prompts: judge, reward, KL",
-                            "Continue the openings of test reviews by the SFT model and by best-of-N of its samples; "
-                            "score each by the reward model and by a judge no stage trained against (an IMDB "
-                            "classifier export), with its KL to the SFT model; write frontier.json and a report."),
+    "evaluate": cli.Command(evaluate, _evaluate_arguments, "policies on held-out prompts: judge, reward, KL",
+                            "Continue the openings of test reviews by the SFT model, by best-of-N of its samples and "
+                            "by each tuned policy given; score each by the reward model and by a judge no stage "
+                            "trained against (an IMDB classifier export), with its KL to the SFT model; write "
+                            "frontier.json and a report."),
 }
 
 
