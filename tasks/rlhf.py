@@ -181,7 +181,6 @@ def evaluate(args):
     from keras_apps.evaluate.preference import write_frontier_report
     from keras_apps.export.saved_model import load_serving
     from keras_apps.preference import evaluation
-    from keras_apps.preference import models  # noqa: F401 - registers the reward model's layers
     from keras_apps.training.run_directory import RunDirectory
 
     sft, tokenizer = stages.sft_stage(args.sft_export)
