@@ -38,18 +38,19 @@ class Samples:
     prompts: list
     responses: np.ndarray
 
+    def _shape(self):
+        return len(self.prompts), max(len(prompt) for prompt in self.prompts) + self.responses.shape[1]
+
     def sequences(self):
         """`[NL]`, prompt and response of each row, padded at the end to one length with `PAD_ID`."""
-        longest = max(len(prompt) for prompt in self.prompts) + self.responses.shape[1]
-        rows = np.full((len(self.prompts), longest), PAD_ID, np.int32)
+        rows = np.full(self._shape(), PAD_ID, np.int32)
         for row, (prompt, response) in enumerate(zip(self.prompts, self.responses)):
             rows[row, : len(prompt) + len(response)] = np.concatenate([prompt, response])
         return rows
 
     def response_mask(self):
         """1 at each row's response tokens in `sequences()`, 0 at its prompt and padding."""
-        sequences = self.sequences()
-        mask = np.zeros(sequences.shape, np.float32)
+        mask = np.zeros(self._shape(), np.float32)
         for row, prompt in enumerate(self.prompts):
             mask[row, len(prompt): len(prompt) + self.responses.shape[1]] = self.responses[row] != PAD_ID
         return mask

@@ -18,16 +18,9 @@ import tensorflow as tf
 
 def token_log_probabilities(logits, tokens):
     """log π(tokens_t | tokens_<t) of each position: `logits[:, t]` are the model's logits for `tokens[:, t]`
-    (a GPT's logits shifted by one, as the callers below arrange)."""
+    (a GPT's logits shifted by one, as `models.ResponseLogProbability` arranges)."""
     log_probabilities = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
     return tf.gather(log_probabilities, tf.cast(tokens, tf.int32), axis=-1, batch_dims=2)
-
-
-def next_token_log_probabilities(model, token_ids):
-    """`[batch, length - 1]` log-probabilities a `build_gpt` model gives each token of `token_ids` after the ones
-    before it (the first token has no prediction)."""
-    logits = model(token_ids[:, :-1])
-    return token_log_probabilities(logits, token_ids[:, 1:])
 
 
 def sequence_log_probability(token_log_probs, mask):
