@@ -4,7 +4,8 @@ distribute` compares one worker with two, `python -m bench blocks` keras-hub's T
 written-out ones, `python -m bench explain` measures how faithful integrated gradients, LIME and SHAP
 are, `python -m bench demo` times the demo page over the exports in a real browser, and `python -m bench
 speech` trains the spoken-digit model on the official split and with each speaker held out, and `python -m bench
-multimodal` each sense alone and each fusion of the two; the figures go to
+multimodal` each sense alone and each fusion of the two, and `python -m bench rlhf` the preference-tuning pipeline
+and its reward–KL frontier; the figures go to
 `bench/results.json` and the README's results tables, each row with the fingerprint of the machine it was
 measured on. `python -m bench machine` prints that fingerprint alone."""
 
@@ -25,6 +26,7 @@ from bench import (
     multimodal,
     nanogpt,
     results,
+    rlhf,
     speech,
     translate,
     xla,
@@ -32,13 +34,13 @@ from bench import (
 from keras_apps import cli
 
 BENCHMARKS = {"blocks": blocks, "compress": compress, "demo": demo, "distribute": distribute, "explain": explain,
-              "gpt": gpt, "imdb": imdb, "mnist": mnist, "multimodal": multimodal, "speech": speech,
+              "gpt": gpt, "imdb": imdb, "mnist": mnist, "multimodal": multimodal, "rlhf": rlhf, "speech": speech,
               "translate": translate, "xla": xla}
 RUNS = {"compress": [*compress.RUNS, *compress.lora.RUNS], "gpt": list(gpt.RUNS), "imdb": list(imdb.RUNS),
         "mnist": [*sorted(mnist.task.RECIPES), mnist.SIDE_BY_SIDE_RUN], "translate": list(translate.RUNS),
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
         "explain": list(explain.RUNS), "demo": list(demo.RUNS), "speech": list(speech.RUNS),
-        "multimodal": list(multimodal.RUNS)}
+        "multimodal": list(multimodal.RUNS), "rlhf": list(rlhf.RUNS)}
 
 
 def parse_arguments(argv=None):
@@ -51,7 +53,7 @@ def parse_arguments(argv=None):
                         + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
-                                                 "blocks", "explain", "demo", "speech", "multimodal")))
+                                                 "blocks", "explain", "demo", "speech", "multimodal", "rlhf")))
     parser.add_argument("--repeats", type=cli.positive_int, default=3,
                         help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
                              "seeds (default: 3)")

@@ -354,11 +354,36 @@ def _missing_gaps(by_fusion, fusion):
             for condition, (sense, reference) in alone.items()]
 
 
+def _preference_table(results):
+    """Preference tuning: each method's point of the reward–KL frontier, then what the stages reached."""
+    lines = []
+    for name, row in sorted(results.items()):
+        lines += ["| method | judge P(positive) | reward | KL (nats) | machine |", "| --- | ---: | ---: | ---: | --- |"]
+        for point in row["frontier"]:
+            settings = ", ".join(f"{key} {value}" for key, value in point.items()
+                                 if key not in ("method", "judge", "reward", "kl"))
+            method = point["method"] + (f" ({settings})" if settings else "")
+            lines.append(f"| {method} | {point['judge']:.4f} | {point['reward']:+.3f} | {point['kl']:.2f} | "
+                         f"{_machine(row)} |")
+        agreement, last = row["reward_agreement"], row["ppo_last_iteration"]
+        stages = ", ".join(f"{stage} {seconds / 60:.1f}" for stage, seconds in row["stage_seconds"].items())
+        lines += ["", f"`python -m bench rlhf` (`{row['command']}`, {row['wall_seconds'] / 60:.0f} minutes: {stages}): "
+                      f"{row['prompts']} test reviews' openings, each continued by {row['new_tokens']} subwords; the "
+                      f"judge is IMDB's nb-bow classifier ({_cell(row['judge_accuracy'], 2, percent=True)} test "
+                      f"accuracy), which no stage trained against. SFT model: validation loss {row['sft_loss']:.4f} "
+                      f"(perplexity {row['sft_perplexity']:.1f}); reward model: pairwise accuracy "
+                      f"{agreement['pairwise_accuracy']:.4f} on {agreement['pairs']:,.0f} pairs of test reviews, "
+                      f"{agreement['pairwise_accuracy_clear']:.4f} on those rated 4+ points apart; PPO's last "
+                      f"iteration: reward {last['score']:+.3f} at KL {last['kl']:.2f} on its own rollouts."]
+    return lines
+
+
 def table(results):
     """The Markdown results tables: classifiers (test accuracy), language models (validation loss),
     translators (BLEU, ROUGE), training steps with and without XLA, one worker against two, keras-hub's
     Transformer blocks against the written-out ones, the faithfulness of explanations per task, the demo page's
-    speed, the senses and fusions of digits seen and heard, then one table of compressed variants per task."""
+    speed, the senses and fusions of digits seen and heard, preference tuning's reward–KL frontier, then one table
+    of compressed variants per task."""
     classifiers = {name: row for name, row in results.items() if "test_accuracy" in row}
     language_models = {name: row for name, row in results.items() if "validation_loss" in row}
     translators = {name: row for name, row in results.items() if "bleu" in row}
@@ -370,6 +395,7 @@ def table(results):
     explanations = {name: row for name, row in results.items() if "rank_agreement" in row}
     demos = {name: row for name, row in results.items() if "answer_seconds" in row}
     fusions = {name: row for name, row in results.items() if "conditions" in row}
+    preferences = {name: row for name, row in results.items() if "frontier" in row}
     lines = _classifier_table(classifiers)
     if language_models:
         lines += ["", *_language_model_table(language_models)]
@@ -387,6 +413,8 @@ def table(results):
         lines += ["", *_demo_table(demos)]
     if fusions:
         lines += ["", *_fusion_table(fusions)]
+    if preferences:
+        lines += ["", *_preference_table(preferences)]
     return "\n".join(lines + _compression_tables(compressions) + _lora_tables(fine_tunings))
 
 

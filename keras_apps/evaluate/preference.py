@@ -17,10 +17,14 @@ def accuracy_by_gap(rewards, pairs):
             for gap in GAPS if np.any(pairs.gaps == gap)]
 
 
-def write_reward_report(run_directory, metrics, *, by_gap, examples, counts):
+def write_reward_report(run_directory, metrics, *, rewards, pairs, splits, shown=3):
     """`report.html` and `report.md` of a reward model: its data, its pairwise accuracy on test pairs (overall,
-    clear pairs, by gap), the test openings it rewards most and least, training and the export."""
-    test = metrics["test"]
+    clear pairs, by gap), the `shown` test openings it rewards most and least, training and the export.
+    `rewards` are those of the reviews of `splits.test`, among which `pairs` were drawn."""
+    test, by_gap, order = metrics["test"], accuracy_by_gap(rewards, pairs), np.argsort(rewards)
+    examples = [(float(rewards[index]), int(splits.test.ratings[index]), splits.test.texts[index][:300])
+                for index in (*order[::-1][:shown], *order[:shown])]
+    counts = {"train": len(splits.train), "validation": len(splits.validation), "test (scored)": len(splits.test)}
     sections = [
         ("Data", [Table(["split", "reviews"], [(name, f"{count:,}") for name, count in counts.items()])]),
         ("Agreement with the raters, on pairs of test reviews", [
@@ -40,17 +44,21 @@ def write_reward_report(run_directory, metrics, *, by_gap, examples, counts):
                      ("training reviews per second", f"{metrics['train_examples_per_second']:,.1f}"))
 
 
-def write_frontier_report(directory, title, points, examples, *, prompts, new_tokens, judge):
-    """`report.html` and `report.md` of an evaluation: each method's point of the reward–KL frontier, and the
-    same test prompts continued by each method."""
+def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge):
+    """`frontier.json`, `report.html` and `report.md` of an evaluation of policies on held-out prompts: each
+    method's point of the reward–KL frontier, and the same test prompts continued by each method; prints each
+    point."""
+    from keras_apps import files
     from keras_apps.evaluate.report import Code, write_report
-
     from keras_apps.preference.evaluation import FIGURES
 
-    rows = [(row["method"] + "".join(f", {key} {value}" for key, value in row.items()
-                                     if key not in ("method", *FIGURES)),
-             f"{row['judge']:.4f}", f"{row['reward']:+.3f}", f"{row['kl']:.2f}") for row in points]
-    return write_report(directory, title, [
+    files.write_json(directory / "frontier.json", {"points": points, "prompts": prompts, "new_tokens": new_tokens,
+                                                   "judge": str(judge)})
+    names = [row["method"] + "".join(f", {key} {value}" for key, value in row.items()
+                                     if key not in ("method", *FIGURES)) for row in points]
+    rows = [(name, f"{row['judge']:.4f}", f"{row['reward']:+.3f}", f"{row['kl']:.2f}")
+            for name, row in zip(names, points)]
+    write_report(directory, "Preference tuning: policies on held-out prompts", [
         ("The reward–KL frontier", [
             Text(f"{prompts:,} prompts (the first 2-8 subwords of test reviews), each continued by {new_tokens} "
                  f"subwords sampled at temperature 1. Judge: {judge} (P(positive), a classifier no tuning step "
@@ -60,6 +68,9 @@ def write_frontier_report(directory, title, points, examples, *, prompts, new_to
         ]),
         ("The same prompts, continued", [Code(f"{method}: {text}") for method, text in examples]),
     ])
+    for name, row in zip(names, points):
+        print(f"{name}: judge {row['judge']:.4f}, reward {row['reward']:+.3f}, KL {row['kl']:.2f}")
+    print(f"report: {directory / 'report.html'}")
 
 
 def write_dpo_report(run_directory, metrics, pairs, beta, held_out):
@@ -77,3 +88,22 @@ def write_dpo_report(run_directory, metrics, pairs, beta, held_out):
     ]
     write_run_report(run_directory, f"DPO (beta {beta}): preference tuning, stage 3", metrics, sections,
                      ("training pairs per second", f"{metrics['train_examples_per_second']:,.1f}"))
+
+
+def write_ppo_report(run_directory, metrics, history, kl_target, shown=12):
+    """`report.html` and `report.md` of a PPO run: its iterations' reward, KL, KL coefficient and entropy (a
+    dozen rows of them; all are in `history.csv`, the curves and TensorBoard), training, export."""
+    step = max(1, -(-len(history) // shown))
+    rows = [(int(row["epoch"]) + 1, f"{row['score']:+.3f}", f"{row['kl']:.2f}", f"{row['kl_coefficient']:.4f}",
+             f"{row['entropy']:.3f}", f"{row['clip_fraction']:.3f}", f"{row['value_loss']:.4f}")
+            for row in [*history[:-1:step], history[-1]]]
+    sections = [("Iterations", [
+        Text(f"Each iteration samples fresh responses from the policy, rewards them by the reward model less the "
+             f"KL penalty, and updates the policy on them. score: the reward model's mean; KL: to the SFT model, "
+             f"nats a response, from the same samples; its coefficient is steered towards KL {kl_target}."),
+        Table(["iteration", "score", "KL", "KL coefficient", "entropy", "clipped", "value loss"], rows),
+        Text("How positive the policy writes on test prompts, by a judge no stage trained against, is measured by "
+             "`python -m tasks.rlhf evaluate --policy-export <its export>`."),
+    ])]
+    write_run_report(run_directory, f"PPO (KL target {kl_target}): preference tuning, stage 3", metrics, sections,
+                     ("rollout minibatch rows per second", f"{metrics['train_examples_per_second']:,.1f}"))

@@ -11,16 +11,22 @@ from keras_apps.preference.evaluation import log_probabilities, rewards, sample_
 SIDES = ("chosen", "rejected")
 
 
-def preference_pairs(reference, reward_model, prompts, new_tokens, *, seed=0):
+def preference_pairs(reference, reward_model, prompts, new_tokens, *, candidates=2, seed=0):
     """The inputs of `models.dpo_trainer` (a dict of arrays, one row per pair), and `margin`, the reward model's
-    score of the chosen response less the rejected one's. Pairs the reward model scores alike are left out."""
-    samples = sample_responses(reference, [prompt for prompt in prompts for _ in range(2)], new_tokens, seed=seed)
-    scores = rewards(reward_model, samples).reshape(-1, 2)
-    first = np.arange(len(prompts)) * 2
-    first_wins, differ = scores[:, 0] > scores[:, 1], scores[:, 0] != scores[:, 1]
-    rows = {"chosen": np.where(first_wins, first, first + 1)[differ],
-            "rejected": np.where(first_wins, first + 1, first)[differ]}
-    pairs = {"margin": np.abs(scores[:, 0] - scores[:, 1])[differ].astype(np.float32)}
+    score of the chosen response less the rejected one's. Of `candidates` responses to each prompt, the one the
+    reward model scores highest is chosen and the lowest rejected (with 2, the DPO paper's pairs; with more,
+    clearer ones). Pairs the reward model scores alike are left out."""
+    if candidates < 2:
+        raise ValueError(f"a pair needs at least 2 candidates, got {candidates}")
+    group = [prompt for prompt in prompts for _ in range(candidates)]
+    samples = sample_responses(reference, group, new_tokens, seed=seed)
+    scores = rewards(reward_model, samples).reshape(-1, candidates)
+    first = np.arange(len(prompts)) * candidates
+    best, worst = first + scores.argmax(axis=1), first + scores.argmin(axis=1)
+    margins = scores.max(axis=1) - scores.min(axis=1)
+    differ = margins > 0
+    rows = {"chosen": best[differ], "rejected": worst[differ]}
+    pairs = {"margin": margins[differ].astype(np.float32)}
     for side in SIDES:
         chosen = samples.select(rows[side])
         pairs[side] = chosen.sequences()

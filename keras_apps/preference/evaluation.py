@@ -68,20 +68,37 @@ def review_prompts(tokenizer, texts, *, seed=0):
             for row in ids.numpy()]
 
 
+class ResponseSampler:
+    """Continues prompts with a `build_gpt` model at temperature 1 (plain random sampling), `batch_size` rows at
+    a time, each response cut at its first `[NL]`.
+
+    Made once and called again (as PPO does after every update), it compiles its decoding function once: prompts
+    of one length decode together, and a last, short batch of them is filled up with copies so that every call
+    has the same shape.
+    """
+
+    def __init__(self, model, batch_size=64):
+        self.sampler = keras_hub.samplers.RandomSampler()
+        self.generator = TextGenerator(model, self.sampler)
+        self.batch_size = batch_size
+
+    def __call__(self, prompts, new_tokens, *, seed=0):
+        """`Samples`: one response of `new_tokens` for each of `prompts`."""
+        responses = np.zeros((len(prompts), new_tokens), np.int32)
+        for length in sorted({len(prompt) for prompt in prompts}):
+            rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
+            for start in range(0, len(rows), self.batch_size):
+                batch = rows[start: start + self.batch_size]
+                filled = batch + batch[-1:] * (self.batch_size - len(batch))
+                reseed(self.sampler, seed + 7919 * length + start)
+                generated = self.generator.generate_batch(np.stack([prompts[row] for row in filled]), new_tokens)
+                responses[batch] = generated.numpy()[: len(batch)]
+        return Samples(list(prompts), ended_at_line_break(responses))
+
+
 def sample_responses(model, prompts, new_tokens, *, seed=0, batch_size=64):
-    """`Samples` of `model` (a `build_gpt` model): one response of `new_tokens` for each prompt, sampled at
-    temperature 1, cut at its first `[NL]`. Prompts of one length are decoded together, `batch_size` at a time."""
-    sampler = keras_hub.samplers.RandomSampler(seed=seed)
-    generator = TextGenerator(model, sampler)
-    responses = np.zeros((len(prompts), new_tokens), np.int32)
-    for length in sorted({len(prompt) for prompt in prompts}):
-        rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start: start + batch_size]
-            reseed(sampler, seed + 7919 * length + start)
-            generated = generator.generate_batch(np.stack([prompts[row] for row in batch]), new_tokens)
-            responses[batch] = generated.numpy()
-    return Samples(list(prompts), ended_at_line_break(responses))
+    """`Samples` of `model`: one response of `new_tokens` for each prompt (`ResponseSampler`, used once)."""
+    return ResponseSampler(model, batch_size)(prompts, new_tokens, seed=seed)
 
 
 def ended_at_line_break(responses):

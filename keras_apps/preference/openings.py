@@ -17,3 +17,11 @@ def review_openings(tokenizer, texts, length):
     rows = ids.nrows()
     ids = tf.concat([tf.RaggedTensor.from_tensor(tf.fill([rows, 1], NEWLINE_ID)), ids], axis=1)
     return ids.to_tensor(default_value=PAD_ID, shape=[None, length])
+
+
+def rated_openings(tokenizer, texts, ratings, length, batch_size, *, training, seed=0):
+    """A `tf.data` dataset of `(review_openings, rating)` batches, what a reward model trains on; shuffled and
+    without a last short batch when `training`."""
+    data = tf.data.Dataset.from_tensor_slices((review_openings(tokenizer, texts, length), ratings.astype("float32")))
+    data = data.shuffle(len(ratings), seed=seed) if training else data
+    return data.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)

@@ -58,3 +58,12 @@ def pairwise_accuracy(scores, pairs):
     scores = np.asarray(scores, np.float64)
     difference = scores[pairs.chosen] - scores[pairs.rejected]
     return float(np.mean((difference > 0) + 0.5 * (difference == 0)))
+
+
+def agreement(rewards, ratings, count, *, clear_gap, seed=0):
+    """`(figures, pairs)`: the pairwise accuracy of `rewards` on `count` random pairs of the rated items, and on
+    those of them rated `clear_gap` or more points apart, with both counts."""
+    pairs = rating_pairs(ratings, count, seed=seed)
+    clear = pairs.at_least(clear_gap)
+    return {"pairwise_accuracy": pairwise_accuracy(rewards, pairs), "pairs": len(pairs),
+            "pairwise_accuracy_clear": pairwise_accuracy(rewards, clear), "clear_pairs": len(clear)}, pairs

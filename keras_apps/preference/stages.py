@@ -9,10 +9,33 @@ the SFT export it started from.
 from pathlib import Path
 
 from keras_apps.errors import UserError
+from keras_apps.export.model_card import CardText
 
 REWARD_TASK = "rlhf-reward"
 # What a tuned policy's export keeps of its SFT export's record: the model's shape, tokenizer and serving.
 KEPT = ("model", "tokenizer", "sampler", "inputs", "outputs", "recipe")
+# The model cards' words for the exports of the stages (their figures come from each run).
+POLICY_CARD = CardText(
+    description="A GPT of movie reviews tuned by preference (RLHF) to continue a review's opening positively: a "
+    "prompt in, a continuation out.",
+    data="Tuned from the SFT model of IMDB's training and unlabeled reviews, on pairs of its own continuations of "
+    "training reviews' openings, preferred by a reward model learned from the reviewers' star ratings.",
+    intended_use="Teaching preference tuning (DPO, PPO) and its trade-off of reward against drift from the "
+    "reference model, measured by a judge no tuning step saw.",
+    limits="A 4M-parameter model: it writes review-shaped text that wanders and repeats; positivity was "
+    "optimized against a learned reward, which a policy can game (see the evaluation's judge against reward).",
+)
+REWARD_CARD = CardText(
+    description="A reward model: a movie review's opening in, a number out, higher for what the review's writer "
+    "would rate higher. The blocks of a GPT of reviews with a linear head on the last token.",
+    data="IMDB's 25,000 training reviews (Maas et al., 2011) with their writers' star ratings (1-4 and 7-10); a "
+    "tenth held out for validation. Each review is read from its start, as far as the model's context.",
+    intended_use="The reward of preference tuning (RLHF) in this suite's teaching pipeline, and a demonstration of "
+    "learning a reward from human judgments (Bradley-Terry).",
+    limits="It judges the opening of a review only, in English, of movies; it learned sentiment as star ratings "
+    "express it, and a policy optimized against it can find texts it scores high that no person would (reward "
+    "hacking): judge tuned policies with another model.",
+)
 
 
 def _missing(handle, command):
@@ -51,6 +74,56 @@ def policy_stage(handle):
     if "tuning" not in start.metadata:
         raise UserError(f"{start.path} is a GPT export but not a tuned policy (`python -m tasks.rlhf dpo` makes one)")
     return start
+
+
+def judge_stage(handle):
+    """The `serve` function of the IMDB classifier export at `handle` that judges policies' samples."""
+    from keras_apps.export.saved_model import load_serving
+
+    if not handle or not Path(handle).exists():
+        raise UserError(f"no judge export at {handle}: train one with `python -m tasks.imdb` (any IMDB classifier "
+                        f"export judges), then name it with --judge-export")
+    return load_serving(handle, task="imdb")[1]
+
+
+def tuning_start(args, task, recipe):
+    """What DPO and PPO start from, by their command line `args`: the SFT model and its tokenizer, the reward
+    model, the training config, the run (started, not yet open), the openings of `--prompts` training reviews
+    (`evaluation.review_prompts`), and the settings the run records."""
+    from keras_apps.data import imdb
+    from keras_apps.lifecycle import start_run
+    from keras_apps.preference.evaluation import review_prompts
+    from keras_apps.recipes import overlaid
+
+    sft, tokenizer = sft_stage(args.sft_export)
+    reward_model = reward_stage(args.reward_export)
+    config = overlaid(recipe, args).training
+    run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir)
+    prompts = review_prompts(tokenizer, imdb.load(args.data_dir).train.take(args.prompts).texts, seed=config.seed)
+    settings = {**sft.record(), "reward_export": str(Path(args.reward_export).resolve()), "prompts": args.prompts,
+                "new_tokens": args.new_tokens}
+    return sft, tokenizer, reward_model, config, run, prompts, settings
+
+
+def reward_export(reward_model, tokenizer, sft, length):
+    """The `Export` of a reward model: `score` (texts in, rewards out), reading each text's first `length`
+    tokens with the SFT export's tokenizer."""
+    import tensorflow as tf
+
+    from keras_apps.inference.serving import reward_endpoint
+    from keras_apps.lifecycle import Export
+
+    score, signature = reward_endpoint(reward_model, tokenizer, length)
+    return Export({"score": (tf.function(score, input_signature=signature), signature)}, track=[tokenizer],
+                  files=[sft.path / "tokenizer.json"],
+                  metadata={"sft_export": str(sft.path), "length": length, "inputs": "texts: string [batch]",
+                            "outputs": "reward: float32 [batch] (higher: preferred)"})
+
+
+def require_one_device(strategy, method):
+    """Refuses, in one line, a strategy of several replicas for a method whose rollouts run outside `fit`."""
+    if strategy.num_replicas_in_sync > 1:
+        raise UserError(f"{method} samples its rollouts on one device; run it with --strategy cpu or gpu")
 
 
 def policy_export(policy, tokenizer, sft, tuning):

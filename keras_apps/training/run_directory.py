@@ -17,6 +17,7 @@ last finished epoch while training, and from the trained model after it.
 
 import csv
 import datetime
+import math
 from pathlib import Path
 
 from keras_apps import files
@@ -123,7 +124,8 @@ class RunDirectory:
         epochs = [row["epoch"] + 1 for row in rows]
         for axis, name in zip(axes[0], names):
             axis.plot(epochs, [row[name] for row in rows], marker="o", label="train")
-            if f"val_{name}" in rows[0]:
+            # Keras writes validation columns, empty, for a run without validation too (as PPO's).
+            if any(math.isfinite(row.get(f"val_{name}", math.nan)) for row in rows):
                 axis.plot(epochs, [row[f"val_{name}"] for row in rows], marker="o", label="validation")
             axis.set_xlabel("epoch")
             axis.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -213,7 +213,7 @@ def _supported(config, strategy, model):
     """
     changes = {}
     several = strategy.num_replicas_in_sync > 1
-    if config.jit_compile and any(getattr(tensor, "sparse", False) for tensor in model.inputs):
+    if config.jit_compile and any(getattr(tensor, "sparse", False) for tensor in getattr(model, "inputs", ())):
         changes["jit_compile"] = False
         print("note: XLA cannot compile this model's sparse inputs; training without --jit-compile")
     elif config.jit_compile and several and all("CPU" in name.upper() for name in strategy.extended.worker_devices):
@@ -258,7 +258,8 @@ def fit(
         build_model: a no-argument callable returning an uncompiled `keras.Model` (called in scope).
         train_dataset: batched `tf.data.Dataset` of `(inputs, targets)` with a known cardinality, batched
             with the global batch size `config.batch_size` and `drop_remainder=True`.
-        validation_dataset: batched dataset of the same structure.
+        validation_dataset: batched dataset of the same structure, or None: then no checkpoint is "best", and
+            training ends with the last epoch's weights (as PPO, whose every epoch is a new batch of rollouts).
         config: a `TrainingConfig`.
         run_directory: a `RunDirectory` (from `open_run_directory`); its backup makes a rerun resume.
         strategy: a `tf.distribute.Strategy` (see `keras_apps.training.strategy`).
@@ -272,7 +273,8 @@ def fit(
     compiled = dict(loss=loss, metrics=metrics, weighted_metrics=weighted_metrics)
     if run_directory.fit_record.exists():
         return _trained_earlier(build_model, run_directory, config, strategy, **compiled)
-    train_dataset, validation_dataset = shard_by_data(train_dataset), shard_by_data(validation_dataset)
+    train_dataset = shard_by_data(train_dataset)
+    validation_dataset = None if validation_dataset is None else shard_by_data(validation_dataset)
     multi_worker = is_multi_worker(strategy)
     with strategy.scope():
         model = _build_in_precision(build_model, config.precision)

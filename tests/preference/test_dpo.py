@@ -50,3 +50,16 @@ def test_a_tenth_of_the_pairs_is_held_out():
     inputs, labels = next(iter(train))
     assert set(inputs) == {"chosen", "rejected", "chosen_mask", "rejected_mask", "reference_chosen",
                            "reference_rejected"} and labels.numpy().tolist() == [1.0, 1.0]
+
+
+def test_of_several_candidates_the_highest_scored_is_chosen_and_the_lowest_rejected():
+    keras.utils.set_random_seed(0)
+    reference, reward_model = build_gpt(TINY), build_reward_model(build_gpt(TINY))
+    prompts = [np.array([NEWLINE_ID, 3 + index % 4], np.int32) for index in range(6)]
+    pairs = dpo.preference_pairs(reference, reward_model, prompts, 4, candidates=4, seed=1)
+    samples = dpo.sample_responses(reference, [prompt for prompt in prompts for _ in range(4)], 4, seed=1)
+    scores = reward_model.predict(samples.sequences(), verbose=0).reshape(-1, 4)
+    np.testing.assert_allclose(pairs["margin"], (scores.max(axis=1) - scores.min(axis=1))[:len(pairs["margin"])],
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(reward_model.predict(pairs["chosen"], verbose=0), scores.max(axis=1), rtol=1e-4,
+                               atol=1e-5)

@@ -56,6 +56,19 @@ def test_sampled_responses_continue_each_prompt_and_repeat_with_the_seed():
     assert evaluation.kl_estimate(log_probs, log_probs) == 0.0
 
 
+def test_a_sampler_used_again_decodes_every_batch_in_one_shape_so_it_compiles_once():
+    keras.utils.set_random_seed(0)
+    model = build_gpt(GPTConfig(vocabulary_size=12, context_length=16, num_layers=1, num_heads=2, hidden_dim=8,
+                                dropout=0.0))
+    sampler = evaluation.ResponseSampler(model, batch_size=4)
+    short, long = np.array([NEWLINE_ID, 4], np.int32), np.array([NEWLINE_ID, 4, 5], np.int32)
+    first = sampler([short] * 5 + [long], 3, seed=1)  # batches of 4, 1 (filled up to 4) and 1
+    assert first.responses.shape == (6, 3)
+    sampler([long] * 3, 3, seed=2)
+    assert sampler.generator._fill_functions[True].experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(sampler([short] * 5 + [long], 3, seed=1).responses, first.responses)
+
+
 def test_best_of_picks_each_prompts_highest_reward_among_its_first_n():
     scores = [1.0, 5.0, 9.0, 2.0, 0.0, 3.0, 1.0, 7.0]  # two prompts, four samples each
     assert evaluation.best_of(scores, 4, 2).tolist() == [1, 5]

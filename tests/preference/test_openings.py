@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_apps.preference.openings import review_openings
+from keras_apps.preference.openings import rated_openings, review_openings
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID, WordPieceText
 
 TEXT = "A wonderful film with wonderful actors.\nThe plot was thin and the acting was worse."
@@ -23,3 +23,13 @@ def test_openings_run_inside_a_graph():
     opening = tf.function(lambda texts: review_openings(tokenizer, texts, 4),
                           input_signature=[tf.TensorSpec([None], tf.string)])
     assert opening(tf.constant(["the plot", ""])).numpy().tolist()[1] == [NEWLINE_ID, PAD_ID, PAD_ID, PAD_ID]
+
+
+def test_rated_openings_batch_the_openings_with_their_ratings():
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    texts, ratings = ["a wonderful film", "worse", "the plot was thin"], np.array([9, 2, 4])
+    training = rated_openings(tokenizer, texts, ratings, 6, 2, training=True, seed=0)
+    assert [len(labels) for _, labels in training] == [2]  # no short last batch while training
+    (ids, labels), (_, last) = list(rated_openings(tokenizer, texts, ratings, 6, 2, training=False))
+    assert ids.shape == (2, 6) and labels.dtype == tf.float32 and labels.numpy().tolist() == [9.0, 2.0]
+    assert last.numpy().tolist() == [4.0]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_apps.preference.pairs import Pairs, pairwise_accuracy, rating_pairs
+from keras_apps.preference.pairs import Pairs, agreement, pairwise_accuracy, rating_pairs
 
 
 def test_rating_pairs_prefer_the_higher_rating_and_never_pair_equal_ones():
@@ -30,3 +30,13 @@ def test_at_least_keeps_the_clear_preferences():
 def test_pairwise_accuracy_counts_ties_as_half():
     pairs = Pairs(np.array([0, 1, 2]), np.array([1, 2, 0]), np.array([1, 1, 1]))
     assert pairwise_accuracy([3.0, 2.0, 2.0], pairs) == pytest.approx((1 + 0.5 + 0) / 3)
+
+
+def test_agreement_counts_all_pairs_and_the_clear_ones():
+    ratings = np.array([1, 2, 9, 10])
+    rewards = np.array([0.0, 3.0, 2.0, 5.0])  # wrong only where 2 is rated below 9
+    figures, pairs = agreement(rewards, ratings, 400, clear_gap=4, seed=0)
+    assert figures["pairs"] == len(pairs) == 400 and figures["clear_pairs"] == len(pairs.at_least(4))
+    assert figures["pairwise_accuracy_clear"] == pytest.approx(pairwise_accuracy(rewards, pairs.at_least(4)))
+    assert figures["pairwise_accuracy"] == pytest.approx(pairwise_accuracy(rewards, pairs))
+    assert 0 < figures["pairwise_accuracy_clear"] < 1

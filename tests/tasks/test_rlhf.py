@@ -16,7 +16,7 @@ def run_task(argv, capsys):
     return run_cli(task.main, argv, capsys)
 
 
-@pytest.mark.parametrize("command", [[], ["sft"], ["reward"], ["dpo"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["pipeline"], ["sft"], ["reward"], ["ppo"], ["dpo"], ["evaluate"]])
 def test_every_command_has_help(command, capsys):
     status, out, _ = run_task([*command, "--help"], capsys)
     assert status == 0 and "usage: python -m tasks.rlhf" in out
@@ -101,16 +101,28 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
 
+    status, out, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
+                                 "--data-dir", str(tmp_path), "--prompts", "40", "--new-tokens", "4", "--epochs", "2",
+                                 "--rollouts", "8", "--batch-size", "4", "--ppo-epochs", "1", "--run-dir",
+                                 str(tmp_path / "ppo-run"), "--export-dir", str(tmp_path / "ppo")], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "ppo-run" / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["last_iteration"]["kl"] > 0  # the second rollout is the policy's own
+    assert {"score", "kl", "entropy", "kl_coefficient"} <= set(metrics["last_iteration"])
+    assert "Iterations" in (tmp_path / "ppo-run" / "report.md").read_text()
+    assert json.loads((tmp_path / "ppo" / "1" / "export.json").read_text())["tuning"]["method"] == "PPO"
+
     evaluate = ["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--judge-export",
                 str(judge_dir), "--data-dir", str(tmp_path), "--prompts", "6", "--new-tokens", "4", "--best-of", "2"]
     status, _, err = run_task([*evaluate, "--policy-export", str(export_dir)], capsys)
     assert status == 2 and "not a tuned policy" in err and err.count("\n") == 1
-    status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo"), "--run-dir",
-                                 str(tmp_path / "evaluation")], capsys)
+    status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo"), str(tmp_path / "ppo"),
+                                 "--run-dir", str(tmp_path / "evaluation")], capsys)
     assert status == 0, err
     frontier = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())
-    sft_point, best_of_2, tuned = frontier["points"]
+    sft_point, best_of_2, tuned, ppo = frontier["points"]
     assert tuned["method"] == "DPO" and tuned["beta"] == 0.1 and math.isfinite(tuned["kl"])
+    assert ppo["method"] == "PPO" and ppo["iterations"] == 2 and math.isfinite(ppo["kl"])
     assert sft_point["method"] == "SFT" and sft_point["kl"] == 0.0 and 0 <= sft_point["judge"] <= 1
     assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
     assert best_of_2["reward"] >= sft_point["reward"] - 1e-6  # the best of two includes the SFT row's sample

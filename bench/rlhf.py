@@ -1,0 +1,42 @@
+"""Preference tuning measured as the DPO paper measures it (its §6.1 and Figure 2): `python -m tasks.rlhf`, the
+whole pipeline with its defaults in a fresh folder, and what each stage reached: the SFT model's validation
+loss, the reward model's agreement with the raters on pairs of test reviews, the judge's test accuracy, and the
+reward–KL frontier on held-out prompts (the judge's P(positive), the reward model's score and the KL to the
+SFT model) of the SFT model, best-of-N, PPO and DPO; with the pipeline's wall time and each stage's."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from bench import results
+from bench.runs import python
+from keras_apps.errors import UserError
+
+RUNS = {"pipeline": []}
+STAGES = ("sft", "reward", "judge", "ppo", "dpo")
+
+
+def pipeline_row(workdir):
+    """Runs the pipeline in `workdir`; the results row of what its stages measured."""
+    runs = Path(workdir) / "runs"
+    wall_seconds = python(["-m", "tasks.rlhf", "--exports", str(Path(workdir) / "exports"), "--run-dir", str(runs)])
+    stage = {name: json.loads((runs / name / "metrics.json").read_text()) for name in STAGES}
+    frontier = json.loads((runs / "evaluate" / "frontier.json").read_text())
+    return {
+        "command": "python -m tasks.rlhf", "wall_seconds": round(wall_seconds, 1),
+        "stage_seconds": {name: round(metrics["time"]["total_seconds"], 1) for name, metrics in stage.items()},
+        "sft_loss": stage["sft"]["validation"]["loss"], "sft_perplexity": stage["sft"]["validation"]["perplexity"],
+        "reward_agreement": stage["reward"]["test"], "judge_accuracy": stage["judge"]["test"]["accuracy"],
+        "ppo_last_iteration": stage["ppo"]["last_iteration"], "frontier": frontier["points"],
+        "prompts": frontier["prompts"], "new_tokens": frontier["new_tokens"], "machine": results.machine(),
+    }
+
+
+def run(runs, repeats, limits):
+    """Runs the pipeline (`repeats` does not apply); yields `("rlhf-pipeline", row)`."""
+    if limits:
+        raise UserError("the rlhf benchmark runs the pipeline with its defaults; it takes no --train-examples or "
+                        "--epochs (run `python -m tasks.rlhf <stage>` with smaller settings instead)")
+    for name in runs:
+        with tempfile.TemporaryDirectory() as workdir:
+            yield f"rlhf-{name}", pipeline_row(workdir)

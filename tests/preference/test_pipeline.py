@@ -1,0 +1,50 @@
+"""The one-command pipeline: stages run in order as fresh processes, an export already there is reused, a
+failed stage stops the rest in one line; and every stage of `python -m tasks.rlhf` is a command line its task
+accepts."""
+
+import importlib
+import sys
+
+import pytest
+
+from keras_apps import cli
+from keras_apps.errors import UserError
+from keras_apps.preference.pipeline import Stage, preference_tuning, run_stages
+
+
+def writer(path, text):
+    return ["-c", f"import sys; open({str(path)!r}, 'a').write({text!r} + ' ' + ' '.join(sys.argv[1:]) + '\\n')"]
+
+
+def test_stages_run_in_order_with_their_folders_and_an_existing_export_is_reused(tmp_path):
+    log, made = tmp_path / "log.txt", tmp_path / "made"
+    made.mkdir()
+    run_stages([Stage("first", str(tmp_path / "first"), writer(log, "first")),
+                Stage("second", str(made), writer(log, "second")),
+                Stage("last", None, writer(log, "last"))], tmp_path / "runs")
+    first, last = log.read_text().splitlines()
+    assert first == f"first --run-dir {tmp_path / 'runs' / 'first'} --export-dir {tmp_path / 'first'}"
+    assert last == f"last --run-dir {tmp_path / 'runs' / 'last'}"  # "second"'s export exists: not run
+
+
+def test_a_failed_stage_stops_the_pipeline_naming_it(tmp_path):
+    log = tmp_path / "log.txt"
+    with pytest.raises(UserError, match="the broken stage failed .exit status 3"):
+        run_stages([Stage("broken", None, ["-c", "import sys; sys.exit(3)"]),
+                    Stage("after", None, writer(log, "after"))], tmp_path / "runs")
+    assert not log.exists()
+
+
+def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp_path):
+    stages = preference_tuning(tmp_path / "exports", tmp_path / "judge", data_dir=tmp_path / "data")
+    assert [stage.name for stage in stages] == ["sft", "reward", "judge", "ppo", "dpo", "evaluate"]
+    for stage in stages:
+        assert stage.argv[0] == "-m" and stage.argv[1].startswith("tasks.")
+        task = importlib.import_module(stage.argv[1])
+        argv = [*stage.argv[2:], "--run-dir", str(tmp_path / stage.name)]
+        argv += [] if stage.export is None else ["--export-dir", stage.export]
+        args = cli.parse_arguments(task.TASK, "", task.COMMANDS, argv)
+        assert args.data_dir == str(tmp_path / "data")
+    evaluate = cli.parse_arguments("rlhf", "", sys.modules["tasks.rlhf"].COMMANDS, stages[-1].argv[2:])
+    assert evaluate.policy_export == [stages[3].export, stages[4].export]
+    assert evaluate.judge_export == str(tmp_path / "judge") == stages[2].export

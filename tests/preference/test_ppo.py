@@ -1,0 +1,91 @@
+"""PPO run by `fit`: the rollout buffer a callback fills, the first update's ratio of 1, resuming the same draw,
+and a tiny policy learning to earn a reward that counts one token."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_apps.models.gpt import GPTConfig, build_gpt
+from keras_apps.preference import objectives, ppo
+from keras_apps.text.wordpieces import NEWLINE_ID
+
+ROLLOUTS, NEW_TOKENS, REWARDED = 16, 6, 5
+PROMPTS = [np.array([NEWLINE_ID, 3, 4][:length], np.int32) for length in (2, 3)] * 10
+
+
+def token_counter():
+    """A reward model: how many times `REWARDED` appears in the sequence."""
+    tokens = keras.Input((None,), dtype="int32")
+    return keras.Model(tokens, ops.sum(ops.cast(ops.equal(tokens, REWARDED), "float32"), axis=1))
+
+
+def trainer(**settings):
+    keras.utils.set_random_seed(0)
+    config = GPTConfig(vocabulary_size=12, context_length=16, num_layers=1, num_heads=2, hidden_dim=16, dropout=0.0)
+    policy, reference = build_gpt(config), build_gpt(config)
+    reference.set_weights(policy.get_weights())
+    return ppo.PPOTrainer(policy, reference, rollouts=ROLLOUTS, length=3 + NEW_TOKENS, **settings)
+
+
+def rollouts(**settings):
+    return ppo.Rollouts(token_counter(), PROMPTS, rollouts=ROLLOUTS, new_tokens=NEW_TOKENS, batch_size=8,
+                        **{"kl_target": 3.0, **settings})
+
+
+def filled(model, callback, epoch=0):
+    callback.set_model(model)
+    callback.on_epoch_begin(epoch)
+    return {name: variable.numpy() for name, variable in model.buffer.items()}
+
+
+def test_a_rollout_fills_the_buffer_and_the_first_update_sees_a_ratio_of_one():
+    model = trainer()
+    buffer = filled(model, rollouts())
+    mask = buffer["mask"][:, 1:]
+    assert buffer["tokens"].shape == (ROLLOUTS, 3 + NEW_TOKENS) and mask.sum(axis=1).min() >= 1
+    np.testing.assert_array_equal(buffer["score"], (buffer["tokens"] == REWARDED).sum(axis=1))
+    np.testing.assert_allclose(buffer["kl"], 0.0, atol=1e-5)  # the policy is still the reference
+    advantages = buffer["advantages"][mask > 0]
+    assert abs(advantages.mean()) < 1e-4 and advantages.std() == pytest.approx(1.0, abs=1e-3)  # whitened
+    assert np.all(buffer["advantages"][mask == 0] == 0) and np.all(buffer["returns"][mask == 0] == 0)
+
+    rows = np.arange(ROLLOUTS, dtype=np.int32)
+    loss = model.compute_loss(rows, y_pred=model(rows))
+    results = {tracker.name: float(tracker.result()) for tracker in model.trackers}
+    assert results["clip_fraction"] == 0.0  # ratio π/π_old = 1 before any update
+    assert results["policy_loss"] == pytest.approx(-advantages.mean(), abs=1e-5)
+    values = buffer["values"]  # the value head starts at zero: the value loss is that of predicting 0
+    assert results["value_loss"] == pytest.approx(float(objectives.ppo_value_loss(
+        values, values, buffer["returns"], mask)), rel=1e-5)
+    assert float(loss) == pytest.approx(results["policy_loss"] + 0.1 * results["value_loss"], rel=1e-5, abs=1e-6)
+
+
+def test_each_epochs_draw_is_seeded_so_a_resumed_run_repeats_it():
+    first = filled(trainer(), rollouts(seed=1), epoch=3)
+    again = filled(trainer(), rollouts(seed=1), epoch=3)
+    np.testing.assert_array_equal(first["tokens"], again["tokens"])
+    assert not np.array_equal(first["tokens"], filled(trainer(), rollouts(seed=1), epoch=4)["tokens"])
+
+
+def test_the_kl_coefficient_moves_towards_its_target_after_each_rollout():
+    model = trainer(kl_coefficient=0.5)
+    filled(model, rollouts(kl_target=3.0, kl_horizon=100))  # KL 0 is below the target: the penalty eases
+    assert float(model.kl_coefficient.numpy()) == pytest.approx(0.5 * (1 - 0.2 * ROLLOUTS / 100))
+
+
+def test_fit_raises_the_reward_of_a_tiny_policy_and_moves_it_from_the_reference():
+    model = trainer()
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=True)
+    history = model.fit(ppo.row_batches(ROLLOUTS, 8, 2).repeat(), steps_per_epoch=4, epochs=12,
+                        callbacks=[rollouts()], shuffle=False, verbose=0).history
+    assert np.mean(history["score"][-3:]) > np.mean(history["score"][:3]) + 1.0
+    assert history["kl"][0] == pytest.approx(0.0, abs=1e-4) and history["kl"][-1] > 0.5
+    assert history["entropy"][-1] < history["entropy"][0]
+
+
+def test_row_batches_visit_every_row_once_each_pass():
+    passes = list(ppo.row_batches(8, 4, 3, seed=0).as_numpy_iterator())
+    assert len(passes) == 6 and all(len(batch) == 4 for batch in passes)
+    for start in range(0, 6, 2):
+        assert sorted(np.concatenate(passes[start: start + 2])) == list(range(8))
