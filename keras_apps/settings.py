@@ -34,6 +34,7 @@ def _argument_type(convert, accept, requirement):
 
 positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
+several = _argument_type(int, lambda value: value >= 2, "at least 2")
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
 finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")

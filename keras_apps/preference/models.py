@@ -53,6 +53,15 @@ def build_reward_model(gpt, name="reward_model"):
     return keras.Model(token_ids, ops.squeeze(reward, axis=-1), name=name)
 
 
+def build_classifier(gpt, *, from_scratch=False, name="gpt_classifier"):
+    """GPT-1's classifier (Radford et al. 2018): `build_reward_model`'s network, its one number a logit
+    `[batch, 1]`. With `from_scratch`, the GPT's shape with every weight drawn afresh by its initializers."""
+    if from_scratch:
+        gpt = keras.models.clone_model(gpt)
+    head = build_reward_model(gpt, name=name)
+    return keras.Model(head.input, ops.expand_dims(head.output, -1), name=name)
+
+
 @keras.saving.register_keras_serializable(package="keras_apps")
 class BradleyTerryLoss(keras.losses.Loss):
     """`objectives.rated_batch_bradley_terry_loss`: labels are ratings, predictions rewards."""

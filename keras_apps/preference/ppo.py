@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_apps.errors import UserError
 from keras_apps.models import parts
 from keras_apps.preference import objectives
 from keras_apps.preference.evaluation import ResponseSampler
@@ -155,6 +156,16 @@ class Rollouts(keras.callbacks.Callback):
             trainer.buffer[name].assign(values)
         controller = objectives.AdaptiveKLController(coefficient, self.kl_target, self.kl_horizon)
         trainer.kl_coefficient.assign(controller.update(trainer.buffer["kl"].numpy().mean(), self.rollouts))
+
+
+def check_settings(strategy, rollouts, batch_size):
+    """Refuses, in one line and before a run opens, what PPO cannot do: rollouts sampled on several replicas (they
+    run outside `fit`, on one device), or rollouts that are not whole minibatches."""
+    if strategy.num_replicas_in_sync > 1:
+        raise UserError("PPO samples its rollouts on one device; run it with --strategy cpu or gpu")
+    if rollouts % batch_size:
+        raise UserError(f"--rollouts {rollouts} is not a multiple of --batch-size {batch_size}: each pass over an "
+                        f"iteration's rollouts is made of whole minibatches")
 
 
 def fit_ppo(run, sft, reward_model, prompts, *, rollouts, ppo_epochs, new_tokens, kl_target, kl_coefficient):

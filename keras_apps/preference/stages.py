@@ -1,9 +1,10 @@
 """The exports the stages of preference tuning hand to each other (`python -m tasks.rlhf`), read back with a
-one-line error that names the command making a missing one; and the export of a tuned policy.
+one-line error that names the command making a missing one; what a tuning stage (DPO, PPO) starts from; and
+the exports the stages make, with their model cards' words.
 
-The SFT model is a GPT export in subwords; the reward model an export of `rlhf-reward`; a tuned policy a GPT
-export (so `python -m tasks.gpt generate` serves it) that records its `tuning`: the method, its settings and
-the SFT export it started from.
+The SFT model is a GPT export in subwords; the reward model an export of `rlhf-reward`; the judge any IMDB
+classifier export; a tuned policy a GPT export (so `python -m tasks.gpt generate` serves it) that records its
+`tuning`: the method, its settings and the SFT export it started from.
 """
 
 from pathlib import Path
@@ -118,12 +119,6 @@ def reward_export(reward_model, tokenizer, sft, length):
                   files=[sft.path / "tokenizer.json"],
                   metadata={"sft_export": str(sft.path), "length": length, "inputs": "texts: string [batch]",
                             "outputs": "reward: float32 [batch] (higher: preferred)"})
-
-
-def require_one_device(strategy, method):
-    """Refuses, in one line, a strategy of several replicas for a method whose rollouts run outside `fit`."""
-    if strategy.num_replicas_in_sync > 1:
-        raise UserError(f"{method} samples its rollouts on one device; run it with --strategy cpu or gpu")
 
 
 def policy_export(policy, tokenizer, sft, tuning):

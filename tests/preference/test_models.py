@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_apps.models import parts
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import models, objectives
 
@@ -98,3 +99,16 @@ def test_a_very_large_beta_leaves_the_dpo_policy_at_the_reference():
 def test_dpo_refuses_a_beta_that_is_not_positive():
     with pytest.raises(ValueError, match="beta must be positive"):
         models.DPOLogit(0.0)
+
+
+def test_gpt_1_s_classifier_starts_from_the_gpt_s_weights_or_from_fresh_ones():
+    keras.utils.set_random_seed(0)
+    gpt = build_gpt(TINY)
+    tuned, scratch = models.build_classifier(gpt), models.build_classifier(gpt, from_scratch=True)
+    tokens = np.array([[1, 3, 4, models.PAD_ID]], np.int32)
+    assert tuned(tokens).shape == (1, 1) and scratch(tokens).shape == (1, 1)
+    embedding = gpt.get_layer(parts.TOKEN_EMBEDDING).embeddings.numpy()
+    shared = [weight for weight in tuned.weights if weight.shape == embedding.shape]
+    np.testing.assert_array_equal(shared[0].numpy(), embedding)  # the GPT's own weights, not copies
+    fresh = [weight for weight in scratch.weights if weight.shape == embedding.shape]
+    assert not np.allclose(fresh[0].numpy(), embedding) and len(scratch.weights) == len(tuned.weights)

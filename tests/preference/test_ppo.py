@@ -1,6 +1,8 @@
 """PPO run by `fit`: the rollout buffer a callback fills, the first update's ratio of 1, resuming the same draw,
 and a tiny policy learning to earn a reward that counts one token."""
 
+from types import SimpleNamespace
+
 import keras
 import numpy as np
 import pytest
@@ -89,3 +91,47 @@ def test_row_batches_visit_every_row_once_each_pass():
     assert len(passes) == 6 and all(len(batch) == 4 for batch in passes)
     for start in range(0, 6, 2):
         assert sorted(np.concatenate(passes[start: start + 2])) == list(range(8))
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_ppo_run_interrupted_mid_epoch_resumes_with_its_kl_coefficient_and_optimizer(tmp_path):
+    from keras_apps.training.config import TrainingConfig
+    from keras_apps.training.run_directory import RunDirectory
+    from keras_apps.training.runner import fit
+    from keras_apps.training.strategy import select_strategy
+    from tests.training.helpers import InterruptMidEpoch
+
+    def interrupt():
+        raise Interrupted
+
+    config = TrainingConfig(epochs=3, batch_size=8, learning_rate=1e-4, strategy="cpu")
+    run, horizon = RunDirectory.create("rlhf-ppo", tmp_path / "run"), 100
+
+    def ppo_fit(*extra):  # every epoch's KL stays below the target: each update eases β_KL by the same factor
+        return fit(trainer, ppo.row_batches(ROLLOUTS, 8, 2), None, config=config, run_directory=run,
+                   strategy=select_strategy("cpu"), loss=None,
+                   callbacks=[rollouts(kl_target=50.0, kl_horizon=horizon), *extra])
+
+    with pytest.raises(Interrupted):
+        ppo_fit(InterruptMidEpoch(1, interrupt))
+    assert [row["epoch"] for row in run.read_history()] == [0] and run.is_resumable
+    result = ppo_fit()
+    assert result.initial_epoch == 1 and result.epochs_completed == 3
+    assert int(result.model.optimizer.iterations) == 3 * 4  # the backup's count of epoch 0's steps, then 2 epochs
+    eased = 0.2 * (1 - 0.2 * ROLLOUTS / horizon) ** 3  # one update per epoch, epoch 0's restored from the backup
+    assert float(result.model.kl_coefficient.numpy()) == pytest.approx(eased, rel=1e-5)
+
+
+def test_settings_ppo_cannot_run_are_refused_in_one_line():
+    import tensorflow as tf
+
+    from keras_apps.errors import UserError
+
+    ppo.check_settings(tf.distribute.get_strategy(), 128, 32)
+    with pytest.raises(UserError, match="--rollouts 100 is not a multiple of --batch-size 32"):
+        ppo.check_settings(tf.distribute.get_strategy(), 100, 32)
+    with pytest.raises(UserError, match="on one device"):
+        ppo.check_settings(SimpleNamespace(num_replicas_in_sync=2), 128, 32)

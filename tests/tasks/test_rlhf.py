@@ -25,6 +25,8 @@ def test_every_command_has_help(command, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["sft", "--max-steps", "0"], "--max-steps"),
     (["sft", "--max-steps", "10", "--eval-interval", "4"], "not a multiple of --eval-interval 4"),
+    (["dpo", "--candidates", "1"], "--candidates: must be at least 2"),
+    (["ppo", "--rollouts", "0"], "--rollouts: must be at least 1"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys, tmp_path, monkeypatch):
     write_tiny_imdb(tmp_path)
@@ -101,10 +103,12 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
 
-    status, out, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
-                                 "--data-dir", str(tmp_path), "--prompts", "40", "--new-tokens", "4", "--epochs", "2",
-                                 "--rollouts", "8", "--batch-size", "4", "--ppo-epochs", "1", "--run-dir",
-                                 str(tmp_path / "ppo-run"), "--export-dir", str(tmp_path / "ppo")], capsys)
+    ppo = ["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--data-dir", str(tmp_path),
+           "--prompts", "40", "--new-tokens", "4", "--epochs", "2", "--batch-size", "4", "--ppo-epochs", "1"]
+    status, _, err = run_task([*ppo, "--rollouts", "6"], capsys)
+    assert status == 2 and "--rollouts 6 is not a multiple of --batch-size 4" in err and err.count("\n") == 1
+    status, out, err = run_task([*ppo, "--rollouts", "8", "--run-dir", str(tmp_path / "ppo-run"), "--export-dir",
+                                 str(tmp_path / "ppo")], capsys)
     assert status == 0, err
     metrics = json.loads((tmp_path / "ppo-run" / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and metrics["last_iteration"]["kl"] > 0  # the second rollout is the policy's own

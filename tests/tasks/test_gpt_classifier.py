@@ -1,0 +1,47 @@
+"""`python -m tasks.gpt_classifier`: GPT-1's recipe on a tiny archive of reviews in the real layout, fine-tuned
+from a tiny SFT model, its export classifying raw texts in a fresh process (the network from scratch:
+tests/preference/test_models.py)."""
+
+import json
+
+from keras_apps.data import imdb
+from tasks import gpt_classifier as task
+from tasks import rlhf
+from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
+
+
+def test_help(capsys):
+    status, out, _ = run_cli(task.main, ["train", "--help"], capsys)
+    assert status == 0 and "--from-scratch" in out
+
+
+def test_without_an_sft_export_the_error_names_the_command_that_makes_it(tmp_path, capsys):
+    status, _, err = run_cli(task.main, ["--sft-export", str(tmp_path / "none")], capsys)
+    assert status == 2 and "python -m tasks.rlhf sft" in err and err.count("\n") == 1
+
+
+def test_fine_tuned_on_tiny_reviews_exports_a_classifier_a_fresh_process_serves(
+        tmp_path, capsys, monkeypatch):
+    write_tiny_imdb(tmp_path)
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
+    sft = tmp_path / "sft"
+    status, _, err = run_cli(rlhf.main, ["sft", "--max-steps", "2", "--eval-interval", "1", "--data-dir",
+                                         str(tmp_path), "--run-dir", str(tmp_path / "sft-run"), "--export-dir",
+                                         str(sft)], capsys)
+    assert status == 0, err
+    status, out, err = run_cli(task.main, ["--sft-export", str(sft), "--epochs", "1", "--batch-size", "8",
+                                           "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "tuned"),
+                                           "--export-dir", str(tmp_path / "tuned-export")], capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "tuned" / "metrics.json").read_text())
+    assert metrics["model"] == "gpt-fine-tuned" and 0 <= metrics["test"]["accuracy"] <= 1 and "test accuracy" in out
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["from_scratch"] is False
+    script = ("import sys, tensorflow as tf\n"
+              "from keras_apps.export.saved_model import load_serving\n"
+              "_, serve = load_serving(sys.argv[1], task='gpt_classifier')\n"
+              "out = serve(texts=tf.constant([b'', b'A wonderful film. ' * 3000, b'\\xff\\xfe not utf-8']))\n"
+              "print(' '.join(f'{value:.4f}' for value in out['probability'].numpy()))\n")
+    fresh = run_python("-c", script, str(tmp_path / "tuned-export"))
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert all(0 <= float(value) <= 1 for value in fresh.stdout.split()) and len(fresh.stdout.split()) == 3
