@@ -354,6 +354,9 @@ def _missing_gaps(by_fusion, fusion):
             for condition, (sense, reference) in alone.items()]
 
 
+PIPELINE_STAGES = ("sft", "reward", "judge", "ppo", "dpo")  # in the order `python -m tasks.rlhf` runs them
+
+
 def _preference_table(results):
     """Preference tuning: each method's point of the reward–KL frontier, then what the stages reached."""
     lines = []
@@ -366,7 +369,8 @@ def _preference_table(results):
             lines.append(f"| {method} | {point['judge']:.4f} | {point['reward']:+.3f} | {point['kl']:.2f} | "
                          f"{_machine(row)} |")
         agreement, last = row["reward_agreement"], row["ppo_last_iteration"]
-        stages = ", ".join(f"{stage} {seconds / 60:.1f}" for stage, seconds in row["stage_seconds"].items())
+        stages = ", ".join(f"{stage} {row['stage_seconds'][stage] / 60:.1f}" for stage in PIPELINE_STAGES
+                           if stage in row["stage_seconds"])
         lines += ["", f"`python -m bench rlhf` (`{row['command']}`, {row['wall_seconds'] / 60:.0f} minutes: {stages}): "
                       f"{row['prompts']} test reviews' openings, each continued by {row['new_tokens']} subwords; the "
                       f"judge is IMDB's nb-bow classifier ({_cell(row['judge_accuracy'], 2, percent=True)} test "

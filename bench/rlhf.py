@@ -13,14 +13,13 @@ from bench.runs import python
 from keras_apps.errors import UserError
 
 RUNS = {"pipeline": []}
-STAGES = ("sft", "reward", "judge", "ppo", "dpo")
 
 
 def pipeline_row(workdir):
     """Runs the pipeline in `workdir`; the results row of what its stages measured."""
     runs = Path(workdir) / "runs"
     wall_seconds = python(["-m", "tasks.rlhf", "--exports", str(Path(workdir) / "exports"), "--run-dir", str(runs)])
-    stage = {name: json.loads((runs / name / "metrics.json").read_text()) for name in STAGES}
+    stage = {name: json.loads((runs / name / "metrics.json").read_text()) for name in results.PIPELINE_STAGES}
     frontier = json.loads((runs / "evaluate" / "frontier.json").read_text())
     return {
         "command": "python -m tasks.rlhf", "wall_seconds": round(wall_seconds, 1),

@@ -1,5 +1,6 @@
-"""`python -m tasks.rlhf`: its commands and errors, and the supervised stage end to end on a tiny archive of
-reviews in the real layout, its export generating in a fresh process."""
+"""`python -m tasks.rlhf`: its commands and errors; sft, reward and DPO end to end on a tiny archive of reviews in
+the real layout, their exports served by fresh processes; reward, PPO and the evaluation on a slice of the real
+reviews."""
 
 import json
 import math
@@ -7,6 +8,7 @@ import math
 import pytest
 
 from keras_apps.data import imdb
+from tasks import gpt as gpt_task
 from tasks import imdb as imdb_task
 from tasks import rlhf as task
 from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
@@ -84,14 +86,6 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     rewards = [float(value) for value in fresh.stdout.split()]
     assert len(rewards) == 5 and rewards[3] == rewards[4]  # every text answered; the same text, the same reward
 
-    status, _, err = run_task(["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
-                               "--judge-export", str(tmp_path / "no-judge")], capsys)
-    assert status == 2 and "python -m tasks.imdb" in err and err.count("\n") == 1
-    judge_dir = tmp_path / "judge"
-    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "1", "--batch-size", "8",
-                                              "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "judge-run"),
-                                              "--export-dir", str(judge_dir)], capsys)
-    assert status == 0, err
     status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
                                "--data-dir", str(tmp_path), "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
                                "--run-dir", str(tmp_path / "dpo-run"), "--export-dir", str(tmp_path / "dpo")], capsys)
@@ -103,11 +97,33 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
 
-    ppo = ["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--data-dir", str(tmp_path),
-           "--prompts", "40", "--new-tokens", "4", "--epochs", "2", "--batch-size", "4", "--ppo-epochs", "1"]
-    status, _, err = run_task([*ppo, "--rollouts", "6"], capsys)
-    assert status == 2 and "--rollouts 6 is not a multiple of --batch-size 4" in err and err.count("\n") == 1
-    status, out, err = run_task([*ppo, "--rollouts", "8", "--run-dir", str(tmp_path / "ppo-run"), "--export-dir",
+
+@pytest.mark.real_data
+def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, tmp_path, capsys):
+    """The stages after SFT on real reviews, from a small GPT of 400 real training reviews (`tasks.gpt`, as
+    `rlhf sft` runs it on all 75,000), judged by an nb-bow classifier of 2,000 real ones."""
+    data = ["--data-dir", str(real_imdb_dir)]
+    reviews = imdb.load(real_imdb_dir).train.take(400).texts
+    (tmp_path / "reviews.txt").write_text("".join(review.replace("\n", " ") + "\n" for review in reviews))
+    sft = tmp_path / "sft"
+    status, _, err = run_cli(gpt_task.main, ["train", "--text-file", str(tmp_path / "reviews.txt"), "--tokenizer",
+                                             "wordpiece", "--max-steps", "4", "--eval-interval", "2", "--run-dir",
+                                             str(tmp_path / "sft-run"), "--export-dir", str(sft)], capsys)
+    assert status == 0, err
+    reward = tmp_path / "reward"
+    status, out, err = run_task(["reward", "--sft-export", str(sft), "--train-examples", "400", "--test-reviews",
+                                 "400", *data, "--run-dir", str(tmp_path / "reward-run"), "--export-dir", str(reward)],
+                                capsys)
+    assert status == 0, err
+    test = json.loads((tmp_path / "reward-run" / "metrics.json").read_text())["test"]
+    assert 0 <= test["pairwise_accuracy"] <= 1 and test["clear_pairs"] < test["pairs"] == 20_000
+
+    ppo = ["ppo", "--sft-export", str(sft), "--reward-export", str(reward), *data, "--prompts", "64", "--new-tokens",
+           "6", "--epochs", "2", "--batch-size", "8", "--ppo-epochs", "1"]
+    status, _, err = run_task([*ppo, "--rollouts", "12", "--run-dir", str(tmp_path / "refused")], capsys)
+    assert status == 2 and "--rollouts 12 is not a multiple of --batch-size 8" in err and err.count("\n") == 1
+    assert not (tmp_path / "refused").exists()  # refused before the run opened
+    status, out, err = run_task([*ppo, "--rollouts", "16", "--run-dir", str(tmp_path / "ppo-run"), "--export-dir",
                                  str(tmp_path / "ppo")], capsys)
     assert status == 0, err
     metrics = json.loads((tmp_path / "ppo-run" / "metrics.json").read_text())
@@ -116,17 +132,23 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert "Iterations" in (tmp_path / "ppo-run" / "report.md").read_text()
     assert json.loads((tmp_path / "ppo" / "1" / "export.json").read_text())["tuning"]["method"] == "PPO"
 
-    evaluate = ["evaluate", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--judge-export",
-                str(judge_dir), "--data-dir", str(tmp_path), "--prompts", "6", "--new-tokens", "4", "--best-of", "2"]
-    status, _, err = run_task([*evaluate, "--policy-export", str(export_dir)], capsys)
-    assert status == 2 and "not a tuned policy" in err and err.count("\n") == 1
-    status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo"), str(tmp_path / "ppo"),
-                                 "--run-dir", str(tmp_path / "evaluation")], capsys)
+    evaluate = ["evaluate", "--sft-export", str(sft), "--reward-export", str(reward), *data, "--prompts", "8",
+                "--new-tokens", "6", "--best-of", "2"]
+    status, _, err = run_task([*evaluate, "--judge-export", str(tmp_path / "no-judge")], capsys)
+    assert status == 2 and "python -m tasks.imdb" in err and err.count("\n") == 1
+    judge = tmp_path / "judge"
+    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--train-examples", "2000", "--test-examples",
+                                              "500", *data, "--run-dir", str(tmp_path / "judge-run"), "--export-dir",
+                                              str(judge)], capsys)
     assert status == 0, err
-    frontier = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())
-    sft_point, best_of_2, tuned, ppo = frontier["points"]
-    assert tuned["method"] == "DPO" and tuned["beta"] == 0.1 and math.isfinite(tuned["kl"])
-    assert ppo["method"] == "PPO" and ppo["iterations"] == 2 and math.isfinite(ppo["kl"])
+    evaluate += ["--judge-export", str(judge)]
+    status, _, err = run_task([*evaluate, "--policy-export", str(sft)], capsys)
+    assert status == 2 and "not a tuned policy" in err and err.count("\n") == 1
+    status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "ppo"), "--run-dir",
+                                 str(tmp_path / "evaluation")], capsys)
+    assert status == 0, err
+    sft_point, best_of_2, tuned = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())["points"]
+    assert tuned["method"] == "PPO" and tuned["iterations"] == 2 and math.isfinite(tuned["kl"])
     assert sft_point["method"] == "SFT" and sft_point["kl"] == 0.0 and 0 <= sft_point["judge"] <= 1
     assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
     assert best_of_2["reward"] >= sft_point["reward"] - 1e-6  # the best of two includes the SFT row's sample
