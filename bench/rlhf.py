@@ -2,7 +2,8 @@
 whole pipeline with its defaults in a fresh folder, and what each stage reached: the SFT model's validation
 loss, the reward model's agreement with the raters on pairs of test reviews, the judge's test accuracy, and the
 reward–KL frontier on held-out prompts (the judge's P(positive), the reward model's score and the KL to the
-SFT model) of the SFT model, best-of-N, PPO and DPO; with the pipeline's wall time and each stage's."""
+SFT model) of the SFT model, best-of-N, PPO and DPO, drawn in `bench/rlhf_frontier.png`; with the pipeline's
+wall time and each stage's."""
 
 import json
 import tempfile
@@ -13,6 +14,7 @@ from bench.runs import python
 from keras_apps.errors import UserError
 
 RUNS = {"pipeline": []}
+FRONTIER_PLOT = Path(__file__).with_name("rlhf_frontier.png")  # the README shows it
 
 
 def pipeline_row(workdir):
@@ -36,6 +38,10 @@ def run(runs, repeats, limits):
     if limits:
         raise UserError("the rlhf benchmark runs the pipeline with its defaults; it takes no --train-examples or "
                         "--epochs (run `python -m tasks.rlhf <stage>` with smaller settings instead)")
+    from keras_apps.evaluate.plots import plot_frontier
+
     for name in runs:
         with tempfile.TemporaryDirectory() as workdir:
-            yield f"rlhf-{name}", pipeline_row(workdir)
+            row = pipeline_row(workdir)
+        plot_frontier(row["frontier"], FRONTIER_PLOT)
+        yield f"rlhf-{name}", row

@@ -75,3 +75,23 @@ def plot_image_grid(images, captions, path, columns=4):
         axis.imshow(np.squeeze(image), cmap="gray")
         axis.set_title(caption, fontsize=8)
     return _save(figure, path)
+
+
+def plot_frontier(points, path):
+    """The reward–KL frontier (the DPO paper's Figure 2): each method's judge P(positive) and reward against its
+    KL to the reference model, one marker per point, labelled by its method."""
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, 2, figsize=(10, 4))
+    markers = {"SFT": "s", "best-of-N": "^", "PPO": "o", "DPO": "D"}
+    for axis, figure_name, label in ((axes[0], "judge", "judge P(positive)"), (axes[1], "reward", "reward")):
+        for method in dict.fromkeys(point["method"] for point in points):
+            chosen = [point for point in points if point["method"] == method]
+            axis.scatter([point["kl"] for point in chosen], [point[figure_name] for point in chosen],
+                         marker=markers.get(method, "x"), label=method, s=50)
+        axis.set_xlabel("KL(π ‖ π_ref), nats")
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+    axes[0].legend(loc="lower right")
+    axes[0].set_title("the judge, which no stage trained against")
+    axes[1].set_title("the reward model the policies were tuned against")
+    return _save(figure, path)

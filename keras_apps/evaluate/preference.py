@@ -49,7 +49,8 @@ def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge)
     method's point of the reward–KL frontier, and the same test prompts continued by each method; prints each
     point."""
     from keras_apps import files
-    from keras_apps.evaluate.report import Code, write_report
+    from keras_apps.evaluate.plots import plot_frontier
+    from keras_apps.evaluate.report import Code, Image, write_report
     from keras_apps.preference.evaluation import FIGURES
 
     files.write_json(directory / "frontier.json", {"points": points, "prompts": prompts, "new_tokens": new_tokens,
@@ -65,6 +66,7 @@ def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge)
                  f"saw); reward: the reward model's score; KL(π‖π_ref) in nats, estimated from the samples "
                  f"(best-of-N: log N − (N − 1)/N)."),
             Table(["method", "judge P(positive)", "reward", "KL (nats)"], rows),
+            Image(plot_frontier(points, directory / "frontier.png"), "judge and reward against KL, each point"),
         ]),
         ("The same prompts, continued", [Code(f"{method}: {text}") for method, text in examples]),
     ])

@@ -1,5 +1,5 @@
 """`python -m bench rlhf`: the row it makes of the pipeline's stages (the pipeline itself replaced by the files it
-writes), the README table of the frontier, and a shortened run refused."""
+writes) and its plot, the README table of the frontier, and a shortened run refused."""
 
 import json
 from pathlib import Path
@@ -31,9 +31,11 @@ def written_pipeline(argv):
     return 1500.0
 
 
-def test_the_row_gathers_every_stage_s_figures_and_the_frontier(tmp_path, monkeypatch):
+def test_the_row_gathers_every_stage_s_figures_and_the_frontier_drawn(tmp_path, monkeypatch):
     monkeypatch.setattr(rlhf, "python", written_pipeline)
-    row = rlhf.pipeline_row(tmp_path)
+    monkeypatch.setattr(rlhf, "FRONTIER_PLOT", tmp_path / "frontier.png")
+    name, row = next(rlhf.run(["pipeline"], 1, []))
+    assert name == "rlhf-pipeline" and (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
     assert row["wall_seconds"] == 1500.0 and row["stage_seconds"] == {"sft": 60.0, "reward": 120.0, "judge": 180.0,
                                                                       "ppo": 300.0, "dpo": 240.0}
     assert row["sft_loss"] == 4.5 and row["judge_accuracy"] == 0.9168 and row["frontier"] == POINTS

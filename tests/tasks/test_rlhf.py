@@ -107,8 +107,9 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, t
     (tmp_path / "reviews.txt").write_text("".join(review.replace("\n", " ") + "\n" for review in reviews))
     sft = tmp_path / "sft"
     status, _, err = run_cli(gpt_task.main, ["train", "--text-file", str(tmp_path / "reviews.txt"), "--tokenizer",
-                                             "wordpiece", "--max-steps", "4", "--eval-interval", "2", "--run-dir",
-                                             str(tmp_path / "sft-run"), "--export-dir", str(sft)], capsys)
+                                             "wordpiece", "--max-steps", "4", "--eval-interval", "2", "--warmup-steps",
+                                             "1", "--run-dir", str(tmp_path / "sft-run"), "--export-dir", str(sft)],
+                             capsys)
     assert status == 0, err
     reward = tmp_path / "reward"
     status, out, err = run_task(["reward", "--sft-export", str(sft), "--train-examples", "400", "--test-reviews",
@@ -138,8 +139,8 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, t
     assert status == 2 and "python -m tasks.imdb" in err and err.count("\n") == 1
     judge = tmp_path / "judge"
     status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--train-examples", "2000", "--test-examples",
-                                              "500", *data, "--run-dir", str(tmp_path / "judge-run"), "--export-dir",
-                                              str(judge)], capsys)
+                                              "500", "--epochs", "2", *data, "--run-dir", str(tmp_path / "judge-run"),
+                                              "--export-dir", str(judge)], capsys)
     assert status == 0, err
     evaluate += ["--judge-export", str(judge)]
     status, _, err = run_task([*evaluate, "--policy-export", str(sft)], capsys)
@@ -153,3 +154,4 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, t
     assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
     assert best_of_2["reward"] >= sft_point["reward"] - 1e-6  # the best of two includes the SFT row's sample
     assert "The reward–KL frontier" in (tmp_path / "evaluation" / "report.md").read_text()
+    assert (tmp_path / "evaluation" / "frontier.png").read_bytes()[:4] == b"\x89PNG"
