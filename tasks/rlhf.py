@@ -167,10 +167,10 @@ def evaluate(args):
     sft, tokenizer = stages.sft_stage(args.sft_export)
     reward_model = stages.reward_stage(args.reward_export)
     judge = stages.judge_stage(args.judge_export)
+    policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
+                for start in map(stages.policy_stage, args.policy_export)]  # every export checked before the data
     texts = imdb.load(args.data_dir).test.take(args.prompts).texts
     prompts = evaluation.review_prompts(tokenizer, texts, seed=args.seed)
-    policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
-                for start in map(stages.policy_stage, args.policy_export)]
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
     points, examples = evaluation.frontier(sft.build_model(), reward_model, judge, tokenizer, prompts,
                                            new_tokens=args.new_tokens, best_of_counts=args.best_of, policies=policies,

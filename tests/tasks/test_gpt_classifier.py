@@ -5,8 +5,8 @@ tests/preference/test_models.py)."""
 import json
 
 from keras_apps.data import imdb
+from tasks import gpt
 from tasks import gpt_classifier as task
-from tasks import rlhf
 from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
 
 
@@ -25,10 +25,12 @@ def test_fine_tuned_on_tiny_reviews_exports_a_classifier_a_fresh_process_serves(
     write_tiny_imdb(tmp_path)
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
-    sft = tmp_path / "sft"
-    status, _, err = run_cli(rlhf.main, ["sft", "--max-steps", "2", "--eval-interval", "1", "--data-dir",
-                                         str(tmp_path), "--run-dir", str(tmp_path / "sft-run"), "--export-dir",
-                                         str(sft)], capsys)
+    sft, reviews = tmp_path / "sft", imdb.load(tmp_path).train.texts  # a GPT of the reviews, as `rlhf sft` makes
+    (tmp_path / "reviews.txt").write_text("".join(review.replace("\n", " ") + "\n" for review in reviews))
+    status, _, err = run_cli(gpt.main, ["train", "--text-file", str(tmp_path / "reviews.txt"), "--tokenizer",
+                                        "wordpiece", "--max-steps", "2", "--eval-interval", "1", "--warmup-steps", "1",
+                                        "--sample-tokens", "0", "--run-dir", str(tmp_path / "sft-run"), "--export-dir",
+                                        str(sft)], capsys)
     assert status == 0, err
     status, out, err = run_cli(task.main, ["--sft-export", str(sft), "--epochs", "1", "--batch-size", "8",
                                            "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "tuned"),

@@ -97,18 +97,25 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
 
+    status, _, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--data-dir",
+                               str(tmp_path), "--rollouts", "12", "--batch-size", "8", "--run-dir",
+                               str(tmp_path / "refused")], capsys)
+    assert status == 2 and "--rollouts 12 is not a multiple of --batch-size 8" in err and err.count("\n") == 1
+    assert not (tmp_path / "refused").exists()  # refused before the run opened
+
 
 @pytest.mark.real_data
 def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, tmp_path, capsys):
-    """The stages after SFT on real reviews, from a small GPT of 400 real training reviews (`tasks.gpt`, as
+    """The stages after SFT on real reviews, from a small GPT of 200 real training reviews (`tasks.gpt`, as
     `rlhf sft` runs it on all 75,000), judged by an nb-bow classifier of 2,000 real ones."""
     data = ["--data-dir", str(real_imdb_dir)]
-    reviews = imdb.load(real_imdb_dir).train.take(400).texts
+    reviews = imdb.load(real_imdb_dir).train.take(200).texts
     (tmp_path / "reviews.txt").write_text("".join(review.replace("\n", " ") + "\n" for review in reviews))
     sft = tmp_path / "sft"
     status, _, err = run_cli(gpt_task.main, ["train", "--text-file", str(tmp_path / "reviews.txt"), "--tokenizer",
                                              "wordpiece", "--max-steps", "4", "--eval-interval", "2", "--warmup-steps",
-                                             "1", "--run-dir", str(tmp_path / "sft-run"), "--export-dir", str(sft)],
+                                             "1", "--sample-tokens", "0", "--run-dir", str(tmp_path / "sft-run"),
+                                             "--export-dir", str(sft)],
                              capsys)
     assert status == 0, err
     reward = tmp_path / "reward"
@@ -121,9 +128,6 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, t
 
     ppo = ["ppo", "--sft-export", str(sft), "--reward-export", str(reward), *data, "--prompts", "64", "--new-tokens",
            "6", "--epochs", "2", "--batch-size", "8", "--ppo-epochs", "1"]
-    status, _, err = run_task([*ppo, "--rollouts", "12", "--run-dir", str(tmp_path / "refused")], capsys)
-    assert status == 2 and "--rollouts 12 is not a multiple of --batch-size 8" in err and err.count("\n") == 1
-    assert not (tmp_path / "refused").exists()  # refused before the run opened
     status, out, err = run_task([*ppo, "--rollouts", "16", "--run-dir", str(tmp_path / "ppo-run"), "--export-dir",
                                  str(tmp_path / "ppo")], capsys)
     assert status == 0, err
