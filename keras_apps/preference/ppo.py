@@ -137,6 +137,7 @@ class Rollouts(keras.callbacks.Callback):
                  batch_size=128):
         super().__init__()
         self.reward_model, self.prompts = reward_model, prompts
+        self.prompt_lengths = np.array([len(prompt) for prompt in prompts])
         self.rollouts, self.new_tokens, self.seed, self.batch_size = rollouts, new_tokens, seed, batch_size
         self.kl_target, self.kl_horizon = kl_target, kl_horizon
         self.sampler = None
@@ -146,8 +147,7 @@ class Rollouts(keras.callbacks.Callback):
         if self.sampler is None:  # made once: its decoding compiles once and follows the policy's weights
             self.sampler = ResponseSampler(trainer.policy, min(self.batch_size, self.rollouts))
         rng = np.random.default_rng([self.seed, epoch])
-        lengths = np.array([len(prompt) for prompt in self.prompts])
-        rows = np.flatnonzero(lengths == rng.choice(np.unique(lengths)))
+        rows = np.flatnonzero(self.prompt_lengths == rng.choice(np.unique(self.prompt_lengths)))
         chosen = rng.choice(rows, self.rollouts, replace=len(rows) < self.rollouts)
         prompts = [self.prompts[row] for row in chosen]
         samples = self.sampler(prompts, self.new_tokens, seed=int(rng.integers(2**30)))
