@@ -22,6 +22,12 @@ tf.config.set_logical_device_configuration(
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items):
+    """The end-to-end tests of `tests/tasks` first: they are the longest, and a long test left for the end of a
+    run keeps the other test process (`make test` runs two) waiting."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/tasks/"))
+
+
 def write_tiny_mnist(path, train=64, test=32, seed=0):
     """A valid `mnist.npz` in Keras's layout with random pixels: for tests of reading, not of learning."""
     generator = np.random.default_rng(seed)

@@ -1,13 +1,12 @@
 """`python -m tasks.gpt_classifier`: GPT-1's recipe on a tiny archive of reviews in the real layout, fine-tuned
-from a tiny SFT model, its export classifying raw texts in a fresh process (the network from scratch:
-tests/preference/test_models.py)."""
+from the tiny SFT model (the `tiny_sft` fixture), its export classifying raw texts in a fresh process (the
+network from scratch: tests/preference/test_models.py)."""
 
 import json
 
 from keras_apps.data import imdb
-from tasks import gpt
 from tasks import gpt_classifier as task
-from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
+from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python
 
 
 def test_help(capsys):
@@ -21,19 +20,12 @@ def test_without_an_sft_export_the_error_names_the_command_that_makes_it(tmp_pat
 
 
 def test_fine_tuned_on_tiny_reviews_exports_a_classifier_a_fresh_process_serves(
-        tmp_path, capsys, monkeypatch):
-    write_tiny_imdb(tmp_path)
-    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+        tiny_sft, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tiny_sft.cache))
     monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
-    sft, reviews = tmp_path / "sft", imdb.load(tmp_path).train.texts  # a GPT of the reviews, as `rlhf sft` makes
-    (tmp_path / "reviews.txt").write_text("".join(review.replace("\n", " ") + "\n" for review in reviews))
-    status, _, err = run_cli(gpt.main, ["train", "--text-file", str(tmp_path / "reviews.txt"), "--tokenizer",
-                                        "wordpiece", "--max-steps", "2", "--eval-interval", "1", "--warmup-steps", "1",
-                                        "--sample-tokens", "0", "--run-dir", str(tmp_path / "sft-run"), "--export-dir",
-                                        str(sft)], capsys)
-    assert status == 0, err
+    sft = tiny_sft.export
     status, out, err = run_cli(task.main, ["--sft-export", str(sft), "--epochs", "1", "--batch-size", "8",
-                                           "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "tuned"),
+                                           "--data-dir", str(tiny_sft.data_dir), "--run-dir", str(tmp_path / "tuned"),
                                            "--export-dir", str(tmp_path / "tuned-export")], capsys)
     assert status == 0, err
     metrics = json.loads((tmp_path / "tuned" / "metrics.json").read_text())

@@ -1,6 +1,6 @@
-"""`python -m tasks.rlhf`: its commands and errors; sft, reward and DPO end to end on a tiny archive of reviews in
-the real layout, their exports served by fresh processes; reward, PPO and the evaluation on a slice of the real
-reviews."""
+"""`python -m tasks.rlhf`: its commands and errors; sft (the `tiny_sft` fixture), reward and DPO end to end on a
+tiny archive of reviews in the real layout, their exports served by fresh processes; reward, PPO and the evaluation
+on a slice of the real reviews."""
 
 import json
 import math
@@ -8,7 +8,6 @@ import math
 import pytest
 
 from keras_apps.data import imdb
-from tasks import gpt as gpt_task
 from tasks import imdb as imdb_task
 from tasks import rlhf as task
 from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
@@ -44,30 +43,19 @@ def test_the_reward_stage_without_an_sft_export_names_the_command_that_makes_it(
 
 
 def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that_fresh_processes_serve(
-        tmp_path, capsys, monkeypatch):
-    write_tiny_imdb(tmp_path)
-    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+        tiny_sft, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tiny_sft.cache))
     monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
-    export_dir = tmp_path / "export"
-    status, out, err = run_task(["sft", "--max-steps", "2", "--eval-interval", "1", "--data-dir", str(tmp_path),
-                                 "--run-dir", str(tmp_path / "run"), "--export-dir", str(export_dir)], capsys)
-    assert status == 0, err
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    export_dir, data = tiny_sft.export, ["--data-dir", str(tiny_sft.data_dir)]
+    config = json.loads((tiny_sft.run / "config.json").read_text())
     assert config["tokenizer"] == "wordpiece" and config["text_file"].endswith("reviews-train-unsup.txt")
     assert json.loads((export_dir / "1" / "tokenizer.json").read_text())["kind"] == "wordpiece"
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    metrics = json.loads((tiny_sft.run / "metrics.json").read_text())
     assert metrics["steps"] == 2 and metrics["validation"]["loss"] > 0
 
-    fresh = run_python("-m", "tasks.gpt", "generate", "This movie", "--max-new-tokens", "8", "--export-dir",
-                       str(export_dir))
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
-    assert fresh.stdout.startswith("This movie") and len(fresh.stdout) > len("This movie\n")
-    assert "##" not in fresh.stdout and "[" not in fresh.stdout
-
     reward_dir = tmp_path / "reward"
-    status, out, err = run_task(["reward", "--sft-export", str(export_dir), "--data-dir", str(tmp_path),
-                                 "--epochs", "2", "--run-dir", str(tmp_path / "reward-run"), "--export-dir",
-                                 str(reward_dir)], capsys)
+    status, out, err = run_task(["reward", "--sft-export", str(export_dir), *data, "--epochs", "2", "--run-dir",
+                                 str(tmp_path / "reward-run"), "--export-dir", str(reward_dir)], capsys)
     assert status == 0, err
     metrics = json.loads((tmp_path / "reward-run" / "metrics.json").read_text())
     assert metrics["task"] == "rlhf-reward" and 0 <= metrics["test"]["pairwise_accuracy"] <= 1
@@ -86,8 +74,8 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     rewards = [float(value) for value in fresh.stdout.split()]
     assert len(rewards) == 5 and rewards[3] == rewards[4]  # every text answered; the same text, the same reward
 
-    status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir),
-                               "--data-dir", str(tmp_path), "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
+    status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), *data,
+                               "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
                                "--run-dir", str(tmp_path / "dpo-run"), "--export-dir", str(tmp_path / "dpo")], capsys)
     assert status == 0, err
     record = json.loads((tmp_path / "dpo" / "1" / "export.json").read_text())
@@ -97,27 +85,18 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
 
-    status, _, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), "--data-dir",
-                               str(tmp_path), "--rollouts", "12", "--batch-size", "8", "--run-dir",
+    status, _, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), *data,
+                               "--rollouts", "12", "--batch-size", "8", "--run-dir",
                                str(tmp_path / "refused")], capsys)
     assert status == 2 and "--rollouts 12 is not a multiple of --batch-size 8" in err and err.count("\n") == 1
     assert not (tmp_path / "refused").exists()  # refused before the run opened
 
 
 @pytest.mark.real_data
-def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(real_imdb_dir, tmp_path, capsys):
-    """The stages after SFT on real reviews, from a small GPT of 200 real training reviews (`tasks.gpt`, as
-    `rlhf sft` runs it on all 75,000), judged by an nb-bow classifier of 2,000 real ones."""
-    data = ["--data-dir", str(real_imdb_dir)]
-    reviews = imdb.load(real_imdb_dir).train.take(200).texts
-    (tmp_path / "reviews.txt").write_text("".join(review.replace("\n", " ") + "\n" for review in reviews))
-    sft = tmp_path / "sft"
-    status, _, err = run_cli(gpt_task.main, ["train", "--text-file", str(tmp_path / "reviews.txt"), "--tokenizer",
-                                             "wordpiece", "--max-steps", "4", "--eval-interval", "2", "--warmup-steps",
-                                             "1", "--sample-tokens", "0", "--run-dir", str(tmp_path / "sft-run"),
-                                             "--export-dir", str(sft)],
-                             capsys)
-    assert status == 0, err
+def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(tiny_sft, real_imdb_dir, tmp_path, capsys):
+    """The stages after SFT on real reviews, from the tiny SFT model (`rlhf sft` on the tiny archive; its subwords
+    spell any text), judged by an nb-bow classifier of 2,000 real reviews."""
+    data, sft = ["--data-dir", str(real_imdb_dir)], tiny_sft.export
     reward = tmp_path / "reward"
     status, out, err = run_task(["reward", "--sft-export", str(sft), "--train-examples", "400", "--test-reviews",
                                  "400", *data, "--run-dir", str(tmp_path / "reward-run"), "--export-dir", str(reward)],
