@@ -9,9 +9,8 @@ an export (`keras_apps.preference.stages`).
     python -m tasks.rlhf dpo --beta 0.1   # 3'. DPO on pairs of the SFT model's samples, preferred by the reward
     python -m tasks.rlhf evaluate --judge-export saved_models/imdb --policy-export saved_models/rlhf-dpo
 
-`evaluate` measures the SFT model, best-of-N of its samples and tuned policies on the openings of test reviews,
-by the reward model and by a judge no stage trained against, beside their KL to the SFT model
-(`keras_apps.preference.evaluation`).
+`evaluate` measures the SFT model, best-of-N of its samples and tuned policies on test reviews' openings, by the
+reward and by a judge no stage trained against, beside their KL to the SFT model (`preference.evaluation`).
 """
 
 import dataclasses
@@ -112,10 +111,10 @@ def dpo(args):
     from keras_apps.preference import dpo as pairs_of
     from keras_apps.preference.models import dpo_objective, dpo_trainer
 
-    sft, tokenizer, reward_model, config, run, prompts, settings = stages.tuning_start(args, DPO_TASK, DPO_RECIPE)
+    sft, tokenizer, reward, config, run, prompts, settings = stages.tuning_start(args, DPO_TASK, DPO_RECIPE)
     run.open({**settings, "beta": args.beta, "candidates": args.candidates})
     pairs = run.learned_once("pairs.npz", lambda: pairs_of.preference_pairs(
-        sft.build_model(), reward_model, prompts, args.new_tokens, candidates=args.candidates, seed=config.seed),
+        sft.build_model(), reward, prompts, args.new_tokens, candidates=args.candidates, seed=config.seed),
         pairs_of.save_pairs, pairs_of.load_pairs)
     train, validation = pairs_of.pair_datasets(pairs, config.batch_size, seed=config.seed)
     result = run.fit(lambda: dpo_trainer(sft.build_model(), args.beta), train, validation, **dpo_objective())
@@ -123,7 +122,7 @@ def dpo(args):
     policy = result.model.get_layer("gpt")
     settings = {"beta": args.beta, "candidates": args.candidates, "pairs": len(pairs["margin"]),
                 "epochs": config.epochs, "learning_rate": config.learning_rate}
-    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings})
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings}, args.reward_export)
     return run.finish(
         dataclasses.replace(result, model=policy), "dpo", export, stages.POLICY_CARD,
         metrics_update={"validation": held_out},
@@ -138,19 +137,20 @@ def ppo(args):
     from keras_apps.evaluate.preference import write_ppo_report
     from keras_apps.preference.ppo import check_settings, fit_ppo
 
-    sft, tokenizer, reward_model, config, run, prompts, settings = stages.tuning_start(args, PPO_TASK, PPO_RECIPE)
+    sft, tokenizer, reward, config, run, prompts, settings = stages.tuning_start(args, PPO_TASK, PPO_RECIPE)
     check_settings(run.strategy, args.rollouts, config.batch_size)
     run.open({**settings, "rollouts": args.rollouts, "ppo_epochs": args.ppo_epochs, "kl_target": args.kl_target,
               "kl_coefficient": args.kl_coefficient})
-    result = fit_ppo(run, sft, reward_model, prompts, rollouts=args.rollouts, ppo_epochs=args.ppo_epochs,
+    result = fit_ppo(run, sft, reward, prompts, rollouts=args.rollouts, ppo_epochs=args.ppo_epochs,
                      new_tokens=args.new_tokens, kl_target=args.kl_target, kl_coefficient=args.kl_coefficient)
     history = run.directory.read_history()
     last = {key: value for key, value in history[-1].items() if not key.startswith("val_")}  # none, empty
     settings = {"kl_target": args.kl_target, "iterations": config.epochs, "rollouts": args.rollouts,
                 "learning_rate": config.learning_rate}
-    export = stages.policy_export(result.model.policy, tokenizer, sft, {"method": "PPO", "settings": settings})
+    policy = result.model.policy
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "PPO", "settings": settings}, args.reward_export)
     return run.finish(
-        dataclasses.replace(result, model=result.model.policy), "ppo", export, stages.POLICY_CARD,
+        dataclasses.replace(result, model=policy), "ppo", export, stages.POLICY_CARD,
         metrics_update={"last_iteration": last},
         report=lambda metrics: write_ppo_report(run.directory, metrics, history, args.kl_target),
         summary=lambda metrics: (f"PPO towards KL {args.kl_target}: its last rollouts scored {last['score']:+.3f} at "
@@ -165,18 +165,19 @@ def evaluate(args):
     from keras_apps.training.run_directory import RunDirectory
 
     sft, tokenizer = stages.sft_stage(args.sft_export)
-    reward_model = stages.reward_stage(args.reward_export)
-    judge = stages.judge_stage(args.judge_export)
+    reward = stages.reward_stage(args.reward_export, tokenizer)
+    tuned = [stages.policy_stage(handle) for handle in args.policy_export]  # every export checked before the data
+    judge = stages.judge_stage(args.judge_export, args.reward_export, tuned)
     policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
-                for start in map(stages.policy_stage, args.policy_export)]  # every export checked before the data
-    texts = imdb.load(args.data_dir).test.take(args.prompts).texts
-    prompts = evaluation.review_prompts(tokenizer, texts, seed=args.seed)
+                for start in tuned]
+    prompts = evaluation.review_prompts(tokenizer, imdb.load(args.data_dir).test.take(args.prompts).texts,
+                                        seed=args.seed)
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
-    points, examples = evaluation.frontier(sft.build_model(), reward_model, judge, tokenizer, prompts,
+    points, examples = evaluation.frontier(sft.build_model(), reward, judge, tokenizer, prompts,
                                            new_tokens=args.new_tokens, best_of_counts=args.best_of, policies=policies,
                                            seed=args.seed)
     write_evaluation(directory, points, examples, prompts=len(prompts), new_tokens=args.new_tokens,
-                     judge=args.judge_export)
+                     judge=args.judge_export, reward=args.reward_export)
     return 0
 
 
@@ -216,8 +217,8 @@ def _reward_arguments(parser):
 
 def _stage_arguments(parser):
     parser.add_argument("--sft-export", default=SFT_EXPORT_DIR, help=f"the reference model (default: {SFT_EXPORT_DIR})")
-    parser.add_argument("--reward-export", default=REWARD_EXPORT_DIR,
-                        help=f"the reward model (default: {REWARD_EXPORT_DIR})")
+    parser.add_argument("--reward-export", default=REWARD_EXPORT_DIR, help="the reward model, or an IMDB classifier "
+                        f"export whose log-odds of a positive review is the reward (default: {REWARD_EXPORT_DIR})")
     cli.add_data_arguments(parser)
     parser.add_argument("--new-tokens", type=cli.positive_int, default=NEW_TOKENS,
                         help=f"subwords each continuation adds (default: {NEW_TOKENS})")
@@ -279,14 +280,14 @@ COMMANDS = {
                           "on pairs of test reviews; export it with a `score` signature (texts in, rewards out)."),
     "dpo": cli.Command(dpo, _dpo_arguments, "DPO on pairs of the SFT model's samples, preferred by the reward",
                        "Sample two continuations of training reviews' openings from the SFT model, prefer the one the "
-                       "reward model scores higher, tune a copy of the SFT model on the pairs by DPO; export it."),
+                       "reward scores higher, tune a copy of the SFT model on the pairs by DPO; export it."),
     "ppo": cli.Command(ppo, _ppo_arguments, "PPO against the reward, with a KL penalty to the SFT model",
                        "Tune a copy of the SFT model by PPO: each iteration (an --epochs) samples --rollouts responses "
-                       "to training reviews' openings, rewards them by the reward model less a KL penalty steered to "
+                       "to training reviews' openings, rewards them by --reward-export less a KL penalty steered to "
                        "--kl-target, and takes --ppo-epochs passes of clipped updates; export it."),
     "evaluate": cli.Command(evaluate, _evaluate_arguments, "policies on held-out prompts: judge, reward, KL",
                             "Continue test reviews' openings by the SFT model, best-of-N of its samples and each "
-                            "policy given; score them by the reward model and a judge no stage trained against (an "
+                            "policy given; score them by the reward and a judge no stage trained against (an "
                             "IMDB classifier), beside their KL to the SFT model; write frontier.json and a report."),
 }
 

@@ -44,7 +44,7 @@ def write_reward_report(run_directory, metrics, *, rewards, pairs, splits, shown
                      ("training reviews per second", f"{metrics['train_examples_per_second']:,.1f}"))
 
 
-def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge):
+def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge, reward):
     """`frontier.json`, `report.html` and `report.md` of an evaluation of policies on held-out prompts: each
     method's point of the reward–KL frontier, and the same test prompts continued by each method; prints each
     point."""
@@ -54,7 +54,7 @@ def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge)
     from keras_apps.preference.evaluation import FIGURES
 
     files.write_json(directory / "frontier.json", {"points": points, "prompts": prompts, "new_tokens": new_tokens,
-                                                   "judge": str(judge)})
+                                                   "judge": str(judge), "reward": str(reward)})
     names = [row["method"] + "".join(f", {key} {value}" for key, value in row.items()
                                      if key not in ("method", *FIGURES)) for row in points]
     rows = [(name, f"{row['judge']:.4f}", f"{row['reward']:+.3f}", f"{row['kl']:.2f}")
@@ -63,7 +63,7 @@ def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge)
         ("The reward–KL frontier", [
             Text(f"{prompts:,} prompts (the first 2-8 subwords of test reviews), each continued by {new_tokens} "
                  f"subwords sampled at temperature 1. Judge: {judge} (P(positive), a classifier no tuning step "
-                 f"saw); reward: the reward model's score; KL(π‖π_ref) in nats, estimated from the samples "
+                 f"saw); reward: {reward}'s score; KL(π‖π_ref) in nats, estimated from the samples "
                  f"(best-of-N: log N − (N − 1)/N)."),
             Table(["method", "judge P(positive)", "reward", "KL (nats)"], rows),
             Image(plot_frontier(points, directory / "frontier.png"), "judge and reward against KL, each point"),

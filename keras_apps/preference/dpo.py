@@ -1,26 +1,26 @@
 """DPO's data, as the DPO paper makes it for IMDb (its §6.1): for each prompt, two responses sampled from the
-reference model, the one the reward model scores higher preferred, and the reference's log-probabilities of
+reference model, the one the reward scores higher preferred, and the reference's log-probabilities of
 both, computed once (π_ref never changes while the policy trains)."""
 
 import numpy as np
 import tensorflow as tf
 
 from keras_apps import files
-from keras_apps.preference.evaluation import log_probabilities, rewards, sample_responses
+from keras_apps.preference.evaluation import log_probabilities, sample_responses
 
 SIDES = ("chosen", "rejected")
 
 
-def preference_pairs(reference, reward_model, prompts, new_tokens, *, candidates=2, seed=0):
-    """The inputs of `models.dpo_trainer` (a dict of arrays, one row per pair), and `margin`, the reward model's
-    score of the chosen response less the rejected one's. Of `candidates` responses to each prompt, the one the
-    reward model scores highest is chosen and the lowest rejected (with 2, the DPO paper's pairs; with more,
-    clearer ones). Pairs the reward model scores alike are left out."""
+def preference_pairs(reference, reward, prompts, new_tokens, *, candidates=2, seed=0):
+    """The inputs of `models.dpo_trainer` (a dict of arrays, one row per pair), and `margin`, the reward of the
+    chosen response less the rejected one's. Of `candidates` responses to each prompt, the one
+    `reward` (`rewards`) scores highest is chosen and the lowest rejected (with 2, the DPO paper's pairs; with more,
+    clearer ones). Pairs it scores alike are left out."""
     if candidates < 2:
         raise ValueError(f"a pair needs at least 2 candidates, got {candidates}")
     group = [prompt for prompt in prompts for _ in range(candidates)]
     samples = sample_responses(reference, group, new_tokens, seed=seed)
-    scores = rewards(reward_model, samples).reshape(-1, candidates)
+    scores = reward(samples).reshape(-1, candidates)
     first = np.arange(len(prompts)) * candidates
     best, worst = first + scores.argmax(axis=1), first + scores.argmin(axis=1)
     margins = scores.max(axis=1) - scores.min(axis=1)

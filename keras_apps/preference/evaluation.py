@@ -6,13 +6,13 @@ break that starts a review. A policy continues each one by `new_tokens` subwords
 (plain random sampling: the distribution the KL is about); a response ends at its first `[NL]` (the review is
 over), and what follows it is masked out. Each sample gets:
 
-- the **reward** of the reward model the policies were tuned against, and
+- the **reward** the policies were tuned against (`rewards`: the learned reward model's, or a classifier's), and
 - the **judge's** P(positive): a sentiment classifier of this suite that no tuning step saw (an IMDB task
-  export), so that a policy that fools the reward model is caught (reward hacking shows as the two parting);
+  export, not the reward's), so that a policy that fools the reward is caught (reward hacking shows as the two parting);
 - the sequence log-probabilities under the policy and the reference, whose difference, averaged over samples,
   estimates KL(π‖π_ref) (`objectives.sequence_kl`).
 
-Best-of-N takes, of N samples of the reference model, the one the reward model scores highest; its KL to the
+Best-of-N takes, of N samples of the reference model, the one the reward scores highest; its KL to the
 reference is log N − (N − 1)/N (Stiennon et al. 2020, appendix G), not estimated.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_apps.inference.text_generation import TextGenerator, reseed
+from keras_apps.preference.rewards import judged
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
 
 PROMPT_LENGTHS = (2, 8)  # subwords of a review's opening, as the DPO paper's IMDb prefixes
@@ -107,19 +108,6 @@ def ended_at_line_break(responses):
     return np.where(after, PAD_ID, responses)
 
 
-def rewards(reward_model, samples, batch_size=256):
-    """The reward model's score of each sample (prompt and response, read from `[NL]`)."""
-    return reward_model.predict(samples.sequences(), batch_size=batch_size, verbose=0)
-
-
-def judged(judge, tokenizer, samples, batch_size=256):
-    """The judge's P(positive) of each sample's text (prompt and response, as the tokenizer writes it back)."""
-    sequences = samples.sequences()
-    texts = tokenizer.detokenize(np.where(sequences == NEWLINE_ID, PAD_ID, sequences))
-    return np.concatenate([judge(texts=texts[start: start + batch_size])["probability"].numpy()
-                           for start in range(0, len(sequences), batch_size)])
-
-
 def log_probabilities(model, samples, batch_size=128):
     """log π(response | prompt) of each sample under `model` (a `build_gpt` model)."""
     from keras_apps.preference.models import ResponseLogProbability
@@ -154,7 +142,7 @@ def kl_estimate(policy_log_probs, reference_log_probs):
     return float(np.mean(np.asarray(policy_log_probs) - np.asarray(reference_log_probs)))
 
 
-def frontier(reference, reward_model, judge, tokenizer, prompts, *, new_tokens, best_of_counts, policies=(), seed=0,
+def frontier(reference, reward, judge, tokenizer, prompts, *, new_tokens, best_of_counts, policies=(), seed=0,
              shown=3):
     """`(points, examples)`: the frontier's point of the reference model, of best-of-N of its samples for each of
     `best_of_counts`, and of each of `policies` (`(method, settings, model)`), all on `prompts`; and the first
@@ -162,7 +150,7 @@ def frontier(reference, reward_model, judge, tokenizer, prompts, *, new_tokens, 
     group = max(best_of_counts)
     print(f"Sampling {group} continuations of {len(prompts):,} prompts from the reference model", flush=True)
     samples = sample_responses(reference, [prompt for prompt in prompts for _ in range(group)], new_tokens, seed=seed)
-    scores, judgments = rewards(reward_model, samples), judged(judge, tokenizer, samples)
+    scores, judgments = reward(samples), judged(judge, tokenizer, samples)
     first = np.arange(len(prompts)) * group
     points = [point("SFT", reward=scores[first], judge=judgments[first], kl=0.0)]
     picked = {"SFT": samples.select(first)}
@@ -174,7 +162,7 @@ def frontier(reference, reward_model, judge, tokenizer, prompts, *, new_tokens, 
         print(f"Sampling {len(prompts):,} continuations from the {method} policy {settings}", flush=True)
         own = sample_responses(model, prompts, new_tokens, seed=seed)
         kl = kl_estimate(log_probabilities(model, own), log_probabilities(reference, own))
-        points.append(point(method, **settings, reward=rewards(reward_model, own),
+        points.append(point(method, **settings, reward=reward(own),
                             judge=judged(judge, tokenizer, own), kl=kl))
         picked[f"{method} {settings}"] = own
     examples = [(name, text.decode("utf-8").strip()) for name, chosen in picked.items()

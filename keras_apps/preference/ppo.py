@@ -2,7 +2,7 @@
 PPO iteration.
 
 At the start of each epoch, `Rollouts` (a callback) continues a fresh draw of prompts with the current policy,
-scores the responses with the reward model, and works out what PPO's updates need: the policy's and the
+scores the responses with the reward (`rewards`), and works out what PPO's updates need: the policy's and the
 reference's log-probability of each response token, the value of each state, the KL-penalized rewards, and
 advantages (whitened) and returns by GAE. It writes them into the trainer's rollout buffer, non-trainable
 variables; the epoch's steps then read minibatches of its rows, `ppo_epochs` passes in a fresh order each, so
@@ -14,7 +14,7 @@ function of the final hidden state. Both read with dropout off, so that the log-
 are those of the policy that sampled the rollouts until it changes.
 
 The trainer's metrics are each iteration's figures, in the progress bar, `history.csv` and TensorBoard:
-`score` (the reward model's, of the rollouts), `kl` (their KL to the reference, nats a response),
+`score` (the reward's, of the rollouts), `kl` (their KL to the reference, nats a response),
 `kl_coefficient` (β_KL after this iteration's adaptive update), `entropy`, the two losses and `clip_fraction`.
 """
 
@@ -93,22 +93,24 @@ def row_batches(rollouts, minibatch, ppo_epochs, *, seed=0):
     return rows.shuffle(rollouts, seed=seed).batch(minibatch, drop_remainder=True).repeat(ppo_epochs)
 
 
-def rollout(trainer, reward_model, samples, kl_coefficient):
-    """The buffer's fields (numpy arrays) for `samples` (`evaluation.Samples`) of the trainer's policy."""
+def rollout(trainer, reward, samples, kl_coefficient):
+    """The buffer's fields (numpy arrays) for `samples` (`evaluation.Samples`) of the trainer's policy, scored by
+    `reward` (`rewards`)."""
     tokens = _padded(samples.sequences(), trainer.length)
     mask = _padded(samples.response_mask(), trainer.length)
+    scores = tf.constant(reward(samples), tf.float32)
     return {name: np.asarray(value) for name, value in
-            _measured(trainer, reward_model, tokens, mask, tf.constant(kl_coefficient, tf.float32)).items()}
+            _measured(trainer, tokens, mask, scores, tf.constant(kl_coefficient, tf.float32)).items()}
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
-def _measured(trainer, reward_model, tokens, mask, kl_coefficient):
-    """`rollout`'s work in one compiled function: three models over the rollouts, then GAE."""
+def _measured(trainer, tokens, mask, scores, kl_coefficient):
+    """`rollout`'s work on scored rollouts in one compiled function: the policy and the reference over them,
+    then GAE."""
     logits, values = trainer.logits_and_values(tokens)
     log_probs = objectives.token_log_probabilities(logits[:, :-1], tokens[:, 1:])
     reference_logits = trainer.reference(tokens, training=False)[:, :-1]
     reference_log_probs = objectives.token_log_probabilities(reference_logits, tokens[:, 1:])
-    scores = tf.cast(reward_model(tokens, training=False), tf.float32)
     response = mask[:, 1:]
     rewards = objectives.kl_penalized_rewards(scores, log_probs, reference_log_probs, response, kl_coefficient)
     values = tf.cast(values[:, :-1], tf.float32) * response
@@ -133,10 +135,10 @@ class Rollouts(keras.callbacks.Callback):
     samples is seeded by `seed` and the epoch, so a resumed run repeats it.
     """
 
-    def __init__(self, reward_model, prompts, *, rollouts, new_tokens, kl_target, kl_horizon=10_000, seed=0,
+    def __init__(self, reward, prompts, *, rollouts, new_tokens, kl_target, kl_horizon=10_000, seed=0,
                  batch_size=128):
         super().__init__()
-        self.reward_model, self.prompts = reward_model, prompts
+        self.reward, self.prompts = reward, prompts
         self.prompt_lengths = np.array([len(prompt) for prompt in prompts])
         self.rollouts, self.new_tokens, self.seed, self.batch_size = rollouts, new_tokens, seed, batch_size
         self.kl_target, self.kl_horizon = kl_target, kl_horizon
@@ -152,7 +154,7 @@ class Rollouts(keras.callbacks.Callback):
         prompts = [self.prompts[row] for row in chosen]
         samples = self.sampler(prompts, self.new_tokens, seed=int(rng.integers(2**30)))
         coefficient = float(trainer.kl_coefficient.numpy())
-        for name, values in rollout(trainer, self.reward_model, samples, coefficient).items():
+        for name, values in rollout(trainer, self.reward, samples, coefficient).items():
             trainer.buffer[name].assign(values)
         controller = objectives.AdaptiveKLController(coefficient, self.kl_target, self.kl_horizon)
         trainer.kl_coefficient.assign(controller.update(trainer.buffer["kl"].numpy().mean(), self.rollouts))
@@ -168,13 +170,13 @@ def check_settings(strategy, rollouts, batch_size):
                         f"iteration's rollouts is made of whole minibatches")
 
 
-def fit_ppo(run, sft, reward_model, prompts, *, rollouts, ppo_epochs, new_tokens, kl_target, kl_coefficient):
+def fit_ppo(run, sft, reward, prompts, *, rollouts, ppo_epochs, new_tokens, kl_target, kl_coefficient):
     """PPO as `run.fit` runs every training (checkpoints, resume, TensorBoard, the time breakdown): a
     `PPOTrainer` of two copies of the SFT model (`sft`, an `ExportStart`), `Rollouts` of `prompts` filling its
     buffer each epoch, no validation (the last epoch's policy is the result)."""
     config = run.config
     length = max(map(len, prompts)) + new_tokens
-    callback = Rollouts(reward_model, prompts, rollouts=rollouts, new_tokens=new_tokens, kl_target=kl_target,
+    callback = Rollouts(reward, prompts, rollouts=rollouts, new_tokens=new_tokens, kl_target=kl_target,
                         seed=config.seed)
     return run.fit(lambda: PPOTrainer(sft.build_model(), sft.build_model(), rollouts=rollouts, length=length,
                                       kl_coefficient=kl_coefficient),

@@ -2,9 +2,9 @@
 one-line error that names the command making a missing one; what a tuning stage (DPO, PPO) starts from; and
 the exports the stages make, with their model cards' words.
 
-The SFT model is a GPT export in subwords; the reward model an export of `rlhf-reward`; the judge any IMDB
-classifier export; a tuned policy a GPT export (so `python -m tasks.gpt generate` serves it) that records its
-`tuning`: the method, its settings and the SFT export it started from.
+The SFT model is a GPT export in subwords; the reward an export of `rlhf-reward` or an IMDB classifier's; the
+judge any other IMDB classifier export; a tuned policy a GPT export (so `python -m tasks.gpt generate` serves
+it) that records its `tuning`: the method, its settings and the SFT export it started from.
 """
 
 from pathlib import Path
@@ -19,8 +19,9 @@ KEPT = ("model", "tokenizer", "sampler", "inputs", "outputs", "recipe")
 POLICY_CARD = CardText(
     description="A GPT of movie reviews tuned by preference (RLHF) to continue a review's opening positively: a "
     "prompt in, a continuation out.",
-    data="Tuned from the SFT model of IMDB's training and unlabeled reviews, on pairs of its own continuations of "
-    "training reviews' openings, preferred by a reward model learned from the reviewers' star ratings.",
+    data="Tuned from the SFT model of IMDB's training and unlabeled reviews, on its own continuations of training "
+    "reviews' openings, rewarded by a reward model learned from the reviewers' star ratings or by a sentiment "
+    "classifier (the export's tuning record names which).",
     intended_use="Teaching preference tuning (DPO, PPO) and its trade-off of reward against drift from the "
     "reference model, measured by a judge no tuning step saw.",
     limits="A 4M-parameter model: it writes review-shaped text that wanders and repeats; positivity was "
@@ -58,13 +59,17 @@ def sft_stage(handle):
     return start, load_tokenizer(start.path / "tokenizer.json")
 
 
-def reward_stage(handle):
-    """The Keras reward model of the `rlhf-reward` export at `handle`."""
-    from keras_apps.export.saved_model import load_keras_model
+def reward_stage(handle, tokenizer):
+    """The reward (`rewards`) of the export at `handle`: a reward model (`rlhf-reward`), or an IMDB classifier
+    whose log-odds of a positive review is the reward; `tokenizer` (the SFT model's) writes samples back as text."""
+    from keras_apps.export.saved_model import export_metadata, load_keras_model, load_serving, resolve_version
     from keras_apps.preference import models  # noqa: F401 - registers the reward model's layers
+    from keras_apps.preference.rewards import ClassifierReward, LearnedReward
 
     _missing(handle, "reward")
-    return load_keras_model(handle, REWARD_TASK)[1]
+    if export_metadata(resolve_version(handle)).get("task") == "imdb":
+        return ClassifierReward(load_serving(handle, task="imdb")[1], tokenizer)
+    return LearnedReward(load_keras_model(handle, REWARD_TASK)[1])
 
 
 def policy_stage(handle):
@@ -77,19 +82,25 @@ def policy_stage(handle):
     return start
 
 
-def judge_stage(handle):
-    """The `serve` function of the IMDB classifier export at `handle` that judges policies' samples."""
+def judge_stage(handle, reward_handle, policies):
+    """The `serve` function of the IMDB classifier export at `handle` that judges policies' samples: neither the
+    reward they are measured by (`reward_handle`) nor one that any of `policies` (`policy_stage`s) was tuned
+    against, so that it is a judge no tuning step saw."""
     from keras_apps.export.saved_model import load_serving
 
     if not handle or not Path(handle).exists():
         raise UserError(f"no judge export at {handle}: train one with `python -m tasks.imdb` (any IMDB classifier "
                         f"export judges), then name it with --judge-export")
+    rewards = [reward_handle, *(policy.metadata["tuning"].get("reward_export", reward_handle) for policy in policies)]
+    if any(Path(handle).resolve() == Path(reward).resolve() for reward in rewards):
+        raise UserError(f"--judge-export {handle} is a reward the policies are measured or were tuned against: judge "
+                        f"them by another classifier")
     return load_serving(handle, task="imdb")[1]
 
 
 def tuning_start(args, task, recipe):
     """What DPO and PPO start from, by their command line `args`: the SFT model and its tokenizer, the reward
-    model, the training config, the run (started, not yet open), the openings of `--prompts` training reviews
+    (`reward_stage`), the training config, the run (started, not yet open), the openings of `--prompts` training reviews
     (`evaluation.review_prompts`), and the settings the run records."""
     from keras_apps.data import imdb
     from keras_apps.lifecycle import start_run
@@ -97,13 +108,13 @@ def tuning_start(args, task, recipe):
     from keras_apps.recipes import overlaid
 
     sft, tokenizer = sft_stage(args.sft_export)
-    reward_model = reward_stage(args.reward_export)
+    reward = reward_stage(args.reward_export, tokenizer)
     config = overlaid(recipe, args).training
     run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir)
     prompts = review_prompts(tokenizer, imdb.load(args.data_dir).train.take(args.prompts).texts, seed=config.seed)
     settings = {**sft.record(), "reward_export": str(Path(args.reward_export).resolve()), "prompts": args.prompts,
                 "new_tokens": args.new_tokens}
-    return sft, tokenizer, reward_model, config, run, prompts, settings
+    return sft, tokenizer, reward, config, run, prompts, settings
 
 
 def reward_export(reward_model, tokenizer, sft, length):
@@ -121,9 +132,9 @@ def reward_export(reward_model, tokenizer, sft, length):
                             "outputs": "reward: float32 [batch] (higher: preferred)"})
 
 
-def policy_export(policy, tokenizer, sft, tuning):
+def policy_export(policy, tokenizer, sft, tuning, reward_handle):
     """The `Export` of a tuned `policy` (a `build_gpt` model): `generate` as every GPT export serves it, with the
-    SFT export's record and `tuning` (`{"method", "settings"}`)."""
+    SFT export's record and `tuning` (`{"method", "settings"}`), beside the reward's export (`reward_handle`)."""
     import tensorflow as tf
 
     from keras_apps.inference.serving import text_generation_endpoint
@@ -135,4 +146,5 @@ def policy_export(policy, tokenizer, sft, tuning):
     return Export({"generate": (tf.function(generate, input_signature=signature), signature)}, track=[tokenizer],
                   files=[sft.path / "tokenizer.json"],
                   metadata={**{key: sft.metadata[key] for key in KEPT if key in sft.metadata}, "task": "gpt",
-                            "tuning": {**tuning, "sft_export": str(sft.path)}})
+                            "tuning": {**tuning, "sft_export": str(sft.path),
+                                       "reward_export": str(Path(reward_handle).resolve())}})

@@ -3,6 +3,7 @@ import numpy as np
 
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import dpo
+from keras_apps.preference.rewards import LearnedReward
 from keras_apps.preference.evaluation import Samples, log_probabilities
 from keras_apps.preference.models import build_reward_model
 from keras_apps.text.wordpieces import NEWLINE_ID
@@ -14,7 +15,7 @@ def _pairs():
     keras.utils.set_random_seed(0)
     reference, reward_model = build_gpt(TINY), build_reward_model(build_gpt(TINY))
     prompts = [np.array([NEWLINE_ID, 3 + index % 4], np.int32) for index in range(12)]
-    return reference, reward_model, dpo.preference_pairs(reference, reward_model, prompts, 4, seed=1)
+    return reference, reward_model, dpo.preference_pairs(reference, LearnedReward(reward_model), prompts, 4, seed=1)
 
 
 def test_each_pair_prefers_the_response_the_reward_model_scores_higher():
@@ -56,7 +57,7 @@ def test_of_several_candidates_the_highest_scored_is_chosen_and_the_lowest_rejec
     keras.utils.set_random_seed(0)
     reference, reward_model = build_gpt(TINY), build_reward_model(build_gpt(TINY))
     prompts = [np.array([NEWLINE_ID, 3 + index % 4], np.int32) for index in range(6)]
-    pairs = dpo.preference_pairs(reference, reward_model, prompts, 4, candidates=4, seed=1)
+    pairs = dpo.preference_pairs(reference, LearnedReward(reward_model), prompts, 4, candidates=4, seed=1)
     samples = dpo.sample_responses(reference, [prompt for prompt in prompts for _ in range(4)], 4, seed=1)
     scores = reward_model.predict(samples.sequences(), verbose=0).reshape(-1, 4)
     np.testing.assert_allclose(pairs["margin"], (scores.max(axis=1) - scores.min(axis=1))[:len(pairs["margin"])],

@@ -3,7 +3,6 @@ import math
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import evaluation
@@ -78,20 +77,6 @@ def test_best_of_picks_each_prompts_highest_reward_among_its_first_n():
 def test_best_of_n_kl_by_hand():
     assert evaluation.best_of_n_kl(1) == 0.0
     assert evaluation.best_of_n_kl(16) == pytest.approx(math.log(16) - 15 / 16)
-
-
-def test_the_judge_reads_each_samples_text_without_special_tokens():
-    tokenizer = WordPieceText.from_text(TEXT, size=150)
-    prompts = [np.concatenate([[NEWLINE_ID], tokenizer.tokenize("the plot").numpy()]).astype(np.int32)]
-    responses = np.array([np.concatenate([tokenizer.tokenize("was thin").numpy(), [NEWLINE_ID, PAD_ID]])], np.int32)
-    seen = []
-
-    def judge(texts):
-        seen.extend(text.decode("utf-8") for text in texts.numpy())
-        return {"probability": tf.fill([len(seen)], 0.25)}
-
-    got = evaluation.judged(judge, tokenizer, evaluation.Samples(prompts, responses))
-    assert seen == [" the plot was thin"] and got.tolist() == [0.25]
 
 
 def test_a_point_of_the_frontier_averages_rewards_and_judgments():

@@ -9,7 +9,7 @@ import pytest
 from keras import ops
 
 from keras_apps.models.gpt import GPTConfig, build_gpt
-from keras_apps.preference import objectives, ppo
+from keras_apps.preference import objectives, ppo, rewards
 from keras_apps.text.wordpieces import NEWLINE_ID
 
 ROLLOUTS, NEW_TOKENS, REWARDED = 16, 6, 5
@@ -31,8 +31,8 @@ def trainer(**settings):
 
 
 def rollouts(**settings):
-    return ppo.Rollouts(token_counter(), PROMPTS, rollouts=ROLLOUTS, new_tokens=NEW_TOKENS, batch_size=8,
-                        **{"kl_target": 3.0, **settings})
+    return ppo.Rollouts(rewards.LearnedReward(token_counter()), PROMPTS, rollouts=ROLLOUTS, new_tokens=NEW_TOKENS,
+                        batch_size=8, **{"kl_target": 3.0, **settings})
 
 
 def filled(model, callback, epoch=0):

@@ -74,12 +74,17 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     rewards = [float(value) for value in fresh.stdout.split()]
     assert len(rewards) == 5 and rewards[3] == rewards[4]  # every text answered; the same text, the same reward
 
-    status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), *data,
+    classifier = tmp_path / "nb-bow"  # DPO's pairs preferred by a sentiment classifier's log-odds instead
+    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "1", *data, "--run-dir",
+                                              str(tmp_path / "nb-bow-run"), "--export-dir", str(classifier)], capsys)
+    assert status == 0, err
+    status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(classifier), *data,
                                "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
                                "--run-dir", str(tmp_path / "dpo-run"), "--export-dir", str(tmp_path / "dpo")], capsys)
     assert status == 0, err
     record = json.loads((tmp_path / "dpo" / "1" / "export.json").read_text())
     assert record["task"] == "gpt" and record["tuning"]["method"] == "DPO"
+    assert record["tuning"]["reward_export"] == str(classifier.resolve())
     assert record["tuning"]["settings"]["beta"] == 0.1 and record["tuning"]["settings"]["epochs"] == 1
     generate = run_python("-m", "tasks.gpt", "generate", "", "--max-new-tokens", "5", "--export-dir",
                           str(tmp_path / "dpo"))
@@ -128,6 +133,8 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(tiny_sft, real_i
     evaluate += ["--judge-export", str(judge)]
     status, _, err = run_task([*evaluate, "--policy-export", str(sft)], capsys)
     assert status == 2 and "not a tuned policy" in err and err.count("\n") == 1
+    status, _, err = run_task([*evaluate, "--reward-export", str(judge)], capsys)  # the last --reward-export counts
+    assert status == 2 and "is a reward the policies are measured or were tuned against" in err
     status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "ppo"), "--run-dir",
                                  str(tmp_path / "evaluation")], capsys)
     assert status == 0, err
