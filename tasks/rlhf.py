@@ -21,12 +21,10 @@ from keras_apps.preference import stages
 from keras_apps.recipes import Recipe
 from keras_apps.training.config import TrainingConfig
 
-TASK = "rlhf"
-PIPELINE_RUN_DIR = "runs/rlhf-pipeline"
-SFT_EXPORT_DIR = "saved_models/rlhf-sft"
+TASK, PIPELINE_RUN_DIR = "rlhf", "runs/rlhf-pipeline"
+SFT_EXPORT_DIR, REWARD_EXPORT_DIR = "saved_models/rlhf-sft", "saved_models/rlhf-reward"
 # The GPT task's default shape (4 blocks of width 256, context 128, bfloat16 computation) on the reviews.
 SFT_STEPS, SFT_EVAL_INTERVAL = 1500, 250
-REWARD_EXPORT_DIR = "saved_models/rlhf-reward"
 # One pass over the training reviews' openings, from the SFT model's weights, in its precision.
 REWARD_RECIPE = Recipe(None, TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-4, weight_decay=0.01,
                                             precision="mixed_bfloat16"))
@@ -38,6 +36,7 @@ DPO_RECIPE = Recipe(None, TrainingConfig(epochs=2, batch_size=32, learning_rate=
                                         precision="mixed_bfloat16"))
 # PPO: an epoch is one iteration, `ROLLOUTS` fresh responses, then `PPO_EPOCHS` passes over them in minibatches.
 PPO_TASK, PPO_EXPORT_DIR, PPO_PROMPTS, ROLLOUTS, PPO_EPOCHS = "rlhf-ppo", "saved_models/rlhf-ppo", 10_000, 256, 4
+KL_TARGET, KL_COEFFICIENT, KL_HORIZON = 6.0, 0.2, 10_000  # β_KL steered towards KL_TARGET (Ziegler et al.)
 MEASURE = "measure it on test prompts with `python -m tasks.rlhf evaluate --policy-export <export>`"
 PPO_RECIPE = Recipe(None, TrainingConfig(epochs=28, batch_size=64, learning_rate=1e-4, weight_decay=0.0,
                                         lr_schedule="constant", gradient_clip_norm=1.0, jit_compile=True,
@@ -139,14 +138,13 @@ def ppo(args):
 
     sft, tokenizer, reward, config, run, prompts, settings = stages.tuning_start(args, PPO_TASK, PPO_RECIPE)
     check_settings(run.strategy, args.rollouts, config.batch_size)
-    run.open({**settings, "rollouts": args.rollouts, "ppo_epochs": args.ppo_epochs, "kl_target": args.kl_target,
-              "kl_coefficient": args.kl_coefficient})
+    kl = {name: getattr(args, name) for name in ("kl_target", "kl_coefficient", "kl_horizon")}
+    run.open({**settings, "rollouts": args.rollouts, "ppo_epochs": args.ppo_epochs, **kl})
     result = fit_ppo(run, sft, reward, prompts, rollouts=args.rollouts, ppo_epochs=args.ppo_epochs,
-                     new_tokens=args.new_tokens, kl_target=args.kl_target, kl_coefficient=args.kl_coefficient)
+                     new_tokens=args.new_tokens, **kl)
     history = run.directory.read_history()
     last = {key: value for key, value in history[-1].items() if not key.startswith("val_")}  # none, empty
-    settings = {"kl_target": args.kl_target, "iterations": config.epochs, "rollouts": args.rollouts,
-                "learning_rate": config.learning_rate}
+    settings = {**kl, "iterations": config.epochs, "rollouts": args.rollouts, "learning_rate": config.learning_rate}
     policy = result.model.policy
     export = stages.policy_export(policy, tokenizer, sft, {"method": "PPO", "settings": settings}, args.reward_export)
     return run.finish(
@@ -244,10 +242,12 @@ def _ppo_arguments(parser):
                         help=f"responses sampled each iteration (an epoch) (default: {ROLLOUTS})")
     parser.add_argument("--ppo-epochs", type=cli.positive_int, default=PPO_EPOCHS,
                         help=f"passes over each iteration's rollouts (default: {PPO_EPOCHS})")
-    parser.add_argument("--kl-target", type=cli.positive_float, default=6.0,
-                        help="the KL to the SFT model (nats a response) the KL coefficient is steered to (default: 6)")
-    parser.add_argument("--kl-coefficient", type=cli.positive_float, default=0.2,
-                        help="the KL penalty's starting coefficient (default: 0.2)")
+    parser.add_argument("--kl-target", type=cli.positive_float, default=KL_TARGET,
+                        help=f"the KL to the SFT model (nats a response) β_KL is steered to (default: {KL_TARGET})")
+    parser.add_argument("--kl-coefficient", type=cli.positive_float, default=KL_COEFFICIENT,
+                        help=f"β_KL, the KL penalty's coefficient, at the start (default: {KL_COEFFICIENT})")
+    parser.add_argument("--kl-horizon", type=cli.positive_int, default=KL_HORIZON, help="rollouts over which β_KL "
+                        f"may change by a factor e^±0.2 (Ziegler et al.'s horizon) (default: {KL_HORIZON:,})")
     cli.add_training_arguments(parser, PPO_TASK, PPO_RECIPE)
     cli.add_export_argument(parser, PPO_EXPORT_DIR, loading=False)
 

@@ -170,14 +170,15 @@ def check_settings(strategy, rollouts, batch_size):
                         f"iteration's rollouts is made of whole minibatches")
 
 
-def fit_ppo(run, sft, reward, prompts, *, rollouts, ppo_epochs, new_tokens, kl_target, kl_coefficient):
+def fit_ppo(run, sft, reward, prompts, *, rollouts, ppo_epochs, new_tokens, kl_target, kl_coefficient,
+            kl_horizon):
     """PPO as `run.fit` runs every training (checkpoints, resume, TensorBoard, the time breakdown): a
     `PPOTrainer` of two copies of the SFT model (`sft`, an `ExportStart`), `Rollouts` of `prompts` filling its
     buffer each epoch, no validation (the last epoch's policy is the result)."""
     config = run.config
     length = max(map(len, prompts)) + new_tokens
     callback = Rollouts(reward, prompts, rollouts=rollouts, new_tokens=new_tokens, kl_target=kl_target,
-                        seed=config.seed)
+                        kl_horizon=kl_horizon, seed=config.seed)
     return run.fit(lambda: PPOTrainer(sft.build_model(), sft.build_model(), rollouts=rollouts, length=length,
                                       kl_coefficient=kl_coefficient),
                    row_batches(rollouts, config.batch_size, ppo_epochs, seed=config.seed), None, loss=None,

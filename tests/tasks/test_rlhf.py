@@ -28,6 +28,7 @@ def test_every_command_has_help(command, capsys):
     (["sft", "--max-steps", "10", "--eval-interval", "4"], "not a multiple of --eval-interval 4"),
     (["dpo", "--candidates", "1"], "--candidates: must be at least 2"),
     (["ppo", "--rollouts", "0"], "--rollouts: must be at least 1"),
+    (["ppo", "--kl-horizon", "0"], "--kl-horizon: must be at least 1"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys, tmp_path, monkeypatch):
     write_tiny_imdb(tmp_path)
@@ -75,8 +76,9 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert len(rewards) == 5 and rewards[3] == rewards[4]  # every text answered; the same text, the same reward
 
     classifier = tmp_path / "nb-bow"  # DPO's pairs preferred by a sentiment classifier's log-odds instead
-    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "1", *data, "--run-dir",
-                                              str(tmp_path / "nb-bow-run"), "--export-dir", str(classifier)], capsys)
+    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "1", "--batch-size", "8", *data,
+                                              "--run-dir", str(tmp_path / "nb-bow-run"), "--export-dir",
+                                              str(classifier)], capsys)
     assert status == 0, err
     status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(classifier), *data,
                                "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
