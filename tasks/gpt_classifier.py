@@ -45,7 +45,7 @@ def train(args):
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.preference import stages
     from keras_apps.preference.models import build_classifier
-    from keras_apps.preference.openings import rated_openings, review_openings
+    from keras_apps.preference.openings import opening_splits, review_openings
     from keras_apps.recipes import overlaid
 
     sft, tokenizer = stages.sft_stage(args.sft_export)
@@ -58,9 +58,8 @@ def train(args):
     run.open({**sft.record(), "from_scratch": args.from_scratch, "length": length,
               "data": fingerprint(splits.train.texts, splits.train.labels, splits.validation.texts)})
 
-    train_data, validation_data = (rated_openings(tokenizer, split.texts, split.labels, length, config.batch_size,
-                                                  training=training, seed=config.seed)
-                                   for split, training in ((splits.train, True), (splits.validation, False)))
+    train_data, validation_data = opening_splits(tokenizer, splits, "labels", length, config.batch_size,
+                                                 seed=config.seed)
     result = run.fit(lambda: build_classifier(sft.build_model(), from_scratch=args.from_scratch), train_data,
                      validation_data,
                      loss=keras.losses.BinaryCrossentropy(from_logits=True),

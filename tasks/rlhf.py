@@ -71,7 +71,7 @@ def reward(args):
     from keras_apps.evaluate.preference import write_reward_report
     from keras_apps.lifecycle import fingerprint, require_data, start_run
     from keras_apps.preference.models import build_reward_model, reward_objective
-    from keras_apps.preference.openings import rated_openings, review_openings
+    from keras_apps.preference.openings import opening_splits, review_openings
     from keras_apps.preference.pairs import agreement
     from keras_apps.recipes import overlaid
 
@@ -84,9 +84,7 @@ def reward(args):
     length = sft.metadata["model"]["context_length"]
     run.open({**sft.record(), "length": length, "train_examples": args.train_examples,
               "data": fingerprint(splits.train.texts, splits.train.ratings, splits.validation.texts)})
-    train, validation = (rated_openings(tokenizer, split.texts, split.ratings, length, config.batch_size,
-                                        training=training, seed=config.seed)
-                         for split, training in ((splits.train, True), (splits.validation, False)))
+    train, validation = opening_splits(tokenizer, splits, "ratings", length, config.batch_size, seed=config.seed)
     result = run.fit(lambda: build_reward_model(sft.build_model()), train, validation, **reward_objective())
     if not result.is_chief:
         return 0

@@ -25,3 +25,12 @@ def rated_openings(tokenizer, texts, ratings, length, batch_size, *, training, s
     data = tf.data.Dataset.from_tensor_slices((review_openings(tokenizer, texts, length), ratings.astype("float32")))
     data = data.shuffle(len(ratings), seed=seed) if training else data
     return data.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+
+
+def opening_splits(tokenizer, splits, targets, length, batch_size, *, seed=0):
+    """`(train, validation)`: `rated_openings` of `splits.train` (shuffled) and of `splits.validation` (IMDB
+    `run_splits`), each review's target its field `targets` (`"ratings"` for a reward model, `"labels"` for a
+    classifier)."""
+    return tuple(rated_openings(tokenizer, split.texts, getattr(split, targets), length, batch_size,
+                                training=training, seed=seed)
+                 for split, training in ((splits.train, True), (splits.validation, False)))

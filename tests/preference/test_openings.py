@@ -1,7 +1,9 @@
+from types import SimpleNamespace
+
 import numpy as np
 import tensorflow as tf
 
-from keras_apps.preference.openings import rated_openings, review_openings
+from keras_apps.preference.openings import opening_splits, rated_openings, review_openings
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID, WordPieceText
 
 TEXT = "A wonderful film with wonderful actors.\nThe plot was thin and the acting was worse."
@@ -33,3 +35,13 @@ def test_rated_openings_batch_the_openings_with_their_ratings():
     (ids, labels), (_, last) = list(rated_openings(tokenizer, texts, ratings, 6, 2, training=False))
     assert ids.shape == (2, 6) and labels.dtype == tf.float32 and labels.numpy().tolist() == [9.0, 2.0]
     assert last.numpy().tolist() == [4.0]
+
+
+def test_opening_splits_read_the_named_targets_and_keep_validation_in_order():
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    split = SimpleNamespace(texts=["a wonderful film", "worse", "the plot was thin", "thin"],
+                            ratings=np.array([9, 2, 4, 1]), labels=np.array([1, 0, 0, 0]))
+    train, validation = opening_splits(tokenizer, SimpleNamespace(train=split, validation=split), "labels", 6, 4,
+                                       seed=3)
+    assert sorted(next(iter(train))[1].numpy().tolist()) == [0.0, 0.0, 0.0, 1.0]
+    assert next(iter(validation))[1].numpy().tolist() == [1.0, 0.0, 0.0, 0.0]  # in order
