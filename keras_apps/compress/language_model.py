@@ -6,19 +6,30 @@ in 4 bits chosen by calibration, each copy measured alike and exported with the 
                 through the covariance of its inputs) or AWQ (inputs' magnitudes scale the weights before
                 rounding), calibrated on 128 context-long windows of training text, block after block
 
+    litert-float32, litert-dynamic-range, litert-float16
+                the forward pass converted to LiteRT (`litert_gpt`): float32; int8 weights with activations
+                quantized on the fly; float16 weights computed in float32. A `.tflite` file with a `logits`
+                signature, not an export: the decoding loop and the tokenizer stay the app's
+
 The token embedding (which also makes the logits), layer norms and biases stay float32. Each variant's row:
-its `model.keras` size raw and gzip'd, its loss on the whole validation split, and greedy decoding speed with
-the key/value cache at batch 1 and 64 (a 1-token prompt per row, 1,000 new tokens by default).
+its `model.keras` (or `model.tflite`) size raw and gzip'd, its loss on the whole validation split, and greedy
+decoding speed at batch 1 and 64 (a 1-token prompt per row; Keras variants with the key/value cache, 1,000 new
+tokens by default; LiteRT files without one, each token a forward pass over the whole context window).
 """
 
 import keras
 
+from keras_apps import files
 from keras_apps.compress import calibrated as calibrated_quantization
-from keras_apps.compress.measure import DECODING_BATCH_SIZES, decoding_field, language_model_table
+from keras_apps.compress import litert_gpt
+from keras_apps.compress.measure import DECODING_BATCH_SIZES, decoding_field, file_sizes, language_model_table
 from keras_apps.compress.variants import PLAIN, export_variants, plain_variant, quantized_layers, with_dtype_policy
 from keras_apps.models.parts import GPTLayers
 
-MODES = (*PLAIN, *calibrated_quantization.MODES)
+LITERT = {f"litert-{variant}": variant for variant in litert_gpt.VARIANTS}
+MODES = (*PLAIN, *calibrated_quantization.MODES, *LITERT)
+# What a LiteRT file's matrix products compute in, as the table's "computed in" column says it.
+LITERT_COMPUTE = {"float32": "float32", "dynamic-range": "int8 x dynamic int8", "float16": "float32"}
 
 
 def calibrated(model, mode, text, tokenizer, windows=128):
@@ -44,6 +55,21 @@ def scores(model, validation_windows, decoding_tokens_per_second):
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return {"validation_loss": float(model.evaluate(validation_windows, verbose=progress.verbosity())),
             **{decoding_field(batch_size): float(decoding_tokens_per_second(model, batch_size))
+               for batch_size in DECODING_BATCH_SIZES}}
+
+
+def litert_row(model, mode, folder, validation_windows):
+    """A LiteRT variant's row: `model`'s forward pass converted as `mode` into `folder/model.tflite`, measured
+    on the interpreter as `scores` measures a Keras variant (decoding without a cache: see above)."""
+    content = litert_gpt.convert(model, LITERT[mode])
+    path = folder / "model.tflite"
+    with files.atomic_path(path) as temporary:
+        temporary.write_bytes(content)
+    size, gzip_size = file_sizes(path)
+    converted = litert_gpt.LiteRTGPT(content)
+    return {"compute_dtype": f"{LITERT_COMPUTE[LITERT[mode]]}, LiteRT, uncached", "size_bytes": size,
+            "gzip_bytes": gzip_size, "validation_loss": converted.loss(validation_windows),
+            **{decoding_field(batch_size): converted.decoding_tokens_per_second(batch_size)
                for batch_size in DECODING_BATCH_SIZES}}
 
 
@@ -74,5 +100,7 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
         export_path, directory, modes, make=make, endpoints=lambda model: {"generate": endpoint(model)},
         score=lambda model: scores(model, validation_windows, decoding_tokens_per_second),
         table=lambda rows: language_model_table(title, rows), describe=describe,
+        converted={mode: lambda model, folder, mode=mode: litert_row(model, mode, folder, validation_windows)
+                   for mode in LITERT},
         export={"metadata": metadata, "track": [tokenizer],
                 "files_to_copy": [export_path / "tokenizer.json", export_path / "MODEL_CARD.md"]})

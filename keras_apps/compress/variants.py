@@ -77,7 +77,8 @@ def matmul_compute_dtype(model):
                              if isinstance(layer, KINDS)}))
 
 
-def export_variants(export_path, directory, variants, *, make, endpoints, score, table, describe, export):
+def export_variants(export_path, directory, variants, *, make, endpoints, score, table, describe, export,
+                    converted=None):
     """Measures the export at `export_path` and a copy in each of `variants`, exporting each copy into
     `directory/<variant>/1`; writes `compression.json` and `.md` into `directory` after each row and returns the
     rows.
@@ -89,29 +90,43 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
         table: `rows -> Markdown`; describe: `row -> str`, the line printed after each row.
         export: `export_model`'s keyword arguments for each copy (`metadata`, whose `quantization` each copy
             sets; `track`, `files_to_copy`).
+        converted: `{variant: (model, folder) -> row fields}` for variants that are not Keras models (a LiteRT
+            file): each writes its file into `folder` and measures it itself, giving every field of a row but
+            its name.
     """
-    from keras_apps.export.saved_model import export_model
-
-    directory = Path(directory)
+    directory, converted = Path(directory), converted or {}
     if (directory / "compression.json").exists():
         raise UserError(f"{directory} already holds a compression report; choose another --run-dir")
     rows = []
     for variant in ("float32", *variants):
         model = keras.saving.load_model(export_path / "model.keras", compile=False)
-        path, extra = directory / "float32.keras", {}
-        if variant == "float32":  # as the variants are saved: the export's model.keras also holds its optimizer
-            with files.atomic_path(path) as temporary:
-                model.save(temporary)
+        if variant in converted:
+            print(f"{variant}: converting into {directory / variant}", flush=True)
+            row = converted[variant](model, directory / variant)
         else:
-            model, extra = make(model, variant)
-            print(f"{variant}: exporting to {directory / variant}", flush=True)
-            path = export_model(model, directory / variant, endpoints(model),
-                                **{**export, "metadata": {**export["metadata"], "quantization": variant}})
-            path = path / "model.keras"
-        size, gzip_size = file_sizes(path)
-        rows.append({"variant": variant, "compute_dtype": matmul_compute_dtype(model), "size_bytes": size,
-                     "gzip_bytes": gzip_size, **score(model), **extra})
+            model, extra, path = _keras_variant(model, variant, directory, make, endpoints, export)
+            size, gzip_size = file_sizes(path)
+            row = {"compute_dtype": matmul_compute_dtype(model), "size_bytes": size, "gzip_bytes": gzip_size,
+                   **score(model), **extra}
+        rows.append({"variant": variant, **row})
         files.write_json(directory / "compression.json", rows)
         files.write_text(directory / "compression.md", table(rows))
         print(f"{variant}: {describe(rows[-1])}", flush=True)
     return rows
+
+
+def _keras_variant(model, variant, directory, make, endpoints, export):
+    """`(model in variant, extra row fields, its .keras file)`: float32 saved as it is (without the optimizer the
+    export's model.keras also holds, as the variants are saved), any other made by `make` and exported."""
+    from keras_apps.export.saved_model import export_model
+
+    if variant == "float32":
+        path = directory / "float32.keras"
+        with files.atomic_path(path) as temporary:
+            model.save(temporary)
+        return model, {}, path
+    model, extra = make(model, variant)
+    print(f"{variant}: exporting to {directory / variant}", flush=True)
+    path = export_model(model, directory / variant, endpoints(model),
+                        **{**export, "metadata": {**export["metadata"], "quantization": variant}})
+    return model, extra, path / "model.keras"

@@ -163,24 +163,30 @@ def test_a_wordpiece_gpt_writes_words_that_a_fresh_process_generates_alike(tmp_p
     assert "##" not in in_process and "[" not in in_process  # pieces joined, no special token shown
 
 
-def test_compress_exports_16_8_and_4_bit_copies_that_a_fresh_process_generates_from(tmp_path, capsys):
+def test_compress_exports_copies_that_a_fresh_process_generates_from_and_converts_to_litert(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     export_dir, compressed = tmp_path / "export", tmp_path / "compressed"
     status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
                                "--export-dir", str(export_dir)], capsys)
     assert status == 0, err
     status, out, err = run_task(["compress", "--text-file", str(tmp_path / "poem.txt"), "--decoding-tokens", "8",
-                                 "--calibration-windows", "4", "--modes", "float16", "int8", "gptq", "--export-dir",
+                                 "--calibration-windows", "4", "--modes", "float16", "int8", "gptq",
+                                 "litert-dynamic-range", "--export-dir",
                                  str(export_dir), "--run-dir", str(compressed)], capsys)
     assert status == 0, err
     rows = json.loads((compressed / "compression.json").read_text())
-    assert [row["variant"] for row in rows] == ["float32", "float16", "int8", "gptq"]  # float32, the yardstick, always
+    assert [row["variant"] for row in rows] == ["float32", "float16", "int8", "gptq", "litert-dynamic-range"]
     # The default recipe computes in bfloat16; GPTQ and AWQ copies in float32 (keras_apps.compress.language_model).
-    assert [row["compute_dtype"] for row in rows] == ["bfloat16", "float16", "bfloat16", "float32"]
+    assert [row["compute_dtype"] for row in rows] == ["bfloat16", "float16", "bfloat16", "float32",
+                                                      "int8 x dynamic int8, LiteRT, uncached"]
+    litert = rows[-1]
+    assert litert["size_bytes"] == (compressed / "litert-dynamic-range" / "model.tflite").stat().st_size
+    assert litert["size_bytes"] < rows[0]["size_bytes"]
+    assert litert["validation_loss"] == pytest.approx(rows[0]["validation_loss"], abs=0.05)
     validation = json.loads((tmp_path / "run" / "metrics.json").read_text())["validation"]
     assert rows[0]["validation_loss"] == pytest.approx(validation["loss"], abs=1e-4)  # float32: the export's own
     assert all(row["size_bytes"] < rows[0]["size_bytes"] for row in rows[1:3])
-    assert all(len(row["quantized_layers"]) == 6 for row in rows[2:]) and "quantized_layers" not in rows[1]
+    assert all(len(row["quantized_layers"]) == 6 for row in rows[2:4]) and "quantized_layers" not in rows[1]
     assert (compressed / "float32.keras").stat().st_size < (export_dir / "1" / "model.keras").stat().st_size
     assert "| int8 |" in (compressed / "compression.md").read_text()
     recorded = json.loads((compressed / "int8" / "1" / "export.json").read_text())

@@ -1,0 +1,54 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_apps.compress import litert_gpt
+from keras_apps.models.gpt import GPTConfig, build_gpt
+
+CONFIG = GPTConfig(vocabulary_size=40, context_length=16, num_layers=2, num_heads=2, hidden_dim=32, dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def gpt():
+    keras.utils.set_random_seed(0)
+    return build_gpt(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def converted(gpt):
+    return litert_gpt.LiteRTGPT(litert_gpt.convert(gpt, "float32"))
+
+
+def test_the_forward_pass_converts_and_its_logits_and_loss_are_the_keras_model_s(gpt, converted):
+    tokens = np.random.default_rng(1).integers(0, 40, (5, 16)).astype(np.int32)
+    assert converted.context_length == 16
+    np.testing.assert_allclose(converted.logits(tokens), np.asarray(gpt(tokens)), atol=1e-4)
+    next_ids = np.roll(tokens, -1, axis=1)
+    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(next_ids, gpt(tokens))
+    windows = [(tokens[:3], next_ids[:3]), (tokens[3:], next_ids[3:])]  # batches of different sizes
+    assert converted.loss(windows) == pytest.approx(float(expected), abs=1e-4)
+
+
+def test_greedy_decoding_on_the_interpreter_continues_as_the_keras_model_does(gpt, converted):
+    prompts = np.array([[3, 4], [9, 1]], np.int32)
+    tokens = prompts
+    for _ in range(6):
+        tokens = np.concatenate([tokens, np.asarray(gpt(tokens))[:, -1].argmax(-1)[:, None].astype(np.int32)], 1)
+    np.testing.assert_array_equal(converted.greedy(prompts, 6), tokens)
+    assert converted.decoding_tokens_per_second(2, new_tokens=4, repeats=1) > 0
+    with pytest.raises(ValueError, match="do not fit a window of 16"):
+        converted.greedy(prompts, 15)
+
+
+@pytest.mark.parametrize("variant", ["dynamic-range", "float16"])
+def test_smaller_conversions_stay_close_to_float(gpt, converted, variant):
+    content = litert_gpt.convert(gpt, variant)
+    tokens = np.random.default_rng(2).integers(0, 40, (2, 16)).astype(np.int32)
+    reference = converted.logits(tokens)
+    error = np.abs(litert_gpt.LiteRTGPT(content).logits(tokens) - reference).max() / np.abs(reference).max()
+    assert 0 < error < 0.1
+
+
+def test_full_integer_conversion_is_refused(gpt):
+    with pytest.raises(ValueError, match="variant must be one of"):
+        litert_gpt.convert(gpt, "int8")
