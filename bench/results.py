@@ -354,7 +354,7 @@ def _missing_gaps(by_fusion, fusion):
             for condition, (sense, reference) in alone.items()]
 
 
-PIPELINE_STAGES = ("sft", "reward", "judge", "ppo", "dpo")  # in the order `python -m tasks.rlhf` runs them
+PIPELINE_STAGES = ("sft", "reward", "classifier", "judge", "ppo", "dpo")  # in `python -m tasks.rlhf`'s order
 
 
 def _preference_table(results):
@@ -373,8 +373,10 @@ def _preference_table(results):
                            if stage in row["stage_seconds"])
         lines += ["", f"`python -m bench rlhf` (`{row['command']}`, {row['wall_seconds'] / 60:.0f} minutes: {stages}): "
                       f"{row['prompts']} test reviews' openings, each continued by {row['new_tokens']} subwords; the "
-                      f"judge is IMDB's nb-bow classifier ({_cell(row['judge_accuracy'], 2, percent=True)} test "
-                      f"accuracy), which no stage trained against. SFT model: validation loss {row['sft_loss']:.4f} "
+                      f"reward PPO and DPO tune against is the log-odds of IMDB's nb-bow classifier "
+                      f"({_cell(row['classifier_accuracy'], 2, percent=True)} test accuracy), the judge IMDB's "
+                      f"Transformer trained without a teacher ({_cell(row['judge_accuracy'], 2, percent=True)}), "
+                      f"which no stage trained against. SFT model: validation loss {row['sft_loss']:.4f} "
                       f"(perplexity {row['sft_perplexity']:.1f}); reward model: pairwise accuracy "
                       f"{agreement['pairwise_accuracy']:.4f} on {agreement['pairs']:,.0f} pairs of test reviews, "
                       f"{agreement['pairwise_accuracy_clear']:.4f} on those rated 4+ points apart; PPO's last "

@@ -1,9 +1,9 @@
 """Preference tuning measured as the DPO paper measures it (its §6.1 and Figure 2): `python -m tasks.rlhf`, the
 whole pipeline with its defaults in a fresh folder, and what each stage reached: the SFT model's validation
-loss, the reward model's agreement with the raters on pairs of test reviews, the judge's test accuracy, and the
-reward–KL frontier on held-out prompts (the judge's P(positive), the reward model's score and the KL to the
-SFT model) of the SFT model, best-of-N, PPO and DPO, drawn in `bench/rlhf_frontier.png`; with the pipeline's
-wall time and each stage's."""
+loss, the reward model's agreement with the raters on pairs of test reviews, the test accuracy of the classifier
+the policies are tuned against and of the judge, and the reward–KL frontier on held-out prompts (the judge's
+P(positive), the classifier's log-odds and the KL to the SFT model) of the SFT model, best-of-N, PPO and DPO,
+drawn in `bench/rlhf_frontier.png`; with the pipeline's wall time and each stage's."""
 
 import json
 import tempfile
@@ -28,6 +28,7 @@ def pipeline_row(workdir):
         "stage_seconds": {name: round(metrics["time"]["total_seconds"], 1) for name, metrics in stage.items()},
         "sft_loss": stage["sft"]["validation"]["loss"], "sft_perplexity": stage["sft"]["validation"]["perplexity"],
         "reward_agreement": stage["reward"]["test"], "judge_accuracy": stage["judge"]["test"]["accuracy"],
+        "classifier_accuracy": stage["classifier"]["test"]["accuracy"],
         "ppo_last_iteration": stage["ppo"]["last_iteration"], "frontier": frontier["points"],
         "prompts": frontier["prompts"], "new_tokens": frontier["new_tokens"], "machine": results.machine(),
     }

@@ -8,9 +8,7 @@ an export (`keras_apps.preference.stages`).
     python -m tasks.rlhf ppo          # 3. PPO against the reward, with a KL penalty to the SFT model
     python -m tasks.rlhf dpo --beta 0.1   # 3'. DPO on pairs of the SFT model's samples, preferred by the reward
     python -m tasks.rlhf evaluate --judge-export saved_models/imdb --policy-export saved_models/rlhf-dpo
-
-`evaluate` measures the SFT model, best-of-N of its samples and tuned policies on test reviews' openings, by the
-reward and by a judge no stage trained against, beside their KL to the SFT model (`preference.evaluation`).
+    python -m tasks.rlhf              # the pipeline: every stage, tuning against IMDB's nb-bow classifier
 """
 
 import dataclasses
@@ -28,8 +26,7 @@ SFT_STEPS, SFT_EVAL_INTERVAL = 1500, 250
 # One pass over the training reviews' openings, from the SFT model's weights, in its precision.
 REWARD_RECIPE = Recipe(None, TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-4, weight_decay=0.01,
                                             precision="mixed_bfloat16"))
-TEST_REVIEWS, TEST_PAIRS, CLEAR_GAP = 5000, 20_000, 4
-EVALUATION_PROMPTS, NEW_TOKENS, BEST_OF = 500, 48, (4, 16)
+TEST_REVIEWS, TEST_PAIRS, CLEAR_GAP, EVALUATION_PROMPTS, NEW_TOKENS, BEST_OF = 5000, 20_000, 4, 500, 48, (4, 16)
 # DPO: the best and worst of 4 samples make each pair, clearer than the paper's 2 (bench/NOTES.md).
 DPO_TASK, DPO_EXPORT_DIR, DPO_PROMPTS, CANDIDATES = "rlhf-dpo", "saved_models/rlhf-dpo", 2000, 4
 DPO_RECIPE = Recipe(None, TrainingConfig(epochs=2, batch_size=32, learning_rate=1e-4, weight_decay=0.0,
@@ -46,8 +43,8 @@ PPO_RECIPE = Recipe(None, TrainingConfig(epochs=28, batch_size=64, learning_rate
 def pipeline(args):
     from keras_apps.preference.pipeline import preference_tuning, run_stages
 
-    run_stages(preference_tuning(args.exports, args.judge_export or Path(args.exports) / "imdb", args.data_dir),
-               args.run_dir)
+    judge = args.judge_export or Path(args.exports) / "imdb-transformer"
+    run_stages(preference_tuning(args.exports, judge, args.data_dir), args.run_dir)
     print(f"the frontier: {Path(args.run_dir) / 'evaluate' / 'report.html'}")
     return 0
 
@@ -109,16 +106,16 @@ def dpo(args):
     from keras_apps.preference.models import dpo_objective, dpo_trainer
 
     sft, tokenizer, reward, config, run, prompts, settings = stages.tuning_start(args, DPO_TASK, DPO_RECIPE)
-    run.open({**settings, "beta": args.beta, "candidates": args.candidates})
+    run.open({**settings, "beta": args.beta, "candidates": args.candidates, "labels": args.labels})
     pairs = run.learned_once("pairs.npz", lambda: pairs_of.preference_pairs(
         sft.build_model(), reward, prompts, args.new_tokens, candidates=args.candidates, seed=config.seed),
         pairs_of.save_pairs, pairs_of.load_pairs)
-    train, validation = pairs_of.pair_datasets(pairs, config.batch_size, seed=config.seed)
+    train, validation = pairs_of.pair_datasets(pairs, config.batch_size, labels=args.labels, seed=config.seed)
     result = run.fit(lambda: dpo_trainer(sft.build_model(), args.beta), train, validation, **dpo_objective())
     held_out = result.model.evaluate(validation, verbose=0, return_dict=True)
     policy = result.model.get_layer("gpt")
-    settings = {"beta": args.beta, "candidates": args.candidates, "pairs": len(pairs["margin"]),
-                "epochs": config.epochs, "learning_rate": config.learning_rate}
+    settings = {"beta": args.beta, "candidates": args.candidates, "labels": args.labels,
+                "pairs": len(pairs["margin"]), "epochs": config.epochs, "learning_rate": config.learning_rate}
     export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings}, args.reward_export)
     return run.finish(
         dataclasses.replace(result, model=policy), "dpo", export, stages.POLICY_CARD,
@@ -179,10 +176,10 @@ def evaluate(args):
 
 def _pipeline_arguments(parser):
     cli.add_data_arguments(parser)
-    parser.add_argument("--exports", default="saved_models", help="where the stages' exports go (rlhf-sft, "
-                        "rlhf-reward, rlhf-ppo, rlhf-dpo); one already there is reused (default: saved_models)")
-    parser.add_argument("--judge-export", help="an IMDB classifier export that judges the policies (default: "
-                        "<exports>/imdb, IMDB's default nb-bow classifier, trained if missing)")
+    parser.add_argument("--exports", default="saved_models", help="where the stages' exports go; one already there "
+                        "is reused (default: saved_models)")
+    parser.add_argument("--judge-export", help="an IMDB classifier export, not nb-bow's, that judges the policies "
+                        "(default: <exports>/imdb-transformer, trained if missing)")
     parser.add_argument("--run-dir", default=PIPELINE_RUN_DIR, help="where each stage's run folder goes; the same "
                         f"command again resumes an interrupted stage (default: {PIPELINE_RUN_DIR})")
 
@@ -221,6 +218,8 @@ def _stage_arguments(parser):
 
 
 def _dpo_arguments(parser):
+    from keras_apps.preference.dpo import LABELS
+
     _stage_arguments(parser)
     parser.add_argument("--beta", type=cli.positive_float, default=0.1,
                         help="DPO's beta: how strongly the policy is held to the SFT model (default: 0.1)")
@@ -228,6 +227,8 @@ def _dpo_arguments(parser):
                         help=f"training reviews whose openings make a pair each (default: {DPO_PROMPTS:,})")
     parser.add_argument("--candidates", type=cli.several, default=CANDIDATES, metavar="N",
                         help=f"responses to each opening, the best and worst of them a pair (default: {CANDIDATES})")
+    parser.add_argument("--labels", choices=LABELS, default="hard", help="hard: the chosen always preferred (the "
+                        "DPO paper); reward: as likely as the reward says, σ(r_chosen − r_rejected) (default: hard)")
     cli.add_training_arguments(parser, DPO_TASK, DPO_RECIPE)
     cli.add_export_argument(parser, DPO_EXPORT_DIR, loading=False)
 
@@ -267,8 +268,9 @@ def _evaluate_arguments(parser):
 
 COMMANDS = {
     "pipeline": cli.Command(pipeline, _pipeline_arguments, "every stage in order, then the evaluation (default)",
-                            "Run sft, reward, a judge (IMDB's nb-bow), ppo and dpo with their defaults where their "
-                            "exports are missing, then evaluate both policies. Each stage is a command of its own."),
+                            "Run sft and reward, train IMDB's nb-bow classifier (the reward PPO and DPO tune "
+                            "against) and Transformer (the judge), run ppo and dpo, each where its export is "
+                            "missing, then evaluate both policies. Each stage is a command of its own."),
     "sft": cli.Command(sft, _sft_arguments, "the supervised model: a GPT of IMDB reviews",
                        "Train a GPT on IMDB's training and unlabeled reviews in subwords learned from them, score it "
                        "on their last tenth, and export it to serve `generate` (`python -m tasks.gpt` does the work)."),
@@ -277,8 +279,8 @@ COMMANDS = {
                           "pairs of differently rated training reviews; measure how often it agrees with the raters "
                           "on pairs of test reviews; export it with a `score` signature (texts in, rewards out)."),
     "dpo": cli.Command(dpo, _dpo_arguments, "DPO on pairs of the SFT model's samples, preferred by the reward",
-                       "Sample two continuations of training reviews' openings from the SFT model, prefer the one the "
-                       "reward scores higher, tune a copy of the SFT model on the pairs by DPO; export it."),
+                       "Pair the best and worst by the reward of --candidates continuations of training reviews' "
+                       "openings by the SFT model; tune a copy of the SFT model on the pairs by DPO; export it."),
     "ppo": cli.Command(ppo, _ppo_arguments, "PPO against the reward, with a KL penalty to the SFT model",
                        "Tune a copy of the SFT model by PPO: each iteration (an --epochs) samples --rollouts responses "
                        "to training reviews' openings, rewards them by --reward-export less a KL penalty steered to "

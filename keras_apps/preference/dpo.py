@@ -46,16 +46,35 @@ def load_pairs(path):
         return {name: stored[name] for name in stored.files}
 
 
-def pair_datasets(pairs, batch_size, *, validation_fraction=0.1, seed=0):
-    """`(train, validation)` `tf.data` datasets of `(dpo_trainer inputs, label 1)`: a seeded random
-    `validation_fraction` of the pairs held out."""
+LABELS = ("hard", "reward")
+
+
+def preference_labels(pairs, labels):
+    """Each pair's probability that its chosen response is preferred, DPO's label: 1 for every pair (`hard`, the
+    DPO paper's), or the reward's own Bradley–Terry probability σ(r_chosen − r_rejected) (`reward`).
+
+    With hard labels the loss keeps falling as the policy's preference for the chosen grows without bound, so
+    how far the policy moves is set by how long it trains, whatever β. With the reward's probabilities DPO's
+    optimum is β · (log-ratio of the chosen − of the rejected) = r_chosen − r_rejected: the policy
+    π_ref · exp(r / β) that KL-regularized reinforcement learning aims at, and β says how far from π_ref it is."""
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+    if labels == "hard":
+        return np.ones_like(pairs["margin"], dtype=np.float32)
+    return (1 / (1 + np.exp(-pairs["margin"].astype(np.float64)))).astype(np.float32)
+
+
+def pair_datasets(pairs, batch_size, *, labels="hard", validation_fraction=0.1, seed=0):
+    """`(train, validation)` `tf.data` datasets of `(dpo_trainer inputs, label)` (`preference_labels`): a seeded
+    random `validation_fraction` of the pairs held out."""
     count = len(pairs["margin"])
     order = np.random.default_rng(seed).permutation(count)
     held_out = max(1, round(validation_fraction * count))
+    targets = preference_labels(pairs, labels)
 
     def dataset(rows, training):
         inputs = {name: values[rows] for name, values in pairs.items() if name != "margin"}
-        data = tf.data.Dataset.from_tensor_slices((inputs, np.ones(len(rows), np.float32)))
+        data = tf.data.Dataset.from_tensor_slices((inputs, targets[rows]))
         data = data.shuffle(len(rows), seed=seed) if training else data
         return data.batch(batch_size, drop_remainder=training)
 

@@ -7,8 +7,8 @@ over every differently rated pair of each batch (`BradleyTerryLoss`, the ratings
 
 DPO's objective is the log-likelihood of "chosen is preferred to rejected" under a logistic model, so it
 trains as a binary classifier with `fit`: `dpo_trainer` outputs the logit of that preference, and the label
-of every pair is 1 (`binary_crossentropy(1, logit) = softplus(−logit)`, DPO's own form); its binary accuracy
-at threshold 0 is how often the policy prefers the chosen response more than the reference does.
+of every pair is 1 (`binary_crossentropy(1, logit) = softplus(−logit)`, DPO's own form) or the reward's
+probability of that preference (`dpo.preference_labels`).
 
 Token ids are padded with `PAD_ID` (0) at the end; a GPT reads causally, so padding after a text changes
 nothing before it.
@@ -95,7 +95,8 @@ def dpo_trainer(policy, beta):
 
     Inputs: `chosen` and `rejected` token ids (prompt and response), `chosen_mask` and `rejected_mask` marking
     their response tokens, and `reference_chosen` / `reference_rejected`, the frozen reference model's
-    log-probabilities of the two responses (computed once, before training: π_ref never changes).
+    log-probabilities of the two responses (computed once, before training: π_ref never changes). The policy's
+    dropout is turned off (`without_dropout`), as the reference's was.
     """
     inputs = {side: keras.Input(shape=(None,), dtype="int32", name=side) for side in ("chosen", "rejected")}
     inputs.update({f"{side}_mask": keras.Input(shape=(None,), name=f"{side}_mask") for side in ("chosen", "rejected")})
@@ -103,11 +104,23 @@ def dpo_trainer(policy, beta):
                    for side in ("chosen", "rejected")})
     # float32 whatever the policy computes in: log-probabilities of whole responses are sums that 16 bits blur.
     log_probability = ResponseLogProbability(name="response_log_probability", dtype="float32")
+    without_dropout(policy)
     chosen = log_probability(policy(inputs["chosen"]), inputs["chosen"], inputs["chosen_mask"])
     rejected = log_probability(policy(inputs["rejected"]), inputs["rejected"], inputs["rejected_mask"])
     logit = DPOLogit(beta, name="dpo_logit", dtype="float32")(chosen, rejected, inputs["reference_chosen"],
                                                               inputs["reference_rejected"])
     return keras.Model(inputs, logit, name="dpo")
+
+
+def without_dropout(model):
+    """Sets the rate of every `Dropout` inside `model` to 0, as TRL's trainers do (`disable_dropout`): DPO's
+    logits compare the policy's log-probabilities of whole responses with the reference's, computed without
+    dropout, and dropped units would add the noise of every response token to each of them. (A functional
+    model's `training` argument reaches every layer inside it, so `policy(ids, training=False)` cannot do this.)"""
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    return model
 
 
 @keras.saving.register_keras_serializable(package="keras_apps")
@@ -127,8 +140,19 @@ class DPOLogit(keras.layers.Layer):
         return {**super().get_config(), "beta": self.beta}
 
 
+@keras.saving.register_keras_serializable(package="keras_apps")
+class PreferenceAccuracy(keras.metrics.Mean):
+    """How often the policy prefers the chosen response more than the reference does (a DPO logit above 0),
+    whatever the pair's label (1, or the reward's probability: `dpo.preference_labels`)."""
+
+    def __init__(self, name="preference_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, labels, logits, sample_weight=None):
+        return super().update_state(ops.cast(ops.greater(logits, 0.0), "float32"), sample_weight=sample_weight)
+
+
 def dpo_objective():
-    """What a `dpo_trainer` compiles with: the likelihood of every pair's preference (labels of 1, see above),
-    and how often the policy prefers the chosen response more than the reference does."""
-    return {"loss": keras.losses.BinaryCrossentropy(from_logits=True),
-            "metrics": [keras.metrics.BinaryAccuracy(name="preference_accuracy", threshold=0.0)]}
+    """What a `dpo_trainer` compiles with: the likelihood of every pair's preference (labels of 1, or the
+    reward's probabilities, see above), and `PreferenceAccuracy`."""
+    return {"loss": keras.losses.BinaryCrossentropy(from_logits=True), "metrics": [PreferenceAccuracy()]}

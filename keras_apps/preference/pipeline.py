@@ -40,19 +40,35 @@ def run_stages(stages, run_dir):
                             f"command again to resume it")
 
 
+# nb-bow's log-odds spread about ±0.5 on the SFT model's samples, less than the learned reward's: PPO starts
+# with a smaller KL penalty for it, and at half the default learning rate drifts less for the same reward
+# (bench/NOTES.md, "Preference tuning against a sentiment classifier").
+CLASSIFIER_PPO = ("--kl-coefficient", "0.05", "--learning-rate", "5e-5", "--epochs", "22")
+# DPO with the classifier's own preference probabilities as labels, so that β (0.1) and not the length of training
+# sets how far the policy moves, on twice the default pairs seen once each.
+CLASSIFIER_DPO = ("--labels", "reward", "--prompts", "4000", "--epochs", "1")
+
+
 def preference_tuning(exports, judge, data_dir=None):
-    """The stages of `python -m tasks.rlhf`, each with its defaults: the SFT model, the reward model, a judge
-    (IMDB's default classifier, nb-bow, where `judge` does not exist yet), PPO and DPO, each exporting into
-    `exports`, then the evaluation of both policies beside the SFT model and best-of-N."""
+    """The stages of `python -m tasks.rlhf`, the DPO paper's experiment, each exporting into `exports`:
+
+    the SFT model; the reward model learned from the reviewers' ratings (trained and measured; `ppo`'s and
+    `dpo`'s default reward); IMDB's nb-bow classifier, the reward the policies are tuned against here (its
+    log-odds of a positive review, the paper's kind of reward); the judge, where `judge` does not exist yet:
+    IMDB's Transformer trained without a teacher (its default teacher is nb-bow, whose verdicts would make
+    the judge a student of the reward it checks); PPO and DPO; then the evaluation of both policies beside the
+    SFT model and best-of-N."""
     made = {name: str(Path(exports) / f"rlhf-{name}") for name in ("sft", "reward", "ppo", "dpo")}
+    classifier = str(Path(exports) / "imdb-nb-bow")
     data = ["--data-dir", str(data_dir)] if data_dir else []
-    tuning = ["--sft-export", made["sft"], "--reward-export", made["reward"], *data]
+    tuning = ["--sft-export", made["sft"], "--reward-export", classifier, *data]
     return [
         Stage("sft", made["sft"], ["-m", "tasks.rlhf", "sft", *data]),
         Stage("reward", made["reward"], ["-m", "tasks.rlhf", "reward", "--sft-export", made["sft"], *data]),
-        Stage("judge", str(judge), ["-m", "tasks.imdb", "--model", "nb-bow", *data]),
-        Stage("ppo", made["ppo"], ["-m", "tasks.rlhf", "ppo", *tuning]),
-        Stage("dpo", made["dpo"], ["-m", "tasks.rlhf", "dpo", *tuning]),
+        Stage("classifier", classifier, ["-m", "tasks.imdb", "--model", "nb-bow", *data]),
+        Stage("judge", str(judge), ["-m", "tasks.imdb", "--model", "transformer", "--teacher", "none", *data]),
+        Stage("ppo", made["ppo"], ["-m", "tasks.rlhf", "ppo", *tuning, *CLASSIFIER_PPO]),
+        Stage("dpo", made["dpo"], ["-m", "tasks.rlhf", "dpo", *tuning, *CLASSIFIER_DPO]),
         Stage("evaluate", None, ["-m", "tasks.rlhf", "evaluate", *tuning, "--judge-export", str(judge),
                                  "--policy-export", made["ppo"], made["dpo"]]),
     ]

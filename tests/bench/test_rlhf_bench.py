@@ -21,7 +21,7 @@ def written_pipeline(argv):
     stage = {"sft": {"validation": {"loss": 4.5, "perplexity": 90.0}},
              "reward": {"test": {"pairwise_accuracy": 0.78, "pairs": 20000, "pairwise_accuracy_clear": 0.89,
                                  "clear_pairs": 11000}},
-             "judge": {"test": {"accuracy": 0.9168}}, "dpo": {},
+             "classifier": {"test": {"accuracy": 0.9168}}, "judge": {"test": {"accuracy": 0.875}}, "dpo": {},
              "ppo": {"last_iteration": {"score": 5.0, "kl": 15.6, "epoch": 59}}}
     for seconds, (name, metrics) in enumerate(stage.items(), start=1):
         (folder := Path(runs) / name).mkdir(parents=True)
@@ -36,16 +36,19 @@ def test_the_row_gathers_every_stage_s_figures_and_the_frontier_drawn(tmp_path, 
     monkeypatch.setattr(rlhf, "FRONTIER_PLOT", tmp_path / "frontier.png")
     name, row = next(rlhf.run(["pipeline"], 1, []))
     assert name == "rlhf-pipeline" and (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
-    assert row["wall_seconds"] == 1500.0 and row["stage_seconds"] == {"sft": 60.0, "reward": 120.0, "judge": 180.0,
-                                                                      "ppo": 300.0, "dpo": 240.0}
-    assert row["sft_loss"] == 4.5 and row["judge_accuracy"] == 0.9168 and row["frontier"] == POINTS
+    assert row["wall_seconds"] == 1500.0 and row["stage_seconds"] == {
+        "sft": 60.0, "reward": 120.0, "classifier": 180.0, "judge": 240.0, "ppo": 360.0, "dpo": 300.0}
+    assert row["classifier_accuracy"] == 0.9168 and row["judge_accuracy"] == 0.875 and row["frontier"] == POINTS
+    assert row["sft_loss"] == 4.5
     assert row["reward_agreement"]["pairwise_accuracy_clear"] == 0.89 and row["ppo_last_iteration"]["kl"] == 15.6
 
     text = results.table({"rlhf-pipeline": {**row, **MACHINE}})
     assert f"| PPO (iterations 60) | 0.8700 | +5.100 | 15.20 | {SHOWN} |" in text
     assert f"| best-of-N (n 4) | 0.6500 | +2.400 | 0.64 | {SHOWN} |" in text
-    assert "(`python -m tasks.rlhf`, 25 minutes: sft 1.0, reward 2.0, judge 3.0, ppo 5.0, dpo 4.0)" in text
-    assert "IMDB's nb-bow classifier (91.68 % test accuracy)" in text and "0.8900 on those rated 4+" in text
+    assert ("(`python -m tasks.rlhf`, 25 minutes: sft 1.0, reward 2.0, classifier 3.0, judge 4.0, ppo 6.0, "
+            "dpo 5.0)") in text
+    assert "IMDB's nb-bow classifier (91.68 % test accuracy), the judge IMDB's Transformer" in text
+    assert "without a teacher (87.50 %)" in text and "0.8900 on those rated 4+" in text
 
 
 def test_a_shortened_run_is_refused_in_one_line():

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import dpo
@@ -51,6 +52,18 @@ def test_a_tenth_of_the_pairs_is_held_out():
     inputs, labels = next(iter(train))
     assert set(inputs) == {"chosen", "rejected", "chosen_mask", "rejected_mask", "reference_chosen",
                            "reference_rejected"} and labels.numpy().tolist() == [1.0, 1.0]
+
+
+def test_labels_are_certain_or_the_reward_s_bradley_terry_probability():
+    pairs = {"margin": np.array([0.0, 1.0, 3.0], np.float32)}
+    assert dpo.preference_labels(pairs, "hard").tolist() == [1.0, 1.0, 1.0]
+    np.testing.assert_allclose(dpo.preference_labels(pairs, "reward"), [0.5, 0.7310586, 0.9525741], rtol=1e-6)
+    with pytest.raises(ValueError, match="labels must be one of"):
+        dpo.preference_labels(pairs, "soft")
+    _, _, real = _pairs()
+    _, validation = dpo.pair_datasets(real, batch_size=64, labels="reward", seed=0)
+    _, labels = next(iter(validation))
+    assert np.all((labels.numpy() > 0.5) & (labels.numpy() < 1.0))
 
 
 def test_of_several_candidates_the_highest_scored_is_chosen_and_the_lowest_rejected():

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import keras
@@ -69,7 +70,7 @@ def test_bradley_terry_on_rated_batches_learns_to_order_tiny_texts():
         held_out_ratings, rewards)), rel=1e-4)
 
 
-def _dpo_log_ratio(beta, steps=300):
+def _dpo_log_ratio(beta, steps=300, labels=np.ones(4)):
     """Trains a tiny policy by DPO on one prompt's two one-token responses a and b, a preferred in three pairs
     of four, and returns d = log π(a)/π_ref(a) − log π(b)/π_ref(b). DPO's optimum is d = log(3)/β."""
     policy = _gpt()
@@ -84,7 +85,7 @@ def _dpo_log_ratio(beta, steps=300):
     trainer = models.dpo_trainer(policy, beta)
     trainer.compile(optimizer=keras.optimizers.Adam(1e-2), **models.dpo_objective())
     assert trainer.predict(inputs, verbose=0) == pytest.approx(np.zeros(4), abs=1e-5)  # π = π_ref at the start
-    trainer.fit(inputs, np.ones(4), batch_size=4, epochs=steps, verbose=0)
+    trainer.fit(inputs, labels, batch_size=4, epochs=steps, verbose=0)
     return float(trainer.predict(inputs, verbose=0)[0]) / beta
 
 
@@ -92,8 +93,34 @@ def test_dpo_reaches_its_closed_form_optimum():
     assert _dpo_log_ratio(beta=0.5) == pytest.approx(math.log(3.0) / 0.5, rel=0.1)
 
 
+def test_with_the_reward_s_probabilities_as_labels_dpo_s_optimum_is_the_reward_difference_over_beta():
+    # r(a) − r(b) = 1.5: the label of each pair is σ(r_chosen − r_rejected) (`dpo.preference_labels`), σ(1.5) for
+    # the three that choose a, σ(−1.5) for the one that chooses b. The optimum: β · d = 1.5.
+    labels = 1 / (1 + np.exp(-np.array([1.5, 1.5, 1.5, -1.5])))
+    assert _dpo_log_ratio(beta=0.5, labels=labels) == pytest.approx(1.5 / 0.5, rel=0.1)
+
+
+def test_the_preference_accuracy_counts_logits_above_zero_whatever_the_labels():
+    accuracy = models.PreferenceAccuracy()
+    accuracy.update_state(np.array([1.0, 0.7, 0.9, 0.6]), np.array([2.0, 0.1, -0.5, -3.0]))
+    assert float(accuracy.result()) == 0.5
+
+
 def test_a_very_large_beta_leaves_the_dpo_policy_at_the_reference():
     assert abs(_dpo_log_ratio(beta=1000.0)) < 0.05
+
+
+def test_dpo_reads_the_policy_with_dropout_off_while_it_trains():
+    keras.utils.set_random_seed(0)
+    policy = build_gpt(dataclasses.replace(TINY, dropout=0.5))
+    reference = models.ResponseLogProbability()
+    chosen, rejected = np.array([[4, 7, 2, 3]], np.int32), np.array([[4, 8, 5, 1]], np.int32)
+    mask = np.array([[0, 1, 1, 1]], np.float32)
+    inputs = {"chosen": chosen, "rejected": rejected, "chosen_mask": mask, "rejected_mask": mask,
+              "reference_chosen": reference(policy(chosen), chosen, mask).numpy(),
+              "reference_rejected": reference(policy(rejected), rejected, mask).numpy()}
+    logits = models.dpo_trainer(policy, beta=1.0)(inputs, training=True)  # as `fit` calls it
+    assert float(logits[0]) == pytest.approx(0.0, abs=1e-5)  # π = π_ref: no dropped units in either
 
 
 def test_dpo_refuses_a_beta_that_is_not_positive():

@@ -37,7 +37,7 @@ def test_a_failed_stage_stops_the_pipeline_naming_it(tmp_path):
 
 def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp_path):
     stages = preference_tuning(tmp_path / "exports", tmp_path / "judge", data_dir=tmp_path / "data")
-    assert [stage.name for stage in stages] == ["sft", "reward", "judge", "ppo", "dpo", "evaluate"]
+    assert [stage.name for stage in stages] == ["sft", "reward", "classifier", "judge", "ppo", "dpo", "evaluate"]
     for stage in stages:
         assert stage.argv[0] == "-m" and stage.argv[1].startswith("tasks.")
         task = importlib.import_module(stage.argv[1])
@@ -45,6 +45,11 @@ def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp
         argv += [] if stage.export is None else ["--export-dir", stage.export]
         args = cli.parse_arguments(task.TASK, "", task.COMMANDS, argv)
         assert args.data_dir == str(tmp_path / "data")
-    evaluate = cli.parse_arguments("rlhf", "", sys.modules["tasks.rlhf"].COMMANDS, stages[-1].argv[2:])
-    assert evaluate.policy_export == [stages[3].export, stages[4].export]
-    assert evaluate.judge_export == str(tmp_path / "judge") == stages[2].export
+    rlhf = sys.modules["tasks.rlhf"].COMMANDS
+    evaluate = cli.parse_arguments("rlhf", "", rlhf, stages[-1].argv[2:])
+    assert evaluate.policy_export == [stages[4].export, stages[5].export]
+    assert evaluate.judge_export == str(tmp_path / "judge") == stages[3].export
+    for tuned in (stages[4], stages[5], stages[-1]):  # tuned against the classifier, judged by another model
+        assert cli.parse_arguments("rlhf", "", rlhf, tuned.argv[2:]).reward_export == stages[2].export
+    assert stages[2].argv[stages[2].argv.index("--model") + 1] == "nb-bow"
+    assert stages[3].argv[stages[3].argv.index("--teacher") + 1] == "none"
