@@ -264,9 +264,11 @@ def _compress_arguments(parser):
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), metavar="MODE",
                         help=f"weight formats to make: {', '.join(MODES)} (default: all)")
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
-                        help="new tokens of each timed greedy generation, median of 5 (default: 1000)")
+                        help="new tokens of each timed greedy generation of a Keras copy, median of 5 (a LiteRT "
+                        "file decodes 32, each a pass over the whole window) (default: 1000)")
     parser.add_argument("--calibration-windows", type=cli.positive_int, default=128, metavar="N",
-                        help="context-long windows of training text that GPTQ and AWQ calibrate on (default: 128)")
+                        help="context-long windows of training text that GPTQ, AWQ and LiteRT int8 calibrate on "
+                        "(default: 128)")
     parser.add_argument("--run-dir", help="where the variants and the report go (default: "
                         f"runs/{TASK}-compress/<timestamp>)")
 

@@ -6,10 +6,11 @@ in 4 bits chosen by calibration, each copy measured alike and exported with the 
                 through the covariance of its inputs) or AWQ (inputs' magnitudes scale the weights before
                 rounding), calibrated on 128 context-long windows of training text, block after block
 
-    litert-float32, litert-dynamic-range, litert-float16
+    litert-float32, litert-dynamic-range, litert-float16, litert-int8
                 the forward pass converted to LiteRT (`litert_gpt`): float32; int8 weights with activations
-                quantized on the fly; float16 weights computed in float32. A `.tflite` file with a `logits`
-                signature, not an export: the decoding loop and the tokenizer stay the app's
+                quantized on the fly; float16 weights computed in float32; full integer, its activations' ranges
+                recorded on the calibration windows. A `.tflite` file with a `logits` signature, not an export:
+                the decoding loop and the tokenizer stay the app's
 
 The token embedding (which also makes the logits), layer norms and biases stay float32. Each variant's row:
 its `model.keras` (or `model.tflite`) size raw and gzip'd, its loss on the whole validation split, and greedy
@@ -29,7 +30,7 @@ from keras_apps.models.parts import GPTLayers
 LITERT = {f"litert-{variant}": variant for variant in litert_gpt.VARIANTS}
 MODES = (*PLAIN, *calibrated_quantization.MODES, *LITERT)
 # What a LiteRT file's matrix products compute in, as the table's "computed in" column says it.
-LITERT_COMPUTE = {"float32": "float32", "dynamic-range": "int8 x dynamic int8", "float16": "float32"}
+LITERT_COMPUTE = {"float32": "float32", "dynamic-range": "int8 x dynamic int8", "float16": "float32", "int8": "int8"}
 
 
 def calibrated(model, mode, text, tokenizer, windows=128):
@@ -58,16 +59,21 @@ def scores(model, validation_windows, decoding_tokens_per_second):
                for batch_size in DECODING_BATCH_SIZES}}
 
 
-def litert_row(model, mode, folder, validation_windows):
-    """A LiteRT variant's row: `model`'s forward pass converted as `mode` into `folder/model.tflite`, measured
-    on the interpreter as `scores` measures a Keras variant (decoding without a cache: see above)."""
-    content = litert_gpt.convert(model, LITERT[mode])
+def litert_row(model, mode, folder, validation_windows, *, calibration_text, tokenizer, calibration_windows):
+    """A LiteRT variant's row: `model`'s forward pass converted as `mode` into `folder/model.tflite` (full
+    integer calibrated on `calibration_windows` windows spread over `calibration_text`), measured on the
+    interpreter as `scores` measures a Keras variant (decoding without a cache: see above)."""
+    variant, windows = LITERT[mode], None
+    if variant == "int8":
+        context_length = GPTLayers.of(model).position_embedding.sequence_length
+        windows = litert_gpt.spread_windows(tokenizer.tokenize(calibration_text), context_length, calibration_windows)
+    content = litert_gpt.convert(model, variant, windows)
     path = folder / "model.tflite"
     with files.atomic_path(path) as temporary:
         temporary.write_bytes(content)
     size, gzip_size = file_sizes(path)
     converted = litert_gpt.LiteRTGPT(content)
-    return {"compute_dtype": f"{LITERT_COMPUTE[LITERT[mode]]}, LiteRT, uncached", "size_bytes": size,
+    return {"compute_dtype": f"{LITERT_COMPUTE[variant]}, LiteRT, uncached", "size_bytes": size,
             "gzip_bytes": gzip_size, "validation_loss": converted.loss(validation_windows),
             **{decoding_field(batch_size): converted.decoding_tokens_per_second(batch_size)
                for batch_size in DECODING_BATCH_SIZES}}
@@ -81,7 +87,8 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
     Args:
         tokenizer: the export's tokenizer, saved with each variant.
         validation_windows: the whole validation split as batches of `(token ids, next ids)`.
-        calibration_text, calibration_windows: GPTQ and AWQ calibrate on this many windows of the training text.
+        calibration_text, calibration_windows: GPTQ, AWQ and LiteRT's int8 calibrate on this many windows of the
+            training text.
         decoding_tokens_per_second: `(model, batch_size) -> tokens/s`, the same for every variant.
         endpoint: `model -> (function, input_signature)`, the export's `generate` signature for a model.
         metadata: the export's `export.json` facts; each variant's adds its `quantization`.
@@ -100,7 +107,8 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
         export_path, directory, modes, make=make, endpoints=lambda model: {"generate": endpoint(model)},
         score=lambda model: scores(model, validation_windows, decoding_tokens_per_second),
         table=lambda rows: language_model_table(title, rows), describe=describe,
-        converted={mode: lambda model, folder, mode=mode: litert_row(model, mode, folder, validation_windows)
-                   for mode in LITERT},
+        converted={mode: lambda model, folder, mode=mode: litert_row(
+            model, mode, folder, validation_windows, calibration_text=calibration_text, tokenizer=tokenizer,
+            calibration_windows=calibration_windows) for mode in LITERT},
         export={"metadata": metadata, "track": [tokenizer],
                 "files_to_copy": [export_path / "tokenizer.json", export_path / "MODEL_CARD.md"]})

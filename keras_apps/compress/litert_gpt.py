@@ -17,12 +17,23 @@ import numpy as np
 from keras_apps.compress import litert
 
 SIGNATURE = "logits"
-VARIANTS = ("float32", "dynamic-range", "float16")  # `litert.VARIANTS` but full-integer: no int8 embedding lookup
+VARIANTS = litert.VARIANTS
 
 
-def convert(model, variant):
+def spread_windows(token_ids, context_length, count):
+    """`count` windows of `context_length` tokens spread evenly over `token_ids` (fewer where it is short)."""
+    token_ids = np.asarray(token_ids, np.int32)
+    last = len(token_ids) - context_length
+    if last < 0:
+        raise ValueError(f"{len(token_ids)} tokens do not fill a window of {context_length}")
+    starts = np.unique(np.linspace(0, last, count).astype(int))
+    return np.stack([token_ids[start:start + context_length] for start in starts])
+
+
+def convert(model, variant, calibration_windows=None):
     """The `.tflite` bytes of `model`'s (a `build_gpt` model) forward pass, computed in float32, quantized as
-    `variant` (`litert.convert`)."""
+    `variant` (`litert.convert`); full-integer `int8` records its activations' ranges on `calibration_windows`
+    (token ids `[windows, context]` of training text)."""
     import keras
     import tensorflow as tf
 
@@ -39,7 +50,9 @@ def convert(model, variant):
                          input_signature=[tf.TensorSpec([None, context_length], tf.int32, name="token_ids")])
     with tempfile.TemporaryDirectory() as saved_model:
         archive.write_out(saved_model, verbose=False)
-        return litert.convert(saved_model, variant, signature=SIGNATURE)
+        representative = None if calibration_windows is None else [
+            {"token_ids": np.asarray(window, np.int32)[None]} for window in calibration_windows]
+        return litert.convert(saved_model, variant, signature=SIGNATURE, representative=representative)
 
 
 class LiteRTGPT:

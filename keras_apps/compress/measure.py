@@ -82,12 +82,13 @@ TRANSLATION_SCORES = (("BLEU", "bleu", ".2f"), ("ROUGE-1 F1", "rouge1_f1", ".4f"
 def language_model_table(title, rows, figures=VALIDATION_LOSS):
     """A language model's rows (`variants.export_variants`: a GPT's, a translator's) as a Markdown table, sizes
     in KB, `figures` (`VALIDATION_LOSS`, `TRANSLATION_SCORES`) and decoding speeds against float32's (the first
-    row), under a `### title` heading."""
+    row; Keras copies decode with the key/value cache, LiteRT files, "uncached", without), under a `### title`
+    heading."""
     reference = rows[0]
     lines = [f"### {title}", "",
              ("| weights | computed in | size (KB) | of float32 | gzip'd (KB) | "
               + "".join(f"{heading} | vs float32 | " for heading, _, _ in figures)
-              + "".join(f"decoding tokens/s (batch {size}, cached) | vs float32 | " for size in DECODING_BATCH_SIZES)
+              + "".join(f"decoding tokens/s (batch {size}) | vs float32 | " for size in DECODING_BATCH_SIZES)
               ).rstrip(),
              "| --- | --- |" + " ---: |" * (3 + 2 * len(figures) + 2 * len(DECODING_BATCH_SIZES))]
     for row in rows:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_apps.compress import litert_gpt
+from keras_apps.errors import UserError
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
 CONFIG = GPTConfig(vocabulary_size=40, context_length=16, num_layers=2, num_heads=2, hidden_dim=32, dropout=0.0)
@@ -40,15 +41,23 @@ def test_greedy_decoding_on_the_interpreter_continues_as_the_keras_model_does(gp
         converted.greedy(prompts, 15)
 
 
-@pytest.mark.parametrize("variant", ["dynamic-range", "float16"])
+@pytest.mark.parametrize("variant", ["dynamic-range", "float16", "int8"])
 def test_smaller_conversions_stay_close_to_float(gpt, converted, variant):
-    content = litert_gpt.convert(gpt, variant)
+    text = np.random.default_rng(3).integers(0, 40, 400)
+    content = litert_gpt.convert(gpt, variant, litert_gpt.spread_windows(text, 16, 8) if variant == "int8" else None)
     tokens = np.random.default_rng(2).integers(0, 40, (2, 16)).astype(np.int32)
     reference = converted.logits(tokens)
     error = np.abs(litert_gpt.LiteRTGPT(content).logits(tokens) - reference).max() / np.abs(reference).max()
     assert 0 < error < 0.1
 
 
-def test_full_integer_conversion_is_refused(gpt):
-    with pytest.raises(ValueError, match="variant must be one of"):
+def test_calibration_windows_spread_over_the_text_and_int8_needs_them(gpt):
+    windows = litert_gpt.spread_windows(np.arange(100), 16, 5)
+    assert windows.shape == (5, 16) and windows[0, 0] == 0 and windows[-1, -1] == 99
+    np.testing.assert_array_equal(windows[2], np.arange(42, 58))
+    with pytest.raises(ValueError, match="10 tokens do not fill a window of 16"):
+        litert_gpt.spread_windows(np.arange(10), 16, 5)
+    with pytest.raises(UserError, match="needs a representative dataset"):
         litert_gpt.convert(gpt, "int8")
+    with pytest.raises(ValueError, match="variant must be one of"):
+        litert_gpt.convert(gpt, "int4")

@@ -85,7 +85,8 @@ def _dpo_log_ratio(beta, steps=300, labels=np.ones(4)):
     trainer = models.dpo_trainer(policy, beta)
     trainer.compile(optimizer=keras.optimizers.Adam(1e-2), **models.dpo_objective())
     assert trainer.predict(inputs, verbose=0) == pytest.approx(np.zeros(4), abs=1e-5)  # π = π_ref at the start
-    trainer.fit(inputs, labels, batch_size=4, epochs=steps, verbose=0)
+    repeated = {name: np.concatenate([values] * steps) for name, values in inputs.items()}  # `steps` steps, one epoch
+    trainer.fit(repeated, np.tile(labels, steps), batch_size=4, shuffle=False, verbose=0)
     return float(trainer.predict(inputs, verbose=0)[0]) / beta
 
 

@@ -170,17 +170,16 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
                                "--export-dir", str(export_dir)], capsys)
     assert status == 0, err
     status, out, err = run_task(["compress", "--text-file", str(tmp_path / "poem.txt"), "--decoding-tokens", "8",
-                                 "--calibration-windows", "4", "--modes", "float16", "int8", "gptq",
-                                 "litert-dynamic-range", "--export-dir",
-                                 str(export_dir), "--run-dir", str(compressed)], capsys)
+                                 "--calibration-windows", "4", "--modes", "float16", "int8", "gptq", "litert-int8",
+                                 "--export-dir", str(export_dir), "--run-dir", str(compressed)], capsys)
     assert status == 0, err
     rows = json.loads((compressed / "compression.json").read_text())
-    assert [row["variant"] for row in rows] == ["float32", "float16", "int8", "gptq", "litert-dynamic-range"]
+    assert [row["variant"] for row in rows] == ["float32", "float16", "int8", "gptq", "litert-int8"]
     # The default recipe computes in bfloat16; GPTQ and AWQ copies in float32 (keras_apps.compress.language_model).
     assert [row["compute_dtype"] for row in rows] == ["bfloat16", "float16", "bfloat16", "float32",
-                                                      "int8 x dynamic int8, LiteRT, uncached"]
+                                                      "int8, LiteRT, uncached"]
     litert = rows[-1]
-    assert litert["size_bytes"] == (compressed / "litert-dynamic-range" / "model.tflite").stat().st_size
+    assert litert["size_bytes"] == (compressed / "litert-int8" / "model.tflite").stat().st_size
     assert litert["size_bytes"] < rows[0]["size_bytes"]
     assert litert["validation_loss"] == pytest.approx(rows[0]["validation_loss"], abs=0.05)
     validation = json.loads((tmp_path / "run" / "metrics.json").read_text())["validation"]
