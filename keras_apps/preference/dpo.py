@@ -19,6 +19,8 @@ def preference_pairs(reference, reward, prompts, new_tokens, *, candidates=2, se
     if candidates < 2:
         raise ValueError(f"a pair needs at least 2 candidates, got {candidates}")
     group = [prompt for prompt in prompts for _ in range(candidates)]
+    print(f"DPO's pairs: {candidates} continuations of each of {len(prompts):,} openings by the reference model",
+          flush=True)
     samples = sample_responses(reference, group, new_tokens, seed=seed)
     scores = reward(samples).reshape(-1, candidates)
     first = np.arange(len(prompts)) * candidates

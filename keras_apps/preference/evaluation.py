@@ -23,6 +23,7 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 
+from keras_apps import progress
 from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.preference.rewards import judged
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
@@ -83,9 +84,10 @@ class ResponseSampler:
         self.generator = TextGenerator(model, self.sampler)
         self.batch_size = batch_size
 
-    def __call__(self, prompts, new_tokens, *, seed=0):
-        """`Samples`: one response of `new_tokens` for each of `prompts`."""
+    def __call__(self, prompts, new_tokens, *, seed=0, shown=False):
+        """`Samples`: one response of `new_tokens` for each of `prompts`; with `shown`, a progress bar of them."""
         responses = np.zeros((len(prompts), new_tokens), np.int32)
+        bar = progress.bar(len(prompts), "response") if shown else None
         for length in sorted({len(prompt) for prompt in prompts}):
             rows = [row for row, prompt in enumerate(prompts) if len(prompt) == length]
             for start in range(0, len(rows), self.batch_size):
@@ -94,12 +96,15 @@ class ResponseSampler:
                 reseed(self.sampler, seed + 7919 * length + start)
                 generated = self.generator.generate_batch(np.stack([prompts[row] for row in filled]), new_tokens)
                 responses[batch] = generated.numpy()[: len(batch)]
+                if bar:
+                    bar.add(len(batch))
         return Samples(list(prompts), ended_at_line_break(responses))
 
 
 def sample_responses(model, prompts, new_tokens, *, seed=0, batch_size=64):
-    """`Samples` of `model`: one response of `new_tokens` for each prompt (`ResponseSampler`, used once)."""
-    return ResponseSampler(model, batch_size)(prompts, new_tokens, seed=seed)
+    """`Samples` of `model`: one response of `new_tokens` for each prompt (`ResponseSampler`, used once), with
+    a progress bar: thousands of responses take minutes."""
+    return ResponseSampler(model, batch_size)(prompts, new_tokens, seed=seed, shown=True)
 
 
 def ended_at_line_break(responses):

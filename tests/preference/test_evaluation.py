@@ -39,13 +39,14 @@ def test_prompts_are_a_line_break_and_two_to_eight_subwords_of_each_text():
                for prompt in prompts)
 
 
-def test_sampled_responses_continue_each_prompt_and_repeat_with_the_seed():
+def test_sampled_responses_continue_each_prompt_and_repeat_with_the_seed(capsys):
     keras.utils.set_random_seed(0)
     model = build_gpt(GPTConfig(vocabulary_size=12, context_length=16, num_layers=1, num_heads=2, hidden_dim=8,
                                 dropout=0.0))
     prompts = [np.array([NEWLINE_ID, 4], np.int32), np.array([NEWLINE_ID, 4, 5, 6], np.int32)] * 3
     first = evaluation.sample_responses(model, prompts, 5, seed=3, batch_size=2)
     assert first.responses.shape == (6, 5) and first.prompts == prompts
+    assert "6/6" in capsys.readouterr().out  # the progress of every response, as `fit` shows it
     np.testing.assert_array_equal(evaluation.sample_responses(model, prompts, 5, seed=3, batch_size=2).responses,
                                   first.responses)
     assert not np.array_equal(first.responses[0], first.responses[2])  # random sampling, not one fixed answer
