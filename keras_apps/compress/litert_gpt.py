@@ -8,13 +8,12 @@ decoding loop and the tokenizer itself, as on-device language-model apps do; wit
 each new token is one forward pass over the whole context window, so decoding is measured that way.
 """
 
-import statistics
 import tempfile
-import time
 
 import numpy as np
 
 from keras_apps.compress import litert
+from keras_apps.compress.measure import median_latency_ms
 
 SIGNATURE = "logits"
 VARIANTS = litert.VARIANTS
@@ -100,11 +99,6 @@ class LiteRTGPT:
         timed runs after an untimed one. Every token costs a whole window's forward pass, so a few measure the
         rate of many."""
         new_tokens = new_tokens or min(32, self.context_length - 1)
-        prompts = np.ones([batch_size, 1], np.int32)
-        self.greedy(prompts, new_tokens)
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            self.greedy(prompts, new_tokens)
-            seconds.append(time.perf_counter() - start)
-        return batch_size * new_tokens / statistics.median(seconds)
+        milliseconds = median_latency_ms(lambda prompts: self.greedy(prompts, new_tokens),
+                                         np.ones([batch_size, 1], np.int32), warmup=1, runs=repeats)
+        return batch_size * new_tokens / (milliseconds / 1000)
