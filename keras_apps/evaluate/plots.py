@@ -93,5 +93,5 @@ def plot_frontier(points, path):
         axis.grid(alpha=0.3)
     axes[0].legend(loc="lower right")
     axes[0].set_title("the judge, which no stage trained against")
-    axes[1].set_title("the reward model the policies were tuned against")
+    axes[1].set_title("the reward the policies were tuned against")
     return _save(figure, path)
