@@ -6,6 +6,7 @@ is recorded.
                        13 of training; pruning, distillation with three seeds)
     imdb               the default n-gram network: Keras int8 and LiteRT (about two minutes)
     imdb-transformer   the Transformer, the same variants (about 25 minutes, 18 of training)
+    imdb-bert          BERT pre-trained on the reviews and fine-tuned, the same variants (about 3 hours of training)
     gpt                the default GPT: bfloat16, Keras int8 and int4, GPTQ, AWQ, each with its decoding speed
                        at batch 1 and 64 (about 25 minutes, 13 of training)
     translate          the translator: bfloat16, Keras int8 and int4, scored on the 10,444 test sentences, each
@@ -13,7 +14,8 @@ is recorded.
     gpt-lora, bert-lora   fine-tuning through LoRA adapters against training every weight (`bench.lora`)
 
 With `--exports DIR`, each run compresses the task's latest export in `DIR/<task>` instead of training one
-(its row has no training time); gpt-lora fine-tunes `DIR/gpt`'s.
+(its row has no training time; an export of another model than the run's is refused); gpt-lora fine-tunes
+`DIR/gpt`'s.
 """
 
 import json
@@ -23,9 +25,11 @@ from pathlib import Path
 
 from bench import gpt, lora, results
 from bench.runs import python, run_task
+from keras_apps.errors import UserError
 
 # Each run: the task, and the flags of its training command.
-RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", []), "imdb-transformer": ("imdb", ["--model", "transformer"]),
+RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", ["--model", "nb-bow"]),
+        "imdb-transformer": ("imdb", ["--model", "transformer"]), "imdb-bert": ("imdb", ["--model", "bert"]),
         "gpt": ("gpt", []), "translate": ("translate", [])}
 # A smoke test (`--train-examples`): tiny training and fine-tuning, one student, on a slice of the test set.
 SMOKE_TEST = {
@@ -48,7 +52,7 @@ def bench_task(task, training, limits, exports=None):
             export, model = metrics["export"], metrics["model"]
             command = " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress"
         else:
-            export, model = existing_export(exports, task)
+            export, model = existing_export(exports, task, dict(zip(training[::2], training[1::2])).get("--model"))
             train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <export>"
         report = Path(workdir) / "compress"
         start = time.perf_counter()
@@ -69,12 +73,16 @@ def bench_task(task, training, limits, exports=None):
     }
 
 
-def existing_export(exports, task):
-    """`(version path, model or recipe name)` of the latest export of `task` in `exports/<task>`."""
+def existing_export(exports, task, model=None):
+    """`(version path, model or recipe name)` of the latest export of `task` in `exports/<task>`, which must be
+    of `model` where one is named: a row never holds another model's figures under the run's name."""
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
 
     path = resolve_task_export(Path(exports) / task, task)
     metadata = export_metadata(path)
+    if model is not None and metadata.get("model") != model:
+        raise UserError(f"{path} is an export of --model {metadata.get('model')}, not {model}: export one with "
+                        f"`python -m tasks.{task} --model {model} --export-dir {Path(exports) / task}`")
     return path, metadata.get("recipe") or metadata["model"]
 
 
@@ -86,4 +94,6 @@ def run(runs, repeats, limits, exports=None):
             yield from lora.run([name], limits, exports)
         else:
             task, training = RUNS[name]
+            if limits and name == "imdb-bert":
+                limits = lora.BERT_SMOKE_TEST  # pre-training counts its own reviews and epochs
             yield f"compress-{name}", bench_task(task, training, limits, exports)

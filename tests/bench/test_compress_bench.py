@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from tests.conftest import run_python
@@ -6,8 +8,21 @@ from tests.conftest import run_python
 def test_an_unknown_run_is_named_with_the_choices():
     completed = run_python("-m", "bench", "compress", "--runs", "bert")
     assert completed.returncode == 2
-    assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, gpt, translate, gpt-lora, "
-            "bert-lora") in completed.stderr
+    assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, imdb-bert, gpt, translate, "
+            "gpt-lora, bert-lora") in completed.stderr
+
+
+def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):
+    version = tmp_path / "imdb" / "1"
+    version.mkdir(parents=True)
+    (version / "export.json").write_text(json.dumps({"task": "imdb", "model": "transformer", "version": 1}))
+    (version / "model.keras").write_bytes(b"")
+    completed = run_python("-m", "bench", "compress", "--runs", "imdb-bert", "--exports", str(tmp_path),
+                           "--results", str(tmp_path / "results.json"))
+    assert completed.returncode == 2 and not (tmp_path / "results.json").exists()
+    last_line = completed.stderr.strip().splitlines()[-1]  # TensorFlow's own start-up lines come before it
+    assert last_line.startswith(f"error: {version} is an export of --model transformer, not bert")
+    assert "Traceback" not in completed.stderr
 
 
 @pytest.mark.real_data
@@ -17,6 +32,6 @@ def test_a_shortened_benchmark_runs_and_records_nothing(real_imdb_dir, tmp_path)
                            "--epochs", "1", "--results", str(results_file),
                            env={"KERAS_APPS_DATA": str(real_imdb_dir)})
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "compress-imdb: {'command': 'python -m tasks.imdb && python -m tasks.imdb compress'," in completed.stdout
+    assert "compress-imdb: {'command': 'python -m tasks.imdb --model nb-bow && python -m tasks.imdb compress'," in completed.stdout
     assert "'variant': 'litert-int8'" in completed.stdout
     assert not results_file.exists()
