@@ -8,8 +8,8 @@ from tests.conftest import run_python
 def test_an_unknown_run_is_named_with_the_choices():
     completed = run_python("-m", "bench", "compress", "--runs", "bert")
     assert completed.returncode == 2
-    assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, imdb-bert, gpt, translate, "
-            "gpt-lora, bert-lora") in completed.stderr
+    assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, gpt, translate, gpt-lora, "
+            "bert-lora") in completed.stderr
 
 
 def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):
@@ -17,11 +17,11 @@ def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):
     version.mkdir(parents=True)
     (version / "export.json").write_text(json.dumps({"task": "imdb", "model": "transformer", "version": 1}))
     (version / "model.keras").write_bytes(b"")
-    completed = run_python("-m", "bench", "compress", "--runs", "imdb-bert", "--exports", str(tmp_path),
+    completed = run_python("-m", "bench", "compress", "--runs", "imdb", "--exports", str(tmp_path),
                            "--results", str(tmp_path / "results.json"))
     assert completed.returncode == 2 and not (tmp_path / "results.json").exists()
     last_line = completed.stderr.strip().splitlines()[-1]  # TensorFlow's own start-up lines come before it
-    assert last_line.startswith(f"error: {version} is an export of --model transformer, not bert")
+    assert last_line.startswith(f"error: {version} is an export of --model transformer, not nb-bow")
     assert "Traceback" not in completed.stderr
 
 
