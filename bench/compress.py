@@ -50,7 +50,8 @@ def bench_task(task, training, limits, exports=None):
             export, model = metrics["export"], metrics["model"]
             command = " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress"
         else:
-            export, model = existing_export(exports, task, dict(zip(training[::2], training[1::2])).get("--model"))
+            named_model = training[training.index("--model") + 1] if "--model" in training else None
+            export, model = existing_export(exports, task, named_model)
             train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <export>"
         report = Path(workdir) / "compress"
         start = time.perf_counter()

@@ -45,7 +45,7 @@ def run_stages(stages, run_dir):
 # (bench/NOTES.md, "Preference tuning against a sentiment classifier").
 CLASSIFIER_PPO = ("--kl-coefficient", "0.05", "--learning-rate", "5e-5", "--epochs", "22")
 # DPO with the classifier's own preference probabilities as labels, so that β and not the length of training sets
-# how far the policy moves (KL ≈ 0.51/β nats measured at β 0.1 and 0.12), on four times the default pairs seen once.
+# how far the policy moves, on four times the default pairs seen once (β 0.11: bench/NOTES.md, "The pipeline's DPO").
 CLASSIFIER_DPO = ("--labels", "reward", "--beta", "0.11", "--prompts", "8000", "--epochs", "1")
 
 
