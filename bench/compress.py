@@ -6,6 +6,8 @@ is recorded.
                        13 of training; pruning, distillation with three seeds)
     imdb               the default n-gram network: Keras int8 and LiteRT (about two minutes)
     imdb-transformer   the Transformer, the same variants (about 25 minutes, 18 of training)
+    imdb-bert          BERT pre-trained on the reviews and fine-tuned, the same variants (about an hour, 50
+                       minutes of training)
     gpt                the default GPT: bfloat16, Keras int8 and int4, GPTQ, AWQ, each with its decoding speed
                        at batch 1 and 64 (about 25 minutes, 13 of training)
     translate          the translator: bfloat16, Keras int8 and int4, scored on the 10,444 test sentences, each
@@ -28,7 +30,8 @@ from keras_apps.errors import UserError
 
 # Each run: the task, and the flags of its training command.
 RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", ["--model", "nb-bow"]),
-        "imdb-transformer": ("imdb", ["--model", "transformer"]), "gpt": ("gpt", []), "translate": ("translate", [])}
+        "imdb-transformer": ("imdb", ["--model", "transformer"]), "imdb-bert": ("imdb", ["--model", "bert"]),
+        "gpt": ("gpt", []), "translate": ("translate", [])}
 # A smoke test (`--train-examples`): tiny training and fine-tuning, one student, on a slice of the test set.
 SMOKE_TEST = {
     "mnist": ["--train-examples", "512", "--test-examples", "1000", "--prune-epochs", "1", "--distill-seeds", "1",
@@ -93,4 +96,6 @@ def run(runs, repeats, limits, exports=None):
             yield from lora.run([name], limits, exports)
         else:
             task, training = RUNS[name]
+            if limits and name == "imdb-bert":
+                limits = lora.BERT_SMOKE_TEST  # pre-training counts its own reviews and epochs
             yield f"compress-{name}", bench_task(task, training, limits, exports)

@@ -102,28 +102,32 @@ def binary_text_classifier_endpoint(model, encode):
 
 
 def binary_classifier_endpoint(model):
-    """`binary_text_classifier_endpoint` without the text: the model's (dense) inputs in, named `inputs`.
+    """`binary_text_classifier_endpoint` without the text: the model's (dense) inputs in, named `inputs` for a
+    model of one, by their own names for a model of several (BERT's `token_ids`, `segment_ids`, `padding_mask`).
 
     With `text_encoding_endpoint` it splits the text pipeline in two: the half that LiteRT can run (the
     network; its string ops are outside LiteRT's op set) and the half that stays in TensorFlow. Non-finite
     float inputs are refused: a NaN feature would otherwise come out, silently, as label 0.
     """
-    (model_input,) = model.inputs
-    input_spec = tf.TensorSpec(model_input.shape, model_input.dtype, name="inputs")
+    named = {"inputs": model.inputs[0]} if len(model.inputs) == 1 else model.input
+    input_signature = [tf.TensorSpec(tensor.shape, tensor.dtype, name=name) for name, tensor in named.items()]
 
-    def score(inputs):
-        if inputs.dtype.is_floating:
-            inputs = tf.debugging.assert_all_finite(inputs, "score: every input must be a finite number")
-        return _binary_outputs(model(inputs, training=False))
+    def score(*inputs):
+        inputs = [tf.debugging.assert_all_finite(tensor, "score: every input must be a finite number")
+                  if tensor.dtype.is_floating else tensor for tensor in inputs]
+        return _binary_outputs(model(inputs[0] if len(inputs) == 1 else dict(zip(named, inputs)), training=False))
 
-    return score, [input_spec]
+    return score, input_signature
 
 
 def text_encoding_endpoint(encode):
-    """A batch of raw texts in, `inputs` out: what the model reads, as a dense tensor."""
+    """A batch of raw texts in, what the model reads out as dense tensors: `inputs`, or the model's several
+    inputs by name."""
 
     def encode_texts(texts):
         inputs = encode(sanitize(texts))
+        if isinstance(inputs, dict):
+            return inputs
         if isinstance(inputs, tf.SparseTensor):
             inputs = tf.sparse.to_dense(inputs)
         return {"inputs": inputs}
@@ -199,9 +203,7 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
 
 
 def text_classifier_endpoints(model, encode):
-    """A text classifier's signatures: `serving_default` (raw texts in); and, for a network of one input (not
-    BERT's three), `encode` and `score`, the network alone, which `compress` converts."""
-    endpoints = {"serving_default": binary_text_classifier_endpoint(model, encode)}
-    if len(model.inputs) == 1:
-        endpoints.update(encode=text_encoding_endpoint(encode), score=binary_classifier_endpoint(model))
-    return endpoints
+    """A text classifier's signatures: `serving_default` (raw texts in); `encode` (raw texts to the network's
+    inputs) and `score` (the network alone, which `compress` converts)."""
+    return {"serving_default": binary_text_classifier_endpoint(model, encode),
+            "encode": text_encoding_endpoint(encode), "score": binary_classifier_endpoint(model)}

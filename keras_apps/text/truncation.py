@@ -62,7 +62,8 @@ def bert_frame(tokenizer, length):
     """A function: a ragged batch of `tokenizer`'s ids to BERT's inputs, `[CLS]`, the ids, `[SEP]`, padding.
 
     What `keras_hub.models.BertTextClassifierPreprocessor` gives for one segment (`token_ids`, zero
-    `segment_ids`, `padding_mask`, each `[batch, length]`); a row longer than `length - 2` keeps its beginning.
+    `segment_ids`, `padding_mask`, each `[batch, length]`, here all int32); a row longer than `length - 2` keeps
+    its beginning.
     """
     packer = keras_hub.layers.StartEndPacker(
         sequence_length=length, start_value=tokenizer.cls_token_id, end_value=tokenizer.sep_token_id,
@@ -72,6 +73,7 @@ def bert_frame(tokenizer, length):
     def frame(token_ids):
         token_ids, padding_mask = packer(token_ids)
         token_ids = tf.cast(token_ids, tf.int32)
+        padding_mask = tf.cast(padding_mask, tf.int32)  # the backbone's input type (a 0/1 mask), LiteRT's too
         return {"token_ids": token_ids, "segment_ids": tf.zeros_like(token_ids), "padding_mask": padding_mask}
 
     return frame

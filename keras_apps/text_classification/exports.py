@@ -27,8 +27,8 @@ def encode_signature(export_path, task):
     try:
         return load_serving(export_path, signature="encode", task=task)[1]
     except UserError:
-        raise UserError(f"{export_path} has no 'encode' signature: BERT exports and exports older than this "
-                        "command are not supported; train and export again") from None
+        raise UserError(f"{export_path} has no 'encode' signature: exports older than this command are not "
+                        "supported; train and export again") from None
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class ReviewExplainer:
 
     @property
     def has_gradients(self):
-        """Whether integrated gradients can explain this export (BERT's has no `encode` signature to run it on)."""
+        """Whether integrated gradients can explain this export (a network of one input: not BERT's three)."""
         try:
             self._load_network()
         except UserError:
@@ -102,6 +102,9 @@ class ReviewExplainer:
         if self._model is None:
             try:
                 self._encode = encode_signature(self.export_path, self.task)
+                if set(self._encode.structured_outputs) != {"inputs"}:
+                    raise UserError(f"{self.export_path} is a network of several inputs (BERT's): integrated "
+                                    "gradients here reads networks of one")
             except UserError as exc:
                 raise UserError(f"{exc} (--method lime or shap explains any export)") from None
             self._model = load_keras_model(self.export_path, self.task)[1]
@@ -153,7 +156,7 @@ def network_subject(export_path, task, test, train_texts, timing_texts, *, repre
     encode = encode_signature(export_path, task)
 
     def encoded(texts):
-        return {"inputs": encode(texts=tf.constant(texts, tf.string))["inputs"].numpy()}
+        return {name: tensor.numpy() for name, tensor in encode(texts=tf.constant(texts, tf.string)).items()}
 
     return suite.Subject(
         export_path=export_path, signature="score", endpoint=binary_classifier_endpoint, label_output="label",

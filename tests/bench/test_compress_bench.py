@@ -8,8 +8,8 @@ from tests.conftest import run_python
 def test_an_unknown_run_is_named_with_the_choices():
     completed = run_python("-m", "bench", "compress", "--runs", "bert")
     assert completed.returncode == 2
-    assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, gpt, translate, gpt-lora, "
-            "bert-lora") in completed.stderr
+    assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, imdb-bert, gpt, translate, "
+            "gpt-lora, bert-lora") in completed.stderr
 
 
 def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):

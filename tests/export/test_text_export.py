@@ -8,12 +8,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.serving import (
-    binary_classifier_endpoint, binary_text_classifier_endpoint, text_encoding_endpoint,
+    binary_classifier_endpoint, binary_text_classifier_endpoint, text_classifier_endpoints, text_encoding_endpoint,
 )
-from keras_apps.models import build_bow_classifier, build_transformer_classifier
+from keras_apps.models import (
+    build_bert_backbone, build_bert_classifier, build_bow_classifier, build_transformer_classifier,
+)
 from keras_apps.text.ngrams import NGramFeatures
+from keras_apps.text_classification.exports import ReviewExplainer
+from keras_apps.text.truncation import bert_head_and_tail_encoder
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
 from tests.conftest import TINY_REVIEWS, run_python
 
@@ -123,3 +128,30 @@ def test_the_score_signature_refuses_non_finite_features(ngram_export):
     features[1, 0] = np.nan
     with pytest.raises(tf.errors.InvalidArgumentError, match="every input must be a finite number"):
         signatures["score"](inputs=tf.constant(features))
+
+
+def test_a_bert_export_splits_into_its_three_inputs_and_the_network_which_litert_runs(tmp_path):
+    from keras_apps.compress import litert
+
+    keras.utils.set_random_seed(0)
+    vocabulary = learn_vocabulary([text for text, _ in TINY_REVIEWS] * 20, 100)
+    tokenizer = build_tokenizer(vocabulary)
+    model = build_bert_classifier(build_bert_backbone(len(vocabulary), 16, num_layers=1, hidden_dim=16,
+                                                      intermediate_dim=32))
+    encode = bert_head_and_tail_encoder(tokenizer, 16, head=4)
+    model(encode(tf.constant(["A great movie."])))  # builds the tokenizer
+    path = export_model(model, tmp_path, text_classifier_endpoints(model, encode), track=[tokenizer])
+    signatures = tf.saved_model.load(str(path)).signatures
+    texts = tf.constant([text for text, _ in TINY_REVIEWS] + ["", "long " * 100])
+    inputs = signatures["encode"](texts=texts)
+    assert set(inputs) == {"token_ids", "segment_ids", "padding_mask"}
+    assert all(tensor.dtype == tf.int32 and tensor.shape == (len(texts), 16) for tensor in inputs.values())
+    expected = signatures["serving_default"](texts=texts)["probability"].numpy()
+    np.testing.assert_allclose(signatures["score"](**inputs)["probability"], expected, rtol=1e-6)
+    converted = litert.LiteRTModel(litert.convert(path, "float32", signature="score"), signature="score")
+    np.testing.assert_allclose(converted(**{name: tensor.numpy() for name, tensor in inputs.items()})["probability"],
+                               expected, atol=1e-5)
+    explainer = ReviewExplainer(path, task=None)  # integrated gradients reads networks of one input
+    assert not explainer.has_gradients
+    with pytest.raises(UserError, match=r"of several inputs .* \(--method lime or shap explains any export\)"):
+        explainer.explain("A great movie.", "ig")
