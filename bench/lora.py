@@ -5,7 +5,7 @@
                 the first million characters of IMDB's training reviews, for 600 steps, each way (about 5
                 minutes each); the figure is the loss on the last tenth of that text, the start's beside it
     bert-lora   BERT pre-trained on the reviews and fine-tuned whole (`python -m tasks.imdb --model bert`, about
-                3 hours on a 2-core CPU), then its saved backbone fine-tuned through adapters; the figure is test
+                50 minutes on a 2-core CPU), then its saved backbone fine-tuned through adapters; the figure is test
                 accuracy on the 25,000 test reviews
 
 Each row: trainable parameters (and their share of the model's), training time, the median step, peak memory

@@ -123,7 +123,7 @@ def train(args):
         bert_start=lambda vocabulary: bert_start.start(source, model, pretraining, run=run, vocabulary=vocabulary,
                                                        corpus=splits.unlabeled + splits.train.texts,
                                                        validation_texts=splits.validation.texts))
-    fit = functools.partial(run.fit, lora_rank=source.lora_rank, lora_train=("logit",))  # a new head trains whole
+    fit = functools.partial(run.fit, lora_rank=source.lora_rank, lora_train=bert_start.NEW_TO_FINE_TUNING)
     result = classifiers.fit_classifier(fit, classifier, training_split, splits.validation, config)
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0

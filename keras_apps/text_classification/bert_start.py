@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from keras_apps.errors import UserError
 
+# What fine-tuning through LoRA trains whole beside the adapters, as new to fine-tuning: the classifier's head,
+# and the position embedding, whose rows past the 128-token windows pre-training here reads are still random.
+NEW_TO_FINE_TUNING = ("logit", "position_embedding")
 
 @dataclass
 class BertStart:

@@ -1,8 +1,8 @@
 """Low-rank adaptation (LoRA, Hu et al. 2021): fine-tune a large model by training, beside each frozen Dense
-and EinsumDense kernel W, two small matrices A (inputs x r) and B (r x outputs) whose product, scaled by
-alpha / r, is added to W. B starts at zero, so the adapted model starts as the model it adapts; Keras's
-`enable_lora` makes the pair. Merged back (W + alpha / r · A B, `merged`), the model is a plain one again,
-so its export serves as any other does.
+and EinsumDense kernel and Embedding table W, two small matrices A (inputs x r) and B (r x outputs) whose
+product, scaled by alpha / r, is added to W. B starts at zero, so the adapted model starts as the model it
+adapts; Keras's `enable_lora` makes the pair. Merged back (W + alpha / r · A B, `merged`), the model is a
+plain one again, so its export serves as any other does.
 """
 
 import keras
@@ -10,22 +10,25 @@ from keras import ops
 
 from keras_apps.errors import UserError
 
-KINDS = (keras.layers.Dense, keras.layers.EinsumDense)
+KINDS = (keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Embedding)
 
 
 def enable(model, rank, *, train=()):
     """Freezes every weight of `model` (in place) and adds rank-`rank` adapters to its Dense and EinsumDense
-    kernels, except in the layers named in `train` (a new classification head, say), which train whole.
-    Returns `model`."""
+    kernels and Embedding tables, except in the layers named in `train` (a new classification head, say, or a
+    layer inside a nested backbone), which train whole. Returns `model`."""
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise UserError(f"a LoRA rank is a whole number of at least 1, not {rank!r}")
-    trained_whole = {id(layer) for name in train for layer in model.get_layer(name)._flatten_layers()}
+    named = [layer for layer in model._flatten_layers(include_self=False) if layer.name in train]
+    if missing := set(train) - {layer.name for layer in named}:
+        raise ValueError(f"{model.name} has no layer named {', '.join(sorted(missing))}")
+    trained_whole = {id(sublayer) for layer in named for sublayer in layer._flatten_layers()}
     for layer in model._flatten_layers(include_self=False):
         if id(layer) in trained_whole or list(layer._flatten_layers(include_self=False)):
             continue  # a layer trained whole, or one made of others, which are visited themselves
         if isinstance(layer, KINDS):
             layer.enable_lora(rank)
-            if layer.bias is not None:
+            if getattr(layer, "bias", None) is not None:
                 layer.bias.trainable = False
         else:
             layer.trainable = False
@@ -45,9 +48,17 @@ def merged(model):
     values = {weight.path: weight for weight in model.weights}
     for layer in model._flatten_layers():
         if isinstance(layer, KINDS) and layer.lora_enabled:
-            update = ops.matmul(layer.lora_kernel_a, layer.lora_kernel_b) * (layer.lora_alpha / layer.lora_rank)
-            values[layer._kernel.path] = ops.add(ops.cast(layer._kernel, "float32"), update)
+            weight, a, b = adapted(layer)
+            update = ops.matmul(a, b) * (layer.lora_alpha / layer.lora_rank)
+            values[weight.path] = ops.add(ops.cast(weight, "float32"), update)
     copy = keras.Model.from_config(without_lora(model.get_config()))
     for weight in copy.weights:
         weight.assign(ops.cast(values[weight.path], weight.dtype))
     return copy
+
+
+def adapted(layer):
+    """An adapted layer's frozen weight and its adapter's two matrices."""
+    if isinstance(layer, keras.layers.Embedding):
+        return layer._embeddings, layer.lora_embeddings_a, layer.lora_embeddings_b
+    return layer._kernel, layer.lora_kernel_a, layer.lora_kernel_b

@@ -10,6 +10,10 @@ CONFIG = GPTConfig(vocabulary_size=30, context_length=12, num_layers=2, num_head
 TOKENS = np.random.default_rng(0).integers(0, 30, (8, 12))
 
 
+def adapter_size(adapters):
+    return sum(np.size(a) + np.size(b) for _, a, b in map(lora.adapted, adapters))
+
+
 def adapted_and_trained(rank=4, train=()):
     """A tiny GPT, its weights before, and the same model adapted at `rank` and trained for a few steps."""
     keras.utils.set_random_seed(0)
@@ -28,8 +32,9 @@ def adapted_and_trained(rank=4, train=()):
 def test_only_the_adapters_train_and_the_model_moves():
     model, before, reference, trainable = adapted_and_trained()
     adapters = [layer for layer in model._flatten_layers() if isinstance(layer, lora.KINDS) and layer.lora_enabled]
-    assert len(adapters) == 2 * 6  # per block: query, key, value, attention output, two feed-forward layers
-    assert trainable == sum(np.size(layer.lora_kernel_a) + np.size(layer.lora_kernel_b) for layer in adapters)
+    # Per block: query, key, value, attention output, two feed-forward layers; and the token embedding.
+    assert len(adapters) == 2 * 6 + 1
+    assert trainable == adapter_size(adapters)
     assert trainable < 0.2 * sum(weight.size for weight in before.values())
     for weight in model.weights:
         if weight.path in before:  # every weight the model had is frozen
@@ -50,7 +55,19 @@ def test_a_layer_named_to_train_trains_whole():
     norm = model.get_layer("final_norm")
     assert not np.array_equal(np.array(norm.gamma), before[norm.gamma.path])
     adapters = [layer for layer in model._flatten_layers() if isinstance(layer, lora.KINDS) and layer.lora_enabled]
-    assert trainable == sum(np.size(layer.lora_kernel_a) + np.size(layer.lora_kernel_b) for layer in adapters) + 2 * 32
+    assert trainable == adapter_size(adapters) + 2 * 32
+
+
+def test_a_name_reaches_the_layers_inside_others_and_a_name_no_layer_has_is_refused():
+    model, before, _, trainable = adapted_and_trained(train=("feedforward_layer_norm",))
+    norms = [layer for layer in model._flatten_layers() if layer.name == "feedforward_layer_norm"]
+    assert len(norms) == 2  # one in each decoder block, both trained
+    for norm in norms:
+        assert not np.array_equal(np.array(norm.gamma), before[norm.gamma.path])
+    adapters = [layer for layer in model._flatten_layers() if isinstance(layer, lora.KINDS) and layer.lora_enabled]
+    assert trainable == adapter_size(adapters) + 4 * 32
+    with pytest.raises(ValueError, match="has no layer named pooler"):
+        lora.enable(build_gpt(CONFIG), 2, train=("final_norm", "pooler"))
 
 
 @pytest.mark.parametrize("rank", [0, -2, 1.5, True])
