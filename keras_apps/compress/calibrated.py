@@ -8,6 +8,8 @@ inputs on real data use them, rather than rounding each weight alone as plain in
            back out after, so those rows lose less (Lin et al. 2023)
 
 Both calibrate block after block: the inputs of a block are the outputs of the quantized blocks before it.
+Two defects of Keras 3.15 are worked around here (both fixed after 3.15.1): calibration saw no inputs, and GPTQ
+spread each rounding error with the wrong matrix (`_calibration_sees_float_calls`, `_gptq_corrects_as_published`).
 Keras places the windows from an offset drawn from Python's string hash, which changes from one process to
 the next unless `PYTHONHASHSEED` is set.
 """
@@ -16,6 +18,8 @@ import contextlib
 import warnings
 
 import keras
+from keras import ops
+from keras.src.quantizers import gptq as keras_gptq
 
 from keras_apps.errors import UserError
 
@@ -39,7 +43,7 @@ def quantize(model, mode, *, dataset, tokenizer, structure, sequence_length, win
     config_class, options = settings[mode]
     config = config_class(dataset=dataset, tokenizer=tokenizer, num_samples=windows, sequence_length=sequence_length,
                           group_size=GROUP_SIZE, quantization_layer_structure=structure, **options)
-    with _calibration_sees_float_calls(model, mode), warnings.catch_warnings():
+    with _calibration_sees_float_calls(model, mode), _gptq_corrects_as_published(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
         model.quantize(mode, config=config)
 
@@ -67,3 +71,30 @@ def _calibration_sees_float_calls(model, mode):
     finally:
         for layer in layers:
             del layer.quantized_call
+
+
+@contextlib.contextmanager
+def _gptq_corrects_as_published():
+    """GPTQ moves a column's rounding error onto the columns not yet rounded through the upper Cholesky factor
+    of the inverse Hessian, taken in the order the columns are rounded: its row for a column accounts for the
+    columns rounded before it. Keras 3.15 passes rows of the inverse itself, right for the first column of a
+    block only (keras-team/keras#23481, fixed after 3.15.1). This hands Keras's loop the factor, in the
+    columns' own order, as the loop permutes it back to the rounding order."""
+    original = keras_gptq.gptq_quantize_matrix
+
+    def quantize_matrix(weights_transpose, inv_hessian, *, activation_order=False, order_metric=None, **options):
+        order = ops.arange(ops.shape(inv_hessian)[0])
+        if activation_order:  # the order Keras's loop rounds in: by the Hessian's diagonal, largest first
+            order = keras_gptq._stable_permutation(ops.cast(order_metric, "float32"))
+        in_rounding_order = ops.take(ops.take(inv_hessian, order, axis=0), order, axis=1)
+        factor = ops.transpose(ops.linalg.cholesky(in_rounding_order))
+        back = ops.argsort(order)
+        factor = ops.take(ops.take(factor, back, axis=0), back, axis=1)
+        return original(weights_transpose, factor, activation_order=activation_order, order_metric=order_metric,
+                        **options)
+
+    keras_gptq.gptq_quantize_matrix = quantize_matrix
+    try:
+        yield
+    finally:
+        keras_gptq.gptq_quantize_matrix = original

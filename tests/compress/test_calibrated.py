@@ -47,3 +47,45 @@ def test_an_unknown_mode_is_one_line():
     with pytest.raises(UserError, match="no 'int3' calibrated quantization; choose from gptq, awq"):
         calibrated.quantize(model, "int3", dataset=[np.arange(ROWS)], tokenizer=object(),
                             structure={"sequential_blocks": [dense]}, sequence_length=32)
+
+
+def published_gptq(weights, hessian, order, quantize):
+    """GPTQ's rounding by its definition (Frantar et al. 2022, after Optimal Brain Quantization): the columns
+    rounded one at a time in `order`, each error moved onto the columns left through the inverse of the
+    Hessian restricted to them, re-inverted at every step (what the Cholesky factor computes in one pass)."""
+    weights, rounded, left = weights.astype("float64").copy(), np.zeros(weights.shape), list(order)
+    while left:
+        column, inverse = left[0], np.linalg.inv(hessian[np.ix_(left, left)])
+        rounded[:, column] = quantize(weights[:, column])
+        error = (weights[:, column] - rounded[:, column]) / inverse[0, 0]
+        weights[:, left] -= np.outer(error, inverse[0])
+        left.pop(0)
+    return rounded
+
+
+@pytest.mark.parametrize("activation_order", [False, True])
+def test_gptq_rounds_as_published(activation_order):
+    """Keras 3.15 spreads the errors through the inverse Hessian's rows, right only for a block's first column;
+    under `quantize` its loop gets the Cholesky factor and rounds as the definition does, across blocks."""
+    from keras.src.quantizers import gptq as keras_gptq
+
+    rng = np.random.default_rng(0)
+    outputs, inputs, step = 3, 10, 0.1
+    weights = rng.normal(size=(outputs, inputs)) * 0.3
+    features = rng.normal(size=(64, inputs)) @ rng.normal(size=(inputs, inputs))
+    hessian = features.T @ features + np.eye(inputs)
+    scale_zero = lambda group: (ops.full((outputs, 1), step), ops.full((outputs, 1), 8.0), 15.0)  # noqa: E731
+    quantize = lambda column: (np.clip(np.round(column / step) + 8, 0, 15) - 8) * step  # noqa: E731
+    order = np.argsort(-np.diag(hessian), kind="stable") if activation_order else np.arange(inputs)
+    expected = published_gptq(weights, hessian, order, quantize)
+
+    def keras_rounding():
+        codes, *_ = keras_gptq.gptq_quantize_matrix(
+            ops.convert_to_tensor(weights, "float32"), ops.convert_to_tensor(np.linalg.inv(hessian), "float32"),
+            blocksize=4, activation_order=activation_order, order_metric=ops.convert_to_tensor(np.diag(hessian)),
+            compute_scale_zero=scale_zero)
+        return (np.asarray(codes) - 8) * step
+
+    with calibrated._gptq_corrects_as_published():
+        np.testing.assert_allclose(keras_rounding(), expected, atol=1e-6)
+    assert not np.allclose(keras_rounding(), expected, atol=1e-6)  # what Keras 3.15 does alone

@@ -102,8 +102,8 @@ def test_holding_out_a_speaker_tests_on_that_speaker_only(tiny, capsys):
 
 @pytest.mark.real_data
 def test_a_short_run_on_the_real_recordings_learns(real_fsdd_dir, tmp_path):
-    trained = run_python("-m", "tasks.speech", "--epochs", "3", "--data-dir", str(real_fsdd_dir),
+    trained = run_python("-m", "tasks.speech", "--epochs", "2", "--data-dir", str(real_fsdd_dir),
                          "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "exports"))
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["test"]["accuracy"] > 0.8  # chance: 0.1; three epochs reached 0.94 here
+    assert metrics["test"]["accuracy"] > 0.8  # chance: 0.1; two epochs reached 0.87 here
