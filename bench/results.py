@@ -278,7 +278,8 @@ def _explanation_tables(results):
             seconds = " / ".join(f"{methods[m]['seconds']:.2f} ({methods[m]['max_seconds']:.1f})"
                                  for m in ("ig", "lime", "shap"))
             agreement = " / ".join(f"{row['rank_agreement'][pair]:.2f}" for pair in ("ig-lime", "ig-shap", "lime-shap"))
-            lines.append(f"| `{row['command']}` | {row['model']} ({_cell(row['model_test_accuracy'], 2, percent=True)}) | "
+            model = f"{row['model']} ({_cell(row['model_test_accuracy'], 2, percent=True)})"
+            lines.append(f"| `{row['command']}` | {model} | "
                          f"{row['examples']} | {aopc['deletion_aopc']} | {aopc['insertion_aopc']} | {seconds} | "
                          f"{agreement} | {_machine(row)} |")
     return lines

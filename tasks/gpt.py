@@ -280,8 +280,8 @@ COMMANDS = {
                             "Continue a prompt with an exported GPT (an empty prompt starts a new speech; a prompt "
                             "longer than the model's context keeps its end)."),
     "compress": cli.Command(compress, _compress_arguments, "an export's weights in 16, 8 and 4 bits, measured",
-                            "Cast an exported GPT to bfloat16 or float16 and quantize its weights (Keras int8 and int4; 4 bits "
-                            "by GPTQ and AWQ, calibrated on the training text), export each copy with the same "
+                            "Cast an exported GPT to bfloat16 or float16 and quantize its weights (Keras int8 and int4;"
+                            " 4 bits by GPTQ and AWQ, calibrated on the training text), export each copy with the same "
                             "generate signature, and measure size, whole-split validation loss and decoding speed "
                             "beside float32's."),
 }

@@ -285,8 +285,8 @@ COMMANDS = {
                              "decoder block (averaged over heads) as a heat map: one row per output token, one "
                              "column per input token."),
     "compress": cli.Command(compress, _compress_arguments, "an export's weights in 16, 8 and 4 bits, scored",
-                            "Cast an exported translator to bfloat16 or float16 and quantize its weights (Keras int8 and "
-                            "int4), export each copy with the same translate signature, and measure size, BLEU and "
+                            "Cast an exported translator to bfloat16 or float16 and quantize its weights (Keras int8 "
+                            "and int4), export each copy with the same translate signature, and measure size, BLEU and "
                             "ROUGE on the test split and cached decoding speed at batch 1 and 64 beside float32's."),
 }
 

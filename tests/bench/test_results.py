@@ -49,7 +49,8 @@ def test_a_row_over_several_seeds_shows_their_mean_and_spread():
     text = results.table({"gpt-nanogpt-cpu": {
         "command": "python -m tasks.gpt --recipe nanogpt-cpu", "model": "nanogpt-cpu", "params": 809984,
         "steps": 2000, "validation_loss": 1.88691, "validation_loss_seeds": [1.8982, 1.8756],
-        "validation_loss_stdev": 0.01603, "train_seconds": 86.2, "wall_seconds": 99.7, "train_tokens_per_second": 19000.0,
+        "validation_loss_stdev": 0.01603, "train_seconds": 86.2, "wall_seconds": 99.7,
+        "train_tokens_per_second": 19000.0,
         "mfu": 0.29, "peak_memory_mb": 1500.0, "nanogpt_validation_loss": 1.89812, "nanogpt_wall_seconds": 140.4,
         "wall_ratio_vs_nanogpt": 0.71, **MACHINE}})
     assert "| 2,000 | 1.8869 ± 0.0160 (mean of 2 seeds) | 86 | 100 |" in text

@@ -68,7 +68,8 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     validation = metrics["validation"]
     assert validation["perplexity"] == pytest.approx(math.exp(validation["loss"]))
-    assert metrics["train_tokens_per_second"] == pytest.approx(metrics["train_examples_per_second"] * 16, abs=1)  # rounded
+    tokens, examples = metrics["train_tokens_per_second"], metrics["train_examples_per_second"]
+    assert tokens == pytest.approx(examples * 16, abs=1)  # rounded figures
     assert metrics["steps"] == 4 and metrics["epochs"] == 2 and 0 < metrics["extra"]["mfu"] < 1
     assert "```text\nROMEO:" in (tmp_path / "run" / "samples.md").read_text()
     assert (export_dir / "1" / "tokenizer.json").is_file()
