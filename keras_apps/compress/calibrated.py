@@ -86,15 +86,17 @@ def _gptq_corrects_as_published():
         order = ops.arange(ops.shape(inv_hessian)[0])
         if activation_order:  # the order Keras's loop rounds in: by the Hessian's diagonal, largest first
             order = keras_gptq._stable_permutation(ops.cast(order_metric, "float32"))
-        in_rounding_order = ops.take(ops.take(inv_hessian, order, axis=0), order, axis=1)
-        factor = ops.transpose(ops.linalg.cholesky(in_rounding_order))
-        back = ops.argsort(order)
-        factor = ops.take(ops.take(factor, back, axis=0), back, axis=1)
-        return original(weights_transpose, factor, activation_order=activation_order, order_metric=order_metric,
-                        **options)
+        factor = ops.transpose(ops.linalg.cholesky(_rows_and_columns(inv_hessian, order)))
+        return original(weights_transpose, _rows_and_columns(factor, ops.argsort(order)),
+                        activation_order=activation_order, order_metric=order_metric, **options)
 
     keras_gptq.gptq_quantize_matrix = quantize_matrix
     try:
         yield
     finally:
         keras_gptq.gptq_quantize_matrix = original
+
+
+def _rows_and_columns(matrix, order):
+    """`matrix` with its rows and its columns both taken in `order`."""
+    return ops.take(ops.take(matrix, order, axis=0), order, axis=1)

@@ -74,8 +74,13 @@ def test_gptq_rounds_as_published(activation_order):
     weights = rng.normal(size=(outputs, inputs)) * 0.3
     features = rng.normal(size=(64, inputs)) @ rng.normal(size=(inputs, inputs))
     hessian = features.T @ features + np.eye(inputs)
-    scale_zero = lambda group: (ops.full((outputs, 1), step), ops.full((outputs, 1), 8.0), 15.0)  # noqa: E731
-    quantize = lambda column: (np.clip(np.round(column / step) + 8, 0, 15) - 8) * step  # noqa: E731
+
+    def scale_zero(group):  # one 4-bit grid for every group: step 0.1, zero point 8
+        return ops.full((outputs, 1), step), ops.full((outputs, 1), 8.0), 15.0
+
+    def quantize(column):  # the same grid, by hand
+        return (np.clip(np.round(column / step) + 8, 0, 15) - 8) * step
+
     order = np.argsort(-np.diag(hessian), kind="stable") if activation_order else np.arange(inputs)
     expected = published_gptq(weights, hessian, order, quantize)
 
