@@ -17,19 +17,26 @@ from pathlib import Path
 STARTUP = "start-up and imports"
 
 
+def now():
+    """The clock phases are measured on: monotonic (`time.perf_counter`'s on Linux), which a correction of the
+    wall clock (NTP, a virtual machine's clock sync) never moves, so a phase is never shortened or stretched by
+    one and the breakdown adds up to the time a benchmark measures from outside."""
+    return time.monotonic()
+
+
 def process_start_time():
-    """When this process started, in `time.time()` seconds: its age from /proc on Linux (to the clock tick,
-    10 ms; /proc/stat's boot time is whole seconds, too coarse), elsewhere when this module was first imported
-    (the interpreter's own start-up then goes uncounted)."""
+    """When this process started, on `now()`'s clock: its age from /proc on Linux (the start in clock ticks,
+    10 ms, on the boot-time clock; /proc/stat's boot time is wall-clock whole seconds, too coarse), elsewhere
+    when this module was first imported (the interpreter's own start-up then goes uncounted)."""
     try:
         ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return time.time() - (uptime - ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError):
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+        return now() - age
+    except (OSError, ValueError, IndexError, AttributeError):  # AttributeError: no CLOCK_BOOTTIME off Linux
         return _IMPORTED
 
 
-_IMPORTED = time.time()
+_IMPORTED = now()
 _command_started = None
 
 
@@ -37,7 +44,7 @@ def start_command(from_the_shell):
     """Marks the start of a command: the process's start for one typed in a shell (`python -m tasks.X`),
     now for one called from Python (a test, a notebook), whose process was doing other things before."""
     global _command_started
-    _command_started = process_start_time() if from_the_shell else time.time()
+    _command_started = process_start_time() if from_the_shell else now()
 
 
 def command_start_time():
@@ -59,9 +66,9 @@ class Phases:
 
     def begin(self, phase):
         """Ends the open phase and opens `phase`."""
-        now = time.time()
-        self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + now - self._since
-        self._phase, self._since = phase, now
+        ended = now()
+        self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + ended - self._since
+        self._phase, self._since = phase, ended
 
     @contextmanager
     def during(self, phase):

@@ -33,7 +33,7 @@ def main(argv=None):
     try:
         with tempfile.TemporaryDirectory(prefix="keras-apps-demo-") as work_dir:  # the pictures the page draws
             page = build(exports, work_dir)
-            print(f"Ready {time.time() - timing.command_start_time():.1f} s after the command started: "
+            print(f"Ready {timing.now() - timing.command_start_time():.1f} s after the command started: "
                   f"http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
             # Gradio serves until Ctrl+C (or SIGTERM), then closes its server and returns.
             page.launch(server_name=args.host, server_port=args.port, quiet=True, show_error=True, ssr_mode=False,

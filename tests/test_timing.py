@@ -8,7 +8,7 @@ from keras_apps import timing
 
 
 def test_phases_tile_the_time_from_the_start_and_add_up():
-    started = time.time() - 0.3  # the command started 0.3 s ago: its start-up so far
+    started = timing.now() - 0.3  # the command started 0.3 s ago: its start-up so far
     phases = timing.Phases(started)
     phases.begin("data preparation")
     time.sleep(0.05)
@@ -24,11 +24,11 @@ def test_phases_tile_the_time_from_the_start_and_add_up():
     assert seconds["data preparation"] == pytest.approx(0.1, abs=0.03)
     assert seconds["pre-training"] == pytest.approx(0.1, abs=0.03)
     assert sum(seconds.values()) == pytest.approx(breakdown["total_seconds"], abs=0.03)
-    assert breakdown["total_seconds"] == pytest.approx(time.time() - started, abs=0.03)
+    assert breakdown["total_seconds"] == pytest.approx(timing.now() - started, abs=0.03)
 
 
 def test_a_phase_is_split_into_parts_measured_inside_it():
-    phases = timing.Phases(time.time())
+    phases = timing.Phases(timing.now())
     phases.begin("training")
     time.sleep(0.1)
     phases.begin("evaluation")
@@ -40,16 +40,29 @@ def test_a_phase_is_split_into_parts_measured_inside_it():
 
 
 def test_a_command_from_the_shell_starts_with_its_process_and_one_from_python_when_called():
-    assert 0 <= time.time() - timing.process_start_time() < 24 * 3600  # this process: started before now
+    assert 0 <= timing.now() - timing.process_start_time() < 24 * 3600  # this process: started before now
     timing.start_command(from_the_shell=True)
     assert timing.command_start_time() == pytest.approx(timing.process_start_time())
     timing.start_command(from_the_shell=False)
-    assert time.time() - timing.command_start_time() < 0.1
+    assert timing.now() - timing.command_start_time() < 0.1
 
 
 def test_the_open_phase_is_split_with_its_time_so_far():
-    phases = timing.Phases(time.time())
+    phases = timing.Phases(timing.now())
     phases.begin("training")
     time.sleep(0.05)
     phases.split("training", {"steps": 0.04})
     assert phases.current == "training" and phases.breakdown()["phases"]["steps"] == pytest.approx(0.04)
+
+
+def test_a_process_age_is_read_on_the_phases_clock(tmp_path):
+    """A fresh process that sleeps before importing the module reports that sleep as part of its age, on the
+    same monotonic clock the phases use (not the wall clock, which a clock sync can move)."""
+    from tests.conftest import run_python
+
+    script = ("import time; time.sleep(0.5)\n"
+              "from keras_apps import timing\n"
+              "print(timing.now() - timing.process_start_time())")
+    completed = run_python("-c", script)
+    assert completed.returncode == 0, completed.stderr
+    assert 0.5 <= float(completed.stdout) < 5
