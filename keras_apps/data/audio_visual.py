@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
 
 IMAGE_STATES = ("clean", "degraded", "missing")
@@ -136,5 +137,5 @@ def pair_dataset(pairs, batch_size, components, snr_db, *, image="clean", audio=
             heard = heard[:0]
         return {"image": shown, "audio": heard, "lengths": tf.shape(heard)[0]}, label
 
-    return dataset.map(example, num_parallel_calls=tf.data.AUTOTUNE).padded_batch(batch_size).prefetch(
-        tf.data.AUTOTUNE)
+    dataset = dataset.map(example, num_parallel_calls=tf.data.AUTOTUNE).padded_batch(batch_size)
+    return without_autotune(dataset.prefetch(tf.data.AUTOTUNE))

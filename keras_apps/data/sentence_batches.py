@@ -13,6 +13,8 @@ loss and accuracy count real tokens only.
 
 import tensorflow as tf
 
+from keras_apps.data.autotune import without_autotune
+
 
 def _model_inputs(source, target, multiple):
     """Pads a batch (both sides to the same length, a multiple of `multiple`: fewer distinct shapes for a
@@ -64,4 +66,4 @@ def sentence_batches(
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     dataset = dataset.map(lambda source, target: _model_inputs(source, target, pad_multiple),
                           num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return without_autotune(dataset.prefetch(tf.data.AUTOTUNE))

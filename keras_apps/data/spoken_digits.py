@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_apps.data.archives import cached_extraction
+from keras_apps.data.autotune import without_autotune
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 
@@ -129,4 +130,4 @@ def waveform_dataset(recordings, batch_size, *, shuffle=False, seed=0):
     if shuffle:
         dataset = dataset.shuffle(len(recordings), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(lambda wave, label: ({"audio": wave, "lengths": tf.shape(wave)[0]}, label))
-    return dataset.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return without_autotune(dataset.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE))

@@ -11,6 +11,8 @@ new iterator replays the same draws.
 import numpy as np
 import tensorflow as tf
 
+from keras_apps.data.autotune import without_autotune
+
 _ENCODE_BATCH = 512
 
 
@@ -27,7 +29,7 @@ def text_dataset(texts, labels, encode, batch_size, *, shuffle=False, seed=None,
     dataset = tf.data.Dataset.zip(encoded_texts(texts, encode), labels).cache()
     if shuffle:
         dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return without_autotune(dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE))
 
 
 def masked_lm_dataset(
@@ -52,4 +54,4 @@ def masked_lm_dataset(
     if shuffle:
         dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.ragged_batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.map(frame_and_mask, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return without_autotune(dataset.map(frame_and_mask, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))

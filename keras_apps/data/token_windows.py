@@ -7,6 +7,7 @@ and targets (all but the first), so every position of every window is one traini
 import numpy as np
 import tensorflow as tf
 
+from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
 
 
@@ -44,6 +45,7 @@ def random_windows(token_ids, context_length, batch_size, steps, seed=0):
         .map(_inputs_and_targets)
         .take(steps)
         .prefetch(tf.data.AUTOTUNE)
+        .apply(without_autotune)
     )
 
 
@@ -57,4 +59,4 @@ def evaluation_windows(token_ids, context_length, batch_size, max_batches=None, 
     if max_batches is not None and max_batches * batch_size < count:
         starts = np.sort(np.random.default_rng(seed).choice(starts, max_batches * batch_size, replace=False))
     windows = token_ids[starts[:, None] + np.arange(context_length + 1)]
-    return tf.data.Dataset.from_tensor_slices(windows).batch(batch_size).map(_inputs_and_targets)
+    return without_autotune(tf.data.Dataset.from_tensor_slices(windows).batch(batch_size).map(_inputs_and_targets))

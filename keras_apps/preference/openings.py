@@ -7,6 +7,7 @@ sample is: the opening words of a review and their continuation. Works eagerly a
 
 import tensorflow as tf
 
+from keras_apps.data.autotune import without_autotune
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
 
 
@@ -24,7 +25,7 @@ def rated_openings(tokenizer, texts, ratings, length, batch_size, *, training, s
     without a last short batch when `training`."""
     data = tf.data.Dataset.from_tensor_slices((review_openings(tokenizer, texts, length), ratings.astype("float32")))
     data = data.shuffle(len(ratings), seed=seed) if training else data
-    return data.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    return without_autotune(data.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE))
 
 
 def opening_splits(tokenizer, splits, targets, length, batch_size, *, seed=0):

@@ -22,6 +22,7 @@ import keras
 import tensorflow as tf
 
 from keras_apps import files
+from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
 from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
 from keras_apps.training.multi_worker import MultiWorkerModel
@@ -169,7 +170,7 @@ def shard_by_data(dataset):
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options)
+    return without_autotune(dataset.with_options(options))
 
 
 def _local_copy(build_model, model, config, loss, metrics, weighted_metrics):

@@ -74,7 +74,9 @@ def batches(dataset):
 def test_each_condition_shows_and_plays_what_it_says():
     pairs = pair(recordings(), images(), 1, seed=0)
     components = PrincipalComponents.fit(images().images, 0.25)
-    clean = batches(pair_dataset(pairs, 8, components, 0.0))
+    dataset = pair_dataset(pairs, 8, components, 0.0)
+    assert not dataset.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
+    clean = batches(dataset)
     first, labels = clean[0]
     np.testing.assert_array_equal(first["image"], pairs.images[:8])
     np.testing.assert_array_equal(first["lengths"], [len(wave) for wave in pairs.waveforms[:8]])

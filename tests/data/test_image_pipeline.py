@@ -11,7 +11,9 @@ def digits(count=10):
 
 
 def test_batches_keep_uint8_images_and_int32_labels():
-    batches = list(image_dataset(digits(10), 4, drop_remainder=True))
+    dataset = image_dataset(digits(10), 4, drop_remainder=True)
+    batches = list(dataset)
+    assert not dataset.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
     assert len(batches) == 2
     images, labels = batches[0]
     assert images.dtype == "uint8" and images.shape == (4, 28, 28) and labels.dtype == "int32"

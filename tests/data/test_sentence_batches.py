@@ -17,6 +17,7 @@ def _pairs(count, seed=0):
 def test_batches_are_padded_to_multiples_of_eight_with_shifted_labels_and_masks():
     sources, targets, lengths = _pairs(100)
     dataset = sentence_batches(sources, targets, 16, pool_batches=3)
+    assert not dataset.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
     batches = list(dataset)
     assert int(dataset.cardinality()) == len(batches) == 3 + 3 + 1  # pools of 48, 48 and 4 pairs
     assert sum(len(labels) for _, labels, _ in batches) == 100  # evaluation keeps every pair

@@ -67,7 +67,9 @@ def test_a_missing_recording_is_named(tiny):
 def test_batches_are_padded_with_each_recording_s_length(tiny):
     write_archive(tiny, tiny_members())
     recordings = spoken_digits.load(tiny).select(np.arange(240) < 3)  # digit 0 by ann: 1,200 to 1,202 samples
-    inputs, labels = next(iter(spoken_digits.waveform_dataset(recordings, batch_size=3)))
+    dataset = spoken_digits.waveform_dataset(recordings, batch_size=3)
+    inputs, labels = next(iter(dataset))
+    assert not dataset.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
     assert inputs["audio"].shape == (3, 1202) and inputs["lengths"].numpy().tolist() == [1200, 1201, 1202]
     assert labels.numpy().tolist() == [0, 0, 0] and float(inputs["audio"][0, 1200]) == 0.0  # padding
 

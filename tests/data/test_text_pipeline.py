@@ -15,6 +15,7 @@ def test_text_dataset_encodes_batches_and_keeps_labels_with_their_texts():
     tokenizer = build_tokenizer(learn_vocabulary(TEXTS * 20, 100), sequence_length=16)
     dataset = text_dataset(TEXTS, LABELS, tokenizer, batch_size=3)
     assert int(dataset.cardinality()) == 3
+    assert not dataset.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
     batches = list(dataset.as_numpy_iterator())
     ids = np.concatenate([features for features, _ in batches])
     labels = np.concatenate([labels for _, labels in batches])
@@ -49,6 +50,7 @@ def test_masked_lm_batches_mask_only_real_tokens_and_change_every_epoch():
     original = preprocessor(TEXTS)
     (features, targets, weights), (second, _, _) = list(dataset.repeat(2).as_numpy_iterator())
     positions = features["mask_positions"]
+    assert not dataset.options().autotune.enabled
     assert positions.shape == targets.shape == weights.shape == (8, 6)
     chosen = weights > 0
     rows = np.nonzero(chosen)[0]

@@ -14,6 +14,7 @@ def test_random_windows_are_contiguous_and_shifted_by_one():
     dataset = random_windows(TOKENS, context_length=8, batch_size=4, steps=5, seed=1)
     batches = list(dataset.as_numpy_iterator())
     assert len(batches) == 5 == int(dataset.cardinality())
+    assert not dataset.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
     for inputs, targets in batches:
         assert inputs.shape == targets.shape == (4, 8)
         np.testing.assert_array_equal(targets, inputs + 1)
@@ -39,6 +40,7 @@ def test_evaluation_windows_predict_every_token_once():
 
 def test_an_evaluation_sample_is_the_same_every_time():
     dataset = evaluation_windows(TOKENS, 10, batch_size=4, max_batches=3, seed=2)
+    assert not dataset.options().autotune.enabled
     first = [x for x, _ in dataset.as_numpy_iterator()]
     assert len(first) == 3 and np.array_equal(first, [x for x, _ in dataset.as_numpy_iterator()])
     starts = np.concatenate(first)[:, 0]

@@ -31,6 +31,7 @@ def test_rated_openings_batch_the_openings_with_their_ratings():
     tokenizer = WordPieceText.from_text(TEXT, size=150)
     texts, ratings = ["a wonderful film", "worse", "the plot was thin"], np.array([9, 2, 4])
     training = rated_openings(tokenizer, texts, ratings, 6, 2, training=True, seed=0)
+    assert not training.options().autotune.enabled  # no autotuning thread to wait for (keras_apps.data.autotune)
     assert [len(labels) for _, labels in training] == [2]  # no short last batch while training
     (ids, labels), (_, last) = list(rated_openings(tokenizer, texts, ratings, 6, 2, training=False))
     assert ids.shape == (2, 6) and labels.dtype == tf.float32 and labels.numpy().tolist() == [9.0, 2.0]
