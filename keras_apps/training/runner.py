@@ -166,7 +166,8 @@ def shard_by_data(dataset):
     Our datasets come from arrays and generators in memory, not from files, so `tf.data`'s default (shard by
     file, falling back to by data with a warning) has nothing to shard by file. By data, every worker reads the
     whole stream and keeps its share of each global batch; that is why every shuffle here is seeded: all workers
-    must see the same order. The global batch stays `--batch-size`, whatever the number of workers.
+    must see the same order. The global batch stays `--batch-size`, whatever the number of workers. Whatever
+    built it, a dataset `fit` reads also runs without tf.data's autotuning (`keras_apps.data.autotune`).
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
