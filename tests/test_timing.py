@@ -5,6 +5,7 @@ import time
 import pytest
 
 from keras_apps import timing
+from tests.conftest import run_python
 
 
 def test_phases_tile_the_time_from_the_start_and_add_up():
@@ -55,11 +56,9 @@ def test_the_open_phase_is_split_with_its_time_so_far():
     assert phases.current == "training" and phases.breakdown()["phases"]["steps"] == pytest.approx(0.04)
 
 
-def test_a_process_age_is_read_on_the_phases_clock(tmp_path):
+def test_a_process_age_is_read_on_the_phases_clock():
     """A fresh process that sleeps before importing the module reports that sleep as part of its age, on the
     same monotonic clock the phases use (not the wall clock, which a clock sync can move)."""
-    from tests.conftest import run_python
-
     script = ("import time; time.sleep(0.5)\n"
               "from keras_apps import timing\n"
               "print(timing.now() - timing.process_start_time())")
