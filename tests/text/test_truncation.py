@@ -29,12 +29,14 @@ def test_head_beyond_the_length_is_refused():
 
 def test_a_random_window_keeps_consecutive_tokens_from_every_offset_and_short_rows_whole():
     tf.random.set_seed(0)
+    draws = 200  # one call on 200 copies of the rows: each row draws its own offset
+    kept = keep_random_window(tf.concat([ROWS] * draws, axis=0), 6).to_list()
     starts = set()
-    for _ in range(200):
-        kept = keep_random_window(ROWS, 6).to_list()
-        assert kept[1:] == [[1, 2, 3], [], [1, 2, 3, 4, 5, 6]]
-        assert len(kept[0]) == 6 and kept[0] == list(range(kept[0][0], kept[0][0] + 6))
-        starts.add(kept[0][0])
+    for copy in range(draws):
+        first, *others = kept[4 * copy:4 * copy + 4]
+        assert others == [[1, 2, 3], [], [1, 2, 3, 4, 5, 6]]
+        assert len(first) == 6 and first == list(range(first[0], first[0] + 6))
+        starts.add(first[0])
     assert starts == {1, 2, 3, 4, 5}  # every offset of the 10-token row, and no other
 
 
