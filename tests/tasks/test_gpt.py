@@ -3,6 +3,7 @@ hundred steps on the real Tiny Shakespeare in fresh processes, as a user runs it
 
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,6 +23,21 @@ POEM = "Shall I compare thee to a summer's day?\nThou art more lovely and more t
 
 def run_task(argv, capsys):
     return run_cli(task.main, argv, capsys)
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt(tmp_path_factory):
+    """One tiny run (`TINY` on `POEM`), made once for the tests that read it, fine-tune it or compress it: the text
+    (`text`), the run folder (`run`) and the export (`export`)."""
+    from keras_apps import cli
+
+    root = tmp_path_factory.mktemp("tiny-gpt")
+    (root / "poem.txt").write_text(POEM)
+    made = SimpleNamespace(text=root / "poem.txt", run=root / "run", export=root / "export")
+    status = cli.run(task.main, ["--text-file", str(made.text), *TINY, "--run-dir", str(made.run),
+                                 "--export-dir", str(made.export)])
+    assert status == 0, "the tiny GPT run failed (its output is above)"
+    return made
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["generate"], ["compress"]])
@@ -59,21 +75,17 @@ def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "run").exists()  # refused before the text is read
 
 
-def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
-    (tmp_path / "poem.txt").write_text(POEM)
-    export_dir = tmp_path / "export"
-    status, out, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
-                                 "--export-dir", str(export_dir)], capsys)
-    assert status == 0, err
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+def test_a_tiny_run_trains_reports_exports_and_generates(tiny_gpt, capsys):
+    export_dir = tiny_gpt.export
+    metrics = json.loads((tiny_gpt.run / "metrics.json").read_text())
     validation = metrics["validation"]
     assert validation["perplexity"] == pytest.approx(math.exp(validation["loss"]))
     tokens, examples = metrics["train_tokens_per_second"], metrics["train_examples_per_second"]
     assert tokens == pytest.approx(examples * 16, abs=1)  # rounded figures
     assert metrics["steps"] == 4 and metrics["epochs"] == 2 and 0 < metrics["extra"]["mfu"] < 1
-    assert "```text\nROMEO:" in (tmp_path / "run" / "samples.md").read_text()
+    assert "```text\nROMEO:" in (tiny_gpt.run / "samples.md").read_text()
     assert (export_dir / "1" / "tokenizer.json").is_file()
-    text, images = check_page((tmp_path / "run" / "report.html").read_text())
+    text, images = check_page((tiny_gpt.run / "report.html").read_text())
     assert "Evaluation on the whole validation split" in text and "ROMEO:" in text and len(images) == 1
     card = (export_dir / "1" / "MODEL_CARD.md").read_text()
     assert "## Metrics on the validation set" in card
@@ -93,16 +105,13 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tmp_path, capsys):
             tab.answer("Thou", *bad)
 
 
-def test_fine_tuning_an_export_through_lora_trains_the_adapters_alone_and_exports_a_plain_model(tmp_path, capsys):
+def test_fine_tuning_an_export_through_lora_trains_the_adapters_alone_and_exports_a_plain_model(
+        tiny_gpt, tmp_path, capsys):
     import keras
     import numpy as np
 
-    (tmp_path / "poem.txt").write_text(POEM)
     (tmp_path / "sonnet.txt").write_text("When I do count the clock that tells the time,\n" * 30)
-    base, tuned = tmp_path / "base", tmp_path / "tuned"
-    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
-                               "--export-dir", str(base)], capsys)
-    assert status == 0, err
+    base, tuned = tiny_gpt.export, tmp_path / "tuned"
     fine_tune = ["--text-file", str(tmp_path / "sonnet.txt"), "--init-from", str(base), "--lora-rank", "2",
                  *TINY[8:], "--run-dir", str(tmp_path / "tuning"), "--export-dir", str(tuned)]  # no shape flags
     status, out, err = run_task(fine_tune, capsys)
@@ -164,13 +173,10 @@ def test_a_wordpiece_gpt_writes_words_that_a_fresh_process_generates_alike(tmp_p
     assert "##" not in in_process and "[" not in in_process  # pieces joined, no special token shown
 
 
-def test_compress_exports_copies_that_a_fresh_process_generates_from_and_converts_to_litert(tmp_path, capsys):
-    (tmp_path / "poem.txt").write_text(POEM)
-    export_dir, compressed = tmp_path / "export", tmp_path / "compressed"
-    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--run-dir", str(tmp_path / "run"),
-                               "--export-dir", str(export_dir)], capsys)
-    assert status == 0, err
-    status, out, err = run_task(["compress", "--text-file", str(tmp_path / "poem.txt"), "--decoding-tokens", "8",
+def test_compress_exports_copies_that_a_fresh_process_generates_from_and_converts_to_litert(
+        tiny_gpt, tmp_path, capsys):
+    export_dir, compressed = tiny_gpt.export, tmp_path / "compressed"
+    status, out, err = run_task(["compress", "--text-file", str(tiny_gpt.text), "--decoding-tokens", "8",
                                  "--calibration-windows", "4", "--modes", "float16", "int8", "gptq", "litert-int8",
                                  "--export-dir", str(export_dir), "--run-dir", str(compressed)], capsys)
     assert status == 0, err
@@ -183,7 +189,7 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
     assert litert["size_bytes"] == (compressed / "litert-int8" / "model.tflite").stat().st_size
     assert litert["size_bytes"] < rows[0]["size_bytes"]
     assert litert["validation_loss"] == pytest.approx(rows[0]["validation_loss"], abs=0.05)
-    validation = json.loads((tmp_path / "run" / "metrics.json").read_text())["validation"]
+    validation = json.loads((tiny_gpt.run / "metrics.json").read_text())["validation"]
     assert rows[0]["validation_loss"] == pytest.approx(validation["loss"], abs=1e-4)  # float32: the export's own
     assert all(row["size_bytes"] < rows[0]["size_bytes"] for row in rows[1:3])
     assert all(len(row["quantized_layers"]) == 6 for row in rows[2:4]) and "quantized_layers" not in rows[1]
@@ -199,7 +205,7 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
         fresh = run_python("-m", "tasks.gpt", *generate)
         assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
         assert fresh.stdout == in_process and in_process.startswith("Shall I")
-    status, _, err = run_task(["compress", "--text-file", str(tmp_path / "poem.txt"), "--export-dir", str(export_dir),
+    status, _, err = run_task(["compress", "--text-file", str(tiny_gpt.text), "--export-dir", str(export_dir),
                                "--run-dir", str(compressed)], capsys)
     assert status == 2 and f"{compressed} already holds a compression report; choose another --run-dir" in err
     status, _, err = run_task(["compress", "--modes", "int2", "--export-dir", str(export_dir)], capsys)
