@@ -8,6 +8,8 @@ own, `[NL]`, so that a corpus of one review per line keeps its reviews apart and
 Text comes back spaced as a writer would type it (`keras_apps.text.spacing`).
 """
 
+import weakref
+
 import keras
 import keras_hub
 import numpy as np
@@ -60,14 +62,14 @@ class WordPieceText(keras.layers.Layer):
     def tokenize(self, text):
         """int32 ids of a string (1-D) or of a batch of strings (ragged), as tensors eagerly and in a graph."""
         text = tf.convert_to_tensor(text, tf.string)
-        return _in_graph(self._tokenize, text)
+        return _in_graph(self, "_tokenize", text)
 
     def detokenize(self, token_ids):
         """The text of 1-D ids (a string) or of a batch of rows of ids (strings); `[PAD]` is dropped, an unknown
         piece comes back as U+FFFD. Text that starts with a whole word starts with a space, so that a continuation
         appends to the text before it as written (`prompt + completion`)."""
         token_ids = tf.convert_to_tensor(token_ids, tf.int32)
-        return _in_graph(self._detokenize, token_ids)
+        return _in_graph(self, "_detokenize", token_ids)
 
     def _tokenize(self, text):
         return self.wordpiece.tokenize(tf.strings.regex_replace(text, r"\r?\n", " [NL] "))
@@ -88,9 +90,18 @@ class WordPieceText(keras.layers.Layer):
         return {**super().get_config(), "vocabulary": self.vocabulary}
 
 
-def _in_graph(function, tensor):
-    """`function(tensor)` inside a graph: keras-hub's tokenizers turn their results into Python lists and
-    strings when called eagerly; here they always give tensors."""
-    if tf.executing_eagerly():
-        return tf.function(function, autograph=False)(tensor)
-    return function(tensor)
+_GRAPHS = weakref.WeakKeyDictionary()  # a tokenizer -> its eager calls' graph functions, by method and rank
+
+
+def _in_graph(tokenizer, method, tensor):
+    """`tokenizer.method(tensor)` inside a graph: keras-hub's tokenizers turn their results into Python lists and
+    strings when called eagerly; here they always give tensors. Eager calls reuse one graph function per
+    tokenizer, method and rank of input, traced once (a trace takes a second; a reward scores every batch)."""
+    if not tf.executing_eagerly():
+        return getattr(tokenizer, method)(tensor)
+    graphs, key = _GRAPHS.setdefault(tokenizer, {}), (method, tensor.shape.rank)
+    if key not in graphs:
+        held = weakref.ref(tokenizer)  # a strong reference would keep the tokenizer in the cache for ever
+        graphs[key] = tf.function(lambda tensor: getattr(held(), method)(tensor), autograph=False,
+                                  input_signature=[tf.TensorSpec([None] * tensor.shape.rank, tensor.dtype)])
+    return graphs[key](tensor)

@@ -50,6 +50,26 @@ def test_it_works_inside_a_graph(tokenizer):
     assert _text(tf.function(tokenizer.detokenize)(ids)) == " wonderful actors"
 
 
+def test_eager_calls_of_one_rank_are_traced_once_and_the_tokenizer_is_not_kept_alive():
+    import gc
+    import weakref
+
+    from keras_apps.text import wordpieces
+
+    tokenizer = WordPieceText.from_text(TRAINING_TEXT, size=200)
+    for text in ("the plot", "a wonderful film", ["the plot"], ["a", "wonderful film", ""]):
+        tokenizer.tokenize(text)
+    for ids in ([[5, 6]], [[5], [6]], [5, 6, 7]):
+        tokenizer.detokenize(ids)
+    graphs = wordpieces._GRAPHS[tokenizer]
+    assert sorted(graphs) == [("_detokenize", 1), ("_detokenize", 2), ("_tokenize", 0), ("_tokenize", 1)]
+    assert all(graph.experimental_get_tracing_count() == 1 for graph in graphs.values())
+    held = weakref.ref(tokenizer)
+    del tokenizer, graphs
+    gc.collect()
+    assert held() is None
+
+
 def test_the_vocabulary_starts_with_the_special_tokens_and_has_at_most_the_size_asked():
     vocabulary = learn_vocabulary(TRAINING_TEXT, size=120)
     assert vocabulary[:3] == ["[PAD]", "[UNK]", "[NL]"] and len(vocabulary) <= 120
