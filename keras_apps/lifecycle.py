@@ -74,17 +74,21 @@ class Export:
     files: list = field(default_factory=list)
 
 
-def start_run(task, config, *, run_dir, export_dir):
-    """Selects the strategy (before TensorFlow starts), seeds everything and checks the output folders.
+def start_run(task, config, *, run_dir, export_dir, export_task=None):
+    """Selects the strategy (before TensorFlow starts), seeds everything and checks the output folders: both
+    writable, and the export folder holding no other task's exports (`export_task`, when the export is of
+    another task than the run, as a tuned policy is a `gpt`).
 
     Nothing is created yet: a run whose data turns out missing or corrupt leaves no folder behind.
     """
+    from keras_apps.export.saved_model import check_export_root
     from keras_apps.training.runner import seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     if run_dir is not None:
         files.check_writable_directory(run_dir, "--run-dir")
     files.check_writable_directory(export_dir, "--export-dir")
+    check_export_root(export_dir, export_task or task)
     strategy = select_strategy(config.strategy)
     print(describe(strategy, config.batch_size))
     seed_everything(config.seed, config.deterministic)

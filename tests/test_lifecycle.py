@@ -52,6 +52,21 @@ def test_output_folders_that_cannot_be_written_are_refused_before_anything_start
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
 
 
+def test_an_export_folder_holding_another_tasks_exports_is_refused_before_anything_starts(tmp_path):
+    config = TrainingConfig(strategy="cpu")
+    exports = tmp_path / "exports"
+    (exports / "1").mkdir(parents=True)
+    (exports / "1" / "export.json").write_text(json.dumps({"task": "mnist", "version": 1}))
+    with pytest.raises(UserError, match="holds exports of the 'mnist' task; give the 'tiny' export a folder of its"):
+        start_run("tiny", config, run_dir=tmp_path / "run", export_dir=exports)
+    (exports / "2").mkdir()  # the latest version decides: a folder this suite did not write is refused too
+    with pytest.raises(UserError, match="holds version 2, not an export of this suite"):
+        start_run("tiny", config, run_dir=tmp_path / "run", export_dir=exports)
+    (exports / "2" / "export.json").write_text(json.dumps({"task": "gpt", "version": 2}))
+    start_run("tiny-policy", config, run_dir=tmp_path / "run", export_dir=exports, export_task="gpt")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_folder_is_resumed_only_with_the_settings_it_was_started_with(tmp_path, capsys):
     run = start(tmp_path)
     run.open({"model": "convnet", "data": fingerprint("abc")})

@@ -147,6 +147,25 @@ def resolve_version(path):
     return path / str(found[-1])
 
 
+def check_export_root(export_root, task):
+    """Raises a one-line `UserError` when `export_root` already holds versions that are not exports of `task`.
+
+    Checked before a run starts: the next version would hide the other model from everything that loads the
+    folder's latest version (TF Serving, this suite's commands), found only after the training.
+    """
+    found = versions(export_root)
+    if not found:
+        return
+    latest = Path(export_root) / str(found[-1])
+    try:
+        other = json.loads((latest / "export.json").read_text()).get("task")
+    except (OSError, ValueError):
+        other = None
+    if other != task:
+        holds = f"exports of the {other!r} task" if other else f"version {found[-1]}, not an export of this suite"
+        raise UserError(f"--export-dir {export_root} holds {holds}; give the {task!r} export a folder of its own")
+
+
 def export_metadata(version_path):
     """The facts an export version records in its `export.json` (task, model, settings, figures)."""
     try:

@@ -64,6 +64,7 @@ def cases(at):
         (["--seed", "-1"], "--seed"), (["--seed", HUGE], "--seed"), (["--seed", "x"], "--seed"),
         (["--strategy", "quantum"], "invalid choice"),
         (["--run-dir", file_under_a_file], "--run-dir"), (["--export-dir", file_under_a_file], "--export-dir"),
+        (["--export-dir", at("foreign")], "holds exports of the 'another' task"), (["--epochs", HUGE], "at most"),
     ]
     loading = [(["--export-dir", at("nowhere")], "does not exist"), (["--export-dir", at("foreign")], "another")]
     yield from (("mnist", argv, said) for argv, said in train)
@@ -76,7 +77,7 @@ def cases(at):
         ("mnist", ["--data-dir", at("corrupt")], "mnist.npz"),
         ("mnist", ["--validation-fraction", "1"], "between 0 and 1"),
         ("mnist", ["--train-examples", "0"], "at least 1"),
-        ("mnist", ["--batch-size", HUGE], "mnist.npz not found"),
+        ("mnist", ["--batch-size", HUGE], "at most 2,147,483,647"),
         ("mnist", ["predict", at("missing.png")], "does not exist"),
         ("mnist", ["predict", at("empty.png")], "not a readable image"),
         ("mnist", ["predict", at("binary.png")], "not a readable image"),
@@ -105,6 +106,7 @@ def cases(at):
         ("imdb", ["explain", "Fine.", "--method", "anchors"], "invalid choice"),
         ("imdb", ["evaluate", "--test-examples", "0"], "at least 1"),
         ("gpt", ["--max-steps", "0"], "at least 1"),
+        ("gpt", ["--max-steps", HUGE, "--eval-interval", HUGE], "at most"),
         ("gpt", ["--max-steps", "100", "--eval-interval", "7"], "not a multiple"),
         ("gpt", ["--dropout", "1"], "[0, 1)"),
         ("gpt", ["--text-file", at("missing.txt")], "missing.txt"),
