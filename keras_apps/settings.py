@@ -14,8 +14,8 @@ import math
 from keras_apps.errors import UserError
 
 
-def _argument_type(convert, accept, requirement):
-    """An argparse `type` that converts with `convert` and accepts values for which `accept` holds."""
+def _argument_type(convert, accept, requirement, most=None):
+    """An argparse `type` that converts with `convert` and accepts values for which `accept` holds, up to `most`."""
     expected = "a whole number" if convert is int else "a number"
 
     def parse(text):
@@ -27,14 +27,19 @@ def _argument_type(convert, accept, requirement):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         if not accept(value):
             raise argparse.ArgumentTypeError(f"must be {requirement}, got {value}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:,}, got {text}")
         return value
 
     return parse
 
 
-positive_int = _argument_type(int, lambda value: value >= 1, "at least 1")
-non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more")
-several = _argument_type(int, lambda value: value >= 2, "at least 2")
+# Counts (steps, examples, sizes) stop at the largest an int32 tensor holds: beyond any run a machine can take,
+# and a larger one would fail deep inside TensorFlow, after the run folder is made, instead of at the flag.
+LARGEST_COUNT = 2**31 - 1
+positive_int = _argument_type(int, lambda value: value >= 1, "at least 1", most=LARGEST_COUNT)
+non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
+several = _argument_type(int, lambda value: value >= 2, "at least 2", most=LARGEST_COUNT)
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
 finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")

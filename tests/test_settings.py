@@ -46,3 +46,11 @@ def test_a_refused_value_names_the_flag():
 def test_flag_types_refuse_bad_text():
     with pytest.raises(SystemExit):
         parse(["--width", "0"])
+
+
+@pytest.mark.parametrize("count", [settings.positive_int, settings.non_negative_int, settings.several])
+def test_a_count_stops_at_the_largest_an_int32_tensor_holds(count):
+    assert count(str(settings.LARGEST_COUNT)) == 2**31 - 1
+    for text in (str(2**31), "9" * 21):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"must be at most 2,147,483,647, got {text}$"):
+            count(text)
