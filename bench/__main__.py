@@ -9,7 +9,6 @@ and its reward–KL frontier; the figures go to
 `bench/results.json` and the README's results tables, each row with the fingerprint of the machine it was
 measured on. `python -m bench machine` prints that fingerprint alone."""
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -41,11 +40,15 @@ RUNS = {"compress": [*compress.RUNS, *compress.lora.RUNS], "gpt": list(gpt.RUNS)
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
         "explain": list(explain.RUNS), "demo": list(demo.RUNS), "speech": list(speech.RUNS),
         "multimodal": list(multimodal.RUNS), "rlhf": list(rlhf.RUNS)}
+# The most a count flag takes: beyond these a benchmark would run for weeks, so a huge number is a typo.
+MAX_REPEATS = 100
+MAX_EPOCHS = 1000
+MAX_TRAIN_EXAMPLES = 10_000_000
 
 
 def parse_arguments(argv=None):
-    """The parsed command line; a run the benchmark does not have is refused in one line."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    """The parsed command line; any mistake in it, a run the benchmark does not have included, is one line."""
+    parser = cli.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("task", choices=[*sorted(BENCHMARKS), "machine"],
                         help="which task's benchmarks to run, or machine: this machine's fingerprint")
     parser.add_argument("--runs", nargs="+", metavar="RUN",
@@ -54,22 +57,26 @@ def parse_arguments(argv=None):
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
                                                  "blocks", "explain", "demo", "speech", "multimodal", "rlhf")))
-    parser.add_argument("--repeats", type=cli.positive_int, default=3,
+    parser.add_argument("--repeats", type=cli.positive_int_up_to(MAX_REPEATS), default=3,
                         help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
-                             "seeds (default: 3)")
+                             f"seeds, at most {MAX_REPEATS} (default: 3)")
     parser.add_argument("--nanogpt", metavar="DIR",
                         help="gpt nanogpt-cpu: also run nanoGPT's own train.py from this checkout of "
                              "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
     parser.add_argument("--exports", metavar="DIR",
                         help="demo: the folder of exports the page serves (default: saved_models); compress: take "
                         "each task's latest export in DIR/<task> instead of training one")
-    parser.add_argument("--train-examples", type=cli.positive_int,
+    parser.add_argument("--train-examples", type=cli.positive_int_up_to(MAX_TRAIN_EXAMPLES), metavar="N",
                         help="use only N training examples (a smoke test; such results are not recorded)")
-    parser.add_argument("--epochs", type=cli.positive_int, help="override every configuration's epochs (not recorded)")
+    parser.add_argument("--epochs", type=cli.positive_int_up_to(MAX_EPOCHS),
+                        help=f"override every configuration's epochs, at most {MAX_EPOCHS} (not recorded)")
     parser.add_argument("--results", default=str(results.RESULTS),
                         help="results file (default: bench/results.json, the only one the README's tables show)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
     args = parser.parse_args(argv)
+    for flag in ("nanogpt", "exports", "results"):
+        if getattr(args, flag) == "":  # Path("") is the current folder: never what was meant
+            parser.error(f"argument --{flag}: expected a path, got an empty one")
     if args.task == "machine" and args.runs:
         parser.error("machine has no runs")
     if args.nanogpt is not None and args.task != "gpt":

@@ -40,6 +40,14 @@ LARGEST_COUNT = 2**31 - 1
 positive_int = _argument_type(int, lambda value: value >= 1, "at least 1", most=LARGEST_COUNT)
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
 several = _argument_type(int, lambda value: value >= 2, "at least 2", most=LARGEST_COUNT)
+
+
+def positive_int_up_to(most):
+    """An argparse `type`: a whole number from 1 to `most`, for a count whose larger values are typos (a number of
+    repeats no benchmark could finish)."""
+    return _argument_type(int, lambda value: value >= 1, "at least 1", most=most)
+
+
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
 finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")

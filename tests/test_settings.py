@@ -54,3 +54,12 @@ def test_a_count_stops_at_the_largest_an_int32_tensor_holds(count):
     for text in (str(2**31), "9" * 21):
         with pytest.raises(argparse.ArgumentTypeError, match=f"must be at most 2,147,483,647, got {text}$"):
             count(text)
+
+
+def test_a_bounded_count_names_its_bound():
+    repeats = settings.positive_int_up_to(100)
+    assert repeats("100") == 100
+    with pytest.raises(argparse.ArgumentTypeError, match="must be at most 100, got 101$"):
+        repeats("101")
+    with pytest.raises(argparse.ArgumentTypeError, match="must be at least 1, got 0$"):
+        repeats("0")
