@@ -53,8 +53,7 @@ def bench_task(task, training, limits, exports=None):
             export, model = metrics["export"], metrics["model"]
             command = " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress"
         else:
-            named_model = training[training.index("--model") + 1] if "--model" in training else None
-            export, model = existing_export(exports, task, named_model)
+            export, model = existing_export(exports, task, named_model(training))
             train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <export>"
         report = Path(workdir) / "compress"
         start = time.perf_counter()
@@ -80,17 +79,41 @@ def existing_export(exports, task, model=None):
     of `model` where one is named: a row never holds another model's figures under the run's name."""
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
 
-    path = resolve_task_export(Path(exports) / task, task)
-    metadata = export_metadata(path)
+    command = " ".join([f"python -m tasks.{task}", *(["--model", model] if model else []),
+                        "--export-dir", str(Path(exports) / task)])
+    try:
+        path = resolve_task_export(Path(exports) / task, task)
+        metadata = export_metadata(path)
+    except UserError as exc:
+        raise UserError(f"--exports: {exc}; export one with `{command}`") from None
     if model is not None and metadata.get("model") != model:
         raise UserError(f"{path} is an export of --model {metadata.get('model')}, not {model}: export one with "
-                        f"`python -m tasks.{task} --model {model} --export-dir {Path(exports) / task}`")
-    return path, metadata.get("recipe") or metadata["model"]
+                        f"`{command}`")
+    return path, metadata.get("recipe") or metadata.get("model")
+
+
+def check_exports(runs, exports):
+    """Checks the export each of `runs` takes from `exports` before the first run starts, so a missing one fails
+    in seconds rather than after the runs before it (bert-lora trains its own and needs none)."""
+    for name in runs:
+        if name in lora.RUNS:
+            if lora.RUNS[name] == "gpt":
+                existing_export(exports, "gpt")
+        else:
+            task, training = RUNS[name]
+            existing_export(exports, task, named_model(training))
+
+
+def named_model(training):
+    """The `--model` among a run's training flags, or None (the task's default)."""
+    return training[training.index("--model") + 1] if "--model" in training else None
 
 
 def run(runs, repeats, limits, exports=None):
     """Yields `(name, result)` for each run in `runs` (`repeats` is unused: seeds are the compress flag's); with
     `exports`, each compresses the task's latest export there instead of training one."""
+    if exports is not None:
+        check_exports(runs, exports)
     for name in runs:
         if name in lora.RUNS:
             yield from lora.run([name], limits, exports)

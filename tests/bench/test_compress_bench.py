@@ -25,6 +25,25 @@ def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):
     assert "Traceback" not in completed.stderr
 
 
+def test_every_export_the_runs_need_is_checked_before_the_first_run(tmp_path, monkeypatch):
+    from bench import compress
+    from keras_apps.errors import UserError
+
+    version = tmp_path / "imdb" / "1"  # a whole export for the first run; none for translate, the second
+    version.mkdir(parents=True)
+    (version / "export.json").write_text(json.dumps({"task": "imdb", "model": "nb-bow", "version": 1}))
+    (version / "model.keras").write_bytes(b"")
+    (version / "saved_model.pb").write_bytes(b"")
+    started = []
+    monkeypatch.setattr(compress, "bench_task", lambda task, *args, **kwargs: started.append(task))
+    with pytest.raises(UserError) as refused:
+        list(compress.run(["imdb", "translate"], 1, [], exports=tmp_path))
+    assert started == []
+    message = str(refused.value)
+    assert f"{tmp_path / 'translate'} does not exist" in message and "\n" not in message
+    assert message.endswith(f"export one with `python -m tasks.translate --export-dir {tmp_path / 'translate'}`")
+
+
 @pytest.mark.real_data
 def test_a_shortened_benchmark_runs_and_records_nothing(real_imdb_dir, tmp_path):
     results_file = tmp_path / "results.json"
