@@ -24,6 +24,8 @@ def main(argv=None):
 
     timing.start_command(from_the_shell=argv is None)
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.exports:  # Path("") is the current folder, which would serve whatever lies there
+        raise UserError("--exports is empty; give the folder holding <task>/<version> (default: saved_models)")
     exports = Path(args.exports)
     if not exports.is_dir():
         raise UserError(f"--exports {exports} is not a folder; train a model first (e.g. python -m tasks.imdb) "
@@ -63,7 +65,7 @@ def build(exports, work_dir):
     served, loaded = catalog.find(exports), {}
     for index, entry in enumerate(served):
         if entry.path is None:
-            if not entry.tab.optional:
+            if entry.problem or not entry.tab.optional:  # an optional tab is quiet only when its folder is absent
                 print(f"{entry.tab.title}: {entry.problem or 'no export'}; {entry.tab.command} makes one", flush=True)
             continue
         start = time.perf_counter()

@@ -54,13 +54,14 @@ class Served:
 
 
 def find(exports_root, tabs=TABS):
-    """A `Served` per tab: the latest export of its task under `exports_root/<task>`, checked to be whole."""
-    from keras_apps.export.saved_model import resolve_task_export, versions
+    """A `Served` per tab: the latest export of its task under `exports_root/<task>`, checked to be whole. Only
+    a folder that does not exist means "no export"; one that exists but holds none says why in `problem`."""
+    from keras_apps.export.saved_model import resolve_task_export
 
     found = []
     for tab in tabs:
         root = Path(exports_root) / tab.task
-        if not versions(root):
+        if not root.exists():
             found.append(Served(tab))
             continue
         try:

@@ -59,13 +59,15 @@ def build_page(served, answers):
 
 
 def overview(served, answers):
-    """A Markdown table: each task, the export its tab serves and its figures, or the command that makes one."""
+    """A Markdown table: each task, the export its tab serves and its figures, or why it serves none (no export,
+    or the problem with the one there) and the command that makes one."""
     rows = ["| tab | serves | recorded quality |", "| --- | --- | --- |"]
     for entry in served:
         if entry.tab.task in answers:
             rows.append(f"| {entry.tab.title} | `{entry.path}` | {entry.figures} |")
         else:
-            rows.append(f"| {entry.tab.title} | no export: `{entry.tab.command}` makes one | |")
+            reason = " ".join(entry.problem.split()).replace("|", "\\|") or "no export"  # one line, one cell
+            rows.append(f"| {entry.tab.title} | {reason}: `{entry.tab.command}` makes one | |")
     return "\n".join(rows)
 
 

@@ -23,3 +23,11 @@ def test_each_tab_serves_its_task_s_latest_whole_export_or_says_why_not(tmp_path
     assert served["imdb"].path is None and "an export of the 'gpt' task, not of 'imdb'" in served["imdb"].problem
     assert served["translate"] == Served(served["translate"].tab)  # none: the tab names its command
     assert served["translate"].tab.command == "python -m tasks.translate"
+
+
+def test_a_task_folder_that_exists_but_holds_no_export_says_so(tmp_path):
+    (tmp_path / "speech").mkdir()  # e.g. a training run that never published a version
+    (tmp_path / "speech" / "notes.txt").write_text("")
+    served = {entry.tab.task: entry for entry in find(tmp_path)}
+    assert served["speech"].path is None and "holds no SavedModel" in served["speech"].problem
+    assert served["mnist"] == Served(served["mnist"].tab)  # no folder at all: simply no export

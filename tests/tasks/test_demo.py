@@ -31,6 +31,7 @@ def test_help(capsys):
     (["--port", "0"], "argument --port: must be in [1, 65535], got 0"),
     (["--port", "http"], "argument --port: expected a whole number"),
     (["--exports", "no/such/folder"], "--exports no/such/folder is not a folder"),
+    (["--exports", ""], "--exports is empty"),  # not the current folder
 ])
 def test_bad_arguments_are_one_line(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -45,6 +46,26 @@ def test_a_port_in_use_is_one_line_before_anything_loads(tmp_path, capsys):
         status, out, err = run_task(["--exports", str(tmp_path), "--port", str(port)], capsys)
     assert status == 2 and f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err
     assert err.count("\n") == 1 and "loaded" not in out
+
+
+def test_an_optional_tab_whose_export_cannot_be_served_says_why_on_the_console(tmp_path, monkeypatch, capsys):
+    import json
+
+    from keras_apps.demo import page
+
+    foreign = tmp_path / "speech" / "1"  # another task's export where the speech tab looks
+    foreign.mkdir(parents=True)
+    (foreign / "saved_model.pb").write_bytes(b"")
+    (foreign / "model.keras").write_bytes(b"")
+    (foreign / "export.json").write_text(json.dumps({"task": "gpt", "version": 1}))
+    monkeypatch.setattr(page, "build_page", lambda served, loaded: (served, loaded))
+    served, loaded = task.build(tmp_path, str(tmp_path / "work"))
+    assert loaded == {}
+    lines = capsys.readouterr().out.splitlines()
+    assert f"Spoken digits: {foreign} is an export of the 'gpt' task, not of 'speech'; python -m tasks.speech " \
+        "makes one" in lines
+    assert "Digits: no export; python -m tasks.mnist makes one" in lines
+    assert len(lines) == 5  # one line per tab
 
 
 @pytest.fixture(scope="module")
