@@ -26,6 +26,7 @@ from keras_apps.settings import (
     fraction, int32_seed, non_negative_float, non_negative_int, port, positive_float, positive_int,
     positive_int_up_to, probability, seed, several, text,
 )
+from keras_apps.training.run_directory import OPENED_FOR_TRAINING
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
@@ -173,12 +174,16 @@ def exit_process(status):
 
 
 def run(main, argv=None):
-    """Runs `main(argv)` and turns a `UserError` into `error: …` on stderr with exit status 2."""
+    """Runs `main(argv)` and turns a `UserError` into `error: …` on stderr with exit status 2, and Ctrl-C into
+    one line with exit status 130, naming the run folder to resume from when the command was training."""
+    OPENED_FOR_TRAINING.clear()
     try:
         return main(argv)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; rerun with the same --run-dir to resume from the last finished epoch", file=sys.stderr)
+        resume = (f"; rerun with --run-dir {OPENED_FOR_TRAINING[-1]} to resume from the last finished epoch"
+                  if OPENED_FOR_TRAINING else "")
+        print(f"interrupted{resume}", file=sys.stderr)
         return 130

@@ -30,6 +30,24 @@ def test_run_turns_user_errors_into_one_line_and_exit_2(capsys):
     assert capsys.readouterr().err == "error: the file is missing\n"
 
 
+def test_ctrl_c_names_the_run_folder_to_resume_only_when_the_command_was_training(tmp_path, capsys):
+    import tensorflow as tf
+
+    from keras_apps.training.runner import open_run_directory
+
+    def training(argv):
+        open_run_directory("tiny", tmp_path / "run", tf.distribute.get_strategy())
+        raise KeyboardInterrupt
+
+    def evaluating(argv):
+        raise KeyboardInterrupt
+
+    assert cli.run(training, []) == 130
+    assert capsys.readouterr().err == (f"interrupted; rerun with --run-dir {tmp_path / 'run'} to resume from the "
+                                       "last finished epoch\n")
+    assert cli.run(evaluating, []) == 130 and capsys.readouterr().err == "interrupted\n"  # a command of its own
+
+
 @pytest.mark.parametrize("parse, text", [(cli.seed, "-1"), (cli.seed, str(2**32)), (cli.int32_seed, str(2**31)),
                                          (cli.positive_float, "nan"), (cli.positive_float, "inf"),
                                          (cli.non_negative_float, "-inf")])

@@ -24,6 +24,11 @@ from keras_apps import files
 from keras_apps.errors import UserError
 
 
+# The folder of the training run this command opened (`runner.open_run_directory`): an interrupted command names
+# it, since a rerun resumes only with it as --run-dir (a default folder is new each time). Cleared by `cli.run`.
+OPENED_FOR_TRAINING = []
+
+
 class RunDirectory:
     """Paths of one run; creating it refuses to reuse a finished run's folder."""
 

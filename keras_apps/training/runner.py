@@ -26,7 +26,7 @@ from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
 from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
 from keras_apps.training.multi_worker import MultiWorkerModel
-from keras_apps.training.run_directory import RunDirectory
+from keras_apps.training.run_directory import OPENED_FOR_TRAINING, RunDirectory
 from keras_apps.training.strategy import is_multi_worker, worker_role
 
 
@@ -115,6 +115,7 @@ def open_run_directory(task, run_dir, strategy):
     """
     is_chief, name = worker_role(strategy)
     run = RunDirectory.create(task, run_dir)
+    OPENED_FOR_TRAINING.append(run.path)  # every worker resumes with the chief's folder as --run-dir
     return run if is_chief else RunDirectory.create(task, run.path / WORKERS / name)
 
 
