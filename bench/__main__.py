@@ -57,7 +57,7 @@ def parse_arguments(argv=None):
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
                                                  "blocks", "explain", "demo", "speech", "multimodal", "rlhf")))
-    parser.add_argument("--repeats", type=cli.positive_int_up_to(MAX_REPEATS), default=3,
+    parser.add_argument("--repeats", type=cli.count_up_to(MAX_REPEATS), default=3,
                         help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
                              f"seeds, at most {MAX_REPEATS} (default: 3)")
     parser.add_argument("--nanogpt", metavar="DIR",
@@ -66,9 +66,9 @@ def parse_arguments(argv=None):
     parser.add_argument("--exports", metavar="DIR",
                         help="demo: the folder of exports the page serves (default: saved_models); compress: take "
                         "each task's latest export in DIR/<task> instead of training one")
-    parser.add_argument("--train-examples", type=cli.positive_int_up_to(MAX_TRAIN_EXAMPLES), metavar="N",
+    parser.add_argument("--train-examples", type=cli.count_up_to(MAX_TRAIN_EXAMPLES), metavar="N",
                         help="use only N training examples (a smoke test; such results are not recorded)")
-    parser.add_argument("--epochs", type=cli.positive_int_up_to(MAX_EPOCHS),
+    parser.add_argument("--epochs", type=cli.count_up_to(MAX_EPOCHS),
                         help=f"override every configuration's epochs, at most {MAX_EPOCHS} (not recorded)")
     parser.add_argument("--results", default=str(results.RESULTS),
                         help="results file (default: bench/results.json, the only one the README's tables show)")

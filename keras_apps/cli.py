@@ -23,18 +23,19 @@ from keras_apps import files, timing
 from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
 from keras_apps.settings import (
-    fraction, int32_seed, non_negative_float, non_negative_int, port, positive_float, positive_int,
-    positive_int_up_to, probability, seed, several, text,
+    count_up_to, fraction, int32_seed, non_negative_float, non_negative_int, port, positive_float, positive_int,
+    probability, seed, several, text,
 )
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
     "add_explain_examples_argument", "add_export_argument", "add_lora_argument", "add_training_arguments",
-    "build_parser", "fraction", "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int",
-    "parse_arguments", "port", "positive_float", "positive_int", "positive_int_up_to", "probability", "run", "seed",
+    "build_parser", "count_up_to", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
+    "non_negative_int", "parse_arguments", "port", "positive_float", "positive_int", "probability", "run", "seed",
     "several", "text",
 ]
+
 
 @dataclass(frozen=True)
 class Command:

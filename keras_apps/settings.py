@@ -42,10 +42,10 @@ non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", mo
 several = _argument_type(int, lambda value: value >= 2, "at least 2", most=LARGEST_COUNT)
 
 
-def positive_int_up_to(most):
-    """An argparse `type`: a whole number from 1 to `most`, for a count whose larger values are typos (a number of
-    repeats no benchmark could finish)."""
-    return _argument_type(int, lambda value: value >= 1, "at least 1", most=most)
+def count_up_to(most, least=1):
+    """An argparse `type`: a whole number from `least` to `most`, for a count whose larger values are typos or
+    would exhaust the machine (repeats no benchmark could finish, samples of a prompt that would fill memory)."""
+    return _argument_type(int, lambda value: value >= least, f"at least {least}", most=most)
 
 
 positive_float = _argument_type(float, lambda value: value > 0, "positive")

@@ -102,10 +102,12 @@ def reward(args):
 
 def dpo(args):
     from keras_apps.evaluate.preference import write_dpo_report
+    from keras_apps.lifecycle import require_data
     from keras_apps.preference import dpo as pairs_of
     from keras_apps.preference.models import dpo_objective, dpo_trainer
 
     sft, tokenizer, reward, config, run, prompts, settings = stages.tuning_start(args, DPO_TASK, DPO_RECIPE)
+    require_data(*pairs_of.pair_split(len(prompts)), config.batch_size, "pairs (one per --prompts review)")
     run.open({**settings, "beta": args.beta, "candidates": args.candidates, "labels": args.labels})
     pairs = run.learned_once("pairs.npz", lambda: pairs_of.preference_pairs(
         sft.build_model(), reward, prompts, args.new_tokens, candidates=args.candidates, seed=config.seed),
@@ -116,7 +118,7 @@ def dpo(args):
     policy = result.model.get_layer("gpt")
     settings = {"beta": args.beta, "candidates": args.candidates, "labels": args.labels,
                 "pairs": len(pairs["margin"]), "epochs": config.epochs, "learning_rate": config.learning_rate}
-    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings}, args.reward_export)
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings}, reward)
     return run.finish(
         dataclasses.replace(result, model=policy), "dpo", export, stages.POLICY_CARD,
         metrics_update={"validation": held_out},
@@ -141,7 +143,7 @@ def ppo(args):
     last = {key: value for key, value in history[-1].items() if not key.startswith("val_")}  # none, empty
     settings = {**kl, "iterations": config.epochs, "rollouts": args.rollouts, "learning_rate": config.learning_rate}
     policy = result.model.policy
-    export = stages.policy_export(policy, tokenizer, sft, {"method": "PPO", "settings": settings}, args.reward_export)
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "PPO", "settings": settings}, reward)
     return run.finish(
         dataclasses.replace(result, model=policy), "ppo", export, stages.POLICY_CARD,
         metrics_update={"last_iteration": last},
@@ -157,16 +159,11 @@ def evaluate(args):
     from keras_apps.preference import evaluation
     from keras_apps.training.run_directory import RunDirectory
 
-    sft, tokenizer = stages.sft_stage(args.sft_export)
-    reward = stages.reward_stage(args.reward_export, tokenizer)
-    tuned = [stages.policy_stage(handle) for handle in args.policy_export]  # every export checked before the data
-    judge = stages.judge_stage(args.judge_export, args.reward_export, tuned)
-    policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
-                for start in tuned]
+    reference, tokenizer, reward, judge, policies = stages.evaluation_start(args)
     prompts = evaluation.review_prompts(tokenizer, imdb.load(args.data_dir).test.take(args.prompts).texts,
                                         seed=args.seed)
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
-    points, examples = evaluation.frontier(sft.build_model(), reward, judge, tokenizer, prompts,
+    points, examples = evaluation.frontier(reference, reward, judge, tokenizer, prompts,
                                            new_tokens=args.new_tokens, best_of_counts=args.best_of, policies=policies,
                                            seed=args.seed)
     write_evaluation(directory, points, examples, prompts=len(prompts), new_tokens=args.new_tokens,
@@ -225,7 +222,8 @@ def _dpo_arguments(parser):
                         help="DPO's beta: how strongly the policy is held to the SFT model (default: 0.1)")
     parser.add_argument("--prompts", type=cli.positive_int, default=DPO_PROMPTS,
                         help=f"training reviews whose openings make a pair each (default: {DPO_PROMPTS:,})")
-    parser.add_argument("--candidates", type=cli.several, default=CANDIDATES, metavar="N",
+    parser.add_argument("--candidates", type=cli.count_up_to(stages.MOST_CANDIDATES, least=2), metavar="N",
+                        default=CANDIDATES,
                         help=f"responses to each opening, the best and worst of them a pair (default: {CANDIDATES})")
     parser.add_argument("--labels", choices=LABELS, default="hard", help="hard: the chosen always preferred (the "
                         "DPO paper); reward: as likely as the reward says, σ(r_chosen − r_rejected) (default: hard)")
@@ -258,7 +256,8 @@ def _evaluate_arguments(parser):
                         "saved_models/imdb)")
     parser.add_argument("--prompts", type=cli.positive_int, default=EVALUATION_PROMPTS,
                         help=f"test reviews whose openings are the prompts (default: {EVALUATION_PROMPTS})")
-    parser.add_argument("--best-of", type=cli.positive_int, nargs="+", default=list(BEST_OF), metavar="N",
+    parser.add_argument("--best-of", type=cli.count_up_to(stages.MOST_BEST_OF), nargs="+",
+                        default=list(BEST_OF), metavar="N",
                         help=f"best-of-N for these N (default: {' '.join(map(str, BEST_OF))})")
     parser.add_argument("--policy-export", nargs="*", default=[], metavar="EXPORT",
                         help="tuned policies to measure beside the SFT model and best-of-N (default: none)")

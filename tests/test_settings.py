@@ -57,7 +57,7 @@ def test_a_count_stops_at_the_largest_an_int32_tensor_holds(count):
 
 
 def test_a_bounded_count_names_its_bound():
-    repeats = settings.positive_int_up_to(100)
+    repeats = settings.count_up_to(100)
     assert repeats("100") == 100
     with pytest.raises(argparse.ArgumentTypeError, match="must be at most 100, got 101$"):
         repeats("101")

@@ -66,12 +66,18 @@ def preference_labels(pairs, labels):
     return (1 / (1 + np.exp(-pairs["margin"].astype(np.float64)))).astype(np.float32)
 
 
+def pair_split(count, validation_fraction=0.1):
+    """`(training, held out)` numbers of `count` pairs, as `pair_datasets` splits them."""
+    held_out = max(1, round(validation_fraction * count))
+    return count - held_out, held_out
+
+
 def pair_datasets(pairs, batch_size, *, labels="hard", validation_fraction=0.1, seed=0):
     """`(train, validation)` `tf.data` datasets of `(dpo_trainer inputs, label)` (`preference_labels`): a seeded
     random `validation_fraction` of the pairs held out."""
     count = len(pairs["margin"])
     order = np.random.default_rng(seed).permutation(count)
-    held_out = max(1, round(validation_fraction * count))
+    held_out = pair_split(count, validation_fraction)[1]
     targets = preference_labels(pairs, labels)
 
     def dataset(rows, training):

@@ -1,5 +1,5 @@
 """Preference tuning in one command (`python -m tasks.rlhf`): each stage a fresh `python -m tasks.rlhf <stage>`
-process, in order, skipped when its export is already there.
+process, in order, skipped when its export has a published version already.
 
 A stage runs in a process of its own, as a person typing the commands one after another would run it: each
 starts TensorFlow afresh and shows its own progress, and one that fails stops the rest in one line naming it.
@@ -26,9 +26,12 @@ class Stage:
 
 
 def run_stages(stages, run_dir):
-    """Runs `stages` in order; a stage whose export exists is reused, not made again."""
+    """Runs `stages` in order; a stage whose export has a published version is reused, not made again (a folder
+    holding only what an export killed midway left is made again)."""
+    from keras_apps.export.saved_model import versions
+
     for stage in stages:
-        if stage.export is not None and Path(stage.export).exists():
+        if stage.export is not None and versions(stage.export):
             print(f"{stage.name}: reusing {stage.export} (remove it to make it again)", flush=True)
             continue
         argv = [*stage.argv, "--run-dir", str(Path(run_dir) / stage.name)]

@@ -12,20 +12,22 @@ PROBABILITY_FLOOR = 1e-6
 
 
 class LearnedReward:
-    """A reward model (`models.build_reward_model`) reading each sample's tokens, `[NL]` first."""
+    """A reward model (`models.build_reward_model`) reading each sample's tokens, `[NL]` first; `export` the export
+    version it came from, which the runs tuned against it record."""
 
-    def __init__(self, model, batch_size=256):
-        self.model, self.batch_size = model, batch_size
+    def __init__(self, model, batch_size=256, *, export=None):
+        self.model, self.batch_size, self.export = model, batch_size, export
 
     def __call__(self, samples):
         return np.asarray(self.model.predict(samples.sequences(), batch_size=self.batch_size, verbose=0))
 
 
 class ClassifierReward:
-    """log P(positive) − log P(negative) by an IMDB classifier's `serve` function, of each sample's text."""
+    """log P(positive) − log P(negative) by an IMDB classifier's `serve` function, of each sample's text; `export`
+    as `LearnedReward`'s."""
 
-    def __init__(self, serve, tokenizer):
-        self.serve, self.tokenizer = serve, tokenizer
+    def __init__(self, serve, tokenizer, *, export=None):
+        self.serve, self.tokenizer, self.export = serve, tokenizer, export
 
     def __call__(self, samples):
         probability = judged(self.serve, self.tokenizer, samples).astype(np.float64)

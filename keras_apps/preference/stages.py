@@ -2,9 +2,10 @@
 one-line error that names the command making a missing one; what a tuning stage (DPO, PPO) starts from; and
 the exports the stages make, with their model cards' words.
 
-The SFT model is a GPT export in subwords; the reward an export of `rlhf-reward` or an IMDB classifier's; the
-judge any other IMDB classifier export; a tuned policy a GPT export (so `python -m tasks.gpt generate` serves
-it) that records its `tuning`: the method, its settings and the SFT export it started from.
+The SFT model is a GPT export in subwords; the reward an export of `rlhf-reward` (made from the same SFT
+model: it reads its tokens) or an IMDB classifier's; the judge any other IMDB classifier export; a tuned policy a
+GPT export (so `python -m tasks.gpt generate` serves it) that records its `tuning`: the method, its settings, the
+SFT export it started from and the reward's export version (a reward retrained into its folder since is another).
 """
 
 from pathlib import Path
@@ -13,6 +14,9 @@ from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
 
 REWARD_TASK = "rlhf-reward"
+# The most samples of one prompt that DPO's pairs (--candidates) and best-of-N (--best-of) draw: past these, the
+# samples would take hours or exhaust memory rather than teach anything.
+MOST_CANDIDATES, MOST_BEST_OF = 64, 256
 # What a tuned policy's export keeps of its SFT export's record: the model's shape, tokenizer and serving.
 KEPT = ("model", "tokenizer", "sampler", "inputs", "outputs", "recipe")
 # The model cards' words for the exports of the stages (their figures come from each run).
@@ -59,26 +63,56 @@ def sft_stage(handle):
     return start, load_tokenizer(start.path / "tokenizer.json")
 
 
-def reward_stage(handle, tokenizer):
-    """The reward (`rewards`) of the export at `handle`: a reward model (`rlhf-reward`), or an IMDB classifier
+def check_new_tokens(sft, new_tokens):
+    """Refuses, before any run folder opens, responses that would not fit the SFT model's context after the
+    longest prompt (`[NL]` and up to `evaluation.PROMPT_LENGTHS[1]` subwords)."""
+    from keras_apps.preference.evaluation import PROMPT_LENGTHS
+
+    room = sft.metadata["model"]["context_length"] - 1 - PROMPT_LENGTHS[1]
+    if new_tokens > room:
+        raise UserError(f"--new-tokens {new_tokens} does not fit the SFT model's context of "
+                        f"{sft.metadata['model']['context_length']} after a prompt: give at most {room}")
+
+
+def _tokenizer_record(version_path):
+    try:
+        return (Path(version_path) / "tokenizer.json").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def reward_stage(handle, sft, tokenizer):
+    """The reward (`rewards`) of the export at `handle`, its `export` the version loaded: a reward model
+    (`rlhf-reward`), which reads tokens and so must share the SFT model's (`sft`) subwords, or an IMDB classifier
     whose log-odds of a positive review is the reward; `tokenizer` (the SFT model's) writes samples back as text."""
-    from keras_apps.export.saved_model import export_metadata, load_keras_model, load_serving, resolve_version
+    from keras_apps.export.saved_model import (
+        export_metadata, load_keras_model, load_serving, resolve_task_export, resolve_version,
+    )
     from keras_apps.preference import models  # noqa: F401 - registers the reward model's layers
     from keras_apps.preference.rewards import ClassifierReward, LearnedReward
 
     _missing(handle, "reward")
     if export_metadata(resolve_version(handle)).get("task") == "imdb":
-        return ClassifierReward(load_serving(handle, task="imdb")[1], tokenizer)
-    return LearnedReward(load_keras_model(handle, REWARD_TASK)[1])
+        version, serve = load_serving(handle, task="imdb")
+        return ClassifierReward(serve, tokenizer, export=version.resolve())
+    version = resolve_task_export(handle, REWARD_TASK)
+    if _tokenizer_record(version) != _tokenizer_record(sft.path):
+        raise UserError(f"--reward-export {version} was trained from another SFT model than {sft.path} (its subwords "
+                        f"differ): give that one's reward, or make one with `python -m tasks.rlhf reward`")
+    return LearnedReward(load_keras_model(version, REWARD_TASK)[1], export=version.resolve())
 
 
-def policy_stage(handle):
-    """The `ExportStart` of a tuned policy's export at `handle`."""
+def policy_stage(handle, sft):
+    """The `ExportStart` of a tuned policy's export at `handle`, tuned from the SFT export `sft`."""
     from keras_apps.training.init_from import from_export
 
     start = from_export(handle, "gpt")
     if "tuning" not in start.metadata:
         raise UserError(f"{start.path} is a GPT export but not a tuned policy (`python -m tasks.rlhf dpo` makes one)")
+    tuned_from = start.metadata["tuning"].get("sft_export")
+    if tuned_from is None or Path(tuned_from).resolve() != sft.path.resolve():
+        raise UserError(f"--policy-export {start.path} was tuned from {tuned_from}, not from --sft-export "
+                        f"{sft.path}: give the SFT export it was tuned from")
     return start
 
 
@@ -92,10 +126,37 @@ def judge_stage(handle, reward_handle, policies):
         raise UserError(f"no judge export at {handle}: train one with `python -m tasks.imdb` (any IMDB classifier "
                         f"export judges), then name it with --judge-export")
     rewards = [reward_handle, *(policy.metadata["tuning"].get("reward_export", reward_handle) for policy in policies)]
-    if any(Path(handle).resolve() == Path(reward).resolve() for reward in rewards):
+    if any(_version(handle) == _version(reward) for reward in rewards):
         raise UserError(f"--judge-export {handle} is a reward the policies are measured or were tuned against: judge "
                         f"them by another classifier")
     return load_serving(handle, task="imdb")[1]
+
+
+def _version(handle):
+    """The export version a handle (an export folder or one of its versions) names, as an absolute path; the
+    handle itself where it holds none (a record of an export since removed)."""
+    from keras_apps.export.saved_model import resolve_version
+
+    try:
+        return resolve_version(handle).resolve()
+    except UserError:
+        return Path(handle).resolve()
+
+
+def evaluation_start(args):
+    """What `evaluate` measures, by its command line `args`, every export loaded and checked before its run folder
+    opens: `(the SFT model, its tokenizer, the reward, the judge's serve, the policies' (method, settings, model))`;
+    a run folder that holds an evaluation already is refused, not overwritten."""
+    if args.run_dir and (Path(args.run_dir) / "frontier.json").exists():
+        raise UserError(f"--run-dir {args.run_dir} holds an evaluation already: give a new --run-dir")
+    sft, tokenizer = sft_stage(args.sft_export)
+    check_new_tokens(sft, args.new_tokens)
+    reward = reward_stage(args.reward_export, sft, tokenizer)
+    tuned = [policy_stage(handle, sft) for handle in args.policy_export]  # every export checked before the data
+    judge = judge_stage(args.judge_export, reward.export, tuned)
+    policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
+                for start in tuned]
+    return sft.build_model(), tokenizer, reward, judge, policies
 
 
 def tuning_start(args, task, recipe):
@@ -108,11 +169,12 @@ def tuning_start(args, task, recipe):
     from keras_apps.recipes import overlaid
 
     sft, tokenizer = sft_stage(args.sft_export)
-    reward = reward_stage(args.reward_export, tokenizer)
+    check_new_tokens(sft, args.new_tokens)
+    reward = reward_stage(args.reward_export, sft, tokenizer)
     config = overlaid(recipe, args).training
-    run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir)
+    run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir, export_task="gpt")
     prompts = review_prompts(tokenizer, imdb.load(args.data_dir).train.take(args.prompts).texts, seed=config.seed)
-    settings = {**sft.record(), "reward_export": str(Path(args.reward_export).resolve()), "prompts": args.prompts,
+    settings = {**sft.record(), "reward_export": str(reward.export), "prompts": args.prompts,
                 "new_tokens": args.new_tokens}
     return sft, tokenizer, reward, config, run, prompts, settings
 
@@ -132,9 +194,9 @@ def reward_export(reward_model, tokenizer, sft, length):
                             "outputs": "reward: float32 [batch] (higher: preferred)"})
 
 
-def policy_export(policy, tokenizer, sft, tuning, reward_handle):
+def policy_export(policy, tokenizer, sft, tuning, reward):
     """The `Export` of a tuned `policy` (a `build_gpt` model): `generate` as every GPT export serves it, with the
-    SFT export's record and `tuning` (`{"method", "settings"}`), beside the reward's export (`reward_handle`)."""
+    SFT export's record and `tuning` (`{"method", "settings"}`), beside the export version of the `reward`."""
     import tensorflow as tf
 
     from keras_apps.inference.serving import text_generation_endpoint
@@ -146,5 +208,5 @@ def policy_export(policy, tokenizer, sft, tuning, reward_handle):
     return Export({"generate": (tf.function(generate, input_signature=signature), signature)}, track=[tokenizer],
                   files=[sft.path / "tokenizer.json"],
                   metadata={**{key: sft.metadata[key] for key in KEPT if key in sft.metadata}, "task": "gpt",
-                            "tuning": {**tuning, "sft_export": str(sft.path),
-                                       "reward_export": str(Path(reward_handle).resolve())}})
+                            "tuning": {**tuning, "sft_export": str(sft.path.resolve()),
+                                       "reward_export": str(reward.export)}})

@@ -16,15 +16,18 @@ def writer(path, text):
     return ["-c", f"import sys; open({str(path)!r}, 'a').write({text!r} + ' ' + ' '.join(sys.argv[1:]) + '\\n')"]
 
 
-def test_stages_run_in_order_with_their_folders_and_an_existing_export_is_reused(tmp_path):
-    log, made = tmp_path / "log.txt", tmp_path / "made"
-    made.mkdir()
+def test_stages_run_in_order_with_their_folders_and_a_published_export_is_reused(tmp_path):
+    log, made, killed = tmp_path / "log.txt", tmp_path / "made", tmp_path / "killed"
+    (made / "1").mkdir(parents=True)
+    (killed / ".export-0123abcd-x").mkdir(parents=True)  # an export killed before it published a version
     run_stages([Stage("first", str(tmp_path / "first"), writer(log, "first")),
                 Stage("second", str(made), writer(log, "second")),
+                Stage("third", str(killed), writer(log, "third")),
                 Stage("last", None, writer(log, "last"))], tmp_path / "runs")
-    first, last = log.read_text().splitlines()
+    first, third, last = log.read_text().splitlines()
     assert first == f"first --run-dir {tmp_path / 'runs' / 'first'} --export-dir {tmp_path / 'first'}"
-    assert last == f"last --run-dir {tmp_path / 'runs' / 'last'}"  # "second"'s export exists: not run
+    assert third == f"third --run-dir {tmp_path / 'runs' / 'third'} --export-dir {killed}"
+    assert last == f"last --run-dir {tmp_path / 'runs' / 'last'}"  # "second"'s export is published: not run
 
 
 def test_a_failed_stage_stops_the_pipeline_naming_it(tmp_path):

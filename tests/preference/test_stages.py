@@ -1,6 +1,8 @@
-"""The exports the stages hand each other: a missing one is named with the command that makes it, and a judge
-that is a reward the policies were measured or tuned against is refused."""
+"""The exports the stages hand each other: a missing one is named with the command that makes it; a learned
+reward or a policy made from another SFT model, a judge that is a reward the policies were measured or tuned
+against, responses longer than the context and an evaluation already made are refused."""
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +13,46 @@ from keras_apps.preference import stages
 
 def test_a_missing_reward_export_names_the_command_that_makes_it(tmp_path):
     with pytest.raises(UserError, match=r"no reward export at .* `python -m tasks.rlhf reward`"):
-        stages.reward_stage(tmp_path / "none", tokenizer=None)
+        stages.reward_stage(tmp_path / "none", sft=None, tokenizer=None)
+
+
+def fake_export(version, metadata, tokenizer=None):
+    """An export version's files that the stages read before loading a model (its model.keras empty)."""
+    version.mkdir(parents=True)
+    (version / "export.json").write_text(json.dumps(metadata))
+    (version / "model.keras").write_bytes(b"")
+    (version / "saved_model.pb").write_bytes(b"")
+    if tokenizer is not None:
+        (version / "tokenizer.json").write_text(json.dumps({"kind": "wordpiece", "vocabulary": tokenizer}))
+
+
+def test_a_learned_reward_of_another_sft_models_subwords_is_refused(tmp_path):
+    sft = SimpleNamespace(path=tmp_path / "sft" / "1")
+    fake_export(sft.path, {"task": "gpt"}, tokenizer=["[PAD]", "a", "b"])
+    fake_export(tmp_path / "reward" / "1", {"task": "rlhf-reward"}, tokenizer=["[PAD]", "a", "c"])
+    with pytest.raises(UserError, match="was trained from another SFT model"):
+        stages.reward_stage(tmp_path / "reward", sft, tokenizer=None)
+    fake_export(tmp_path / "same" / "1", {"task": "rlhf-reward"}, tokenizer=["[PAD]", "a", "b"])
+    with pytest.raises(UserError, match="cannot load"):  # past the check, to the (empty) model
+        stages.reward_stage(tmp_path / "same", sft, tokenizer=None)
+
+
+def test_the_reward_is_the_version_it_was_loaded_from(tmp_path, monkeypatch):
+    from keras_apps.export import saved_model
+
+    sft = SimpleNamespace(path=tmp_path / "sft" / "1")
+    fake_export(sft.path, {"task": "gpt"}, tokenizer=["a"])
+    for version in ("1", "2"):
+        fake_export(tmp_path / "reward" / version, {"task": "rlhf-reward"}, tokenizer=["a"])
+    monkeypatch.setattr(saved_model, "load_keras_model", lambda path, task: (path, "a reward model"))
+    assert stages.reward_stage(tmp_path / "reward", sft, tokenizer=None).export == (tmp_path / "reward" / "2").resolve()
+
+
+def test_a_policy_tuned_from_another_sft_model_is_refused(tmp_path):
+    fake_export(tmp_path / "policy" / "1", {"task": "gpt", "tuning": {"sft_export": str(tmp_path / "sft" / "1")}})
+    assert stages.policy_stage(tmp_path / "policy", SimpleNamespace(path=tmp_path / "sft" / "1")).metadata["tuning"]
+    with pytest.raises(UserError, match="was tuned from .* not from --sft-export"):
+        stages.policy_stage(tmp_path / "policy", SimpleNamespace(path=tmp_path / "sft" / "2"))
 
 
 @pytest.mark.parametrize("tuned_against", [None, "judge"])
@@ -21,6 +62,29 @@ def test_the_judge_cannot_be_a_reward_of_the_evaluation_or_of_a_policy(tmp_path,
     policy = SimpleNamespace(metadata={"tuning": {"reward_export": str(tmp_path / (tuned_against or "reward"))}})
     with pytest.raises(UserError, match="is a reward the policies are measured or were tuned against"):
         stages.judge_stage(tmp_path / "judge", tmp_path / reward, [policy])
+
+
+@pytest.mark.parametrize("judge, reward, tuned_against", [("judge/1", "judge", None), ("judge", "judge/1", None),
+                                                            ("judge", "reward", "judge/1")])
+def test_the_judge_cannot_be_a_reward_named_by_its_version_folder(tmp_path, judge, reward, tuned_against):
+    fake_export(tmp_path / "judge" / "1", {"task": "imdb"})
+    policy = SimpleNamespace(metadata={"tuning": {"reward_export": str(tmp_path / (tuned_against or reward))}})
+    with pytest.raises(UserError, match="is a reward the policies are measured or were tuned against"):
+        stages.judge_stage(tmp_path / judge, tmp_path / reward, [policy])
+
+
+def test_responses_must_fit_the_sft_models_context_after_the_longest_prompt():
+    sft = SimpleNamespace(metadata={"model": {"context_length": 16}})
+    stages.check_new_tokens(sft, 7)  # [NL], 8 subwords of prompt and 7 new: 16
+    with pytest.raises(UserError, match="--new-tokens 8 does not fit the SFT model's context of 16.*at most 7"):
+        stages.check_new_tokens(sft, 8)
+
+
+def test_an_evaluation_is_never_written_over(tmp_path):
+    (tmp_path / "frontier.json").write_text("{}")
+    args = SimpleNamespace(run_dir=str(tmp_path), sft_export=str(tmp_path / "none"))
+    with pytest.raises(UserError, match="holds an evaluation already: give a new --run-dir"):
+        stages.evaluation_start(args)
 
 
 def test_a_missing_judge_names_the_task_that_trains_one(tmp_path):

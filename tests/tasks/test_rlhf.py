@@ -4,6 +4,7 @@ on a slice of the real reviews."""
 
 import json
 import math
+import shutil
 
 import pytest
 
@@ -27,6 +28,8 @@ def test_every_command_has_help(command, capsys):
     (["sft", "--max-steps", "0"], "--max-steps"),
     (["sft", "--max-steps", "10", "--eval-interval", "4"], "not a multiple of --eval-interval 4"),
     (["dpo", "--candidates", "1"], "--candidates: must be at least 2"),
+    (["dpo", "--candidates", "1000"], "--candidates: must be at most 64"),
+    (["evaluate", "--best-of", "4", "100000"], "--best-of: must be at most 256"),
     (["ppo", "--rollouts", "0"], "--rollouts: must be at least 1"),
     (["ppo", "--kl-horizon", "0"], "--kl-horizon: must be at least 1"),
 ])
@@ -80,17 +83,37 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                                               "--run-dir", str(tmp_path / "nb-bow-run"), "--export-dir",
                                               str(classifier)], capsys)
     assert status == 0, err
-    status, _, err = run_task(["dpo", "--sft-export", str(export_dir), "--reward-export", str(classifier), *data,
-                               "--prompts", "40", "--new-tokens", "4", "--epochs", "1",
-                               "--run-dir", str(tmp_path / "dpo-run"), "--export-dir", str(tmp_path / "dpo")], capsys)
+    dpo = ["dpo", "--sft-export", str(export_dir), "--reward-export", str(classifier), *data, "--epochs", "1"]
+    for refused, message in [(["--new-tokens", "500"], "--new-tokens 500 does not fit the SFT model's context of"),
+                             (["--prompts", "3"], "2 training pairs (one per --prompts review) are fewer than one "
+                              "batch of 32"),
+                             (["--prompts", "1", "--batch-size", "2"], "0 training pairs")]:
+        status, _, err = run_task([*dpo, *refused, "--run-dir", str(tmp_path / "refused")], capsys)
+        assert status == 2 and message in err and err.count("\n") == 1
+        assert not (tmp_path / "refused").exists()  # refused before the run opened
+    status, _, err = run_task([*dpo, "--prompts", "40", "--new-tokens", "4", "--run-dir", str(tmp_path / "dpo-run"),
+                               "--export-dir", str(tmp_path / "dpo")], capsys)
     assert status == 0, err
     record = json.loads((tmp_path / "dpo" / "1" / "export.json").read_text())
     assert record["task"] == "gpt" and record["tuning"]["method"] == "DPO"
-    assert record["tuning"]["reward_export"] == str(classifier.resolve())
+    reward_version = str((classifier / "1").resolve())  # the version, so that a reward retrained since is told apart
+    assert record["tuning"]["reward_export"] == reward_version
+    assert json.loads((tmp_path / "dpo-run" / "config.json").read_text())["reward_export"] == reward_version
     assert record["tuning"]["settings"]["beta"] == 0.1 and record["tuning"]["settings"]["epochs"] == 1
     generate = run_python("-m", "tasks.gpt", "generate", "", "--max-new-tokens", "5", "--export-dir",
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
+
+    broken = tmp_path / "broken-sft" / "1"  # the SFT export's copy, its weights unreadable
+    shutil.copytree(export_dir / "1", broken)
+    (broken / "model.keras").write_bytes(b"not a model")
+    evaluate = ["evaluate", "--sft-export", str(broken), "--reward-export", str(reward_dir), "--judge-export",
+                str(classifier), *data, "--run-dir", str(tmp_path / "evaluation")]
+    status, _, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo")], capsys)
+    assert status == 2 and "was tuned from" in err and err.count("\n") == 1
+    status, _, err = run_task(evaluate, capsys)
+    assert status == 2 and "cannot load" in err and err.count("\n") == 1
+    assert not (tmp_path / "evaluation").exists()  # no run folder until every model is loaded
 
     status, _, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), *data,
                                "--rollouts", "12", "--batch-size", "8", "--run-dir",
