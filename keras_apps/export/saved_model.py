@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import keras
@@ -190,6 +191,9 @@ def load_keras_model(path, task):
     from keras_apps.models import attention_explained  # noqa: F401 - registers the written-out layers it may hold
 
     version_path = resolve_task_export(path, task)
+    if not zipfile.is_zipfile(version_path / "model.keras"):  # Keras calls a damaged archive "not found"
+        raise UserError(f"{version_path / 'model.keras'} is not a whole .keras archive: the export is damaged; "
+                        f"make it again")
     try:
         model = keras.saving.load_model(version_path / "model.keras", compile=False)
     except (OSError, ValueError, TypeError) as exc:

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import (
-    check_inputs, export_model, load_serving, resolve_version, versions,
+    check_inputs, export_model, load_keras_model, load_serving, resolve_version, versions,
 )
 from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.models import build_convnet
@@ -36,6 +36,15 @@ def test_versions_count_up_and_carry_the_keras_file(model, tmp_path):
     assert (second / "saved_model.pb").is_file() and (second / "model.keras").is_file()
     assert json.loads((second / "export.json").read_text()) == {"version": 2, "task": "test"}
     assert resolve_version(tmp_path) == second
+
+
+def test_a_damaged_keras_file_is_named_as_damaged_not_missing(model, tmp_path):
+    version = export(model, tmp_path)
+    assert load_keras_model(tmp_path, "test")[1].count_params() == model.count_params()
+    with open(version / "model.keras", "r+b") as file:
+        file.truncate(1000)
+    with pytest.raises(UserError, match=r"model.keras is not a whole .keras archive: the export is damaged"):
+        load_keras_model(tmp_path, "test")
 
 
 def test_a_failed_export_leaves_earlier_versions_and_no_debris(model, tmp_path, monkeypatch):
