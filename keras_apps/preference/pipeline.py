@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from keras_apps import files
 from keras_apps.errors import UserError
 
 
@@ -61,6 +62,7 @@ def preference_tuning(exports, judge, data_dir=None):
     IMDB's Transformer trained without a teacher (its default teacher is nb-bow, whose verdicts would make
     the judge a student of the reward it checks); PPO and DPO; then the evaluation of both policies beside the
     SFT model and best-of-N."""
+    files.check_writable_directory(exports, "--exports")  # before any stage, not as the first stage's failure
     made = {name: str(Path(exports) / f"rlhf-{name}") for name in ("sft", "reward", "ppo", "dpo")}
     classifier = str(Path(exports) / "imdb-nb-bow")
     data = ["--data-dir", str(data_dir)] if data_dir else []

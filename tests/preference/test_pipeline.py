@@ -56,3 +56,9 @@ def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp
         assert cli.parse_arguments("rlhf", "", rlhf, tuned.argv[2:]).reward_export == stages[2].export
     assert stages[2].argv[stages[2].argv.index("--model") + 1] == "nb-bow"
     assert stages[3].argv[stages[3].argv.index("--teacher") + 1] == "none"
+
+
+def test_exports_that_cannot_be_a_folder_are_refused_before_any_stage(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(UserError, match="--exports .*a-file is a file"):
+        preference_tuning(tmp_path / "a-file", tmp_path / "judge")
