@@ -107,6 +107,12 @@ SPEEDS = {
 }
 
 
+def _threads(configured, pool):
+    """A thread pool's size as set in this process, else by `TF_NUM_<pool>_THREADS` (which TensorFlow reads but
+    `tf.config.threading` does not report), else "default" (one thread a core)."""
+    return configured or int(os.environ.get(f"TF_NUM_{pool}_THREADS") or 0) or "default"
+
+
 def fingerprint(speeds=tuple(SPEEDS)):
     """The machine's description and the `speeds` named (all three, ~10 s on a 2-core CPU; the matmul alone
     takes a fraction of a second, what every training run records)."""
@@ -118,8 +124,8 @@ def fingerprint(speeds=tuple(SPEEDS)):
         "gpus": [device.name for device in tf.config.list_physical_devices("GPU")],
         "tensorflow": tf.__version__,
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0",
-        "threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads() or "default",
-                    "inter_op": tf.config.threading.get_inter_op_parallelism_threads() or "default"},
+        "threads": {"intra_op": _threads(tf.config.threading.get_intra_op_parallelism_threads(), "INTRAOP"),
+                    "inter_op": _threads(tf.config.threading.get_inter_op_parallelism_threads(), "INTEROP")},
     }
     for speed in speeds:
         value = SPEEDS[speed]()

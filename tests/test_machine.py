@@ -14,6 +14,12 @@ def test_the_description_names_the_cpu_its_cores_and_tensorflow_s_settings():
     assert set(described["threads"]) == {"intra_op", "inter_op"} and "matmul_gflops" not in described
 
 
+def test_thread_pools_set_by_the_environment_are_reported(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    assert machine.fingerprint(speeds=())["threads"] == {"intra_op": 1, "inter_op": "default"}
+
+
 def test_a_measured_fingerprint_carries_all_three_speeds(monkeypatch):
     monkeypatch.setitem(machine.SPEEDS, "matmul_gflops", lambda: 98.04)
     monkeypatch.setitem(machine.SPEEDS, "convolution_ms", lambda: 41.26)
