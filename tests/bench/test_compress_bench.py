@@ -2,14 +2,15 @@ import json
 
 import pytest
 
-from tests.conftest import run_python
+from bench import __main__ as bench_main
+from tests.conftest import run_cli, run_python
 
 
-def test_an_unknown_run_is_named_with_the_choices():
-    completed = run_python("-m", "bench", "compress", "--runs", "bert")
-    assert completed.returncode == 2
+def test_an_unknown_run_is_named_with_the_choices(capsys):
+    status, _, err = run_cli(bench_main.main, ["compress", "--runs", "bert"], capsys)
+    assert status == 2
     assert ("compress has no run named bert; choose from mnist, imdb, imdb-transformer, imdb-bert, gpt, translate, "
-            "gpt-lora, bert-lora") in completed.stderr
+            "gpt-lora, bert-lora") in err
 
 
 def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):

@@ -1,11 +1,12 @@
 import pytest
 
-from tests.conftest import run_python
+from bench import __main__ as bench_main
+from tests.conftest import run_cli, run_python
 
 
-def test_an_unknown_run_is_named_with_the_choices():
-    completed = run_python("-m", "bench", "imdb", "--runs", "gpt")
-    assert completed.returncode == 2 and "imdb has no run named gpt; choose from" in completed.stderr
+def test_an_unknown_run_is_named_with_the_choices(capsys):
+    status, _, err = run_cli(bench_main.main, ["imdb", "--runs", "gpt"], capsys)
+    assert status == 2 and "imdb has no run named gpt; choose from" in err
 
 
 @pytest.mark.real_data

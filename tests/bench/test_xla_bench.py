@@ -1,7 +1,8 @@
 import pytest
 
+from bench import __main__ as bench_main
 from bench import results, xla
-from tests.conftest import run_python
+from tests.conftest import run_cli, run_python
 
 
 def metrics(step_seconds):
@@ -33,10 +34,9 @@ def test_every_task_has_a_run_and_a_smoke_test():
         assert not set(arguments) & set(xla.FLAGS.values())  # the bench adds the XLA flag itself
 
 
-def test_an_unknown_run_is_named_with_the_choices():
-    completed = run_python("-m", "bench", "xla", "--runs", "bert")
-    assert completed.returncode == 2 and "xla has no run named bert; choose from mnist, imdb, translate, gpt" \
-        in completed.stderr
+def test_an_unknown_run_is_named_with_the_choices(capsys):
+    status, _, err = run_cli(bench_main.main, ["xla", "--runs", "bert"], capsys)
+    assert status == 2 and "xla has no run named bert; choose from mnist, imdb, translate, gpt" in err
 
 
 @pytest.mark.real_data
