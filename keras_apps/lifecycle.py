@@ -216,6 +216,9 @@ class Run:
 
 def _refuse_changes(directory, recorded, wanted):
     """A one-line error naming what differs between a run folder's recorded settings and this command's."""
+    if recorded.get("task") != wanted["task"]:  # another command's run: its settings would all differ
+        raise UserError(f"--run-dir {directory.path} holds an unfinished run of {recorded.get('task')!r}, not of "
+                        f"{wanted['task']!r}; rerun that command to finish it, or give a new --run-dir")
     changed = [key for key in sorted(set(recorded) | set(wanted)) if recorded.get(key) != wanted.get(key)]
     if not changed:
         return

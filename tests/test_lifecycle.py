@@ -79,6 +79,10 @@ def test_a_run_folder_is_resumed_only_with_the_settings_it_was_started_with(tmp_
         start(tmp_path).open({"model": "convnet", "data": fingerprint("other text")})
     with pytest.raises(UserError, match=r"batch_size 32 \(now 64\)"):
         start(tmp_path, batch_size=64).open({"model": "convnet", "data": fingerprint("abc")})
+    another = start_run("tiny-other", TrainingConfig(epochs=1, batch_size=32, strategy="cpu"),
+                        run_dir=tmp_path / "run", export_dir=tmp_path / "other-exports")
+    with pytest.raises(UserError, match="holds an unfinished run of 'tiny', not of 'tiny-other'; rerun that command"):
+        another.open({"model": "convnet", "data": fingerprint("abc")})
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())
     assert recorded["data"] == fingerprint("abc") and recorded["batch_size"] == 32  # refusals changed nothing
 
