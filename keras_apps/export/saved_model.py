@@ -29,16 +29,9 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.export.versions import versions
 
 SERVING_SIGNATURE = "serving_default"
-
-
-def versions(export_root):
-    """The integer versions present under `export_root`, ascending."""
-    root = Path(export_root)
-    if not root.is_dir():
-        return []
-    return sorted(int(path.name) for path in root.iterdir() if path.name.isdigit() and path.is_dir())
 
 
 def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=(), documents=None,

@@ -29,7 +29,7 @@ class Stage:
 def run_stages(stages, run_dir):
     """Runs `stages` in order; a stage whose export has a published version is reused, not made again (a folder
     holding only what an export killed midway left is made again)."""
-    from keras_apps.export.saved_model import versions
+    from keras_apps.export.versions import versions
 
     for stage in stages:
         if stage.export is not None and versions(stage.export):

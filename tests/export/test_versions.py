@@ -1,0 +1,18 @@
+"""An export folder's versions: numbered folders only, in numeric order, read without TensorFlow."""
+
+import subprocess
+import sys
+
+from keras_apps.export.versions import versions
+
+
+def test_only_numbered_folders_count_in_numeric_order(tmp_path):
+    for name in ("10", "2", ".export-0123-tmp", "notes"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "3").write_text("a file, not a version")
+    assert versions(tmp_path) == [2, 10] and versions(tmp_path / "missing") == []
+
+
+def test_reading_them_does_not_import_tensorflow():
+    check = "import sys, keras_apps.export.versions; sys.exit('tensorflow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check]).returncode == 0
