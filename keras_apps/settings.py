@@ -37,9 +37,6 @@ def _argument_type(convert, accept, requirement, most=None):
 # Counts (steps, examples, sizes) stop at the largest an int32 tensor holds: beyond any run a machine can take,
 # and a larger one would fail deep inside TensorFlow, after the run folder is made, instead of at the flag.
 LARGEST_COUNT = 2**31 - 1
-positive_int = _argument_type(int, lambda value: value >= 1, "at least 1", most=LARGEST_COUNT)
-non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
-several = _argument_type(int, lambda value: value >= 2, "at least 2", most=LARGEST_COUNT)
 
 
 def count_up_to(most, least=1):
@@ -48,6 +45,9 @@ def count_up_to(most, least=1):
     return _argument_type(int, lambda value: value >= least, f"at least {least}", most=most)
 
 
+positive_int = count_up_to(LARGEST_COUNT)
+non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
+several = count_up_to(LARGEST_COUNT, least=2)
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
 finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
