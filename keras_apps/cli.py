@@ -1,8 +1,10 @@
 """What every task's command line shares: its commands, the training flags, argument types and one-line errors.
 
 Task modules import this first, so the line below takes effect before TensorFlow is imported: it hides
-TensorFlow's C++ info and warning logs, which would bury the progress bar. (A few lines that TensorFlow 2.21
-prints while its libraries load come before its log settings and cannot be silenced this way.)
+TensorFlow's C++ info and warning logs, which would bury the progress bar. A task module imports no TensorFlow
+itself (its commands do, inside): `main` parses the command line first, so `--help` and a mistaken flag answer at
+once, then loads TensorFlow without the lines its libraries print before that setting applies
+(`keras_apps.tensorflow_start`).
 
 A task declares its commands as a table of `Command`s, the default one first, and hands it to `main`:
 
@@ -23,17 +25,18 @@ from keras_apps import files, timing
 from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
 from keras_apps.settings import (
-    count_up_to, fraction, int32_seed, non_negative_float, non_negative_int, port, positive_float, positive_int,
-    probability, seed, several, text,
+    count_up_to, fraction, int32_seed, non_negative_float, non_negative_int, path, port, positive_float,
+    positive_int, probability, seed, several, text,
 )
+from keras_apps.tensorflow_start import import_tensorflow
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
     "add_explain_examples_argument", "add_export_argument", "add_lora_argument", "add_training_arguments",
     "build_parser", "count_up_to", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
-    "non_negative_int", "parse_arguments", "port", "positive_float", "positive_int", "probability", "run", "seed",
-    "several", "text",
+    "non_negative_int", "parse_arguments", "path", "port", "positive_float", "positive_int", "probability", "run",
+    "seed", "several", "text",
 ]
 
 
@@ -82,12 +85,13 @@ def main(task, description, commands, argv=None):
     """Parses `argv` (the command line's when None) and runs the command it names."""
     timing.start_command(from_the_shell=argv is None)
     args = parse_arguments(task, description, commands, sys.argv[1:] if argv is None else argv)
+    import_tensorflow()
     return args.handler(args)
 
 
 def add_data_arguments(parser):
     parser.add_argument(
-        "--data-dir",
+        "--data-dir", type=path,
         help="folder holding the dataset files (default: $KERAS_APPS_DATA, then ~/.keras/datasets; "
         "missing files are downloaded there when the network is available)",
     )
@@ -98,7 +102,7 @@ def add_training_arguments(parser, task, recipe):
     Flags left unset take the chosen recipe's values (`keras_apps.recipes.overlaid`)."""
     add_recipe_flags(parser, recipe)
     parser.add_argument(
-        "--run-dir",
+        "--run-dir", type=path,
         help=f"where this run writes its logs and metrics (default: runs/{task}/<timestamp>); "
         "pointing it at an interrupted run resumes that run",
     )
@@ -124,7 +128,7 @@ def add_export_argument(parser, default, *, loading):
         help = f"an export version, or a folder of versions whose latest is used (default: {default})"
     else:
         help = f"versioned export folder; the run adds the next version (default: {default})"
-    parser.add_argument("--export-dir", default=default, help=help)
+    parser.add_argument("--export-dir", type=path, default=default, help=help)
 
 
 def add_compression_arguments(parser, task, techniques):
@@ -139,9 +143,8 @@ def add_compression_arguments(parser, task, techniques):
         help="training examples that calibrate int8 activation ranges (default: 200)",
     )
     parser.add_argument("--seed", type=seed, default=0, help="random seed of the samples drawn (default: 0)")
-    parser.add_argument(
-        "--run-dir", help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)"
-    )
+    parser.add_argument("--run-dir", type=path,
+                        help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)")
 
 
 def add_explanation_arguments(parser):

@@ -69,6 +69,14 @@ def text(value):
     return value
 
 
+def path(value):
+    """An argparse `type` for a file or folder: refuses an empty one, which would be read as the current folder
+    or as the flag's default, and a name that is not valid UTF-8."""
+    if not value:
+        raise argparse.ArgumentTypeError("expected a path, got an empty one")
+    return text(value)
+
+
 def setting(default=dataclasses.MISSING, *, help, type=None, choices=None, flag=None, metavar=None):
     """A dataclass field that is also the flag `flag` (default `--<name-with-dashes>`).
 

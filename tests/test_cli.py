@@ -69,6 +69,14 @@ def test_text_that_is_not_utf8_is_refused():
     assert cli.text("café ☕") == "café ☕"
 
 
+def test_an_empty_path_is_refused_not_read_as_the_current_folder():
+    with pytest.raises(argparse.ArgumentTypeError, match="expected a path, got an empty one"):
+        cli.path("")
+    assert cli.path("runs/imdb") == "runs/imdb"
+    with pytest.raises(argparse.ArgumentTypeError, match="not valid UTF-8"):
+        cli.path(b"bad \xff".decode("utf-8", "surrogateescape"))
+
+
 DEMO = {
     "train": cli.Command(lambda args: args.epochs,
                          lambda parser: parser.add_argument("--epochs", type=cli.positive_int), "train", "Train."),

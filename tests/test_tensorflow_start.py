@@ -1,0 +1,53 @@
+import subprocess
+import sys
+
+import pytest
+
+from keras_apps.tensorflow_start import shown
+
+NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+INFO = "I0000 00:00:1796538744.396592    5187 port.cc:153] oneDNN custom operations are on.\n"
+WARNING = "W0000 00:00:1796538744.397377    5187 cudart_stub.cc:31] Could not find cuda drivers.\n"
+ERROR = "E0000 00:00:1796538744.397377    5187 cuda_dnn.cc:8579] Unable to register cuDNN factory.\n"
+
+
+@pytest.mark.parametrize("level, kept", [(0, [NOTICE, INFO, WARNING, ERROR]), (1, [NOTICE, WARNING, ERROR]),
+                                         (2, [ERROR]), (3, [])])
+def test_absl_lines_below_the_log_level_are_dropped(level, kept):
+    assert [line for line in (NOTICE, INFO, WARNING, ERROR) if shown(line, level)] == kept
+
+
+@pytest.mark.parametrize("line", ["Traceback (most recent call last):\n", "Illegal instruction\n",
+                                  "UserWarning: something TensorFlow's Python says\n", "I0000 without a header\n"])
+def test_any_other_line_is_kept_at_every_level(line):
+    assert shown(line, 3)
+
+
+def test_loading_tensorflow_prints_nothing_at_the_commands_log_level_and_keeps_what_else_was_written():
+    """In a fresh process (TensorFlow loads once): at the level the commands set, its load prints nothing;
+    a line written to stderr by other code in the meantime would still come through."""
+    script = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n"
+              "from keras_apps.tensorflow_start import import_tensorflow\n"
+              "tf = import_tensorflow(); assert import_tensorflow() is tf\n"
+              "import keras, keras_hub, tensorflow_text\n"
+              "print('after', file=sys.stderr)\n")
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert finished.stderr == "after\n"
+
+
+def test_a_failed_import_still_shows_what_was_written_and_raises():
+    script = ("import builtins, os, sys\n"
+              "from keras_apps import tensorflow_start\n"
+              "real = builtins.__import__\n"
+              "def broken(name, *args, **kwargs):\n"
+              "    if name == 'tensorflow':\n"
+              "        os.write(2, b'I0000 00:00:1.5  7 port.cc:1] hidden\\nnative crash note\\n')\n"
+              "        raise ImportError('no tensorflow here')\n"
+              "    return real(name, *args, **kwargs)\n"
+              "builtins.__import__ = broken\n"
+              "os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n"
+              "tensorflow_start.import_tensorflow()\n")
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert finished.returncode == 1
+    assert finished.stderr.startswith("native crash note\n")
+    assert "ImportError: no tensorflow here" in finished.stderr and "hidden" not in finished.stderr
