@@ -16,7 +16,7 @@ import keras  # noqa: E402
 from keras_apps import files  # noqa: E402
 from keras_apps.data import mnist  # noqa: E402
 from keras_apps.data.labeled_images import split_validation  # noqa: E402
-from keras_apps.models import build_convnet  # noqa: E402
+from keras_apps.models.convnet import build_convnet  # noqa: E402
 from keras_apps.training.callbacks import TrainingClock  # noqa: E402
 from keras_apps.training.metrics import peak_memory_mb  # noqa: E402
 

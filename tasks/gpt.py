@@ -18,12 +18,13 @@ import dataclasses
 import math
 
 from keras_apps import cli, progress, settings
+from keras_apps.compress.weight_formats import GPT_MODES
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
-from keras_apps.inference.text_generation import MAX_NEW_TOKENS, SAMPLERS
+from keras_apps.inference.generation_options import MAX_NEW_TOKENS, SAMPLERS
 from keras_apps.models.gpt import GPTConfig
 from keras_apps.recipes import Recipe, StepSchedule
-from keras_apps.text.characters import TOKENIZERS
+from keras_apps.text.tokenizer_kinds import TOKENIZERS
 from keras_apps.training.config import TrainingConfig
 
 TASK = "gpt"
@@ -255,14 +256,12 @@ def _generate_arguments(parser):
 
 
 def _compress_arguments(parser):
-    from keras_apps.compress.language_model import MODES
-
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(parser)
     parser.add_argument("--text-file", help="the text the export was trained on, whose last tenth scores each "
                         "variant (default: Tiny Shakespeare)")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), metavar="MODE",
-                        help=f"weight formats to make: {', '.join(MODES)} (default: all)")
+    parser.add_argument("--modes", nargs="+", choices=GPT_MODES, default=list(GPT_MODES), metavar="MODE",
+                        help=f"weight formats to make: {', '.join(GPT_MODES)} (default: all)")
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
                         help="new tokens of each timed greedy generation of a Keras copy, median of 5 (a LiteRT "
                         "file decodes 32, each a pass over the whole window) (default: 1000)")

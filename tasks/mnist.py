@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keras_apps import cli, progress, settings
-from keras_apps.compress.suite import Distillation, Pruning
+from keras_apps.compress.config import Distillation, Pruning
 from keras_apps.data import mnist
 from keras_apps.data.labeled_images import split_validation
 from keras_apps.export.model_card import CardText
@@ -60,12 +60,13 @@ def train(args):
     import keras
     import tensorflow as tf
 
-    from keras_apps import models
     from keras_apps.data.image_pipeline import RandomAffine, image_dataset
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import image_explanations, image_mistakes, write_classifier_report
     from keras_apps.inference.serving import classifier_endpoint
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
+    from keras_apps.models.convnet import build_convnet
+    from keras_apps.models.resnet import build_resnet
     from keras_apps.recipes import overlaid
 
     recipe = overlaid(RECIPES[args.model], args)
@@ -86,8 +87,9 @@ def train(args):
         train_split, config.batch_size, shuffle=True, seed=config.seed, augment=augmenter, drop_remainder=True
     )
     validation_dataset = image_dataset(validation_split, config.batch_size)
+    build = {"convnet": build_convnet, "resnet": build_resnet}[args.model]
     result = run.fit(
-        lambda: getattr(models, f"build_{args.model}")(input_shape=mnist.IMAGE_SHAPE, num_classes=mnist.NUM_CLASSES),
+        lambda: build(input_shape=mnist.IMAGE_SHAPE, num_classes=mnist.NUM_CLASSES),
         train_dataset, validation_dataset,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
     )
@@ -148,7 +150,7 @@ def compress(args):
     from keras_apps.data.image_pipeline import RandomAffine, image_dataset
     from keras_apps.export.saved_model import resolve_task_export
     from keras_apps.inference.serving import classifier_endpoint
-    from keras_apps.models import build_mlp
+    from keras_apps.models.mlp import build_mlp
 
     export_path = resolve_task_export(args.export_dir, TASK)
     data = mnist.load(args.data_dir, source=args.source)

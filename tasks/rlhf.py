@@ -215,8 +215,6 @@ def _stage_arguments(parser):
 
 
 def _dpo_arguments(parser):
-    from keras_apps.preference.dpo import LABELS
-
     _stage_arguments(parser)
     parser.add_argument("--beta", type=cli.positive_float, default=0.1,
                         help="DPO's beta: how strongly the policy is held to the SFT model (default: 0.1)")
@@ -225,8 +223,9 @@ def _dpo_arguments(parser):
     parser.add_argument("--candidates", type=cli.count_up_to(stages.MOST_CANDIDATES, least=2), metavar="N",
                         default=CANDIDATES,
                         help=f"responses to each opening, the best and worst of them a pair (default: {CANDIDATES})")
-    parser.add_argument("--labels", choices=LABELS, default="hard", help="hard: the chosen always preferred (the "
-                        "DPO paper); reward: as likely as the reward says, σ(r_chosen − r_rejected) (default: hard)")
+    parser.add_argument("--labels", choices=stages.DPO_LABELS, default="hard",
+                        help="hard: the chosen always preferred (the DPO paper); reward: as likely as the reward "
+                        "says, σ(r_chosen − r_rejected) (default: hard)")
     cli.add_training_arguments(parser, DPO_TASK, DPO_RECIPE)
     cli.add_export_argument(parser, DPO_EXPORT_DIR, loading=False)
 

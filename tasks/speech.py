@@ -59,7 +59,7 @@ def train(args):
     from keras_apps.evaluate.run_report import named_mistakes, write_classifier_report
     from keras_apps.inference.serving import audio_classifier_endpoint
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
-    from keras_apps.models import build_speech_classifier
+    from keras_apps.models.speech import build_speech_classifier
     from keras_apps.recipes import overlaid
 
     recipe = overlaid(RECIPES["default"], args)

@@ -16,6 +16,7 @@ import dataclasses
 import time
 
 from keras_apps import cli, progress
+from keras_apps.compress.weight_formats import TRANSLATOR_MODES
 from keras_apps.data.translation_pairs import DIRECTIONS
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
@@ -261,12 +262,10 @@ def _attention_arguments(parser):
 
 
 def _compress_arguments(parser):
-    from keras_apps.compress.translator import MODES
-
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(parser)
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), metavar="MODE",
-                        help=f"weight formats to make: {', '.join(MODES)} (default: all)")
+    parser.add_argument("--modes", nargs="+", choices=TRANSLATOR_MODES, default=list(TRANSLATOR_MODES),
+                        metavar="MODE", help=f"weight formats to make: {', '.join(TRANSLATOR_MODES)} (default: all)")
     parser.add_argument("--test-sentences", type=cli.positive_int, metavar="N",
                         help="score only the first N test sentences, for a quick try (default: all)")
     parser.add_argument("--run-dir", help=f"where the variants and the report go (default: runs/{TASK}-compress/"

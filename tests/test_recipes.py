@@ -3,7 +3,7 @@ import argparse
 import pytest
 
 from keras_apps.errors import UserError
-from keras_apps.models import GPTConfig
+from keras_apps.models.gpt import GPTConfig
 from keras_apps.recipes import Recipe, StepSchedule, add_recipe_flags, overlaid
 from keras_apps.training.config import TrainingConfig
 

@@ -21,9 +21,9 @@ import keras
 from keras import ops
 from keras.src.quantizers import gptq as keras_gptq
 
+from keras_apps.compress.weight_formats import CALIBRATED
 from keras_apps.errors import UserError
 
-MODES = ("gptq", "awq")
 GROUP_SIZE = 128  # inputs sharing a scale and zero point: as plain int4's default, so the two compare alike
 
 
@@ -36,8 +36,8 @@ def quantize(model, mode, *, dataset, tokenizer, structure, sequence_length, win
         structure: `{"pre_block_layers": [...], "sequential_blocks": [...]}`: what turns token ids into the
             first block's input, and the blocks in order (Keras's `quantization_layer_structure`).
     """
-    if mode not in MODES:
-        raise UserError(f"no {mode!r} calibrated quantization; choose from {', '.join(MODES)}")
+    if mode not in CALIBRATED:
+        raise UserError(f"no {mode!r} calibrated quantization; choose from {', '.join(CALIBRATED)}")
     settings = {"gptq": (keras.quantizers.GPTQConfig, {"activation_order": True}),
                 "awq": (keras.quantizers.AWQConfig, {})}
     config_class, options = settings[mode]

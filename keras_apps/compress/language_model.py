@@ -24,11 +24,10 @@ from keras_apps import files
 from keras_apps.compress import calibrated as calibrated_quantization
 from keras_apps.compress import litert_gpt
 from keras_apps.compress.measure import DECODING_BATCH_SIZES, decoding_field, file_sizes, language_model_table
-from keras_apps.compress.variants import PLAIN, export_variants, plain_variant, quantized_layers, with_dtype_policy
+from keras_apps.compress.variants import export_variants, plain_variant, quantized_layers, with_dtype_policy
+from keras_apps.compress.weight_formats import CALIBRATED, LITERT
 from keras_apps.models.parts import GPTLayers
 
-LITERT = {f"litert-{variant}": variant for variant in litert_gpt.VARIANTS}
-MODES = (*PLAIN, *calibrated_quantization.MODES, *LITERT)
 # What a LiteRT file's matrix products compute in, as the table's "computed in" column says it.
 LITERT_COMPUTE = {"float32": "float32", "dynamic-range": "int8 x dynamic int8", "float16": "float32", "int8": "int8"}
 
@@ -94,7 +93,7 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
         metadata: the export's `export.json` facts; each variant's adds its `quantization`.
     """
     def make(model, mode):
-        if mode in calibrated_quantization.MODES:
+        if mode in CALIBRATED:
             model = calibrated(model, mode, calibration_text, tokenizer, calibration_windows)
             return model, {"quantized_layers": quantized_layers(model)}
         return plain_variant(model, mode)

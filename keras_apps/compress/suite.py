@@ -28,7 +28,6 @@ from keras_apps.compress.measure import (
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
-from keras_apps.settings import positive_float, positive_int, probability, setting
 
 ROW_FIELDS = ("variant", "size_bytes", "gzip_bytes", "test_accuracy", "latency_ms_batch1",
               "examples_per_second_batch64")
@@ -173,32 +172,6 @@ def _to_litert(subject, model, directory, name, variants=("float32", "int8")):
                                  representative=subject.representative if variant == "int8" else None)
         path = _write_bytes(directory / f"{name}-litert-{variant}.tflite", content)
         yield variant, path, subject.litert_predictor(content)
-
-
-@dataclass(frozen=True)
-class Pruning:
-    """How the export's model is fine-tuned while its smallest weights are zeroed."""
-
-    sparsity: float = setting(0.8, help="share of each dense and convolution kernel set to zero, in [0, 1)",
-                              type=probability)
-    epochs: int = setting(2, help="epochs of fine-tuning while pruning", type=positive_int, flag="--prune-epochs")
-    learning_rate: float = setting(3e-4, help="Adam learning rate of the fine-tuning", type=positive_float,
-                                   flag="--prune-learning-rate")
-
-
-@dataclass(frozen=True)
-class Distillation:
-    """How the students are trained, alone and from the teacher's soft outputs, for seeds 1 to `seeds`."""
-
-    seeds: int = setting(3, help="train the student alone and distilled with seeds 1..N", type=positive_int,
-                         flag="--distill-seeds")
-    epochs: int = setting(20, help="epochs of training for each student", type=positive_int,
-                          flag="--student-epochs")
-    learning_rate: float = setting(3e-3, help="peak Adam learning rate of the students, cosine-decayed",
-                                   type=positive_float, flag="--student-learning-rate")
-    temperature: float = setting(4.0, help="softmax temperature of the distillation loss", type=positive_float)
-    alpha: float = setting(0.1, help="weight of the true-label loss; 1 - alpha weighs the teacher's",
-                           type=probability)
 
 
 def prune(subject, train_dataset, directory, report, pruning, *, loss):

@@ -8,9 +8,7 @@ that each read only the previous block's output), and a translator's decoder blo
 """
 
 from keras_apps.compress.measure import DECODING_BATCH_SIZES, TRANSLATION_SCORES, decoding_field, language_model_table
-from keras_apps.compress.variants import PLAIN, export_variants, plain_variant
-
-MODES = PLAIN
+from keras_apps.compress.variants import export_variants, plain_variant
 
 
 def scores(model, endpoint, sources, references):

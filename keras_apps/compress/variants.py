@@ -20,11 +20,9 @@ import keras
 
 from keras_apps import files
 from keras_apps.compress.measure import file_sizes
+from keras_apps.compress.weight_formats import HALVES, QUANTIZED
 from keras_apps.errors import UserError
 
-QUANTIZED = ("int8", "int4")  # what `model.quantize` does alone
-HALVES = ("bfloat16", "float16")  # casts of the whole model
-PLAIN = (*HALVES, *QUANTIZED)
 KINDS = (keras.layers.Dense, keras.layers.EinsumDense)  # the layers quantization changes
 
 
@@ -64,7 +62,7 @@ def with_dtype_policy(model, policy):
 
 
 def plain_variant(model, variant):
-    """`(model in variant, extra row fields)` for each of `PLAIN`."""
+    """`(model in variant, extra row fields)` for each of `weight_formats.PLAIN`."""
     if variant in HALVES:
         return with_dtype_policy(model, variant), {}
     return model, {"quantized_layers": quantized(model, variant)}

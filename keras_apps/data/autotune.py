@@ -9,11 +9,11 @@ a `tf.data.AUTOTUNE` setting keeps its starting value instead of being re-tuned:
 ResNet's steps measured the same either way.
 """
 
-import tensorflow as tf
-
 
 def without_autotune(dataset):
     """`dataset` with tf.data's autotuning thread off (see the module's docstring)."""
+    import tensorflow as tf  # in here: the readers that call this are imported by task command lines
+
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)

@@ -7,7 +7,8 @@ them into a SavedModel; the tasks call them in training too, so that what is sco
 
 import tensorflow as tf
 
-from keras_apps.inference.text_generation import MAX_NEW_TOKENS, TextGenerator, reseed
+from keras_apps.inference.generation_options import MAX_NEW_TOKENS
+from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.inference.translation import Translator, build_sampler
 from keras_apps.text.normalize import sanitize
 

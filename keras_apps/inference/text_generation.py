@@ -21,9 +21,7 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.inference.cached_decoding import CachedDecoder
-
-SAMPLERS = ("greedy", "top_k", "top_p", "random")
-MAX_NEW_TOKENS = 10_000  # per call; a bound on the work one request can ask of a served model
+from keras_apps.inference.generation_options import SAMPLERS
 
 
 def build_sampler(name, vocabulary_size, *, top_k=40, top_p=0.9, seed=None):

@@ -5,16 +5,12 @@ token ids ─▶ token + learned position embedding ─▶ dropout ─▶ N × p
 through the token embedding itself when weights are tied (GPT-2 and nanoGPT tie them).
 
 The layers that decoding with a key/value cache runs one token at a time are named with, and found through,
-`keras_apps.models.parts` (`GPTLayers`).
+`keras_apps.models.parts` (`GPTLayers`). `build_gpt` imports Keras itself: a task's command line reads
+`GPTConfig` without loading TensorFlow.
 """
 
 from dataclasses import asdict, dataclass
 
-import keras
-import keras_hub
-
-from keras_apps.models import parts
-from keras_apps.models.attention_explained import decoder_block, independent
 from keras_apps.recipes import transformer_blocks
 from keras_apps.settings import SettingError, positive_int, probability, setting
 
@@ -64,6 +60,12 @@ class GPTConfig:
 
 def build_gpt(config):
     """Token ids `[batch, length]` (length ≤ `context_length`) in, next-token logits `[batch, length, vocab]` out."""
+    import keras
+    import keras_hub
+
+    from keras_apps.models import parts
+    from keras_apps.models.attention_explained import decoder_block, independent
+
     if config.vocabulary_size is None:
         raise ValueError("build_gpt needs the config's vocabulary_size")
     initializer = keras.initializers.RandomNormal(stddev=0.02)  # GPT-2's initialization

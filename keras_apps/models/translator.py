@@ -8,17 +8,12 @@ target ids (shifted right, `[START]` first) ─▶ token + position embedding   
 Blocks are pre-norm (`normalize_first`), which trains stably at higher learning rates than the paper's
 post-norm. Id 0 is padding on both sides: it is masked in every attention, so padding never changes an
 output. The layers that decoding runs one token at a time are named with, and found through,
-`keras_apps.models.parts` (`TranslatorLayers`).
+`keras_apps.models.parts` (`TranslatorLayers`). `build_translator` imports Keras itself: a task's command
+line reads `TranslatorConfig` without loading TensorFlow.
 """
 
 from dataclasses import asdict, dataclass
 
-import keras
-import keras_hub
-from keras import ops
-
-from keras_apps.models import parts
-from keras_apps.models.attention_explained import decoder_block, encoder_block
 from keras_apps.recipes import transformer_blocks
 from keras_apps.settings import SettingError, positive_int, probability, setting
 
@@ -59,22 +54,28 @@ class TranslatorConfig:
         return asdict(self)
 
 
-def _embedding(vocabulary_size, config, name):
-    return keras_hub.layers.TokenAndPositionEmbedding(
-        vocabulary_size=vocabulary_size, sequence_length=config.max_length, embedding_dim=config.hidden_dim,
-        name=name,
-    )
-
-
 def build_translator(config):
     """`{"source_ids", "target_ids"}` (`[batch, ≤ max_length]` int32, 0-padded) in; logits
     `[batch, target length, target_vocabulary_size]` for the next target token at each position out."""
+    import keras
+    import keras_hub
+    from keras import ops
+
+    from keras_apps.models import parts
+    from keras_apps.models.attention_explained import decoder_block, encoder_block
+
+    def embedding(vocabulary_size, name):
+        return keras_hub.layers.TokenAndPositionEmbedding(
+            vocabulary_size=vocabulary_size, sequence_length=config.max_length, embedding_dim=config.hidden_dim,
+            name=name,
+        )
+
     source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
     target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
     source_mask = ops.not_equal(source_ids, 0)
     target_mask = ops.not_equal(target_ids, 0)
 
-    x = _embedding(config.source_vocabulary_size, config, parts.SOURCE_EMBEDDING)(source_ids)
+    x = embedding(config.source_vocabulary_size, parts.SOURCE_EMBEDDING)(source_ids)
     x = keras.layers.Dropout(config.dropout, name="source_dropout")(x)
     for index in range(config.num_layers):
         x = encoder_block(
@@ -83,7 +84,7 @@ def build_translator(config):
         )(x, padding_mask=source_mask)
     encoded = keras.layers.LayerNormalization(epsilon=1e-5, name=parts.ENCODER_NORM)(x)
 
-    y = _embedding(config.target_vocabulary_size, config, parts.TARGET_EMBEDDING)(target_ids)
+    y = embedding(config.target_vocabulary_size, parts.TARGET_EMBEDDING)(target_ids)
     y = keras.layers.Dropout(config.dropout, name="target_dropout")(y)
     for index in range(config.num_layers):
         y = decoder_block(

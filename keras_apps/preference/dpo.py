@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.preference.evaluation import log_probabilities, sample_responses
+from keras_apps.preference.stages import DPO_LABELS
 
 SIDES = ("chosen", "rejected")
 
@@ -48,9 +49,6 @@ def load_pairs(path):
         return {name: stored[name] for name in stored.files}
 
 
-LABELS = ("hard", "reward")
-
-
 def preference_labels(pairs, labels):
     """Each pair's probability that its chosen response is preferred, DPO's label: 1 for every pair (`hard`, the
     DPO paper's), or the reward's own Bradley–Terry probability σ(r_chosen − r_rejected) (`reward`).
@@ -59,8 +57,8 @@ def preference_labels(pairs, labels):
     how far the policy moves is set by how long it trains, whatever β. With the reward's probabilities DPO's
     optimum is β · (log-ratio of the chosen − of the rejected) = r_chosen − r_rejected: the policy
     π_ref · exp(r / β) that KL-regularized reinforcement learning aims at, and β says how far from π_ref it is."""
-    if labels not in LABELS:
-        raise ValueError(f"labels must be one of {LABELS}, got {labels!r}")
+    if labels not in DPO_LABELS:
+        raise ValueError(f"labels must be one of {DPO_LABELS}, got {labels!r}")
     if labels == "hard":
         return np.ones_like(pairs["margin"], dtype=np.float32)
     return (1 / (1 + np.exp(-pairs["margin"].astype(np.float64)))).astype(np.float32)

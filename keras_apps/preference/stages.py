@@ -17,6 +17,8 @@ REWARD_TASK = "rlhf-reward"
 # The most samples of one prompt that DPO's pairs (--candidates) and best-of-N (--best-of) draw: past these, the
 # samples would take hours or exhaust memory rather than teach anything.
 MOST_CANDIDATES, MOST_BEST_OF = 64, 256
+# How DPO labels a pair (--labels): `hard`, the chosen always preferred; `reward`, as likely as the reward says.
+DPO_LABELS = ("hard", "reward")
 # What a tuned policy's export keeps of its SFT export's record: the model's shape, tokenizer and serving.
 KEPT = ("model", "tokenizer", "sampler", "inputs", "outputs", "recipe")
 # The model cards' words for the exports of the stages (their figures come from each run).

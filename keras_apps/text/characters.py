@@ -16,9 +16,9 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.text.tokenizer_kinds import TOKENIZERS
 from keras_apps.text.wordpieces import WordPieceText
 
-TOKENIZERS = ("char", "byte", "wordpiece")
 UNKNOWN_CHARACTER = "\ufffd"  # U+FFFD, what id 0 turns back into
 
 

@@ -33,7 +33,7 @@ def from_backbone(handle, sequence_length, dropout):
 
 def from_scratch(vocabulary, sequence_length, architecture):
     """A new backbone of `architecture` over `vocabulary`, not pre-trained."""
-    from keras_apps.models import build_bert_backbone
+    from keras_apps.models.bert import build_bert_backbone
     from keras_apps.text.vocabulary import build_tokenizer
 
     def build_backbone(**overrides):

@@ -25,7 +25,7 @@ class Classifier:
 def ngram_classifier(settings, train_split, directory):
     """Logistic regression on the n-grams learned from `train_split` (its labels weight them, naive Bayes), for
     a `TextClassifier` of the ngrams family."""
-    from keras_apps.models import build_bow_classifier
+    from keras_apps.models.bow import build_bow_classifier
     from keras_apps.text.ngrams import NGramFeatures
     from keras_apps.text_classification.encoders import ngram_encoder
 
@@ -42,7 +42,8 @@ def ngram_classifier(settings, train_split, directory):
 def wordpiece_classifier(settings, vocabulary, vocabulary_path):
     """An LSTM or Transformer classifier (a `TextClassifier`) over WordPiece tokens of `vocabulary` (saved at
     `vocabulary_path`)."""
-    from keras_apps.models import build_lstm_classifier, build_transformer_classifier
+    from keras_apps.models.lstm import build_lstm_classifier
+    from keras_apps.models.transformer import build_transformer_classifier
     from keras_apps.text.vocabulary import build_tokenizer
     from keras_apps.text_classification.encoders import wordpiece_encoder
 
@@ -64,7 +65,7 @@ def wordpiece_classifier(settings, vocabulary, vocabulary_path):
 def bert_classifier(start, dropout, pooling="mean-max"):
     """A classification head over the backbone a `BertStart` gives, reading its own sequence length; it reads a
     review from the mean and max of its tokens' output vectors, as the LSTM and Transformer do."""
-    from keras_apps.models import build_bert_classifier
+    from keras_apps.models.bert import build_bert_classifier
     from keras_apps.text_classification.encoders import bert_encoder
 
     return Classifier(

@@ -14,7 +14,7 @@ import keras_hub
 
 from keras_apps import progress
 from keras_apps.data.text_pipeline import masked_lm_dataset
-from keras_apps.models import build_masked_lm
+from keras_apps.models.bert import build_masked_lm
 from keras_apps.text.truncation import bert_frame, keep_random_window
 from keras_apps.training.runner import fit
 

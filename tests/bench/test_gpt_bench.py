@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import gpt
-from keras_apps.models import GPTConfig, build_gpt
+from keras_apps.models.gpt import GPTConfig, build_gpt
 
 
 def gpt_metrics(loss, steps=20):

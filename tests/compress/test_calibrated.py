@@ -4,6 +4,7 @@ import pytest
 from keras import ops
 
 from keras_apps.compress import calibrated
+from keras_apps.compress.weight_formats import CALIBRATED
 from keras_apps.errors import UserError
 
 INPUTS, OUTPUTS, ROWS = 256, 32, 512
@@ -26,7 +27,7 @@ def output_error(model, table, reference):
     return float(np.mean((np.asarray(model(table[None]))[0] - reference) ** 2))
 
 
-@pytest.mark.parametrize("mode", calibrated.MODES)
+@pytest.mark.parametrize("mode", CALIBRATED)
 def test_calibration_makes_a_layer_s_outputs_closer_to_float_than_rounding_each_weight(mode):
     model, dense, table = layer_and_inputs()
     reference = np.asarray(model(table[None]))[0]

@@ -7,7 +7,7 @@ from keras_apps.compress import litert
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
 from keras_apps.inference.serving import classifier_endpoint
-from keras_apps.models import build_convnet
+from keras_apps.models.convnet import build_convnet
 
 IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
 # How far each variant's probabilities may stray from the float model's.

@@ -6,10 +6,11 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.compress import litert, suite
+from keras_apps.compress.config import Distillation, Pruning
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_model
 from keras_apps.inference.serving import classifier_endpoint
-from keras_apps.models import build_convnet
+from keras_apps.models.convnet import build_convnet
 
 IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -42,11 +43,11 @@ def train_dataset():
 def test_every_technique_writes_its_files_and_measured_rows(subject, tmp_path):
     report = suite.Report(tmp_path, "tiny")
     suite.quantize(subject, tmp_path, report)
-    suite.prune(subject, train_dataset(), tmp_path, report, suite.Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
+    suite.prune(subject, train_dataset(), tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
                 loss=LOSS)
     suite.distill(subject, subject.load_model(), lambda: build_convnet(filters=(2,), dropout=0.0), train_dataset(),
-                  tmp_path, report, suite.Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0,
-                                                       alpha=0.5), loss=LOSS)
+                  tmp_path, report, Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0, alpha=0.5),
+                  loss=LOSS)
 
     rows = json.loads((tmp_path / "compression.json").read_text())
     assert [row["variant"] for row in rows] == [

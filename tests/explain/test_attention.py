@@ -6,7 +6,7 @@ from keras import ops
 from PIL import Image
 
 from keras_apps.explain.attention import cross_attention, plot_cross_attention
-from keras_apps.models import TranslatorConfig, build_translator
+from keras_apps.models.translator import TranslatorConfig, build_translator
 
 CONFIG = TranslatorConfig(source_vocabulary_size=40, target_vocabulary_size=30, max_length=12, num_layers=2,
                           num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)

@@ -6,9 +6,10 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.export.saved_model import export_model, load_serving
+from keras_apps.inference.generation_options import MAX_NEW_TOKENS
 from keras_apps.inference.serving import text_generation_endpoint
-from keras_apps.inference.text_generation import MAX_NEW_TOKENS, build_sampler
-from keras_apps.models import GPTConfig, build_gpt
+from keras_apps.inference.text_generation import build_sampler
+from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.text.characters import build_tokenizer
 from tests.conftest import run_python
 

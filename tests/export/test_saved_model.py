@@ -13,7 +13,7 @@ from keras_apps.export.saved_model import (
     check_inputs, export_model, load_keras_model, load_serving, resolve_version, versions,
 )
 from keras_apps.inference.serving import classifier_endpoint
-from keras_apps.models import build_convnet
+from keras_apps.models.convnet import build_convnet
 from tests.conftest import run_python
 
 IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")

@@ -13,9 +13,9 @@ from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.serving import (
     binary_classifier_endpoint, binary_text_classifier_endpoint, text_classifier_endpoints, text_encoding_endpoint,
 )
-from keras_apps.models import (
-    build_bert_backbone, build_bert_classifier, build_bow_classifier, build_transformer_classifier,
-)
+from keras_apps.models.bert import build_bert_backbone, build_bert_classifier
+from keras_apps.models.bow import build_bow_classifier
+from keras_apps.models.transformer import build_transformer_classifier
 from keras_apps.text.ngrams import NGramFeatures
 from keras_apps.text_classification.exports import ReviewExplainer
 from keras_apps.text.truncation import bert_head_and_tail_encoder

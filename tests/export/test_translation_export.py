@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.serving import translation_endpoint
-from keras_apps.models import TranslatorConfig, build_translator
+from keras_apps.models.translator import TranslatorConfig, build_translator
 from keras_apps.text.translation_tokens import SentenceTokenizer, learn_vocabulary
 from tests.conftest import TINY_PAIRS, run_python, sharpen_translator
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.inference.text_generation import TextGenerator, build_sampler, reseed
-from keras_apps.models import GPTConfig, build_gpt
+from keras_apps.models.gpt import GPTConfig, build_gpt
 
 CONFIG = GPTConfig(vocabulary_size=13, context_length=10, num_layers=2, num_heads=2, hidden_dim=16, dropout=0.0)
 

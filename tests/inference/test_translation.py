@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.inference.translation import LENGTH_PENALTY, Translator, build_sampler, decoding_speed
-from keras_apps.models import TranslatorConfig, build_translator
+from keras_apps.models.translator import TranslatorConfig, build_translator
 from keras_apps.text.translation_tokens import END_ID, PAD_ID, START_ID
 from tests.conftest import sharpen_translator
 

@@ -14,8 +14,10 @@ from keras_apps.explain.attention import cross_attention
 from keras_apps.inference import translation
 from keras_apps.inference.text_generation import TextGenerator, build_sampler
 from keras_apps.inference.translation import Translator
-from keras_apps.models import GPTConfig, TranslatorConfig, build_gpt, build_transformer_classifier, build_translator
 from keras_apps.models import attention_explained as explained
+from keras_apps.models.gpt import GPTConfig, build_gpt
+from keras_apps.models.transformer import build_transformer_classifier
+from keras_apps.models.translator import TranslatorConfig, build_translator
 
 TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 rng = np.random.default_rng(0)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_apps.models import build_bert_backbone, build_bert_classifier, build_masked_lm
+from keras_apps.models.bert import build_bert_backbone, build_bert_classifier, build_masked_lm
 
 SIZE = dict(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32)
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_apps.models import build_bow_classifier
+from keras_apps.models.bow import build_bow_classifier
 
 
 def test_logistic_regression_by_default_is_one_dense_layer():

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.models import build_convnet
+from keras_apps.models.convnet import build_convnet
 
 
 def test_classic_mnist_convnet_has_the_keras_io_parameter_count():

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.models import build_digit_fusion
+from keras_apps.models.fusion import build_digit_fusion
 from keras_apps.models.fusion import FUSIONS, GatedUnit, ModalityDropout, Presence, ProductOfExperts, outputs
 
 SMALL = dict(width=8, image_filters=(4,), audio_filters=(4,), num_mel_bins=8)

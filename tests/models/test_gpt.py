@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_apps.models import GPTConfig, build_gpt
+from keras_apps.models.gpt import GPTConfig, build_gpt
 
 TINY = GPTConfig(vocabulary_size=11, context_length=12, num_layers=2, num_heads=2, hidden_dim=8, dropout=0.0)
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from keras_apps.models import build_mlp
+from keras_apps.models.mlp import build_mlp
 
 
 def test_parameter_count_follows_the_layer_sizes():

@@ -1,10 +1,13 @@
 import keras
 import pytest
 
-from keras_apps.models import (
-    GPTConfig, TranslatorConfig, build_convnet, build_gpt, build_lstm_classifier, build_resnet,
-    build_transformer_classifier, build_translator, parts,
-)
+from keras_apps.models import parts
+from keras_apps.models.convnet import build_convnet
+from keras_apps.models.gpt import GPTConfig, build_gpt
+from keras_apps.models.lstm import build_lstm_classifier
+from keras_apps.models.resnet import build_resnet
+from keras_apps.models.transformer import build_transformer_classifier
+from keras_apps.models.translator import TranslatorConfig, build_translator
 
 
 def test_gpt_layers_are_found_in_order():

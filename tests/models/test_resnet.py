@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.models import build_resnet
+from keras_apps.models.resnet import build_resnet
 
 
 @pytest.mark.parametrize("input_shape", [(28, 28), (32, 32, 3)])

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.models import build_lstm_classifier, build_transformer_classifier
+from keras_apps.models.lstm import build_lstm_classifier
+from keras_apps.models.transformer import build_transformer_classifier
 
 VOCABULARY = 50
 BUILDERS = {

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.models import build_speech_classifier
+from keras_apps.models.speech import build_speech_classifier
 from keras_apps.models.speech import LogMelSpectrogram
 
 RATE = 8000

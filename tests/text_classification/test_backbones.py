@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from keras_apps.errors import UserError
-from keras_apps.models import build_bert_backbone
+from keras_apps.models.bert import build_bert_backbone
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
 from keras_apps.text_classification.backbones import load_backbone, pretraining_record, save_backbone
 from tests.conftest import TINY_REVIEWS

@@ -3,7 +3,7 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 
-from keras_apps.models import build_bert_backbone
+from keras_apps.models.bert import build_bert_backbone
 from keras_apps.text.vocabulary import learn_vocabulary
 from keras_apps.training.config import TrainingConfig
 from keras_apps.text_classification.pretraining import pretrain_masked_lm

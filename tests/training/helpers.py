@@ -5,7 +5,7 @@ import numpy as np
 
 from keras_apps.data.image_pipeline import image_dataset
 from keras_apps.data.labeled_images import LabeledImages
-from keras_apps.models import build_convnet
+from keras_apps.models.convnet import build_convnet
 
 
 def tiny_split(count=128, seed=0):

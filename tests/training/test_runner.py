@@ -172,7 +172,7 @@ def test_what_several_cpu_replicas_cannot_run_is_left_out_and_training_goes_on(t
 def test_xla_is_left_out_for_a_model_with_sparse_inputs(capsys):
     import tensorflow as tf
 
-    from keras_apps.models import build_bow_classifier
+    from keras_apps.models.bow import build_bow_classifier
     from keras_apps.training.runner import _supported
 
     config = TrainingConfig(jit_compile=True)
