@@ -31,6 +31,7 @@ from bench import (
     xla,
 )
 from keras_apps import cli
+from keras_apps.tensorflow_start import import_tensorflow
 
 BENCHMARKS = {"blocks": blocks, "compress": compress, "demo": demo, "distribute": distribute, "explain": explain,
               "gpt": gpt, "imdb": imdb, "mnist": mnist, "multimodal": multimodal, "rlhf": rlhf, "speech": speech,
@@ -60,23 +61,20 @@ def parse_arguments(argv=None):
     parser.add_argument("--repeats", type=cli.count_up_to(MAX_REPEATS), default=3,
                         help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
                              f"seeds, at most {MAX_REPEATS} (default: 3)")
-    parser.add_argument("--nanogpt", metavar="DIR",
+    parser.add_argument("--nanogpt", type=cli.path, metavar="DIR",
                         help="gpt nanogpt-cpu: also run nanoGPT's own train.py from this checkout of "
                              "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
-    parser.add_argument("--exports", metavar="DIR",
+    parser.add_argument("--exports", type=cli.path, metavar="DIR",
                         help="demo: the folder of exports the page serves (default: saved_models); compress: take "
                         "each task's latest export in DIR/<task> instead of training one")
     parser.add_argument("--train-examples", type=cli.count_up_to(MAX_TRAIN_EXAMPLES), metavar="N",
                         help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.count_up_to(MAX_EPOCHS),
                         help=f"override every configuration's epochs, at most {MAX_EPOCHS} (not recorded)")
-    parser.add_argument("--results", default=str(results.RESULTS),
+    parser.add_argument("--results", type=cli.path, default=str(results.RESULTS),
                         help="results file (default: bench/results.json, the only one the README's tables show)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
     args = parser.parse_args(argv)
-    for flag in ("nanogpt", "exports", "results"):
-        if getattr(args, flag) == "":  # Path("") is the current folder: never what was meant
-            parser.error(f"argument --{flag}: expected a path, got an empty one")
     if args.task == "machine" and args.runs:
         parser.error("machine has no runs")
     if args.nanogpt is not None and args.task != "gpt":
@@ -92,6 +90,7 @@ def parse_arguments(argv=None):
 
 def main(argv=None):
     args = parse_arguments(argv)
+    import_tensorflow()  # for the machine's fingerprint, which every row carries
     if args.task == "machine":
         print(json.dumps(results.machine_fingerprint(), indent=2))
         return 0

@@ -33,10 +33,10 @@ from keras_apps.training.run_directory import OPENED_FOR_TRAINING
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
-    "add_explain_examples_argument", "add_export_argument", "add_lora_argument", "add_training_arguments",
-    "build_parser", "count_up_to", "fraction", "given_texts", "int32_seed", "main", "non_negative_float",
-    "non_negative_int", "parse_arguments", "path", "port", "positive_float", "positive_int", "probability", "run",
-    "seed", "several", "text",
+    "add_explain_examples_argument", "add_export_argument", "add_lora_argument", "add_run_dir_argument",
+    "add_training_arguments", "build_parser", "count_up_to", "fraction", "given_texts", "int32_seed", "main",
+    "non_negative_float", "non_negative_int", "parse_arguments", "path", "port", "positive_float", "positive_int",
+    "probability", "run", "seed", "several", "text",
 ]
 
 
@@ -101,6 +101,11 @@ def add_training_arguments(parser, task, recipe):
     """A group of flags per part of `recipe` (the model's, the training's, a schedule's) and `--run-dir`.
     Flags left unset take the chosen recipe's values (`keras_apps.recipes.overlaid`)."""
     add_recipe_flags(parser, recipe)
+    add_run_dir_argument(parser, task)
+
+
+def add_run_dir_argument(parser, task):
+    """`--run-dir` of a training command: where its run folder goes, the same folder again resumes it."""
     parser.add_argument(
         "--run-dir", type=path,
         help=f"where this run writes its logs and metrics (default: runs/{task}/<timestamp>); "

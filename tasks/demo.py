@@ -17,6 +17,7 @@ from pathlib import Path
 
 from keras_apps import cli
 from keras_apps.errors import UserError
+from keras_apps.tensorflow_start import import_tensorflow
 
 
 def main(argv=None):
@@ -24,13 +25,12 @@ def main(argv=None):
 
     timing.start_command(from_the_shell=argv is None)
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if not args.exports:  # Path("") is the current folder, which would serve whatever lies there
-        raise UserError("--exports is empty; give the folder holding <task>/<version> (default: saved_models)")
     exports = Path(args.exports)
     if not exports.is_dir():
         raise UserError(f"--exports {exports} is not a folder; train a model first (e.g. python -m tasks.imdb) "
                         "or point --exports at the folder holding <task>/<version>")
     _check_port_is_free(args.host, args.port)
+    import_tensorflow()
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends the page as Ctrl+C does
     try:
         with tempfile.TemporaryDirectory(prefix="keras-apps-demo-") as work_dir:  # the pictures the page draws
@@ -97,7 +97,7 @@ def build_parser():
         description="A local web page over the exports: draw a digit, type a review, translate a sentence, "
         "continue a prompt, and see the served model's answer and why.",
     )
-    parser.add_argument("--exports", default="saved_models",
+    parser.add_argument("--exports", type=cli.path, default="saved_models",
                         help="the folder holding each task's versioned exports, <task>/<version> (default: "
                         "saved_models)")
     parser.add_argument("--host", default="127.0.0.1",

@@ -224,15 +224,15 @@ def _train_arguments(parser):
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
                         help=f"model size and schedule; flags below override parts (default: {DEFAULT_RECIPE})")
     cli.add_data_arguments(parser)
-    parser.add_argument("--text-file", help="a UTF-8 text file to learn (default: Tiny Shakespeare, "
+    parser.add_argument("--text-file", type=cli.path, help="a UTF-8 text file to learn (default: Tiny Shakespeare, "
                         "tinyshakespeare.txt in the data directory)")
     parser.add_argument("--tokenizer", choices=TOKENIZERS,
                         help="char: the characters of the training text; byte: UTF-8 bytes; wordpiece: lowercase "
                         "subwords learned from the training text (default: char; with --init-from, the export's)")
     cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_RECIPE])
     tuning = parser.add_argument_group("fine-tuning")
-    tuning.add_argument("--init-from", metavar="EXPORT", help="start from this GPT export (a version, or a folder "
-                        "whose latest is used) instead of new weights: its shape and tokenizer are kept")
+    tuning.add_argument("--init-from", type=cli.path, metavar="EXPORT", help="start from this GPT export (a version, "
+                        "or a folder whose latest is used) instead of new weights: its shape and tokenizer are kept")
     cli.add_lora_argument(tuning)
     samples = parser.add_argument_group("samples and export")
     samples.add_argument("--sampler", choices=SAMPLERS, default="top_k",
@@ -258,8 +258,8 @@ def _generate_arguments(parser):
 def _compress_arguments(parser):
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(parser)
-    parser.add_argument("--text-file", help="the text the export was trained on, whose last tenth scores each "
-                        "variant (default: Tiny Shakespeare)")
+    parser.add_argument("--text-file", type=cli.path, help="the text the export was trained on, whose last tenth "
+                        "scores each variant (default: Tiny Shakespeare)")
     parser.add_argument("--modes", nargs="+", choices=GPT_MODES, default=list(GPT_MODES), metavar="MODE",
                         help=f"weight formats to make: {', '.join(GPT_MODES)} (default: all)")
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
@@ -268,7 +268,7 @@ def _compress_arguments(parser):
     parser.add_argument("--calibration-windows", type=cli.positive_int, default=128, metavar="N",
                         help="context-long windows of training text that GPTQ, AWQ and LiteRT int8 calibrate on "
                         "(default: 128)")
-    parser.add_argument("--run-dir", help="where the variants and the report go (default: "
+    parser.add_argument("--run-dir", type=cli.path, help="where the variants and the report go (default: "
                         f"runs/{TASK}-compress/<timestamp>)")
 
 

@@ -91,7 +91,7 @@ def train(args):
 
 
 def _train_arguments(parser):
-    parser.add_argument("--sft-export", default=SFT_EXPORT_DIR,
+    parser.add_argument("--sft-export", type=cli.path, default=SFT_EXPORT_DIR,
                         help=f"the pre-trained GPT (`python -m tasks.rlhf sft`); from scratch, its shape and "
                         f"tokenizer only (default: {SFT_EXPORT_DIR})")
     parser.add_argument("--from-scratch", action="store_true",

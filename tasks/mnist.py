@@ -230,7 +230,7 @@ def _evaluate_arguments(parser):
 
 
 def _predict_arguments(parser):
-    parser.add_argument("files", nargs="+", help="PNG files and/or .npy arrays")
+    parser.add_argument("files", type=cli.path, nargs="+", help="PNG files and/or .npy arrays")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
@@ -247,10 +247,10 @@ def _compress_arguments(parser):
 
 
 def _explain_arguments(parser):
-    parser.add_argument("image", help="a 28x28 grayscale PNG (white digit on black), or a .npy array (its first "
-                        "image)")
+    parser.add_argument("image", type=cli.path, help="a 28x28 grayscale PNG (white digit on black), or a .npy array "
+                        "(its first image)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
-    parser.add_argument("--output", help="the PNG to write (default: <image name>-<method>.png)")
+    parser.add_argument("--output", type=cli.path, help="the PNG to write (default: <image name>-<method>.png)")
     cli.add_explanation_arguments(parser)
 
 

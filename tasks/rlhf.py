@@ -173,12 +173,12 @@ def evaluate(args):
 
 def _pipeline_arguments(parser):
     cli.add_data_arguments(parser)
-    parser.add_argument("--exports", default="saved_models", help="where the stages' exports go; one already there "
-                        "is reused (default: saved_models)")
-    parser.add_argument("--judge-export", help="an IMDB classifier export, not nb-bow's, that judges the policies "
-                        "(default: <exports>/imdb-transformer, trained if missing)")
-    parser.add_argument("--run-dir", default=PIPELINE_RUN_DIR, help="where each stage's run folder goes; the same "
-                        f"command again resumes an interrupted stage (default: {PIPELINE_RUN_DIR})")
+    parser.add_argument("--exports", type=cli.path, default="saved_models", help="where the stages' exports go; one "
+                        "already there is reused (default: saved_models)")
+    parser.add_argument("--judge-export", type=cli.path, help="an IMDB classifier export, not nb-bow's, that judges "
+                        "the policies (default: <exports>/imdb-transformer, trained if missing)")
+    parser.add_argument("--run-dir", type=cli.path, default=PIPELINE_RUN_DIR, help="where each stage's run folder "
+                        f"goes; the same command again resumes an interrupted stage (default: {PIPELINE_RUN_DIR})")
 
 
 def _sft_arguments(parser):
@@ -188,13 +188,12 @@ def _sft_arguments(parser):
     parser.add_argument("--eval-interval", type=cli.positive_int, default=SFT_EVAL_INTERVAL,
                         help=f"steps between validations, a divisor of --max-steps (default: {SFT_EVAL_INTERVAL})")
     parser.add_argument("--seed", type=cli.seed, default=0, help="random seed (default: 0)")
-    parser.add_argument("--run-dir", help="where the run writes its logs and metrics (default: runs/gpt/<timestamp>); "
-                        "pointing it at an interrupted run resumes that run")
+    cli.add_run_dir_argument(parser, "gpt")
     cli.add_export_argument(parser, SFT_EXPORT_DIR, loading=False)
 
 
 def _reward_arguments(parser):
-    parser.add_argument("--sft-export", default=SFT_EXPORT_DIR,
+    parser.add_argument("--sft-export", type=cli.path, default=SFT_EXPORT_DIR,
                         help=f"the SFT model whose blocks the reward model starts from (default: {SFT_EXPORT_DIR})")
     cli.add_data_arguments(parser)
     parser.add_argument("--train-examples", type=cli.positive_int, metavar="N",
@@ -206,9 +205,11 @@ def _reward_arguments(parser):
 
 
 def _stage_arguments(parser):
-    parser.add_argument("--sft-export", default=SFT_EXPORT_DIR, help=f"the reference model (default: {SFT_EXPORT_DIR})")
-    parser.add_argument("--reward-export", default=REWARD_EXPORT_DIR, help="the reward model, or an IMDB classifier "
-                        f"export whose log-odds of a positive review is the reward (default: {REWARD_EXPORT_DIR})")
+    parser.add_argument("--sft-export", type=cli.path, default=SFT_EXPORT_DIR,
+                        help=f"the reference model (default: {SFT_EXPORT_DIR})")
+    parser.add_argument("--reward-export", type=cli.path, default=REWARD_EXPORT_DIR, help="the reward model, or an "
+                        "IMDB classifier export whose log-odds of a positive review is the reward (default: "
+                        f"{REWARD_EXPORT_DIR})")
     cli.add_data_arguments(parser)
     parser.add_argument("--new-tokens", type=cli.positive_int, default=NEW_TOKENS,
                         help=f"subwords each continuation adds (default: {NEW_TOKENS})")
@@ -250,7 +251,7 @@ def _ppo_arguments(parser):
 
 def _evaluate_arguments(parser):
     _stage_arguments(parser)
-    parser.add_argument("--judge-export", default="saved_models/imdb",
+    parser.add_argument("--judge-export", type=cli.path, default="saved_models/imdb",
                         help="an IMDB sentiment classifier export that no stage trained against (default: "
                         "saved_models/imdb)")
     parser.add_argument("--prompts", type=cli.positive_int, default=EVALUATION_PROMPTS,
@@ -258,10 +259,11 @@ def _evaluate_arguments(parser):
     parser.add_argument("--best-of", type=cli.count_up_to(stages.MOST_BEST_OF), nargs="+",
                         default=list(BEST_OF), metavar="N",
                         help=f"best-of-N for these N (default: {' '.join(map(str, BEST_OF))})")
-    parser.add_argument("--policy-export", nargs="*", default=[], metavar="EXPORT",
+    parser.add_argument("--policy-export", type=cli.path, nargs="*", default=[], metavar="EXPORT",
                         help="tuned policies to measure beside the SFT model and best-of-N (default: none)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the prompts and samples (default: 0)")
-    parser.add_argument("--run-dir", help=f"where the report goes (default: runs/{TASK}-evaluate/<timestamp>)")
+    parser.add_argument("--run-dir", type=cli.path,
+                        help=f"where the report goes (default: runs/{TASK}-evaluate/<timestamp>)")
 
 
 COMMANDS = {

@@ -161,7 +161,7 @@ def _evaluate_arguments(parser):
 
 
 def _predict_arguments(parser):
-    parser.add_argument("files", nargs="+", help="mono 8 kHz WAV files, one spoken digit each")
+    parser.add_argument("files", type=cli.path, nargs="+", help="mono 8 kHz WAV files, one spoken digit each")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 

@@ -249,14 +249,14 @@ def _train_arguments(parser):
 
 def _translate_arguments(parser):
     parser.add_argument("sentences", nargs="*", type=cli.text, help="sentences to translate")
-    parser.add_argument("--file", action="append", default=[],
+    parser.add_argument("--file", type=cli.path, action="append", default=[],
                         help="a UTF-8 text file, one sentence per line (repeatable)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
 def _attention_arguments(parser):
     parser.add_argument("sentence", type=cli.text, help="the sentence to translate")
-    parser.add_argument("--output", default="cross_attention.png",
+    parser.add_argument("--output", type=cli.path, default="cross_attention.png",
                         help="the PNG to write (default: cross_attention.png)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
@@ -268,8 +268,8 @@ def _compress_arguments(parser):
                         metavar="MODE", help=f"weight formats to make: {', '.join(TRANSLATOR_MODES)} (default: all)")
     parser.add_argument("--test-sentences", type=cli.positive_int, metavar="N",
                         help="score only the first N test sentences, for a quick try (default: all)")
-    parser.add_argument("--run-dir", help=f"where the variants and the report go (default: runs/{TASK}-compress/"
-                        "<timestamp>)")
+    parser.add_argument("--run-dir", type=cli.path, help="where the variants and the report go (default: "
+                        f"runs/{TASK}-compress/<timestamp>)")
 
 
 COMMANDS = {

@@ -31,7 +31,7 @@ def test_help(capsys):
     (["--port", "0"], "argument --port: must be in [1, 65535], got 0"),
     (["--port", "http"], "argument --port: expected a whole number"),
     (["--exports", "no/such/folder"], "--exports no/such/folder is not a folder"),
-    (["--exports", ""], "--exports is empty"),  # not the current folder
+    (["--exports", ""], "expected a path, got an empty one"),  # not the current folder
 ])
 def test_bad_arguments_are_one_line(argv, message, capsys):
     status, _, err = run_task(argv, capsys)

@@ -2,6 +2,7 @@
 stderr (`error: …`) with exit status 2, never a traceback, and nothing is created on the way."""
 
 import json
+import re
 from importlib import import_module
 
 import numpy as np
@@ -179,3 +180,34 @@ def test_every_mistake_is_one_line_with_exit_2_and_creates_nothing(place, tmp_pa
         if status != 2 or err.count("\n") != 1 or not err.startswith("error: ") or said not in err or created:
             failures.append(f"{task} {argv}: exit {status}, created {created}, stderr {err[-300:]!r}")
     assert not failures, "\n".join(failures)
+
+
+# A flag or argument that names a file or folder, by its name: such a value may never be empty.
+PATH_NAMES = re.compile(r"(^|_)(dir|exports?|files?|output|image|audio|from)$")
+
+
+def path_arguments(main_module):
+    """`(command, argv giving an empty path)` for every path argument of every command of a task."""
+    from keras_apps import cli
+
+    parser = (main_module.build_parser() if not hasattr(main_module, "COMMANDS") else
+              cli.build_parser(main_module.TASK, "", main_module.COMMANDS))
+    commands = next((action.choices for action in parser._actions if action.dest == "command"), {None: parser})
+    for command, subparser in commands.items():
+        for action in subparser._actions:
+            if PATH_NAMES.search(action.dest):
+                given = [action.option_strings[0], ""] if action.option_strings else [""]
+                yield command, [*([command] if command else []), *given]
+
+
+def test_every_path_argument_refuses_an_empty_path(capsys):
+    """An empty path is the current folder to Python: read or written there, or taken as the flag left unset."""
+    failures, checked = [], 0
+    for task in [*COMMANDS, "rlhf", "gpt_classifier", "demo"]:
+        module = import_module(f"tasks.{task}")
+        for command, argv in path_arguments(module):
+            checked += 1
+            status, _, err = run_cli(module.main, argv, capsys)
+            if status != 2 or err.count("\n") != 1 or "expected a path, got an empty one" not in err:
+                failures.append(f"{task} {argv}: exit {status}, stderr {err[-200:]!r}")
+    assert checked > 50 and not failures, "\n".join(failures)
