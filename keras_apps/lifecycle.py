@@ -24,6 +24,7 @@ task's own phases, export, report.
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -107,6 +108,7 @@ class Run:
         self.run_dir = run_dir
         self.export_root = export_root
         self.directory = None
+        self.identity = None  # this run's, kept across its resumes: its export is found by it (`finish`)
         self.resumed = False
         self.phases = Phases()  # from the command's start
 
@@ -124,16 +126,20 @@ class Run:
         self.directory = open_run_directory(self.task, self.run_dir, self.strategy)
         recorded = {"task": self.task, **settings, **self.config.to_dict()}
         recorded = json.loads(json.dumps(recorded))  # as it reads back: tuples become lists
+        # A run is known by an identity drawn when its folder is first opened, not by the folder's path: a new run
+        # in the path of a deleted one must publish its own export, not find the deleted run's.
+        self.identity = uuid.uuid4().hex
         if self.directory.config.exists():
             try:
                 earlier = json.loads(self.directory.config.read_text())
             except (OSError, ValueError) as exc:
                 raise UserError(f"--run-dir {self.directory.path} has an unreadable config.json ({exc}); give a "
                                 f"new --run-dir") from None
+            self.identity = earlier.pop("run_id", self.identity)
             _refuse_changes(self.directory, earlier, recorded)
             self.resumed = True
             print(f"Resuming the interrupted run in {self.directory.path}")
-        self.directory.write_config(recorded)
+        self.directory.write_config({**recorded, "run_id": self.identity})
         return self.directory
 
     def learned_once(self, name, learn, save, load):
@@ -196,13 +202,13 @@ class Run:
         metrics.update(metrics_update or {})
         self.begin("export")
         print(f"Exporting to {self.export_root}: tracing {', '.join(export.endpoints)} into a SavedModel", flush=True)
-        metadata = {"task": self.task, "model": model_name, **export.metadata}
+        metadata = {"task": self.task, "model": model_name, **export.metadata, "run": str(self.directory.path)}
         if test_metrics is not None:
             metadata["test"] = {name: float(value) for name, value in test_metrics.items()}
         export_path = export_model(
             result.model, self.export_root, export.endpoints, metadata=metadata, track=export.track,
             files_to_copy=export.files, documents={"MODEL_CARD.md": model_card(metrics, metadata, card)},
-            run=self.directory.path,
+            run_id=self.identity,
         )
         metrics["export"] = str(export_path)
         metrics["time"] = self.phases.breakdown()  # what the report shows: the time until it is written

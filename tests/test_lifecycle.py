@@ -118,6 +118,31 @@ def test_finish_exports_with_the_card_inside_then_writes_metrics_last(tmp_path, 
     assert capsys.readouterr().out.endswith(f"1 epoch(s)\nrun: {tmp_path / 'run'}\nexport: {version}\n")
 
 
+def test_a_new_run_in_a_deleted_runs_folder_publishes_its_own_export_and_a_resumed_one_finds_its_own(tmp_path):
+    """The run, not its folder's path, owns an export: the same path reused after `rm -rf` is a new run."""
+    import shutil
+
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def attempt():
+        run = start(tmp_path)
+        run.open({"model": "convnet"})
+        return run, run.fit(tiny_model, *tiny_datasets(), loss=loss)
+
+    run, result = attempt()
+    finish(run, result)
+    shutil.rmtree(tmp_path / "run")
+    run, result = attempt()
+    finish(run, result)
+    assert versions(tmp_path / "exports") == [1, 2]
+    identities = [json.loads((tmp_path / "exports" / v / "export.json").read_text())["run_id"] for v in "12"]
+    assert identities[0] != identities[1] == run.identity
+    (tmp_path / "run" / "metrics.json").unlink()  # killed after publishing, before its metrics: rerun
+    rerun, result = attempt()
+    assert rerun.identity == run.identity and finish(rerun, result)[0] == 0
+    assert versions(tmp_path / "exports") == [1, 2]
+
+
 def test_a_lora_run_trains_the_adapters_alone_and_ends_merged_also_when_training_ended_earlier(tmp_path, capsys):
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     results = []

@@ -35,7 +35,7 @@ SERVING_SIGNATURE = "serving_default"
 
 
 def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=(), documents=None,
-                 run=None):
+                 run_id=None):
     """Publishes `model` as the next free version under `export_root`; returns the version's path.
 
     The version is written under a temporary name and takes its number only when it is complete: the next
@@ -51,23 +51,23 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
         track: other objects the endpoints use (a tokenizer, a vectorizer), saved into the graph with them.
         files_to_copy: files placed beside the model, such as the vocabulary it reads with.
         documents: `{file name: text}` written beside the model, such as its model card.
-        run: the run folder the export comes from, recorded in `export.json`. A version this run published
-            already (an attempt killed after publishing) is returned instead of a second one, and what its
-            killed attempts left half-written is removed.
+        run_id: the identity of the run the export comes from (`lifecycle.Run.identity`), recorded in
+            `export.json`. A version this run published already (an attempt killed after publishing) is returned
+            instead of a second one, and what its killed attempts left half-written is removed.
     """
     if not endpoints:
         raise ValueError("export_model needs at least one endpoint")
     export_root = Path(export_root)
     if export_root.exists() and not export_root.is_dir():
         raise UserError(f"--export-dir {export_root} exists and is not a directory")
-    metadata = {**(metadata or {}), **({"run": str(run)} if run is not None else {})}
-    if run is not None:
-        published = published_by(export_root, run)
+    metadata = {**(metadata or {}), **({"run_id": run_id} if run_id is not None else {})}
+    if run_id is not None:
+        published = published_by(export_root, run_id)
         if published is not None:
             return published
-    prefix = f".export-{_owner(run)}-"
+    prefix = f".export-{_owner(run_id)}-"
     export_root.mkdir(parents=True, exist_ok=True)
-    if run is not None:
+    if run_id is not None:
         for stale in export_root.glob(f"{prefix}*"):
             shutil.rmtree(stale, ignore_errors=True)
     temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=export_root))
@@ -83,11 +83,11 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
         shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _owner(run):
-    """A short tag of the run folder, naming the temporaries of its exports (any name for a run-less export)."""
-    if run is None:
+def _owner(run_id):
+    """A short tag of the run, naming the temporaries of its exports (one name for every run-less export)."""
+    if run_id is None:
         return "anonymous"
-    return hashlib.sha256(str(Path(run).resolve()).encode()).hexdigest()[:12]
+    return hashlib.sha256(run_id.encode()).hexdigest()[:12]
 
 
 def _publish(temporary, export_root, metadata):
@@ -104,16 +104,15 @@ def _publish(temporary, export_root, metadata):
         return export_root / str(version)
 
 
-def published_by(export_root, run):
-    """The version under `export_root` that the run in folder `run` published, or None."""
-    target = Path(run).resolve()
+def published_by(export_root, run_id):
+    """The version under `export_root` that the run `run_id` published, or None."""
     for version in versions(export_root):
         path = Path(export_root) / str(version)
         try:
-            recorded = json.loads((path / "export.json").read_text()).get("run")
+            recorded = json.loads((path / "export.json").read_text()).get("run_id")
         except (OSError, ValueError):
             continue
-        if recorded is not None and Path(recorded).resolve() == target:
+        if recorded == run_id:
             return path
     return None
 

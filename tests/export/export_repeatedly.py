@@ -19,7 +19,7 @@ def main():
     model = keras.Model(inputs, keras.layers.Dense(2, name="logits")(inputs))
     endpoints = {"serving_default": classifier_endpoint(model, tf.TensorSpec([None, 3], tf.float32, name="x"))}
     for attempt in range(count):
-        print(export_model(model, root, endpoints, metadata={"task": "tiny"}, run=f"{run}-{attempt}"), flush=True)
+        print(export_model(model, root, endpoints, metadata={"task": "tiny"}, run_id=f"{run}-{attempt}"), flush=True)
 
 
 if __name__ == "__main__":

@@ -22,18 +22,18 @@ def tiny():
 
 def export(model, root, run):
     return export_model(model, root, {"serving_default": classifier_endpoint(model, SPEC)},
-                        metadata={"task": "tiny"}, run=run)
+                        metadata={"task": "tiny"}, run_id=run)
 
 
 def test_a_number_taken_by_another_writer_meanwhile_is_skipped(tmp_path, monkeypatch):
     model = tiny()
-    export(model, tmp_path, tmp_path / "first")
+    export(model, tmp_path, "first")
     stale = iter([[]])  # the first look misses version 1, as if another process had published it just now
     listed = saved_model.versions
     monkeypatch.setattr(saved_model, "versions", lambda root: next(stale, None) or listed(root))
-    path = export(model, tmp_path, tmp_path / "second")
+    path = export(model, tmp_path, "second")
     assert path == tmp_path / "2" and json.loads((path / "export.json").read_text())["version"] == 2
-    assert json.loads((tmp_path / "1" / "export.json").read_text())["run"] == str(tmp_path / "first")
+    assert json.loads((tmp_path / "1" / "export.json").read_text())["run_id"] == "first"
 
 
 def test_two_processes_exporting_to_one_folder_each_publish_whole_versions(tmp_path):
@@ -44,7 +44,7 @@ def test_two_processes_exporting_to_one_folder_each_publish_whole_versions(tmp_p
     outputs = [writer.communicate(timeout=300) for writer in writers]
     assert [writer.returncode for writer in writers] == [0, 0], [err[-2000:] for _, err in outputs]
     assert versions(root) == [1, 2, 3, 4, 5, 6] and not list(root.glob(".export-*"))
-    runs = sorted(json.loads((root / str(v) / "export.json").read_text())["run"] for v in versions(root))
+    runs = sorted(json.loads((root / str(v) / "export.json").read_text())["run_id"] for v in versions(root))
     assert runs == ["a-0", "a-1", "a-2", "b-0", "b-1", "b-2"]
     for version in versions(root):
         assert (root / str(version) / "saved_model.pb").is_file() and (root / str(version) / "model.keras").is_file()
@@ -52,12 +52,12 @@ def test_two_processes_exporting_to_one_folder_each_publish_whole_versions(tmp_p
 
 def test_a_rerun_returns_the_version_its_run_published_and_clears_its_leftovers(tmp_path):
     model = tiny()
-    run = tmp_path / "run"
+    run = "the-run"
     first = export(model, tmp_path / "exports", run)
     assert published_by(tmp_path / "exports", run) == first
     assert export(model, tmp_path / "exports", run) == first and versions(tmp_path / "exports") == [1]
 
-    other = tmp_path / "other-run"
+    other = "another-run"
     leftover = tmp_path / "exports" / f".export-{saved_model._owner(other)}-killed"
     leftover.mkdir()  # what a killed attempt of the other run left half-written
     assert export(model, tmp_path / "exports", other) == tmp_path / "exports" / "2"
