@@ -5,6 +5,8 @@ adapts; Keras's `enable_lora` makes the pair. Merged back (W + alpha / r · A B,
 plain one again, so its export serves as any other does.
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -23,9 +25,11 @@ def enable(model, rank, *, train=()):
     if missing := set(train) - {layer.name for layer in named}:
         raise ValueError(f"{model.name} has no layer named {', '.join(sorted(missing))}")
     trained_whole = {id(sublayer) for layer in named for sublayer in layer._flatten_layers()}
-    for layer in model._flatten_layers(include_self=False):
-        if id(layer) in trained_whole or list(layer._flatten_layers(include_self=False)):
-            continue  # a layer trained whole, or one made of others, which are visited themselves
+    # The layers not trained whole; one made of others is left out, its parts are in the list themselves.
+    frozen = [layer for layer in model._flatten_layers(include_self=False)
+              if id(layer) not in trained_whole and not list(layer._flatten_layers(include_self=False))]
+    _check_rank(rank, [layer for layer in frozen if isinstance(layer, KINDS)])
+    for layer in frozen:
         if isinstance(layer, KINDS):
             layer.enable_lora(rank)
             if getattr(layer, "bias", None) is not None:
@@ -33,6 +37,19 @@ def enable(model, rank, *, train=()):
         else:
             layer.trainable = False
     return model
+
+
+def _check_rank(rank, layers):
+    """Refuses a rank above the full rank of a weight it would adapt, before any adapter is made: A B cannot
+    exceed it, and the adapters of such a rank (a typo) can take the machine's memory."""
+    def full_rank(layer):
+        shape = (layer.embeddings if isinstance(layer, keras.layers.Embedding) else layer.kernel).shape
+        return min(math.prod(shape[:-1]), shape[-1])  # A is (inputs..., r), B is (r, outputs)
+
+    smallest = min(layers, key=full_rank, default=None)
+    if smallest is not None and rank > full_rank(smallest):
+        raise UserError(f"--lora-rank {rank} is above the full rank of the weights it adapts ({full_rank(smallest)}, "
+                        f"layer {smallest.name!r}); choose at most {full_rank(smallest)}")
 
 
 def merged(model):

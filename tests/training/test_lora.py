@@ -74,3 +74,14 @@ def test_a_name_reaches_the_layers_inside_others_and_a_name_no_layer_has_is_refu
 def test_a_rank_below_one_or_not_whole_is_one_line(rank):
     with pytest.raises(UserError, match=f"a LoRA rank is a whole number of at least 1, not {rank!r}"):
         lora.enable(build_gpt(CONFIG), rank)
+
+
+def test_a_rank_above_the_full_rank_of_a_weight_it_adapts_is_refused_before_any_adapter_is_made():
+    # hidden 32 over 2 heads: the attention projections' kernels are (32, 2, 16), of full rank 16.
+    model = build_gpt(CONFIG)
+    with pytest.raises(UserError, match=r"--lora-rank 17 is above the full rank of the weights it adapts \(16, "):
+        lora.enable(model, 17)
+    assert not any(getattr(layer, "lora_enabled", False) for layer in model._flatten_layers())
+    assert len(lora.enable(build_gpt(CONFIG), 16).trainable_weights) > 0
+    with pytest.raises(UserError, match="--lora-rank 100000 is above"):  # would take gigabytes of adapters
+        lora.enable(build_gpt(CONFIG), 100_000)
