@@ -192,7 +192,6 @@ def run(main, argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        resume = (f"; rerun with --run-dir {OPENED_FOR_TRAINING[-1]} to resume from the last finished epoch"
-                  if OPENED_FOR_TRAINING else "")
+        resume = f"; rerun with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it" if OPENED_FOR_TRAINING else ""
         print(f"interrupted{resume}", file=sys.stderr)
         return 130

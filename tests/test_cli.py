@@ -43,8 +43,7 @@ def test_ctrl_c_names_the_run_folder_to_resume_only_when_the_command_was_trainin
         raise KeyboardInterrupt
 
     assert cli.run(training, []) == 130
-    assert capsys.readouterr().err == (f"interrupted; rerun with --run-dir {tmp_path / 'run'} to resume from the "
-                                       "last finished epoch\n")
+    assert capsys.readouterr().err == f"interrupted; rerun with --run-dir {tmp_path / 'run'} to resume it\n"
     assert cli.run(evaluating, []) == 130 and capsys.readouterr().err == "interrupted\n"  # a command of its own
 
 

@@ -256,7 +256,7 @@ def test_an_interrupted_run_resumes_with_its_tokenizer_and_only_on_the_same_text
     monkeypatch.setattr(runner, "fit", lambda *args, **kwargs: real_fit(
         *args, **kwargs, callbacks=[InterruptMidEpoch(1, press_ctrl_c)]))
     status, _, err = run_task(argv, capsys)
-    assert status == 130 and f"rerun with --run-dir {run} to resume from the last finished epoch" in err
+    assert status == 130 and f"rerun with --run-dir {run} to resume it" in err
     tokenizer, written = (run / "tokenizer.json").read_text(), (run / "tokenizer.json").stat().st_mtime_ns
     monkeypatch.setattr(runner, "fit", real_fit)
 

@@ -196,7 +196,7 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     monkeypatch.setattr(pretraining, "fit", lambda *args, **kwargs: real_fit(
         *args, **kwargs, callbacks=[InterruptMidEpoch(1, _press_ctrl_c)]))
     status, _, err = run_task(bert, capsys)
-    assert status == 130 and f"rerun with --run-dir {run} to resume from the last finished epoch" in err
+    assert status == 130 and f"rerun with --run-dir {run} to resume it" in err
     history = RunDirectory(run / "pretraining")
     assert [row["epoch"] for row in history.read_history()] == [0] and history.is_resumable
 
