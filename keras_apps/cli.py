@@ -78,7 +78,12 @@ def parse_arguments(task, description, commands, argv):
     argv = list(argv)
     if not argv or argv[0] not in (*commands, "-h", "--help"):
         argv.insert(0, next(iter(commands)))
-    return build_parser(task, description, commands).parse_args(argv)
+    parser = build_parser(task, description, commands)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # a flag of another command: pointed to the help of the command given, which lists its own
+        command_parser = next(action for action in parser._actions if action.dest == "command").choices[args.command]
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(task, description, commands, argv=None):

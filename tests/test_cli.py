@@ -97,6 +97,14 @@ def test_a_bad_command_line_is_one_line_on_stderr_with_exit_2(capsys):
         "error: argument --epochs: must be at least 1, got 0 (see python -m tasks.demo train --help)\n")
 
 
+def test_a_flag_of_another_command_points_to_the_help_of_the_command_given(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main("demo", "A demo.", DEMO, ["show", "it", "--epochs", "3"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: unrecognized arguments: --epochs 3 (see python -m tasks.demo show --help)\n")
+
+
 def test_a_command_ends_with_its_status_and_all_it_printed():
     ended = subprocess.run([sys.executable, "-c", "from keras_apps import cli; print('written', end=''); "
                             "print('noted', end='', file=__import__('sys').stderr); cli.exit_process(3)"],
