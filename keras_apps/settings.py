@@ -45,6 +45,19 @@ def count_up_to(most, least=1):
     return _argument_type(int, lambda value: value >= least, f"at least {least}", most=most)
 
 
+def count_within(flag, count, available, what):
+    """`count`, the value of the count flag `flag`, once the data is known to hold that many (`available` of
+    `what`, such as "images in MNIST's training split"); None, the flag left unset, stays None: all of them.
+
+    A larger count is refused, in one line naming the flag, the count and how many there are, rather than cut
+    to what there is: a run cut silently would report its figures as the count asked for, and a cut found at
+    the end of a long run (the report's explanations) comes after the hours spent.
+    """
+    if count is not None and count > available:
+        raise UserError(f"{flag} {count:,}: there are only {available:,} {what}")
+    return count
+
+
 positive_int = count_up_to(LARGEST_COUNT)
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
 several = count_up_to(LARGEST_COUNT, least=2)

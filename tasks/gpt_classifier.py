@@ -100,7 +100,7 @@ def _train_arguments(parser):
     parser.add_argument("--train-examples", type=cli.positive_int, metavar="N",
                         help="use N training reviews (default: all 25,000, a tenth of them for validation)")
     parser.add_argument("--test-examples", type=cli.positive_int, metavar="N",
-                        help="test on the first N test reviews (default: all 25,000)")
+                        help="test on N test reviews drawn at random (default: all 25,000)")
     cli.add_training_arguments(parser, TASK, RECIPE)
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
 

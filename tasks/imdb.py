@@ -95,13 +95,13 @@ def train(args):
         raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")
     pretraining = settings.overlay(PRETRAINING, args)  # --jit-compile and --no-jit-compile reach it too
     run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
-
     pretrains = model.family == "bert" and source.is_default
     unlabeled = pretrains or model.learns_from_a_teacher
     splits = imdb.run_splits(args.data_dir, validation_fraction=args.validation_fraction, seed=config.seed,
                              train_examples=args.train_examples, test_examples=args.test_examples,
                              unlabeled=unlabeled, unlabeled_examples=args.unlabeled_examples)
     require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
+    settings.count_within("--explain-examples", args.explain_examples, len(splits.test), "test reviews in this run")
     print(f"IMDB: {len(splits.train):,} train, {len(splits.validation):,} validation, {len(splits.test):,} test "
           f"reviews" + (f", {len(splits.unlabeled):,} unlabeled" if unlabeled else ""))
     run.open({
@@ -157,7 +157,7 @@ def evaluate(args):
     from keras_apps.text_classification.exports import scores
 
     version_path, serve = load_serving(args.export_dir, task=TASK)
-    test = imdb.load(args.data_dir).test.take(args.test_examples)
+    test = imdb.load(args.data_dir).take("test", args.test_examples, "--test-examples")
     accuracy, loss = accuracy_and_log_loss(test.labels, scores(serve, test.texts), floor=1e-7)
     print(f"{version_path}: test accuracy {accuracy:.4f}, loss {loss:.4f} on {len(test):,} reviews")
     return 0
@@ -183,7 +183,7 @@ def compress(args):
 
     export_path = resolve_task_export(args.export_dir, TASK)  # before the data: a wrong export fails at once
     data = imdb.load(args.data_dir)
-    test = data.test.take(args.test_examples)
+    test = data.take("test", args.test_examples, "--test-examples")
     subject = network_subject(export_path, TASK, test, data.train.texts, data.test.texts[:64],
                               representative_examples=args.representative_examples, seed=args.seed)
     report = suite.Report.create(TASK, args.run_dir, f"IMDB, {len(test):,} test reviews (the network, after text "

@@ -74,7 +74,10 @@ def train(args):
     run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     data = mnist.load(args.data_dir, source=args.source)
-    train_split, validation_split = split_validation(data.train.take(args.train_examples), args.validation_fraction)
+    settings.count_within("--explain-examples", args.explain_examples, len(data.test), "images in MNIST's test split")
+    train_examples = settings.count_within("--train-examples", args.train_examples, len(data.train),
+                                           "images in MNIST's training split")
+    train_split, validation_split = split_validation(data.train.take(train_examples), args.validation_fraction)
     require_data(len(train_split), len(validation_split), config.batch_size, "images")
     print(f"MNIST: {len(train_split)} train, {len(validation_split)} validation, {len(data.test)} test images")
     augment = recipe.model.augment
@@ -155,8 +158,11 @@ def compress(args):
     export_path = resolve_task_export(args.export_dir, TASK)
     data = mnist.load(args.data_dir, source=args.source)
     train_split, _ = split_validation(data.train, VALIDATION_FRACTION)  # The images the export trained on.
+    train_examples = settings.count_within("--train-examples", args.train_examples, len(train_split),
+                                           "images in the training split the export learned from")
+    test = data.test.take(settings.count_within("--test-examples", args.test_examples, len(data.test),
+                                                "images in MNIST's test split"))
     images_spec = tf.TensorSpec([None, *mnist.IMAGE_SHAPE], tf.uint8, name="images")
-    test = data.test.take(args.test_examples)
     subject = suite.Subject(
         export_path=export_path, signature="serving_default", label_output="class",
         endpoint=lambda model: classifier_endpoint(model, images_spec),
@@ -172,7 +178,7 @@ def compress(args):
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def train_dataset(augment):
-        return image_dataset(train_split.take(args.train_examples), 128, shuffle=True, seed=args.seed,
+        return image_dataset(train_split.take(train_examples), 128, shuffle=True, seed=args.seed,
                              augment=RandomAffine(seed=args.seed) if augment else None, drop_remainder=True)
 
     if "quantize" in args.techniques:

@@ -75,7 +75,7 @@ def reward(args):
     sft, tokenizer = stages.sft_stage(args.sft_export)
     config = overlaid(REWARD_RECIPE, args).training
     run = start_run(stages.REWARD_TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
-    splits = imdb.run_splits(args.data_dir, validation_fraction=0.1, seed=config.seed,
+    splits = imdb.run_splits(args.data_dir, validation_fraction=0.1, seed=config.seed, test_flag="--test-reviews",
                              train_examples=args.train_examples, test_examples=args.test_reviews)
     require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
     length = sft.metadata["model"]["context_length"]
@@ -160,8 +160,8 @@ def evaluate(args):
     from keras_apps.training.run_directory import RunDirectory
 
     reference, tokenizer, reward, judge, policies = stages.evaluation_start(args)
-    prompts = evaluation.review_prompts(tokenizer, imdb.load(args.data_dir).test.take(args.prompts).texts,
-                                        seed=args.seed)
+    reviews = imdb.load(args.data_dir).take("test", args.prompts, "--prompts").texts
+    prompts = evaluation.review_prompts(tokenizer, reviews, seed=args.seed)
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
     points, examples = evaluation.frontier(reference, reward, judge, tokenizer, prompts,
                                            new_tokens=args.new_tokens, best_of_counts=args.best_of, policies=policies,

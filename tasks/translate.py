@@ -15,7 +15,7 @@ ROUGE-1/2 against all their reference translations. The export takes raw sentenc
 import dataclasses
 import time
 
-from keras_apps import cli, progress
+from keras_apps import cli, progress, settings
 from keras_apps.compress.weight_formats import TRANSLATOR_MODES
 from keras_apps.data.translation_pairs import DIRECTIONS
 from keras_apps.errors import UserError
@@ -90,14 +90,15 @@ def train(args):
     run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
 
     splits = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED)
-    train_pairs = translation_pairs.oriented(splits.train, args.direction)[: args.train_pairs]
+    train_pairs = translation_pairs.oriented(splits.train, args.direction)
+    train_pairs = train_pairs[: settings.count_within("--train-pairs", args.train_pairs, len(train_pairs),
+                                                      "pairs in the training split")]
     validation_pairs = translation_pairs.oriented(splits.validation, args.direction)
     test_pairs = translation_pairs.oriented(splits.test, args.direction)
     if not (train_pairs and validation_pairs and test_pairs):
         raise UserError(f"the pairs split into {len(train_pairs)} training, {len(validation_pairs)} validation and "
                         f"{len(test_pairs)} test pairs: each split needs at least one")
-    test_sources, test_references = translation_pairs.references_by_source(test_pairs)
-    test_sources, test_references = test_sources[: args.test_sentences], test_references[: args.test_sentences]
+    test_sources, test_references = translation_pairs.scored_sentences(test_pairs, args.test_sentences)
     run.open({"recipe": args.recipe, "direction": args.direction, "beam_size": args.beam_size,
               "vocabulary_size": args.vocabulary_size, "model": recipe.model.to_dict(), "train_pairs": len(train_pairs),
               "validation_pairs": len(validation_pairs), "test_examples": len(test_pairs),
@@ -215,9 +216,8 @@ def compress(args):
 
     export = TranslationExport.load(args.export_dir, TASK)
     test = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED).test
-    sources, references = translation_pairs.references_by_source(
-        translation_pairs.oriented(test, export.metadata["direction"]))
-    sources, references = sources[: args.test_sentences], references[: args.test_sentences]
+    oriented = translation_pairs.oriented(test, export.metadata["direction"])
+    sources, references = translation_pairs.scored_sentences(oriented, args.test_sentences)
     directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
     print(f"Compressing {export.path} into {directory} ({', '.join(args.modes)})")
     compression.compress(

@@ -63,3 +63,11 @@ def test_a_bounded_count_names_its_bound():
         repeats("101")
     with pytest.raises(argparse.ArgumentTypeError, match="must be at least 1, got 0$"):
         repeats("0")
+
+
+def test_a_count_beyond_the_data_is_refused_never_cut_to_fit():
+    assert settings.count_within("--train-examples", None, 60_000, "images") is None  # unset: all of them
+    assert settings.count_within("--train-examples", 60_000, 60_000, "images") == 60_000
+    with pytest.raises(UserError, match="^--train-examples 70,000: there are only 60,000 images in MNIST's training "
+                                        "split$"):
+        settings.count_within("--train-examples", 70_000, 60_000, "images in MNIST's training split")

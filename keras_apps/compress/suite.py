@@ -28,6 +28,7 @@ from keras_apps.compress.measure import (
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
+from keras_apps.settings import count_within
 
 ROW_FIELDS = ("variant", "size_bytes", "gzip_bytes", "test_accuracy", "latency_ms_batch1",
               "examples_per_second_batch64")
@@ -222,8 +223,10 @@ def distill(subject, teacher, build_student, train_dataset, directory, report, d
 
 
 def sample(count, population, seed):
-    """`count` distinct indices of `population` (at most all of them), drawn with `seed`: the calibration set."""
-    return np.random.default_rng(seed).choice(population, min(count, population), replace=False)
+    """`count` distinct indices of `population`, drawn with `seed`: the calibration set
+    (`--representative-examples`, refused in one line when the training split holds fewer)."""
+    count_within("--representative-examples", count, population, "training examples to calibrate with")
+    return np.random.default_rng(seed).choice(population, count, replace=False)
 
 
 def summary(rows):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_apps import files
+from keras_apps import files, settings
 from keras_apps.data.archives import cached_extraction
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
@@ -35,11 +35,14 @@ class LabeledTexts:
         return len(self.labels)
 
     def take(self, count):
-        """`count` texts drawn at random, the same ones on every call (all when `count` is None).
+        """`count` texts drawn at random, the same ones on every call (all when `count` is None). More than there
+        are is a caller's mistake, never cut to fit: check a user's count first (`settings.count_within`).
 
         The files are ordered by class, so the first `count` would all be negative.
         """
-        if count is None or count >= len(self):
+        if count is not None and count > len(self):
+            raise ValueError(f"cannot take {count:,} of {len(self):,} texts")
+        if count is None or count == len(self):
             return self
         return self._select(np.random.default_rng(0).permutation(len(self))[:count])
 
@@ -64,6 +67,13 @@ class IMDB:
     train: LabeledTexts
     test: LabeledTexts
     unlabeled: list
+
+    def take(self, split, count, flag):
+        """`count` reviews of the labeled `split` ("train" or "test") drawn at random (`LabeledTexts.take`; all
+        when `count` is None), a count larger than the split refused in one line naming `flag`."""
+        reviews = getattr(self, split)
+        name = {"train": "training", "test": "test"}[split]
+        return reviews.take(settings.count_within(flag, count, len(reviews), f"reviews in IMDB's {name} split"))
 
 
 def clean(text):
@@ -167,9 +177,15 @@ class Splits:
 
 
 def run_splits(data_dir=None, *, validation_fraction, seed, train_examples=None, test_examples=None,
-               unlabeled=False, unlabeled_examples=None):
+               unlabeled=False, unlabeled_examples=None, test_flag="--test-examples"):
     """`Splits`: `train_examples` training reviews (all by default) less a class-balanced `validation_fraction`,
-    `test_examples` test reviews, and with `unlabeled` the first `unlabeled_examples` unlabeled ones."""
+    `test_examples` test reviews, and with `unlabeled` the first `unlabeled_examples` unlabeled ones.
+
+    Each count is that of its flag (`--train-examples`, `test_flag`, `--unlabeled-examples`): one larger than
+    the split is refused."""
     data = load(data_dir, unlabeled=unlabeled)
-    train, validation = data.train.take(train_examples).split(validation_fraction, seed=seed)
-    return Splits(train, validation, data.test.take(test_examples), data.unlabeled[:unlabeled_examples])
+    if unlabeled:
+        settings.count_within("--unlabeled-examples", unlabeled_examples, len(data.unlabeled),
+                              "unlabeled reviews in IMDB")
+    train, validation = data.take("train", train_examples, "--train-examples").split(validation_fraction, seed=seed)
+    return Splits(train, validation, data.take("test", test_examples, test_flag), data.unlabeled[:unlabeled_examples])

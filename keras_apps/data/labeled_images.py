@@ -18,7 +18,10 @@ class LabeledImages:
         return len(self.labels)
 
     def take(self, count):
-        """The first `count` examples (all of them when `count` is None)."""
+        """The first `count` examples (all of them when `count` is None). More than there are is a caller's
+        mistake, never cut to fit: check a user's count first (`settings.count_within`)."""
+        if count is not None and count > len(self):
+            raise ValueError(f"cannot take {count:,} of {len(self):,} examples")
         return LabeledImages(self.images[:count], self.labels[:count])
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_apps import settings
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 
@@ -122,3 +123,12 @@ def references_by_source(pairs):
     for source, target in pairs:
         references[source].append(target)
     return list(references), list(references.values())
+
+
+def scored_sentences(pairs, count=None):
+    """`references_by_source(pairs)`, cut to its first `count` sources (all when None): a `--test-sentences`
+    larger than there are is refused."""
+    sources, references = references_by_source(pairs)
+    count = settings.count_within("--test-sentences", count, len(sources), "distinct sentences to translate in "
+                                  "the test split")
+    return sources[:count], references[:count]

@@ -105,10 +105,11 @@ def named_mistakes(names, labels, probabilities, class_names, count=12):
 
 
 def _sample(count, total):
-    """`count` indices of `total` test inputs, drawn at random, the same in every run."""
+    """`count` indices of `total` test inputs, drawn at random, the same in every run; `count` is at most
+    `total`, as `--explain-examples` was checked before the run began (`settings.count_within`)."""
     import numpy as np
 
-    return np.random.default_rng(0).choice(total, min(count, total), replace=False)
+    return np.random.default_rng(0).choice(total, count, replace=False)
 
 
 def image_explanations(export, task, images, directory, count):

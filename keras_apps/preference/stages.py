@@ -175,7 +175,8 @@ def tuning_start(args, task, recipe):
     reward = reward_stage(args.reward_export, sft, tokenizer)
     config = overlaid(recipe, args).training
     run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir, export_task="gpt")
-    prompts = review_prompts(tokenizer, imdb.load(args.data_dir).train.take(args.prompts).texts, seed=config.seed)
+    training_reviews = imdb.load(args.data_dir).take("train", args.prompts, "--prompts").texts
+    prompts = review_prompts(tokenizer, training_reviews, seed=config.seed)
     settings = {**sft.record(), "reward_export": str(reward.export), "prompts": args.prompts,
                 "new_tokens": args.new_tokens}
     return sft, tokenizer, reward, config, run, prompts, settings

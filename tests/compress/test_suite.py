@@ -95,3 +95,10 @@ def test_a_failed_conversion_leaves_earlier_files_intact(subject, tmp_path, monk
         suite.quantize(subject, again, suite.Report(again, "second"))
     assert {path.name: path.read_bytes() for path in again.glob("*.tflite")} == before
     assert not list(again.glob(".*tmp*"))
+
+
+def test_the_calibration_set_is_as_many_distinct_examples_as_asked_or_refused():
+    drawn = suite.sample(5, 8, seed=0)
+    assert len(set(drawn)) == 5 and set(drawn) <= set(range(8))
+    with pytest.raises(UserError, match="--representative-examples 9: there are only 8 training examples"):
+        suite.sample(9, 8, seed=0)

@@ -127,3 +127,27 @@ def test_take_draws_both_classes_and_the_same_ones_every_time():
     assert len(taken) == 10 and 0 < taken.labels.sum() < 10
     assert _labeled(100).take(10).texts == taken.texts
     assert _labeled(100).take(None).texts == _labeled(100).texts
+
+
+def test_take_never_cuts_a_larger_count_to_fit():
+    assert _labeled(10).take(10).texts == _labeled(10).texts
+    with pytest.raises(ValueError, match="cannot take 11 of 10 texts"):
+        _labeled(10).take(11)
+
+
+def test_a_count_beyond_a_split_is_refused_by_its_flag(tiny_imdb, monkeypatch):
+    monkeypatch.setattr(imdb, "SIZES", TINY)
+    data = imdb.load(tiny_imdb)
+    assert len(data.take("test", 2, "--test-examples")) == 2 and len(data.take("train", None, "--prompts")) == 4
+    with pytest.raises(UserError, match="^--prompts 5: there are only 4 reviews in IMDB's training split$"):
+        data.take("train", 5, "--prompts")
+    splits = dict(data_dir=tiny_imdb, validation_fraction=0.5, seed=0)
+    assert len(imdb.run_splits(**splits, train_examples=4, test_examples=2).test) == 2
+    for counts, refusal in [(dict(train_examples=5), "--train-examples 5: there are only 4 reviews in IMDB's "
+                             "training split"),
+                            (dict(test_examples=3, test_flag="--test-reviews"), "--test-reviews 3: there are only 2 "
+                             "reviews in IMDB's test split"),
+                            (dict(unlabeled=True, unlabeled_examples=4), "--unlabeled-examples 4: there are only 3 "
+                             "unlabeled reviews in IMDB")]:
+        with pytest.raises(UserError, match=f"^{refusal}$"):
+            imdb.run_splits(**splits, **counts)

@@ -15,7 +15,12 @@ def test_validation_is_the_tail_and_disjoint():
 
 
 def test_take_limits_examples():
-    assert len(data(10).take(3)) == 3 and len(data(10).take(None)) == 10
+    assert len(data(10).take(3)) == 3 and len(data(10).take(None)) == 10 and len(data(10).take(10)) == 10
+
+
+def test_take_never_cuts_a_larger_count_to_fit():
+    with pytest.raises(ValueError, match="cannot take 11 of 10 examples"):
+        data(10).take(11)
 
 
 @pytest.mark.parametrize("fraction", [0.0, 1.0, 0.01])

@@ -6,6 +6,7 @@ import pytest
 
 from keras_apps.data.translation_pairs import (
     PairSplits, linked_groups, load_pairs, normalize, oriented, read_pairs, references_by_source, split_pairs,
+    scored_sentences,
 )
 from keras_apps.errors import UserError
 from tests.conftest import TINY_PAIRS, write_spa_eng_zip
@@ -67,6 +68,16 @@ def test_directions_and_references():
     sources, references = references_by_source(TINY_PAIRS)
     assert len(sources) == len(TINY_PAIRS) - 1
     assert references[sources.index("I'm fine.")] == ["Estoy bien.", "Me encuentro bien."]
+
+
+def test_the_scored_sentences_are_the_first_distinct_sources_and_never_more_than_there_are():
+    sources, references = references_by_source(TINY_PAIRS)
+    assert scored_sentences(TINY_PAIRS) == (sources, references)
+    assert scored_sentences(TINY_PAIRS, 2) == (sources[:2], references[:2])
+    assert scored_sentences(TINY_PAIRS, len(sources)) == (sources, references)
+    with pytest.raises(UserError, match=f"^--test-sentences {len(sources) + 1}: there are only {len(sources)} "
+                                        f"distinct sentences to translate in the test split$"):
+        scored_sentences(TINY_PAIRS, len(sources) + 1)
 
 
 @pytest.mark.real_data

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from PIL import Image as PILImage
 
 from keras_apps.evaluate.classification import evaluate_classifier
@@ -31,3 +32,12 @@ def test_the_same_report_in_markdown_and_self_contained_html(tmp_path):
     assert markdown.startswith("# A <tiny> run\n\n## Evaluation")
     assert "| a\\|b | 0.5 |" in markdown and "![confusion](cm.png)" in markdown
     assert "```\nsaved_model_cli show --dir x --all\n```" in markdown
+
+
+def test_the_explained_inputs_are_a_fixed_draw_of_exactly_the_count_asked_for():
+    from keras_apps.evaluate.run_report import _sample
+
+    drawn = _sample(3, 10)
+    assert len(set(drawn)) == 3 and drawn.tolist() == _sample(3, 10).tolist() and len(_sample(10, 10)) == 10
+    with pytest.raises(ValueError):  # never fewer than asked: --explain-examples is checked before the run
+        _sample(11, 10)

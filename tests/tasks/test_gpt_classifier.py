@@ -24,6 +24,11 @@ def test_fine_tuned_on_tiny_reviews_exports_a_classifier_a_fresh_process_serves(
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tiny_sft.cache))
     monkeypatch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
     sft = tiny_sft.export
+    for flag, split in [("--train-examples", "training"), ("--test-examples", "test")]:
+        status, _, err = run_cli(task.main, ["--sft-export", str(sft), flag, "49", "--data-dir",
+                                             str(tiny_sft.data_dir), "--run-dir", str(tmp_path / "refused")], capsys)
+        assert status == 2 and f"{flag} 49: there are only 48 reviews in IMDB's {split} split" in err
+        assert not (tmp_path / "refused").exists()
     status, out, err = run_cli(task.main, ["--sft-export", str(sft), "--epochs", "1", "--batch-size", "8",
                                            "--data-dir", str(tiny_sft.data_dir), "--run-dir", str(tmp_path / "tuned"),
                                            "--export-dir", str(tmp_path / "tuned-export")], capsys)

@@ -107,6 +107,8 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     assert status == 0 and len(lines) == 2 and lines[0].split()[0] in ("positive", "negative")
     status, out, _ = run_task(["evaluate", "--export-dir", str(exports)], capsys)
     assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
+    status, _, err = run_task(["evaluate", "--export-dir", str(exports), "--test-examples", "49"], capsys)
+    assert status == 2 and "--test-examples 49: there are only 48 reviews in IMDB's test split" in err
 
     # The run's report, the export's model card, and an explanation of one review.
     text, images = check_page((tiny_imdb / "run" / "report.html").read_text())
@@ -129,6 +131,10 @@ def test_compress_quantizes_the_network_of_a_text_export(tiny_imdb, capsys):
     status, _, err = run_task(["--model", "bow", *SMALL, "--run-dir", str(tiny_imdb / "run"),
                                "--export-dir", str(exports)], capsys)
     assert status == 0, err
+    status, _, err = run_task(["compress", "--export-dir", str(exports), "--run-dir", str(tiny_imdb / "compress"),
+                               "--test-examples", "49"], capsys)
+    assert status == 2 and "--test-examples 49: there are only 48 reviews" in err
+    assert not (tiny_imdb / "compress").exists()
     status, out, err = run_task(["compress", "--export-dir", str(exports), "--run-dir", str(tiny_imdb / "compress"),
                                  "--representative-examples", "8"], capsys)
     assert status == 0, err

@@ -212,6 +212,13 @@ def test_train_evaluate_and_predict_on_a_written_tiny_dataset(tmp_path, quadrant
     assert metrics["test"]["accuracy"] > 0.9 and metrics["export"] == str(exports / "1")  # chance: 0.25
     status, out, _ = run_task(["evaluate", "--data-dir", str(tmp_path), "--export-dir", str(exports)], capsys)
     assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
+    for refused, message in [(["--test-examples", "97"], "--test-examples 97: there are only 96 images in MNIST's "
+                              "test split"),
+                             (["--train-examples", "577"], "--train-examples 577: there are only 576 images in the "
+                              "training split the export learned from")]:  # 640 less the validation tenth
+        status, _, err = run_task(["compress", *refused, "--data-dir", str(tmp_path), "--export-dir", str(exports),
+                                   "--run-dir", str(tmp_path / "refused")], capsys)
+        assert status == 2 and message in err and err.count("\n") == 1 and not (tmp_path / "refused").exists()
     np.save(tmp_path / "two.npy", test.images[:2])
     status, out, _ = run_task(["predict", str(tmp_path / "two.npy"), "--export-dir", str(exports)], capsys)
     predicted = [int(line.split(": ")[1].split()[0]) for line in out.strip().splitlines()]

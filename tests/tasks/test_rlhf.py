@@ -58,8 +58,13 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert metrics["steps"] == 2 and metrics["validation"]["loss"] > 0
 
     reward_dir = tmp_path / "reward"
-    status, out, err = run_task(["reward", "--sft-export", str(export_dir), *data, "--epochs", "2", "--run-dir",
-                                 str(tmp_path / "reward-run"), "--export-dir", str(reward_dir)], capsys)
+    status, _, err = run_task(["reward", "--sft-export", str(export_dir), *data, "--test-reviews", "49", "--run-dir",
+                               str(tmp_path / "refused")], capsys)
+    assert status == 2 and "--test-reviews 49: there are only 48 reviews in IMDB's test split" in err
+    assert not (tmp_path / "refused").exists()  # refused before the run opened
+    status, out, err = run_task(["reward", "--sft-export", str(export_dir), *data, "--epochs", "2", "--test-reviews",
+                                 "48", "--run-dir", str(tmp_path / "reward-run"), "--export-dir", str(reward_dir)],
+                                capsys)
     assert status == 0, err
     metrics = json.loads((tmp_path / "reward-run" / "metrics.json").read_text())
     assert metrics["task"] == "rlhf-reward" and 0 <= metrics["test"]["pairwise_accuracy"] <= 1
@@ -87,7 +92,8 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     for refused, message in [(["--new-tokens", "500"], "--new-tokens 500 does not fit the SFT model's context of"),
                              (["--prompts", "3"], "2 training pairs (one per --prompts review) are fewer than one "
                               "batch of 32"),
-                             (["--prompts", "1", "--batch-size", "2"], "0 training pairs")]:
+                             (["--prompts", "1", "--batch-size", "2"], "0 training pairs"),
+                             (["--prompts", "49"], "--prompts 49: there are only 48 reviews in IMDB's training split")]:
         status, _, err = run_task([*dpo, *refused, "--run-dir", str(tmp_path / "refused")], capsys)
         assert status == 2 and message in err and err.count("\n") == 1
         assert not (tmp_path / "refused").exists()  # refused before the run opened
@@ -116,7 +122,7 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert not (tmp_path / "evaluation").exists()  # no run folder until every model is loaded
 
     status, _, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), *data,
-                               "--rollouts", "12", "--batch-size", "8", "--run-dir",
+                               "--prompts", "48", "--rollouts", "12", "--batch-size", "8", "--run-dir",
                                str(tmp_path / "refused")], capsys)
     assert status == 2 and "--rollouts 12 is not a multiple of --batch-size 8" in err and err.count("\n") == 1
     assert not (tmp_path / "refused").exists()  # refused before the run opened
@@ -160,6 +166,9 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(tiny_sft, real_i
     assert status == 2 and "not a tuned policy" in err and err.count("\n") == 1
     status, _, err = run_task([*evaluate, "--reward-export", str(judge)], capsys)  # the last --reward-export counts
     assert status == 2 and "is a reward the policies are measured or were tuned against" in err
+    status, _, err = run_task([*evaluate, "--prompts", "25001", "--run-dir", str(tmp_path / "refused")], capsys)
+    assert status == 2 and "--prompts 25,001: there are only 25,000 reviews in IMDB's test split" in err
+    assert not (tmp_path / "refused").exists()
     status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "ppo"), "--run-dir",
                                  str(tmp_path / "evaluation")], capsys)
     assert status == 0, err

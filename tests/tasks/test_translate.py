@@ -123,6 +123,9 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     assert status == 0 and (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
 
     compressed = tmp_path / "compressed"
+    status, _, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "1000", "--export-dir",
+                               str(exports), "--run-dir", str(compressed)], capsys)
+    assert status == 2 and "--test-sentences 1,000: there are only" in err and not compressed.exists()
     status, out, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "8", "--modes",
                                  "int8", "--export-dir", str(exports), "--run-dir", str(compressed)], capsys)
     assert status == 0, err
