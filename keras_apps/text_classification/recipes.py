@@ -4,8 +4,9 @@
 import dataclasses
 from dataclasses import dataclass
 
+from keras_apps.errors import UserError
 from keras_apps.recipes import transformer_blocks
-from keras_apps.settings import SettingError, positive_int, setting
+from keras_apps.settings import SettingError, path, positive_int, setting
 
 FAMILIES = ("ngrams", "lstm", "transformer", "bert")
 NO_TEACHER = "none"
@@ -74,7 +75,7 @@ class BertSource:
 
     pretrained_backbone: str | None = setting(None, help="fine-tune a backbone an earlier run pre-trained (its "
                                               "run folder's backbone/) instead of pre-training again",
-                                              metavar="PATH")
+                                              type=path, metavar="PATH")
     preset: str | None = setting(None, help="fine-tune a keras-hub preset such as bert_tiny_en_uncased (needs the "
                                  "network to download it)", metavar="NAME")
     from_scratch: bool = setting(False, help="no pre-training: the control that shows what pre-training buys")
@@ -96,3 +97,19 @@ class BertSource:
     @property
     def is_default(self):
         return self.handle is None and not self.from_scratch
+
+
+def pretrains_here(model, source):
+    """Whether a run of `model` pre-trains its BERT backbone itself (on the unlabeled and training reviews)."""
+    return model.family == "bert" and source.is_default
+
+
+def check_choices(name, model, source, unlabeled_examples):
+    """Refuses, in one line, a flag that `--model name` (settings `model`, backbone `source`) would ignore."""
+    if model.family != "bert" and source != BertSource():
+        raise UserError("--preset, --pretrained-backbone, --from-scratch and --lora-rank apply to --model bert only")
+    if unlabeled_examples is not None and not (pretrains_here(model, source) or model.learns_from_a_teacher):
+        raise UserError(f"--unlabeled-examples: --model {name} reads no unlabeled reviews (a teacher's students and "
+                        "BERT pre-trained here do)")
+    if model.learns_from_a_teacher and unlabeled_examples == 0:
+        raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")

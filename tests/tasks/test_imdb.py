@@ -50,6 +50,8 @@ def test_every_command_has_help(command, capsys):
     (["--model", "bow", "--teacher", "nb-bow"], "--teacher applies to --model lstm, transformer and bert only"),
     (["--model", "transformer", "--teacher", "lstm"], "argument --teacher: invalid choice"),
     (["--model", "transformer", "--unlabeled-examples", "0"], "leaves the teacher nothing to label"),
+    (["--model", "bow", "--unlabeled-examples", "100"], "--model bow reads no unlabeled reviews"),
+    (["--model", "transformer", "--teacher", "none", "--unlabeled-examples", "100"], "reads no unlabeled reviews"),
     (["--model", "lstm", "--blocks", "explained"], "--blocks applies to --model transformer only"),
     (["--model", "transformer", "--blocks", "torch"], "argument --blocks: invalid choice"),
 ])
