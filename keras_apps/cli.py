@@ -172,8 +172,14 @@ def add_explanation_arguments(parser):
 
 
 def given_texts(texts, paths, what):
-    """The texts given as arguments, then the lines of the files given with `--file`; one line of error if none."""
-    texts = list(texts) + [line for path in paths for line in files.read_lines(path)]
+    """The texts given as arguments, then the lines of the files given with `--file`; one line of error if none,
+    or if a file holds none (it was given to be read: a mistaken file is not quietly skipped)."""
+    texts = list(texts)
+    for file in paths:
+        lines = files.read_lines(file)
+        if not lines:
+            raise UserError(f"{file} holds no lines of {what}")
+        texts += lines
     if not texts:
         raise UserError(f"give {what} as arguments or with --file")
     return texts

@@ -18,9 +18,12 @@ def atomic_path(target, *, directory=False, suffix=None):
     exception the temporary is removed and `target` is left exactly as it was. A directory target that
     already exists is not replaced (`os.replace` cannot swap non-empty directories atomically): callers
     that write directories pick fresh names. A file's temporary ends in `suffix` (default: the target's),
-    for writers that insist on one (Keras: `.weights.h5`).
+    for writers that insist on one (Keras: `.weights.h5`). A file target that is a folder, or lies under a
+    file, is a one-line error (`check_writable_file`).
     """
     target = Path(target)
+    if not directory:
+        check_writable_file(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{target.name}.tmp-"
     if directory:
@@ -53,13 +56,22 @@ def write_json(path, value):
     write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
-def read_lines(path):
-    """The non-empty lines of a UTF-8 text file (undecodable bytes replaced); a one-line error if unreadable."""
+def read_text(path):
+    """The text of a UTF-8 file; a one-line error for an unreadable file or one that is not UTF-8 (binary, or
+    another encoding: read with its bytes replaced, it would be answered as if it were text)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return [line for line in lines if line.strip()]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def read_lines(path):
+    """The non-blank lines of a UTF-8 text file (`read_text`)."""
+    return [line for line in read_text(path).splitlines() if line.strip()]
 
 
 def check_writable_directory(path, flag):
@@ -68,14 +80,29 @@ def check_writable_directory(path, flag):
     Checked before a run starts, so that a folder it cannot write is not found after hours of training. The
     probe writes and removes a file in the nearest folder that exists, and creates nothing else.
     """
+    _check_writable_folder(Path(path), f"{flag} {path}")
+
+
+def check_writable_file(path, flag=None):
+    """Raises a one-line `UserError` unless a file can be written at `path` (`flag`: the option naming it): not a
+    folder, in a folder that this process can write or make. Checked before the work whose result it holds (an
+    explanation, a plot), and by `atomic_path` for the files it writes."""
     path = Path(path)
-    existing = path
+    named = f"{flag} {path}" if flag else str(path)
+    if path.is_dir():
+        raise UserError(f"{named} is a folder; name a file to write")
+    _check_writable_folder(path.parent, named)
+
+
+def _check_writable_folder(folder, named):
+    """`check_writable_directory` of `folder`, its errors naming `named` (the folder, or a file to go in it)."""
+    existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise UserError(f"{flag} {path} cannot be a folder: {existing} is a file")
+        raise UserError(f"{named} cannot be written: {existing} is a file, not a folder")
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
-        raise UserError(f"{flag} {path} is not writable: {exc.strerror or exc}") from None
+        raise UserError(f"{named} is not writable: {exc.strerror or exc}") from None

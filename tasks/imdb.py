@@ -22,7 +22,9 @@ from keras_apps.data import imdb
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
 from keras_apps.recipes import Recipe
-from keras_apps.text_classification.recipes import BertSource, NGramSettings, Pretraining, TextClassifier
+from keras_apps.text_classification.recipes import (
+    BertSource, NGramSettings, Pretraining, TextClassifier, check_choices, pretrains_here,
+)
 from keras_apps.training.config import TrainingConfig
 
 TASK = "imdb"
@@ -89,14 +91,11 @@ def train(args):
 
     recipe, source = overlaid(RECIPES[args.model], args), settings.overlay(BertSource(), args)
     model, config = recipe.model, recipe.training
-    if model.family != "bert" and source != BertSource():
-        raise UserError("--preset, --pretrained-backbone, --from-scratch and --lora-rank apply to --model bert only")
-    if model.learns_from_a_teacher and args.unlabeled_examples == 0:
-        raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")
+    check_choices(args.model, model, source, args.unlabeled_examples)
+    pretrains = pretrains_here(model, source)
+    unlabeled = pretrains or model.learns_from_a_teacher
     pretraining = settings.overlay(PRETRAINING, args)  # --jit-compile and --no-jit-compile reach it too
     run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
-    pretrains = model.family == "bert" and source.is_default
-    unlabeled = pretrains or model.learns_from_a_teacher
     splits = imdb.run_splits(args.data_dir, validation_fraction=args.validation_fraction, seed=config.seed,
                              train_examples=args.train_examples, test_examples=args.test_examples,
                              unlabeled=unlabeled, unlabeled_examples=args.unlabeled_examples)
@@ -203,7 +202,8 @@ def explain(args):
         raise UserError("give a review or --file, not both")
     review = args.review if args.file is None else "\n".join(files.read_lines(args.file))
     if not review.strip():
-        raise UserError("give a review to explain, as an argument or with --file")
+        raise UserError(f"{args.file or 'the review'} is empty: give a review to explain as an argument or with --file")
+    files.check_writable_file(args.output, "--output")  # before the explanation, not after
     explainer = ReviewExplainer(args.export_dir, TASK)
     explained = explainer.explain(review, args.method, steps=args.steps, samples=args.samples, seed=args.seed)
     summary = f"{explained.summary} Model: {explainer.export_path}."

@@ -11,7 +11,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_apps import cli, progress, settings
+from keras_apps import cli, files, progress, settings
 from keras_apps.compress.config import Distillation, Pruning
 from keras_apps.data import mnist
 from keras_apps.data.labeled_images import split_validation
@@ -201,9 +201,10 @@ def explain(args):
     from keras_apps.explain.images import ImageExplainer, plot_explanations
 
     images, names = read_images([args.image], mnist.IMAGE_SHAPE)
+    output = Path(args.output or f"{Path(args.image).stem}-{args.method}.png")
+    files.check_writable_file(output, "--output")  # before the explanation, not after
     explained = ImageExplainer(args.export_dir, TASK).explain(images[0], args.method, steps=args.steps,
                                                              samples=args.samples, seed=args.seed)
-    output = Path(args.output or f"{Path(args.image).stem}-{args.method}.png")
     plot_explanations(images[0], [explained], output, title=names[0])
     print(f"{names[0]}: {explained.predicted} ({explained.probability:.3f}); {explained.explanation.cost}"
           f"{'; ' + explained.note if explained.note else ''}\nheat map: {output}")

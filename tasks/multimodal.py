@@ -219,6 +219,8 @@ def predict(args):
         raise UserError("give an image (--image), a recording (--audio), or both")
     image = (read_images([args.image], mnist.IMAGE_SHAPE)[0] if args.image
              else np.zeros((1, *mnist.IMAGE_SHAPE), np.uint8))
+    if len(image) != 1:  # one example: one image, paired with at most one recording
+        raise UserError(f"{args.image} holds {len(image)} images; give one (a prediction is for one example)")
     wave = spoken_digits.read_wav(args.audio) if args.audio else np.zeros(0, np.float32)
     if not image.any() and not len(wave):
         raise UserError(f"{args.image} is blank: a blank image counts as no image; give one with ink, or --audio")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from keras_apps import cli, progress, settings
 from keras_apps.data import spoken_digits
 from keras_apps.export.model_card import CardText
+from keras_apps.models.speech_frames import frame_length, frequency_bins
 from keras_apps.recipes import Recipe
 from keras_apps.training.config import TrainingConfig
 
@@ -44,6 +45,15 @@ class SpeechClassifier:
 
     num_mel_bins: int = settings.setting(64, help="mel bands of the spectrogram", type=settings.positive_int)
     dropout: float = settings.setting(0.3, help="dropout before the output layer", type=settings.probability)
+    filters: tuple = (32, 64, 64)  # one convolution block each, each halving the bands
+
+    def __post_init__(self):  # more bands than the spectrum has bins are empty filters; far more crash TensorFlow
+        fewest, most = 2 ** len(self.filters), frequency_bins(spoken_digits.SAMPLE_RATE)
+        if not fewest <= self.num_mel_bins <= most:
+            raise settings.SettingError(SpeechClassifier, "num_mel_bins", f"must be from {fewest} (halved by each of "
+                                        f"{len(self.filters)} blocks) to {most} (the frequency bins of a "
+                                        f"{frame_length(spoken_digits.SAMPLE_RATE)}-sample frame), got "
+                                        f"{self.num_mel_bins}")
 
 
 RECIPES = {"default": Recipe(SpeechClassifier(), TrainingConfig(epochs=30, batch_size=32, learning_rate=3e-3))}
@@ -80,7 +90,8 @@ def train(args):
               "data": fingerprint(np.concatenate(train_split.waveforms), train_split.labels, validation_split.labels)})
 
     result = run.fit(
-        lambda: build_speech_classifier(num_mel_bins=recipe.model.num_mel_bins, dropout=recipe.model.dropout),
+        lambda: build_speech_classifier(num_mel_bins=recipe.model.num_mel_bins, filters=recipe.model.filters,
+                                        dropout=recipe.model.dropout),
         spoken_digits.waveform_dataset(train_split, config.batch_size, shuffle=True, seed=config.seed),
         spoken_digits.waveform_dataset(validation_split, config.batch_size),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],

@@ -68,6 +68,18 @@ def test_text_that_is_not_utf8_is_refused():
     assert cli.text("café ☕") == "café ☕"
 
 
+def test_a_file_of_texts_without_a_line_is_refused_by_name(tmp_path):
+    """Not "give reviews as arguments or with --file" (it was given), nor quietly skipped beside other texts."""
+    (tmp_path / "blank.txt").write_text("\n  \n")
+    (tmp_path / "two.txt").write_text("Great.\n\nDull.\n")
+    for texts in ([], ["Fine."]):
+        with pytest.raises(UserError, match=r"blank.txt holds no lines of reviews$"):
+            cli.given_texts(texts, [tmp_path / "two.txt", tmp_path / "blank.txt"], "reviews")
+    assert cli.given_texts(["Fine."], [tmp_path / "two.txt"], "reviews") == ["Fine.", "Great.", "Dull."]
+    with pytest.raises(UserError, match="^give reviews as arguments or with --file$"):
+        cli.given_texts([], [], "reviews")
+
+
 def test_an_empty_path_is_refused_not_read_as_the_current_folder():
     with pytest.raises(argparse.ArgumentTypeError, match="expected a path, got an empty one"):
         cli.path("")

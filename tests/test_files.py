@@ -3,6 +3,7 @@ import json
 import pytest
 
 from keras_apps import files
+from keras_apps.errors import UserError
 
 
 def test_write_json_replaces_content(tmp_path):
@@ -33,3 +34,28 @@ def test_directory_target_is_never_replaced(tmp_path):
             (temporary / "model").write_text("new")
     assert (target / "model").read_text() == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["1"]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("folder", "{tmp}/folder is a folder; name a file to write"),
+    ("a-file/x.png", "{tmp}/a-file/x.png cannot be written: {tmp}/a-file is a file, not a folder"),
+])
+def test_a_file_target_that_cannot_be_a_file_is_one_line_and_leaves_nothing(tmp_path, name, message):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("kept")
+    with pytest.raises(UserError) as raised:
+        with files.atomic_path(tmp_path / name):
+            pytest.fail("nothing is written")
+    assert str(raised.value) == message.format(tmp=tmp_path)
+    with pytest.raises(UserError, match=f"^--output {tmp_path / name} "):  # the flag named, for a check up front
+        files.check_writable_file(tmp_path / name, "--output")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder"]
+    assert not any((tmp_path / "folder").iterdir()) and (tmp_path / "a-file").read_text() == "kept"
+
+
+def test_lines_of_text_that_is_not_utf8_are_refused_at_the_first_bad_byte(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes("Un film trop long\nMais très beau\n".encode("latin-1"))
+    with pytest.raises(UserError, match=r"latin1.txt is not UTF-8 text \(invalid byte at offset 25\)$"):
+        files.read_lines(tmp_path / "latin1.txt")
+    (tmp_path / "utf8.txt").write_text("Un film\n\n  \nMais très beau", encoding="utf-8")
+    assert files.read_lines(tmp_path / "utf8.txt") == ["Un film", "Mais très beau"]

@@ -9,7 +9,8 @@ from keras_apps.errors import UserError
 
 
 def read_png(path, image_shape):
-    """One grayscale PNG of exactly `image_shape` (height, width) as a uint8 array; colour is converted.
+    """One grayscale PNG of exactly `image_shape` (height, width) as a uint8 array; colour is converted, and
+    16-bit grey is scaled to 8 bits (`_eight_bit_grey`).
 
     The size is checked from the header, before any pixel is decoded; a header claiming a size too large to
     decode safely (PIL's `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
@@ -21,11 +22,23 @@ def read_png(path, image_shape):
         with Image.open(path) as image:
             if image.size != (width, height):
                 raise UserError(f"{path} is {image.width}x{image.height} pixels; the model takes {width}x{height}")
-            return np.asarray(image.convert("L"), dtype=np.uint8)
+            return _eight_bit_grey(path, image)
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise UserError(f"{path} is not a readable image ({exc})") from None
+
+
+def _eight_bit_grey(path, image):
+    """`image` as uint8 grey. PIL's own conversion clips 16-bit grey (modes "I;16…", or "I" as older PIL and
+    some formats decode it) at 255, leaving two levels; its top 8 bits are the 8-bit image instead."""
+    if not image.mode.startswith("I"):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    grey = np.asarray(image).astype(np.int64)
+    if grey.min() < 0 or grey.max() > 0xFFFF:
+        raise UserError(f"{path} holds {image.mode} pixels from {grey.min():,} to {grey.max():,}; expected 8- or "
+                        "16-bit grey")
+    return (grey >> 8).astype(np.uint8)
 
 
 def read_npy(path, image_shape):

@@ -17,6 +17,7 @@ from keras_apps.data.archives import cached_extraction
 from keras_apps.data.autotune import without_autotune
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
+from keras_apps.models.speech_frames import FRAME_SECONDS, frame_length
 
 FSDD_FILE = RemoteFile(
     name="free-spoken-digit-dataset-1.0.9.tar.gz",
@@ -26,6 +27,7 @@ SAMPLE_RATE = 8000
 # What release v1.0.9 holds: every speaker says every digit this many times, indices 0 to RECORDINGS - 1.
 EXPECTED = {"speakers": ("george", "jackson", "nicolas", "theo", "yweweler"), "recordings": 50}
 TEST_INDICES = 5  # the official split: indices 0-4 are the test set
+MIN_SAMPLES = frame_length(SAMPLE_RATE)  # one analysis frame of the model's front end (FSDD's shortest: 1,148)
 MAX_SECONDS = 10  # a spoken digit lasts about a second (FSDD's longest: 2.3 s); longer is not one digit
 _NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
 
@@ -61,7 +63,7 @@ class Recordings:
 
 def read_wav(path):
     """The samples of a mono 8 kHz WAV file of one spoken digit as float32 in [-1, 1]; a one-line error for
-    anything else (another rate, stereo, no samples, longer than `MAX_SECONDS`, not a WAV file)."""
+    anything else (another rate, stereo, shorter than `MIN_SAMPLES`, longer than `MAX_SECONDS`, not a WAV file)."""
     import tensorflow as tf
 
     try:
@@ -72,8 +74,9 @@ def read_wav(path):
         raise UserError(f"{path} is not a readable WAV file ({message})") from None
     if int(rate) != SAMPLE_RATE or audio.shape[1] != 1:
         raise UserError(f"{path} is {audio.shape[1]}-channel audio at {int(rate)} Hz; expected mono {SAMPLE_RATE} Hz")
-    if audio.shape[0] == 0:
-        raise UserError(f"{path} holds no samples")
+    if audio.shape[0] < MIN_SAMPLES:  # the model hears nothing of a recording without one whole frame
+        raise UserError(f"{path} holds {audio.shape[0]:,} samples ({audio.shape[0] / SAMPLE_RATE * 1000:.1f} ms); a "
+                        f"recording needs at least {MIN_SAMPLES} ({FRAME_SECONDS * 1000:.0f} ms, one analysis frame)")
     if audio.shape[0] > MAX_SECONDS * SAMPLE_RATE:
         raise UserError(f"{path} lasts {audio.shape[0] / SAMPLE_RATE:,.0f} s; a recording of one spoken digit lasts "
                         f"at most {MAX_SECONDS} s")

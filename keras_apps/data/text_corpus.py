@@ -7,6 +7,7 @@ window of validation text also appears, overlapping, in training.
 
 from pathlib import Path
 
+from keras_apps import files
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 
@@ -19,18 +20,11 @@ TINY_SHAKESPEARE_CHARACTERS = 1_115_394
 
 
 def read_corpus(path):
-    """The text of a UTF-8 file; one-line errors for a missing, unreadable, non-UTF-8 or empty file."""
+    """The text of a UTF-8 file (`files.read_text`); one-line errors for a missing or empty one too."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"text file {path} does not exist") from None
-    except OSError as exc:
-        raise UserError(f"cannot read text file {path}: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path} is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if not path.exists():
+        raise UserError(f"text file {path} does not exist")
+    text = files.read_text(path)
     if not text.strip():
         raise UserError(f"text file {path} is empty")
     return text

@@ -105,7 +105,9 @@ def explain_translation(model, source_tokenizer, target_tokenizer, sentence, bea
 
 
 def draw_translation_attention(model, source_tokenizer, target_tokenizer, sentence, beam_size, path):
-    """Translates `sentence` and draws where the decoder looked into the PNG `path`; returns the explanation."""
+    """Translates `sentence` and draws where the decoder looked into the PNG `path`; returns the explanation.
+    `path` is checked first, so that a folder or an unwritable place is refused before the work, not after."""
+    files.check_writable_file(path)
     explained = explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size)
     plot_cross_attention(explained.weights, explained.source_tokens, explained.written_tokens, path,
                          title=f"{sentence} → {explained.translation}")

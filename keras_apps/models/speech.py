@@ -19,6 +19,8 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from keras_apps.models.speech_frames import frame_length, frame_step, frequency_bins
+
 
 @keras.saving.register_keras_serializable(package="keras_apps")
 class LogMelSpectrogram(layers.Layer):
@@ -98,12 +100,13 @@ class MeanOverFrames(layers.Layer):
 def spoken_features(audio, lengths, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64)):
     """The module diagram's body, from the `audio` and `lengths` inputs to the mean over real frames
     `[batch, width]`: what a classifier or a fusion of senses (`keras_apps.models.fusion`) builds on."""
-    if not filters or num_mel_bins < 2 ** len(filters):
-        raise ValueError(f"num_mel_bins ({num_mel_bins}) must be at least 2**len(filters) ({2 ** len(filters)}), "
-                         "and filters must name at least one block")
-    frame_length, frame_step = round(0.032 * sampling_rate), round(0.010 * sampling_rate)
-    spectrogram = LogMelSpectrogram(sampling_rate, frame_length, frame_step, num_mel_bins, name="log_mel")(audio)
-    mask = FrameMask(frame_length, frame_step, name="frame_mask")(lengths, spectrogram)
+    if not filters or not 2 ** len(filters) <= num_mel_bins <= frequency_bins(sampling_rate):
+        raise ValueError(f"num_mel_bins ({num_mel_bins}) must be at least 2**len(filters) ({2 ** len(filters)}) "
+                         f"and at most the frame's {frequency_bins(sampling_rate)} frequency bins, and filters must "
+                         "name at least one block")
+    length, step = frame_length(sampling_rate), frame_step(sampling_rate)
+    spectrogram = LogMelSpectrogram(sampling_rate, length, step, num_mel_bins, name="log_mel")(audio)
+    mask = FrameMask(length, step, name="frame_mask")(lengths, spectrogram)
     x = NormalizeRecording(name="normalize")(spectrogram, mask)
     x = layers.Reshape((-1, num_mel_bins, 1), name="as_image")(x)
     for index, count in enumerate(filters, start=1):
@@ -123,7 +126,8 @@ def build_speech_classifier(num_classes=10, sampling_rate=8000, num_mel_bins=64,
     Args:
         num_classes: output logits (10 for spoken digits).
         sampling_rate: of the audio, in Hz; frames are 32 ms every 10 ms at any rate.
-        num_mel_bins: mel bands of the spectrogram; halved by each block's pooling, so at least 2**len(filters).
+        num_mel_bins: mel bands of the spectrogram; halved by each block's pooling, so at least 2**len(filters);
+            at most the frame's frequency bins (`speech_frames.frequency_bins`: 129 at 8 kHz).
         filters: one convolution block per entry.
         dropout: before the output layer.
     """

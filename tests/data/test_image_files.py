@@ -19,6 +19,23 @@ def test_reads_pngs_and_npy_into_one_batch(tmp_path):
     assert names[2].endswith("b.npy[0]")
 
 
+def test_16_bit_grey_keeps_its_levels_scaled_to_8_bits(tmp_path):
+    """PIL's conversion to 8 bits would clip it: everything over 255 white, two levels in all."""
+    digit = np.zeros((28, 28), np.uint8)
+    digit[4:24, 12:16] = np.linspace(0, 255, 20, dtype=np.uint8)[:, None]
+    Image.fromarray(digit.astype(np.uint16) * 257).save(tmp_path / "wide.png")  # 16-bit grey: mode I;16
+    Image.fromarray(digit.astype(np.int32) * 256 + 255).save(tmp_path / "int.tif")  # 32-bit integer: mode I
+    images, _ = read_images([tmp_path / "wide.png", tmp_path / "int.tif"], (28, 28))
+    assert Image.open(tmp_path / "wide.png").mode == "I;16" and Image.open(tmp_path / "int.tif").mode == "I"
+    assert (images == digit).all()
+
+
+def test_integer_grey_beyond_16_bits_is_refused(tmp_path):
+    Image.fromarray(np.full((28, 28), -1, np.int32)).save(tmp_path / "negative.tif")
+    with pytest.raises(UserError, match="negative.tif holds I pixels from -1 to -1; expected 8- or 16-bit grey"):
+        read_images([tmp_path / "negative.tif"], (28, 28))
+
+
 def test_png_of_another_size_is_refused(tmp_path):
     Image.fromarray(np.zeros((32, 30), np.uint8)).save(tmp_path / "big.png")
     with pytest.raises(UserError, match="30x32 pixels; the model takes 28x28"):

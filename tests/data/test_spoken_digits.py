@@ -77,7 +77,9 @@ def test_batches_are_padded_with_each_recording_s_length(tiny):
 @pytest.mark.parametrize("data, message", [
     (wav_bytes(range(100))[:60], "is not a readable WAV file (Data too short when trying to read string)"),
     (b"hello", "is not a readable WAV file (Header mismatch: Expected RIFF but found hell)"),
-    (wav_bytes([]), "holds no samples"),
+    (wav_bytes([]), "holds 0 samples (0.0 ms); a recording needs at least 256 (32 ms, one analysis frame)"),
+    (wav_bytes(np.ones(255, int)), "holds 255 samples (31.9 ms); a recording needs at least 256 (32 ms, one analysis "
+     "frame)"),
     (wav_bytes(np.zeros(11 * 8000, int)), "lasts 11 s; a recording of one spoken digit lasts at most 10 s"),
     (wav_bytes([1, 2], channels=2), "is 2-channel audio at 8000 Hz; expected mono 8000 Hz"),
 ])
@@ -88,11 +90,18 @@ def test_a_file_that_is_not_one_spoken_digit_is_one_line(tmp_path, data, message
     assert str(raised.value) == f"{tmp_path / 'digit.wav'} {message}"
 
 
+def test_a_recording_of_one_whole_frame_is_read(tmp_path):
+    """The shortest recording the model hears something of: one analysis frame of its front end."""
+    (tmp_path / "digit.wav").write_bytes(wav_bytes(np.ones(256, int)))
+    assert spoken_digits.MIN_SAMPLES == 256 and spoken_digits.read_wav(tmp_path / "digit.wav").shape == (256,)
+
+
 @pytest.mark.real_data
 def test_the_real_archive_is_the_v1_0_9_release(real_fsdd_dir):
     recordings = spoken_digits.load(real_fsdd_dir)
     lengths = np.array([len(wave) for wave in recordings.waveforms])
     assert len(recordings) == 2500 and lengths.min() == 1148 and lengths.max() == 18262
+    assert lengths.min() >= spoken_digits.MIN_SAMPLES  # every recording passes `read_wav`'s check
     assert np.median(lengths) == 3188
     assert np.bincount(recordings.labels).tolist() == [250] * 10
     train, test = recordings.official_split()

@@ -2,10 +2,12 @@
 
 import keras
 import numpy as np
+import pytest
 from keras import ops
 from PIL import Image
 
-from keras_apps.explain.attention import cross_attention, plot_cross_attention
+from keras_apps.errors import UserError
+from keras_apps.explain.attention import cross_attention, draw_translation_attention, plot_cross_attention
 from keras_apps.models.translator import TranslatorConfig, build_translator
 
 CONFIG = TranslatorConfig(source_vocabulary_size=40, target_vocabulary_size=30, max_length=12, num_layers=2,
@@ -45,3 +47,8 @@ def test_the_heat_map_is_a_png(tmp_path):
     path = plot_cross_attention(weights, ["I", "like", "tea", "."], ["[START]", "Me", "gusta"], tmp_path / "a.png")
     with Image.open(path) as image:
         assert image.format == "PNG" and min(image.size) > 100
+
+
+def test_an_output_that_is_a_folder_is_refused_before_translating(tmp_path):
+    with pytest.raises(UserError, match="is a folder; name a file to write"):  # no model needed to get there
+        draw_translation_attention(None, None, None, "hello", 1, tmp_path)

@@ -87,3 +87,9 @@ def test_a_recording_shorter_than_one_frame_gets_the_bias_not_nan():
 def test_too_many_blocks_for_the_bands_is_refused():
     with pytest.raises(ValueError, match="num_mel_bins \\(8\\) must be at least 2\\*\\*len\\(filters\\) \\(16\\)"):
         build_speech_classifier(num_mel_bins=8, filters=(8, 8, 8, 8))
+
+
+def test_more_bands_than_the_spectrum_has_bins_is_refused():
+    build_speech_classifier(num_mel_bins=129, filters=(8,))
+    with pytest.raises(ValueError, match="at most the frame's 129 frequency bins"):
+        build_speech_classifier(num_mel_bins=130, filters=(8,))

@@ -2,6 +2,7 @@
 stderr (`error: …`) with exit status 2, never a traceback, and nothing is created on the way."""
 
 import json
+import os
 import re
 from importlib import import_module
 
@@ -12,6 +13,7 @@ from tests.conftest import run_cli, wav_bytes
 
 INVALID_UTF8 = b"bad \xff\xfe".decode("utf-8", "surrogateescape")  # how Python hands over such bytes
 HUGE = "9" * 30
+REAL_DATA = os.environ.get("KERAS_APPS_DATA")  # read before the test points the variable at an empty folder
 
 COMMANDS = {
     "mnist": ["train", "evaluate", "predict", "compress", "explain"],
@@ -33,6 +35,8 @@ def place(tmp_path):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
     Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(tmp_path / "ink.png")
     (tmp_path / "digit.wav").write_bytes(wav_bytes(np.zeros(4000, int)))
+    (tmp_path / "click.wav").write_bytes(wav_bytes(np.ones(255, int)))  # one sample short of a frame
+    np.save(tmp_path / "two-images.npy", np.stack([np.eye(28, dtype=np.uint8) * 255] * 2))
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "binary.png").write_bytes(bytes(range(256)) * 4)
     np.save(tmp_path / "no-images.npy", np.zeros((0, 28, 28), np.uint8))
@@ -102,6 +106,8 @@ def cases(at):
         ("imdb", ["predict"], "give reviews"),
         ("imdb", ["predict", "--file", at("missing.txt")], "cannot read"),
         ("imdb", ["predict", "--file", at("empty")], "cannot read"),
+        ("imdb", ["predict", "--file", at("binary.txt")], "binary.txt is not UTF-8 text (invalid byte at offset 128)"),
+        ("imdb", ["predict", "Fine.", "--file", at("empty.txt")], "empty.txt holds no lines of reviews"),
         ("imdb", ["explain", INVALID_UTF8], "not valid UTF-8"),
         ("imdb", ["explain", "--file", at("empty.txt")], "give a review"),
         ("imdb", ["explain", "Fine.", "--method", "anchors"], "invalid choice"),
@@ -129,6 +135,7 @@ def cases(at):
         ("translate", ["--beam-size", "0"], "at least 1"),
         ("translate", ["translate", INVALID_UTF8], "not valid UTF-8"),
         ("translate", ["translate", "--file", at("missing.txt")], "cannot read"),
+        ("translate", ["translate", "--file", at("binary.txt")], "is not UTF-8 text"),
         ("translate", ["attention", INVALID_UTF8], "not valid UTF-8"),
         ("translate", ["compress", "--modes", "gptq"], "invalid choice"),
         ("translate", ["compress", "--test-sentences", "0"], "at least 1"),
@@ -136,6 +143,8 @@ def cases(at):
         ("speech", ["--data-dir", at("corrupt")], "free-spoken-digit-dataset-1.0.9.tar.gz"),
         ("speech", ["predict", at("digit.png")], "not a readable WAV file"),
         ("speech", ["predict", at("missing.wav")], "not a readable WAV file"),
+        ("speech", ["predict", at("click.wav")], "holds 255 samples (31.9 ms); a recording needs at least 256"),
+        ("speech", ["--num-mel-bins", "100000"], "--num-mel-bins must be from 8"),
         ("multimodal", ["--data-dir", at("empty")], "not found"),
         ("multimodal", ["--snr-db", "inf"], "finite"),
         ("multimodal", ["--images-per-recording", "0"], "at least 1"),
@@ -143,7 +152,19 @@ def cases(at):
         ("multimodal", ["predict", "--image", at("digit.png")], "blank"),
         ("multimodal", ["predict", "--image", at("floats.npy")], "expected uint8"),
         ("multimodal", ["predict", "--audio", at("empty.txt")], "not a readable WAV file"),
+        ("multimodal", ["predict", "--audio", at("click.wav")], "holds 255 samples"),
+        ("multimodal", ["predict", "--image", at("two-images.npy")], "holds 2 images; give one"),
     ]
+    if REAL_DATA:  # a count beyond what the real data holds: refused, never cut to fit
+        real = ["--data-dir", REAL_DATA]
+        yield from [
+            ("mnist", [*real, "--train-examples", "70000"], "--train-examples 70,000: there are only 60,000 images"),
+            ("mnist", [*real, "--explain-examples", "20000"], "--explain-examples 20,000: there are only 10,000"),
+            ("imdb", [*real, "--test-examples", "30000"], "--test-examples 30,000: there are only 25,000 reviews"),
+            ("imdb", [*real, "--explain-examples", "30000"], "--explain-examples 30,000: there are only 25,000"),
+            ("translate", [*real, "--train-pairs", "1000000"], "--train-pairs 1,000,000: there are only 101,018"),
+            ("translate", [*real, "--test-sentences", "100000"], "--test-sentences 100,000: there are only 10,444"),
+        ]
     for task, commands in COMMANDS.items():
         for command in commands:
             if command != "train":
@@ -183,7 +204,7 @@ def test_every_mistake_is_one_line_with_exit_2_and_creates_nothing(place, tmp_pa
 
 
 # A flag or argument that names a file or folder, by its name: such a value may never be empty.
-PATH_NAMES = re.compile(r"(^|_)(dir|exports?|files?|output|image|audio|from)$")
+PATH_NAMES = re.compile(r"(^|_)(dir|exports?|files?|output|image|audio|from|backbone)$")
 
 
 def path_arguments(main_module):

@@ -37,6 +37,9 @@ def test_every_command_has_help(command, capsys):
     (["--hold-out-speaker", "lucas"], "argument --hold-out-speaker: invalid choice: 'lucas'"),
     (["--num-mel-bins", "0"], "argument --num-mel-bins: must be at least 1, got 0"),
     (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1.0"),
+    (["--num-mel-bins", "100000"], "--num-mel-bins must be from 8 (halved by each of 3 blocks) to 129 (the "
+     "frequency bins of a 256-sample frame), got 100000"),  # a segmentation fault in TensorFlow otherwise
+    (["--num-mel-bins", "130"], "to 129"), (["--num-mel-bins", "4"], "must be from 8"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
