@@ -40,16 +40,17 @@ def enable(model, rank, *, train=()):
 
 
 def _check_rank(rank, layers):
-    """Refuses a rank above the full rank of a weight it would adapt, before any adapter is made: A B cannot
-    exceed it, and the adapters of such a rank (a typo) can take the machine's memory."""
+    """Refuses, before any adapter is made, a rank above the full rank of every weight it would adapt: there A B
+    cannot use it, and adapters of such a rank (a typo) can take the machine's memory. A layer whose weight has
+    a lower full rank than `rank` (BERT's two-row segment embedding) simply gets a full-rank update."""
     def full_rank(layer):
         shape = (layer.embeddings if isinstance(layer, keras.layers.Embedding) else layer.kernel).shape
         return min(math.prod(shape[:-1]), shape[-1])  # A is (inputs..., r), B is (r, outputs)
 
-    smallest = min(layers, key=full_rank, default=None)
-    if smallest is not None and rank > full_rank(smallest):
-        raise UserError(f"--lora-rank {rank} is above the full rank of the weights it adapts ({full_rank(smallest)}, "
-                        f"layer {smallest.name!r}); choose at most {full_rank(smallest)}")
+    largest = max(layers, key=full_rank, default=None)
+    if largest is not None and rank > full_rank(largest):
+        raise UserError(f"--lora-rank {rank} is above the full rank of every weight it adapts (at most "
+                        f"{full_rank(largest)}, layer {largest.name!r}); choose at most {full_rank(largest)}")
 
 
 def merged(model):

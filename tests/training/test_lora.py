@@ -76,12 +76,13 @@ def test_a_rank_below_one_or_not_whole_is_one_line(rank):
         lora.enable(build_gpt(CONFIG), rank)
 
 
-def test_a_rank_above_the_full_rank_of_a_weight_it_adapts_is_refused_before_any_adapter_is_made():
-    # hidden 32 over 2 heads: the attention projections' kernels are (32, 2, 16), of full rank 16.
+def test_a_rank_above_the_full_rank_of_every_weight_it_adapts_is_refused_before_any_adapter_is_made():
+    # Width 32: no weight of this GPT has a full rank above 32 (its feed-forward kernels are 32 x 128).
     model = build_gpt(CONFIG)
-    with pytest.raises(UserError, match=r"--lora-rank 17 is above the full rank of the weights it adapts \(16, "):
-        lora.enable(model, 17)
+    with pytest.raises(UserError, match=r"--lora-rank 33 is above the full rank of every weight it adapts \(at most "
+                                        r"32, "):
+        lora.enable(model, 33)
     assert not any(getattr(layer, "lora_enabled", False) for layer in model._flatten_layers())
-    assert len(lora.enable(build_gpt(CONFIG), 16).trainable_weights) > 0
+    assert len(lora.enable(build_gpt(CONFIG), 32).trainable_weights) > 0  # full rank, above some weights' (16)
     with pytest.raises(UserError, match="--lora-rank 100000 is above"):  # would take gigabytes of adapters
         lora.enable(build_gpt(CONFIG), 100_000)
