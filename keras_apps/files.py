@@ -18,20 +18,25 @@ def atomic_path(target, *, directory=False, suffix=None):
     exception the temporary is removed and `target` is left exactly as it was. A directory target that
     already exists is not replaced (`os.replace` cannot swap non-empty directories atomically): callers
     that write directories pick fresh names. A file's temporary ends in `suffix` (default: the target's),
-    for writers that insist on one (Keras: `.weights.h5`). A file target that is a folder, or lies under a
-    file, is a one-line error (`check_writable_file`).
+    for writers that insist on one (Keras: `.weights.h5`). A file target that is a folder, or that cannot be
+    started (under a file, in a folder it cannot write), is a one-line error (`check_writable_file`, asked only
+    then: the temporary's own creation is the probe).
     """
     target = Path(target)
-    if not directory:
+    if not directory and target.is_dir():
         check_writable_file(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{target.name}.tmp-"
-    if directory:
-        temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
-    else:
-        handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent, suffix=suffix or target.suffix)
-        os.close(handle)
-        temporary = Path(name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if directory:
+            temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        else:
+            handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent, suffix=suffix or target.suffix)
+            os.close(handle)
+            temporary = Path(name)
+    except OSError:
+        check_writable_file(target)  # says why in one line
+        raise
     try:
         yield temporary
         if directory and target.exists():
