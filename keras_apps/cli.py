@@ -14,6 +14,7 @@ A task declares its commands as a table of `Command`s, the default one first, an
 """
 
 import argparse
+import atexit
 import os
 import sys
 from collections.abc import Callable
@@ -186,8 +187,11 @@ def given_texts(texts, paths, what):
 
 
 def exit_process(status):
-    """Ends a command typed in a shell with `status` once its output is flushed, without the interpreter's
-    teardown of TensorFlow and Keras (about a second, after the last file is written)."""
+    """Ends a command typed in a shell with `status` once its output is flushed and the libraries' exit handlers
+    have run, without the interpreter's teardown of TensorFlow and Keras (about a second, after the last file is
+    written). The handlers are cleanups the libraries asked for, such as removing the source files AutoGraph
+    writes to the temporary folder for every function it converts; skipping them left those files behind."""
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

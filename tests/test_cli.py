@@ -1,4 +1,5 @@
 import argparse
+import os
 import subprocess
 import sys
 
@@ -122,3 +123,15 @@ def test_a_command_ends_with_its_status_and_all_it_printed():
                             "print('noted', end='', file=__import__('sys').stderr); cli.exit_process(3)"],
                            capture_output=True, text=True)
     assert (ended.returncode, ended.stdout, ended.stderr) == (3, "written", "noted")
+
+
+def test_a_command_ends_after_the_cleanups_its_libraries_registered(tmp_path):
+    """AutoGraph's converted functions live in files of the temporary folder until an exit handler removes them."""
+    script, temporary = tmp_path / "converts.py", tmp_path / "temporary"
+    script.write_text("import tensorflow as tf\nfrom keras_apps import cli\n\n\n@tf.function\ndef double(x):\n"
+                      "    return 2 * x if x > 0 else x\n\n\ndouble(tf.constant(1))\ncli.exit_process(0)\n")
+    temporary.mkdir()
+    ended = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           env={**os.environ, "TMPDIR": str(temporary)})
+    assert ended.returncode == 0, ended.stderr
+    assert list(temporary.iterdir()) == []
