@@ -188,7 +188,7 @@ def prune(subject, train_dataset, directory, report, pruning, *, loss):
     schedule = PolynomialSparsity(final=sparsity, end_step=max(1, 2 * steps // 3), frequency=max(1, steps // 30))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, steps_per_execution=1)
     print(f"Pruning to {sparsity:.0%} sparsity over {epochs} epochs of fine-tuning ({steps} steps)...")
-    model.fit(train_dataset, epochs=epochs, callbacks=[MagnitudePruning(schedule)], verbose=2)
+    model.fit(train_dataset, epochs=epochs, callbacks=[MagnitudePruning(schedule)], shuffle=False, verbose=2)
     model = strip_pruning(model)
     layers = sparsity_by_layer(model)
     name = f"pruned-{round(sparsity * 100)}"
@@ -214,7 +214,7 @@ def distill(subject, teacher, build_student, train_dataset, directory, report, d
             schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
             model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
             print(f"Training the student {method}, seed {seed} ({epochs} epochs)...")
-            model.fit(train_dataset, epochs=epochs, verbose=2)
+            model.fit(train_dataset, epochs=epochs, shuffle=False, verbose=2)  # The dataset shuffles itself.
             name = f"student-{method}-seed{seed}"
             _save_keras(student, directory / f"{name}.keras")
             (_, path, predict), = _to_litert(subject, student, directory, name, variants=("float32",))
