@@ -60,6 +60,8 @@ class TrainingClock(keras.callbacks.Callback):
         self.seconds = 0.0
         self.steps = 0
         self._step_seconds = []
+        self._warm_up_seconds = 0.0  # the calls into the warm-up steps, tracing and compiling included
+        self._warm_up_steps = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
@@ -73,9 +75,12 @@ class TrainingClock(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         # With `steps_per_execution` > 1 Keras calls this once per execution, with the index of its last step.
         self._last_batch_end = time.perf_counter()
-        call_steps = batch + 1 - self._call_first_step
+        call_steps, call_seconds = batch + 1 - self._call_first_step, self._last_batch_end - self._call_start
         if self.steps + self._epoch_steps >= self.WARMUP_STEPS:
-            self._step_seconds.append((self._last_batch_end - self._call_start) / call_steps)
+            self._step_seconds.append(call_seconds / call_steps)
+        else:
+            self._warm_up_seconds += call_seconds
+            self._warm_up_steps += call_steps
         self._epoch_steps = batch + 1
 
     def on_epoch_end(self, epoch, logs=None):
@@ -96,8 +101,12 @@ class TrainingClock(keras.callbacks.Callback):
         return statistics.median(self._step_seconds) if self._step_seconds else None
 
     def phases(self):
-        """The steps' seconds in two: "training steps" at the steady step time, and "tracing and compilation",
-        what the first steps took beyond it (all of it when no step ran after the warm-up)."""
-        steady = self.steps * self.step_seconds if self.step_seconds else 0.0
-        compiling = max(self.seconds - steady, 0.0)
+        """The steps' seconds in two: "tracing and compilation", what the calls into the warm-up steps took beyond
+        the steady step time (all of the steps' seconds when no step ran after the warm-up), and "training steps",
+        the rest. Only the warm-up's excess is compilation: the steady steps' spread around their median, and the
+        time between calls, belong to training."""
+        if self.step_seconds is None:
+            compiling = self.seconds
+        else:
+            compiling = min(max(self._warm_up_seconds - self._warm_up_steps * self.step_seconds, 0.0), self.seconds)
         return {"tracing and compilation": compiling, "training steps": self.seconds - compiling}

@@ -124,3 +124,22 @@ def test_training_clock_has_no_step_time_within_the_warm_up(fake_time):
     clock = TrainingClock(batch_size=8)
     run_steps(clock, fake_time, [(step, step, 1.0) for step in range(TrainingClock.WARMUP_STEPS)])
     assert clock.step_seconds is None
+
+
+def test_training_clock_counts_as_compilation_only_what_the_warm_up_took_beyond_the_steady_step(fake_time):
+    """A contended machine's steps spread around their median, and other callbacks run between them: neither
+    is compilation."""
+    clock = TrainingClock(batch_size=8)
+    warm_up = [(0, 0, 2.0)] + [(step, step, 0.3) for step in range(1, TrainingClock.WARMUP_STEPS)]
+    steady = [(step, step, 0.3 if step % 3 else 0.05) for step in range(TrainingClock.WARMUP_STEPS, 211)]
+    run_steps(clock, fake_time, warm_up + steady)
+    phases = clock.phases()
+    assert phases["tracing and compilation"] == pytest.approx(1.7)
+    assert sum(phases.values()) == pytest.approx(clock.seconds)
+
+
+def test_training_clock_counts_everything_as_compilation_without_a_steady_step(fake_time):
+    clock = TrainingClock(batch_size=8)
+    run_steps(clock, fake_time, [(step, step, 1.0) for step in range(TrainingClock.WARMUP_STEPS)])
+    assert clock.phases() == {"tracing and compilation": clock.seconds, "training steps": 0.0}
+
