@@ -5,35 +5,35 @@ optimizer, batch, validation split and epochs as the runner gets in `bench.mnist
 JSON to `--output`.
 """
 
-import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # noqa: E402
-
-from keras_apps import files  # noqa: E402
-from keras_apps.data import mnist  # noqa: E402
-from keras_apps.data.labeled_images import split_validation  # noqa: E402
-from keras_apps.models.convnet import build_convnet  # noqa: E402
-from keras_apps.training.callbacks import TrainingClock  # noqa: E402
-from keras_apps.training.metrics import peak_memory_mb  # noqa: E402
+from keras_apps import cli, files, settings
+from keras_apps.tensorflow_start import import_tensorflow
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, required=True)
-    parser.add_argument("--batch-size", type=int, required=True)
-    parser.add_argument("--learning-rate", type=float, required=True)
-    parser.add_argument("--train-examples", type=int)
+def main(argv=None):
+    parser = cli.ArgumentParser(prog="python -m bench.plain_keras", description=__doc__)
+    parser.add_argument("--epochs", type=settings.positive_int, required=True)
+    parser.add_argument("--batch-size", type=settings.positive_int, required=True)
+    parser.add_argument("--learning-rate", type=settings.positive_float, required=True)
+    parser.add_argument("--train-examples", type=settings.positive_int, help="the first N training images")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", required=True, help="JSON file for the figures")
-    args = parser.parse_args()
+    parser.add_argument("--output", type=cli.path, required=True, help="JSON file for the figures")
+    args = parser.parse_args(argv)
+    import_tensorflow()
+    import keras
+
+    from keras_apps.data import mnist
+    from keras_apps.data.labeled_images import split_validation
+    from keras_apps.models.convnet import build_convnet
+    from keras_apps.training.callbacks import TrainingClock
+    from keras_apps.training.metrics import peak_memory_mb
 
     keras.utils.set_random_seed(args.seed)
     data = mnist.load()
-    train, validation = split_validation(data.train.take(args.train_examples), 0.1)
+    train_examples = settings.count_within("--train-examples", args.train_examples, len(data.train),
+                                           "images in MNIST's training split")
+    train, validation = split_validation(data.train.take(train_examples), 0.1)
     usable = len(train) // args.batch_size * args.batch_size  # whole batches, as the runner trains
     model = build_convnet()
     model.compile(
@@ -54,7 +54,8 @@ def main():
         "train_examples_per_second": clock.examples_per_second, "peak_memory_mb": peak_memory_mb(),
         "test": test,
     })
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    cli.exit_process(cli.run(main))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import mnist
+from bench import mnist, plain_keras
+from keras_apps import cli
 from tests.conftest import run_python
 
 
@@ -62,3 +63,14 @@ def test_the_plain_keras_yardstick_trains_and_reports_on_a_slice_of_mnist(real_d
     assert figures["train_examples"] == 1350 // 128 * 128 and figures["train_examples_per_second"] > 0
     # Chance is 0.1; ten steps of this run measured 0.56 on the whole test set.
     assert 0.3 < figures["test"]["accuracy"] <= 1 and figures["peak_memory_mb"] > 0
+
+
+def test_the_yardstick_refuses_more_training_images_than_mnist_has_in_one_line(real_data_dir, monkeypatch, capsys,
+                                                                               tmp_path):
+    monkeypatch.setenv("KERAS_APPS_DATA", str(real_data_dir))
+    status = cli.run(plain_keras.main, ["--epochs", "1", "--batch-size", "128", "--learning-rate", "1e-3",
+                                        "--train-examples", "60001", "--output", str(tmp_path / "figures.json")])
+    error = capsys.readouterr().err
+    assert status == 2 and error == "error: --train-examples 60,001: there are only 60,000 images in MNIST's " \
+                                    "training split\n"
+    assert not (tmp_path / "figures.json").exists()
