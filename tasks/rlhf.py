@@ -56,7 +56,7 @@ def sft(args):
     corpus = imdb.review_corpus(args.data_dir)
     argv = ["train", "--text-file", str(corpus), "--tokenizer", "wordpiece", "--max-steps", str(args.max_steps),
             "--eval-interval", str(args.eval_interval), "--warmup-steps", str(min(100, args.max_steps // 10)),
-            "--seed", str(args.seed), "--export-dir", args.export_dir]
+            "--sample-tokens", str(args.sample_tokens), "--seed", str(args.seed), "--export-dir", args.export_dir]
     argv += ["--run-dir", args.run_dir] if args.run_dir else []
     print(f"SFT: the GPT task on {corpus.name} (IMDB's training and unlabeled reviews), in subwords", flush=True)
     return gpt.train(cli.parse_arguments(gpt.TASK, "", gpt.COMMANDS, argv))
@@ -93,10 +93,9 @@ def reward(args):
         result, "reward", stages.reward_export(result.model, tokenizer, sft, length), stages.REWARD_CARD,
         test_metrics=test,
         report=lambda metrics: write_reward_report(run.directory, metrics, rewards=rewards, pairs=pairs, splits=splits),
-        summary=lambda metrics: (f"reward model: pairwise accuracy {test['pairwise_accuracy']:.4f} on "
-                                 f"{len(pairs):,} pairs of test reviews, {test['pairwise_accuracy_clear']:.4f} on "
-                                 f"those rated {CLEAR_GAP}+ points apart | {metrics['train_seconds']:.0f} s of "
-                                 f"training"),
+        summary=lambda metrics: (f"reward model: pairwise accuracy {test['pairwise_accuracy']:.4f} on {len(pairs):,} "
+                                 f"pairs of test reviews, {test['pairwise_accuracy_clear']:.4f} on those rated "
+                                 f"{CLEAR_GAP}+ points apart | {metrics['train_seconds']:.0f} s of training"),
     )
 
 
@@ -163,9 +162,8 @@ def evaluate(args):
     reviews = imdb.load(args.data_dir).take("test", args.prompts, "--prompts").texts
     prompts = evaluation.review_prompts(tokenizer, reviews, seed=args.seed)
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
-    points, examples = evaluation.frontier(reference, reward, judge, tokenizer, prompts,
-                                           new_tokens=args.new_tokens, best_of_counts=args.best_of, policies=policies,
-                                           seed=args.seed)
+    points, examples = evaluation.frontier(reference, reward, judge, tokenizer, prompts, new_tokens=args.new_tokens,
+                                           best_of_counts=args.best_of, policies=policies, seed=args.seed)
     write_evaluation(directory, points, examples, prompts=len(prompts), new_tokens=args.new_tokens,
                      judge=args.judge_export, reward=args.reward_export)
     return 0
@@ -187,6 +185,8 @@ def _sft_arguments(parser):
                         help=f"training steps of 32 windows of 128 tokens (default: {SFT_STEPS})")
     parser.add_argument("--eval-interval", type=cli.positive_int, default=SFT_EVAL_INTERVAL,
                         help=f"steps between validations, a divisor of --max-steps (default: {SFT_EVAL_INTERVAL})")
+    parser.add_argument("--sample-tokens", type=cli.non_negative_int, default=500,
+                        help="tokens per sample in the run's samples.md (default: 500)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="random seed (default: 0)")
     cli.add_run_dir_argument(parser, "gpt")
     cli.add_export_argument(parser, SFT_EXPORT_DIR, loading=False)

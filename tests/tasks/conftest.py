@@ -22,7 +22,8 @@ def tiny_sft(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KERAS_APPS_CACHE", str(made.cache))
         patch.setattr(imdb, "SIZES", TINY_IMDB_SIZES)
-        status = cli.run(rlhf.main, ["sft", "--max-steps", "2", "--eval-interval", "1", "--data-dir", str(root),
-                                     "--run-dir", str(made.run), "--export-dir", str(made.export)])
+        status = cli.run(rlhf.main, ["sft", "--max-steps", "2", "--eval-interval", "1", "--sample-tokens", "12",
+                                     "--data-dir", str(root), "--run-dir", str(made.run),
+                                     "--export-dir", str(made.export)])
     assert status == 0, "the tiny SFT run failed (its output is above)"
     return made

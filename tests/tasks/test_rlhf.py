@@ -56,6 +56,7 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert json.loads((export_dir / "1" / "tokenizer.json").read_text())["kind"] == "wordpiece"
     metrics = json.loads((tiny_sft.run / "metrics.json").read_text())
     assert metrics["steps"] == 2 and metrics["validation"]["loss"] > 0
+    assert "12 tokens each" in (tiny_sft.run / "samples.md").read_text()  # --sample-tokens reaches the GPT task
 
     reward_dir = tmp_path / "reward"
     status, _, err = run_task(["reward", "--sft-export", str(export_dir), *data, "--test-reviews", "49", "--run-dir",
