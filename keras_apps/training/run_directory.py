@@ -7,7 +7,8 @@
         metrics.json         the final figures (see `keras_apps.training.metrics`)
         best.keras           the best model so far by the monitored validation metric
         tensorboard/         TensorBoard logs
-        backup/              BackupAndRestore state while training is unfinished (deleted when it ends)
+        backup/              BackupAndRestore state until training's record (fit.json) is written
+        training-ended.json  the epochs trained, written when `fit` returns (until fit.json is written)
         trained.weights.h5   the trained model's weights, once training has ended
         fit.json             training's figures, written last: a rerun goes straight to evaluation and export
 
@@ -17,7 +18,9 @@ last finished epoch while training, and from the trained model after it.
 
 import csv
 import datetime
+import json
 import math
+import shutil
 from pathlib import Path
 
 from keras_apps import files
@@ -86,17 +89,38 @@ class RunDirectory:
         return self.path / "fit.json"
 
     @property
+    def training_ended(self):
+        return self.path / "training-ended.json"
+
+    @property
     def is_resumable(self):
         return self.backup.is_dir() and any(self.backup.iterdir())
 
     def discard_unfinished_training(self):
-        """Removes the epochs' record and best checkpoint of an attempt that left no backup to resume from.
-
-        Keras deletes the backup when training ends: an attempt killed just after leaves its history and
-        checkpoint behind, which a new start from epoch 1 must not append to or restore.
-        """
-        for path in (self.history, self.best_model, self.best_model.with_suffix(".json")):
+        """Removes the epochs' record and best checkpoint of an attempt that left no backup to resume from
+        (killed before its first epoch ended), which a new start from epoch 1 must not append to or restore."""
+        for path in (self.history, self.best_model, self.best_model.with_suffix(".json"), self.training_ended):
             path.unlink(missing_ok=True)
+
+    def ended_at_epoch(self):
+        """The epochs an earlier attempt trained before `fit` returned (None if none did): an attempt that died
+        before recording its training resumes from its backup without training further, even when early
+        stopping had ended it before its last epoch."""
+        return self.read_record(self.training_ended)["epochs"] if self.training_ended.exists() else None
+
+    def read_record(self, path):
+        """A JSON record this run wrote; a damaged one (a disk fault: they are written atomically) is one line."""
+        try:
+            return json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(f"{path} is damaged ({exc}); the run cannot go on from it: start it in a new "
+                            f"--run-dir") from None
+
+    def clear_training_state(self):
+        """Drops the backup and the end-of-training mark once training's record is written: a rerun then goes on
+        from `fit.json` and the trained weights."""
+        shutil.rmtree(self.backup, ignore_errors=True)
+        self.training_ended.unlink(missing_ok=True)
 
     def write_config(self, config):
         files.write_json(self.config, config)

@@ -10,11 +10,11 @@ epoch), and only the chief writes the run's record, TensorBoard logs and export.
 """
 
 import contextlib
-import json
 import math
 import shutil
 import sys
 import time
+import zipfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -145,7 +145,9 @@ def build_callbacks(config, run_directory, clock, *, is_chief=True):
     """Keras callbacks for progress, logs, the best checkpoint, resume and safety (TensorBoard on the chief)."""
     mode = "max" if "acc" in config.monitor else "min"
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_directory.backup), double_checkpoint=True),
+        # Kept after the last epoch until `fit.json` is written (`RunDirectory.clear_training_state`): a command
+        # that dies in between resumes from it rather than training again from the first epoch.
+        keras.callbacks.BackupAndRestore(str(run_directory.backup), double_checkpoint=True, delete_checkpoint=False),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(run_directory.history), append=True),
         *([keras.callbacks.TensorBoard(str(run_directory.tensorboard))] if is_chief else []),
@@ -300,6 +302,8 @@ def fit(
         _resume_with_the_chief(run_directory)
     if not run_directory.is_resumable:
         run_directory.discard_unfinished_training()
+    ended_at = run_directory.ended_at_epoch()
+    epochs = config.epochs if ended_at is None else ended_at
     callbacks = [*build_callbacks(config, run_directory, clock, is_chief=is_chief), *callbacks]
     start = time.perf_counter()
     try:
@@ -310,7 +314,7 @@ def fit(
             train_dataset.repeat(),
             steps_per_epoch=steps_per_epoch,
             validation_data=validation_dataset,
-            epochs=config.epochs,
+            epochs=epochs,
             callbacks=callbacks,
             shuffle=False,  # The dataset shuffles itself; Keras cannot shuffle a tf.data.Dataset.
             verbose=1 if sys.stdout.isatty() else 2,
@@ -328,9 +332,14 @@ def fit(
             f"try a lower --learning-rate"
         )
     epochs_run = len(history.epoch)
-    initial_epoch = history.epoch[0] if history.epoch else config.epochs
+    initial_epoch = history.epoch[0] if history.epoch else epochs
+    files.write_json(run_directory.training_ended, {"epochs": initial_epoch + epochs_run})
     if run_directory.best_model.exists():
-        model.load_weights(run_directory.best_model)
+        try:
+            model.load_weights(run_directory.best_model)
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise UserError(f"{run_directory.best_model} is damaged ({exc}); the run cannot restore its best "
+                            f"epoch: start it in a new --run-dir") from None
     if multi_worker:
         model = _local_copy(build_model, model, config, loss, metrics, weighted_metrics)
     run_directory.plot_history()
@@ -349,6 +358,7 @@ def fit(
         step_phases=clock.phases(),
     )
     result.save(run_directory)
+    run_directory.clear_training_state()
     return result
 
 
@@ -366,7 +376,8 @@ def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metr
     The model is built and compiled as `fit` leaves it, with the trained weights: on a cluster, a copy on
     this worker alone, as after training.
     """
-    record = json.loads(run_directory.fit_record.read_text())
+    record = run_directory.read_record(run_directory.fit_record)
+    run_directory.clear_training_state()  # left by an attempt that died just after recording its training
     print(f"Training ended in an earlier attempt of this run ({record['epochs_completed']} epochs); "
           f"going on from its trained model")
     scope = contextlib.nullcontext() if is_multi_worker(strategy) else strategy.scope()

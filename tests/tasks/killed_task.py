@@ -3,8 +3,9 @@ out-of-memory kill or a pre-empted machine would. Used by the kill-and-rerun tes
 
     python -m tests.tasks.killed_task --kill-at export mnist --model convnet ...
 
-POINT: `epoch` (in the middle of the second epoch), `after-fit` (training has ended, nothing exported yet),
-`export` (the SavedModel is half written), `publish` (the version is published, `metrics.json` not yet).
+POINT: `epoch` (in the middle of the second epoch), `trained` (the last epoch has ended, its record not yet
+written), `after-fit` (training is recorded, nothing exported yet), `export` (the SavedModel is half written),
+`publish` (the version is published, `metrics.json` not yet).
 """
 
 import os
@@ -12,7 +13,7 @@ import signal
 import sys
 from importlib import import_module
 
-POINTS = ("epoch", "after-fit", "export", "publish")
+POINTS = ("epoch", "trained", "after-fit", "export", "publish")
 
 
 def kill():
@@ -37,6 +38,8 @@ def arm(point):
         build_callbacks = runner.build_callbacks
         runner.build_callbacks = lambda *args, **kwargs: [*build_callbacks(*args, **kwargs),
                                                           InterruptMidEpoch(1, kill)]
+    elif point == "trained":
+        runner.FitResult.save = lambda *args, **kwargs: kill()
     elif point == "after-fit":
         lifecycle.Run.finish = lambda *args, **kwargs: kill()
     elif point == "export":

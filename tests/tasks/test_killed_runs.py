@@ -27,8 +27,12 @@ def test_a_run_killed_at_each_point_is_finished_by_the_same_command(real_data_di
     killed_at("epoch")
     assert [row["epoch"] for row in run.read_history()] == [0] and run.is_resumable
 
-    resumed = killed_at("after-fit")  # the rerun trains the last epoch, then dies before exporting
-    assert "Resuming the interrupted run" in resumed.stdout
+    resumed = killed_at("trained")  # the rerun trains the last epoch, then dies before recording its training
+    assert "Resuming the interrupted run" in resumed.stdout and "Epoch 2/2" in resumed.stdout
+    assert [row["epoch"] for row in run.read_history()] == [0, 1] and not run.fit_record.exists()
+
+    resumed = killed_at("after-fit")  # the rerun trains no epoch again, records training, dies before exporting
+    assert "Epoch" not in resumed.stdout
     assert [row["epoch"] for row in run.read_history()] == [0, 1] and run.fit_record.exists()
     assert versions(exports) == []
 

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_apps.errors import UserError
+from keras_apps.training import runner
 from keras_apps.training.config import TrainingConfig
 from keras_apps.training.run_directory import RunDirectory
 from keras_apps.training.runner import _resume_with_the_chief, build_optimizer, fit, learning_rate, seed_everything
@@ -218,6 +220,61 @@ def test_a_run_whose_training_ended_is_not_trained_again(tmp_path, capsys):
     scores = again.model.evaluate(tiny_datasets(32)[1], return_dict=True, verbose=0)
     assert scores["accuracy"] == pytest.approx(first.model.evaluate(tiny_datasets(32)[1], return_dict=True,
                                                                     verbose=0)["accuracy"])
+
+
+class Died(Exception):
+    """A command dying between the end of `fit` and the record of its training (a kill, a full disk)."""
+
+
+def _dying_before_the_record(monkeypatch):
+    def die(*args, **kwargs):
+        raise Died
+
+    monkeypatch.setattr(runner.FitResult, "save", die)
+
+
+class StopAfter(keras.callbacks.Callback):
+    """Ends training after `epochs` epochs, as early stopping does."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = epoch + 1 >= self.epochs
+
+
+@pytest.mark.parametrize("stopped_after", [None, 2])
+def test_a_run_that_died_after_training_ended_resumes_without_training_again(tmp_path, monkeypatch, capsys,
+                                                                              stopped_after):
+    """Keras deletes its backup when training ends; ours is kept until `fit.json` is written, and the end of
+    training is marked, so a rerun neither starts over from the first epoch nor trains past an early stop."""
+    run = RunDirectory(tmp_path / "run")
+    with monkeypatch.context() as patch:
+        _dying_before_the_record(patch)
+        stopping = [StopAfter(stopped_after)] if stopped_after else []
+        patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
+            *build(*args, **kwargs), *stopping])
+        with pytest.raises(Died):
+            train_tiny(run.path, epochs=3)
+    trained = [0, 1, 2][:stopped_after]
+    assert [row["epoch"] for row in run.read_history()] == trained and not run.fit_record.exists()
+    assert run.is_resumable
+    capsys.readouterr()
+    result = train_tiny(run.path, epochs=3)
+    assert "Epoch" not in capsys.readouterr().out  # not one more epoch trained
+    assert [row["epoch"] for row in run.read_history()] == trained
+    assert result.epochs_completed == len(trained) and run.fit_record.exists()
+    assert not run.backup.exists() and not run.training_ended.exists()
+    keras.saving.load_model(run.best_model)  # the best epoch's checkpoint, kept
+
+
+def test_a_damaged_record_of_training_is_one_line(tmp_path):
+    train_tiny(tmp_path / "run", epochs=1)
+    run = RunDirectory(tmp_path / "run")
+    run.fit_record.write_text('{"epochs_comp')
+    with pytest.raises(UserError, match=r"fit.json is damaged .*start it in a new --run-dir"):
+        train_tiny(run.path, epochs=1)
 
 
 def test_a_new_start_discards_the_epochs_of_an_attempt_that_left_no_backup(tmp_path):
