@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,20 +21,16 @@ def atomic_path(target, *, directory=False, suffix=None):
     that write directories pick fresh names. A file's temporary ends in `suffix` (default: the target's),
     for writers that insist on one (Keras: `.weights.h5`). A file target that is a folder, or that cannot be
     started (under a file, in a folder it cannot write), is a one-line error (`check_writable_file`, asked only
-    then: the temporary's own creation is the probe).
+    then: the temporary's own creation is the probe). What is published gets the modes of a plain `open(target,
+    "w")` or `mkdir` (`new_temporary`).
     """
     target = Path(target)
     if not directory and target.is_dir():
         check_writable_file(target)
-    prefix = f".{target.name}.tmp-"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        if directory:
-            temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
-        else:
-            handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent, suffix=suffix or target.suffix)
-            os.close(handle)
-            temporary = Path(name)
+        temporary = new_temporary(target.parent, f".{target.name}.tmp-", "" if directory else suffix or target.suffix,
+                                  directory=directory)
     except OSError:
         check_writable_file(target)  # says why in one line
         raise
@@ -41,6 +38,8 @@ def atomic_path(target, *, directory=False, suffix=None):
         yield temporary
         if directory and target.exists():
             raise FileExistsError(f"{target} already exists; refusing to replace a directory")
+        if target.is_file():
+            shutil.copymode(target, temporary)  # as `open(target, "w")` would, an overwrite keeps the file's mode
         os.replace(temporary, target)
     except BaseException:
         if temporary.is_dir():
@@ -48,6 +47,21 @@ def atomic_path(target, *, directory=False, suffix=None):
         else:
             temporary.unlink(missing_ok=True)
         raise
+
+
+def new_temporary(folder, prefix, suffix="", *, directory=False):
+    """Creates an empty file (or folder) `folder/<prefix><random><suffix>` and returns its path.
+
+    Created as a plain `open`/`mkdir` creates, so that the kernel applies the umask (0666 or 0777 less it): what
+    is published from it can be read by whom the user lets read their files (TF Serving under a service account).
+    `tempfile.mkstemp`/`mkdtemp` would make it private (0600, 0700), and reading the umask means setting it.
+    """
+    temporary = Path(folder) / f"{prefix}{secrets.token_hex(8)}{suffix}"  # 64 random bits: no retry for a clash
+    if directory:
+        temporary.mkdir()
+    else:
+        temporary.touch(exist_ok=False)
+    return temporary
 
 
 def write_text(path, text):

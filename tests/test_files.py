@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 
 import pytest
 
@@ -59,3 +61,32 @@ def test_lines_of_text_that_is_not_utf8_are_refused_at_the_first_bad_byte(tmp_pa
         files.read_lines(tmp_path / "latin1.txt")
     (tmp_path / "utf8.txt").write_text("Un film\n\n  \nMais très beau", encoding="utf-8")
     assert files.read_lines(tmp_path / "utf8.txt") == ["Un film", "Mais très beau"]
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_published_files_and_folders_get_the_modes_of_a_plain_write_under_the_umask(tmp_path, umask_022):
+    files.write_text(tmp_path / "new.txt", "for everyone to read")
+    with files.atomic_path(tmp_path / "folder", directory=True) as temporary:
+        (temporary / "inside.txt").write_text("x")
+    assert mode(tmp_path / "new.txt") == 0o644 and mode(tmp_path / "folder") == 0o755
+    assert mode(tmp_path / "folder" / "inside.txt") == 0o644
+
+
+def test_an_overwrite_keeps_the_files_mode(tmp_path, umask_022):
+    path = tmp_path / "kept.txt"
+    files.write_text(path, "first")
+    files.write_text(path, "second")
+    assert mode(path) == 0o644
+    path.chmod(0o640)
+    files.write_text(path, "third")
+    assert mode(path) == 0o640 and path.read_text() == "third"
+
+
+def mode(path):
+    return stat.S_IMODE(path.stat().st_mode)

@@ -5,16 +5,20 @@ complete, so an interrupted extraction never leaves a half-filled folder that a 
 Members that would land outside the target (absolute paths, `..`, links pointing out) are refused.
 """
 
+import errno
 import hashlib
 import os
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from keras_apps import files
 from keras_apps.errors import UserError
 
 CACHE_ENV = "KERAS_APPS_CACHE"
+# What reading or unpacking an archive raises: the decoders' complaints about its bytes, and the system's.
+READ_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
 
 
 def cache_directory():
@@ -32,9 +36,12 @@ def cached_extraction(archive, name):
     name is extracted (and so checked) anew, never answered from the cache of the file that was there before.
     """
     digest = hashlib.sha256()
-    with open(archive, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(archive, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise read_error(archive, exc) from None
     return extract(archive, cache_directory() / f"{name}-{digest.hexdigest()[:16]}")
 
 
@@ -69,9 +76,26 @@ def extract(archive, target):
         if not target.is_dir():
             raise
         # Another process (a second worker on this machine, a parallel test) finished extracting first.
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+    except READ_ERRORS as exc:
         if isinstance(exc, tarfile.FilterError):
             raise UserError(f"{archive} holds a member that would land outside the extraction folder ({exc})")
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # tarfile's can run to many lines
-        raise UserError(f"{archive} is corrupt or truncated ({reason}); fetch it again")
+        raise read_error(archive, exc, extracting_into=target.parent) from None
     return target
+
+
+def read_error(archive, exc, *, extracting_into=None):
+    """The one-line `UserError` for `exc` (one of `READ_ERRORS`), raised reading `archive` or extracting it into
+    the cache folder `extracting_into`.
+
+    Only a fault in the archive's bytes is called corrupt, with the advice to fetch it again: a read refused, a
+    full disk, would be the same with a fresh copy. An `OSError` without an errno is a decoder's (`BadGzipFile`).
+    """
+    if not isinstance(exc, OSError) or exc.errno is None:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # tarfile's can run to many lines
+        return UserError(f"{archive} is corrupt or truncated ({reason}); delete it and fetch it again")
+    if exc.errno == errno.ENOSPC and extracting_into is not None:
+        return UserError(f"the disk of the cache folder {extracting_into} is full, so {archive} cannot be "
+                         f"extracted; free space on it or set {CACHE_ENV} to a folder on another disk")
+    elsewhere = f"{exc.filename}: " if exc.filename is not None and str(exc.filename) != str(archive) else ""
+    action = "read" if extracting_into is None else "extract"
+    return UserError(f"cannot {action} {archive}: {elsewhere}{exc.strerror or exc}")

@@ -51,12 +51,12 @@ def _download(remote, directory):
 
 def locate(remote, data_dir=None, *, download=None):
     """Returns the path of `remote` on this machine, downloading it when it is nowhere to be found."""
-    if data_dir is not None and not Path(data_dir).expanduser().is_dir():
+    if data_dir is not None and not _looked_up(Path(data_dir).expanduser(), Path.is_dir):
         raise UserError(f"--data-dir {data_dir} is not a directory")
     directories = candidate_directories(data_dir)
     for directory in directories:
         path = directory / remote.name
-        if path.is_file():
+        if _looked_up(path, Path.is_file):
             return path
     try:
         return (download or _download)(remote, directories[0])
@@ -67,3 +67,12 @@ def locate(remote, data_dir=None, *, download=None):
             f"{remote.name} not found (searched {searched}) and the download from {remote.origin} failed "
             f"({reason}); put the file in a directory and pass --data-dir DIR or set {DATA_DIR_ENV}"
         ) from exc
+
+
+def _looked_up(path, test):
+    """`test(path)` (`Path.is_file`, `Path.is_dir`); a folder on the way that cannot be searched (permission
+    denied) is a one-line error, not skipped: the file the user put there would be reported missing, or fetched."""
+    try:
+        return test(path)
+    except OSError as exc:
+        raise UserError(f"cannot look for {path}: {exc.strerror or exc}") from None

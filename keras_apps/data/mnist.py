@@ -5,12 +5,12 @@ is a one-line `UserError`, never a silent half-dataset.
 """
 
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from keras_apps.data.archives import READ_ERRORS, read_error
 from keras_apps.data.labeled_images import LabeledImages
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
@@ -64,8 +64,8 @@ def read_npz(path, *, sizes=SIZES):
             if missing:
                 raise UserError(f"{path} is not a valid MNIST dataset: missing arrays {sorted(missing)}")
             arrays = {name: archive[name] for name in ("x_train", "y_train", "x_test", "y_test")}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        raise UserError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}); delete it and fetch it again")
+    except READ_ERRORS as exc:
+        raise read_error(path, exc) from None
     return MNIST(
         train=validate("train", arrays["x_train"], arrays["y_train"], expected_count=sizes["train"], origin=path),
         test=validate("test", arrays["x_test"], arrays["y_test"], expected_count=sizes["test"], origin=path),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from keras_apps import settings
+from keras_apps.data.archives import READ_ERRORS, read_error
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 
@@ -58,8 +59,8 @@ def load_pairs(data_dir=None):
             return read_pairs(io.TextIOWrapper(member, encoding="utf-8"))
     except KeyError:
         raise UserError(f"{path} has no {MEMBER}: not the spa-eng archive; delete it to download it again") from None
-    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}); fetch it again") from None
+    except READ_ERRORS as exc:  # UnicodeDecodeError among them, a ValueError
+        raise read_error(path, exc) from None
 
 
 def linked_groups(pairs):

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -70,7 +69,7 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
     if run_id is not None:
         for stale in export_root.glob(f"{prefix}*"):
             shutil.rmtree(stale, ignore_errors=True)
-    temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=export_root))
+    temporary = files.new_temporary(export_root, prefix, directory=True)  # not mkdtemp's 0700: readable by TF Serving
     try:
         write_saved_model(model, temporary, endpoints, track=track)
         model.save(temporary / "model.keras")
@@ -203,6 +202,9 @@ def load_serving(path, signature=SERVING_SIGNATURE, *, task=None):
         loaded = tf.saved_model.load(str(version_path))
     except (OSError, ValueError, tf.errors.OpError) as exc:
         raise UserError(f"cannot load the SavedModel at {version_path}: {str(exc).splitlines()[0]}") from exc
+    except IndexError as exc:  # TensorFlow's "Read less bytes than requested" from a truncated variables file
+        raise UserError(f"cannot load the SavedModel at {version_path}: its files are damaged ({exc}); make it "
+                        "again") from exc
     if signature not in loaded.signatures:
         raise UserError(f"{version_path} has no {signature!r} signature; is it an export of this task?")
     return version_path, loaded.signatures[signature]

@@ -1,6 +1,10 @@
+import errno
+import gzip
 import io
+import os
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -8,6 +12,7 @@ import pytest
 from keras_apps.data import archives
 from keras_apps.data.archives import cache_directory, extract
 from keras_apps.errors import UserError
+from tests.data.refusals import refuse_opening
 
 
 def write_tar(path, members):
@@ -98,3 +103,53 @@ def test_an_archive_replaced_under_the_same_name_is_not_answered_from_the_old_on
     archive.write_bytes(b"PK\x03\x04 not an archive")
     with pytest.raises(UserError, match="corrupt or truncated"):
         archives.cached_extraction(archive, "data")
+
+
+def test_an_unreadable_archive_is_one_line_saying_so_not_corrupt(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "alpha"})
+    refuse_opening(monkeypatch, archive)
+    with pytest.raises(UserError) as raised:
+        archives.cached_extraction(archive, "data")
+    assert str(raised.value) == f"cannot read {archive}: Permission denied"
+
+
+def test_a_full_cache_disk_names_the_cache_folder_and_how_to_choose_another(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "alpha"})
+
+    def disk_full(archive, destination):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(destination / "top" / "a.txt"))
+
+    monkeypatch.setattr(archives, "_extract_tar", disk_full)
+    with pytest.raises(UserError) as raised:
+        archives.cached_extraction(archive, "data")
+    assert str(raised.value) == (f"the disk of the cache folder {tmp_path / 'cache'} is full, so {archive} cannot be "
+                                 "extracted; free space on it or set KERAS_APPS_CACHE to a folder on another disk")
+    assert [path.name for path in (tmp_path / "cache").iterdir()] == []
+
+
+@pytest.mark.parametrize("error", [
+    gzip.BadGzipFile("CRC check failed 0x1 != 0x2"),  # an OSError without an errno: the bytes, not the system
+    zlib.error("Error -3 while decompressing data: invalid block type"),
+    EOFError("Compressed file ended before the end-of-stream marker was reached"),
+])
+def test_damaged_compressed_data_is_corrupt(tmp_path, monkeypatch, error):
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "alpha"})
+
+    def damaged(archive, destination):
+        raise error
+
+    monkeypatch.setattr(archives, "_extract_tar", damaged)
+    with pytest.raises(UserError) as raised:
+        extract(archive, tmp_path / "out")
+    assert str(raised.value) == f"{archive} is corrupt or truncated ({error}); delete it and fetch it again"
+
+
+def test_a_system_error_is_told_as_it_is(tmp_path):
+    archive = tmp_path / "data.tar.gz"
+    assert str(archives.read_error(archive, OSError(errno.EIO, os.strerror(errno.EIO), str(archive)))) == (
+        f"cannot read {archive}: Input/output error")
+    elsewhere = OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / "cache" / "x"))
+    assert str(archives.read_error(archive, elsewhere, extracting_into=tmp_path / "cache")) == (
+        f"cannot extract {archive}: {tmp_path / 'cache' / 'x'}: Read-only file system")

@@ -1,3 +1,5 @@
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,19 @@ def test_missing_file_offline_names_file_directories_and_flag(tmp_path, monkeypa
 def test_data_dir_that_is_not_a_directory(tmp_path):
     with pytest.raises(UserError, match="not a directory"):
         locate(REMOTE, tmp_path / "nope", download=no_network)
+
+
+@pytest.mark.parametrize("refused", ["flag/dataset.bin", "flag"])
+def test_a_folder_that_cannot_be_searched_is_one_line(tmp_path, monkeypatch, refused):
+    (tmp_path / "flag").mkdir()
+    real_stat = Path.stat
+
+    def stat_refused(path, **kwargs):  # as for a folder on the way without search (x) permission; root has it
+        if path == tmp_path / refused:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_stat(path, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat_refused)
+    with pytest.raises(UserError) as raised:
+        locate(REMOTE, tmp_path / "flag", download=no_network)
+    assert str(raised.value) == f"cannot look for {tmp_path / refused}: Permission denied"

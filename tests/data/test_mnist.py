@@ -3,6 +3,7 @@ import pytest
 
 from keras_apps.data import mnist
 from keras_apps.errors import UserError
+from tests.data.refusals import refuse_opening
 
 TINY = {"train": 64, "test": 32}
 
@@ -35,6 +36,13 @@ def test_garbage_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a zip archive at all" * 10)
     with pytest.raises(UserError, match="corrupt or truncated"):
         mnist.read_npz(path, sizes=TINY)
+
+
+def test_an_unreadable_file_is_not_called_corrupt(tiny_mnist_file, monkeypatch):
+    refuse_opening(monkeypatch, tiny_mnist_file)
+    with pytest.raises(UserError) as raised:
+        mnist.read_npz(tiny_mnist_file, sizes=TINY)
+    assert str(raised.value) == f"cannot read {tiny_mnist_file}: Permission denied"
 
 
 def test_missing_arrays_are_named(tmp_path):

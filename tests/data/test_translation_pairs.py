@@ -10,6 +10,7 @@ from keras_apps.data.translation_pairs import (
 )
 from keras_apps.errors import UserError
 from tests.conftest import TINY_PAIRS, write_spa_eng_zip
+from tests.data.refusals import refuse_opening
 
 
 def test_normalization_keeps_accents_and_inverted_marks_and_composes_them():
@@ -35,6 +36,14 @@ def test_load_pairs_reads_the_zip_and_names_a_bad_one(tmp_path):
     (tmp_path / "spa-eng.zip").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(UserError, match="corrupt"):
         load_pairs(tmp_path)
+
+
+def test_an_unreadable_zip_is_not_called_corrupt(tmp_path, monkeypatch):
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS)
+    refuse_opening(monkeypatch, tmp_path / "spa-eng.zip")
+    with pytest.raises(UserError) as raised:
+        load_pairs(tmp_path)
+    assert str(raised.value) == f"cannot read {tmp_path / 'spa-eng.zip'}: Permission denied"
 
 
 def test_pairs_linked_through_a_shared_sentence_form_one_group():

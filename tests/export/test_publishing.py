@@ -1,6 +1,8 @@
 """Publishing an export version: the next free number at the moment it is complete, whoever else writes."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -62,3 +64,20 @@ def test_a_rerun_returns_the_version_its_run_published_and_clears_its_leftovers(
     leftover.mkdir()  # what a killed attempt of the other run left half-written
     assert export(model, tmp_path / "exports", other) == tmp_path / "exports" / "2"
     assert not leftover.exists()
+
+
+def test_a_published_version_is_readable_by_others_as_the_umask_allows(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        path = export_model(tiny(), tmp_path, {"serving_default": classifier_endpoint(tiny(), SPEC)},
+                            files_to_copy=[write_vocabulary(tmp_path / "vocabulary.txt")], documents={"card.md": "x"})
+    finally:
+        os.umask(previous)
+    modes = {str(item.relative_to(path)): stat.S_IMODE(item.stat().st_mode) for item in [path, *path.rglob("*")]}
+    assert {"model.keras", "export.json", "card.md", "vocabulary.txt", "variables"} <= modes.keys()
+    assert modes == {name: 0o755 if (path / name).is_dir() else 0o644 for name in modes}
+
+
+def write_vocabulary(path):
+    path.write_text("[PAD]\n")
+    return path
