@@ -85,8 +85,7 @@ def train(args):
             run.directory, title=f"IMDB, {name}", metrics=metrics, evaluation=evaluation,
             mistakes=text_mistakes(splits.test.texts, splits.test.labels, probabilities, CLASS_NAMES)),
         summary=lambda metrics: (f"{name}: test accuracy {test_metrics['accuracy']:.4f} on {len(splits.test):,} "
-                                 f"reviews, loss {test_metrics['loss']:.4f} | {metrics['epochs']} epochs in "
-                                 f"{metrics['train_seconds']:.0f} s"),
+                                 f"reviews, loss {test_metrics['loss']:.4f} | {metrics['trained_for']}"),
     )
 
 

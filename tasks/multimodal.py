@@ -186,7 +186,7 @@ def train(args):
             sections=[senses_section(accuracy, shares, degradations, test_pairs.labels)]),
         summary=lambda metrics: (
             f"{args.fusion}: test accuracy " + ", ".join(f"{name} {value:.4f}" for name, value in accuracy.items())
-            + f" | {metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s"),
+            + f" | {metrics['params']:,} parameters, {metrics['trained_for']}"),
         test_metrics=test_metrics, evaluation=evaluation,
         extra={"conditions": accuracy, "degradations": degradations,
                "sense_shares": {name: explained.summary() for name, explained in shares.items()}},

@@ -95,7 +95,7 @@ def reward(args):
         report=lambda metrics: write_reward_report(run.directory, metrics, rewards=rewards, pairs=pairs, splits=splits),
         summary=lambda metrics: (f"reward model: pairwise accuracy {test['pairwise_accuracy']:.4f} on {len(pairs):,} "
                                  f"pairs of test reviews, {test['pairwise_accuracy_clear']:.4f} on those rated "
-                                 f"{CLEAR_GAP}+ points apart | {metrics['train_seconds']:.0f} s of training"),
+                                 f"{CLEAR_GAP}+ points apart | {metrics['trained_for']}"),
     )
 
 

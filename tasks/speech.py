@@ -115,7 +115,7 @@ def train(args):
             mistakes=named_mistakes(names, test.labels, probabilities, CLASS_NAMES)),
         summary=lambda metrics: (
             f"speech: test accuracy {test_metrics['accuracy']:.4f} on {tested}, loss {test_metrics['loss']:.4f} | "
-            f"{metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s"),
+            f"{metrics['params']:,} parameters, {metrics['trained_for']}"),
         test_metrics=test_metrics, evaluation=evaluation,
     )
 

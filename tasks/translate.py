@@ -177,7 +177,7 @@ def train(args):
             f"{args.direction} (beam {args.beam_size}): BLEU {scores['bleu']:.1f}, ROUGE-1 F1 "
             f"{scores['rouge1_f1']:.3f}, ROUGE-2 F1 {scores['rouge2_f1']:.3f}, masked token accuracy "
             f"{test_accuracy:.4f} on {len(test_sources):,} test sentences | {metrics['params']:,} parameters, "
-            f"{metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s; cached decoding "
+            f"{metrics['trained_for']}; cached decoding "
             + ", ".join(f"{row['speedup']:.1f}x" for row in speed["batches"]) + " the tokens per second of "
             + "uncached at batch " + " and ".join(str(row["batch_size"]) for row in speed["batches"])),
         test_metrics=test, extra=extra,

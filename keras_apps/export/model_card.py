@@ -22,8 +22,7 @@ def model_card(metrics, signature, text):
         text.description, "",
         "## Model", "",
         f"- Parameters: {metrics['params']:,}",
-        (f"- Trained for {metrics['epochs']} epochs in {metrics['train_seconds']:,.0f} s "
-         f"({metrics['strategy']}, {metrics['replicas']} replica(s))"),
+        f"- Trained for {metrics['trained_for']} ({metrics['strategy']}, {metrics['replicas']} replica(s))",
         f"- Inputs: {signature.get('inputs', '–')}",
         f"- Outputs: {signature.get('outputs', '–')}", "",
         "## Data", "", text.data, "",

@@ -5,9 +5,9 @@ Keys: `task`, `model`, `params`, `trainable_params` (what training changed: fewe
 step once compiled, see `TrainingClock`; null when no step ran after the warm-up), `jit_compile` (whether the step
 was compiled with XLA, which the runner or Keras may have left out), `peak_memory_mb`, `test` (the task's metrics on
 its test split, where it has one), `export` (the export's path or null), `strategy`, `replicas`,
-`resumed_from_epoch`, `machine` (the machine's description and its measured matmul GFLOP/s,
-`keras_apps.machine.fingerprint`), `time` (where the command's time went, phase by phase, `keras_apps.timing`), plus
-anything the task adds under `extra`.
+`resumed_from_epoch`, `trained_for` (those figures in words, for summaries and cards), `machine` (the machine's
+description and its measured matmul GFLOP/s, `keras_apps.machine.fingerprint`), `time` (where the command's time
+went, phase by phase, `keras_apps.timing`), plus anything the task adds under `extra`.
 Classifiers add `evaluation` (`keras_apps.evaluate.classification.evaluate_classifier`: confusion matrix, per-class
 precision, recall and F1, the reliability curve and expected calibration error).
 The language model (`gpt`), which has no test split, adds `validation` (`loss`, `perplexity`),
@@ -29,6 +29,16 @@ def peak_memory_mb():
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def trained_for(epochs, resumed_from_epoch, train_seconds):
+    """"N epochs in S s", saying so when S timed only the epochs after a resume: an interrupted attempt's time is
+    not kept, and a summary must not read as if the whole training took S."""
+    if not resumed_from_epoch:
+        return f"{epochs} epochs in {train_seconds:,.0f} s"
+    if resumed_from_epoch >= epochs:
+        return f"{epochs} epochs, trained before the command was interrupted and resumed (their time is not kept)"
+    return f"{epochs} epochs, the last {epochs - resumed_from_epoch} in {train_seconds:,.0f} s after a resume"
+
+
 def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, strategy, extra=None, evaluation=None):
     """Assembles the `metrics.json` dictionary for one finished run."""
     return {
@@ -39,6 +49,7 @@ def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, stra
         "epochs": fit_result.epochs_completed,
         "resumed_from_epoch": fit_result.initial_epoch,
         "train_seconds": round(fit_result.train_seconds, 3),
+        "trained_for": trained_for(fit_result.epochs_completed, fit_result.initial_epoch, fit_result.train_seconds),
         "train_examples": fit_result.train_examples,
         "train_examples_per_second": round(fit_result.train_examples_per_second, 1),
         "train_step_seconds": fit_result.train_step_seconds and round(fit_result.train_step_seconds, 6),

@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import tensorflow as tf
 
-from keras_apps.training.metrics import run_metrics
+from keras_apps.training.metrics import run_metrics, trained_for
 from tests.training.helpers import tiny_model
 
 
@@ -35,3 +35,12 @@ def test_metrics_say_whether_the_step_was_compiled_with_xla():
 def test_metrics_name_the_strategy_and_its_replicas():
     metrics = metrics_of(tiny_model(), strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
     assert metrics["strategy"] == "MirroredStrategy" and metrics["replicas"] == 2
+
+
+def test_the_time_of_a_resumed_run_is_said_to_cover_only_the_epochs_after_the_resume():
+    assert trained_for(3, 0, 12.4) == "3 epochs in 12 s"
+    assert trained_for(3, 1, 12.4) == "3 epochs, the last 2 in 12 s after a resume"
+    assert trained_for(3, 3, 0.0) == ("3 epochs, trained before the command was interrupted and resumed (their time "
+                                      "is not kept)")
+    assert metrics_of(tiny_model())["trained_for"] == "2 epochs in 1 s"
+
