@@ -33,6 +33,7 @@ import numpy as np
 from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.timing import Phases
+from keras_apps.training.run_directory import RunDirectory
 
 
 def fingerprint(*parts):
@@ -88,6 +89,7 @@ def start_run(task, config, *, run_dir, export_dir, export_task=None):
 
     if run_dir is not None:
         files.check_writable_directory(run_dir, "--run-dir")
+        RunDirectory(run_dir).check_reusable()
     files.check_writable_directory(export_dir, "--export-dir")
     check_export_root(export_dir, export_task or task)
     strategy = select_strategy(config.strategy)

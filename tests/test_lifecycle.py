@@ -12,6 +12,7 @@ from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.lifecycle import Export, fingerprint, start_run
 from keras_apps.training import lora
 from keras_apps.training.config import TrainingConfig
+from keras_apps.training.run_directory import RunDirectory
 from tests.training.helpers import tiny_datasets, tiny_model
 
 CARD = CardText(description="A tiny model.", data="Quadrants.", intended_use="Tests.", limits="Everything.")
@@ -50,6 +51,13 @@ def test_output_folders_that_cannot_be_written_are_refused_before_anything_start
     with pytest.raises(UserError, match="--run-dir .*file is a file"):
         start_run("tiny", config, run_dir=tmp_path / "file" / "run", export_dir=tmp_path / "exports")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_finished_runs_folder_is_refused_before_anything_starts(tmp_path):
+    finished = RunDirectory.create("tiny", tmp_path / "run")
+    finished.write_metrics({"task": "tiny"})
+    with pytest.raises(UserError, match="--run-dir .*run holds a finished run"):
+        start_run("tiny", TrainingConfig(strategy="cpu"), run_dir=finished.path, export_dir=tmp_path / "exports")
 
 
 def test_an_export_folder_holding_another_tasks_exports_is_refused_before_anything_starts(tmp_path):

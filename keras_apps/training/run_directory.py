@@ -45,12 +45,17 @@ class RunDirectory:
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             run_dir = Path(root) / task / stamp
         run = cls(run_dir)
-        if run.path.exists() and not run.path.is_dir():
-            raise UserError(f"--run-dir {run.path} exists and is not a directory")
-        if run.metrics.exists():
-            raise UserError(f"--run-dir {run.path} holds a finished run; choose another directory")
+        run.check_reusable()
         run.path.mkdir(parents=True, exist_ok=True)
         return run
+
+    def check_reusable(self):
+        """Refuses, in one line, a `--run-dir` that is not a folder or holds a finished run: asked before a
+        command reads its data too, so that the mistake costs no time."""
+        if self.path.exists() and not self.path.is_dir():
+            raise UserError(f"--run-dir {self.path} exists and is not a directory")
+        if self.metrics.exists():
+            raise UserError(f"--run-dir {self.path} holds a finished run; choose another directory")
 
     @property
     def config(self):
