@@ -144,8 +144,8 @@ def train(args):
             explanations=text_explanations(metrics["export"], TASK, splits.test.texts, args.explain_examples)),
         summary=lambda metrics: (
             f"{args.model}: test accuracy {test_metrics['accuracy']:.4f} on {len(splits.test):,} reviews, "
-            f"loss {test_metrics['loss']:.4f} | {metrics['params']:,} parameters, {metrics['epochs']} epochs in "
-            f"{metrics['train_seconds']:.0f} s ({metrics['train_examples_per_second']:.0f} reviews/s)"),
+            f"loss {test_metrics['loss']:.4f} | {metrics['params']:,} parameters, "
+            f"{metrics['trained_for']} ({metrics['train_examples_per_second']:.0f} reviews/s)"),
         test_metrics=test_metrics, evaluation=evaluation, extra={**extra, **classifier.figures},
     )
 
@@ -186,11 +186,10 @@ def compress(args):
     subject = network_subject(export_path, TASK, test, data.train.texts, data.test.texts[:64],
                               representative_examples=args.representative_examples, seed=args.seed)
     report = suite.Report.create(TASK, args.run_dir, f"IMDB, {len(test):,} test reviews (the network, after text "
-                                 f"encoding, which stays in TensorFlow)")
+                                 f"encoding, which stays in TensorFlow)", subject.export_path)
     print(f"Compressing the network of {subject.export_path} into {report.directory}")
-    network = suite.write_network(subject, subject.load_model(), report.directory, "network")
-    suite.quantize(subject, report.directory, report, saved_model=network)
-    report.print_summary()
+    suite.quantize(subject, report.directory, report, network_only=True)
+    report.finish()
     return 0
 
 
@@ -279,10 +278,10 @@ COMMANDS = {
                            "Print each review's sentiment and P(positive)."),
     "compress": cli.Command(compress, _compress_arguments, "quantize an export and measure every variant",
                             "Post-training quantization of an export's network to LiteRT (float32, dynamic-range, "
-                            "float16, int8) and Keras int8, each measured on the test set (size, gzip'd size, "
-                            "accuracy, batch-1 latency, batch-64 throughput) into compression.json and "
-                            "compression.md. The text encoding (string ops LiteRT lacks) stays in TensorFlow: the "
-                            "variants take the encoded reviews."),
+                            "float16, int8; not an LSTM's, which LiteRT cannot run) and Keras int8, each measured "
+                            "on the test set (size, gzip'd size, accuracy, batch-1 latency, batch-64 throughput) "
+                            "into compression.json and compression.md. The text encoding (string ops LiteRT lacks) "
+                            "stays in TensorFlow: the variants take the encoded reviews."),
     "explain": cli.Command(explain, _explain_arguments, "shade a review's words by what they did to the prediction",
                            "Explain an export's verdict on one review, word by word: integrated gradients of its "
                            "logit (on the embeddings of token models, on the n-gram features of bag-of-n-gram "

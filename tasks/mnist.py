@@ -53,6 +53,7 @@ CLASS_NAMES = [str(digit) for digit in range(mnist.NUM_CLASSES)]
 
 # The distillation student: an MLP with room to take in the teacher's soft outputs (bench/NOTES.md).
 STUDENT = dict(hidden_units=(128,))
+COMPRESS_BATCH = 128  # compress's fine-tuning and students; whole batches only
 TECHNIQUES = ("quantize", "prune", "distill")
 
 
@@ -116,7 +117,7 @@ def train(args):
                                             args.explain_examples)),
         summary=lambda metrics: (
             f"{args.model}: test accuracy {test_metrics['accuracy']:.4f}, loss {test_metrics['loss']:.4f} | "
-            f"{metrics['params']:,} parameters, {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s "
+            f"{metrics['params']:,} parameters, {metrics['trained_for']} "
             f"({metrics['train_examples_per_second']:.0f} examples/s)"),
         test_metrics=test_metrics, evaluation=evaluation,
     )
@@ -160,6 +161,7 @@ def compress(args):
     train_split, _ = split_validation(data.train, VALIDATION_FRACTION)  # The images the export trained on.
     train_examples = settings.count_within("--train-examples", args.train_examples, len(train_split),
                                            "images in the training split the export learned from")
+    suite.check_full_batch(train_examples or len(train_split), COMPRESS_BATCH, args.techniques)
     test = data.test.take(settings.count_within("--test-examples", args.test_examples, len(data.test),
                                                 "images in MNIST's test split"))
     images_spec = tf.TensorSpec([None, *mnist.IMAGE_SHAPE], tf.uint8, name="images")
@@ -172,13 +174,13 @@ def compress(args):
                         for index in suite.sample(args.representative_examples, len(train_split), args.seed)],
         timing_batch={"images": data.test.images[:64]},
     )
-    report = suite.Report.create(TASK, args.run_dir, f"MNIST, {len(test):,} test images")
+    report = suite.Report.create(TASK, args.run_dir, f"MNIST, {len(test):,} test images", export_path)
     directory = report.directory
     print(f"Compressing {export_path} into {directory} ({', '.join(args.techniques)})")
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def train_dataset(augment):
-        return image_dataset(train_split.take(train_examples), 128, shuffle=True, seed=args.seed,
+        return image_dataset(train_split.take(train_examples), COMPRESS_BATCH, shuffle=True, seed=args.seed,
                              augment=RandomAffine(seed=args.seed) if augment else None, drop_remainder=True)
 
     if "quantize" in args.techniques:
@@ -192,7 +194,7 @@ def compress(args):
             lambda: build_mlp(input_shape=mnist.IMAGE_SHAPE, num_classes=mnist.NUM_CLASSES, **STUDENT),
             train_dataset(augment=False), directory, report, settings.overlay(Distillation(), args), loss=loss,
         )
-    report.print_summary()
+    report.finish()
     return 0
 
 

@@ -8,7 +8,8 @@
                            a small model trained alone, and from the teacher's soft outputs, same budget
 
 A variant is a file in the output folder; its row in `compression.json` (and `compression.md`) has the
-file's size raw and gzip'd, accuracy on the whole test split, batch-1 latency and batch-64 throughput.
+file's size raw and gzip'd, accuracy on the whole test split, batch-1 latency and batch-64 throughput. The
+report is written when every variant is measured (`reports`).
 """
 
 import warnings
@@ -20,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_apps import files
-from keras_apps.compress import litert
+from keras_apps.compress import litert, reports
 from keras_apps.compress.distiller import Distiller
 from keras_apps.compress.measure import (
     accuracy, examples_per_second, file_sizes, markdown_table, median_latency_ms,
@@ -58,7 +59,7 @@ class Subject:
 
     def load_model(self):
         """A fresh copy of the export's Keras model, without the optimizer it was trained with."""
-        return keras.saving.load_model(self.export_path / "model.keras", compile=False)
+        return reports.load_export_model(self.export_path)
 
     def keras_predictor(self, model):
         function, input_signature = self.endpoint(model)
@@ -72,29 +73,34 @@ class Subject:
 
 
 class Report:
-    """The rows measured so far, rewritten (atomically) to `compression.json` and `.md` after each one."""
+    """The rows of the export at `export_path` measured so far, and notes; written by `finish`, once all are."""
 
-    def __init__(self, directory, title):
-        if (Path(directory) / "compression.json").exists():
-            raise UserError(f"{directory} already holds a compression report; choose another --run-dir")
+    def __init__(self, directory, title, export_path):
+        reports.check_no_report(directory)
         self.directory = Path(directory)
-        self.title = title
-        self.rows = []
+        self.title, self.export_path = title, export_path
+        self.rows, self.notes = [], []
 
     @classmethod
-    def create(cls, task, run_dir, title):
+    def create(cls, task, run_dir, title, export_path):
         """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`)."""
         from keras_apps.training.run_directory import RunDirectory
 
-        return cls(RunDirectory.create(f"{task}-compress", run_dir).path, title)
+        return cls(RunDirectory.create(f"{task}-compress", run_dir).path, title, export_path)
 
-    def print_summary(self):
-        print("\n".join(["", *summary(self.rows), f"report: {self.directory / 'compression.md'}"]))
+    def note(self, text):
+        """A fact the table cannot show (variants left out, and why): printed now, written under the table."""
+        print(text, flush=True)
+        self.notes.append(text)
+
+    def finish(self):
+        """Writes `compression.json` and `.md` and prints the headlines."""
+        reports.write_report(self.directory, self.rows, markdown_table(self.title, self.rows), self.export_path,
+                             self.notes)
+        print("\n".join(["", *summary(self.rows), f"report: {self.directory / reports.MARKDOWN}"]))
 
     def add(self, row):
         self.rows.append(row)
-        files.write_json(self.directory / "compression.json", self.rows)
-        files.write_text(self.directory / "compression.md", markdown_table(self.title, self.rows))
         print(f"{row['variant']}: accuracy {row['test_accuracy']:.4f}, {row['size_bytes']:,} bytes "
               f"({row['gzip_bytes']:,} gzip'd), {row['latency_ms_batch1']:.3f} ms at batch 1, "
               f"{row['examples_per_second_batch64']:,.0f} examples/s at batch 64", flush=True)
@@ -129,10 +135,14 @@ def _write_bytes(path, content):
     return path
 
 
-def quantize(subject, directory, report, *, saved_model=None):
-    """The Keras float32 reference, Keras int8, and the four LiteRT conversions of `saved_model` (by
-    default the export; see `write_network` for when it should not be)."""
+def quantize(subject, directory, report, *, network_only=False):
+    """The Keras float32 reference, Keras int8, and the four LiteRT conversions of the export's SavedModel, or
+    with `network_only` of the model alone (`write_network`); the LiteRT ones left out, in a note said first,
+    for a model LiteRT cannot convert (`litert_obstacle`)."""
     model = subject.load_model()
+    obstacle = litert_obstacle(model)
+    if obstacle:
+        report.note(f"LiteRT variants left out: {obstacle}")
     path = _save_keras(model, directory / "keras-float32.keras")
     report.add(measure(subject, "keras-float32", path, subject.keras_predictor(model), technique="reference"))
 
@@ -144,13 +154,26 @@ def quantize(subject, directory, report, *, saved_model=None):
     path = _save_keras(model, directory / "keras-int8.keras")
     report.add(measure(subject, "keras-int8", path, subject.keras_predictor(model),
                        technique="keras int8 quantization", quantized_layers=quantized))
-
+    if obstacle:
+        return
+    network = write_network(subject, subject.load_model(), directory, "network") if network_only else None
     for variant in litert.VARIANTS:
-        content = litert.convert(saved_model or subject.export_path, variant, signature=subject.signature,
+        content = litert.convert(network or subject.export_path, variant, signature=subject.signature,
                                  representative=subject.representative if variant == "int8" else None)
         path = _write_bytes(directory / f"litert-{variant}.tflite", content)
         report.add(measure(subject, f"litert-{variant}", path, subject.litert_predictor(content),
                            technique="post-training quantization"))
+
+
+def litert_obstacle(model):
+    """Why LiteRT cannot convert `model`, or None: a recurrent layer (an LSTM) is a TensorFlow loop over a list
+    of tensors of unknown batch size, which LiteRT's built-in ops refuse (`tf.TensorListReserve`)."""
+    recurrent = sorted({type(layer).__name__ for layer in model._flatten_layers()
+                        if isinstance(layer, keras.layers.RNN)})
+    if recurrent:
+        return (f"LiteRT's built-in ops cannot run the model's recurrent layers ({', '.join(recurrent)}), a loop "
+                f"over tensors of unknown batch size")
+    return None
 
 
 def write_network(subject, model, directory, name):
@@ -183,7 +206,7 @@ def prune(subject, train_dataset, directory, report, pruning, *, loss):
     """
     sparsity, epochs, learning_rate = pruning.sparsity, pruning.epochs, pruning.learning_rate
     model = subject.load_model()
-    steps = epochs * int(train_dataset.cardinality())
+    steps = _training_steps(train_dataset, epochs)
     # The sparsity ramps up over the first two thirds of the steps; the last third recovers at full sparsity.
     schedule = PolynomialSparsity(final=sparsity, end_step=max(1, 2 * steps // 3), frequency=max(1, steps // 30))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, steps_per_execution=1)
@@ -210,7 +233,7 @@ def distill(subject, teacher, build_student, train_dataset, directory, report, d
             model = student if method == "scratch" else Distiller(
                 student, teacher, temperature=temperature, alpha=alpha
             )
-            steps = epochs * int(train_dataset.cardinality())
+            steps = _training_steps(train_dataset, epochs)
             schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
             model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
             print(f"Training the student {method}, seed {seed} ({epochs} epochs)...")
@@ -220,6 +243,24 @@ def distill(subject, teacher, build_student, train_dataset, directory, report, d
             (_, path, predict), = _to_litert(subject, student, directory, name, variants=("float32",))
             report.add(measure(subject, name, path, predict, technique=f"student, {method}", seed=seed,
                                params=student.count_params(), temperature=temperature, alpha=alpha))
+
+
+def check_full_batch(examples, batch_size, techniques):
+    """Refuses pruning or distillation (among `techniques`) on fewer training examples than one batch, before
+    any work: their data drops the last partial batch, so they would train no step (a model pruned to no zero)."""
+    trained = [what for technique, what in (("prune", "pruning"), ("distill", "distillation"))
+               if technique in techniques]
+    if trained and examples < batch_size:
+        raise UserError(f"--train-examples {examples:,} gives no full batch of {batch_size} for "
+                        f"{' and '.join(trained)}; give at least {batch_size}")
+
+
+def _training_steps(train_dataset, epochs):
+    """`epochs` times the dataset's batches, of which there must be some (`check_full_batch` says so earlier)."""
+    batches = int(train_dataset.cardinality())
+    if batches < 1:
+        raise UserError("the training data holds no full batch: there is no step to train")
+    return epochs * batches
 
 
 def sample(count, population, seed):

@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 
 from keras_apps import files
+from keras_apps.compress import reports
 from keras_apps.compress.measure import file_sizes
 from keras_apps.compress.weight_formats import HALVES, QUANTIZED
 from keras_apps.errors import UserError
@@ -78,8 +79,8 @@ def matmul_compute_dtype(model):
 def export_variants(export_path, directory, variants, *, make, endpoints, score, table, describe, export,
                     converted=None):
     """Measures the export at `export_path` and a copy in each of `variants`, exporting each copy into
-    `directory/<variant>/1`; writes `compression.json` and `.md` into `directory` after each row and returns the
-    rows.
+    `directory/<variant>/1`; writes `compression.json` and `.md` into `directory` once every row is measured
+    (`reports`) and returns the rows.
 
     Args:
         make: `(model, variant) -> (model, extra row fields)`: the export's model (a fresh copy) in `variant`.
@@ -93,11 +94,10 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
             its name.
     """
     directory, converted = Path(directory), converted or {}
-    if (directory / "compression.json").exists():
-        raise UserError(f"{directory} already holds a compression report; choose another --run-dir")
+    reports.check_no_report(directory)
     rows = []
     for variant in ("float32", *variants):
-        model = keras.saving.load_model(export_path / "model.keras", compile=False)
+        model = reports.load_export_model(export_path)
         if variant in converted:
             print(f"{variant}: converting into {directory / variant}", flush=True)
             row = converted[variant](model, directory / variant)
@@ -107,9 +107,8 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
             row = {"compute_dtype": matmul_compute_dtype(model), "size_bytes": size, "gzip_bytes": gzip_size,
                    **score(model), **extra}
         rows.append({"variant": variant, **row})
-        files.write_json(directory / "compression.json", rows)
-        files.write_text(directory / "compression.md", table(rows))
         print(f"{variant}: {describe(rows[-1])}", flush=True)
+    reports.write_report(directory, rows, table(rows), export_path)
     return rows
 
 

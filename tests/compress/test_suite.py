@@ -1,4 +1,6 @@
+import dataclasses
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -9,8 +11,9 @@ from keras_apps.compress import litert, suite
 from keras_apps.compress.config import Distillation, Pruning
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_model
-from keras_apps.inference.serving import classifier_endpoint
+from keras_apps.inference.serving import binary_classifier_endpoint, classifier_endpoint
 from keras_apps.models.convnet import build_convnet
+from keras_apps.models.lstm import build_lstm_classifier
 
 IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -34,20 +37,21 @@ def subject(tmp_path_factory):
     )
 
 
-def train_dataset():
+def train_dataset(batch_size=16):
     rng = np.random.default_rng(1)
     images, labels = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), rng.integers(0, 10, 64)
-    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(16)
+    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size, drop_remainder=True)
 
 
 def test_every_technique_writes_its_files_and_measured_rows(subject, tmp_path):
-    report = suite.Report(tmp_path, "tiny")
+    report = suite.Report(tmp_path, "tiny", subject.export_path)
     suite.quantize(subject, tmp_path, report)
     suite.prune(subject, train_dataset(), tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
                 loss=LOSS)
     suite.distill(subject, subject.load_model(), lambda: build_convnet(filters=(2,), dropout=0.0), train_dataset(),
                   tmp_path, report, Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0, alpha=0.5),
                   loss=LOSS)
+    report.finish()
 
     rows = json.loads((tmp_path / "compression.json").read_text())
     assert [row["variant"] for row in rows] == [
@@ -67,17 +71,19 @@ def test_every_technique_writes_its_files_and_measured_rows(subject, tmp_path):
     assert pruned["gzip_bytes"] < 0.8 * by_variant["litert-float32"]["gzip_bytes"]
     assert keras.saving.load_model(tmp_path / "student-distilled-seed1.keras").count_params() == rows[-1]["params"]
 
+    assert {row["export"] for row in rows} == {str(subject.export_path.resolve())}
     table = (tmp_path / "compression.md").read_text().splitlines()
-    assert table[0] == "### tiny" and len(table) == 4 + len(rows) and table[4].startswith("| keras-float32 |")
+    assert table[0] == "### tiny" and len(table) == 6 + len(rows) and table[4].startswith("| keras-float32 |")
+    assert table[-1] == f"Export measured: `{subject.export_path.resolve()}`"
     summary = suite.summary(rows)
     assert summary[0].startswith("LiteRT int8: ") and "scratch" in summary[1] and "(1 seeds)" in summary[1]
 
     with pytest.raises(UserError, match="already holds a compression report"):
-        suite.Report(tmp_path, "again")
+        suite.Report(tmp_path, "again", subject.export_path)
 
 
 def test_a_failed_conversion_leaves_earlier_files_intact(subject, tmp_path, monkeypatch):
-    suite.quantize(subject, tmp_path, suite.Report(tmp_path, "first"))
+    suite.quantize(subject, tmp_path, suite.Report(tmp_path, "first", subject.export_path))
     before = {path.name: path.read_bytes() for path in tmp_path.glob("*.tflite")}
     real_convert = litert.convert
 
@@ -92,9 +98,12 @@ def test_a_failed_conversion_leaves_earlier_files_intact(subject, tmp_path, monk
     for path in tmp_path.glob("*.tflite"):
         (again / path.name).write_bytes(path.read_bytes())
     with pytest.raises(UserError, match="out of memory"):
-        suite.quantize(subject, again, suite.Report(again, "second"))
+        suite.quantize(subject, again, suite.Report(again, "second", subject.export_path))
     assert {path.name: path.read_bytes() for path in again.glob("*.tflite")} == before
     assert not list(again.glob(".*tmp*"))
+    # No report of the rows measured before the failure, as if whole; the folder takes the command again.
+    assert not list(again.glob("compression.*"))
+    suite.Report(again, "third", subject.export_path)
 
 
 def test_the_calibration_set_is_as_many_distinct_examples_as_asked_or_refused():
@@ -102,3 +111,50 @@ def test_the_calibration_set_is_as_many_distinct_examples_as_asked_or_refused():
     assert len(set(drawn)) == 5 and set(drawn) <= set(range(8))
     with pytest.raises(UserError, match="--representative-examples 9: there are only 8 training examples"):
         suite.sample(9, 8, seed=0)
+
+
+def test_pruning_or_distilling_on_less_than_a_batch_is_refused(subject, tmp_path):
+    with pytest.raises(UserError, match="--train-examples 127 gives no full batch of 128 for pruning and "
+                                        "distillation; give at least 128"):
+        suite.check_full_batch(127, 128, ["quantize", "prune", "distill"])
+    suite.check_full_batch(127, 128, ["quantize"])
+    suite.check_full_batch(128, 128, ["prune"])
+    report, empty = suite.Report(tmp_path, "no batch", subject.export_path), train_dataset(batch_size=65)
+    assert empty.cardinality() == 0  # 64 examples: no whole batch
+    with pytest.raises(UserError, match="no full batch"):  # else a model pruned to no zero
+        suite.prune(subject, empty, tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3), loss=LOSS)
+    with pytest.raises(UserError, match="no full batch"):  # else Keras's "decay_steps must be > 0"
+        suite.distill(subject, subject.load_model(), lambda: build_convnet(filters=(2,), dropout=0.0), empty,
+                      tmp_path, report, Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0,
+                                                     alpha=0.5), loss=LOSS)
+    assert report.rows == []
+
+
+def test_a_damaged_model_keras_is_one_line_of_error(subject, tmp_path):
+    damaged = tmp_path / "export"
+    shutil.copytree(subject.export_path, damaged)
+    with open(damaged / "model.keras", "r+b") as file:
+        file.truncate(1000)
+    with pytest.raises(UserError, match="model.keras is not a whole .keras archive: the export is damaged"):
+        dataclasses.replace(subject, export_path=damaged).load_model()
+
+
+def test_a_recurrent_model_is_measured_without_the_litert_variants_it_cannot_have(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    model = build_lstm_classifier(20, embedding_dim=4, units=2)
+    export = export_model(model, tmp_path / "export", {"score": binary_classifier_endpoint(model)},
+                          metadata={"task": "test"})
+    tokens = np.random.default_rng(0).integers(1, 20, (64, 6)).astype(np.int32)
+    subject = suite.Subject(
+        export_path=export, signature="score", endpoint=binary_classifier_endpoint, label_output="label",
+        test_batches=lambda: [({"inputs": tokens}, np.zeros(64, np.int64))],
+        representative=[{"inputs": tokens[:1]}], timing_batch={"inputs": tokens},
+    )
+    (tmp_path / "report").mkdir()
+    report = suite.Report(tmp_path / "report", "lstm", export)
+    suite.quantize(subject, tmp_path / "report", report, network_only=True)
+    report.finish()
+    assert [row["variant"] for row in report.rows] == ["keras-float32", "keras-int8"]
+    note = "LiteRT variants left out: LiteRT's built-in ops cannot run the model's recurrent layers (LSTM)"
+    assert capsys.readouterr().out.startswith(note)
+    assert note in (tmp_path / "report" / "compression.md").read_text()

@@ -223,3 +223,22 @@ def test_train_evaluate_and_predict_on_a_written_tiny_dataset(tmp_path, quadrant
     status, out, _ = run_task(["predict", str(tmp_path / "two.npy"), "--export-dir", str(exports)], capsys)
     predicted = [int(line.split(": ")[1].split()[0]) for line in out.strip().splitlines()]
     assert status == 0 and predicted == test.labels[:2].tolist()
+
+
+def test_compress_refuses_pruning_or_distilling_without_a_full_batch_before_any_work(tmp_path, quadrants, capsys):
+    import tensorflow as tf
+
+    from keras_apps.export.saved_model import export_model
+    from keras_apps.inference.serving import classifier_endpoint
+    from keras_apps.models.convnet import build_convnet
+
+    model = build_convnet(filters=(2,), dropout=0.0)
+    images = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
+    exports = tmp_path / "exports"
+    export_model(model, exports, {"serving_default": classifier_endpoint(model, images)}, metadata={"task": "mnist"})
+    for techniques, what in [(["quantize", "prune"], "pruning"), (["distill"], "distillation")]:
+        status, _, err = run_task(["compress", "--techniques", *techniques, "--train-examples", "127",
+                                   "--data-dir", str(tmp_path), "--export-dir", str(exports),
+                                   "--run-dir", str(tmp_path / "refused")], capsys)
+        assert status == 2 and err.count("\n") == 1 and not (tmp_path / "refused").exists()
+        assert f"--train-examples 127 gives no full batch of 128 for {what}; give at least 128" in err

@@ -1,0 +1,37 @@
+"""What every `compress` command shares around its variants: the export's Keras model, loaded with the export's
+checks, and the report, `compression.json` (one object per variant) and `compression.md`.
+
+The report is written once, when every variant is measured: a report in a folder is a whole one, and a folder
+that an interrupted or failed run left (variants, no report) takes the same command again.
+"""
+
+from pathlib import Path
+
+from keras_apps import files
+from keras_apps.errors import UserError
+
+JSON, MARKDOWN = "compression.json", "compression.md"
+
+
+def load_export_model(export_path):
+    """A fresh copy of the Keras model of the export version `export_path`, without its optimizer; a damaged
+    `model.keras` is one line of error (`load_keras_model`), not Keras's "file not found"."""
+    from keras_apps.export.saved_model import export_metadata, load_keras_model
+
+    return load_keras_model(export_path, export_metadata(export_path).get("task"))[1]
+
+
+def check_no_report(directory):
+    """Refuses a folder that holds a finished report, which the run would replace."""
+    if (Path(directory) / JSON).exists():
+        raise UserError(f"{directory} already holds a compression report; choose another --run-dir (a report is "
+                        f"written only once every variant is measured: that one is whole)")
+
+
+def write_report(directory, rows, table, export_path, notes=()):
+    """`rows`, each naming the export measured (its absolute version path), as `compression.json`; `table` (the
+    rows in Markdown), that export and `notes` (facts the table cannot show) as `compression.md`."""
+    export = str(Path(export_path).resolve())
+    files.write_json(Path(directory) / JSON, [{**row, "export": export} for row in rows])
+    files.write_text(Path(directory) / MARKDOWN,
+                     "\n\n".join([table.rstrip("\n"), f"Export measured: `{export}`", *notes]) + "\n")

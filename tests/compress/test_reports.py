@@ -1,0 +1,64 @@
+"""The report of `variants.export_variants`, the loop of a GPT's and a translator's `compress`
+(`keras_apps.compress.reports`): written once whole, naming the export; a damaged export is one line."""
+
+import json
+import shutil
+
+import keras
+import pytest
+import tensorflow as tf
+
+from keras_apps.compress.variants import export_variants
+from keras_apps.errors import UserError
+from keras_apps.export.saved_model import export_model
+from keras_apps.inference.serving import classifier_endpoint
+from keras_apps.models.convnet import build_convnet
+
+IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = build_convnet(filters=(2,), dropout=0.0)
+    return export_model(model, tmp_path_factory.mktemp("exports"),
+                        {"serving_default": classifier_endpoint(model, IMAGES)}, metadata={"task": "test"})
+
+
+def compress(export_path, directory, score=lambda model: {"figure": 1.0}):
+    return export_variants(
+        export_path, directory, ["float16"], make=lambda model, variant: (model, {}),
+        endpoints=lambda model: {"serving_default": classifier_endpoint(model, IMAGES)}, score=score,
+        table=lambda rows: "### tiny\n\n" + "".join(f"| {row['variant']} |\n" for row in rows),
+        describe=lambda row: "measured", export={"metadata": {"task": "test"}})
+
+
+def test_the_report_is_written_once_whole_and_names_the_export(export, tmp_path):
+    scored = []
+
+    def interrupted_at_the_second(model):
+        scored.append(model)
+        if len(scored) == 2:
+            raise KeyboardInterrupt
+        return {"figure": 1.0}
+
+    with pytest.raises(KeyboardInterrupt):
+        compress(export, tmp_path, interrupted_at_the_second)
+    assert not list(tmp_path.glob("compression.*"))  # no report of the first row alone, as if whole
+
+    compress(export, tmp_path)  # the same folder takes the command again
+    rows = json.loads((tmp_path / "compression.json").read_text())
+    assert [row["variant"] for row in rows] == ["float32", "float16"]
+    assert {row["export"] for row in rows} == {str(export.resolve())}
+    assert (tmp_path / "compression.md").read_text().endswith(f"Export measured: `{export.resolve()}`\n")
+    with pytest.raises(UserError, match="already holds a compression report"):
+        compress(export, tmp_path)
+
+
+def test_a_damaged_model_keras_is_one_line_of_error(export, tmp_path):
+    damaged = tmp_path / "export"
+    shutil.copytree(export, damaged)
+    with open(damaged / "model.keras", "r+b") as file:
+        file.truncate(1000)
+    with pytest.raises(UserError, match="model.keras is not a whole .keras archive: the export is damaged"):
+        compress(damaged, tmp_path / "report")
