@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS
 from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.inference.translation import Translator, build_sampler
+from keras_apps.models.speech import LogMelSpectrogram
 from keras_apps.text.normalize import sanitize
 
 
@@ -17,6 +18,13 @@ def _class_outputs(logits):
     """A classifier's answer from its logits: `probabilities` and the predicted `class`."""
     probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
     return {"probabilities": probabilities, "class": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
+
+
+def _class_answer(logits, batch_size, num_classes):
+    """`_class_outputs` of `logits()`, or the empty answer to an empty batch without calling `logits`: the
+    model's convolutions fail on an empty batch ("input depth must be evenly divisible by filter depth")."""
+    return tf.cond(batch_size > 0, lambda: _class_outputs(logits()),
+                   lambda: _class_outputs(tf.zeros([0, num_classes])))
 
 
 def classifier_endpoint(model, input_spec):
@@ -28,17 +36,29 @@ def classifier_endpoint(model, input_spec):
 
     def serve(inputs):
         inputs = tf.ensure_shape(inputs, input_spec.shape)
-        return _class_outputs(model(inputs, training=False))
+        return _class_answer(lambda: model(inputs, training=False), tf.shape(inputs)[0], model.outputs[0].shape[-1])
 
     return serve, [input_spec]
 
 
-def _audio_checks(audio, lengths):
+def _frame_length(model):
+    """Samples in one analysis frame of `model`'s log-mel front end (nested models searched too): a recording
+    shorter than that has no frame, so nothing for the model to hear."""
+    layers = list(model.layers)
+    while layers:
+        layer = layers.pop()
+        if isinstance(layer, LogMelSpectrogram):
+            return layer.frame_length
+        layers.extend(getattr(layer, "layers", ()))
+    raise ValueError(f"{model.name} has no LogMelSpectrogram layer: it does not hear audio")
+
+
+def _audio_checks(audio, lengths, least):
     """The checks of padded audio with its lengths: a finite sample each, a length per recording, each length
-    within the padded audio."""
+    at least `least` and within the padded audio."""
     return [tf.debugging.assert_all_finite(audio, "audio: every sample must be a finite number"),
             tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(audio)[0], message="lengths: one per recording"),
-            tf.debugging.assert_non_negative(lengths, message="lengths: at least 0"),
+            tf.debugging.assert_greater_equal(lengths, least, message=f"lengths: at least {least} samples"),
             tf.debugging.assert_less_equal(lengths, tf.shape(audio)[1],
                                            message="lengths: at most the padded audio's samples")]
 
@@ -48,12 +68,15 @@ AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorS
 
 def audio_classifier_endpoint(model):
     """A serving function: `audio` (float32 `[batch, samples]`, zero-padded) and `lengths` (int32 `[batch]`, where
-    each recording ends) in, `probabilities` and the predicted `class` out. Non-finite samples, and lengths
-    below 0 or past the padded audio, are refused rather than answered."""
+    each recording ends) in, `probabilities` and the predicted `class` out. Non-finite samples, recordings
+    shorter than one analysis frame (nothing to hear: the answer would be a guess) and lengths past the padded
+    audio are refused rather than answered."""
+    least = _frame_length(model)
 
     def serve(audio, lengths):
-        with tf.control_dependencies(_audio_checks(audio, lengths)):
-            return _class_outputs(model({"audio": audio, "lengths": lengths}, training=False))
+        with tf.control_dependencies(_audio_checks(audio, lengths, least)):
+            return _class_answer(lambda: model({"audio": audio, "lengths": lengths}, training=False),
+                                 tf.shape(audio)[0], model.outputs[0].shape[-1])
 
     return serve, AUDIO_SPECS
 
@@ -62,21 +85,26 @@ def audio_visual_endpoint(model, senses):
     """A serving function: `image` (uint8 `[batch, 28, 28]`; all zeros when there is none) and `audio` with its
     `lengths` (as `audio_classifier_endpoint`'s; length 0 when there is none) in; `probabilities`, the predicted
     `class`, and `used_image` and `used_audio` (bool `[batch]`: what each answer came from) out. The model
-    (`keras_apps.models.build_digit_fusion`) uses `senses`; an example with neither is refused, not answered."""
+    (`keras_apps.models.build_digit_fusion`) uses `senses`; audio shorter than one analysis frame has nothing
+    to hear, so it counts as none (and the model gets length 0); an example with neither sense is refused."""
+    least = _frame_length(model) if "audio" in senses else 0
+    nothing = {"image": "a blank image is none", "audio": f"audio shorter than one analysis frame ({least} samples) "
+               "is none"}
 
     def serve(image, audio, lengths):
         image = tf.ensure_shape(image, [None, 28, 28])
         used_image = tf.logical_and(tf.reduce_max(tf.reshape(image, [tf.shape(image)[0], -1]), axis=1) > 0,
                                     "image" in senses)
-        used_audio = tf.logical_and(lengths > 0, "audio" in senses)
-        checks = _audio_checks(audio, lengths) + [
+        used_audio = tf.logical_and(lengths >= least, "audio" in senses)
+        checks = _audio_checks(audio, lengths, 0) + [
             tf.debugging.assert_equal(tf.shape(image)[0], tf.shape(audio)[0], message="image: one per recording"),
             tf.debugging.assert_equal(tf.reduce_all(used_image | used_audio), True,
-                                      message=f"every example needs {' or '.join(senses)}: a blank image is none, "
-                                      "and audio of length 0 is none")]
+                                      message=f"every example needs {' or '.join(senses)}: "
+                                      + ", and ".join(nothing[sense] for sense in senses))]
+        heard = {"image": image, "audio": audio, "lengths": tf.where(used_audio, lengths, 0)}
         with tf.control_dependencies(checks):
-            answer = model({"image": image, "audio": audio, "lengths": lengths}, training=False)["digit"]
-            outputs = _class_outputs(answer)
+            outputs = _class_answer(lambda: model(heard, training=False)["digit"], tf.shape(image)[0],
+                                    model.output["digit"].shape[-1])
         return {**outputs, "used_image": used_image, "used_audio": used_audio}
 
     return serve, [tf.TensorSpec([None, 28, 28], tf.uint8, name="image"), *AUDIO_SPECS]
@@ -143,6 +171,7 @@ def reward_endpoint(reward_model, tokenizer, length):
     from keras_apps.preference.openings import review_openings
 
     def score(texts):
+        texts = tf.ensure_shape(texts, [None])  # a reloaded signature does not check it: a scalar is no batch
         return {"reward": reward_model(review_openings(tokenizer, sanitize(texts), length), training=False)}
 
     return score, [tf.TensorSpec([None], tf.string, name="texts")]
@@ -154,12 +183,16 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
 
     An empty prompt starts from `start_text` (a new line, as at the start of a speech); a prompt longer
     than the context keeps its last `context_length` tokens; `max_new_tokens` is clipped to
-    [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. A NaN or infinite `temperature` is an error
-    (no clipping makes it a temperature, and sampling with it writes garbage).
+    [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. Refused: an input that is not a scalar (a
+    reloaded signature does not check shapes, and a batch of prompts gets one completion glued onto each) and
+    a `temperature` that is not positive and finite (no clipping makes it a temperature; the command line
+    refuses it too).
     """
     generator = TextGenerator(model, sampler)
 
     def generate(prompt, max_new_tokens, temperature, seed):
+        prompt, max_new_tokens, temperature, seed = (tf.ensure_shape(value, [])
+                                                     for value in (prompt, max_new_tokens, temperature, seed))
         prompt = tf.strings.unicode_transcode(prompt, "UTF-8", "UTF-8", errors="replace")
         token_ids = tokenizer.tokenize(prompt)
         token_ids = tf.cond(
@@ -167,9 +200,11 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
         )
         reseed(sampler, seed)
         temperature = tf.debugging.assert_all_finite(temperature, "generate: temperature must be a finite number")
-        new_ids = generator.generate(
-            token_ids, tf.clip_by_value(max_new_tokens, 0, MAX_NEW_TOKENS), tf.maximum(temperature, 1e-3)
-        )
+        with tf.control_dependencies([tf.debugging.assert_positive(temperature,
+                                                                   message="generate: temperature must be positive")]):
+            new_ids = generator.generate(
+                token_ids, tf.clip_by_value(max_new_tokens, 0, MAX_NEW_TOKENS), tf.maximum(temperature, 1e-3)
+            )
         completion = tokenizer.detokenize(new_ids)
         return {"completion": completion, "text": prompt + completion}
 
@@ -193,6 +228,7 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
     sampler = build_sampler(beam_size)
 
     def translate(sentences):
+        sentences = tf.ensure_shape(sentences, [None])  # a reloaded signature does not check it: a scalar is no batch
         source_ids = source_tokenizer.encode_source(sanitize(sentences))
         width = tf.maximum(tf.reduce_max(source_ids.row_lengths()), 1)  # at least one (padding) position
         source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), width]))

@@ -59,13 +59,28 @@ def test_awkward_requests_are_answered(exported):
     assert call(generate, "Speak", 0) == ("Speak", "")
     assert len(call(generate, "Speak", -5)[1]) == 0
     assert len(call(generate, "x", MAX_NEW_TOKENS + 50, 1.0)[1]) == MAX_NEW_TOKENS
-    assert len(call(generate, "x", 3, temperature=0.0)[1]) == 3
+    assert len(call(generate, "x", 3, temperature=1e-30)[1]) == 3  # a tiny temperature, taken as 1e-3
 
 
-@pytest.mark.parametrize("temperature", [float("nan"), float("inf")])
-def test_the_reloaded_export_refuses_a_non_finite_temperature(exported, temperature):
-    path, _ = exported
-    generate = tf.saved_model.load(str(path)).signatures["generate"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="temperature must be a finite number"):
-        generate(prompt=tf.constant("Speak"), max_new_tokens=tf.constant(5), temperature=tf.constant(temperature),
-                 seed=tf.constant(0))
+@pytest.fixture(scope="module")
+def reloaded(exported):
+    return tf.saved_model.load(str(exported[0])).signatures["generate"]
+
+
+REQUEST = {"prompt": "Speak", "max_new_tokens": 5, "temperature": 1.0, "seed": 0}
+
+
+@pytest.mark.parametrize("temperature, message", [
+    (float("nan"), "temperature must be a finite number"), (float("inf"), "temperature must be a finite number"),
+    (0.0, "temperature must be positive"), (-1.0, "temperature must be positive"),
+])
+def test_the_reloaded_export_refuses_a_temperature_not_positive_and_finite(reloaded, temperature, message):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        reloaded(**{name: tf.constant(value) for name, value in {**REQUEST, "temperature": temperature}.items()})
+
+
+@pytest.mark.parametrize("name", list(REQUEST))
+def test_the_reloaded_export_refuses_a_batch_where_it_takes_a_scalar(reloaded, name):
+    request = {**{key: tf.constant(value) for key, value in REQUEST.items()}, name: tf.constant([REQUEST[name]] * 2)}
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[2\] is not compatible with expected shape \[\]"):
+        reloaded(**request)

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,22 @@ def test_the_reloaded_signature_refuses_images_of_the_wrong_shape(model, tmp_pat
     assert serve(images=tf.zeros((2, 28, 28), tf.uint8))["class"].shape == [2]
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[2,28,28,1\] is not compatible"):
         serve(images=tf.zeros((2, 28, 28, 1), tf.uint8))
+
+
+def test_the_reloaded_signature_answers_an_empty_batch(tmp_path):
+    model = build_convnet(filters=(4, 8), dropout=0.0)  # the second convolution is what fails on no images
+    serve = tf.saved_model.load(str(export(model, tmp_path))).signatures["serving_default"]
+    empty = serve(images=tf.zeros((0, 28, 28), tf.uint8))
+    assert empty["probabilities"].shape == (0, 10) and empty["class"].shape == (0,)
+
+
+def test_a_truncated_variables_file_is_named_as_damaged(model, tmp_path):
+    version = export(model, tmp_path)
+    (data,) = (version / "variables").glob("variables.data-*")
+    with open(data, "r+b") as file:
+        file.truncate(data.stat().st_size // 2)
+    with pytest.raises(UserError, match=f"the SavedModel at {re.escape(str(version))}: its files are damaged"):
+        load_serving(tmp_path)
 
 
 def test_missing_and_empty_export_directories(tmp_path):

@@ -1,0 +1,70 @@
+"""Speech and multimodal exports, reloaded: audio shorter than one analysis frame is nothing to hear (the
+speech export refuses it, the multimodal one counts it as no audio), and an empty batch gets an empty answer."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_apps.export.saved_model import write_saved_model
+from keras_apps.inference.serving import audio_classifier_endpoint, audio_visual_endpoint
+from keras_apps.models.fusion import build_digit_fusion, senses
+from keras_apps.models.speech import build_speech_classifier
+from keras_apps.models.speech_frames import frame_length
+
+FRAME = frame_length(8000)  # 256 samples: the models' sampling rate
+
+
+def reloaded(model, endpoint, path):
+    write_saved_model(model, path, {"serving_default": endpoint})
+    return tf.saved_model.load(str(path)).signatures["serving_default"]
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = build_speech_classifier(num_mel_bins=8, filters=(4, 8), dropout=0.0)  # two convolutions, as trained
+    return reloaded(model, audio_classifier_endpoint(model), tmp_path_factory.mktemp("speech"))
+
+
+@pytest.fixture(scope="module")
+def multimodal(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = build_digit_fusion("gated", width=8, image_filters=(4, 8), audio_filters=(4, 8), num_mel_bins=8)
+    return reloaded(model, audio_visual_endpoint(model, senses("gated")), tmp_path_factory.mktemp("multimodal"))
+
+
+def audio(lengths, samples=300):
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, (len(lengths), samples)).astype(np.float32)
+    return {"audio": noise * (np.arange(samples) < np.array(lengths)[:, None]), "lengths": np.array(lengths, np.int32)}
+
+
+@pytest.mark.parametrize("length", [0, 10, FRAME - 1])
+def test_speech_refuses_a_recording_shorter_than_one_frame(speech, length):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"lengths: at least {FRAME} samples"):
+        speech(**audio([FRAME, length]))
+
+
+def test_speech_answers_one_frame_and_an_empty_batch(speech):
+    assert speech(**audio([FRAME]))["probabilities"].shape == (1, 10)
+    empty = speech(audio=np.zeros((0, 300), np.float32), lengths=np.zeros(0, np.int32))
+    assert empty["probabilities"].shape == (0, 10) and empty["class"].shape == (0,)
+
+
+@pytest.mark.parametrize("length", [10, FRAME - 1])
+def test_multimodal_takes_audio_shorter_than_one_frame_for_none(multimodal, length):
+    blank, inked = np.zeros((1, 28, 28), np.uint8), np.full((1, 28, 28), 200, np.uint8)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="every example needs image or audio: a blank image is "
+                       f"none, and audio shorter than one analysis frame \\({FRAME} samples\\) is none"):
+        multimodal(image=blank, **audio([length]))
+    short, silent = multimodal(image=inked, **audio([length])), multimodal(image=inked, **audio([0]))
+    assert not short["used_audio"][0] and short["used_image"][0]
+    np.testing.assert_array_equal(short["probabilities"], silent["probabilities"])  # the image's answer alone
+    assert multimodal(image=blank, **audio([FRAME]))["used_audio"][0]
+
+
+def test_multimodal_answers_an_empty_batch(multimodal):
+    empty = multimodal(image=np.zeros((0, 28, 28), np.uint8), audio=np.zeros((0, 300), np.float32),
+                       lengths=np.zeros(0, np.int32))
+    assert empty["probabilities"].shape == (0, 10)
+    assert empty["class"].shape == empty["used_image"].shape == empty["used_audio"].shape == (0,)
