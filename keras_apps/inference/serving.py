@@ -116,6 +116,12 @@ def _binary_outputs(logits):
     return {"probability": probability, "label": tf.cast(probability >= 0.5, tf.int32)}
 
 
+def _sanitized_batch(texts):
+    """A batch of texts, sanitized (`keras_apps.text.normalize.sanitize`). A reloaded signature does not check
+    its inputs' shape: a scalar or a matrix of texts is refused here rather than answered as some other batch."""
+    return sanitize(tf.ensure_shape(texts, [None]))
+
+
 def binary_text_classifier_endpoint(model, encode):
     """A serving function: a batch of raw `tf.string` texts in, `probability` (of the positive class, from
     the model's single logit) and `label` (1 when that probability is at least 0.5) out.
@@ -125,7 +131,7 @@ def binary_text_classifier_endpoint(model, encode):
     """
 
     def serve(texts):
-        return _binary_outputs(model(encode(sanitize(texts)), training=False))
+        return _binary_outputs(model(encode(_sanitized_batch(texts)), training=False))
 
     return serve, [tf.TensorSpec([None], tf.string, name="texts")]
 
@@ -154,7 +160,7 @@ def text_encoding_endpoint(encode):
     inputs by name."""
 
     def encode_texts(texts):
-        inputs = encode(sanitize(texts))
+        inputs = encode(_sanitized_batch(texts))
         if isinstance(inputs, dict):
             return inputs
         if isinstance(inputs, tf.SparseTensor):
@@ -171,8 +177,7 @@ def reward_endpoint(reward_model, tokenizer, length):
     from keras_apps.preference.openings import review_openings
 
     def score(texts):
-        texts = tf.ensure_shape(texts, [None])  # a reloaded signature does not check it: a scalar is no batch
-        return {"reward": reward_model(review_openings(tokenizer, sanitize(texts), length), training=False)}
+        return {"reward": reward_model(review_openings(tokenizer, _sanitized_batch(texts), length), training=False)}
 
     return score, [tf.TensorSpec([None], tf.string, name="texts")]
 
@@ -228,8 +233,7 @@ def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):
     sampler = build_sampler(beam_size)
 
     def translate(sentences):
-        sentences = tf.ensure_shape(sentences, [None])  # a reloaded signature does not check it: a scalar is no batch
-        source_ids = source_tokenizer.encode_source(sanitize(sentences))
+        source_ids = source_tokenizer.encode_source(_sanitized_batch(sentences))
         width = tf.maximum(tf.reduce_max(source_ids.row_lengths()), 1)  # at least one (padding) position
         source_ids = source_ids.to_tensor(shape=tf.stack([source_ids.nrows(), width]))
         target_ids = translator.translate(source_ids, sampler)

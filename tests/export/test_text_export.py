@@ -90,6 +90,15 @@ def test_every_awkward_input_gets_an_answer(exported):
     assert float(same[0]) == pytest.approx(float(same[1]))
 
 
+@pytest.mark.parametrize("signature", ["serving_default", "encode"])
+@pytest.mark.parametrize("texts", [tf.constant("A great movie."), tf.constant([["A great movie."], ["Dull."]])])
+def test_a_scalar_or_a_matrix_of_texts_is_refused_not_answered_as_another_batch(exported, signature, texts):
+    """The signature says `string [batch]`, which a reloaded signature does not check: the graph does."""
+    _, serve = load_serving(exported[0], signature=signature)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="is not compatible with expected shape \\[\\?\\]"):
+        serve(texts=texts)
+
+
 def test_a_batch_of_a_thousand_reviews(exported):
     path, _ = exported
     _, serve = load_serving(path)
