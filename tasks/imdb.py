@@ -23,7 +23,7 @@ from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
 from keras_apps.recipes import Recipe
 from keras_apps.text_classification.recipes import (
-    BertSource, NGramSettings, Pretraining, TextClassifier, check_choices, pretrains_here,
+    BertSource, NGramSettings, Pretraining, TextClassifier, check_choices, pretrains_here, wordpiece_vocabulary_size,
 )
 from keras_apps.training.config import TrainingConfig
 
@@ -92,6 +92,7 @@ def train(args):
     recipe, source = overlaid(RECIPES[args.model], args), settings.overlay(BertSource(), args)
     model, config = recipe.model, recipe.training
     check_choices(args.model, model, source, args.unlabeled_examples)
+    vocabulary_size = wordpiece_vocabulary_size(model, source, args.vocabulary_size, VOCABULARY_SIZE)
     pretrains = pretrains_here(model, source)
     unlabeled = pretrains or model.learns_from_a_teacher
     pretraining = settings.overlay(PRETRAINING, args)  # --jit-compile and --no-jit-compile reach it too
@@ -107,7 +108,7 @@ def train(args):
         "model": args.model, "sequence_length": model.sequence_length, "teacher": model.teacher,
         "train_examples": len(splits.train), "validation_examples": len(splits.validation),
         "test_examples": len(splits.test), "unlabeled_examples": len(splits.unlabeled),
-        "vocabulary_size": args.vocabulary_size, **dataclasses.asdict(source),
+        "vocabulary_size": vocabulary_size, **dataclasses.asdict(source),
         "pretraining": dataclasses.asdict(pretraining) if pretrains else None,
         "data": fingerprint(splits.train.texts, splits.train.labels, splits.validation.texts, splits.unlabeled),
     })
@@ -118,7 +119,7 @@ def train(args):
                                                               splits.unlabeled, verdicts.probabilities))
         extra["teacher"] = verdicts.record
     classifier = classifiers.classifier_for(
-        model, run, splits.train, vocabulary_size=args.vocabulary_size,
+        model, run, splits.train, vocabulary_size=vocabulary_size,
         bert_start=lambda vocabulary: bert_start.start(source, model, pretraining, run=run, vocabulary=vocabulary,
                                                        corpus=splits.unlabeled + splits.train.texts,
                                                        validation_texts=splits.validation.texts))
@@ -227,7 +228,7 @@ def _train_arguments(parser):
     parser.add_argument("--train-examples", type=cli.positive_int,
                         help="use N training reviews drawn at random, for a quick try (default: all 25,000)")
     _add_test_examples(parser)
-    parser.add_argument("--vocabulary-size", type=cli.positive_int, default=VOCABULARY_SIZE,
+    parser.add_argument("--vocabulary-size", type=cli.positive_int,
                         help=f"WordPiece vocabulary size for lstm, transformer and bert (default: {VOCABULARY_SIZE:,})")
     parser.add_argument("--unlabeled-examples", type=cli.non_negative_int, help="use only the first N of the "
                         "50,000 unlabeled reviews, for pre-training or a teacher (default: all)")

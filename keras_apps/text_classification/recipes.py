@@ -113,3 +113,18 @@ def check_choices(name, model, source, unlabeled_examples):
                         "BERT pre-trained here do)")
     if model.learns_from_a_teacher and unlabeled_examples == 0:
         raise UserError("--unlabeled-examples 0 leaves the teacher nothing to label; add --teacher none")
+
+
+def wordpiece_vocabulary_size(model, source, given, default):
+    """The size of the WordPiece vocabulary the run learns (`given`, else `default`), or None where it learns none:
+    an n-gram model, and BERT fine-tuning a saved backbone or a preset, which brings its own. A `--vocabulary-size`
+    such a run would ignore is refused in one line rather than recorded as if it had been used."""
+    if model.family == "ngrams" or source.handle is not None:
+        if given is not None:
+            raise UserError("--vocabulary-size: " + ("an n-gram model learns no WordPiece vocabulary"
+                                                     if model.family == "ngrams" else
+                                                     "the backbone brings its own vocabulary (--pretrained-backbone, "
+                                                     "--preset)"))
+        return None
+    return default if given is None else given
+

@@ -15,7 +15,8 @@ from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
 from tests.evaluate.html_check import check_page
 from tests.training.helpers import InterruptMidEpoch
 
-SMALL = ["--epochs", "1", "--batch-size", "8", "--vocabulary-size", "200", "--sequence-length", "24"]
+SMALL = ["--epochs", "1", "--batch-size", "8", "--sequence-length", "24"]
+WORDPIECES = ["--vocabulary-size", "200"]  # for the models that learn a WordPiece vocabulary
 
 
 def run_task(argv, capsys):
@@ -53,6 +54,9 @@ def test_every_command_has_help(command, capsys):
     (["--model", "bow", "--unlabeled-examples", "100"], "--model bow reads no unlabeled reviews"),
     (["--model", "transformer", "--teacher", "none", "--unlabeled-examples", "100"], "reads no unlabeled reviews"),
     (["--model", "lstm", "--blocks", "explained"], "--blocks applies to --model transformer only"),
+    (["--vocabulary-size", "300"], "--vocabulary-size: an n-gram model learns no WordPiece vocabulary"),
+    (["--model", "bert", "--pretrained-backbone", "runs/x/backbone", "--vocabulary-size", "300"],
+     "--vocabulary-size: the backbone brings its own vocabulary"),
     (["--model", "transformer", "--blocks", "torch"], "argument --blocks: invalid choice"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
@@ -82,7 +86,8 @@ def test_offline_preset_is_one_clear_line(tiny_imdb, capsys):
 def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     exports = tiny_imdb / "exports"
     explain = ["--explain-examples", "1"] if model == "transformer" else []
-    status, out, err = run_task(["--model", model, *SMALL, "--run-dir", str(tiny_imdb / "run"),
+    wordpieces = WORDPIECES if model in ("lstm", "transformer") else []
+    status, out, err = run_task(["--model", model, *SMALL, *wordpieces, "--run-dir", str(tiny_imdb / "run"),
                                  "--export-dir", str(exports), *explain], capsys)
     assert status == 0, err
     metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
@@ -198,8 +203,9 @@ def _press_ctrl_c():
 
 def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, monkeypatch):
     run = tiny_imdb / "run"
-    bert = ["--model", "bert", *SMALL, "--pretrain-epochs", "2", "--pretrain-batch-size", "8", "--no-jit-compile",
-            "--export-dir", str(tiny_imdb / "exports"), "--run-dir", str(run)]
+    common = ["--model", "bert", *SMALL, "--pretrain-epochs", "2", "--pretrain-batch-size", "8", "--no-jit-compile",
+              "--export-dir", str(tiny_imdb / "exports")]
+    bert = [*common, *WORDPIECES, "--run-dir", str(run)]  # a saved backbone brings its vocabulary: no WORDPIECES
     real_fit = pretraining.fit
     monkeypatch.setattr(pretraining, "fit", lambda *args, **kwargs: real_fit(
         *args, **kwargs, callbacks=[InterruptMidEpoch(1, _press_ctrl_c)]))
@@ -221,15 +227,15 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     assert saved["dropout"] == 0.0 and saved["max_sequence_length"] == 24  # pre-trained without dropout
 
     # Another run fine-tunes the saved backbone without pre-training again; its figures travel with it.
-    status, out, err = run_task([*bert[:-1], str(tiny_imdb / "reuse"), "--pretrained-backbone", str(run / "backbone")],
-                                capsys)
+    status, out, err = run_task([*common, "--run-dir", str(tiny_imdb / "reuse"), "--pretrained-backbone",
+                                 str(run / "backbone")], capsys)
     assert status == 0 and "Pre-training" not in out, err
     reused = json.loads((tiny_imdb / "reuse" / "metrics.json").read_text())["extra"]["pretraining"]
     assert reused["masked_accuracy"] == figures["masked_accuracy"]
 
     # The same backbone fine-tuned through rank-4 LoRA adapters: they and the new head train, the export is plain.
-    status, out, err = run_task([*bert[:-1], str(tiny_imdb / "lora"), "--pretrained-backbone", str(run / "backbone"),
-                                 "--lora-rank", "4"], capsys)
+    status, out, err = run_task([*common, "--run-dir", str(tiny_imdb / "lora"), "--pretrained-backbone",
+                                 str(run / "backbone"), "--lora-rank", "4"], capsys)
     assert status == 0 and "Merging the rank-4 LoRA adapters" in out, err
     metrics = json.loads((tiny_imdb / "lora" / "metrics.json").read_text())
     head = 2 * 128 + 1  # the logit reads the mean and the max of the tokens' 128-wide vectors
