@@ -67,7 +67,7 @@ def train(args):
     import keras
     import tensorflow as tf
 
-    from keras_apps.data.text_corpus import load_corpus, split_corpus
+    from keras_apps.data.text_corpus import load_corpus, split_corpus, text_record
     from keras_apps.data.token_windows import evaluation_windows, random_windows
     from keras_apps.evaluate.language_model import write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
@@ -133,7 +133,7 @@ def train(args):
     export = Export(
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
         metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(),
-                  "tokenizer": tokenizer_kind, "sampler": args.sampler,
+                  "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, "sampler": args.sampler,
                   "inputs": "prompt: string []; max_new_tokens: int32 []; temperature: float32 []; seed: int32 []",
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
     )
@@ -186,7 +186,7 @@ def generate(args):
 
 def compress(args):
     from keras_apps.compress import language_model
-    from keras_apps.data.text_corpus import load_corpus, split_corpus
+    from keras_apps.data.text_corpus import check_trained_on, load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
@@ -197,7 +197,9 @@ def compress(args):
     export_path = resolve_task_export(args.export_dir, TASK)
     recorded = export_metadata(export_path)
     tokenizer = load_tokenizer(export_path / "tokenizer.json")
-    training_text, validation_text = split_corpus(load_corpus(args.text_file, args.data_dir), VALIDATION_FRACTION)
+    text = load_corpus(args.text_file, args.data_dir)
+    check_trained_on(recorded, args.text_file, text, export_path)
+    training_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
     windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)
     directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
     print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")

@@ -19,6 +19,7 @@ from keras_apps.text.normalize import LINE_BREAKS
 IMDB_FILE = RemoteFile(name="aclImdb_v1.tar.gz", origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")
 CLASS_NAMES = ("neg", "pos")
 SIZES = {"train": 25_000, "test": 25_000, "unsup": 50_000}
+REVIEW_CORPUS = "reviews-train-unsup.txt"  # `review_corpus`: what the RLHF stages' GPT learns
 _LINE_BREAKS = re.compile(LINE_BREAKS)
 
 
@@ -157,7 +158,7 @@ def load(data_dir=None, *, unlabeled=False, sizes=None):
 def review_corpus(data_dir=None, *, sizes=None):
     """A text file of the training and unlabeled reviews (75,000), one per line in a seeded random order, for
     a language model of reviews; no test review is in it. Written once, beside the extracted archive."""
-    path = extracted_root(data_dir).parent / "reviews-train-unsup.txt"
+    path = extracted_root(data_dir).parent / REVIEW_CORPUS
     if not path.exists():
         data = load(data_dir, unlabeled=True, sizes=sizes)
         reviews = data.train.texts + data.unlabeled

@@ -44,6 +44,25 @@ def load_corpus(text_file=None, data_dir=None):
     return text
 
 
+def text_record(text_file, text):
+    """What a language model's export records of the text it learned: the file's name (Tiny Shakespeare's by
+    default) and a fingerprint of its content, so that a command measuring it on a text can tell another one."""
+    from keras_apps.lifecycle import fingerprint
+
+    return {"file": Path(text_file).name if text_file is not None else TINY_SHAKESPEARE.name, "fingerprint":
+            fingerprint(text)}
+
+
+def check_trained_on(recorded, text_file, text, export_path):
+    """Refuses, in one line, a text other than the one the export at `export_path` learned (`recorded`, its
+    `export.json`; an export made before texts were recorded cannot be checked)."""
+    learned = recorded.get("text")
+    if learned is not None and text_record(text_file, text)["fingerprint"] != learned["fingerprint"]:
+        given = f"--text-file {text_file}" if text_file is not None else "Tiny Shakespeare"
+        raise UserError(f"{given} is not the text the export at {export_path} learned ({learned['file']}): its "
+                        f"validation loss is measured on its own text's last tenth")
+
+
 def split_corpus(text, validation_fraction=0.1):
     """`(train_text, validation_text)`: the head and the tail of `text`."""
     if not 0 < validation_fraction < 1:

@@ -54,14 +54,17 @@ def _missing(handle, command):
 
 def sft_stage(handle):
     """`(ExportStart, tokenizer)` of the SFT export at `handle`."""
+    from keras_apps.data.imdb import REVIEW_CORPUS
     from keras_apps.text.characters import load_tokenizer
     from keras_apps.training.init_from import from_export
 
     _missing(handle, "sft")
     start = from_export(handle, "gpt")
-    if start.metadata.get("tokenizer") != "wordpiece":
-        raise UserError(f"{start.path} is a GPT of {start.metadata.get('tokenizer')} tokens, not the SFT model of "
-                        f"reviews (`python -m tasks.rlhf sft` makes one)")
+    text = start.metadata.get("text")  # what it learned: exports made before this was recorded say only tokens
+    if start.metadata.get("tokenizer") != "wordpiece" or (text and text["file"] != REVIEW_CORPUS):
+        learned = f" of {text['file']}" if text else ""
+        raise UserError(f"{start.path} is a GPT of {start.metadata.get('tokenizer')} tokens{learned}, not the SFT "
+                        f"model of reviews (`python -m tasks.rlhf sft` makes one)")
     return start, load_tokenizer(start.path / "tokenizer.json")
 
 

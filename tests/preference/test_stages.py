@@ -26,6 +26,17 @@ def fake_export(version, metadata, tokenizer=None):
         (version / "tokenizer.json").write_text(json.dumps({"kind": "wordpiece", "vocabulary": tokenizer}))
 
 
+@pytest.mark.parametrize("metadata, message", [
+    ({"tokenizer": "char"}, "is a GPT of char tokens, not the SFT model of reviews"),
+    ({"tokenizer": "wordpiece", "text": {"file": "tinyshakespeare.txt", "fingerprint": "f"}},
+     "is a GPT of wordpiece tokens of tinyshakespeare.txt, not the SFT model of reviews"),
+])
+def test_a_gpt_that_did_not_learn_the_reviews_in_subwords_is_no_sft_model(tmp_path, metadata, message):
+    fake_export(tmp_path / "gpt" / "1", {"task": "gpt", **metadata}, tokenizer=["[PAD]", "a"])
+    with pytest.raises(UserError, match=message):
+        stages.sft_stage(tmp_path / "gpt")
+
+
 def test_a_learned_reward_of_another_sft_models_subwords_is_refused(tmp_path):
     sft = SimpleNamespace(path=tmp_path / "sft" / "1")
     fake_export(sft.path, {"task": "gpt"}, tokenizer=["[PAD]", "a", "b"])

@@ -212,6 +212,17 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
     assert status == 2 and "argument --modes: invalid choice: 'int2'" in err and err.count("\n") == 1
 
 
+def test_compress_refuses_a_text_the_export_did_not_learn(tiny_gpt, tmp_path, capsys):
+    """Its validation loss would be another text's: the export records which text it learned."""
+    assert json.loads((tiny_gpt.export / "1" / "export.json").read_text())["text"]["file"] == "poem.txt"
+    (tmp_path / "other.txt").write_text("Something else entirely, and not a sonnet.\n" * 40)
+    status, _, err = run_task(["compress", "--text-file", str(tmp_path / "other.txt"), "--export-dir",
+                               str(tiny_gpt.export), "--run-dir", str(tmp_path / "compressed")], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert f"--text-file {tmp_path / 'other.txt'} is not the text the export at" in err and "(poem.txt)" in err
+    assert not (tmp_path / "compressed").exists()
+
+
 def test_generating_from_a_missing_export_is_one_line(tmp_path, capsys):
     status, _, err = run_task(["generate", "x", "--export-dir", str(tmp_path / "none")], capsys)
     assert status == 2 and "does not exist" in err
