@@ -185,14 +185,13 @@ def generate(args):
 
 
 def compress(args):
-    from keras_apps.compress import language_model
+    from keras_apps.compress import language_model, reports
     from keras_apps.data.text_corpus import check_trained_on, load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler, decoding_tokens_per_second
     from keras_apps.text.characters import load_tokenizer
-    from keras_apps.training.run_directory import RunDirectory
 
     export_path = resolve_task_export(args.export_dir, TASK)
     recorded = export_metadata(export_path)
@@ -201,7 +200,7 @@ def compress(args):
     check_trained_on(recorded, args.text_file, text, export_path)
     training_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
     windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)
-    directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
+    directory = reports.output_folder(TASK, args.run_dir)
     print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")
     metadata = {key: value for key, value in recorded.items() if key not in ("version", "run", "test")}
     language_model.compress(

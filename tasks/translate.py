@@ -209,16 +209,15 @@ def attention(args):
 
 
 def compress(args):
-    from keras_apps.compress import translator as compression
+    from keras_apps.compress import reports, translator as compression
     from keras_apps.data import translation_pairs
     from keras_apps.explain.attention import TranslationExport
-    from keras_apps.training.run_directory import RunDirectory
 
     export = TranslationExport.load(args.export_dir, TASK)
     test = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED).test
     oriented = translation_pairs.oriented(test, export.metadata["direction"])
     sources, references = translation_pairs.scored_sentences(oriented, args.test_sentences)
-    directory = RunDirectory.create(f"{TASK}-compress", args.run_dir).path
+    directory = reports.output_folder(TASK, args.run_dir)
     print(f"Compressing {export.path} into {directory} ({', '.join(args.modes)})")
     compression.compress(
         export, directory, args.modes, sources=sources, references=references,

@@ -21,6 +21,22 @@ def load_export_model(export_path):
     return load_keras_model(export_path, export_metadata(export_path).get("task"))[1]
 
 
+def output_folder(task, run_dir):
+    """The folder a compression writes into: a new `runs/<task>-compress/<timestamp>/`, or `run_dir`, which must
+    hold no finished report and lie in no export version (its variants would join the SavedModel a server
+    serves from there)."""
+    from keras_apps.training.run_directory import RunDirectory
+
+    if run_dir is not None:
+        for folder in (Path(run_dir).resolve(), *Path(run_dir).resolve().parents):
+            if (folder / "saved_model.pb").is_file() or (folder / "export.json").is_file():
+                raise UserError(f"--run-dir {run_dir} lies inside the export {folder}: a compression's files go "
+                                f"beside exports, not into one")
+    directory = RunDirectory.create(f"{task}-compress", run_dir).path
+    check_no_report(directory)
+    return directory
+
+
 def check_no_report(directory):
     """Refuses a folder that holds a finished report, which the run would replace."""
     if (Path(directory) / JSON).exists():

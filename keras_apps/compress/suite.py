@@ -83,10 +83,8 @@ class Report:
 
     @classmethod
     def create(cls, task, run_dir, title, export_path):
-        """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`)."""
-        from keras_apps.training.run_directory import RunDirectory
-
-        return cls(RunDirectory.create(f"{task}-compress", run_dir).path, title, export_path)
+        """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`: `reports.output_folder`)."""
+        return cls(reports.output_folder(task, run_dir), title, export_path)
 
     def note(self, text):
         """A fact the table cannot show (variants left out, and why): printed now, written under the table."""

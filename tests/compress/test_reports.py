@@ -8,6 +8,7 @@ import keras
 import pytest
 import tensorflow as tf
 
+from keras_apps.compress import reports
 from keras_apps.compress.variants import export_variants
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_model
@@ -62,3 +63,14 @@ def test_a_damaged_model_keras_is_one_line_of_error(export, tmp_path):
         file.truncate(1000)
     with pytest.raises(UserError, match="model.keras is not a whole .keras archive: the export is damaged"):
         compress(damaged, tmp_path / "report")
+
+
+def test_a_compression_folder_inside_an_export_version_is_refused(tmp_path):
+    version = tmp_path / "exports" / "1"
+    version.mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"")
+    for inside in (version, version / "variables" / "compressed"):
+        with pytest.raises(UserError, match=f"--run-dir {inside} lies inside the export {version}"):
+            reports.output_folder("mnist", inside)
+    assert sorted(path.name for path in version.iterdir()) == ["saved_model.pb"]
+    assert reports.output_folder("mnist", tmp_path / "compressed") == tmp_path / "compressed"
