@@ -138,9 +138,16 @@ class RunDirectory:
         if not self.history.exists():
             return []
         with self.history.open(newline="") as handle:
-            # Keras's CSVLogger writes "NA" for a metric it has no value of (no validation batch, say).
-            return [{key: float("nan") if value == "NA" else float(value) for key, value in row.items()}
-                    for row in csv.DictReader(handle)]
+            rows = list(csv.DictReader(handle))
+        history = []
+        for line, row in enumerate(rows, start=2):
+            try:
+                # Keras's CSVLogger writes "NA" for a metric it has no value of (no validation batch, say).
+                history.append({key: float("nan") if value == "NA" else float(value) for key, value in row.items()})
+            except (TypeError, ValueError):  # a row cut short, or run into the next: Keras appends without a rename
+                raise UserError(f"{self.history} is damaged at line {line}: mend or delete that line, then "
+                                f"rerun") from None
+        return history
 
     def plot_history(self):
         """Draws loss and each metric per epoch, train beside validation, into `training_curves.png`."""

@@ -294,3 +294,12 @@ def test_history_reads_metrics_keras_could_not_compute_as_nan(tmp_path):
     assert row["loss"] == 0.5 and np.isnan(row["val_loss"])
     run.plot_history()
     assert run.curves.is_file()
+
+
+@pytest.mark.parametrize("damaged", ["1,0.4\n", "1,0.4,0.52,0,0.3,0.5\n", "1,0.4,lost\n"])
+def test_a_damaged_history_is_one_line_naming_the_line(tmp_path, damaged):
+    """Keras appends each epoch's row in place: a command killed mid-write can cut one short or run two together."""
+    run = RunDirectory.create("tiny", tmp_path / "run")
+    run.history.write_text("epoch,loss,val_loss\n0,0.5,0.6\n" + damaged)
+    with pytest.raises(UserError, match=r"history.csv is damaged at line 3: mend or delete that line, then rerun"):
+        run.read_history()
