@@ -41,6 +41,22 @@ class BestCheckpoint(keras.callbacks.Callback):
         files.write_json(self.state_path, {"monitor": self.monitor, "value": float(value), "epoch": epoch})
 
 
+class HistoryFromResume(keras.callbacks.Callback):
+    """Before a training's first epoch, drops the rows `history.csv` holds of that epoch and later ones
+    (`RunDirectory.keep_history_before`): an attempt killed after recording an epoch but before backing it up
+    redoes it, and the file keeps one row per epoch."""
+
+    def __init__(self, run_directory):
+        super().__init__()
+        self.run_directory = run_directory
+        self._started = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self._started:
+            self._started = True
+            self.run_directory.keep_history_before(epoch)
+
+
 class TrainingClock(keras.callbacks.Callback):
     """Measures time spent in training steps alone (not validation, not epoch-end callbacks).
 

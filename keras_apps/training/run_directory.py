@@ -149,6 +149,23 @@ class RunDirectory:
                                 f"rerun") from None
         return history
 
+    def keep_history_before(self, epoch):
+        """Cuts `history.csv` (in place: Keras's logger holds it open for appending) before the first row of an
+        epoch from `epoch` on, or a row cut short: the rows of epochs a resumed training is about to redo."""
+        if not self.history.exists():
+            return
+        with self.history.open("rb+") as handle:
+            lines = handle.readlines()  # none before Keras's logger writes its header with the first row
+            kept = len(lines[0]) if lines else 0
+            for row in lines[1:]:
+                try:
+                    if not row.endswith(b"\n") or float(row.split(b",", 1)[0]) >= epoch:
+                        break
+                except ValueError:
+                    break
+                kept += len(row)
+            handle.truncate(kept)
+
     def plot_history(self):
         """Draws loss and each metric per epoch, train beside validation, into `training_curves.png`."""
         import matplotlib

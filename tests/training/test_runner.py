@@ -303,3 +303,49 @@ def test_a_damaged_history_is_one_line_naming_the_line(tmp_path, damaged):
     run.history.write_text("epoch,loss,val_loss\n0,0.5,0.6\n" + damaged)
     with pytest.raises(UserError, match=r"history.csv is damaged at line 3: mend or delete that line, then rerun"):
         run.read_history()
+
+
+class DieAtTheEndOf(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Died
+
+
+def _dying_beside_the_backup(where):
+    """`build_callbacks` with a callback that dies at the end of the second epoch just `where` ("before",
+    "after") the backup's."""
+    def build(*args, build_callbacks=runner.build_callbacks, **kwargs):
+        callbacks = build_callbacks(*args, **kwargs)
+        at = next(index for index, callback in enumerate(callbacks)
+                  if isinstance(callback, keras.callbacks.BackupAndRestore)) + (where == "after")
+        return [*callbacks[:at], DieAtTheEndOf(1), *callbacks[at:]]
+
+    return build
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_command_dying_at_an_epochs_end_leaves_one_history_row_per_epoch(tmp_path, monkeypatch, where):
+    """The backup commits an epoch, after what the epoch records: dying before it, the rerun redoes the epoch and
+    its row is written once; dying after it, the epoch's row was already written."""
+    run = RunDirectory(tmp_path / "run")
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "build_callbacks", _dying_beside_the_backup(where))
+        with pytest.raises(Died):
+            train_tiny(run.path, epochs=3)
+    assert [row["epoch"] for row in run.read_history()] == [0, 1] and run.is_resumable
+    train_tiny(run.path, epochs=3)
+    assert [row["epoch"] for row in run.read_history()] == [0, 1, 2]
+
+
+def test_the_history_is_cut_before_the_epochs_to_redo_and_a_row_cut_short(tmp_path):
+    run = RunDirectory.create("tiny", tmp_path / "run")
+    run.history.write_text("epoch,loss\n0,0.5\n1,0.4\n2,0.3\n")
+    run.keep_history_before(2)
+    assert run.history.read_text() == "epoch,loss\n0,0.5\n1,0.4\n"
+    run.history.write_text("epoch,loss\n0,0.5\n1,0.4\n2,0.")
+    run.keep_history_before(5)
+    assert run.history.read_text() == "epoch,loss\n0,0.5\n1,0.4\n"
