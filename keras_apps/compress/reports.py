@@ -23,8 +23,8 @@ def load_export_model(export_path):
 
 def output_folder(task, run_dir):
     """The folder a compression writes into: a new `runs/<task>-compress/<timestamp>/`, or `run_dir`, which must
-    hold no finished report and lie in no export version (its variants would join the SavedModel a server
-    serves from there)."""
+    lie in no export version (its variants would join the SavedModel a server serves from there). Whoever writes
+    the report checks the folder holds none yet (`check_no_report`)."""
     from keras_apps.training.run_directory import RunDirectory
 
     if run_dir is not None:
@@ -32,9 +32,7 @@ def output_folder(task, run_dir):
             if (folder / "saved_model.pb").is_file() or (folder / "export.json").is_file():
                 raise UserError(f"--run-dir {run_dir} lies inside the export {folder}: a compression's files go "
                                 f"beside exports, not into one")
-    directory = RunDirectory.create(f"{task}-compress", run_dir).path
-    check_no_report(directory)
-    return directory
+    return RunDirectory.create(f"{task}-compress", run_dir).path
 
 
 def check_no_report(directory):

@@ -44,12 +44,9 @@ def classifier_endpoint(model, input_spec):
 def _frame_length(model):
     """Samples in one analysis frame of `model`'s log-mel front end (nested models searched too): a recording
     shorter than that has no frame, so nothing for the model to hear."""
-    layers = list(model.layers)
-    while layers:
-        layer = layers.pop()
+    for layer in model._flatten_layers():  # noqa: SLF001 (Keras's walk of nested layers, as elsewhere here)
         if isinstance(layer, LogMelSpectrogram):
             return layer.frame_length
-        layers.extend(getattr(layer, "layers", ()))
     raise ValueError(f"{model.name} has no LogMelSpectrogram layer: it does not hear audio")
 
 
