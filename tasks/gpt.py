@@ -200,7 +200,7 @@ def compress(args):
     check_trained_on(recorded, args.text_file, text, export_path)
     training_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
     windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)
-    directory = reports.output_folder(TASK, args.run_dir)
+    directory = reports.output_folder(TASK, args.run_dir, export_path)
     print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")
     metadata = {key: value for key, value in recorded.items() if key not in ("version", "run", "test")}
     language_model.compress(

@@ -217,7 +217,7 @@ def compress(args):
     test = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED).test
     oriented = translation_pairs.oriented(test, export.metadata["direction"])
     sources, references = translation_pairs.scored_sentences(oriented, args.test_sentences)
-    directory = reports.output_folder(TASK, args.run_dir)
+    directory = reports.output_folder(TASK, args.run_dir, export.path)
     print(f"Compressing {export.path} into {directory} ({', '.join(args.modes)})")
     compression.compress(
         export, directory, args.modes, sources=sources, references=references,

@@ -21,12 +21,16 @@ def load_export_model(export_path):
     return load_keras_model(export_path, export_metadata(export_path).get("task"))[1]
 
 
-def output_folder(task, run_dir):
-    """The folder a compression writes into: a new `runs/<task>-compress/<timestamp>/`, or `run_dir`, which must
-    lie in no export version (its variants would join the SavedModel a server serves from there). Whoever writes
-    the report checks the folder holds none yet (`check_no_report`)."""
+def output_folder(task, run_dir, export_path):
+    """The folder a compression of the export version `export_path` writes into: a new
+    `runs/<task>-compress/<timestamp>/`, or `run_dir`, which must lie in no export version (its variants would join
+    the SavedModel a server serves from there). Made only once the export's `model.keras` is found whole, so a
+    damaged export leaves no empty folder behind. Whoever writes the report checks the folder holds none yet
+    (`check_no_report`)."""
+    from keras_apps.export.saved_model import check_whole_archive
     from keras_apps.training.run_directory import RunDirectory
 
+    check_whole_archive(Path(export_path) / "model.keras")
     if run_dir is not None:
         for folder in (Path(run_dir).resolve(), *Path(run_dir).resolve().parents):
             if (folder / "saved_model.pb").is_file() or (folder / "export.json").is_file():

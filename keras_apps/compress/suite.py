@@ -84,7 +84,7 @@ class Report:
     @classmethod
     def create(cls, task, run_dir, title, export_path):
         """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`: `reports.output_folder`)."""
-        return cls(reports.output_folder(task, run_dir), title, export_path)
+        return cls(reports.output_folder(task, run_dir, export_path), title, export_path)
 
     def note(self, text):
         """A fact the table cannot show (variants left out, and why): printed now, written under the table."""

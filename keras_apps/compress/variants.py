@@ -13,6 +13,7 @@ signature and measured alike: the loop a GPT's and a translator's `compress` sha
 Embeddings, layer norms and biases stay in float. A task adds its own formats (a GPT's GPTQ and AWQ).
 """
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
     """
     directory, converted = Path(directory), converted or {}
     reports.check_no_report(directory)
+    _clear_unreported_copies(directory, [variant for variant in variants if variant not in converted], export_path)
     rows = []
     for variant in ("float32", *variants):
         model = reports.load_export_model(export_path)
@@ -102,7 +104,8 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
             print(f"{variant}: converting into {directory / variant}", flush=True)
             row = converted[variant](model, directory / variant)
         else:
-            model, extra, path = _keras_variant(model, variant, directory, make, endpoints, export)
+            model, extra, path = _keras_variant(model, variant, directory, make, endpoints,
+                                                {**export, "run_id": _copy_identity(export_path, variant)})
             size, gzip_size = file_sizes(path)
             row = {"compute_dtype": matmul_compute_dtype(model), "size_bytes": size, "gzip_bytes": gzip_size,
                    **score(model), **extra}
@@ -127,3 +130,31 @@ def _keras_variant(model, variant, directory, make, endpoints, export):
     path = export_model(model, directory / variant, endpoints(model),
                         **{**export, "metadata": {**export["metadata"], "quantization": variant}})
     return model, extra, path / "model.keras"
+
+
+def _copy_identity(export_path, variant):
+    """What a variant's exported copy records as its run (`export.json`): the export it copies (its version path
+    and the run that made it) and the format."""
+    from keras_apps.export.saved_model import export_metadata
+
+    return f"{Path(export_path).resolve()} ({export_metadata(export_path).get('run_id')}) as {variant}"
+
+
+def _clear_unreported_copies(directory, variants, export_path):
+    """A folder without a report may hold copies an interrupted run of the same compression exported: they are
+    removed, so each variant's folder holds the one copy the report measures (as `<variant>/1`), not a stale one
+    beside it. A version any other run wrote there is refused before any work, and kept."""
+    from keras_apps.export.saved_model import published_by
+    from keras_apps.export.versions import versions
+
+    earlier = {}
+    for variant in variants:
+        folder = directory / variant
+        ours = published_by(folder, _copy_identity(export_path, variant))
+        others = [version for version in versions(folder) if folder / str(version) != ours]
+        if others:
+            raise UserError(f"{folder} holds version {others[0]}, which is no copy of {export_path} that this "
+                            f"compression made; choose another --run-dir")
+        earlier[variant] = ours
+    for path in filter(None, earlier.values()):
+        shutil.rmtree(path)

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import zipfile
+import zlib
 from pathlib import Path
 
 import keras
@@ -182,14 +183,26 @@ def load_keras_model(path, task):
     from keras_apps.models import attention_explained  # noqa: F401 - registers the written-out layers it may hold
 
     version_path = resolve_task_export(path, task)
-    if not zipfile.is_zipfile(version_path / "model.keras"):  # Keras calls a damaged archive "not found"
-        raise UserError(f"{version_path / 'model.keras'} is not a whole .keras archive: the export is damaged; "
-                        f"make it again")
+    check_whole_archive(version_path / "model.keras")
     try:
         model = keras.saving.load_model(version_path / "model.keras", compile=False)
     except (OSError, ValueError, TypeError) as exc:
         raise UserError(f"cannot load {version_path / 'model.keras'}: {str(exc).splitlines()[0]}") from exc
     return version_path, model
+
+
+def check_whole_archive(path):
+    """Refuses a `model.keras` that is not a whole archive (truncated, or a member's bytes changed), which Keras
+    would call "not found" or fail on deep inside loading; reads every member's checksum."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, zlib.error):
+        damaged = path.name
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if damaged is not None:
+        raise UserError(f"{path} is not a whole .keras archive: the export is damaged; make it again")
 
 
 def load_serving(path, signature=SERVING_SIGNATURE, *, task=None):

@@ -47,7 +47,9 @@ def test_the_report_is_written_once_whole_and_names_the_export(export, tmp_path)
         compress(export, tmp_path, interrupted_at_the_second)
     assert not list(tmp_path.glob("compression.*"))  # no report of the first row alone, as if whole
 
+    assert [path.name for path in (tmp_path / "float16").iterdir()] == ["1"]  # exported before the interruption
     compress(export, tmp_path)  # the same folder takes the command again
+    assert [path.name for path in (tmp_path / "float16").iterdir()] == ["1"]  # the copy measured, none stale beside
     rows = json.loads((tmp_path / "compression.json").read_text())
     assert [row["variant"] for row in rows] == ["float32", "float16"]
     assert {row["export"] for row in rows} == {str(export.resolve())}
@@ -56,21 +58,32 @@ def test_the_report_is_written_once_whole_and_names_the_export(export, tmp_path)
         compress(export, tmp_path)
 
 
-def test_a_damaged_model_keras_is_one_line_of_error(export, tmp_path):
+def test_a_version_another_run_left_in_a_variants_folder_is_refused_and_kept(export, tmp_path):
+    shutil.copytree(export, tmp_path / "float16" / "1")  # not a copy this compression made
+    with pytest.raises(UserError, match=r"float16 holds version 1, which is no copy of .* choose another --run-dir"):
+        compress(export, tmp_path)
+    assert (tmp_path / "float16" / "1" / "saved_model.pb").is_file()
+    assert not (tmp_path / "float32.keras").exists()  # refused before any work
+
+
+def test_a_damaged_model_keras_is_one_line_of_error_and_leaves_no_folder(export, tmp_path):
     damaged = tmp_path / "export"
     shutil.copytree(export, damaged)
     with open(damaged / "model.keras", "r+b") as file:
         file.truncate(1000)
     with pytest.raises(UserError, match="model.keras is not a whole .keras archive: the export is damaged"):
         compress(damaged, tmp_path / "report")
+    with pytest.raises(UserError, match="model.keras is not a whole .keras archive: the export is damaged"):
+        reports.output_folder("mnist", tmp_path / "compressed", damaged)
+    assert not (tmp_path / "compressed").exists()
 
 
-def test_a_compression_folder_inside_an_export_version_is_refused(tmp_path):
+def test_a_compression_folder_inside_an_export_version_is_refused(export, tmp_path):
     version = tmp_path / "exports" / "1"
     version.mkdir(parents=True)
     (version / "saved_model.pb").write_bytes(b"")
     for inside in (version, version / "variables" / "compressed"):
         with pytest.raises(UserError, match=f"--run-dir {inside} lies inside the export {version}"):
-            reports.output_folder("mnist", inside)
+            reports.output_folder("mnist", inside, export)
     assert sorted(path.name for path in version.iterdir()) == ["saved_model.pb"]
-    assert reports.output_folder("mnist", tmp_path / "compressed") == tmp_path / "compressed"
+    assert reports.output_folder("mnist", tmp_path / "compressed", export) == tmp_path / "compressed"

@@ -1,7 +1,9 @@
 import json
 import re
+import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import keras
@@ -44,6 +46,21 @@ def test_a_damaged_keras_file_is_named_as_damaged_not_missing(model, tmp_path):
     assert load_keras_model(tmp_path, "test")[1].count_params() == model.count_params()
     with open(version / "model.keras", "r+b") as file:
         file.truncate(1000)
+    with pytest.raises(UserError, match=r"model.keras is not a whole .keras archive: the export is damaged"):
+        load_keras_model(tmp_path, "test")
+
+
+def test_a_keras_file_with_changed_weight_bytes_is_refused_not_loaded(model, tmp_path):
+    version = export(model, tmp_path)
+    with zipfile.ZipFile(version / "model.keras") as archive:
+        weights = archive.getinfo("model.weights.h5")
+    with open(version / "model.keras", "r+b") as file:  # one byte in the middle of the weights member's data
+        file.seek(weights.header_offset + 26)
+        name_length, extra_length = struct.unpack("<HH", file.read(4))
+        file.seek(weights.header_offset + 30 + name_length + extra_length + weights.compress_size // 2)
+        byte = file.read(1)
+        file.seek(-1, 1)
+        file.write(bytes([byte[0] ^ 0xFF]))
     with pytest.raises(UserError, match=r"model.keras is not a whole .keras archive: the export is damaged"):
         load_keras_model(tmp_path, "test")
 
