@@ -1,6 +1,8 @@
-"""Atomic writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic writes (a reader sees the old file or the new one, never half of either), and reads and checks that fail
+in one line."""
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -91,6 +93,23 @@ def read_text(path):
 def read_lines(path):
     """The non-blank lines of a UTF-8 text file (`read_text`)."""
     return [line for line in read_text(path).splitlines() if line.strip()]
+
+
+def digest(path):
+    """The SHA-256 of a file's bytes, or of a folder's files (their paths inside it and their bytes, in order of
+    path); a one-line error for one that cannot be read."""
+    path, sha = Path(path), hashlib.sha256()
+    members = sorted(member for member in path.rglob("*") if member.is_file()) if path.is_dir() else [path]
+    try:
+        for member in members:
+            if member != path:
+                sha.update(member.relative_to(path).as_posix().encode() + b"\0")
+            with open(member, "rb") as file:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    sha.update(block)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return sha.hexdigest()
 
 
 def check_writable_directory(path, flag):

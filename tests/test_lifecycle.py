@@ -112,6 +112,25 @@ def test_an_artifact_is_learned_once_and_read_back_on_resume(tmp_path):
     assert len(calls) == 1
 
 
+def test_an_artifact_changed_after_it_was_learned_is_refused_on_resume(tmp_path):
+    def learned(run):
+        return run.learned_once("vocabulary.txt", lambda: "the vocabulary", lambda value, path: path.write_text(value),
+                                lambda path: path.read_text())
+
+    run = start(tmp_path)
+    run.open({"model": "convnet"})
+    learned(run)
+    (tmp_path / "run" / "learned.json").unlink()  # as if killed after saving, before recording: whole, recorded now
+    run = start(tmp_path)
+    run.open({"model": "convnet"})
+    assert learned(run) == "the vocabulary" and (tmp_path / "run" / "learned.json").exists()
+    (tmp_path / "run" / "vocabulary.txt").write_text("another run's vocabulary")
+    run = start(tmp_path)
+    run.open({"model": "convnet"})
+    with pytest.raises(UserError, match=r"vocabulary.txt changed after this run learned it .*give a new --run-dir"):
+        learned(run)
+
+
 def test_finish_exports_with_the_card_inside_then_writes_metrics_last(tmp_path, capsys):
     run = start(tmp_path)
     run.open({"model": "convnet"})
