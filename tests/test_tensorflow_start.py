@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from keras_apps.tensorflow_start import shown
+from keras_apps.tensorflow_start import shown, shown_lines
 
 NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
 INFO = "I0000 00:00:1796538744.396592    5187 port.cc:153] oneDNN custom operations are on.\n"
@@ -23,12 +23,20 @@ def test_any_other_line_is_kept_at_every_level(line):
     assert shown(line, 3)
 
 
+def test_cuinit_failing_is_dropped_only_where_no_driver_was_found():
+    no_driver = "I0000 00:00:1.5  7 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU ...\n"
+    failed = "E0000 00:00:1.9  7 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: (303)\n"
+    assert shown_lines([no_driver, failed, ERROR], 2) == [ERROR]
+    assert shown_lines([failed, ERROR], 2) == [failed, ERROR]  # a driver that fails is worth its error
+
+
 def test_loading_tensorflow_prints_nothing_at_the_commands_log_level_and_keeps_what_else_was_written():
     """In a fresh process (TensorFlow loads once): at the level the commands set, its load prints nothing;
     a line written to stderr by other code in the meantime would still come through."""
     script = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n"
               "from keras_apps.tensorflow_start import import_tensorflow\n"
               "tf = import_tensorflow(); assert import_tensorflow() is tf\n"
+              "tf.constant(1.0) + 1\n"
               "import keras, keras_hub, tensorflow_text\n"
               "print('after', file=sys.stderr)\n")
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
