@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from keras_apps.errors import UserError
+from keras_apps.tensorflow_start import litert_notes_dropped
 
 VARIANTS = ("float32", "dynamic-range", "float16", "int8")
 
@@ -47,8 +48,8 @@ def convert(saved_model_path, variant, *, signature="serving_default", represent
         if variant == "int8":
             converter.representative_dataset = lambda: iter(samples)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        with warnings.catch_warnings():  # int8 calibration runs the retiring tf.lite.Interpreter inside.
-            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        with warnings.catch_warnings(), litert_notes_dropped():  # int8 calibration runs the retiring
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")  # tf.lite.Interpreter
             return converter.convert()
     except Exception as exc:  # The converter raises ConverterError, ValueError and others, all multi-line.
         raise UserError(f"LiteRT {variant} conversion of {saved_model_path} failed: {_first_line(exc)}") from exc
@@ -70,7 +71,9 @@ class LiteRTModel:
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            self.interpreter = Interpreter(model_content=model_content, num_threads=num_threads)
+            with litert_notes_dropped():  # the XNNPACK delegate is applied, with its note, on the first allocation
+                self.interpreter = Interpreter(model_content=model_content, num_threads=num_threads)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise UserError(f"cannot load the LiteRT model: {_first_line(exc)}") from exc
         signatures = self.interpreter.get_signature_list()

@@ -25,11 +25,14 @@ def exported(tmp_path_factory):
 
 
 @pytest.mark.parametrize("variant", litert.VARIANTS)
-def test_each_variant_converts_loads_and_predicts_like_the_float_model(variant, exported):
+def test_each_variant_converts_loads_and_predicts_like_the_float_model(variant, exported, capfd, monkeypatch):
     model, path, images = exported
     representative = [{"images": images[index:index + 1]} for index in range(20)]
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")  # as every command sets it: LiteRT's notes are not shown
     content = litert.convert(path, variant, representative=representative if variant == "int8" else None)
     outputs = litert.LiteRTModel(content)(images=images)
+    err = capfd.readouterr().err
+    assert "fully_quantize" not in err and "INFO: " not in err
     expected = tf.nn.softmax(model(images)).numpy()
     np.testing.assert_allclose(outputs["probabilities"], expected, atol=TOLERANCE[variant])
     assert outputs["class"].shape == (40,) and outputs["class"].dtype == np.int32
