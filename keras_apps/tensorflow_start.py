@@ -1,4 +1,5 @@
-"""Loading TensorFlow with its log level applied to the lines it prints while its libraries load.
+"""Loading TensorFlow, Keras and keras-hub quietly (the log level applied to what they print while they load) and
+quickly (without the optional imports no command uses).
 
 TensorFlow 2.21 logs through absl, which writes everything logged before `absl::InitializeLog()` to stderr
 whatever the level: three lines per library, twice (a notice about that, oneDNN's and CUDA's), before every
@@ -9,6 +10,12 @@ TensorFlow with stderr captured and writes back every captured line except absl 
 It also looks for GPUs then, which on a machine without a GPU driver logs an error (`failed call to cuInit`)
 after the load's own "Could not find cuda drivers on your machine": a CPU user's normal case, not an error, so
 that line is dropped when the note before it says there is no driver. With a driver, a failing cuInit shows.
+
+Keras and keras-hub, loaded here too, import what no command uses from them as they load, each in a guarded
+`import`: scikit-learn (Keras's scikit-learn wrappers), pandas (pandas frames given to `fit`), matplotlib's pyplot
+(`keras.visualization`) and rouge-score, with NLTK under it (keras-hub's ROUGE metrics): 1.9 s of every command's
+start-up. They are hidden while the two load (which then load without those features) and import as usual
+afterwards, for LIME, SHAP, the reports' charts and the translator's ROUGE.
 
 LiteRT's converter and interpreter print their notes without absl's header ("INFO: Created TensorFlow Lite
 XNNPACK delegate for CPU.", the quantizer's "fully_quantize: 0, ..."): `litert_notes_dropped` drops them at a log
@@ -35,6 +42,7 @@ def shown(line, minimum_level):
     return header is None or _SEVERITY[header.group(1)] >= minimum_level
 
 
+UNUSED_OPTIONAL_IMPORTS = ("sklearn", "pandas", "matplotlib.pyplot", "rouge_score")
 _LITERT_NOTE = re.compile(r"INFO: |fully_quantize: ")
 _NO_DRIVER = "Could not find cuda drivers on your machine"
 _CUINIT_FAILED = "failed call to cuInit"
@@ -85,13 +93,29 @@ def _stderr_filtered(kept):
 
 
 def import_tensorflow():
-    """Imports TensorFlow (once a process) and lets it find its devices, without the log lines its libraries print
-    below the log level (`shown_lines`)."""
+    """Imports TensorFlow, Keras and keras-hub (once a process) and lets TensorFlow find its devices, without the log
+    lines its libraries print below the log level (`shown_lines`) nor the optional imports `UNUSED_OPTIONAL_IMPORTS`."""
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     minimum_level = _minimum_level()
-    with _stderr_filtered(lambda lines: shown_lines(lines, minimum_level)):
+    with _stderr_filtered(lambda lines: shown_lines(lines, minimum_level)), _hidden(UNUSED_OPTIONAL_IMPORTS):
+        import keras  # noqa: F401 - loaded here, without the optional imports
+        import keras_hub  # noqa: F401
         import tensorflow
 
         tensorflow.config.list_physical_devices()
     return tensorflow
+
+
+@contextlib.contextmanager
+def _hidden(modules):
+    """In the block, `import` of each of `modules` not yet loaded raises ImportError (Python's meaning of a None
+    entry in `sys.modules`); afterwards they import as usual."""
+    hidden = [name for name in modules if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(hidden))
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, "loaded") is None:
+                del sys.modules[name]

@@ -31,13 +31,16 @@ def test_cuinit_failing_is_dropped_only_where_no_driver_was_found():
 
 
 def test_loading_tensorflow_prints_nothing_at_the_commands_log_level_and_keeps_what_else_was_written():
-    """In a fresh process (TensorFlow loads once): at the level the commands set, its load prints nothing;
-    a line written to stderr by other code in the meantime would still come through."""
+    """In a fresh process (TensorFlow loads once): at the level the commands set, its load prints nothing and
+    imports none of the modules it hides, which import afterwards; a line written to stderr by other code in the
+    meantime would still come through."""
     script = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n"
               "from keras_apps.tensorflow_start import import_tensorflow\n"
               "tf = import_tensorflow(); assert import_tensorflow() is tf\n"
               "tf.constant(1.0) + 1\n"
+              "assert not {'sklearn', 'pandas', 'matplotlib.pyplot', 'rouge_score'} & set(sys.modules)\n"
               "import keras, keras_hub, tensorflow_text\n"
+              "import sklearn, pandas, matplotlib.pyplot, rouge_score.rouge_scorer  # as usual, once loaded\n"
               "print('after', file=sys.stderr)\n")
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert finished.stderr == "after\n"
