@@ -12,7 +12,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+
+from keras_apps.tensorflow_start import import_tensorflow  # noqa: E402
+
+tf = import_tensorflow()  # as the commands load it: quietly, without the optional imports no test needs first
 
 tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0],

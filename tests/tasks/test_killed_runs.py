@@ -8,11 +8,12 @@ import pytest
 
 from keras_apps.export.saved_model import versions
 from keras_apps.training.run_directory import RunDirectory
-from tests.conftest import run_python
+from tasks import mnist
+from tests.conftest import run_cli, run_python
 
 
 @pytest.mark.real_data
-def test_a_run_killed_at_each_point_is_finished_by_the_same_command(real_data_dir, tmp_path):
+def test_a_run_killed_at_each_point_is_finished_by_the_same_command(real_data_dir, tmp_path, capsys):
     exports, run = tmp_path / "exports", RunDirectory(tmp_path / "run")
     command = ["mnist", "--model", "convnet", "--epochs", "2", "--train-examples", "1000",
                "--run-dir", str(run.path), "--export-dir", str(exports)]
@@ -52,5 +53,5 @@ def test_a_run_killed_at_each_point_is_finished_by_the_same_command(real_data_di
     assert metrics["epochs"] == 2 and metrics["export"] == str(exports / "1")
     assert (exports / "1" / "MODEL_CARD.md").is_file()
 
-    again = run_python("-m", "tasks.mnist", *command[1:], env=env)  # a finished run is never reused
-    assert again.returncode == 2 and "holds a finished run" in again.stderr
+    status, _, err = run_cli(mnist.main, command[1:], capsys)  # a finished run is never reused
+    assert status == 2 and "holds a finished run" in err

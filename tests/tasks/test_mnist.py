@@ -86,7 +86,7 @@ def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
 
 
 @pytest.mark.real_data
-def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
+def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path, capsys):
     exports = tmp_path / "saved_models" / "mnist"
     common = ["--model", "convnet", "--train-examples", "6000", "--export-dir", str(exports)]
     start = time.perf_counter()
@@ -130,18 +130,20 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
     test_images = np.load(real_data_dir / "mnist.npz")["x_test"][:3]
     np.save(tmp_path / "three.npy", test_images)
     Image.fromarray(test_images[0]).save(tmp_path / "seven.png")
-    predicted = run_python("-m", "tasks.mnist", "predict", str(tmp_path / "seven.png"), str(tmp_path / "three.npy"),
-                           "--export-dir", str(exports))
-    assert predicted.returncode == 0, predicted.stderr[-3000:]
-    lines = predicted.stdout.strip().splitlines()
+    # The export's other commands in this process, to spare a start-up each: the evaluation above was the fresh one.
+    status, predicted, err = run_task(["predict", str(tmp_path / "seven.png"), str(tmp_path / "three.npy"),
+                                       "--export-dir", str(exports)], capsys)
+    assert status == 0, err
+    lines = predicted.strip().splitlines()
     assert len(lines) == 4 and lines[0].split(": ")[1].startswith("7 ")  # the first test digit is a 7
 
-    explained = run_python("-m", "tasks.mnist", "explain", str(tmp_path / "seven.png"), "--export-dir", str(exports),
-                           "--method", "lime", "--samples", "500", "--output", str(tmp_path / "seven-heat.png"))
-    assert explained.returncode == 0, explained.stderr[-3000:]
-    assert "seven.png: 7 (" in explained.stdout and "LIME, " in explained.stdout and "500 model evaluations" in \
-        explained.stdout and Image.open(tmp_path / "seven-heat.png").format == "PNG"
-    explainer = ImageExplainer(exports, "mnist")  # the other methods in this process, to spare a start-up each
+    status, explained, err = run_task(["explain", str(tmp_path / "seven.png"), "--export-dir", str(exports),
+                                       "--method", "lime", "--samples", "500", "--output",
+                                       str(tmp_path / "seven-heat.png")], capsys)
+    assert status == 0, err
+    assert "seven.png: 7 (" in explained and "LIME, " in explained and "500 model evaluations" in explained
+    assert Image.open(tmp_path / "seven-heat.png").format == "PNG"
+    explainer = ImageExplainer(exports, "mnist")  # the other methods
     gradients, shapley = (explainer.explain(test_images[0], method, samples=500) for method in ("ig", "shap"))
     assert gradients.predicted == shapley.predicted == 7 and "rise from a black image (gap " in gradients.note
     assert not gradients.explanation.values[test_images[0] == 0].any()  # black pixels lie on its whole path
@@ -151,23 +153,22 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path):
         explainer.explain(np.zeros((28, 28), np.uint8))
 
     # Compressed, every variant is measured on the test images; int8 keeps the float model's accuracy.
-    compressed = run_python(
-        "-m", "tasks.mnist", "compress", "--export-dir", str(exports), "--run-dir", str(tmp_path / "compress"),
-        "--train-examples", "1024", "--prune-epochs", "1", "--distill-seeds", "1", "--student-epochs", "1",
-        env={"KERAS_APPS_DATA": str(real_data_dir)},
-    )
-    assert compressed.returncode == 0, compressed.stderr[-3000:]
+    status, compressed, err = run_task(
+        ["compress", "--export-dir", str(exports), "--run-dir", str(tmp_path / "compress"), "--data-dir",
+         str(real_data_dir), "--train-examples", "1024", "--prune-epochs", "1", "--distill-seeds", "1",
+         "--student-epochs", "1"], capsys)
+    assert status == 0, err
     rows = {row["variant"]: row for row in json.loads((tmp_path / "compress" / "compression.json").read_text())}
     assert len(rows) == 10 and rows["keras-float32"]["test_accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     assert abs(rows["litert-int8"]["test_accuracy"] - rows["litert-float32"]["test_accuracy"]) < 0.01
     assert rows["litert-int8"]["size_bytes"] < 0.35 * rows["litert-float32"]["size_bytes"]
-    assert "LiteRT int8: " in compressed.stdout and (tmp_path / "compress" / "compression.md").is_file()
+    assert "LiteRT int8: " in compressed and (tmp_path / "compress" / "compression.md").is_file()
 
     # A second run adds version 2 and leaves version 1 as it was.
     version_one = sorted(path.name for path in (exports / "1").rglob("*"))
-    again = run_python("-m", "tasks.mnist", *common, "--epochs", "1", "--run-dir", str(tmp_path / "run2"),
-                       env={"KERAS_APPS_DATA": str(real_data_dir)})
-    assert again.returncode == 0, again.stderr[-3000:]
+    status, _, err = run_task([*common, "--epochs", "1", "--run-dir", str(tmp_path / "run2"), "--data-dir",
+                               str(real_data_dir)], capsys)
+    assert status == 0, err
     assert sorted(path.name for path in exports.iterdir()) == ["1", "2"]
     assert sorted(path.name for path in (exports / "1").rglob("*")) == version_one
 
