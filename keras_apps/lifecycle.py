@@ -36,16 +36,6 @@ from keras_apps.timing import Phases
 from keras_apps.training.run_directory import RunDirectory
 
 
-def _read_record(path):
-    """The JSON object in `path`, {} when there is none; a damaged one is one line."""
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(files.read_text(path))
-    except ValueError as exc:
-        raise UserError(f"{path} is damaged ({exc}); give a new --run-dir") from None
-
-
 def fingerprint(*parts):
     """A short hash of the data a run learns from (arrays, strings, or lists of strings), to tell it apart."""
     digest = hashlib.sha256()
@@ -164,17 +154,16 @@ class Run:
         line rather than loaded into this run. One saved but not yet recorded (an attempt killed in between) is
         whole, as saving is atomic: it is recorded then.
         """
-        path = self.directory.path / name
-        record_path = self.directory.path / "learned.json"
-        recorded = _read_record(record_path)
+        path, record = self.directory.path / name, self.directory.learned
+        recorded = self.directory.read_record(record) if record.exists() else {}
         if not path.exists():
             save(learn(), path)
             recorded.pop(name, None)
         elif name in recorded and files.digest(path) != recorded[name]:
             raise UserError(f"{path} changed after this run learned it (its digest is not the one in "
-                            f"{record_path.name}); give a new --run-dir")
+                            f"{record.name}); give a new --run-dir")
         if name not in recorded:
-            files.write_json(record_path, {**recorded, name: files.digest(path)})
+            files.write_json(record, {**recorded, name: files.digest(path)})
         return load(path)
 
     def fit(self, build_model, train_dataset, validation_dataset, *, lora_rank=None, lora_train=(), **compiled):

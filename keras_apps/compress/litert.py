@@ -48,8 +48,9 @@ def convert(saved_model_path, variant, *, signature="serving_default", represent
         if variant == "int8":
             converter.representative_dataset = lambda: iter(samples)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        with warnings.catch_warnings(), litert_notes_dropped():  # int8 calibration runs the retiring
-            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")  # tf.lite.Interpreter
+        # int8 calibration runs the retiring tf.lite.Interpreter inside, which warns of it.
+        with warnings.catch_warnings(), litert_notes_dropped():
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
             return converter.convert()
     except Exception as exc:  # The converter raises ConverterError, ValueError and others, all multi-line.
         raise UserError(f"LiteRT {variant} conversion of {saved_model_path} failed: {_first_line(exc)}") from exc

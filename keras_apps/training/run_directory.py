@@ -2,6 +2,7 @@
 
     runs/<task>/<timestamp>/
         config.json          the task's and the runner's configuration
+        learned.json         the digest of each artifact the task learned once (`lifecycle.Run.learned_once`)
         history.csv          one row per epoch (appended across resumes)
         training_curves.png  loss and metrics per epoch, train and validation
         metrics.json         the final figures (see `keras_apps.training.metrics`)
@@ -92,6 +93,10 @@ class RunDirectory:
     @property
     def fit_record(self):
         return self.path / "fit.json"
+
+    @property
+    def learned(self):
+        return self.path / "learned.json"
 
     @property
     def training_ended(self):
