@@ -15,8 +15,11 @@ A task declares its commands as a table of `Command`s, the default one first, an
 
 import argparse
 import atexit
+import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -199,14 +202,52 @@ def exit_process(status):
 
 def run(main, argv=None):
     """Runs `main(argv)` and turns a `UserError` into `error: …` on stderr with exit status 2, and Ctrl-C into
-    one line with exit status 130, naming the run folder to resume from when the command was training."""
+    one line with exit status 130, naming the run folder to resume from when the command was training.
+
+    A Ctrl-C raises KeyboardInterrupt wherever the command is, and a library may turn it into another error
+    (TensorFlow's tracing) or swallow it (an exception raised in a destructor is only printed): an error after a
+    Ctrl-C is taken as the interrupt it comes from, and a second Ctrl-C ends the process at once. Files are
+    written atomically, so ending there leaves nothing half-written in their place."""
     OPENED_FOR_TRAINING.clear()
+    with _ctrl_c_handled() as interrupted:
+        try:
+            return main(argv)
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except Exception:
+            if not interrupted:
+                raise
+            return _interrupted()
+        except KeyboardInterrupt:
+            return _interrupted()
+
+
+def _interrupted():
+    resume = f"; rerun with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it" if OPENED_FOR_TRAINING else ""
+    print(f"interrupted{resume}", file=sys.stderr, flush=True)
+    return 130
+
+
+@contextlib.contextmanager
+def _ctrl_c_handled():
+    """In the block, SIGINT raises KeyboardInterrupt (as Python's own handler does) and is counted in the list
+    yielded; the second one prints `interrupted` and exits with 130. Outside the main thread, where handlers
+    cannot be set, Python's own stays."""
+    interrupted = []
+
+    def on_ctrl_c(signum, frame):
+        interrupted.append(signum)
+        if len(interrupted) > 1:
+            _interrupted()
+            os._exit(130)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
-        return main(argv)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        resume = f"; rerun with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it" if OPENED_FOR_TRAINING else ""
-        print(f"interrupted{resume}", file=sys.stderr)
-        return 130
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,5 +1,6 @@
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -46,6 +47,35 @@ def test_ctrl_c_names_the_run_folder_to_resume_only_when_the_command_was_trainin
     assert cli.run(training, []) == 130
     assert capsys.readouterr().err == f"interrupted; rerun with --run-dir {tmp_path / 'run'} to resume it\n"
     assert cli.run(evaluating, []) == 130 and capsys.readouterr().err == "interrupted\n"  # a command of its own
+
+
+def test_an_error_a_library_raised_for_a_ctrl_c_is_the_interrupt(capsys):
+    def tracing(argv):  # as TensorFlow's tracing may turn the KeyboardInterrupt raised inside it into another error
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            raise TypeError("converted") from None
+
+    def failing(argv):
+        raise TypeError("a defect, no Ctrl-C")
+
+    handler = signal.getsignal(signal.SIGINT)
+    assert cli.run(tracing, []) == 130 and capsys.readouterr().err == "interrupted\n"
+    with pytest.raises(TypeError, match="a defect"):
+        cli.run(failing, [])
+    assert signal.getsignal(signal.SIGINT) is handler  # given back when the command ends
+
+
+def test_a_second_ctrl_c_ends_a_command_that_swallows_them():
+    script = ("import os, signal, time\nfrom keras_apps import cli\n\n"
+              "def swallowing(argv):  # as a destructor does: an exception raised in one is printed, then dropped\n"
+              "    for _ in range(2):\n"
+              "        try:\n            os.kill(os.getpid(), signal.SIGINT)\n"
+              "        except KeyboardInterrupt:\n            pass\n"
+              "    time.sleep(30)\n\n"
+              "cli.exit_process(cli.run(swallowing, []))\n")
+    ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    assert (ended.returncode, ended.stderr) == (130, "interrupted\n")
 
 
 @pytest.mark.parametrize("parse, text", [(cli.seed, "-1"), (cli.seed, str(2**32)), (cli.int32_seed, str(2**31)),
