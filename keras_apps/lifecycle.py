@@ -22,34 +22,16 @@ report: start-up, data preparation, tracing and compilation, training steps, val
 task's own phases, export, report.
 """
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from keras_apps import files
+from keras_apps.data.fingerprint import fingerprint  # noqa: F401 - re-exported for the tasks
 from keras_apps.errors import UserError
 from keras_apps.timing import Phases
 from keras_apps.training.run_directory import RunDirectory
-
-
-def fingerprint(*parts):
-    """A short hash of the data a run learns from (arrays, strings, or lists of strings), to tell it apart."""
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            digest.update(f"{part.dtype}{part.shape}".encode())
-            digest.update(np.ascontiguousarray(part).tobytes())
-        elif isinstance(part, str):
-            digest.update(part.encode("utf-8", "surrogatepass"))
-        else:
-            for item in part:
-                digest.update(str(item).encode("utf-8", "surrogatepass") + b"\0")
-        digest.update(b"\1")
-    return digest.hexdigest()[:16]
 
 
 def require_data(train, validation, batch_size, unit):

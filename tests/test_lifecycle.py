@@ -35,14 +35,6 @@ def finish(run, result):
     return status, reported
 
 
-def test_fingerprint_tells_data_apart_and_is_stable():
-    texts, labels = ["a good film", "a bad film"], np.array([1, 0])
-    assert fingerprint(texts, labels) == fingerprint(list(texts), labels.copy())
-    assert fingerprint(texts, labels) != fingerprint(texts, labels[::-1].copy())
-    assert fingerprint(texts, labels) != fingerprint(["a good film", "a bad movie"], labels)
-    assert fingerprint("abc") != fingerprint("abd")
-
-
 def test_output_folders_that_cannot_be_written_are_refused_before_anything_starts(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     config = TrainingConfig(strategy="cpu")

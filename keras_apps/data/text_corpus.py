@@ -47,7 +47,7 @@ def load_corpus(text_file=None, data_dir=None):
 def text_record(text_file, text):
     """What a language model's export records of the text it learned: the file's name (Tiny Shakespeare's by
     default) and a fingerprint of its content, so that a command measuring it on a text can tell another one."""
-    from keras_apps.lifecycle import fingerprint
+    from keras_apps.data.fingerprint import fingerprint
 
     return {"file": Path(text_file).name if text_file is not None else TINY_SHAKESPEARE.name, "fingerprint":
             fingerprint(text)}
