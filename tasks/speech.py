@@ -3,7 +3,7 @@ exported as a SavedModel that takes audio as recorded.
 
     python -m tasks.speech                                # train on the official split, test, export
     python -m tasks.speech --hold-out-speaker theo        # train on four speakers, test on the fifth's recordings
-    python -m tasks.speech evaluate                       # the latest export on the official test split
+    python -m tasks.speech evaluate                       # the latest export on the recordings it never heard
     python -m tasks.speech predict one.wav two.wav        # mono 8 kHz WAV files
 
 The log-mel spectrogram is part of the model (`keras_apps.models.speech`), so the export's signature takes
@@ -137,13 +137,16 @@ def recording_probabilities(serve, waveforms, batch_size=64):
 
 def evaluate(args):
     from keras_apps.evaluate.classification import accuracy_and_log_loss
-    from keras_apps.export.saved_model import load_serving
+    from keras_apps.export.saved_model import export_metadata, load_serving
 
     version_path, serve = load_serving(args.export_dir, task=TASK)
-    _, test = spoken_digits.load(args.data_dir).official_split()
+    # An export is scored on the recordings it never heard: a speaker's export trained on the others' test split.
+    speaker = export_metadata(version_path).get("split", "official")
+    recordings = spoken_digits.load(args.data_dir)
+    _, test = recordings.official_split() if speaker == "official" else recordings.leave_out(speaker)
     accuracy, loss = accuracy_and_log_loss(test.labels, recording_probabilities(serve, test.waveforms))
-    print(f"{version_path}: test accuracy {accuracy:.4f}, loss {loss:.4f} on {len(test)} recordings "
-          "(the official split)")
+    tested = "the official split" if speaker == "official" else f"speaker {speaker}, held out in training"
+    print(f"{version_path}: test accuracy {accuracy:.4f}, loss {loss:.4f} on {len(test)} recordings ({tested})")
     return 0
 
 
@@ -180,8 +183,9 @@ COMMANDS = {
     "train": cli.Command(train, _train_arguments, "train, test, export (default)",
                          "Train a spoken-digit model on FSDD (the official split, or all speakers but one), test "
                          "it once, and export it."),
-    "evaluate": cli.Command(evaluate, _evaluate_arguments, "evaluate an export on the official test split",
-                            "Evaluate an exported model on the 250 recordings of FSDD's official test split."),
+    "evaluate": cli.Command(evaluate, _evaluate_arguments, "evaluate an export on the recordings it never heard",
+                            "Evaluate an exported model on the 250 recordings of FSDD's official test split, or, "
+                            "for a model trained with --hold-out-speaker, on that speaker's 500 recordings."),
     "predict": cli.Command(predict, _predict_arguments, "recognize the digit in WAV files with an export",
                            "Recognize the spoken digit of each mono 8 kHz WAV file."),
 }

@@ -101,6 +101,11 @@ def test_holding_out_a_speaker_tests_on_that_speaker_only(tiny, capsys):
     assert status == 0, err
     assert "70 train, 50 validation, 120 test recordings (speaker bob)" in out
     assert json.loads((tiny / "exports" / "1" / "export.json").read_text())["split"] == "bob"
+    tested = json.loads((tiny / "run" / "metrics.json").read_text())["test"]
+    # evaluated later, on bob's recordings again: the official test split holds the other speakers' training ones
+    status, out, _ = run_task(["evaluate", "--data-dir", str(tiny), "--export-dir", str(tiny / "exports")], capsys)
+    assert status == 0 and f"test accuracy {tested['accuracy']:.4f}, loss " in out
+    assert out.endswith(" on 120 recordings (speaker bob, held out in training)\n")
 
 
 @pytest.mark.real_data
