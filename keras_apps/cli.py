@@ -33,7 +33,7 @@ from keras_apps.settings import (
     positive_int, probability, seed, several, text,
 )
 from keras_apps.tensorflow_start import import_tensorflow
-from keras_apps.training.run_directory import OPENED_FOR_TRAINING
+from keras_apps.training.run_directory import OPENED_FOR_TRAINING, release_held
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
@@ -221,6 +221,8 @@ def run(main, argv=None):
             return _interrupted()
         except KeyboardInterrupt:
             return _interrupted()
+        finally:
+            release_held()  # the run folders it wrote, for the next command (`RunDirectory.hold`)
 
 
 def _interrupted():

@@ -31,6 +31,15 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: not item.nodeid.startswith("tests/tasks/"))
 
 
+@pytest.fixture(autouse=True)
+def run_folders_released():
+    """The run folders a test opened outside `cli.run` are let go when it ends, as a command's are."""
+    from keras_apps.training.run_directory import release_held
+
+    yield
+    release_held()
+
+
 def write_tiny_mnist(path, train=64, test=32, seed=0):
     """A valid `mnist.npz` in Keras's layout with random pixels: for tests of reading, not of learning."""
     generator = np.random.default_rng(seed)

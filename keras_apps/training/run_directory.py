@@ -10,6 +10,7 @@
         tensorboard/         TensorBoard logs
         backup/              BackupAndRestore state until training's record (fit.json) is written
         training-ended.json  the epochs trained, written when `fit` returns (until fit.json is written)
+        .lock                held by the command writing the folder (`RunDirectory.hold`)
         trained.weights.h5   the trained model's weights, once training has ended
         fit.json             training's figures, written last: a rerun goes straight to evaluation and export
 
@@ -19,9 +20,12 @@ last finished epoch while training, and from the trained model after it.
 
 import csv
 import datetime
+import fcntl
 import json
 import math
+import os
 import shutil
+import socket
 from pathlib import Path
 
 from keras_apps import files
@@ -32,6 +36,17 @@ from keras_apps.errors import UserError
 # it, since a rerun resumes only with it as --run-dir (a default folder is new each time). Cleared by `cli.run`.
 OPENED_FOR_TRAINING = []
 
+# The folders this process writes, each held until its command ends (`RunDirectory.hold`, `release_held`).
+HELD = {}
+
+
+def release_held():
+    """Lets other commands write the folders this process held; `cli.run` calls it when a command ends (the
+    system does it too when the process ends, however it ends)."""
+    for handle in HELD.values():
+        handle.close()
+    HELD.clear()
+
 
 class RunDirectory:
     """Paths of one run; creating it refuses to reuse a finished run's folder."""
@@ -40,15 +55,43 @@ class RunDirectory:
         self.path = Path(path)
 
     @classmethod
-    def create(cls, task, run_dir=None, root="runs"):
-        """A new `root/<task>/<timestamp>/`, or `run_dir`, which resumes the run left there if unfinished."""
+    def create(cls, task, run_dir=None, root="runs", *, hold=True):
+        """A new `root/<task>/<timestamp>/`, or `run_dir`, which resumes the run left there if unfinished; held
+        by this command (`hold`) unless it only reads the folder (a cluster's worker reads the chief's)."""
         if run_dir is None:
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             run_dir = Path(root) / task / stamp
         run = cls(run_dir)
         run.check_reusable()
         run.path.mkdir(parents=True, exist_ok=True)
-        return run
+        return run.hold() if hold else run
+
+    def hold(self):
+        """Claims the folder for this command: another command given it while this one runs (a second terminal,
+        a service restarted while the first process still trains) is refused in one line, instead of resuming a
+        run that is still training and interleaving two runs' checkpoints and history. The claim is an advisory
+        lock (`flock`) on `.lock`, dropped when the command ends (`release_held`) or its process dies."""
+        key = self.path.resolve()
+        if key in HELD:
+            return self
+        handle = open(self.path / ".lock", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise UserError(f"--run-dir {self.path} is being written by a command still running ({holder}); "
+                            f"wait for it to end, or choose another --run-dir") from None
+        except OSError:  # storage that cannot lock (some network file systems): written unclaimed, as before
+            handle.close()
+            return self
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        HELD[key] = handle
+        return self
 
     def check_reusable(self):
         """Refuses, in one line, a `--run-dir` that is not a folder or holds a finished run: asked before a

@@ -114,7 +114,7 @@ def open_run_directory(task, run_dir, strategy):
     same path on each machine): a worker restarted after a failure finds its backup there.
     """
     is_chief, name = worker_role(strategy)
-    run = RunDirectory.create(task, run_dir)
+    run = RunDirectory.create(task, run_dir, hold=is_chief)
     OPENED_FOR_TRAINING.append(run.path)  # every worker resumes with the chief's folder as --run-dir
     return run if is_chief else RunDirectory.create(task, run.path / WORKERS / name)
 

@@ -39,3 +39,46 @@ def test_a_file_in_the_way_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="not a directory"):
         RunDirectory.create("tiny", tmp_path / "file")
+
+
+HOLDER = """
+import sys
+from keras_apps.training.run_directory import RunDirectory
+RunDirectory.create("task", sys.argv[1])
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_folder_another_running_command_writes_is_refused_until_that_process_ends(tmp_path):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "run")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(UserError, match=rf"run is being written by a command still running \(process "
+                                            rf"{holder.pid} on .+\); wait for it to end, or choose another"):
+            RunDirectory.create("task", tmp_path / "run")
+        RunDirectory.create("task", tmp_path / "run", hold=False)  # a cluster's worker reads the chief's folder
+    finally:
+        holder.kill()  # killed, not ended: the system drops its claim
+        holder.wait()
+    assert RunDirectory.create("task", tmp_path / "run").path == tmp_path / "run"
+
+
+def test_a_command_holds_its_folders_until_it_ends(tmp_path):
+    from keras_apps import cli
+    from keras_apps.training import run_directory
+
+    def main(argv):
+        run = RunDirectory.create("task", tmp_path / "run")
+        assert RunDirectory.create("task", tmp_path / "run").path == run.path  # its own again: not refused
+        held.update(run_directory.HELD)
+        return 0
+
+    held = {}
+    assert cli.run(main, []) == 0
+    assert list(held) == [(tmp_path / "run").resolve()] and not run_directory.HELD
+    assert all(handle.closed for handle in held.values())
