@@ -60,19 +60,21 @@ class Export:
 
 def start_run(task, config, *, run_dir, export_dir, export_task=None):
     """Selects the strategy (before TensorFlow starts), seeds everything and checks the output folders: both
-    writable, and the export folder holding no other task's exports (`export_task`, when the export is of
-    another task than the run, as a tuned policy is a `gpt`).
+    writable, neither inside a published export version, and the export folder holding no other task's exports
+    (`export_task`, when the export is of another task than the run, as a tuned policy is a `gpt`).
 
     Nothing is created yet: a run whose data turns out missing or corrupt leaves no folder behind.
     """
-    from keras_apps.export.saved_model import check_export_root
+    from keras_apps.export.saved_model import check_export_root, check_outside_exports
     from keras_apps.training.runner import seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     if run_dir is not None:
         files.check_writable_directory(run_dir, "--run-dir")
+        check_outside_exports(run_dir, "--run-dir")
         RunDirectory(run_dir).check_reusable()
     files.check_writable_directory(export_dir, "--export-dir")
+    check_outside_exports(export_dir, "--export-dir")
     check_export_root(export_dir, export_task or task)
     strategy = select_strategy(config.strategy)
     print(describe(strategy, config.batch_size))

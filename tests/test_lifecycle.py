@@ -67,6 +67,21 @@ def test_an_export_folder_holding_another_tasks_exports_is_refused_before_anythi
     assert not (tmp_path / "run").exists()
 
 
+def test_output_folders_inside_a_published_export_version_are_refused_before_anything_starts(tmp_path):
+    config = TrainingConfig(strategy="cpu")
+    version = tmp_path / "exports" / "1"
+    version.mkdir(parents=True)
+    (version / "export.json").write_text(json.dumps({"task": "tiny", "version": 1}))
+    for inside in (version, version / "run"):
+        with pytest.raises(UserError, match=f"--run-dir {inside} lies inside the export {version}: a published "
+                                            "version is never written into$"):
+            start_run("tiny", config, run_dir=inside, export_dir=tmp_path / "exports")
+    with pytest.raises(UserError, match=f"--export-dir {version} lies inside the export {version}: .*; --export-dir "
+                                        f"takes the folder of versions, e.g. {version.parent}"):
+        start_run("tiny", config, run_dir=tmp_path / "run", export_dir=version)
+    assert sorted(path.name for path in version.iterdir()) == ["export.json"] and not (tmp_path / "run").exists()
+
+
 def test_a_run_folder_is_resumed_only_with_the_settings_it_was_started_with(tmp_path, capsys):
     run = start(tmp_path)
     run.open({"model": "convnet", "data": fingerprint("abc")})

@@ -27,15 +27,12 @@ def output_folder(task, run_dir, export_path):
     the SavedModel a server serves from there). Made only once the export's `model.keras` is found whole, so a
     damaged export leaves no empty folder behind. Whoever writes the report checks the folder holds none yet
     (`check_no_report`)."""
-    from keras_apps.export.saved_model import check_whole_archive
+    from keras_apps.export.saved_model import check_outside_exports, check_whole_archive
     from keras_apps.training.run_directory import RunDirectory
 
     check_whole_archive(Path(export_path) / "model.keras")
     if run_dir is not None:
-        for folder in (Path(run_dir).resolve(), *Path(run_dir).resolve().parents):
-            if (folder / "saved_model.pb").is_file() or (folder / "export.json").is_file():
-                raise UserError(f"--run-dir {run_dir} lies inside the export {folder}: a compression's files go "
-                                f"beside exports, not into one")
+        check_outside_exports(run_dir, "--run-dir")
     return RunDirectory.create(f"{task}-compress", run_dir).path
 
 

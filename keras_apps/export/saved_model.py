@@ -159,6 +159,18 @@ def check_export_root(export_root, task):
         raise UserError(f"--export-dir {export_root} holds {holds}; give the {task!r} export a folder of its own")
 
 
+def check_outside_exports(path, flag):
+    """Refuses, in one line, a folder to write into that lies in a published export version (the folder itself
+    or one above it holds `saved_model.pb` or `export.json`): its files would join the SavedModel a server serves
+    from there, and could replace the export's own (its tokenizer, its card)."""
+    resolved = Path(path).resolve()
+    for folder in (resolved, *resolved.parents):
+        if (folder / "saved_model.pb").is_file() or (folder / "export.json").is_file():
+            hint = f"; {flag} takes the folder of versions, e.g. {folder.parent}" if flag == "--export-dir" else ""
+            raise UserError(f"{flag} {path} lies inside the export {folder}: a published version is never written "
+                            f"into{hint}")
+
+
 def export_metadata(version_path):
     """The facts an export version records in its `export.json` (task, model, settings, figures)."""
     try:

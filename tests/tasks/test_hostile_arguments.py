@@ -70,6 +70,8 @@ def cases(at):
         (["--strategy", "quantum"], "invalid choice"),
         (["--run-dir", file_under_a_file], "--run-dir"), (["--export-dir", file_under_a_file], "--export-dir"),
         (["--export-dir", at("foreign")], "holds exports of the 'another' task"), (["--epochs", HUGE], "at most"),
+        (["--run-dir", at("foreign/1/run")], "lies inside the export"),
+        (["--export-dir", at("foreign/1")], "lies inside the export"),
     ]
     loading = [(["--export-dir", at("nowhere")], "does not exist"), (["--export-dir", at("foreign")], "another")]
     yield from (("mnist", argv, said) for argv, said in train)

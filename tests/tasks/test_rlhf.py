@@ -46,6 +46,15 @@ def test_the_reward_stage_without_an_sft_export_names_the_command_that_makes_it(
     assert status == 2 and "make it with `python -m tasks.rlhf sft`" in err and err.count("\n") == 1
 
 
+def test_an_evaluation_folder_inside_a_published_export_is_refused_before_any_model_loads(tmp_path, capsys):
+    version = tmp_path / "exports" / "1"
+    version.mkdir(parents=True)
+    (version / "export.json").write_text(json.dumps({"task": "gpt", "version": 1}))
+    status, _, err = run_task(["evaluate", "--run-dir", str(version / "evaluation")], capsys)
+    assert status == 2 and f"lies inside the export {version}" in err and err.count("\n") == 1
+    assert sorted(path.name for path in version.iterdir()) == ["export.json"]
+
+
 def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that_fresh_processes_serve(
         tiny_sft, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tiny_sft.cache))
