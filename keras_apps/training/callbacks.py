@@ -1,4 +1,4 @@
-"""The two callbacks Keras does not have in the form we need; everything else is Keras's own."""
+"""The callbacks Keras does not have in the form we need; everything else is Keras's own."""
 
 import json
 import math
@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 
 from keras_apps import files
+from keras_apps.errors import UserError
 
 
 class BestCheckpoint(keras.callbacks.Callback):
@@ -39,6 +40,31 @@ class BestCheckpoint(keras.callbacks.Callback):
         with files.atomic_path(self.path) as temporary:
             self.model.save(temporary)
         files.write_json(self.state_path, {"monitor": self.monitor, "value": float(value), "epoch": epoch})
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore`, each of its two files written whole or not at all.
+
+    Keras writes the backup's weights in place: a Ctrl-C or a kill while they were saved left a truncated file,
+    and the rerun stopped on it with a traceback where no earlier backup was kept (the first epoch's). Here each
+    file goes to a temporary that is renamed over the last one, the weights first: a command that dies between
+    the two renames (microseconds, where Keras's window was the whole save) redoes the epoch, never skips one.
+    Keras reads the backup back (`on_train_begin`); one damaged since it was written is a one-line error."""
+
+    def __init__(self, backup_dir):
+        super().__init__(str(backup_dir), delete_checkpoint=False)  # kept after the last epoch: see the runner
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except (OSError, ValueError, KeyError) as exc:  # damaged on disk since: one line, and how to go on
+            raise UserError(f"the backup in {self.backup_dir} is damaged ({str(exc).splitlines()[0]}); delete "
+                            "that folder to train this run again from its first epoch") from None
+
+    def _save_model(self):
+        with files.atomic_path(self._weights_path, suffix=".weights.h5") as temporary:
+            self.model.save_weights(temporary)
+        files.write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
 
 
 class HistoryFromResume(keras.callbacks.Callback):

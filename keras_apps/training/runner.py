@@ -24,7 +24,7 @@ import tensorflow as tf
 from keras_apps import files
 from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
-from keras_apps.training.callbacks import BestCheckpoint, HistoryFromResume, TrainingClock
+from keras_apps.training.callbacks import Backup, BestCheckpoint, HistoryFromResume, TrainingClock
 from keras_apps.training.multi_worker import MultiWorkerModel
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING, RunDirectory
 from keras_apps.training.strategy import is_multi_worker, worker_role
@@ -155,7 +155,7 @@ def build_callbacks(config, run_directory, clock, *, is_chief=True):
         # command that dies before the backup redoes the epoch rather than losing its records. Kept after the last
         # epoch until `fit.json` is written (`RunDirectory.clear_training_state`): a command that dies in between
         # resumes from it rather than training again from the first epoch.
-        keras.callbacks.BackupAndRestore(str(run_directory.backup), double_checkpoint=True, delete_checkpoint=False),
+        Backup(run_directory.backup),
     ]
     if config.early_stopping_patience:
         callbacks.append(

@@ -1,9 +1,11 @@
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
+from keras_apps.errors import UserError
 from keras_apps.training import callbacks
 from keras_apps.training.callbacks import BestCheckpoint, TrainingClock
 from tests.training.helpers import tiny_model
@@ -54,6 +56,50 @@ def test_best_checkpoint_in_max_mode_and_ignores_nan(tmp_path):
     checkpoint.on_epoch_end(1, {"val_accuracy": 0.6})
     checkpoint.on_epoch_end(2, {"val_accuracy": 0.4})
     assert json.loads((tmp_path / "best.json").read_text())["value"] == 0.6
+
+
+def attach_compiled(callback):
+    model = attach(callback)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def interrupted_save(filepath, *args, **kwargs):
+    """What a Ctrl-C in the middle of writing a model's weights leaves."""
+    Path(filepath).write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    raise KeyboardInterrupt
+
+
+def test_a_backup_interrupted_while_saving_leaves_the_last_one_whole(tmp_path, monkeypatch):
+    backup = callbacks.Backup(tmp_path / "backup")
+    model = attach_compiled(backup)
+    with monkeypatch.context() as patch:  # the first epoch's backup: none was kept before it
+        patch.setattr(model, "save_weights", interrupted_save)
+        with pytest.raises(KeyboardInterrupt):
+            backup.on_epoch_end(0)
+    resumed = callbacks.Backup(tmp_path / "backup")  # the rerun starts afresh, rather than stopping on the file
+    attach_compiled(resumed).fit(np.zeros((4, 28, 28), np.uint8), np.zeros(4), epochs=1, verbose=0,
+                                 callbacks=[resumed])
+
+    backup.on_epoch_end(1)
+    saved = [weight.numpy().copy() for weight in model.weights]
+    monkeypatch.setattr(model, "save_weights", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        backup.on_epoch_end(2)
+    assert sorted(path.name for path in (tmp_path / "backup").iterdir()) == [
+        "latest.weights.h5", "training_metadata.json"]
+    resumed = callbacks.Backup(tmp_path / "backup")  # the rerun, in a new process: a model freshly drawn
+    model = attach_compiled(resumed)
+    resumed.on_train_begin()
+    assert model._initial_epoch == 2
+    for expected, actual in zip(saved, model.weights):
+        np.testing.assert_array_equal(expected, actual.numpy())
+
+    (tmp_path / "backup" / "latest.weights.h5").write_bytes(b"damaged since")  # by something else than a save
+    with pytest.raises(UserError, match=r"backup is damaged \(.*\); delete that folder to train this run again"):
+        resumed = callbacks.Backup(tmp_path / "backup")
+        attach_compiled(resumed)
+        resumed.on_train_begin()
 
 
 def test_training_clock_counts_steps_and_examples():
