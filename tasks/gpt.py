@@ -49,7 +49,7 @@ RECIPES = {
     ),
 }
 DEFAULT_RECIPE = "default"
-SAMPLE_PROMPTS = ("\n", "ROMEO:")
+SAMPLE_PROMPTS = ("\n", "ROMEO:")  # Tiny Shakespeare's; another text's come from its validation split
 MODEL_CARD = CardText(
     description="A character-level (or byte-level) GPT: a prompt in, a continuation in the style of the "
     "training text out, sampled one token at a time.",
@@ -69,7 +69,7 @@ def train(args):
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus, text_record
     from keras_apps.data.token_windows import evaluation_windows, random_windows
-    from keras_apps.evaluate.language_model import write_report, write_samples
+    from keras_apps.evaluate.language_model import prompts_from, write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler
     from keras_apps.lifecycle import Export, fingerprint, start_run
@@ -128,7 +128,8 @@ def train(args):
     sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)
-    samples = write_samples(generate_text, run.directory.path / "samples.md", SAMPLE_PROMPTS, tokens=args.sample_tokens,
+    prompts = SAMPLE_PROMPTS if args.text_file is None else prompts_from(validation_text)
+    samples = write_samples(generate_text, run.directory.path / "samples.md", prompts, tokens=args.sample_tokens,
                             temperature=args.temperature, sampler=args.sampler, seed=config.seed)
     export = Export(
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],

@@ -7,6 +7,14 @@ from keras_apps.evaluate.report import Code, Table, Text
 from keras_apps.evaluate.run_report import write_run_report
 
 
+def prompts_from(validation_text):
+    """The report's prompts for a text of the user's: a new line, and the first words of the validation split's
+    first whole line, an opening in the text's own style (a review's, for the RLHF task's model of reviews)."""
+    lines = [line for line in validation_text.split("\n")[1:] if line.strip()]  # the first may start mid-line
+    words = (lines[0] if lines else validation_text).split()[:3]
+    return ("\n", " ".join(words)) if words else ("\n",)
+
+
 def write_samples(generate_text, path, prompts, *, tokens, temperature, sampler, seed):
     """Continues each prompt by `generate_text` (the export's function), writes them to `path` as Markdown and
     returns the texts: what a user reads is what the export serves."""

@@ -83,10 +83,10 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tiny_gpt, capsys):
     tokens, examples = metrics["train_tokens_per_second"], metrics["train_examples_per_second"]
     assert tokens == pytest.approx(examples * 16, abs=1)  # rounded figures
     assert metrics["steps"] == 4 and metrics["epochs"] == 2 and 0 < metrics["extra"]["mfu"] < 1
-    assert "```text\nROMEO:" in (tiny_gpt.run / "samples.md").read_text()
+    assert "```text\nThou art more" in (tiny_gpt.run / "samples.md").read_text()  # the poem's, not "ROMEO:"
     assert (export_dir / "1" / "tokenizer.json").is_file()
     text, images = check_page((tiny_gpt.run / "report.html").read_text())
-    assert "Evaluation on the whole validation split" in text and "ROMEO:" in text and len(images) == 1
+    assert "Evaluation on the whole validation split" in text and "Thou art more" in text and len(images) == 1
     card = (export_dir / "1" / "MODEL_CARD.md").read_text()
     assert "## Metrics on the validation set" in card
     assert f"| perplexity | {metrics['validation']['perplexity']:.4f} |" in card
