@@ -15,12 +15,12 @@ the next unless `PYTHONHASHSEED` is set.
 """
 
 import contextlib
-import warnings
 
 import keras
 from keras import ops
 from keras.src.quantizers import gptq as keras_gptq
 
+from keras_apps.compress.keras_quantize import keras_quantize
 from keras_apps.compress.weight_formats import CALIBRATED
 from keras_apps.errors import UserError
 
@@ -43,9 +43,8 @@ def quantize(model, mode, *, dataset, tokenizer, structure, sequence_length, win
     config_class, options = settings[mode]
     config = config_class(dataset=dataset, tokenizer=tokenizer, num_samples=windows, sequence_length=sequence_length,
                           group_size=GROUP_SIZE, quantization_layer_structure=structure, **options)
-    with _calibration_sees_float_calls(model, mode), _gptq_corrects_as_published(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
-        model.quantize(mode, config=config)
+    with _calibration_sees_float_calls(model, mode), _gptq_corrects_as_published():
+        keras_quantize(model, mode, config=config)
 
 
 @contextlib.contextmanager

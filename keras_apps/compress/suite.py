@@ -12,7 +12,6 @@ file's size raw and gzip'd, accuracy on the whole test split, batch-1 latency an
 report is written when every variant is measured (`reports`).
 """
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import tensorflow as tf
 from keras_apps import files
 from keras_apps.compress import litert, reports
 from keras_apps.compress.distiller import Distiller
+from keras_apps.compress.keras_quantize import keras_quantize
 from keras_apps.compress.measure import (
     accuracy, examples_per_second, file_sizes, markdown_table, median_latency_ms,
 )
@@ -145,9 +145,7 @@ def quantize(subject, directory, report, *, network_only=False):
     report.add(measure(subject, "keras-float32", path, subject.keras_predictor(model), technique="reference"))
 
     model = subject.load_model()
-    with warnings.catch_warnings():  # One warning per layer Keras leaves in float; the row lists those it quantized.
-        warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
-        model.quantize("int8")
+    keras_quantize(model, "int8")  # the row lists the layers it quantized
     quantized = [layer.name for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
     path = _save_keras(model, directory / "keras-int8.keras")
     report.add(measure(subject, "keras-int8", path, subject.keras_predictor(model),

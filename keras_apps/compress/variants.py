@@ -14,13 +14,13 @@ Embeddings, layer norms and biases stay in float. A task adds its own formats (a
 """
 
 import shutil
-import warnings
 from pathlib import Path
 
 import keras
 
 from keras_apps import files
 from keras_apps.compress import reports
+from keras_apps.compress.keras_quantize import keras_quantize
 from keras_apps.compress.measure import file_sizes
 from keras_apps.compress.weight_formats import HALVES, QUANTIZED
 from keras_apps.errors import UserError
@@ -33,9 +33,7 @@ def quantized(model, mode):
     layers quantized. Keras leaves the others in float, one warning each: the row lists the quantized ones."""
     if mode not in QUANTIZED:
         raise UserError(f"no {mode!r} quantization here; choose from {', '.join(QUANTIZED)}")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not have a `quantize` method")
-        model.quantize(mode)
+    keras_quantize(model, mode)
     return quantized_layers(model)
 
 
