@@ -74,7 +74,11 @@ class RunDirectory:
         key = self.path.resolve()
         if key in HELD:
             return self
-        handle = open(self.path / ".lock", "a+")
+        try:
+            handle = open(self.path / ".lock", "a+")
+        except OSError:
+            files.check_writable_directory(self.path, "--run-dir")  # says why in one line
+            raise
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -82,3 +82,4 @@ def test_a_command_holds_its_folders_until_it_ends(tmp_path):
     assert cli.run(main, []) == 0
     assert list(held) == [(tmp_path / "run").resolve()] and not run_directory.HELD
     assert all(handle.closed for handle in held.values())
+
