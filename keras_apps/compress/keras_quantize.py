@@ -11,7 +11,7 @@ def keras_quantize(model, mode, config=None):
     Keras runs a full garbage collection for each float kernel it replaces (`Layer.__delattr__`, to free device
     buffers at once), and a full collection walks every object of a process that has loaded TensorFlow: seconds
     per model. The objects alive before quantization are frozen out of those collections (`gc.freeze`) and one
-    collection runs at the end. Keras's warning for each layer it leaves in float (embeddings, normalization) is
+    collection runs at the end. Keras's warning for each layer it leaves in float (the input, normalizations) is
     dropped: the callers report which layers were quantized.
     """
     with _collections_skip_older_objects(), warnings.catch_warnings():

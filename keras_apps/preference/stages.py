@@ -154,10 +154,10 @@ def evaluation_start(args):
     a run folder that holds an evaluation already is refused, not overwritten."""
     from keras_apps.export.saved_model import check_outside_exports
 
-    if args.run_dir and (Path(args.run_dir) / "frontier.json").exists():
-        raise UserError(f"--run-dir {args.run_dir} holds an evaluation already: give a new --run-dir")
     if args.run_dir:
         check_outside_exports(args.run_dir, "--run-dir")
+        if (Path(args.run_dir) / "frontier.json").exists():
+            raise UserError(f"--run-dir {args.run_dir} holds an evaluation already: give a new --run-dir")
     sft, tokenizer = sft_stage(args.sft_export)
     check_new_tokens(sft, args.new_tokens)
     reward = reward_stage(args.reward_export, sft, tokenizer)

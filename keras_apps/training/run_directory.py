@@ -10,9 +10,9 @@
         tensorboard/         TensorBoard logs
         backup/              BackupAndRestore state until training's record (fit.json) is written
         training-ended.json  the epochs trained, written when `fit` returns (until fit.json is written)
-        .lock                held by the command writing the folder (`RunDirectory.hold`)
         trained.weights.h5   the trained model's weights, once training has ended
         fit.json             training's figures, written last: a rerun goes straight to evaluation and export
+        .lock                held by the command writing the folder (`RunDirectory.hold`)
 
 A run is finished when `metrics.json` exists; until then a rerun with the same folder resumes it, from the
 last finished epoch while training, and from the trained model after it.

@@ -96,9 +96,9 @@ def test_a_backup_interrupted_while_saving_leaves_the_last_one_whole(tmp_path, m
         np.testing.assert_array_equal(expected, actual.numpy())
 
     (tmp_path / "backup" / "latest.weights.h5").write_bytes(b"damaged since")  # by something else than a save
+    resumed = callbacks.Backup(tmp_path / "backup")
+    attach_compiled(resumed)
     with pytest.raises(UserError, match=r"backup is damaged \(.*\); delete that folder to train this run again"):
-        resumed = callbacks.Backup(tmp_path / "backup")
-        attach_compiled(resumed)
         resumed.on_train_begin()
 
 
