@@ -24,7 +24,7 @@ from keras_apps.export.model_card import CardText
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS, SAMPLERS
 from keras_apps.models.gpt import GPTConfig
 from keras_apps.recipes import Recipe, StepSchedule
-from keras_apps.text.tokenizer_kinds import TOKENIZERS
+from keras_apps.text.tokenizer_kinds import TOKENIZERS, count_before_learning
 from keras_apps.training.config import TrainingConfig
 
 TASK = "gpt"
@@ -68,14 +68,14 @@ def train(args):
     import tensorflow as tf
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus, text_record
-    from keras_apps.data.token_windows import evaluation_windows, random_windows
+    from keras_apps.data.token_windows import check_length, evaluation_windows, random_windows
     from keras_apps.evaluate.language_model import prompts_from, write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import build_gpt
     from keras_apps.recipes import overlaid
-    from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer
+    from keras_apps.text.characters import build_tokenizer, load_tokenizer, save_tokenizer, token_ids
     from keras_apps.training.flops import model_flops_utilization
     from keras_apps.training.init_from import from_export
 
@@ -93,6 +93,8 @@ def train(args):
     train_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
     tokenizer_kind = start.metadata["tokenizer"] if start else args.tokenizer or "char"
     model_settings = start.metadata["model"] if start else recipe.model.to_dict()
+    for split, part in (("training", train_text), ("validation", validation_text)):  # before the folder opens
+        check_length(count_before_learning(part, tokenizer_kind), model_settings["context_length"], split)
     run.open({"recipe": args.recipe, "text_file": args.text_file, "tokenizer": tokenizer_kind,
               "model": model_settings, **dataclasses.asdict(schedule), "data": fingerprint(text),
               **(start.record() if start else {}), "lora_rank": args.lora_rank})
@@ -100,8 +102,7 @@ def train(args):
     tokenizer = run.learned_once(
         "tokenizer.json", lambda: load_tokenizer(start.path / "tokenizer.json") if start else build_tokenizer(
             tokenizer_kind, train_text), save_tokenizer, load_tokenizer)
-    train_ids = tokenizer.tokenize(train_text).numpy()
-    validation_ids = tokenizer.tokenize(validation_text).numpy()
+    train_ids, validation_ids = token_ids(tokenizer, train_text), token_ids(tokenizer, validation_text)
     gpt_config = GPTConfig(**{**model_settings, "vocabulary_size": tokenizer.vocabulary_size()})
     print(f"Text: {len(text):,} characters; {len(train_ids):,} training and {len(validation_ids):,} validation "
           f"tokens ({tokenizer_kind}, vocabulary {gpt_config.vocabulary_size}). An epoch below is "
@@ -192,7 +193,7 @@ def compress(args):
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import build_sampler, decoding_tokens_per_second
-    from keras_apps.text.characters import load_tokenizer
+    from keras_apps.text.characters import load_tokenizer, token_ids
 
     export_path = resolve_task_export(args.export_dir, TASK)
     recorded = export_metadata(export_path)
@@ -200,7 +201,7 @@ def compress(args):
     text = load_corpus(args.text_file, args.data_dir)
     check_trained_on(recorded, args.text_file, text, export_path)
     training_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
-    windows = evaluation_windows(tokenizer.tokenize(validation_text).numpy(), recorded["model"]["context_length"], 64)
+    windows = evaluation_windows(token_ids(tokenizer, validation_text), recorded["model"]["context_length"], 64)
     directory = reports.output_folder(TASK, args.run_dir, export_path)
     print(f"Compressing {export_path} into {directory} ({', '.join(args.modes)})")
     metadata = {key: value for key, value in recorded.items() if key not in ("version", "run", "test")}

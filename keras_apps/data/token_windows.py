@@ -11,10 +11,12 @@ from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
 
 
-def _check_length(token_ids, context_length, split):
-    if len(token_ids) < context_length + 1:
+def check_length(token_count, context_length, split):
+    """Refuses, in one line, a `split` of `token_count` tokens too short for one window (`None`: not known yet,
+    as a WordPiece text's count before its vocabulary is learned)."""
+    if token_count is not None and token_count < context_length + 1:
         raise UserError(
-            f"the {split} text has {len(token_ids):,} tokens, fewer than one window of {context_length + 1}; "
+            f"the {split} text has {token_count:,} tokens, fewer than one window of {context_length + 1}; "
             f"use a longer text or a shorter --context-length"
         )
 
@@ -29,7 +31,7 @@ def random_windows(token_ids, context_length, batch_size, steps, seed=0):
     Sampling offsets rather than cutting the text into fixed windows means the model sees every
     alignment of the text, and a "pass" can be any number of steps.
     """
-    _check_length(token_ids, context_length, "training")
+    check_length(len(token_ids), context_length, "training")
     tokens = tf.constant(np.asarray(token_ids, dtype=np.int32))
     offsets_bound = len(token_ids) - context_length
     window_positions = tf.range(context_length + 1, dtype=tf.int64)
@@ -52,7 +54,7 @@ def random_windows(token_ids, context_length, batch_size, steps, seed=0):
 def evaluation_windows(token_ids, context_length, batch_size, max_batches=None, seed=0):
     """Consecutive non-overlapping windows, so each token is predicted once; with `max_batches`, a fixed
     seeded sample of them (the same at every evaluation, so successive losses are comparable)."""
-    _check_length(token_ids, context_length, "validation")
+    check_length(len(token_ids), context_length, "validation")
     token_ids = np.asarray(token_ids, dtype=np.int32)
     count = (len(token_ids) - 1) // context_length
     starts = np.arange(count) * context_length

@@ -12,6 +12,7 @@ import json
 
 import keras
 import keras_hub
+import numpy as np
 import tensorflow as tf
 
 from keras_apps import files
@@ -63,8 +64,22 @@ def build_tokenizer(kind, training_text):
         print("Learning a WordPiece vocabulary from the training text", flush=True)
         return WordPieceText.from_text(training_text)
     if kind == "byte":
-        return keras_hub.tokenizers.ByteTokenizer()
+        return _byte_tokenizer()
     raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZERS)}")
+
+
+def _byte_tokenizer():
+    """keras-hub's byte tokenizer, marked built: it has no weights to build, but an export tracks it and Keras
+    exports only layers marked built, which `tokenize` (unlike calling the layer) never does."""
+    tokenizer = keras_hub.tokenizers.ByteTokenizer()
+    tokenizer.build(None)
+    return tokenizer
+
+
+def token_ids(tokenizer, text):
+    """The ids of `text` (a Python string) as a NumPy array, from any of the three: keras-hub's byte tokenizer
+    answers a string with a NumPy array, ours with a tensor."""
+    return np.asarray(tokenizer.tokenize(text))
 
 
 def save_tokenizer(tokenizer, path):

@@ -4,7 +4,7 @@ windows are fixed."""
 import numpy as np
 import pytest
 
-from keras_apps.data.token_windows import evaluation_windows, random_windows
+from keras_apps.data.token_windows import check_length, evaluation_windows, random_windows
 from keras_apps.errors import UserError
 
 TOKENS = np.arange(500, dtype=np.int32)  # each id is its own position: windows show where they came from
@@ -52,3 +52,4 @@ def test_a_text_shorter_than_one_window_is_refused():
         random_windows(TOKENS[:64], 64, 4, 1)
     with pytest.raises(UserError, match="validation text has 20 tokens"):
         evaluation_windows(TOKENS[:20], 64, 4)
+    check_length(None, 64, "training")  # a count not known yet is checked when the tokens are

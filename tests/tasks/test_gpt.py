@@ -67,6 +67,19 @@ def test_an_empty_or_binary_text_file_is_one_line(tmp_path, capsys, content, mes
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("tokenizer, text, message", [
+    ("char", "hello world, this is tiny.\n" * 4, "the training text has 97 tokens, fewer than one window of 129"),
+    ("byte", "ñ" * 180, "the validation text has 36 tokens, fewer than one window of 129"),  # two bytes each
+])
+def test_a_text_too_short_for_one_window_is_refused_before_the_run_folder_opens(tmp_path, capsys, tokenizer, text,
+                                                                                 message):
+    (tmp_path / "short.txt").write_text(text)
+    argv = ["--text-file", str(tmp_path / "short.txt"), "--tokenizer", tokenizer, "--run-dir", str(tmp_path / "run")]
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()  # so the shorter --context-length the line asks for may use it
+
+
 def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), "--hidden-dim", "10", "--num-heads", "4",
@@ -171,6 +184,18 @@ def test_a_wordpiece_gpt_writes_words_that_a_fresh_process_generates_alike(tmp_p
     assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
     assert fresh.stdout == in_process and in_process.startswith("Shall I ")
     assert "##" not in in_process and "[" not in in_process  # pieces joined, no special token shown
+
+
+def test_a_byte_gpt_reads_any_utf_8_text_and_exports_a_model_that_writes_it(tmp_path, capsys):
+    (tmp_path / "poem.txt").write_text(POEM.replace("summer", "verano ñandú"))  # two-byte characters too
+    export_dir = tmp_path / "export"
+    status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--tokenizer", "byte",
+                               "--run-dir", str(tmp_path / "run"), "--export-dir", str(export_dir)], capsys)
+    assert status == 0, err
+    assert json.loads((export_dir / "1" / "tokenizer.json").read_text()) == {"kind": "byte"}
+    status, out, _ = run_task(["generate", "ñandú", "--max-new-tokens", "12", "--export-dir", str(export_dir)],
+                              capsys)
+    assert status == 0 and out.startswith("ñandú") and len(out.encode("utf-8")) >= len("ñandú".encode()) + 1
 
 
 def test_compress_exports_copies_that_a_fresh_process_generates_from_and_converts_to_litert(
