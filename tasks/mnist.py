@@ -239,7 +239,8 @@ def _evaluate_arguments(parser):
 
 
 def _predict_arguments(parser):
-    parser.add_argument("files", type=cli.path, nargs="+", help="PNG files and/or .npy arrays")
+    parser.add_argument("files", type=cli.path, nargs="+",
+                        help="pictures of one digit each (PNG, any size) and/or .npy arrays")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
@@ -256,8 +257,8 @@ def _compress_arguments(parser):
 
 
 def _explain_arguments(parser):
-    parser.add_argument("image", type=cli.path, help="a 28x28 grayscale PNG (white digit on black), or a .npy array "
-                        "(its first image)")
+    parser.add_argument("image", type=cli.path, help="a picture of one digit (PNG, any size), or a .npy array (its "
+                        "first image)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
     parser.add_argument("--output", type=cli.path, help="the PNG to write (default: <image name>-<method>.png)")
     cli.add_explanation_arguments(parser)
@@ -268,9 +269,11 @@ COMMANDS = {
                          "Train a model on MNIST, evaluate it once on the 10,000 test images, and export it."),
     "evaluate": cli.Command(evaluate, _evaluate_arguments, "evaluate an export on the test set",
                             "Evaluate an exported model on the 10,000 MNIST test images."),
-    "predict": cli.Command(predict, _predict_arguments, "classify PNG images or .npy arrays with an export",
-                           "Classify 28x28 grayscale PNGs (white digit on black, as in MNIST) or .npy uint8 "
-                           "arrays of shape [n, 28, 28]."),
+    "predict": cli.Command(predict, _predict_arguments, "classify pictures or .npy arrays with an export",
+                           "Classify pictures of one digit each, or .npy uint8 arrays of shape [n, 28, 28] in "
+                           "MNIST's form (white digit on black). A picture is put in that form first: MNIST's own "
+                           "28x28 digits as they are; a scan or drawing of any size, dark ink on light paper, "
+                           "inverted, its ink scaled into 20x20 and centred, as MNIST's digits were made."),
     "compress": cli.Command(compress, _compress_arguments,
                             "quantize, prune and distill an export, and measure every variant",
                             "Compress an export: post-training quantization to LiteRT (float32, dynamic-range, "

@@ -257,7 +257,7 @@ def _evaluate_arguments(parser):
 
 def _predict_arguments(parser):
     parser.add_argument("--image", type=cli.path,
-                        help="a 28x28 grayscale PNG (white digit on black) or a .npy array of one")
+                        help="a picture of one digit (PNG, any size; put in MNIST's form) or a .npy array of one")
     parser.add_argument("--audio", type=cli.path, help="a mono 8 kHz WAV file of one spoken digit")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 

@@ -1,5 +1,6 @@
-"""Images a user brings to `predict`: PNG files or a NumPy `.npy` array, as uint8 batches; and a picture of a
-digit in any size and colours (a drawing on the demo page, a photo) put in MNIST's own form."""
+"""Images a user brings to `predict`: picture files (PNG and what else PIL reads) or NumPy `.npy` arrays, as uint8
+batches; a picture of a digit in any size and colours (a file, a drawing on the demo page) is put in MNIST's own
+form first."""
 
 from pathlib import Path
 
@@ -8,25 +9,34 @@ import numpy as np
 from keras_apps.errors import UserError
 
 
-def read_png(path, image_shape):
-    """One grayscale PNG of exactly `image_shape` (height, width) as a uint8 array; colour is converted, and
-    16-bit grey is scaled to 8 bits (`_eight_bit_grey`).
+def read_picture(path, image_shape):
+    """A picture file of one digit as a uint8 image of `image_shape` in MNIST's form (`digit_from_picture`): MNIST's
+    own white-on-black digits keep their pixels; a scan or a drawing of any size, dark ink on light paper, is
+    inverted, scaled and centred as MNIST's digits were, so the model reads what it was trained on.
 
-    The size is checked from the header, before any pixel is decoded; a header claiming a size too large to
-    decode safely (PIL's `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
+    A header claiming a size too large to decode safely (PIL's `DecompressionBombError`, not an `OSError`) is
+    refused like any unreadable file.
     """
     from PIL import Image, UnidentifiedImageError
 
-    height, width = image_shape
     try:
         with Image.open(path) as image:
-            if image.size != (width, height):
-                raise UserError(f"{path} is {image.width}x{image.height} pixels; the model takes {width}x{height}")
-            return _eight_bit_grey(path, image)
+            picture = _picture_array(path, image)
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise UserError(f"{path} is not a readable image ({exc})") from None
+    try:
+        return digit_from_picture(picture, image_shape)
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from None
+
+
+def _picture_array(path, image):
+    """uint8 grey, or RGBA where the file has transparency (`digit_from_picture` lays it on white paper)."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        return np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    return _eight_bit_grey(path, image)
 
 
 def _eight_bit_grey(path, image):
@@ -62,14 +72,15 @@ def read_npy(path, image_shape):
 
 
 def read_images(paths, image_shape):
-    """Reads PNG files and `.npy` arrays into one uint8 batch; returns `(images, names)` with a name per image."""
+    """Reads picture files (`read_picture`) and `.npy` arrays of images already in the model's form into one uint8
+    batch; returns `(images, names)` with a name per image."""
     batches, names = [], []
     for path in map(Path, paths):
         if path.suffix.lower() == ".npy":
             array = read_npy(path, image_shape)
             names += [f"{path}[{index}]" for index in range(len(array))]
         else:
-            array = read_png(path, image_shape)[np.newaxis]
+            array = read_picture(path, image_shape)[np.newaxis]
             names.append(str(path))
         batches.append(array)
     if not batches:
@@ -92,7 +103,7 @@ def digit_from_picture(picture, image_shape=(28, 28), box=20):
     if np.median(border) > 127:
         gray = 255 - gray
     if gray.max() < 64:
-        raise UserError("the picture is blank: draw or upload a digit")
+        raise UserError("the picture is blank: no ink stands out from its paper")
     if gray.shape == tuple(image_shape):
         return gray
     rows, columns = np.nonzero(gray > gray.max() * 0.1)

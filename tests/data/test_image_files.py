@@ -9,14 +9,38 @@ from keras_apps.data.image_files import digit_from_picture, read_images
 from keras_apps.errors import UserError
 
 
-def test_reads_pngs_and_npy_into_one_batch(tmp_path):
-    Image.fromarray(np.full((28, 28), 7, np.uint8)).save(tmp_path / "a.png")
-    Image.fromarray(np.full((28, 28, 3), 9, np.uint8)).save(tmp_path / "rgb.png")
+def _stroke(size=28):
+    """A white vertical bar on black, MNIST's form."""
+    digit = np.zeros((size, size), np.uint8)
+    digit[size // 7:size - size // 7, size * 3 // 7:size * 4 // 7] = 200
+    return digit
+
+
+def test_reads_pictures_and_npy_into_one_batch(tmp_path):
+    Image.fromarray(_stroke()).save(tmp_path / "a.png")
+    Image.fromarray(np.repeat(_stroke()[..., None], 3, axis=2)).save(tmp_path / "rgb.png")
     np.save(tmp_path / "b.npy", np.ones((2, 28, 28), np.uint8))
     images, names = read_images([tmp_path / "a.png", tmp_path / "rgb.png", tmp_path / "b.npy"], (28, 28))
     assert images.shape == (4, 28, 28) and images.dtype == np.uint8
-    assert images[0, 0, 0] == 7 and images[1, 0, 0] == 9
+    assert (images[0] == _stroke()).all() and (images[1] == _stroke()).all()  # MNIST's form: kept as it is
     assert names[2].endswith("b.npy[0]")
+
+
+def test_a_picture_dark_on_light_of_any_size_is_put_in_mnist_form(tmp_path):
+    """A scan or a drawing saved from a paint program, black on white: the model reads it inverted, scaled and
+    centred, as MNIST's digits were made, not as the negative it never saw."""
+    Image.fromarray(255 - _stroke()).save(tmp_path / "paper.png")
+    scan = 255 - np.asarray(Image.fromarray(_stroke(56)).resize((70, 56)))
+    Image.fromarray(scan).save(tmp_path / "scan.png")
+    drawing = np.zeros((90, 90, 4), np.uint8)  # a drawing app's transparent canvas, one opaque black stroke
+    drawing[10:80, 40:50] = (0, 0, 0, 255)
+    Image.fromarray(drawing).save(tmp_path / "drawing.png")
+    images, _ = read_images([tmp_path / "paper.png", tmp_path / "scan.png", tmp_path / "drawing.png"], (28, 28))
+    assert (images[0] == _stroke()).all()
+    np.testing.assert_array_equal(images[1], digit_from_picture(scan))
+    np.testing.assert_array_equal(images[2], digit_from_picture(drawing))
+    for image in images:
+        assert image[0].max() == 0 and image[:, 0].max() == 0 and image.max() >= 199  # white ink on black
 
 
 def test_16_bit_grey_keeps_its_levels_scaled_to_8_bits(tmp_path):
@@ -36,10 +60,10 @@ def test_integer_grey_beyond_16_bits_is_refused(tmp_path):
         read_images([tmp_path / "negative.tif"], (28, 28))
 
 
-def test_png_of_another_size_is_refused(tmp_path):
-    Image.fromarray(np.zeros((32, 30), np.uint8)).save(tmp_path / "big.png")
-    with pytest.raises(UserError, match="30x32 pixels; the model takes 28x28"):
-        read_images([tmp_path / "big.png"], (28, 28))
+def test_a_blank_picture_is_refused_naming_the_file(tmp_path):
+    Image.fromarray(np.full((32, 30), 250, np.uint8)).save(tmp_path / "white.png")
+    with pytest.raises(UserError, match=r"white\.png: the picture is blank"):
+        read_images([tmp_path / "white.png"], (28, 28))
 
 
 @pytest.mark.parametrize("array, problem", [(np.zeros((2, 28, 28), np.float32), "float32"),

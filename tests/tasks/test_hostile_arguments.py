@@ -151,7 +151,7 @@ def cases(at):
         ("multimodal", ["--snr-db", "inf"], "finite"),
         ("multimodal", ["--images-per-recording", "0"], "at least 1"),
         ("multimodal", ["predict"], "give an image (--image), a recording (--audio), or both"),
-        ("multimodal", ["predict", "--image", at("digit.png")], "blank"),
+        ("multimodal", ["predict", "--image", at("digit.png")], "digit.png: the picture is blank"),
         ("multimodal", ["predict", "--image", at("floats.npy")], "expected uint8"),
         ("multimodal", ["predict", "--audio", at("empty.txt")], "not a readable WAV file"),
         ("multimodal", ["predict", "--audio", at("click.wav")], "holds 255 samples"),
@@ -171,7 +171,7 @@ def cases(at):
         for command in commands:
             if command != "train":
                 for argv, said in loading:
-                    given = {"mnist": [at("digit.png")], "speech": [at("digit.wav")],
+                    given = {"mnist": [at("ink.png")], "speech": [at("digit.wav")],
                              "multimodal": ["--image", at("ink.png")]}.get(task, ["a review"])
                     extra = {"predict": given, "explain": given, "generate": ["x"], "translate": ["Hi."],
                              "attention": ["Hi."]}.get(command, [])

@@ -60,7 +60,7 @@ def test_corrupt_data_is_one_line_and_creates_no_run(tmp_path, capsys):
 
 
 def test_predict_and_evaluate_without_an_export(tmp_path, capsys):
-    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(tmp_path / "digit.png")
     status, _, err = run_task(["predict", str(tmp_path / "digit.png"), "--export-dir", str(tmp_path / "none")], capsys)
     assert status == 2 and "does not exist" in err
     status, _, err = run_task(["evaluate", "--export-dir", str(tmp_path / "none")], capsys)
@@ -79,10 +79,10 @@ def test_compress_refuses_a_missing_or_foreign_export(tmp_path, capsys):
     assert not (tmp_path / "runs").exists()
 
 
-def test_predict_refuses_a_png_of_another_size(tmp_path, capsys):
-    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
-    status, _, err = run_task(["predict", str(tmp_path / "big.png")], capsys)
-    assert status == 2 and "32x32 pixels; the model takes 28x28" in err
+def test_predict_refuses_a_blank_picture_naming_it(tmp_path, capsys):
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "black.png")
+    status, _, err = run_task(["predict", str(tmp_path / "black.png")], capsys)
+    assert status == 2 and "black.png: the picture is blank" in err
 
 
 @pytest.mark.real_data
@@ -130,12 +130,14 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path, capsys)
     test_images = np.load(real_data_dir / "mnist.npz")["x_test"][:3]
     np.save(tmp_path / "three.npy", test_images)
     Image.fromarray(test_images[0]).save(tmp_path / "seven.png")
+    Image.fromarray(255 - test_images[0]).resize((84, 84)).save(tmp_path / "seven-on-paper.png")  # a scan's form
     # The export's other commands in this process, to spare a start-up each: the evaluation above was the fresh one.
-    status, predicted, err = run_task(["predict", str(tmp_path / "seven.png"), str(tmp_path / "three.npy"),
-                                       "--export-dir", str(exports)], capsys)
+    status, predicted, err = run_task(["predict", str(tmp_path / "seven.png"), str(tmp_path / "seven-on-paper.png"),
+                                       str(tmp_path / "three.npy"), "--export-dir", str(exports)], capsys)
     assert status == 0, err
     lines = predicted.strip().splitlines()
-    assert len(lines) == 4 and lines[0].split(": ")[1].startswith("7 ")  # the first test digit is a 7
+    assert len(lines) == 5  # the first test digit is a 7, as a picture in MNIST's form and as a scan of it
+    assert lines[0].split(": ")[1].startswith("7 ") and lines[1].split(": ")[1].startswith("7 ")
 
     status, explained, err = run_task(["explain", str(tmp_path / "seven.png"), "--export-dir", str(exports),
                                        "--method", "lime", "--samples", "500", "--output",
