@@ -201,8 +201,9 @@ def exit_process(status):
 
 
 def run(main, argv=None):
-    """Runs `main(argv)` and turns a `UserError` into `error: …` on stderr with exit status 2, and Ctrl-C into
-    one line with exit status 130, naming the run folder to resume from when the command was training.
+    """Runs `main(argv)` and turns a `UserError`, or a write refused by a full disk, into `error: …` on stderr with
+    exit status 2, and Ctrl-C into one line with exit status 130, naming the run folder to resume from when the
+    command was training.
 
     A Ctrl-C raises KeyboardInterrupt wherever the command is, and a library may turn it into another error
     (TensorFlow's tracing) or swallow it (an exception raised in a destructor is only printed): an error after a
@@ -215,10 +216,16 @@ def run(main, argv=None):
         except UserError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        except Exception:
-            if not interrupted:
+        except Exception as exc:
+            if interrupted:
+                return _interrupted()
+            reason = files.storage_full(exc)
+            if not reason:
                 raise
-            return _interrupted()
+            written = f" writing {exc.filename}" if getattr(exc, "filename", None) else ""
+            print(f"error: out of disk space ({reason}){written}: free some space, then rerun{_resume_hint()}",
+                  file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
             return _interrupted()
         finally:
@@ -226,9 +233,14 @@ def run(main, argv=None):
 
 
 def _interrupted():
-    resume = f"; rerun with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it" if OPENED_FOR_TRAINING else ""
+    resume = f"; rerun{_resume_hint()}" if OPENED_FOR_TRAINING else ""
     print(f"interrupted{resume}", file=sys.stderr, flush=True)
     return 130
+
+
+def _resume_hint():
+    """How to go on with the training run this command opened (a default folder is new each time)."""
+    return f" with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it" if OPENED_FOR_TRAINING else ""
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 in one line."""
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -144,3 +145,21 @@ def _check_writable_folder(folder, named):
             pass
     except OSError as exc:
         raise UserError(f"{named} is not writable: {exc.strerror or exc}") from None
+
+
+# What the system says when a write is refused for want of space, by errno.
+STORAGE_FULL = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded"}
+
+
+def storage_full(exc):
+    """The system's reason (`STORAGE_FULL`) when `exc`, or an error it was raised from, is a write refused for want
+    of space (a full disk, a quota reached), else None. Python's `OSError`s carry the errno; h5py's and TensorFlow's
+    errors carry the system's message in their text."""
+    while exc is not None:
+        if getattr(exc, "errno", None) in STORAGE_FULL:
+            return STORAGE_FULL[exc.errno]
+        reason = next((reason for reason in STORAGE_FULL.values() if reason in str(exc)), None)
+        if reason:
+            return reason
+        exc = exc.__cause__ or exc.__context__
+    return None

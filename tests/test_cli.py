@@ -1,4 +1,5 @@
 import argparse
+import errno
 import os
 import signal
 import subprocess
@@ -47,6 +48,51 @@ def test_ctrl_c_names_the_run_folder_to_resume_only_when_the_command_was_trainin
     assert cli.run(training, []) == 130
     assert capsys.readouterr().err == f"interrupted; rerun with --run-dir {tmp_path / 'run'} to resume it\n"
     assert cli.run(evaluating, []) == 130 and capsys.readouterr().err == "interrupted\n"  # a command of its own
+
+
+def _write_python(path):
+    with open(path, "w") as file:
+        file.write("x" * 100_000)
+
+
+def _write_hdf5(path):  # Keras's weights files
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "w") as file:
+        file["kernel"] = np.zeros(100_000)
+
+
+def _write_tensorflow(path):  # SavedModels, TensorBoard
+    import tensorflow as tf
+
+    tf.io.write_file(str(path), tf.constant("x" * 100_000))
+
+
+@pytest.mark.parametrize("write", [_write_python, _write_hdf5, _write_tensorflow])
+def test_a_full_disk_is_one_line_that_says_how_to_go_on(tmp_path, capsys, write):
+    """Each writer's own error for a full disk (`/dev/full` refuses every write with ENOSPC), raised in a
+    training command: one line naming the cause and the run folder to resume from, not a traceback."""
+    import tensorflow as tf
+
+    from keras_apps.training.runner import open_run_directory
+
+    def training(argv):
+        open_run_directory("tiny", tmp_path / "run", tf.distribute.get_strategy())
+        write("/dev/full")
+
+    assert cli.run(training, []) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: out of disk space (No space left on device)") and err.count("\n") == 1
+    assert err.endswith(f": free some space, then rerun with --run-dir {tmp_path / 'run'} to resume it\n")
+
+
+def test_other_system_errors_are_not_taken_for_a_full_disk():
+    def failing(argv):
+        raise PermissionError(errno.EACCES, "Permission denied", "model.keras")
+
+    with pytest.raises(PermissionError):
+        cli.run(failing, [])
 
 
 def test_an_error_a_library_raised_for_a_ctrl_c_is_the_interrupt(capsys):
