@@ -32,11 +32,12 @@ def peak_memory_mb():
 def trained_for(epochs, resumed_from_epoch, train_seconds):
     """"N epochs in S s", saying so when S timed only the epochs after a resume: an interrupted attempt's time is
     not kept, and a summary must not read as if the whole training took S."""
+    trained = f"{epochs} epoch{'' if epochs == 1 else 's'}"
     if not resumed_from_epoch:
-        return f"{epochs} epochs in {train_seconds:,.0f} s"
+        return f"{trained} in {train_seconds:,.0f} s"
     if resumed_from_epoch >= epochs:
-        return f"{epochs} epochs, trained before the command was interrupted and resumed (their time is not kept)"
-    return f"{epochs} epochs, the last {epochs - resumed_from_epoch} in {train_seconds:,.0f} s after a resume"
+        return f"{trained}, trained before the command was interrupted and resumed (their time is not kept)"
+    return f"{trained}, the last {epochs - resumed_from_epoch} in {train_seconds:,.0f} s after a resume"
 
 
 def run_metrics(*, task, model_name, fit_result, test_metrics, export_path, strategy, extra=None, evaluation=None):

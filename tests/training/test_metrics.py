@@ -38,7 +38,7 @@ def test_metrics_name_the_strategy_and_its_replicas():
 
 
 def test_the_time_of_a_resumed_run_is_said_to_cover_only_the_epochs_after_the_resume():
-    assert trained_for(3, 0, 12.4) == "3 epochs in 12 s"
+    assert trained_for(3, 0, 12.4) == "3 epochs in 12 s" and trained_for(1, 0, 2.0) == "1 epoch in 2 s"
     assert trained_for(3, 1, 12.4) == "3 epochs, the last 2 in 12 s after a resume"
     assert trained_for(3, 3, 0.0) == ("3 epochs, trained before the command was interrupted and resumed (their time "
                                       "is not kept)")
