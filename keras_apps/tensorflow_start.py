@@ -17,6 +17,12 @@ Keras and keras-hub, loaded here too, import what no command uses from them as t
 start-up. They are hidden while the two load (which then load without those features) and import as usual
 afterwards, for LIME, SHAP, the reports' charts and the translator's ROUGE.
 
+The first transpose of int64 values in a process (keras-hub's packers do them, so every BERT and translator
+command) logs, as an error, that "oneDNN supports DT_INT64 only on platforms with AVX-512", on every CPU, AVX-512
+or not: the transpose runs in Eigen instead, as it should. A notice, not an error; TensorFlow logs it once, so
+one such transpose is run while the load is filtered (in a graph session of its own, 0.05 s: an eager op would
+fix the devices before a command sets its strategy's), where it is dropped at a log level above info.
+
 LiteRT's converter and interpreter print their notes without absl's header ("INFO: Created TensorFlow Lite
 XNNPACK delegate for CPU.", the quantizer's "fully_quantize: 0, ..."): `litert_notes_dropped` drops them at a log
 level above info, as the level says.
@@ -44,15 +50,18 @@ def shown(line, minimum_level):
 
 UNUSED_OPTIONAL_IMPORTS = ("sklearn", "pandas", "matplotlib.pyplot", "rouge_score")
 _LITERT_NOTE = re.compile(r"INFO: |fully_quantize: ")
+_INT64_NOTICE = "oneDNN supports DT_INT64 only on platforms with AVX-512"
 _NO_DRIVER = "Could not find cuda drivers on your machine"
 _CUINIT_FAILED = "failed call to cuInit"
 
 
 def shown_lines(lines, minimum_level):
-    """The lines TensorFlow printed while loading that are `shown`, less cuInit's error where no driver was found."""
+    """The lines TensorFlow printed while loading that are `shown`, less cuInit's error where no driver was found
+    and, above the info level, the int64 notice."""
     no_driver = any(_NO_DRIVER in line for line in lines)
     return [line for line in lines
-            if shown(line, minimum_level) and not (no_driver and _CUINIT_FAILED in line)]
+            if shown(line, minimum_level) and not (no_driver and _CUINIT_FAILED in line)
+            and not (minimum_level > 0 and _INT64_NOTICE in line)]
 
 
 def _minimum_level():
@@ -104,7 +113,17 @@ def import_tensorflow():
         import tensorflow
 
         tensorflow.config.list_physical_devices()
+        _transpose_int64_once(tensorflow)
     return tensorflow
+
+
+def _transpose_int64_once(tensorflow):
+    """Runs a transpose of int64 values in a graph session of its own, which leaves the eager context's devices
+    unset: TensorFlow logs its int64 notice there, once a process."""
+    with tensorflow.Graph().as_default() as graph:
+        transposed = tensorflow.transpose(tensorflow.zeros((1, 1), tensorflow.int64))
+        with tensorflow.compat.v1.Session(graph=graph) as session:
+            session.run(transposed)
 
 
 @contextlib.contextmanager

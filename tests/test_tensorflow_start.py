@@ -23,6 +23,12 @@ def test_any_other_line_is_kept_at_every_level(line):
     assert shown(line, 3)
 
 
+def test_the_int64_notice_is_shown_only_at_the_info_level():
+    notice = ("E0000 00:00:1.5  7 util.cc:131] oneDNN supports DT_INT64 only on platforms with AVX-512. Falling back "
+              "to the default Eigen-based implementation if present.\n")
+    assert shown_lines([notice, ERROR], 2) == [ERROR] and shown_lines([notice], 0) == [notice]
+
+
 def test_cuinit_failing_is_dropped_only_where_no_driver_was_found():
     no_driver = "I0000 00:00:1.5  7 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU ...\n"
     failed = "E0000 00:00:1.9  7 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: (303)\n"
@@ -37,7 +43,10 @@ def test_loading_tensorflow_prints_nothing_at_the_commands_log_level_and_keeps_w
     script = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n"
               "from keras_apps.tensorflow_start import import_tensorflow\n"
               "tf = import_tensorflow(); assert import_tensorflow() is tf\n"
+              "cpu = tf.config.list_physical_devices('CPU')[0]  # devices are still free to set\n"
+              "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
               "tf.constant(1.0) + 1\n"
+              "tf.transpose(tf.constant([[1, 2]], tf.int64))  # as keras-hub's packers do\n"
               "assert not {'sklearn', 'pandas', 'matplotlib.pyplot', 'rouge_score'} & set(sys.modules)\n"
               "import keras, keras_hub, tensorflow_text\n"
               "import sklearn, pandas, matplotlib.pyplot, rouge_score.rouge_scorer  # as usual, once loaded\n"
