@@ -177,8 +177,13 @@ def add_explanation_arguments(parser):
 
 def given_texts(texts, paths, what):
     """The texts given as arguments, then the lines of the files given with `--file`; one line of error if none,
-    or if a file holds none (it was given to be read: a mistaken file is not quietly skipped)."""
+    if an argument is blank (an answer about no text would read as one about something), or if a file holds none
+    (it was given to be read: a mistaken file is not quietly skipped)."""
     texts = list(texts)
+    blank = [str(number) for number, given in enumerate(texts, start=1) if not given.strip()]
+    if blank:
+        raise UserError(f"argument {', '.join(blank)} {'is' if len(blank) == 1 else 'are'} blank: {what} need "
+                        f"some text")
     for file in paths:
         lines = files.read_lines(file)
         if not lines:

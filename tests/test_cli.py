@@ -157,6 +157,14 @@ def test_a_file_of_texts_without_a_line_is_refused_by_name(tmp_path):
         cli.given_texts([], [], "reviews")
 
 
+def test_a_blank_text_argument_is_refused_not_answered():
+    """An empty review was classified "negative 0.264": an answer about no text, read as one about something."""
+    with pytest.raises(UserError, match=r"^argument 2 is blank: reviews to classify need some text$"):
+        cli.given_texts(["Fine.", " \t"], [], "reviews to classify")
+    with pytest.raises(UserError, match=r"^argument 1, 3 are blank"):
+        cli.given_texts(["", "Fine.", "\n"], [], "reviews to classify")
+
+
 def test_an_empty_path_is_refused_not_read_as_the_current_folder():
     with pytest.raises(argparse.ArgumentTypeError, match="expected a path, got an empty one"):
         cli.path("")
