@@ -36,11 +36,11 @@ from keras_apps.tensorflow_start import import_tensorflow
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING, release_held
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
-    "ArgumentParser", "Command", "add_compression_arguments", "add_data_arguments", "add_explanation_arguments",
-    "add_explain_examples_argument", "add_export_argument", "add_lora_argument", "add_run_dir_argument",
-    "add_training_arguments", "build_parser", "count_up_to", "fraction", "given_texts", "int32_seed", "main",
-    "non_negative_float", "non_negative_int", "parse_arguments", "path", "port", "positive_float", "positive_int",
-    "probability", "run", "seed", "several", "text",
+    "ArgumentParser", "Command", "add_compression_arguments", "add_compression_run_dir_argument",
+    "add_data_arguments", "add_explanation_arguments", "add_explain_examples_argument", "add_export_argument",
+    "add_lora_argument", "add_run_dir_argument", "add_training_arguments", "build_parser", "count_up_to", "fraction",
+    "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int", "parse_arguments", "path", "port",
+    "positive_float", "positive_int", "probability", "run", "seed", "several", "text",
 ]
 
 
@@ -157,6 +157,11 @@ def add_compression_arguments(parser, task, techniques):
         help="training examples that calibrate int8 activation ranges (default: 200)",
     )
     parser.add_argument("--seed", type=seed, default=0, help="random seed of the samples drawn (default: 0)")
+    add_compression_run_dir_argument(parser, task)
+
+
+def add_compression_run_dir_argument(parser, task):
+    """`--run-dir` of a `compress` command: where its variants and report go."""
     parser.add_argument("--run-dir", type=path,
                         help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)")
 

@@ -271,8 +271,7 @@ def _compress_arguments(parser):
     parser.add_argument("--calibration-windows", type=cli.positive_int, default=128, metavar="N",
                         help="context-long windows of training text that GPTQ, AWQ and LiteRT int8 calibrate on "
                         "(default: 128)")
-    parser.add_argument("--run-dir", type=cli.path, help="where the variants and the report go (default: "
-                        f"runs/{TASK}-compress/<timestamp>)")
+    cli.add_compression_run_dir_argument(parser, TASK)
 
 
 COMMANDS = {

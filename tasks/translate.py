@@ -188,13 +188,15 @@ def translate(args):
     import tensorflow as tf
 
     from keras_apps.export.saved_model import load_serving
+    from keras_apps.inference.translation import note_cut_sentences
 
     sentences = cli.given_texts(args.sentences, args.file, "sentences to translate")
-    _, serve = load_serving(args.export_dir, signature="translate", task=TASK)
+    version_path, serve = load_serving(args.export_dir, signature="translate", task=TASK)
     for start in range(0, len(sentences), TRANSLATE_BATCH):
         batch = tf.constant(sentences[start : start + TRANSLATE_BATCH])
         for translation in serve(sentences=batch)["translations"].numpy():
             print(translation.decode("utf-8"))
+    note_cut_sentences(version_path, sentences)
     return 0
 
 
@@ -267,8 +269,7 @@ def _compress_arguments(parser):
                         metavar="MODE", help=f"weight formats to make: {', '.join(TRANSLATOR_MODES)} (default: all)")
     parser.add_argument("--test-sentences", type=cli.positive_int, metavar="N",
                         help="score only the first N test sentences, for a quick try (default: all)")
-    parser.add_argument("--run-dir", type=cli.path, help="where the variants and the report go (default: "
-                        f"runs/{TASK}-compress/<timestamp>)")
+    cli.add_compression_run_dir_argument(parser, TASK)
 
 
 COMMANDS = {

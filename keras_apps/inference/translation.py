@@ -14,6 +14,7 @@ final beams are ranked by length-normalized score, since raw log-probabilities p
 Everything is graph-compatible: the export runs `translate` inside its serving `tf.function`.
 """
 
+import sys
 import time
 
 import keras_hub
@@ -208,3 +209,19 @@ def translate_all(serve, sentences, batch_size=256):
             translations[index] = text.decode("utf-8")
         shown.add(len(indices))
     return translations
+
+
+def note_cut_sentences(export_path, sentences):
+    """Prints to stderr a note for each of `sentences` longer than a translation export reads (its `max_length`
+    source tokens; the rest is cut before the encoder, `translation_endpoint`), so that a partial translation is
+    not taken for a whole one."""
+    from keras_apps.export.saved_model import export_metadata
+    from keras_apps.text.translation_tokens import SentenceTokenizer, load_vocabulary
+
+    max_length = export_metadata(export_path)["max_length"]
+    tokenizer = SentenceTokenizer(load_vocabulary(export_path / "source_vocabulary.txt"), max_length)
+    lengths = tokenizer.token_ids(tf.constant(sentences)).row_lengths().numpy()
+    for number, length in enumerate(lengths, start=1):
+        if length > max_length:
+            print(f"note: sentence {number} is {length} tokens long; the model reads its first {max_length}, and "
+                  f"the rest is not translated", file=sys.stderr)

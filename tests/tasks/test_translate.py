@@ -113,8 +113,11 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["extra"]["test_sentences"] == 8 and metrics["export"] == str(exports / "1")
     assert [row["batch_size"] for row in metrics["extra"]["decoding"]["batches"]] == [1, 64]
-    status, translated, _ = run_task(["translate", "Hi. 3", "Go. 4", "--export-dir", str(exports)], capsys)
-    assert status == 0 and len(translated.splitlines()) == 2
+    long = " ".join(["Hi. 3"] * 20)  # 60 tokens, past the 48 the model reads: its translation is of a part
+    status, translated, err = run_task(["translate", "Hi. 3", "Go. 4", long, "--export-dir", str(exports)], capsys)
+    assert status == 0 and len(translated.splitlines()) == 3
+    assert err == ("note: sentence 3 is 60 tokens long; the model reads its first 48, and the rest is not "
+                   "translated\n")
     tab = TranslationAnswers(exports, tmp_path)  # what the demo's translation tab serves
     answer = tab.answer("Hi. 3")
     assert answer.translation == translated.splitlines()[0] and answer.attention_map.read_bytes()[:4] == b"\x89PNG"
