@@ -221,7 +221,7 @@ def predict(args):
              else np.zeros((1, *mnist.IMAGE_SHAPE), np.uint8))
     if len(image) != 1:  # one example: one image, paired with at most one recording
         raise UserError(f"{args.image} holds {len(image)} images; give one (a prediction is for one example)")
-    wave = spoken_digits.read_wav(args.audio) if args.audio else np.zeros(0, np.float32)
+    wave = spoken_digits.read_recording(args.audio) if args.audio else np.zeros(0, np.float32)
     if not image.any() and not len(wave):
         raise UserError(f"{args.image} is blank: a blank image counts as no image; give one with ink, or --audio")
     version_path, serve = load_serving(args.export_dir, task=TASK)
@@ -258,7 +258,7 @@ def _evaluate_arguments(parser):
 def _predict_arguments(parser):
     parser.add_argument("--image", type=cli.path,
                         help="a picture of one digit (PNG, any size; put in MNIST's form) or a .npy array of one")
-    parser.add_argument("--audio", type=cli.path, help="a mono 8 kHz WAV file of one spoken digit")
+    parser.add_argument("--audio", type=cli.path, help="a PCM WAV file of one spoken digit (resampled to 8 kHz mono)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 

@@ -4,7 +4,7 @@ exported as a SavedModel that takes audio as recorded.
     python -m tasks.speech                                # train on the official split, test, export
     python -m tasks.speech --hold-out-speaker theo        # train on four speakers, test on the fifth's recordings
     python -m tasks.speech evaluate                       # the latest export on the recordings it never heard
-    python -m tasks.speech predict one.wav two.wav        # mono 8 kHz WAV files
+    python -m tasks.speech predict one.wav two.wav        # WAV files, resampled to 8 kHz mono
 
 The log-mel spectrogram is part of the model (`keras_apps.models.speech`), so the export's signature takes
 `audio: float32 [batch, samples]` (8 kHz, zero-padded) and `lengths: int32 [batch]`. Validation recordings are
@@ -153,7 +153,7 @@ def evaluate(args):
 def predict(args):
     from keras_apps.export.saved_model import load_serving
 
-    waveforms = [spoken_digits.read_wav(path) for path in args.files]
+    waveforms = [spoken_digits.read_recording(path) for path in args.files]
     _, serve = load_serving(args.export_dir, task=TASK)
     for path, row in zip(args.files, recording_probabilities(serve, waveforms)):
         print(f"{path}: {row.argmax()} ({row.max():.3f})")
@@ -175,7 +175,7 @@ def _evaluate_arguments(parser):
 
 
 def _predict_arguments(parser):
-    parser.add_argument("files", type=cli.path, nargs="+", help="mono 8 kHz WAV files, one spoken digit each")
+    parser.add_argument("files", type=cli.path, nargs="+", help="PCM WAV files, one spoken digit each")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
@@ -187,7 +187,8 @@ COMMANDS = {
                             "Evaluate an exported model on the 250 recordings of FSDD's official test split, or, "
                             "for a model trained with --hold-out-speaker, on that speaker's 500 recordings."),
     "predict": cli.Command(predict, _predict_arguments, "recognize the digit in WAV files with an export",
-                           "Recognize the spoken digit of each mono 8 kHz WAV file."),
+                           "Recognize the spoken digit of each PCM WAV file (any rate, mono or stereo: resampled to "
+                           "the model's 8 kHz mono)."),
 }
 
 

@@ -62,8 +62,9 @@ class Recordings:
 
 
 def read_wav(path):
-    """The samples of a mono 8 kHz WAV file of one spoken digit as float32 in [-1, 1]; a one-line error for
-    anything else (another rate, stereo, shorter than `MIN_SAMPLES`, longer than `MAX_SECONDS`, not a WAV file)."""
+    """The samples of one of the dataset's files, a mono 8 kHz WAV file of one spoken digit, as float32 in [-1, 1];
+    a one-line error for anything else (another rate, stereo, shorter than `MIN_SAMPLES`, longer than
+    `MAX_SECONDS`, not a WAV file): a file of the release that is not, was changed."""
     import tensorflow as tf
 
     try:
@@ -74,13 +75,55 @@ def read_wav(path):
         raise UserError(f"{path} is not a readable WAV file ({message})") from None
     if int(rate) != SAMPLE_RATE or audio.shape[1] != 1:
         raise UserError(f"{path} is {audio.shape[1]}-channel audio at {int(rate)} Hz; expected mono {SAMPLE_RATE} Hz")
-    if audio.shape[0] < MIN_SAMPLES:  # the model hears nothing of a recording without one whole frame
-        raise UserError(f"{path} holds {audio.shape[0]:,} samples ({audio.shape[0] / SAMPLE_RATE * 1000:.1f} ms); a "
+    return _one_digit_long(path, audio.numpy()[:, 0])
+
+
+def read_recording(path, shown=None):
+    """A user's recording of one spoken digit (what `predict` and the demo hear) as float32 mono samples at
+    `SAMPLE_RATE`: any PCM WAV file, its channels averaged and resampled (`wav_samples`), where the dataset's own
+    files must be mono 8 kHz already (`read_wav`); the same checks of its length. Errors name it as `shown`
+    (default: its path)."""
+    return _one_digit_long(shown or path, wav_samples(path, SAMPLE_RATE, shown))
+
+
+def _one_digit_long(path, samples):
+    """`samples`, checked to last at least `MIN_SAMPLES` and at most `MAX_SECONDS`."""
+    if len(samples) < MIN_SAMPLES:  # the model hears nothing of a recording without one whole frame
+        raise UserError(f"{path} holds {len(samples):,} samples ({len(samples) / SAMPLE_RATE * 1000:.1f} ms); a "
                         f"recording needs at least {MIN_SAMPLES} ({FRAME_SECONDS * 1000:.0f} ms, one analysis frame)")
-    if audio.shape[0] > MAX_SECONDS * SAMPLE_RATE:
-        raise UserError(f"{path} lasts {audio.shape[0] / SAMPLE_RATE:,.0f} s; a recording of one spoken digit lasts "
+    if len(samples) > MAX_SECONDS * SAMPLE_RATE:
+        raise UserError(f"{path} lasts {len(samples) / SAMPLE_RATE:,.0f} s; a recording of one spoken digit lasts "
                         f"at most {MAX_SECONDS} s")
-    return audio.numpy()[:, 0]
+    return samples
+
+
+def wav_samples(path, rate, shown=None):
+    """The samples of a PCM WAV file (8-, 16- or 32-bit, any rate, any channels) as float32 mono at `rate` Hz:
+    channels averaged, resampled by scipy's polyphase filter. A one-line error for a file that is not PCM WAV,
+    naming it as `shown` (default: its path)."""
+    import wave
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    shown = shown or path
+    try:
+        with wave.open(str(path), "rb") as handle:
+            width, channels, source_rate = handle.getsampwidth(), handle.getnchannels(), handle.getframerate()
+            frames = handle.readframes(handle.getnframes())
+    except FileNotFoundError:
+        raise UserError(f"{shown} does not exist") from None
+    except (wave.Error, EOFError, OSError) as exc:
+        raise UserError(f"{shown} is not a readable WAV file ({exc or 'it ends before its header'})") from None
+    if width not in (1, 2, 4):
+        raise UserError(f"{shown} has {8 * width}-bit samples; expected 8-, 16- or 32-bit PCM")
+    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
+    samples = np.frombuffer(frames, dtype).reshape(-1, channels).mean(axis=1)
+    samples = (samples - 128) / 128 if width == 1 else samples / float(2 ** (8 * width - 1))
+    if source_rate != rate:
+        common = gcd(source_rate, rate)
+        samples = resample_poly(samples, rate // common, source_rate // common)
+    return np.clip(samples, -1, 1).astype(np.float32)
 
 
 def read_recordings(folder, expected=None):

@@ -16,11 +16,10 @@ import tensorflow as tf
 from keras_apps.errors import UserError
 
 MAX_REVIEW_CHARACTERS = 20_000  # IMDB's longest review is under 14,000
-MAX_SENTENCE_CHARACTERS = 500  # the translator reads 40 tokens; a longer sentence is cut, not refused
+MAX_SENTENCE_CHARACTERS = 500  # the translator reads 48 tokens; a longer sentence is cut, not refused
 MAX_PROMPT_CHARACTERS = 5_000
 MAX_NEW_TOKENS = 1_000  # a page's request; the export itself allows more
 MAX_TEMPERATURE = 5.0
-MAX_RECORDING_SECONDS = 10  # a spoken digit lasts under a second; FSDD's longest 2.3 s
 
 
 def _text(value, what, limit):
@@ -151,58 +150,29 @@ class GenerationAnswers:
 
 class SpokenDigitAnswers:
     """The speech export: the digit spoken in a WAV file (any rate, mono or stereo, 8-32-bit PCM), resampled to
-    the export's 8 kHz mono."""
+    the export's 8 kHz mono as `predict` does (`spoken_digits.read_recording`)."""
 
     def __init__(self, export_path):
-        import json
-
         from keras_apps.export.saved_model import load_serving
 
         self.export_path, self.serve = load_serving(export_path, task="speech")
-        self.rate = json.loads((self.export_path / "export.json").read_text())["sampling_rate"]
 
     def answer(self, wav_path):
         """The probabilities of the digits 0-9 for the recording in `wav_path`."""
+        from keras_apps.data.spoken_digits import read_recording
+
         if wav_path is None:
             raise UserError("record or upload a WAV file first")
-        samples = wav_samples(wav_path, self.rate)
-        if len(samples) < 0.05 * self.rate:
-            raise UserError(f"the recording lasts {len(samples) / self.rate:.3f} s: too short to hold a spoken digit")
-        if len(samples) > MAX_RECORDING_SECONDS * self.rate:
-            raise UserError(f"the recording lasts {len(samples) / self.rate:.1f} s; this page takes at most "
-                            f"{MAX_RECORDING_SECONDS} s (one spoken digit)")
+        samples = read_recording(wav_path, shown=Path(wav_path).name)
         output = self.serve(audio=samples[None], lengths=np.array([len(samples)], np.int32))
         return output["probabilities"].numpy()[0]
 
     def warm_up(self):
-        time = np.arange(self.rate // 2) / self.rate
+        from keras_apps.data.spoken_digits import SAMPLE_RATE
+
+        time = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
         self.serve(audio=(0.3 * np.sin(2 * np.pi * 440 * time)).astype(np.float32)[None],
-                   lengths=np.array([self.rate // 2], np.int32))
-
-
-def wav_samples(path, rate):
-    """The samples of a PCM WAV file as float32 mono at `rate` Hz (channels averaged, resampled by scipy's
-    polyphase filter); a `UserError` for a file that is not PCM WAV."""
-    import wave
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    try:
-        with wave.open(str(path), "rb") as handle:
-            width, channels, source_rate = handle.getsampwidth(), handle.getnchannels(), handle.getframerate()
-            frames = handle.readframes(handle.getnframes())
-    except (wave.Error, EOFError, OSError) as exc:
-        raise UserError(f"{Path(path).name} is not a PCM WAV file ({exc})") from None
-    if width not in (1, 2, 4):
-        raise UserError(f"{Path(path).name} has {8 * width}-bit samples; expected 8-, 16- or 32-bit PCM")
-    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
-    samples = np.frombuffer(frames, dtype).reshape(-1, channels).mean(axis=1)
-    samples = (samples - 128) / 128 if width == 1 else samples / float(2 ** (8 * width - 1))
-    if source_rate != rate:
-        common = gcd(source_rate, rate)
-        samples = resample_poly(samples, rate // common, source_rate // common)
-    return np.clip(samples, -1, 1).astype(np.float32)
+                   lengths=np.array([SAMPLE_RATE // 2], np.int32))
 
 
 def _whole(value, what):

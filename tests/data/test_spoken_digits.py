@@ -96,6 +96,27 @@ def test_a_recording_of_one_whole_frame_is_read(tmp_path):
     assert spoken_digits.MIN_SAMPLES == 256 and spoken_digits.read_wav(tmp_path / "digit.wav").shape == (256,)
 
 
+def test_a_user_s_recording_at_any_rate_and_channels_is_heard_at_8_khz_mono(tmp_path):
+    """A laptop records at 44.1 or 48 kHz, often in stereo: `predict` reads it as the dataset's mono 8 kHz, where
+    the dataset's own files must be that already (`read_wav`)."""
+    tone = np.round(8000 * np.sin(2 * np.pi * 500 * np.arange(4000) / 8000)).astype(int)  # 0.5 s of 500 Hz
+    (tmp_path / "mono.wav").write_bytes(wav_bytes(tone))
+    upsampled = np.round(8000 * np.sin(2 * np.pi * 500 * np.arange(24000) / 48000)).astype(int)
+    (tmp_path / "laptop.wav").write_bytes(wav_bytes(upsampled, rate=48000, channels=2))
+    mono, laptop = (spoken_digits.read_recording(tmp_path / name) for name in ("mono.wav", "laptop.wav"))
+    np.testing.assert_array_equal(mono, spoken_digits.read_wav(tmp_path / "mono.wav"))
+    assert laptop.shape == (4000,) and laptop.dtype == np.float32
+    np.testing.assert_allclose(laptop[100:-100], mono[100:-100], atol=2e-3)  # the filter's edges aside
+    with pytest.raises(UserError, match="laptop.wav is 2-channel audio at 48000 Hz; expected mono 8000 Hz"):
+        spoken_digits.read_wav(tmp_path / "laptop.wav")
+    (tmp_path / "long.wav").write_bytes(wav_bytes(np.zeros(11 * 44100, int), rate=44100))
+    with pytest.raises(UserError, match="long.wav lasts 11 s; a recording of one spoken digit lasts at most 10 s"):
+        spoken_digits.read_recording(tmp_path / "long.wav")
+    (tmp_path / "notes.wav").write_text("not audio")
+    with pytest.raises(UserError, match=r"notes.wav is not a readable WAV file \(file does not start with RIFF id\)"):
+        spoken_digits.read_recording(tmp_path / "notes.wav")
+
+
 @pytest.mark.real_data
 def test_the_real_archive_is_the_v1_0_9_release(real_fsdd_dir):
     recordings = spoken_digits.load(real_fsdd_dir)

@@ -144,7 +144,7 @@ def cases(at):
         ("speech", ["--data-dir", at("empty")], "free-spoken-digit-dataset-1.0.9.tar.gz not found"),
         ("speech", ["--data-dir", at("corrupt")], "free-spoken-digit-dataset-1.0.9.tar.gz"),
         ("speech", ["predict", at("digit.png")], "not a readable WAV file"),
-        ("speech", ["predict", at("missing.wav")], "not a readable WAV file"),
+        ("speech", ["predict", at("missing.wav")], "missing.wav does not exist"),
         ("speech", ["predict", at("click.wav")], "holds 255 samples (31.9 ms); a recording needs at least 256"),
         ("speech", ["--num-mel-bins", "100000"], "--num-mel-bins must be from 8"),
         ("multimodal", ["--data-dir", at("empty")], "not found"),

@@ -55,9 +55,9 @@ def test_missing_data_and_a_bad_wav_are_one_line(tmp_path, capsys, monkeypatch):
     status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
     assert status == 2 and "free-spoken-digit-dataset-1.0.9.tar.gz" in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()
-    (tmp_path / "song.wav").write_bytes(wav_bytes([1, 2, 3], rate=44100))
-    status, _, err = run_task(["predict", str(tmp_path / "song.wav"), "--export-dir", str(tmp_path)], capsys)
-    assert status == 2 and "at 44100 Hz; expected mono 8000 Hz" in err
+    (tmp_path / "click.wav").write_bytes(wav_bytes(np.ones(1000, int), rate=44100, channels=2))  # 182 at 8 kHz
+    status, _, err = run_task(["predict", str(tmp_path / "click.wav"), "--export-dir", str(tmp_path)], capsys)
+    assert status == 2 and "click.wav holds 182 samples (22.8 ms); a recording needs at least 256" in err
 
 
 def test_train_exports_a_model_a_fresh_process_hears_alike(tiny, capsys):
@@ -89,8 +89,11 @@ def test_train_exports_a_model_a_fresh_process_hears_alike(tiny, capsys):
     upsampled = np.interp(np.arange(2 * len(samples)) / 2, np.arange(len(samples)), samples)  # 16 kHz...
     (tiny / "stereo.wav").write_bytes(wav_bytes(upsampled, rate=16000, channels=2))  # ...on two channels
     np.testing.assert_allclose(tab.answer(tiny / "stereo.wav"), probabilities, atol=0.05)
+    status, resampled, err = run_task(["predict", str(tiny / "stereo.wav"), "--export-dir", str(exports)], capsys)
+    assert status == 0, err  # the command hears it as the page does
+    assert resampled.split(": ")[1].split()[0] == here.splitlines()[0].split(": ")[1].split()[0]
     (tiny / "notes.wav").write_text("not audio")
-    for path, message in ((tiny / "notes.wav", "notes.wav is not a PCM WAV file"), (None, "record or upload")):
+    for path, message in ((tiny / "notes.wav", "notes.wav is not a readable WAV file"), (None, "record or upload")):
         with pytest.raises(UserError, match=message):
             tab.answer(path)
 
