@@ -11,8 +11,9 @@
     run.finish(result, model_name, Export(...), card, report, summary, test_metrics=...)
 
 What a rerun with the same `--run-dir` does is decided in one place. The folder records the settings and the
-data fingerprint it was started with (`config.json`); a rerun that differs is refused in one line naming
-the difference, so a failed attempt's vocabulary or checkpoints never meet other data. Otherwise it resumes:
+data fingerprint it was started with (`config.json`); once training has started, a rerun that differs is refused
+in one line naming the difference, so a failed attempt's vocabulary or checkpoints never meet other data (before
+that, as when an attempt was refused for a text too short for its context, it starts over). Otherwise it resumes:
 artifacts are read back, training goes on from its last finished epoch (or, once it has ended, from the
 trained model), and an export the run already published is not published twice. A run is finished only
 when `metrics.json`, its last file, is written.
@@ -121,10 +122,15 @@ class Run:
             except (OSError, ValueError) as exc:
                 raise UserError(f"--run-dir {self.directory.path} has an unreadable config.json ({exc}); give a "
                                 f"new --run-dir") from None
-            self.identity = earlier.pop("run_id", self.identity)
-            _refuse_changes(self.directory, earlier, recorded)
-            self.resumed = True
-            print(f"Resuming the interrupted run in {self.directory.path}")
+            earlier_identity = earlier.pop("run_id", self.identity)
+            if earlier.get("task") == self.task and earlier != recorded and not self.directory.training_started():
+                print(f"Starting over in {self.directory.path}: the attempt there stopped before training, with "
+                      f"other settings")
+                self.directory.start_over()
+            else:
+                _refuse_changes(self.directory, earlier, recorded)
+                self.identity, self.resumed = earlier_identity, True
+                print(f"Resuming the interrupted run in {self.directory.path}")
         self.directory.write_config({**recorded, "run_id": self.identity})
         return self.directory
 

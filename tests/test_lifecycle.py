@@ -86,6 +86,7 @@ def test_a_run_folder_is_resumed_only_with_the_settings_it_was_started_with(tmp_
     run = start(tmp_path)
     run.open({"model": "convnet", "data": fingerprint("abc")})
     assert not run.resumed
+    (tmp_path / "run" / "history.csv").write_text("epoch,loss\n0,1.5\n")  # its training began
     again = start(tmp_path)
     again.open({"model": "convnet", "data": fingerprint("abc")})
     assert again.resumed and "Resuming the interrupted run" in capsys.readouterr().out
@@ -100,6 +101,27 @@ def test_a_run_folder_is_resumed_only_with_the_settings_it_was_started_with(tmp_
         another.open({"model": "convnet", "data": fingerprint("abc")})
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())
     assert recorded["data"] == fingerprint("abc") and recorded["batch_size"] == 32  # refusals changed nothing
+
+
+def test_a_folder_where_training_never_began_starts_over_with_other_settings(tmp_path, capsys):
+    """Its settings and what it learned from its data are all it holds: a start with other settings learns them
+    again, as a new run (its own identity), where a folder whose training began refuses them."""
+    def vocabulary(run, text):
+        return run.learned_once("vocabulary.txt", lambda: text, lambda value, path: path.write_text(value),
+                                lambda path: path.read_text())
+
+    first = start(tmp_path)
+    first.open({"model": "convnet", "context": 128})
+    assert vocabulary(first, "learned with 128") == "learned with 128"
+    again = start(tmp_path)
+    again.open({"model": "convnet", "context": 16})
+    assert not again.resumed and again.identity != first.identity
+    assert "Starting over in" in capsys.readouterr().out
+    assert vocabulary(again, "learned with 16") == "learned with 16"  # learned again, not read back
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["context"] == 16
+    (tmp_path / "run" / "backup").mkdir()  # its training began: the folder now resumes, or refuses
+    with pytest.raises(UserError, match=r"started with other settings: context 16 \(now 128\)"):
+        start(tmp_path).open({"model": "convnet", "context": 128})
 
 
 def test_an_artifact_is_learned_once_and_read_back_on_resume(tmp_path):

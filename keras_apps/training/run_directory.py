@@ -36,6 +36,9 @@ from keras_apps.errors import UserError
 # it, since a rerun resumes only with it as --run-dir (a default folder is new each time). Cleared by `cli.run`.
 OPENED_FOR_TRAINING = []
 
+# The folder of a run that holds its cluster's other workers' own folders (`runner.open_run_directory`).
+WORKERS = "workers"
+
 # The folders this process writes, each held until its command ends (`RunDirectory.hold`, `release_held`).
 HELD = {}
 
@@ -152,6 +155,21 @@ class RunDirectory:
     @property
     def is_resumable(self):
         return self.backup.is_dir() and any(self.backup.iterdir())
+
+    def training_started(self):
+        """Whether an attempt in this folder (or a stage's or a worker's folder inside it) began training: left its
+        epochs' record, a checkpoint, a backup or logs. Before that, a run holds only its settings and what it
+        learned from its data, which a start with other settings learns again."""
+        started = {"history.csv", "best.keras", "backup", "tensorboard", "training-ended.json", "trained.weights.h5",
+                   "fit.json"}
+        return any(path.name in started for path in self.path.rglob("*"))
+
+    def start_over(self):
+        """Empties the folder for a run that starts afresh in it: all but its lock (held by this command) and its
+        cluster's workers' folders (each worker, starting at the same time, decides for its own)."""
+        for path in self.path.iterdir():
+            if path.name not in (".lock", WORKERS):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def discard_unfinished_training(self):
         """Removes the epochs' record and best checkpoint of an attempt that left no backup to resume from

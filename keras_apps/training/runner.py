@@ -26,7 +26,7 @@ from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
 from keras_apps.training.callbacks import Backup, BestCheckpoint, HistoryFromResume, TrainingClock
 from keras_apps.training.multi_worker import MultiWorkerModel
-from keras_apps.training.run_directory import OPENED_FOR_TRAINING, RunDirectory
+from keras_apps.training.run_directory import OPENED_FOR_TRAINING, WORKERS, RunDirectory
 from keras_apps.training.strategy import is_multi_worker, worker_role
 
 
@@ -102,9 +102,6 @@ def _build_in_precision(build_model, precision):
         return build_model()
     finally:
         keras.mixed_precision.set_global_policy(previous)
-
-
-WORKERS = "workers"  # The folder of a run that holds the other workers' own folders.
 
 
 def open_run_directory(task, run_dir, strategy):

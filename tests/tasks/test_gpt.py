@@ -80,6 +80,24 @@ def test_a_text_too_short_for_one_window_is_refused_before_the_run_folder_opens(
     assert not (tmp_path / "run").exists()  # so the shorter --context-length the line asks for may use it
 
 
+def test_a_wordpiece_text_too_short_is_refused_and_the_shorter_context_starts_over_in_the_same_folder(tmp_path,
+                                                                                                     capsys):
+    """A WordPiece text's token count is known only once its vocabulary is learned, in the run folder: the refusal
+    comes after the folder opened, and the rerun with the shorter --context-length it asks for, other settings in
+    a folder where no training began, starts the run over there instead of being refused."""
+    (tmp_path / "short.txt").write_text("hello world, this is tiny.\n" * 30)  # 24 validation tokens
+    run = tmp_path / "run"
+    argv = ["--text-file", str(tmp_path / "short.txt"), "--tokenizer", "wordpiece", "--run-dir", str(run),
+            "--export-dir", str(tmp_path / "export")]
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and "fewer than one window of 129; use a longer text or a shorter --context-length" in err
+    assert (run / "tokenizer.json").is_file() and not run.joinpath("history.csv").exists()
+    status, out, err = run_task([*argv, *TINY], capsys)
+    assert status == 0, err
+    assert f"Starting over in {run}: the attempt there stopped before training, with other settings" in out
+    assert json.loads((run / "config.json").read_text())["model"]["context_length"] == 16
+
+
 def test_an_impossible_model_shape_is_one_line(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     status, _, err = run_task(["--text-file", str(tmp_path / "poem.txt"), "--hidden-dim", "10", "--num-heads", "4",
