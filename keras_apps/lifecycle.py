@@ -59,10 +59,11 @@ class Export:
     files: list = field(default_factory=list)
 
 
-def start_run(task, config, *, run_dir, export_dir, export_task=None):
+def start_run(task, config, *, run_dir, export_dir, export_task=None, export_kind=None):
     """Selects the strategy (before TensorFlow starts), seeds everything and checks the output folders: both
     writable, neither inside a published export version, and the export folder holding no other task's exports
-    (`export_task`, when the export is of another task than the run, as a tuned policy is a `gpt`).
+    (`export_task`, when the export is of another task than the run, as a tuned policy is a `gpt`) nor another
+    kind of its task's (`export_kind`, see `check_export_root`).
 
     Nothing is created yet: a run whose data turns out missing or corrupt leaves no folder behind.
     """
@@ -76,7 +77,7 @@ def start_run(task, config, *, run_dir, export_dir, export_task=None):
         RunDirectory(run_dir).check_reusable()
     files.check_writable_directory(export_dir, "--export-dir")
     check_outside_exports(export_dir, "--export-dir")
-    check_export_root(export_dir, export_task or task)
+    check_export_root(export_dir, export_task or task, export_kind)
     strategy = select_strategy(config.strategy)
     print(describe(strategy, config.batch_size))
     seed_everything(config.seed, config.deterministic)

@@ -2,7 +2,7 @@
 exported.
 
     python -m tasks.translate                              # train, score the whole test split, export
-    python -m tasks.translate --direction es-en            # the other way round
+    python -m tasks.translate --direction es-en --export-dir saved_models/translate-es-en   # the other way
     python -m tasks.translate translate "Where is the station?" --file sentences.txt
     python -m tasks.translate attention "Where is the station?"      # where each output word looked, as a PNG
     python -m tasks.translate compress                     # the export in 16, 8 and 4 bits, scored
@@ -87,7 +87,8 @@ def train(args):
 
     recipe = overlaid(RECIPES[args.recipe], args)
     config = recipe.training
-    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir,
+                    export_kind={"direction": args.direction})
 
     splits = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED)
     train_pairs = translation_pairs.oriented(splits.train, args.direction)

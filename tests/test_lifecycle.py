@@ -67,6 +67,22 @@ def test_an_export_folder_holding_another_tasks_exports_is_refused_before_anythi
     assert not (tmp_path / "run").exists()
 
 
+def test_an_export_folder_holding_another_kind_of_the_task_s_exports_is_refused_before_anything_starts(tmp_path):
+    """A Spanish-to-English translator's version in the English-to-Spanish folder would become its latest, which
+    `translate` and the demo's tab go on sending English sentences: a wrong answer for every one."""
+    config = TrainingConfig(strategy="cpu")
+    exports = tmp_path / "translate"
+    (exports / "1").mkdir(parents=True)
+    (exports / "1" / "export.json").write_text(json.dumps({"task": "translate", "direction": "en-es"}))
+    start_run("translate", config, run_dir=None, export_dir=exports, export_kind={"direction": "en-es"})
+    with pytest.raises(UserError, match=f"--export-dir {exports} holds translate exports of direction 'en-es'; "
+                                        f"give this one \\(direction 'es-en'\\) a folder of its own, e.g. "
+                                        f"{exports}-es-en$"):
+        start_run("translate", config, run_dir=tmp_path / "run", export_dir=exports,
+                  export_kind={"direction": "es-en"})
+    assert not (tmp_path / "run").exists()
+
+
 def test_output_folders_inside_a_published_export_version_are_refused_before_anything_starts(tmp_path):
     config = TrainingConfig(strategy="cpu")
     version = tmp_path / "exports" / "1"

@@ -11,13 +11,16 @@ from keras_apps.errors import UserError
 @dataclass(frozen=True)
 class Tab:
     """One task's tab: its title, what it offers, and the command that trains and exports its model. An
-    `optional` tab shows only when its export exists (the overview still names its command)."""
+    `optional` tab shows only when its export exists (the overview still names its command). Its page takes
+    the inputs of one `kind` of its task's exports (facts their `export.json` records, as a translator's
+    direction): another kind is not served."""
 
     task: str
     title: str
     offers: str
     command: str
     optional: bool = False
+    kind: tuple = ()  # (fact, value) pairs
 
 
 TABS = (
@@ -25,7 +28,7 @@ TABS = (
         "python -m tasks.mnist"),
     Tab("imdb", "Reviews", "type a review: P(positive) and the words behind it", "python -m tasks.imdb"),
     Tab("translate", "Translation", "English to Spanish, with where each written word looked",
-        "python -m tasks.translate"),
+        "python -m tasks.translate", kind=(("direction", "en-es"),)),
     Tab("gpt", "GPT", "continue a prompt: seeded, so the same inputs give the same text", "python -m tasks.gpt"),
     Tab("speech", "Spoken digits", "record or upload a spoken digit (WAV): the class probabilities",
         "python -m tasks.speech", optional=True),
@@ -66,7 +69,12 @@ def find(exports_root, tabs=TABS):
             continue
         try:
             path = resolve_task_export(root, tab.task)
-            found.append(Served(tab, path, json.loads((path / "export.json").read_text())))
+            metadata = json.loads((path / "export.json").read_text())
         except UserError as exc:
             found.append(Served(tab, problem=str(exc)))
+            continue
+        other = [f"{fact} {metadata.get(fact)!r}, not {value!r}" for fact, value in tab.kind
+                 if metadata.get(fact) != value]
+        found.append(Served(tab, problem=f"{path} is an export of {', '.join(other)}") if other
+                     else Served(tab, path, metadata))
     return found

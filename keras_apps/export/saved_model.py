@@ -140,23 +140,31 @@ def resolve_version(path):
     return path / str(found[-1])
 
 
-def check_export_root(export_root, task):
-    """Raises a one-line `UserError` when `export_root` already holds versions that are not exports of `task`.
+def check_export_root(export_root, task, kind=None):
+    """Raises a one-line `UserError` when `export_root` already holds versions that are not exports of `task`, or
+    not of its `kind` (facts its `export.json` records that its inputs depend on, such as a translator's
+    direction: `{"direction": "es-en"}`).
 
     Checked before a run starts: the next version would hide the other model from everything that loads the
-    folder's latest version (TF Serving, this suite's commands), found only after the training.
+    folder's latest version (TF Serving, this suite's commands, the demo), which would go on sending it the
+    other model's inputs (English sentences to a Spanish-to-English translator), found only after the training.
     """
     found = versions(export_root)
     if not found:
         return
     latest = Path(export_root) / str(found[-1])
     try:
-        other = json.loads((latest / "export.json").read_text()).get("task")
+        recorded = json.loads((latest / "export.json").read_text())
     except (OSError, ValueError):
-        other = None
+        recorded = {}
+    other = recorded.get("task")
     if other != task:
         holds = f"exports of the {other!r} task" if other else f"version {found[-1]}, not an export of this suite"
         raise UserError(f"--export-dir {export_root} holds {holds}; give the {task!r} export a folder of its own")
+    for fact, value in (kind or {}).items():
+        if recorded.get(fact) != value:
+            raise UserError(f"--export-dir {export_root} holds {task} exports of {fact} {recorded.get(fact)!r}; give "
+                            f"this one ({fact} {value!r}) a folder of its own, e.g. {export_root}-{value}")
 
 
 def check_outside_exports(path, flag):

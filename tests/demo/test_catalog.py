@@ -31,3 +31,12 @@ def test_a_task_folder_that_exists_but_holds_no_export_says_so(tmp_path):
     served = {entry.tab.task: entry for entry in find(tmp_path)}
     assert served["speech"].path is None and "holds no SavedModel" in served["speech"].problem
     assert served["mnist"] == Served(served["mnist"].tab)  # no folder at all: simply no export
+
+
+def test_a_tab_does_not_serve_another_kind_of_its_task_s_export(tmp_path):
+    """The translation tab takes English sentences: a Spanish-to-English export would answer each wrongly."""
+    write_export(tmp_path / "translate" / "1", {"task": "translate", "direction": "es-en"})
+    served = {entry.tab.task: entry for entry in find(tmp_path)}["translate"]
+    assert served.path is None and served.problem.endswith("1 is an export of direction 'es-en', not 'en-es'")
+    write_export(tmp_path / "translate" / "2", {"task": "translate", "direction": "en-es"})
+    assert {entry.tab.task: entry for entry in find(tmp_path)}["translate"].path == tmp_path / "translate" / "2"

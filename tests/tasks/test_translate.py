@@ -113,6 +113,9 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["extra"]["test_sentences"] == 8 and metrics["export"] == str(exports / "1")
     assert [row["batch_size"] for row in metrics["extra"]["decoding"]["batches"]] == [1, 64]
+    status, _, err = run_task(["--direction", "es-en", "--data-dir", str(tmp_path), "--export-dir", str(exports),
+                               "--run-dir", str(tmp_path / "es-en")], capsys)  # its version would be the latest
+    assert status == 2 and "holds translate exports of direction 'en-es'" in err and not (tmp_path / "es-en").exists()
     long = " ".join(["Hi. 3"] * 20)  # 60 tokens, past the 48 the model reads: its translation is of a part
     status, translated, err = run_task(["translate", "Hi. 3", "Go. 4", long, "--export-dir", str(exports)], capsys)
     assert status == 0 and len(translated.splitlines()) == 3
