@@ -109,7 +109,9 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
         config = json.loads((tiny_imdb / "run" / "config.json").read_text())
         assert config["teacher"] == "nb-bow" and config["unlabeled_examples"] == TINY_IMDB_SIZES["unsup"]
 
-    status, out, _ = run_task(["predict", "A wonderful film.", "", "--export-dir", str(exports)], capsys)
+    status, _, err = run_task(["predict", "A wonderful film.", "", "--export-dir", str(exports)], capsys)
+    assert status == 2 and "argument 2 is blank" in err  # the export answers "" (tests/export); the command asks
+    status, out, _ = run_task(["predict", "A wonderful film.", "Dull.", "--export-dir", str(exports)], capsys)
     lines = out.strip().splitlines()
     assert status == 0 and len(lines) == 2 and lines[0].split()[0] in ("positive", "negative")
     status, out, _ = run_task(["evaluate", "--export-dir", str(exports)], capsys)
