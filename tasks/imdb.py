@@ -158,7 +158,7 @@ def evaluate(args):
 
     version_path, serve = load_serving(args.export_dir, task=TASK)
     test = imdb.load(args.data_dir).take("test", args.test_examples, "--test-examples")
-    accuracy, loss = accuracy_and_log_loss(test.labels, scores(serve, test.texts), floor=1e-7)
+    accuracy, loss = accuracy_and_log_loss(test.labels, scores(serve, test.texts, unit="review"), floor=1e-7)
     print(f"{version_path}: test accuracy {accuracy:.4f}, loss {loss:.4f} on {len(test):,} reviews")
     return 0
 

@@ -7,16 +7,22 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from keras_apps import progress
 from keras_apps.errors import UserError
 from keras_apps.explain import perturbation
 from keras_apps.explain.perturbation import Explanation
 from keras_apps.text.vocabulary import PAD_ID
 
 
-def scores(serve, texts, batch_size=500):
-    """P(positive) for each text, from an export's serving signature, `batch_size` texts a call."""
-    outputs = [serve(texts=tf.constant(texts[start:start + batch_size], tf.string))["probability"].numpy()
-               for start in range(0, len(texts), batch_size)]
+def scores(serve, texts, batch_size=500, unit=None):
+    """P(positive) for each text, from an export's serving signature, `batch_size` texts a call; with `unit` (e.g.
+    "review"), a progress bar counts them (a BERT export scores IMDB's test split in over a minute on a CPU)."""
+    shown = progress.bar(len(texts), unit) if unit else None
+    outputs = []
+    for start in range(0, len(texts), batch_size):
+        outputs.append(serve(texts=tf.constant(texts[start:start + batch_size], tf.string))["probability"].numpy())
+        if shown:
+            shown.add(len(outputs[-1]))
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
 
 

@@ -116,6 +116,7 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     assert status == 0 and len(lines) == 2 and lines[0].split()[0] in ("positive", "negative")
     status, out, _ = run_task(["evaluate", "--export-dir", str(exports)], capsys)
     assert status == 0 and f"test accuracy {metrics['test']['accuracy']:.4f}" in out
+    assert out.startswith("48/48 - ") and "/review\n" in out  # scoring shows its progress, as fit does
     status, _, err = run_task(["evaluate", "--export-dir", str(exports), "--test-examples", "49"], capsys)
     assert status == 2 and "--test-examples 49: there are only 48 reviews in IMDB's test split" in err
 
