@@ -174,10 +174,12 @@ def generate(args):
     import tensorflow as tf
 
     from keras_apps.export.saved_model import load_serving
+    from keras_apps.inference.text_generation import note_unknown_prompt_tokens
 
     if args.max_new_tokens > MAX_NEW_TOKENS:
         raise UserError(f"--max-new-tokens is at most {MAX_NEW_TOKENS:,} per call, got {args.max_new_tokens:,}")
-    _, generate_text = load_serving(args.export_dir, signature="generate", task=TASK)
+    version_path, generate_text = load_serving(args.export_dir, signature="generate", task=TASK)
+    note_unknown_prompt_tokens(version_path, args.prompt)
     output = generate_text(
         prompt=tf.constant(args.prompt), max_new_tokens=tf.constant(args.max_new_tokens),
         temperature=tf.constant(args.temperature), seed=tf.constant(args.seed),

@@ -15,6 +15,7 @@ Everything here is graph-compatible, so the whole loop can live inside an export
 """
 
 import functools
+import sys
 
 import keras_hub
 import tensorflow as tf
@@ -145,3 +146,15 @@ def decoding_tokens_per_second(model, new_tokens=256, repeats=3, use_cache=True,
         seconds.append(time.perf_counter() - start)
     return batch_size * new_tokens / statistics.median(seconds)
 
+
+
+def note_unknown_prompt_tokens(export_path, prompt):
+    """Prints to stderr a note when a GPT export's vocabulary (its `tokenizer.json`) lacks some of `prompt`'s
+    characters or words (a curly quote pasted into a prompt for Tiny Shakespeare's 65 characters): the model reads
+    each as one unknown token, which the text it returns, the prompt as given, does not show."""
+    from keras_apps.text.characters import load_tokenizer, unknown_tokens
+
+    unknown, tokens = unknown_tokens(load_tokenizer(export_path / "tokenizer.json"), prompt)
+    if unknown:
+        print(f"note: {unknown} of the prompt's {tokens} tokens {'is' if unknown == 1 else 'are'} not in the model's "
+              f"vocabulary; it reads each as an unknown token", file=sys.stderr)

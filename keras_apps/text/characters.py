@@ -82,6 +82,17 @@ def token_ids(tokenizer, text):
     return np.asarray(tokenizer.tokenize(text))
 
 
+def unknown_tokens(tokenizer, text):
+    """`(unknown, tokens)`: how many of `text`'s tokens the tokenizer does not know (characters outside a `char`
+    vocabulary, words a WordPiece vocabulary cannot spell), each read by the model as one unknown token, and how
+    many it has; the byte tokenizer knows every text."""
+    from keras_apps.text.wordpieces import UNKNOWN_ID
+
+    unknown_id = {CharacterTokenizer: 0, WordPieceText: UNKNOWN_ID}.get(type(tokenizer))
+    ids = token_ids(tokenizer, text)
+    return (0 if unknown_id is None else int((ids == unknown_id).sum())), len(ids)
+
+
 def save_tokenizer(tokenizer, path):
     """Writes what rebuilds `tokenizer` as JSON (a character vocabulary may hold newlines: not one per line)."""
     if isinstance(tokenizer, CharacterTokenizer):

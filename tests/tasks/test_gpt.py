@@ -126,8 +126,14 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tiny_gpt, capsys):
                            str(export_dir)], capsys) for seed in (1, 1)]
     assert generated[0][0] == 0 and generated[0][1] == generated[1][1]
     assert generated[0][1].startswith("Shall I") and len(generated[0][1].rstrip("\n")) >= len("Shall I")
-    status, out, _ = run_task(["generate", "Thou", "--max-new-tokens", "0", "--export-dir", str(export_dir)], capsys)
-    assert status == 0 and out == "Thou\n"
+    status, out, err = run_task(["generate", "Thou", "--max-new-tokens", "0", "--export-dir", str(export_dir)],
+                                capsys)
+    assert status == 0 and out == "Thou\n" and err == ""
+    status, out, err = run_task(["generate", "Shall I\u2019", "--max-new-tokens", "0", "--export-dir",
+                                 str(export_dir)], capsys)  # a curly quote, pasted: not among the poem's characters
+    assert status == 0 and out == "Shall I\u2019\n"
+    assert err == ("note: 1 of the prompt's 8 tokens is not in the model's vocabulary; it reads each as an unknown "
+                   "token\n")
 
     tab = GenerationAnswers(export_dir)  # what the demo's GPT tab serves: the same text for the same request
     assert tab.answer("Shall I", 25, 0.8, 1) + "\n" == generated[0][1]
@@ -211,9 +217,10 @@ def test_a_byte_gpt_reads_any_utf_8_text_and_exports_a_model_that_writes_it(tmp_
                                "--run-dir", str(tmp_path / "run"), "--export-dir", str(export_dir)], capsys)
     assert status == 0, err
     assert json.loads((export_dir / "1" / "tokenizer.json").read_text()) == {"kind": "byte"}
-    status, out, _ = run_task(["generate", "ñandú", "--max-new-tokens", "12", "--export-dir", str(export_dir)],
-                              capsys)
-    assert status == 0 and out.startswith("ñandú") and len(out.encode("utf-8")) >= len("ñandú".encode()) + 1
+    status, out, err = run_task(["generate", "ñandú ☃", "--max-new-tokens", "12", "--export-dir", str(export_dir)],
+                                capsys)
+    assert status == 0 and out.startswith("ñandú ☃") and len(out.encode("utf-8")) >= len("ñandú ☃".encode()) + 1
+    assert err == ""  # bytes spell any text: no unknown token
 
 
 def test_compress_exports_copies_that_a_fresh_process_generates_from_and_converts_to_litert(
