@@ -5,7 +5,9 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
-from keras_apps.text.characters import UNKNOWN_CHARACTER, build_tokenizer, load_tokenizer, save_tokenizer
+from keras_apps.text.characters import (
+    UNKNOWN_CHARACTER, build_tokenizer, load_tokenizer, save_tokenizer, unknown_tokens,
+)
 
 TRAINING_TEXT = "To be, or not to be:\nthat is the question. ¿Qué?"
 
@@ -23,6 +25,12 @@ def test_unseen_characters_become_id_0_and_come_back_as_the_replacement_characte
     ids = tokenizer.tokenize("bež").numpy()
     assert ids[0] > 0 and ids[1] > 0 and ids[2] == 0
     assert tokenizer.detokenize(ids).numpy().decode("utf-8") == "be" + UNKNOWN_CHARACTER
+
+
+@pytest.mark.parametrize("kind, text, counted", [("char", "bež", (1, 3)), ("char", "to be", (0, 5)),
+                                                 ("wordpiece", "to be ☃", (1, 5)), ("byte", "bež ☃", (0, 8))])
+def test_unknown_tokens_are_counted_for_each_kind(kind, text, counted):
+    assert unknown_tokens(build_tokenizer(kind, TRAINING_TEXT), text) == counted
 
 
 def test_a_batch_of_texts_gives_ragged_ids():
