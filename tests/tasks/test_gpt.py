@@ -81,7 +81,8 @@ def test_a_text_too_short_for_one_window_is_refused_before_the_run_folder_opens(
 
 
 def test_a_wordpiece_text_too_short_is_refused_and_the_shorter_context_starts_over_in_the_same_folder(tmp_path,
-                                                                                                     capsys):
+                                                                                                     capsys,
+                                                                                                     monkeypatch):
     """A WordPiece text's token count is known only once its vocabulary is learned, in the run folder: the refusal
     comes after the folder opened, and the rerun with the shorter --context-length it asks for, other settings in
     a folder where no training began, starts the run over there instead of being refused."""
@@ -92,8 +93,14 @@ def test_a_wordpiece_text_too_short_is_refused_and_the_shorter_context_starts_ov
     status, _, err = run_task(argv, capsys)
     assert status == 2 and "fewer than one window of 129; use a longer text or a shorter --context-length" in err
     assert (run / "tokenizer.json").is_file() and not run.joinpath("history.csv").exists()
+    from keras_apps.lifecycle import Run
+
+    def ctrl_c_as_training_starts(*args, **kwargs):  # accepted is all this test needs to see: no need to train
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Run, "fit", ctrl_c_as_training_starts)
     status, out, err = run_task([*argv, *TINY], capsys)
-    assert status == 0, err
+    assert status == 130 and err == f"interrupted; rerun with --run-dir {run} to resume it\n"
     assert f"Starting over in {run}: the attempt there stopped before training, with other settings" in out
     assert json.loads((run / "config.json").read_text())["model"]["context_length"] == 16
 
