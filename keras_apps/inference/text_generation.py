@@ -147,7 +147,6 @@ def decoding_tokens_per_second(model, new_tokens=256, repeats=3, use_cache=True,
     return batch_size * new_tokens / statistics.median(seconds)
 
 
-
 def note_unknown_prompt_tokens(export_path, prompt):
     """Prints to stderr a note when a GPT export's vocabulary (its `tokenizer.json`) lacks some of `prompt`'s
     characters or words (a curly quote pasted into a prompt for Tiny Shakespeare's 65 characters): the model reads
