@@ -10,6 +10,7 @@ import pytest
 from bench import gpt as bench_gpt
 from keras_apps.demo.answers import GenerationAnswers
 from keras_apps.errors import UserError
+from keras_apps.lifecycle import Run
 from keras_apps.training import lora
 from tasks import gpt as task
 from tests.conftest import run_cli, run_python
@@ -93,7 +94,6 @@ def test_a_wordpiece_text_too_short_is_refused_and_the_shorter_context_starts_ov
     status, _, err = run_task(argv, capsys)
     assert status == 2 and "fewer than one window of 129; use a longer text or a shorter --context-length" in err
     assert (run / "tokenizer.json").is_file() and not run.joinpath("history.csv").exists()
-    from keras_apps.lifecycle import Run
 
     def ctrl_c_as_training_starts(*args, **kwargs):  # accepted is all this test needs to see: no need to train
         raise KeyboardInterrupt
