@@ -180,18 +180,20 @@ def add_explanation_arguments(parser):
     parser.add_argument("--seed", type=seed, default=0, help="lime: random seed of its samples (default: 0)")
 
 
-def given_texts(texts, paths, what):
+def given_texts(texts, paths, what, *, keep_blank_lines=False):
     """The texts given as arguments, then the lines of the files given with `--file`; one line of error if none,
     if an argument is blank (an answer about no text would read as one about something), or if a file holds none
-    (it was given to be read: a mistaken file is not quietly skipped)."""
+    (it was given to be read: a mistaken file is not quietly skipped). A file's blank lines are left out, or kept
+    (`keep_blank_lines`) by a command that answers line for line with no copy of the input (a translation), so
+    that answer N stays beside line N."""
     texts = list(texts)
     blank = [str(number) for number, given in enumerate(texts, start=1) if not given.strip()]
     if blank:
         raise UserError(f"argument {', '.join(blank)} {'is' if len(blank) == 1 else 'are'} blank: {what} need "
                         f"some text")
     for file in paths:
-        lines = files.read_lines(file)
-        if not lines:
+        lines = files.read_text(file).splitlines() if keep_blank_lines else files.read_lines(file)
+        if not any(line.strip() for line in lines):
             raise UserError(f"{file} holds no lines of {what}")
         texts += lines
     if not texts:

@@ -191,7 +191,7 @@ def translate(args):
     from keras_apps.export.saved_model import load_serving
     from keras_apps.inference.translation import note_cut_sentences
 
-    sentences = cli.given_texts(args.sentences, args.file, "sentences to translate")
+    sentences = cli.given_texts(args.sentences, args.file, "sentences to translate", keep_blank_lines=True)
     version_path, serve = load_serving(args.export_dir, signature="translate", task=TASK)
     for start in range(0, len(sentences), TRANSLATE_BATCH):
         batch = tf.constant(sentences[start : start + TRANSLATE_BATCH])
@@ -252,7 +252,7 @@ def _train_arguments(parser):
 def _translate_arguments(parser):
     parser.add_argument("sentences", nargs="*", type=cli.text, help="sentences to translate")
     parser.add_argument("--file", type=cli.path, action="append", default=[],
-                        help="a UTF-8 text file, one sentence per line (repeatable)")
+                        help="a UTF-8 text file, one sentence per line; a blank line gets a blank one (repeatable)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 

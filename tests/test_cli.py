@@ -157,6 +157,16 @@ def test_a_file_of_texts_without_a_line_is_refused_by_name(tmp_path):
         cli.given_texts([], [], "reviews")
 
 
+def test_a_file_s_blank_lines_are_kept_where_each_answer_must_stay_beside_its_line(tmp_path):
+    (tmp_path / "sentences.txt").write_text("Hello.\n\nGood night.\n")
+    assert cli.given_texts([], [tmp_path / "sentences.txt"], "sentences") == ["Hello.", "Good night."]
+    kept = cli.given_texts(["Hi."], [tmp_path / "sentences.txt"], "sentences", keep_blank_lines=True)
+    assert kept == ["Hi.", "Hello.", "", "Good night."]
+    (tmp_path / "blank.txt").write_text("\n \n")
+    with pytest.raises(UserError, match="blank.txt holds no lines of sentences$"):
+        cli.given_texts([], [tmp_path / "blank.txt"], "sentences", keep_blank_lines=True)
+
+
 def test_a_blank_text_argument_is_refused_not_answered():
     """An empty review was classified "negative 0.264": an answer about no text, read as one about something."""
     with pytest.raises(UserError, match=r"^argument 2 is blank: reviews to classify need some text$"):

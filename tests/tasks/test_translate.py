@@ -121,6 +121,10 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     assert status == 0 and len(translated.splitlines()) == 3
     assert err == ("note: sentence 3 is 60 tokens long; the model reads its first 48, and the rest is not "
                    "translated\n")
+    (tmp_path / "lines.txt").write_text("Hi. 3\n\nGo. 4\n")  # a file's blank line keeps its place in the answer
+    status, by_line, _ = run_task(["translate", "--file", str(tmp_path / "lines.txt"), "--export-dir",
+                                   str(exports)], capsys)
+    assert status == 0 and by_line.split("\n") == [*translated.splitlines()[:1], "", translated.splitlines()[1], ""]
     tab = TranslationAnswers(exports, tmp_path)  # what the demo's translation tab serves
     answer = tab.answer("Hi. 3")
     assert answer.translation == translated.splitlines()[0] and answer.attention_map.read_bytes()[:4] == b"\x89PNG"
