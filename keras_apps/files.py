@@ -79,14 +79,16 @@ def write_json(path, value):
 
 
 def read_text(path):
-    """The text of a UTF-8 file; a one-line error for an unreadable file or one that is not UTF-8 (binary, or
-    another encoding: read with its bytes replaced, it would be answered as if it were text)."""
+    """The text of a UTF-8 file, less the byte-order mark some editors (Windows Notepad) write first, which is
+    not text (a model would read it as an unknown character); a one-line error for an unreadable file or one that
+    is not UTF-8 (binary, or another encoding: read with its bytes replaced, it would be answered as if it were
+    text)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserError(f"{path} is not UTF-8 text (invalid byte at offset {exc.start})") from None
 

@@ -61,6 +61,9 @@ def test_lines_of_text_that_is_not_utf8_are_refused_at_the_first_bad_byte(tmp_pa
         files.read_lines(tmp_path / "latin1.txt")
     (tmp_path / "utf8.txt").write_text("Un film\n\n  \nMais très beau", encoding="utf-8")
     assert files.read_lines(tmp_path / "utf8.txt") == ["Un film", "Mais très beau"]
+    (tmp_path / "notepad.txt").write_text("Un film\nMais très beau", encoding="utf-8-sig")  # a byte-order mark first
+    assert files.read_lines(tmp_path / "notepad.txt") == ["Un film", "Mais très beau"]
+    assert files.read_text(tmp_path / "notepad.txt").startswith("Un film")
 
 
 @pytest.fixture
