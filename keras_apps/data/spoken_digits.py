@@ -80,9 +80,9 @@ def read_wav(path):
 
 def read_recording(path, shown=None):
     """A user's recording of one spoken digit (what `predict` and the demo hear) as float32 mono samples at
-    `SAMPLE_RATE`: any PCM WAV file, its channels averaged and resampled (`wav_samples`), where the dataset's own
-    files must be mono 8 kHz already (`read_wav`); the same checks of its length. Errors name it as `shown`
-    (default: its path)."""
+    `SAMPLE_RATE`: any WAV file, PCM or float, its channels averaged and resampled (`wav_samples`), where the
+    dataset's own files must be mono 8 kHz already (`read_wav`); the same checks of its length. Errors name it as
+    `shown` (default: its path)."""
     return _one_digit_long(shown or path, wav_samples(path, SAMPLE_RATE, shown))
 
 
@@ -98,32 +98,35 @@ def _one_digit_long(path, samples):
 
 
 def wav_samples(path, rate, shown=None):
-    """The samples of a PCM WAV file (8-, 16- or 32-bit, any rate, any channels) as float32 mono at `rate` Hz:
-    channels averaged, resampled by scipy's polyphase filter. A one-line error for a file that is not PCM WAV,
-    naming it as `shown` (default: its path)."""
-    import wave
+    """The samples of a WAV file (PCM of 8 to 32 bits, or the 32- or 64-bit float Audacity writes by default; any
+    rate, any channels) as float32 mono in [-1, 1] at `rate` Hz: channels averaged, resampled by scipy's
+    polyphase filter. A one-line error for a file that is not one, naming it as `shown` (default: its path)."""
+    import warnings
     from math import gcd
 
+    from scipy.io import wavfile
     from scipy.signal import resample_poly
 
     shown = shown or path
     try:
-        with wave.open(str(path), "rb") as handle:
-            width, channels, source_rate = handle.getsampwidth(), handle.getnchannels(), handle.getframerate()
-            frames = handle.readframes(handle.getnframes())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)  # chunks it skips, such as a recorder's notes
+            source_rate, samples = wavfile.read(path)
     except FileNotFoundError:
         raise UserError(f"{shown} does not exist") from None
-    except (wave.Error, EOFError, OSError) as exc:
-        raise UserError(f"{shown} is not a readable WAV file ({exc or 'it ends before its header'})") from None
-    if width not in (1, 2, 4):
-        raise UserError(f"{shown} has {8 * width}-bit samples; expected 8-, 16- or 32-bit PCM")
-    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
-    samples = np.frombuffer(frames, dtype).reshape(-1, channels).mean(axis=1)
-    samples = (samples - 128) / 128 if width == 1 else samples / float(2 ** (8 * width - 1))
-    if source_rate != rate:
+    except (ValueError, EOFError, OSError) as exc:
+        raise UserError(f"{shown} is not a readable WAV file ({exc})") from None
+    if samples.dtype == np.uint8:  # 8-bit PCM is unsigned, centred on 128
+        scaled = (samples.astype(np.float64) - 128) / 128
+    elif samples.dtype.kind == "i":  # 16- and 32-bit PCM, and 24-bit as scipy reads it: in an int32's top bits
+        scaled = samples / float(2 ** (8 * samples.dtype.itemsize - 1))
+    else:
+        scaled = samples.astype(np.float64)
+    mono = (scaled if scaled.ndim == 2 else scaled[:, np.newaxis]).mean(axis=1)
+    if source_rate != rate and len(mono):
         common = gcd(source_rate, rate)
-        samples = resample_poly(samples, rate // common, source_rate // common)
-    return np.clip(samples, -1, 1).astype(np.float32)
+        mono = resample_poly(mono, rate // common, source_rate // common)
+    return np.clip(mono, -1, 1).astype(np.float32)
 
 
 def read_recordings(folder, expected=None):

@@ -113,8 +113,28 @@ def test_a_user_s_recording_at_any_rate_and_channels_is_heard_at_8_khz_mono(tmp_
     with pytest.raises(UserError, match="long.wav lasts 11 s; a recording of one spoken digit lasts at most 10 s"):
         spoken_digits.read_recording(tmp_path / "long.wav")
     (tmp_path / "notes.wav").write_text("not audio")
-    with pytest.raises(UserError, match=r"notes.wav is not a readable WAV file \(file does not start with RIFF id\)"):
+    with pytest.raises(UserError, match=r"notes.wav is not a readable WAV file \(File format b'not ' not understood"):
         spoken_digits.read_recording(tmp_path / "notes.wav")
+
+
+def test_a_recording_in_float_or_24_bit_samples_reads_as_in_16_bits(tmp_path):
+    """Audacity exports 32-bit float WAV by default, and field recorders 24-bit PCM; Python's `wave` reads
+    neither."""
+    from scipy.io import wavfile
+
+    tone = np.sin(2 * np.pi * 500 * np.arange(2000) / 8000)
+    (tmp_path / "pcm16.wav").write_bytes(wav_bytes(np.round(16000 * tone).astype(int)))
+    wavfile.write(tmp_path / "float.wav", 8000, (16000 / 32768 * tone).astype(np.float32))
+    pcm24 = np.round(16000 * 256 * tone).astype("<i4")
+    frames = b"".join(value.tobytes()[:3] for value in pcm24)  # the low three bytes of each little-endian value
+    header = (b"RIFF" + (36 + len(frames)).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
+              + np.array([1, 1], "<u2").tobytes() + np.array([8000, 8000 * 3], "<u4").tobytes()
+              + np.array([3, 24], "<u2").tobytes() + b"data" + len(frames).to_bytes(4, "little"))
+    (tmp_path / "pcm24.wav").write_bytes(header + frames)
+    pcm16, floats, pcm24 = (spoken_digits.read_recording(tmp_path / f"{name}.wav")
+                            for name in ("pcm16", "float", "pcm24"))
+    np.testing.assert_allclose(floats, pcm16, atol=2e-5)  # 16 bits round to half of 1/32,768
+    np.testing.assert_allclose(pcm24, pcm16, atol=2e-5)
 
 
 @pytest.mark.real_data
