@@ -175,7 +175,7 @@ def _evaluate_arguments(parser):
 
 
 def _predict_arguments(parser):
-    parser.add_argument("files", type=cli.path, nargs="+", help="PCM WAV files, one spoken digit each")
+    parser.add_argument("files", type=cli.path, nargs="+", help="WAV files (PCM or float), one spoken digit each")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 
@@ -187,8 +187,8 @@ COMMANDS = {
                             "Evaluate an exported model on the 250 recordings of FSDD's official test split, or, "
                             "for a model trained with --hold-out-speaker, on that speaker's 500 recordings."),
     "predict": cli.Command(predict, _predict_arguments, "recognize the digit in WAV files with an export",
-                           "Recognize the spoken digit of each PCM WAV file (any rate, mono or stereo: resampled to "
-                           "the model's 8 kHz mono)."),
+                           "Recognize the spoken digit of each WAV file (PCM or float, any rate, mono or stereo: "
+                           "resampled to the model's 8 kHz mono)."),
 }
 
 

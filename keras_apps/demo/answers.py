@@ -149,7 +149,7 @@ class GenerationAnswers:
 
 
 class SpokenDigitAnswers:
-    """The speech export: the digit spoken in a WAV file (any rate, mono or stereo, 8-32-bit PCM), resampled to
+    """The speech export: the digit spoken in a WAV file (any rate, mono or stereo, PCM or float), resampled to
     the export's 8 kHz mono as `predict` does (`spoken_digits.read_recording`)."""
 
     def __init__(self, export_path):
