@@ -94,18 +94,22 @@ def digit_from_picture(picture, image_shape=(28, 28), box=20):
 
     `picture` is uint8 `[height, width]` grayscale, or `[height, width, 3 or 4]` colour (transparent pixels count
     as white paper). Dark ink on light paper is inverted, judged by the border's pixels. A picture already of
-    `image_shape` is only inverted where needed, not rescaled: it is taken to be in MNIST's form.
+    `image_shape` is only inverted where needed, not rescaled: it is taken to be in MNIST's form. Any other has its
+    paper's level (the border's median: a photo's paper is grey) taken off and its ink stretched to white, so that
+    MNIST's black background, not the paper, surrounds the digit.
     """
     from PIL import Image
 
     gray = _grayscale(np.asarray(picture))
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 127:
-        gray = 255 - gray
-    if gray.max() < 64:
+        gray, border = 255 - gray, 255 - border
+    paper = float(np.median(border))
+    if gray.max() - paper < 64:
         raise UserError("the picture is blank: no ink stands out from its paper")
     if gray.shape == tuple(image_shape):
         return gray
+    gray = np.clip((gray - paper) * 255 / (gray.max() - paper), 0, 255).round().astype(np.uint8)
     rows, columns = np.nonzero(gray > gray.max() * 0.1)
     ink = gray[rows.min():rows.max() + 1, columns.min():columns.max() + 1]
     scale = box / max(ink.shape)

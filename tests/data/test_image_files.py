@@ -114,6 +114,17 @@ def test_a_drawing_becomes_a_centred_white_on_black_digit():
     assert digit[0].max() == 0 and digit[:, -1].max() == 0  # black paper
 
 
+def test_a_photo_s_grey_paper_becomes_mnist_s_black_background():
+    """Photographed, white paper comes out grey (here 190), the ink not black (40): inverted, the paper would stay
+    a grey square around the digit, and the ink's bounding box would be the whole picture."""
+    photo = np.full((120, 100), 190, np.uint8)
+    photo[20:100, 45:55] = 40  # a stroke 80 pixels tall
+    digit = digit_from_picture(photo)
+    assert digit[0].max() == 0 and digit[:, 0].max() == 0 and digit[:, -1].max() == 0 and digit.max() == 255
+    rows, _ = np.nonzero(digit > 50)
+    assert rows.max() - rows.min() + 1 in (19, 20, 21)  # the stroke fills MNIST's 20-pixel box
+
+
 def test_transparent_paper_counts_as_white_and_an_mnist_sized_picture_keeps_its_pixels():
     drawing = np.zeros((100, 100, 4), np.uint8)  # transparent, with one opaque black bar
     drawing[20:80, 45:55] = (0, 0, 0, 255)
