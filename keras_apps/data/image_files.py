@@ -14,14 +14,15 @@ def read_picture(path, image_shape):
     own white-on-black digits keep their pixels; a scan or a drawing of any size, dark ink on light paper, is
     inverted, scaled and centred as MNIST's digits were, so the model reads what it was trained on.
 
-    A header claiming a size too large to decode safely (PIL's `DecompressionBombError`, not an `OSError`) is
-    refused like any unreadable file.
+    A phone's photo is turned upright first: its camera stores the pixels as the sensor saw them and says in the
+    EXIF orientation tag how to turn them for viewing, as every viewer does. A header claiming a size too large to
+    decode safely (PIL's `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            picture = _picture_array(path, image)
+            picture = _picture_array(path, ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:

@@ -43,6 +43,19 @@ def test_a_picture_dark_on_light_of_any_size_is_put_in_mnist_form(tmp_path):
         assert image[0].max() == 0 and image[:, 0].max() == 0 and image.max() >= 199  # white ink on black
 
 
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
+    """A phone stores a portrait photo's pixels on their side with an EXIF orientation tag (6: turn them 90°
+    clockwise to view); read as stored, the digit would lie on its side."""
+    upright = 255 - _stroke(56)
+    upright[8:16, 8:48] = 0  # a bar across the top: a "7", which lies on its side when the tag is ignored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ExifTags.Base.Orientation
+    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(tmp_path / "portrait.png", exif=exif)
+    Image.fromarray(upright).save(tmp_path / "upright.png")
+    images, _ = read_images([tmp_path / "portrait.png", tmp_path / "upright.png"], (28, 28))
+    np.testing.assert_array_equal(images[0], images[1])
+
+
 def test_16_bit_grey_keeps_its_levels_scaled_to_8_bits(tmp_path):
     """PIL's conversion to 8 bits would clip it: everything over 255 white, two levels in all."""
     digit = np.zeros((28, 28), np.uint8)
