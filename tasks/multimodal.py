@@ -259,7 +259,7 @@ def _predict_arguments(parser):
     parser.add_argument("--image", type=cli.path,
                         help="a picture of one digit (PNG, any size; put in MNIST's form) or a .npy array of one")
     parser.add_argument("--audio", type=cli.path,
-                        help="a WAV file of one spoken digit (PCM or float; resampled to 8 kHz mono)")
+                        help="a WAV file of one spoken digit (PCM or float; resampled to 8 kHz mono, silence cut off)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
 
 

@@ -4,7 +4,7 @@ exported as a SavedModel that takes audio as recorded.
     python -m tasks.speech                                # train on the official split, test, export
     python -m tasks.speech --hold-out-speaker theo        # train on four speakers, test on the fifth's recordings
     python -m tasks.speech evaluate                       # the latest export on the recordings it never heard
-    python -m tasks.speech predict one.wav two.wav        # WAV files, resampled to 8 kHz mono
+    python -m tasks.speech predict one.wav two.wav        # WAV files, resampled to 8 kHz mono, silence cut off
 
 The log-mel spectrogram is part of the model (`keras_apps.models.speech`), so the export's signature takes
 `audio: float32 [batch, samples]` (8 kHz, zero-padded) and `lengths: int32 [batch]`. Validation recordings are
@@ -188,7 +188,8 @@ COMMANDS = {
                             "for a model trained with --hold-out-speaker, on that speaker's 500 recordings."),
     "predict": cli.Command(predict, _predict_arguments, "recognize the digit in WAV files with an export",
                            "Recognize the spoken digit of each WAV file (PCM or float, any rate, mono or stereo: "
-                           "resampled to the model's 8 kHz mono)."),
+                           "resampled to the model's 8 kHz mono), the silence before and after the word cut off "
+                           "as the dataset's was."),
 }
 
 

@@ -150,7 +150,7 @@ class GenerationAnswers:
 
 class SpokenDigitAnswers:
     """The speech export: the digit spoken in a WAV file (any rate, mono or stereo, PCM or float), resampled to
-    the export's 8 kHz mono as `predict` does (`spoken_digits.read_recording`)."""
+    the export's 8 kHz mono and its silence cut off as `predict` does (`spoken_digits.read_recording`)."""
 
     def __init__(self, export_path):
         from keras_apps.export.saved_model import load_serving

@@ -109,12 +109,30 @@ def test_a_user_s_recording_at_any_rate_and_channels_is_heard_at_8_khz_mono(tmp_
     np.testing.assert_allclose(laptop[100:-100], mono[100:-100], atol=2e-3)  # the filter's edges aside
     with pytest.raises(UserError, match="laptop.wav is 2-channel audio at 48000 Hz; expected mono 8000 Hz"):
         spoken_digits.read_wav(tmp_path / "laptop.wav")
-    (tmp_path / "long.wav").write_bytes(wav_bytes(np.zeros(11 * 44100, int), rate=44100))
+    hum = np.round(8000 * np.sin(2 * np.pi * 500 * np.arange(11 * 44100) / 44100)).astype(int)
+    (tmp_path / "long.wav").write_bytes(wav_bytes(hum, rate=44100))
     with pytest.raises(UserError, match="long.wav lasts 11 s; a recording of one spoken digit lasts at most 10 s"):
         spoken_digits.read_recording(tmp_path / "long.wav")
     (tmp_path / "notes.wav").write_text("not audio")
     with pytest.raises(UserError, match=r"notes.wav is not a readable WAV file \(File format b'not ' not understood"):
         spoken_digits.read_recording(tmp_path / "notes.wav")
+
+
+def test_the_silence_before_and_after_a_user_s_digit_is_cut_off_as_fsdd_s_was(tmp_path):
+    """A recorder runs before and after the word; FSDD's recordings stop where the word does, and a model that
+    averages over a recording's frames hears the silence as part of the word."""
+    word = 0.25 * np.sin(2 * np.pi * 500 * np.arange(3200) / 8000)  # 0.4 s
+    room = np.random.default_rng(0).normal(0, 10 ** (-70 / 20), 8000 + len(word) + 8000)  # a quiet room, -70 dBFS
+    recorded = room + np.pad(word, 8000)  # a second of the room before the word and after it
+    (tmp_path / "recorded.wav").write_bytes(wav_bytes(np.round(32767 * recorded).astype(int)))
+    heard = spoken_digits.read_recording(tmp_path / "recorded.wav")
+    assert 3200 <= len(heard) <= 3200 + 2 * 256  # the word, give or take a frame at each end
+    assert np.abs(heard).max() == pytest.approx(0.25, abs=0.01)
+    (tmp_path / "quiet.wav").write_bytes(wav_bytes(np.round(32767 * room).astype(int)))
+    with pytest.raises(UserError, match=r"quiet.wav is silent: its loudest 32 ms are at -\d+ dBFS \(below -60\)"):
+        spoken_digits.read_recording(tmp_path / "quiet.wav")
+    digit = spoken_digits.read_wav(tmp_path / "recorded.wav")  # the dataset's own files are read as they are
+    assert len(digit) == len(recorded)
 
 
 def test_a_recording_in_float_or_24_bit_samples_reads_as_in_16_bits(tmp_path):

@@ -59,7 +59,7 @@ def test_predict_refuses_what_is_not_a_digit_to_see_or_hear_in_one_line(tmp_path
     from PIL import Image
 
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "big.png")
-    (tmp_path / "long.wav").write_bytes(wav_bytes(np.zeros(11 * 8000, int)))
+    (tmp_path / "long.wav").write_bytes(wav_bytes(np.round(8000 * np.sin(np.arange(11 * 8000))).astype(int)))
     for argv, message in ((["predict"], "give an image (--image), a recording (--audio), or both"),
                           (["predict", "--image", str(tmp_path / "big.png")], "big.png: the picture is blank"),
                           (["predict", "--audio", str(tmp_path / "long.wav")], "lasts 11 s")):

@@ -55,7 +55,7 @@ def test_missing_data_and_a_bad_wav_are_one_line(tmp_path, capsys, monkeypatch):
     status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
     assert status == 2 and "free-spoken-digit-dataset-1.0.9.tar.gz" in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()
-    (tmp_path / "click.wav").write_bytes(wav_bytes(np.ones(1000, int), rate=44100, channels=2))  # 182 at 8 kHz
+    (tmp_path / "click.wav").write_bytes(wav_bytes(np.full(1000, 8000), rate=44100, channels=2))  # 182 at 8 kHz
     status, _, err = run_task(["predict", str(tmp_path / "click.wav"), "--export-dir", str(tmp_path)], capsys)
     assert status == 2 and "click.wav holds 182 samples (22.8 ms); a recording needs at least 256" in err
 
@@ -112,9 +112,25 @@ def test_holding_out_a_speaker_tests_on_that_speaker_only(tiny, capsys):
 
 
 @pytest.mark.real_data
-def test_a_short_run_on_the_real_recordings_learns(real_fsdd_dir, tmp_path):
+def test_a_short_run_on_the_real_recordings_learns_and_hears_a_recording_as_fsdd_s_own(real_fsdd_dir, tmp_path,
+                                                                                       capsys):
     trained = run_python("-m", "tasks.speech", "--epochs", "2", "--data-dir", str(real_fsdd_dir),
                          "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "exports"))
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] > 0.8  # chance: 0.1; two epochs reached 0.87 here
+
+    # Ten test recordings as FSDD has them, then as a microphone records them, with a second of a quiet room
+    # (-70 dBFS) before and after the word: heard alike, the silence cut off as FSDD's was.
+    _, test = spoken_digits.load(real_fsdd_dir).official_split()
+    room = np.random.default_rng(0).normal(0, 10 ** (-70 / 20), 8000)
+    files = []
+    for index in range(0, 250, 25):
+        wave = test.waveforms[index]
+        for name, wave in (("fsdd", wave), ("room", np.concatenate([room, wave, room]))):
+            files.append(tmp_path / f"{name}{index}.wav")
+            files[-1].write_bytes(wav_bytes(np.round(32767 * np.clip(wave, -1, 1)).astype(int)))
+    status, out, err = run_task(["predict", *map(str, files), "--export-dir", str(tmp_path / "exports")], capsys)
+    assert status == 0, err
+    digits = [line.split(": ")[1].split()[0] for line in out.splitlines()]
+    assert digits[1::2] == digits[0::2]
