@@ -165,11 +165,11 @@ def evaluate(args):
 
 def predict(args):
     from keras_apps.export.saved_model import load_serving
-    from keras_apps.text_classification.exports import scores
+    from keras_apps.text_classification.exports import scored_batches
 
     reviews = cli.given_texts(args.reviews, args.file, "reviews to classify")
     _, serve = load_serving(args.export_dir, task=TASK)
-    for review, probability in zip(reviews, scores(serve, reviews)):
+    for review, probability in zip(reviews, (each for batch in scored_batches(serve, reviews) for each in batch)):
         preview = " ".join(review.split())
         preview = preview if len(preview) <= 60 else preview[:57] + "..."
         print(f"{'positive' if probability >= 0.5 else 'negative'} {probability:.3f}  {preview}")

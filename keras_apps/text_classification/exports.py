@@ -19,11 +19,17 @@ def scores(serve, texts, batch_size=500, unit=None):
     "review"), a progress bar counts them (a BERT export scores IMDB's test split in over a minute on a CPU)."""
     shown = progress.bar(len(texts), unit) if unit else None
     outputs = []
-    for start in range(0, len(texts), batch_size):
-        outputs.append(serve(texts=tf.constant(texts[start:start + batch_size], tf.string))["probability"].numpy())
+    for batch in scored_batches(serve, texts, batch_size):
+        outputs.append(batch)
         if shown:
-            shown.add(len(outputs[-1]))
+            shown.add(len(batch))
     return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
+
+
+def scored_batches(serve, texts, batch_size=500):
+    """`scores` a batch at a time, as each is scored: for answers shown as they come."""
+    for start in range(0, len(texts), batch_size):
+        yield serve(texts=tf.constant(texts[start:start + batch_size], tf.string))["probability"].numpy()
 
 
 def encode_signature(export_path, task):

@@ -174,6 +174,25 @@ def test_predict_needs_reviews_and_readable_files(tmp_path, capsys):
     assert status == 2 and "cannot read" in err
 
 
+def test_predict_prints_each_batch_s_answers_as_it_is_scored(tmp_path, capsys, monkeypatch):
+    """A file of 25,000 reviews takes a BERT export over a minute: the first answers show in a second or two."""
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+
+    printed_before = []
+
+    def serve(texts):
+        printed_before.append(capsys.readouterr().out.count("\n"))
+        return {"probability": tf.fill(tf.shape(texts), 0.75)}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda *args, **kwargs: (tmp_path, serve))
+    (tmp_path / "reviews.txt").write_text("Fine.\n" * 1200)
+    status, _, err = run_task(["predict", "--file", str(tmp_path / "reviews.txt")], capsys)
+    assert status == 0, err
+    assert printed_before == [0, 500, 500]  # each batch of 500 answered before the next is scored
+
+
 @pytest.mark.real_data
 def test_end_to_end_on_a_slice_of_the_real_reviews(real_imdb_dir, tmp_path):
     exports = tmp_path / "saved_models" / "imdb"
