@@ -1,13 +1,14 @@
 """Spoken-digit benchmarks: the default recipe on FSDD's official split (recordings 0-4 of every speaker and digit
-tested), and once per speaker with that speaker's 500 recordings held out (trained on the other four): a model
-that learned voices rather than digits shows in the second kind."""
+tested), trained on them as recorded or in rooms (`--room-noise`), and once per speaker with that speaker's 500
+recordings held out (trained on the other four): a model that learned voices rather than digits shows there."""
 
 import tempfile
 
 from bench.runs import row, run_task
 from keras_apps.data.spoken_digits import EXPECTED
 
-RUNS = {"official": [], **{f"without-{speaker}": ["--hold-out-speaker", speaker] for speaker in EXPECTED["speakers"]}}
+RUNS = {"official": [], "room-noise": ["--room-noise"],
+        **{f"without-{speaker}": ["--hold-out-speaker", speaker] for speaker in EXPECTED["speakers"]}}
 
 
 def run(runs, repeats, limits):

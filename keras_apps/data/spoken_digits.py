@@ -192,9 +192,11 @@ def load(data_dir=None):
     return read_recordings(recordings_folder(data_dir))
 
 
-def waveform_dataset(recordings, batch_size, *, shuffle=False, seed=0):
+def waveform_dataset(recordings, batch_size, *, shuffle=False, seed=0, rooms=False):
     """A `tf.data` pipeline of `({"audio": float32 [batch, longest], "lengths": int32 [batch]}, digit)` batches,
-    each batch padded with zeros to its longest recording; `lengths` says where each recording ends."""
+    each batch padded with zeros to its longest recording; `lengths` says where each recording ends. With
+    `rooms`, each recording as a microphone in a room records it (`in_a_room`), drawn anew each epoch (each
+    iteration draws new seeds; random ops seeded once would draw the same rooms every epoch)."""
     import tensorflow as tf
 
     waveforms = tf.RaggedTensor.from_row_lengths(np.concatenate(recordings.waveforms).astype(np.float32),
@@ -202,5 +204,23 @@ def waveform_dataset(recordings, batch_size, *, shuffle=False, seed=0):
     dataset = tf.data.Dataset.from_tensor_slices((waveforms, recordings.labels))
     if shuffle:
         dataset = dataset.shuffle(len(recordings), seed=seed, reshuffle_each_iteration=True)
+    if rooms:
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(lambda example, pair: (in_a_room(example[0], pair),
+                                                                                 example[1]))
     dataset = dataset.map(lambda wave, label: ({"audio": wave, "lengths": tf.shape(wave)[0]}, label))
     return without_autotune(dataset.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def in_a_room(wave, seed, quietest_dbfs=-80.0, loudest_dbfs=-45.0, most_seconds=1.0):
+    """`wave` with a room's noise under it and up to `most_seconds` of the room before and after it, as a
+    microphone records a word: white noise at a level drawn between `quietest_dbfs` and `loudest_dbfs`, all drawn
+    from `seed` (two integers)."""
+    import tensorflow as tf
+
+    lengths_seed, level_seed, noise_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    most = int(most_seconds * SAMPLE_RATE)
+    before, after = tf.unstack(tf.random.stateless_uniform([2], lengths_seed, 0, most + 1, dtype=tf.int32))
+    recorded = tf.concat([tf.zeros([before]), wave, tf.zeros([after])], axis=0)
+    level = tf.random.stateless_uniform([], level_seed, quietest_dbfs, loudest_dbfs)
+    return recorded + tf.random.stateless_normal(tf.shape(recorded), noise_seed, stddev=10 ** (level / 20))

@@ -74,6 +74,24 @@ def test_batches_are_padded_with_each_recording_s_length(tiny):
     assert labels.numpy().tolist() == [0, 0, 0] and float(inputs["audio"][0, 1200]) == 0.0  # padding
 
 
+def test_in_rooms_each_epoch_hears_each_recording_with_a_new_room_around_and_under_it(tiny):
+    import tensorflow as tf
+
+    write_archive(tiny, tiny_members())
+    recordings = spoken_digits.load(tiny).select(np.arange(240) < 3)  # 1,200 to 1,202 samples each
+    dataset = spoken_digits.waveform_dataset(recordings, batch_size=3, rooms=True)
+    epochs = [next(iter(dataset))[0] for _ in range(2)]
+    lengths = [inputs["lengths"].numpy() for inputs in epochs]
+    assert all(((1200 <= row) & (row <= 1202 + 2 * spoken_digits.SAMPLE_RATE)).all() for row in lengths)
+    assert lengths[0].tolist() != lengths[1].tolist()  # a new room each epoch
+    again = next(iter(spoken_digits.waveform_dataset(recordings, batch_size=3, rooms=True)))[0]
+    assert again["lengths"].numpy().tolist() == lengths[0].tolist()  # the same rooms for the same seed
+    room = spoken_digits.in_a_room(tf.zeros([1000]), tf.constant([1, 2]), quietest_dbfs=-50.0, loudest_dbfs=-50.0,
+                                   most_seconds=0)
+    assert room.shape == (1000,)
+    assert 20 * np.log10(np.sqrt(np.mean(np.square(room.numpy())))) == pytest.approx(-50, abs=0.5)
+
+
 @pytest.mark.parametrize("data, message", [
     (wav_bytes(range(100))[:60], "is not a readable WAV file (Data too short when trying to read string)"),
     (b"hello", "is not a readable WAV file (Header mismatch: Expected RIFF but found hell)"),

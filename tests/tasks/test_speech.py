@@ -62,13 +62,14 @@ def test_missing_data_and_a_bad_wav_are_one_line(tmp_path, capsys, monkeypatch):
 
 def test_train_exports_a_model_a_fresh_process_hears_alike(tiny, capsys):
     exports = tiny / "exports"
-    status, out, err = run_task([*SMALL, "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
+    status, out, err = run_task([*SMALL, "--room-noise", "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
                                  "--export-dir", str(exports)], capsys)
     assert status == 0, err
     metrics = json.loads((tiny / "run" / "metrics.json").read_text())
     assert metrics["model"] == "speech" and metrics["export"] == str(exports / "1")
     config = json.loads((tiny / "run" / "config.json").read_text())
     assert config["train_examples"] == 40 and config["validation_examples"] == 100  # indices 10-11, then 5-9
+    assert config["room_noise"] and json.loads((exports / "1" / "export.json").read_text())["room_noise"]
     assert "Spoken digits, tested on the official test split" in (tiny / "run" / "report.md").read_text()
     for name in ("3_ann_0.wav", "7_bob_4.wav"):
         (tiny / name).write_bytes(tiny_fsdd_members()[f"recordings/{name}"])
