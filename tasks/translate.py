@@ -15,7 +15,7 @@ ROUGE-1/2 against all their reference translations. The export takes raw sentenc
 import dataclasses
 import time
 
-from keras_apps import cli, progress, settings
+from keras_apps import cli, progress
 from keras_apps.compress.weight_formats import TRANSLATOR_MODES
 from keras_apps.data.translation_pairs import DIRECTIONS
 from keras_apps.errors import UserError
@@ -91,11 +91,7 @@ def train(args):
                     export_kind={"direction": args.direction})
 
     splits = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED)
-    train_pairs = translation_pairs.oriented(splits.train, args.direction)
-    train_pairs = train_pairs[: settings.count_within("--train-pairs", args.train_pairs, len(train_pairs),
-                                                      "pairs in the training split")]
-    validation_pairs = translation_pairs.oriented(splits.validation, args.direction)
-    test_pairs = translation_pairs.oriented(splits.test, args.direction)
+    train_pairs, validation_pairs, test_pairs = translation_pairs.run_pairs(splits, args.direction, args.train_pairs)
     if not (train_pairs and validation_pairs and test_pairs):
         raise UserError(f"the pairs split into {len(train_pairs)} training, {len(validation_pairs)} validation and "
                         f"{len(test_pairs)} test pairs: each split needs at least one")
@@ -239,7 +235,7 @@ def _train_arguments(parser):
                         help="beams when scoring and in the export; 1 is greedy decoding (default: 4)")
     cli.add_data_arguments(parser)
     parser.add_argument("--train-pairs", type=cli.positive_int, metavar="N",
-                        help="use only the first N training pairs, for a quick try")
+                        help="use only the first N training pairs, and validation pairs in proportion, for a quick try")
     parser.add_argument("--test-sentences", type=cli.positive_int, metavar="N",
                         help="score only the first N test sentences, for a quick try (default: all)")
     parser.add_argument("--vocabulary-size", type=cli.positive_int, default=VOCABULARY_SIZE,

@@ -118,6 +118,19 @@ def oriented(pairs, direction):
     return list(pairs) if direction == "en-es" else [(target, source) for source, target in pairs]
 
 
+def run_pairs(splits, direction, train_pairs=None):
+    """`(train, validation, test)`, `oriented` for `direction`. With `train_pairs` (`--train-pairs`, a quick try)
+    only the first that many training pairs, and the first validation pairs in the same proportion: the whole
+    validation split would take longer to score each epoch than a small training split takes to learn. The file
+    runs from short sentences to long, so both parts cover the same lengths."""
+    train = oriented(splits.train, direction)
+    count = settings.count_within("--train-pairs", train_pairs, len(train), "pairs in the training split")
+    validation = oriented(splits.validation, direction)
+    if count is not None:
+        train, validation = train[:count], validation[:-(-len(validation) * count // len(train))]
+    return train, validation, oriented(splits.test, direction)
+
+
 def references_by_source(pairs):
     """`(sources, references)`: each distinct source once, in first-seen order, with all its translations."""
     references = defaultdict(list)

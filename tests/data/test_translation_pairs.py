@@ -5,8 +5,8 @@ import unicodedata
 import pytest
 
 from keras_apps.data.translation_pairs import (
-    PairSplits, linked_groups, load_pairs, normalize, oriented, read_pairs, references_by_source, split_pairs,
-    scored_sentences,
+    PairSplits, linked_groups, load_pairs, normalize, oriented, read_pairs, references_by_source, run_pairs,
+    scored_sentences, split_pairs,
 )
 from keras_apps.errors import UserError
 from tests.conftest import TINY_PAIRS, write_spa_eng_zip
@@ -87,6 +87,20 @@ def test_the_scored_sentences_are_the_first_distinct_sources_and_never_more_than
     with pytest.raises(UserError, match=f"^--test-sentences {len(sources) + 1}: there are only {len(sources)} "
                                         f"distinct sentences to translate in the test split$"):
         scored_sentences(TINY_PAIRS, len(sources) + 1)
+
+
+def _numbered(count, kind):
+    return [(f"{kind} {index}", f"{kind} es {index}") for index in range(count)]
+
+
+def test_a_quick_try_validates_on_the_first_pairs_in_proportion_to_those_it_trains_on():
+    splits = PairSplits(_numbered(100, "train"), _numbered(21, "validation"), _numbered(7, "test"))
+    train, validation, test = run_pairs(splits, "es-en", train_pairs=25)
+    assert train == oriented(splits.train[:25], "es-en") and test == oriented(splits.test, "es-en")
+    assert validation == oriented(splits.validation[:6], "es-en")  # 21 x 25 / 100, rounded up
+    assert run_pairs(splits, "en-es") == (splits.train, splits.validation, splits.test)
+    with pytest.raises(UserError, match="--train-pairs 101: there are only 100 pairs in the training split"):
+        run_pairs(splits, "en-es", train_pairs=101)
 
 
 @pytest.mark.real_data
