@@ -27,7 +27,9 @@ DEFAULT_EXPORT_DIR = "saved_models/speech"
 MODEL_CARD = CardText(
     description="A spoken-digit recognizer: a mono 8 kHz recording of one English digit (float32 samples in "
     "[-1, 1], zero-padded in a batch, with its length) in, the probabilities of the digits 0-9 out. The log-mel "
-    "spectrogram is computed inside the model.",
+    "spectrogram is computed inside the model. Give it the word alone, its silence before and after cut off as "
+    "the dataset's was (`python -m tasks.speech predict` and the demo do: keras_apps.data.spoken_digits."
+    "without_silence); it averages over every frame it is given.",
     data="The Free Spoken Digit Dataset v1.0.9 (Jackson et al.): 2,500 recordings, 5 speakers each saying each "
     "digit 50 times, trimmed of silence. Official split: recordings 0-4 of each speaker and digit are the test "
     "set, 5-49 the training set (its 5-9 held out for validation).",
@@ -35,7 +37,8 @@ MODEL_CARD = CardText(
     "recording, by speakers like the dataset's.",
     limits="Five speakers, all adult, mostly male, recorded in quiet rooms: other voices, accents, noise, "
     "microphones or sampling rates may fare much worse (the leave-one-speaker-out accuracy is the honest "
-    "estimate for a new voice). Anything that is not a digit still gets a digit.",
+    "estimate for a new voice); a model trained without --room-noise hears a room louder than -60 dBFS around "
+    "the word badly. Anything that is not a digit still gets a digit.",
 )
 
 
