@@ -99,7 +99,7 @@ def without_silence(samples, shown):
     word: a second of quiet room noise before and after each of FSDD's 250 test recordings took the exported model
     from 99.6 % right to 14 %, and back to 99.2 % cut so (bench/NOTES.md)."""
     length, step = frame_length(SAMPLE_RATE), frame_step(SAMPLE_RATE)
-    energy = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])  # a frame's: a difference
+    energy = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])  # before each sample
     starts = np.arange(0, max(len(samples), 1), step)  # the last frames run past the end: cut short
     ends = np.minimum(starts + length, len(samples))
     levels = 10 * np.log10(np.maximum(energy[ends] - energy[starts], 0) / np.maximum(ends - starts, 1) + 1e-20)

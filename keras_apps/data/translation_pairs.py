@@ -9,6 +9,7 @@ which the evaluation uses as references.
 """
 
 import io
+import math
 import unicodedata
 import zipfile
 from collections import defaultdict
@@ -127,7 +128,7 @@ def run_pairs(splits, direction, train_pairs=None):
     count = settings.count_within("--train-pairs", train_pairs, len(train), "pairs in the training split")
     validation = oriented(splits.validation, direction)
     if count is not None:
-        train, validation = train[:count], validation[:-(-len(validation) * count // len(train))]
+        train, validation = train[:count], validation[:math.ceil(len(validation) * count / len(train))]
     return train, validation, oriented(splits.test, direction)
 
 
