@@ -1,7 +1,8 @@
 """IMDB movie reviews (Maas et al., 2011): labeled train and test splits and the 50,000 unlabeled reviews.
 
 Read from `aclImdb_v1.tar.gz`, extracted once into the cache (see `keras_apps.data.archives`). Reviews
-keep their text; the HTML line breaks the site left in them (`<br />`) become spaces.
+keep their text; the HTML line breaks the site left in them (`<br />`) become spaces, and the few curly quotes
+and other typographic forms of ASCII punctuation are written as the rest write them (`fold_typography`).
 """
 
 import re
@@ -14,7 +15,7 @@ from keras_apps import files, settings
 from keras_apps.data.archives import cached_extraction
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
-from keras_apps.text.normalize import LINE_BREAKS
+from keras_apps.text.normalize import LINE_BREAKS, fold_typography
 
 IMDB_FILE = RemoteFile(name="aclImdb_v1.tar.gz", origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")
 CLASS_NAMES = ("neg", "pos")
@@ -78,8 +79,9 @@ class IMDB:
 
 
 def clean(text):
-    """Replaces each run of HTML line breaks with one space and trims the ends (as `sanitize` does in serving)."""
-    return _LINE_BREAKS.sub(" ", text).strip()
+    """Writes typographic punctuation as ASCII, replaces each run of HTML line breaks with one space and trims the
+    ends (as `sanitize` does in serving)."""
+    return _LINE_BREAKS.sub(" ", fold_typography(text)).strip()
 
 
 def _id_and_rating(path):

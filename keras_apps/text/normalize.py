@@ -2,8 +2,18 @@
 
 A SavedModel that takes `tf.string` gets whatever a client sends: empty strings, bytes that are not
 UTF-8, a megabyte of text. `sanitize` bounds the work, repairs the encoding and removes the HTML line
-breaks the training reviews had removed too, so every input gets an answer.
+breaks the training reviews had removed too, so every input gets an answer; and it writes typographic
+punctuation as the training texts do (`fold_typography`), so that a review or a sentence typed on a phone or
+pasted from a web page reads as the same one typed on a keyboard.
 """
+
+# The characters word processors, phones and web pages put in place of ASCII punctuation (curly quotes, the
+# accents and primes typed as apostrophes, the ellipsis, non-breaking spaces), under the ASCII the training texts
+# write: IMDB's reviews and Tatoeba's sentences have "'" (in 22,331 of IMDB's 25,000 training reviews; "’" in 13),
+# so their models know "don't" and not "don’t", which nb-bow's vectorizer (it strips ASCII punctuation only) and
+# WordPiece vocabularies read as other, unknown words.
+TYPOGRAPHIC_FORMS = {"'": "‘’‚‛′´`", '"': "“”„‟″", "...": "…", " ": "\u00a0\u2007\u202f"}
+_FOLDS = [(form, plain) for plain, forms in TYPOGRAPHIC_FORMS.items() for form in forms]
 
 # A run of HTML line breaks (`<br />`, `<BR>`, ...) with the whitespace around them; RE2 and Python `re` both read
 # it. Written as one break and then more, which Python's `re` matches twice as fast as one repeated group.
@@ -12,11 +22,23 @@ LINE_BREAKS = r"(?i)\s*<br\s*/?>(?:\s*<br\s*/?>)*\s*"
 MAX_BYTES = 20_000
 
 
+def fold_typography(text):
+    """`text` with each typographic form of `TYPOGRAPHIC_FORMS` written as its ASCII: what the data readers do to
+    the training texts, as `sanitize` does in the serving graph."""
+    for form, plain in _FOLDS:
+        if form in text:  # most texts hold none; `str.translate` took 40 times as long on IMDB's 100,000 reviews
+            text = text.replace(form, plain)
+    return text
+
+
 def sanitize(texts, max_bytes=MAX_BYTES):
-    """Cuts each string to `max_bytes`, replaces invalid UTF-8, turns line breaks into spaces, strips."""
+    """Cuts each string to `max_bytes`, replaces invalid UTF-8, writes typographic punctuation as ASCII
+    (`fold_typography`), turns line breaks into spaces, strips."""
     import tensorflow as tf  # in here: the IMDB reader, which task command lines import, shares LINE_BREAKS
 
     texts = tf.strings.substr(texts, 0, max_bytes)  # Byte units: may split a character; repaired next.
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    for plain, forms in TYPOGRAPHIC_FORMS.items():
+        texts = tf.strings.regex_replace(texts, f"[{forms}]", plain)
     texts = tf.strings.regex_replace(texts, LINE_BREAKS, " ")
     return tf.strings.strip(texts)

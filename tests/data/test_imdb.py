@@ -80,8 +80,9 @@ def test_incomplete_dataset_is_named(tiny_imdb):
         imdb.load(tiny_imdb)
 
 
-@pytest.mark.parametrize("text, cleaned", [("a<br />b", "a b"), ("a.<br /><br />b<BR>c", "a. b c"), ("  x  ", "x")])
-def test_clean_replaces_html_line_breaks(text, cleaned):
+@pytest.mark.parametrize("text, cleaned", [("a<br />b", "a b"), ("a.<br /><br />b<BR>c", "a. b c"), ("  x  ", "x"),
+                                           ("I didn’t like “Cats”…\u00a0", "I didn't like \"Cats\"...")])
+def test_clean_replaces_html_line_breaks_and_typographic_punctuation(text, cleaned):
     assert imdb.clean(text) == cleaned
 
 

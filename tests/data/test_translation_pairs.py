@@ -19,6 +19,11 @@ def test_normalization_keeps_accents_and_inverted_marks_and_composes_them():
     assert normalize(decomposed) == unicodedata.normalize("NFC", "¿Dónde está el niño?")
 
 
+def test_typographic_punctuation_is_written_as_tatoebas_sentences_write_it():
+    assert normalize("I don’t know what “fine” means…") == "I don't know what \"fine\" means..."
+    assert normalize("«No sé», dijo.") == "«No sé», dijo."  # Spanish quotation marks are Tatoeba's own
+
+
 def test_malformed_lines_are_one_line_errors():
     assert read_pairs(["Go.\tVe.\n", "Hi.\tHola.\tCC-BY attribution\n"]) == [("Go.", "Ve."), ("Hi.", "Hola.")]
     with pytest.raises(UserError, match="line 2"):

@@ -130,6 +130,17 @@ def test_an_ngram_export_answers_an_empty_batch_with_empty_outputs(ngram_export)
     assert signatures["serving_default"](texts=tf.constant([b"A great movie.", b""]))["label"].shape == [2]
 
 
+def test_a_review_typed_with_curly_quotes_is_scored_as_the_same_review_typed_in_ascii(ngram_export):
+    """A phone or a web page writes “great” where the training reviews have "great", which the vectorizer reads
+    as the word great; as typed, it would be an unknown word."""
+    signatures, _ = ngram_export
+    typed = ["I loved every minute; a “great” and beautiful movie…", "Boring, predictable and badly written´"]
+    ascii = ['I loved every minute; a "great" and beautiful movie...', "Boring, predictable and badly written'"]
+    serve = signatures["serving_default"]
+    np.testing.assert_array_equal(serve(texts=tf.constant(typed))["probability"],
+                                  serve(texts=tf.constant(ascii))["probability"])
+
+
 def test_the_score_signature_refuses_non_finite_features(ngram_export):
     signatures, num_features = ngram_export
     features = np.zeros((2, num_features), np.float32)

@@ -1,6 +1,6 @@
 import tensorflow as tf
 
-from keras_apps.text.normalize import sanitize
+from keras_apps.text.normalize import TYPOGRAPHIC_FORMS, fold_typography, sanitize
 
 
 def _clean(*texts, **kwargs):
@@ -23,3 +23,10 @@ def test_long_texts_are_cut_and_a_split_character_is_repaired():
 
 def test_empty_and_whitespace_stay_valid_strings():
     assert _clean("", "   \n ") == ["", ""]
+
+
+def test_typographic_punctuation_is_written_as_ascii_as_the_data_readers_write_it():
+    typed = "It´s “great”… isn’t it? ‘Don`t’ „miss″ it‚ ‛ok′\u00a0x\u2007y\u202fz"
+    assert _clean(typed) == [fold_typography(typed)] == ["It's \"great\"... isn't it? 'Don't' \"miss\" it' 'ok' x y z"]
+    every_form = "".join(TYPOGRAPHIC_FORMS.values())
+    assert _clean(f"<{every_form}>") == [fold_typography(f"<{every_form}>")]
