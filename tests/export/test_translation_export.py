@@ -55,3 +55,9 @@ def test_awkward_batches_are_answered(exported):
     assert translations[3] == alone[0]  # the rest of the batch does not change a sentence's translation
     assert translations[0] == "" and _translate(serve, ["", "   "]) == ["", ""]
     assert _translate(serve, []) == []
+
+
+def test_a_sentence_typed_with_a_curly_apostrophe_is_the_sentence_typed_with_a_straight_one(exported):
+    """Phones and word processors write I’m; the training pairs, like Tatoeba's, write I'm."""
+    _, serve = exported
+    assert _translate(serve, ["I’m fine…", "“Hi.”"]) == _translate(serve, ["I'm fine...", '"Hi."'])
