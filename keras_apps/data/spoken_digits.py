@@ -92,17 +92,23 @@ def read_recording(path, shown=None):
 def without_silence(samples, shown):
     """`samples` from the first to the last analysis frame of the model's front end (32 ms, every 10 ms) that is not
     silence: quieter than `SILENT_DBFS`, or than the loudest frame by `SILENCE_BELOW_LOUDEST_DB`. A recording with
-    no such frame is refused, naming it as `shown`.
+    no such frame is refused, naming it as `shown`. A frame's level is its variance: the constant offset a cheap
+    microphone or sound card adds to every sample (some of FSDD's own recordings have one of up to 0.008) is no
+    sound, and measured with it a room's silence would be as loud as the offset and kept as part of the word.
 
     FSDD's recordings were cut at their first and last sample above 150 of 32,768 (-47 dBFS, where the peaks of a
     noise of about -57 dBFS reach), and the model, having heard no other, averages a recording's silence in with its
     word: a second of quiet room noise before and after each of FSDD's 250 test recordings took the exported model
     from 99.6 % right to 14 %, and back to 99.2 % cut so (bench/NOTES.md)."""
     length, step = frame_length(SAMPLE_RATE), frame_step(SAMPLE_RATE)
-    energy = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])  # before each sample
     starts = np.arange(0, max(len(samples), 1), step)  # the last frames run past the end: cut short
     ends = np.minimum(starts + length, len(samples))
-    levels = 10 * np.log10(np.maximum(energy[ends] - energy[starts], 0) / np.maximum(ends - starts, 1) + 1e-20)
+    counts = np.maximum(ends - starts, 1)
+    sums, energies = (np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])  # before each sample
+                      for values in (samples, np.square(samples, dtype=np.float64)))
+    means = (sums[ends] - sums[starts]) / counts
+    variances = np.maximum((energies[ends] - energies[starts]) / counts - np.square(means), 0)
+    levels = 10 * np.log10(variances + 1e-20)
     if levels.max() < SILENT_DBFS:
         raise UserError(f"{shown} is silent: its loudest {FRAME_SECONDS * 1000:.0f} ms are at {levels.max():.0f} dBFS "
                         f"(below {SILENT_DBFS}); record closer to the microphone or with its level higher")

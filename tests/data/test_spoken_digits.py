@@ -153,6 +153,20 @@ def test_the_silence_before_and_after_a_user_s_digit_is_cut_off_as_fsdd_s_was(tm
     assert len(digit) == len(recorded)
 
 
+def test_a_microphone_s_constant_offset_is_no_sound_to_the_silence_cut(tmp_path):
+    """Cheap microphones and sound cards add a constant to every sample; counted as sound, it made the room's
+    silence as loud as the offset (here -40 dBFS, within 40 dB of the word), kept as part of the word."""
+    word = 0.25 * np.sin(2 * np.pi * 500 * np.arange(3200) / 8000)
+    room = np.random.default_rng(0).normal(0, 10 ** (-70 / 20), 8000 + len(word) + 8000)
+    recorded = room + np.pad(word, 8000) + 0.01
+    (tmp_path / "offset.wav").write_bytes(wav_bytes(np.round(32767 * recorded).astype(int)))
+    heard = spoken_digits.read_recording(tmp_path / "offset.wav")
+    assert 3200 <= len(heard) <= 3200 + 2 * 256
+    (tmp_path / "hum.wav").write_bytes(wav_bytes(np.round(32767 * (room + 0.01)).astype(int)))
+    with pytest.raises(UserError, match="hum.wav is silent"):  # an offset alone is no sound
+        spoken_digits.read_recording(tmp_path / "hum.wav")
+
+
 def test_a_recording_in_float_or_24_bit_samples_reads_as_in_16_bits(tmp_path):
     """Audacity exports 32-bit float WAV by default, and field recorders 24-bit PCM; Python's `wave` reads
     neither."""
