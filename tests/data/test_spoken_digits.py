@@ -167,6 +167,18 @@ def test_a_microphone_s_constant_offset_is_no_sound_to_the_silence_cut(tmp_path)
         spoken_digits.read_recording(tmp_path / "hum.wav")
 
 
+def test_the_clicks_of_record_and_stop_are_cut_off_with_the_silence(tmp_path):
+    """A laptop's microphone records its trackpad's click as Record and Stop are pressed, louder than the word;
+    kept, they kept the second of silence between them and the word."""
+    word = 0.25 * np.sin(2 * np.pi * 500 * np.arange(3200) / 8000)
+    recorded = np.random.default_rng(0).normal(0, 10 ** (-70 / 20), 8000 + len(word) + 8000) + np.pad(word, 8000)
+    recorded[400:416] = recorded[-416:-400] = 0.9  # 2 ms each, 50 ms from each end
+    (tmp_path / "clicks.wav").write_bytes(wav_bytes(np.round(32767 * recorded).astype(int)))
+    heard = spoken_digits.read_recording(tmp_path / "clicks.wav")
+    assert 3200 <= len(heard) <= 3200 + 2 * 256
+    assert np.abs(heard).max() == pytest.approx(0.25, abs=0.01)
+
+
 def test_a_recording_in_float_or_24_bit_samples_reads_as_in_16_bits(tmp_path):
     """Audacity exports 32-bit float WAV by default, and field recorders 24-bit PCM; Python's `wave` reads
     neither."""
