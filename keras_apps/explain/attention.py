@@ -20,6 +20,7 @@ from keras import ops
 from keras_apps import files
 from keras_apps.inference.translation import Translator, build_sampler
 from keras_apps.models import attention_explained
+from keras_apps.text.normalize import sanitize
 from keras_apps.text.translation_tokens import END_ID, PAD_ID
 
 
@@ -87,8 +88,9 @@ class TranslationAttention:
 
 
 def explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size=1):
-    """Translates `sentence` as the export does and returns where each step of the decoder looked."""
-    source_ids = source_tokenizer.encode_source(tf.constant([sentence])).to_tensor()
+    """Translates `sentence` as the export does (cleaned as its graph cleans it: `sanitize`) and returns where each
+    step of the decoder looked."""
+    source_ids = source_tokenizer.encode_source(sanitize(tf.constant([sentence]))).to_tensor()
     if source_ids.shape[1] == 0:
         source_ids = tf.zeros([1, 1], tf.int32)
     target_ids = Translator(model).translate(source_ids, build_sampler(beam_size)).numpy()[0]

@@ -7,8 +7,13 @@ from keras import ops
 from PIL import Image
 
 from keras_apps.errors import UserError
-from keras_apps.explain.attention import cross_attention, draw_translation_attention, plot_cross_attention
+from keras_apps.explain.attention import (
+    cross_attention, draw_translation_attention, explain_translation, plot_cross_attention,
+)
+from keras_apps.inference.serving import translation_endpoint
 from keras_apps.models.translator import TranslatorConfig, build_translator
+from keras_apps.text.translation_tokens import SentenceTokenizer, learn_vocabulary
+from tests.conftest import TINY_PAIRS, sharpen_translator
 
 CONFIG = TranslatorConfig(source_vocabulary_size=40, target_vocabulary_size=30, max_length=12, num_layers=2,
                           num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
@@ -52,3 +57,20 @@ def test_the_heat_map_is_a_png(tmp_path):
 def test_an_output_that_is_a_folder_is_refused_before_translating(tmp_path):
     with pytest.raises(UserError, match="is a folder; name a file to write"):  # no model needed to get there
         draw_translation_attention(None, None, None, "hello", 1, tmp_path)
+
+
+def test_the_map_is_of_the_translation_the_export_serves_for_the_sentence_as_typed():
+    """The demo shows the served translation beside this map: both read the sentence as the export's graph
+    cleans it (curly quotes as Tatoeba's straight ones, the ends stripped)."""
+    import tensorflow as tf
+
+    english, spanish = (SentenceTokenizer(learn_vocabulary([pair[side] for pair in TINY_PAIRS] * 20, 200), 12)
+                        for side in (0, 1))
+    config = TranslatorConfig(english.vocabulary_size(), spanish.vocabulary_size(), max_length=12, num_layers=1,
+                              num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
+    model = sharpen_translator(build_translator(config), end_bias=0.0)
+    serve, _ = translation_endpoint(model, english, spanish, beam_size=1)
+    for sentence in ("  I’m fine…  ", "Tom is tall."):
+        explained = explain_translation(model, english, spanish, sentence)
+        assert explained.translation == serve(tf.constant([sentence]))["translations"].numpy()[0].decode("utf-8")
+        assert "[UNK]" not in explained.source_tokens
