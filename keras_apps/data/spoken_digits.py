@@ -98,9 +98,10 @@ def without_silence(samples, shown):
 
     The word is the longest sound; a sound set apart from it by more than `LONGEST_PAUSE_SECONDS` of silence is
     cut off with the silence (a laptop's microphone records the click of its own trackpad as Record and Stop are
-    pressed, a few milliseconds that may be louder than the word). A frame's level is its variance: the constant offset a cheap microphone or sound card adds
-    to every sample (some of FSDD's own recordings have one of up to 0.008) is no sound, and measured with it a
-    room's silence would be as loud as the offset and kept as part of the word.
+    pressed, a few milliseconds that may be louder than the word). A frame's level is its variance: the constant
+    offset a cheap microphone or sound card adds to every sample (some of FSDD's own recordings have one of up to
+    0.008) is no sound, and measured with it a room's silence would be as loud as the offset and kept as part of
+    the word.
 
     FSDD's recordings were cut at their first and last sample above 150 of 32,768 (-47 dBFS, where the peaks of a
     noise of about -57 dBFS reach), and the model, having heard no other, averages a recording's silence in with its
