@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.text.normalize import folded_in_graph, forms_unknown_to
 from keras_apps.text.tokenizer_kinds import TOKENIZERS
 from keras_apps.text.wordpieces import WordPieceText
 
@@ -25,7 +26,9 @@ UNKNOWN_CHARACTER = "\ufffd"  # U+FFFD, what id 0 turns back into
 
 @keras.saving.register_keras_serializable(package="keras_apps")
 class CharacterTokenizer(keras.layers.Layer):
-    """Maps text to one id per Unicode character and back; id 0 stands for every unknown character."""
+    """Maps text to one id per Unicode character and back; id 0 stands for every unknown character. A curly quote
+    or another typographic form of ASCII punctuation the characters lack is read as its ASCII (a prompt typed on a
+    phone for Tiny Shakespeare, whose text has only straight quotes)."""
 
     def __init__(self, characters, **kwargs):
         super().__init__(**kwargs)
@@ -33,6 +36,7 @@ class CharacterTokenizer(keras.layers.Layer):
         lookup = dict(vocabulary=self.characters, num_oov_indices=1, oov_token=UNKNOWN_CHARACTER, mask_token=None)
         self._ids = keras.layers.StringLookup(**lookup, name="character_ids")
         self._characters = keras.layers.StringLookup(**lookup, invert=True, name="id_characters")
+        self._typography = forms_unknown_to(set(self.characters).__contains__)
         self.built = True  # no weights: the lookup tables are complete at construction
 
     @classmethod
@@ -44,6 +48,7 @@ class CharacterTokenizer(keras.layers.Layer):
 
     def tokenize(self, text):
         """int32 ids of a string (1-D) or of a batch of strings (ragged)."""
+        text = folded_in_graph(text, self._typography)
         return tf.cast(self._ids(tf.strings.unicode_split(text, "UTF-8")), tf.int32)
 
     def detokenize(self, token_ids):

@@ -31,6 +31,23 @@ def fold_typography(text):
     return text
 
 
+def forms_unknown_to(knows):
+    """The part of `TYPOGRAPHIC_FORMS` a vocabulary lacks where it knows the ASCII (`knows(character)`): what a
+    tokenizer learned from a text of its own (the GPT's) reads as ASCII, keeping each form its text uses."""
+    return {plain: "".join(form for form in forms if not knows(form)) for plain, forms in TYPOGRAPHIC_FORMS.items()
+            if all(knows(character) for character in plain)}
+
+
+def folded_in_graph(texts, forms=TYPOGRAPHIC_FORMS):
+    """`texts` (`tf.string`) with each of `forms` written as its ASCII: `fold_typography` in a graph."""
+    import tensorflow as tf
+
+    for plain, typed in forms.items():
+        if typed:
+            texts = tf.strings.regex_replace(texts, f"[{typed}]", plain)
+    return texts
+
+
 def sanitize(texts, max_bytes=MAX_BYTES):
     """Cuts each string to `max_bytes`, replaces invalid UTF-8, writes typographic punctuation as ASCII
     (`fold_typography`), turns line breaks into spaces, strips."""
@@ -38,7 +55,6 @@ def sanitize(texts, max_bytes=MAX_BYTES):
 
     texts = tf.strings.substr(texts, 0, max_bytes)  # Byte units: may split a character; repaired next.
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
-    for plain, forms in TYPOGRAPHIC_FORMS.items():
-        texts = tf.strings.regex_replace(texts, f"[{forms}]", plain)
+    texts = folded_in_graph(texts)
     texts = tf.strings.regex_replace(texts, LINE_BREAKS, " ")
     return tf.strings.strip(texts)

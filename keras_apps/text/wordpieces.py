@@ -15,6 +15,7 @@ import keras_hub
 import numpy as np
 import tensorflow as tf
 
+from keras_apps.text.normalize import folded_in_graph, forms_unknown_to
 from keras_apps.text.spacing import respace
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[NL]")
@@ -38,7 +39,8 @@ def learn_vocabulary(text, size=VOCABULARY_SIZE, sample_lines=LEARNING_LINES, se
 
 @keras.saving.register_keras_serializable(package="keras_apps")
 class WordPieceText(keras.layers.Layer):
-    """Text to WordPiece ids and back, line breaks kept as `[NL]` (see the module's docstring)."""
+    """Text to WordPiece ids and back, line breaks kept as `[NL]` (see the module's docstring); a typographic form
+    of ASCII punctuation the vocabulary lacks (a curly quote) is read as its ASCII."""
 
     def __init__(self, vocabulary, **kwargs):
         super().__init__(**kwargs)
@@ -50,6 +52,7 @@ class WordPieceText(keras.layers.Layer):
             special_tokens=["[NL]"], special_tokens_in_strings=True, name="wordpiece")
         self.wordpiece.build(None)  # nothing to build, but an export tracks only built layers
         self._continues_a_word = tf.constant([token.startswith("##") for token in self.vocabulary])
+        self._typography = forms_unknown_to(set(self.vocabulary).__contains__)
         self.built = True
 
     @classmethod
@@ -72,6 +75,7 @@ class WordPieceText(keras.layers.Layer):
         return _in_graph(self, "_detokenize", token_ids)
 
     def _tokenize(self, text):
+        text = folded_in_graph(text, self._typography)
         return self.wordpiece.tokenize(tf.strings.regex_replace(text, r"\r?\n", " [NL] "))
 
     def _detokenize(self, token_ids):

@@ -27,6 +27,16 @@ def test_unseen_characters_become_id_0_and_come_back_as_the_replacement_characte
     assert tokenizer.detokenize(ids).numpy().decode("utf-8") == "be" + UNKNOWN_CHARACTER
 
 
+@pytest.mark.parametrize("kind", ["char", "wordpiece"])
+def test_a_curly_quote_the_vocabulary_lacks_reads_as_its_ascii_one_it_has_stays(kind):
+    """A prompt typed on a phone for a text with straight quotes; a text with curly quotes keeps them."""
+    straight = build_tokenizer(kind, "It's the 'question'... To be, or not to be.")
+    ids = straight.tokenize(["It’s the ‘question’…", "It's the 'question'..."]).to_list()
+    assert ids[0] == ids[1] and unknown_tokens(straight, "It’s the ‘question’…") == (0, len(ids[0]))
+    curly = build_tokenizer(kind, "It's the ‘question’… To be, or not to be.")
+    assert curly.tokenize("‘question’").numpy().tolist() != curly.tokenize("'question'").numpy().tolist()
+
+
 @pytest.mark.parametrize("kind, text, counted", [("char", "bež", (1, 3)), ("char", "to be", (0, 5)),
                                                  ("wordpiece", "to be ☃", (1, 5)), ("byte", "bež ☃", (0, 8))])
 def test_unknown_tokens_are_counted_for_each_kind(kind, text, counted):
