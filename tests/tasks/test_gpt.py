@@ -137,8 +137,11 @@ def test_a_tiny_run_trains_reports_exports_and_generates(tiny_gpt, capsys):
                                 capsys)
     assert status == 0 and out == "Thou\n" and err == ""
     status, out, err = run_task(["generate", "Shall I\u2019", "--max-new-tokens", "0", "--export-dir",
-                                 str(export_dir)], capsys)  # a curly quote, pasted: not among the poem's characters
-    assert status == 0 and out == "Shall I\u2019\n"
+                                 str(export_dir)], capsys)  # a curly quote, pasted: read as the poem's straight one
+    assert status == 0 and out == "Shall I\u2019\n" and err == ""
+    status, out, err = run_task(["generate", "Shall I\u2603", "--max-new-tokens", "0", "--export-dir",
+                                 str(export_dir)], capsys)  # a snowman: not among the poem's characters
+    assert status == 0 and out == "Shall I\u2603\n"
     assert err == ("note: 1 of the prompt's 8 tokens is not in the model's vocabulary; it reads each as an unknown "
                    "token\n")
 

@@ -35,7 +35,7 @@ def place(tmp_path):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
     Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(tmp_path / "ink.png")
     (tmp_path / "digit.wav").write_bytes(wav_bytes(np.round(8000 * np.sin(np.arange(4000))).astype(int)))
-    (tmp_path / "click.wav").write_bytes(wav_bytes(np.full(255, 8000)))  # one sample short of a frame
+    (tmp_path / "click.wav").write_bytes(wav_bytes(np.round(8000 * np.sin(np.arange(255))).astype(int)))  # a frame - 1
     np.save(tmp_path / "two-images.npy", np.stack([np.eye(28, dtype=np.uint8) * 255] * 2))
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "binary.png").write_bytes(bytes(range(256)) * 4)
