@@ -175,7 +175,7 @@ def _train_arguments(parser):
                         help="train on each recording as a microphone in a room records it, with up to 1 s of the "
                         "room before and after the word and its noise under it (-80 to -45 dBFS): it then hears "
                         "rooms as loud as -50 dBFS, for a little of its accuracy on the dataset's quiet recordings "
-                        "and 3 to 4 times the training time (bench/NOTES.md)"),
+                        "and 3 to 4 times the training time (bench/NOTES.md)")
     cli.add_training_arguments(parser, TASK, RECIPES["default"])
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
 

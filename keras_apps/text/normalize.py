@@ -50,7 +50,7 @@ def folded_in_graph(texts, forms=TYPOGRAPHIC_FORMS):
 
 def sanitize(texts, max_bytes=MAX_BYTES):
     """Cuts each string to `max_bytes`, replaces invalid UTF-8, writes typographic punctuation as ASCII
-    (`fold_typography`), turns line breaks into spaces, strips."""
+    (`folded_in_graph`, what `fold_typography` does to the training texts), turns line breaks into spaces, strips."""
     import tensorflow as tf  # in here: the IMDB reader, which task command lines import, shares LINE_BREAKS
 
     texts = tf.strings.substr(texts, 0, max_bytes)  # Byte units: may split a character; repaired next.
