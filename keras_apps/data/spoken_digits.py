@@ -7,6 +7,7 @@ samples in [-1, 1]. The official split puts indices 0-4 of every speaker and dig
 and 5-49 in train (2,250); holding one speaker's 500 recordings out checks that a model hears digits, not voices.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ SILENCE_BELOW_LOUDEST_DB = 40  # an analysis frame this much quieter than a reco
 SILENT_DBFS = -60  # and one quieter than this (FSDD's quietest recording peaks at -48 dBFS)
 # Silence inside a spoken digit (the stop in "six" or "eight") is shorter: in 2,496 of FSDD's 2,500 recordings.
 LONGEST_PAUSE_SECONDS = 0.25
+# A float WAV runs from -1 to 1; a recording's overs stay near it, samples beyond twice it are in another scale.
+FLOAT_OVER_SCALE = 2
 _NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
 
 
@@ -84,7 +87,7 @@ def read_wav(path):
 
 def read_recording(path, shown=None):
     """A user's recording of one spoken digit (what `predict` and the demo hear) as float32 mono samples at
-    `SAMPLE_RATE`, in FSDD's form: any WAV file, PCM or float, its channels averaged and resampled (`wav_samples`),
+    `SAMPLE_RATE`, in FSDD's form: any WAV file, PCM or float, its loudest channel resampled (`wav_samples`),
     and the silence before and after the digit cut off (`without_silence`), where the dataset's own files must be
     mono 8 kHz already (`read_wav`); the same checks of its length. Errors name it as `shown` (default: its path)."""
     shown = shown or path
@@ -139,8 +142,12 @@ def _one_digit_long(path, samples):
 
 def wav_samples(path, rate, shown=None):
     """The samples of a WAV file (PCM of 8 to 32 bits, or the 32- or 64-bit float Audacity writes by default; any
-    rate, any channels) as float32 mono in [-1, 1] at `rate` Hz: channels averaged, resampled by scipy's
-    polyphase filter. A one-line error for a file that is not one, naming it as `shown` (default: its path)."""
+    rate, any channels) as float32 mono in [-1, 1] at `rate` Hz: its loudest channel, resampled by scipy's polyphase
+    filter. A one-line error for a file that is not one, or is not whole, naming it as `shown` (default: its path).
+
+    The loudest channel, not the channels' mean: a mono microphone on the first input of a two-channel interface
+    records silence on the second, and the mean of the two is the voice 6 dB quieter, its quietest sounds then cut
+    off as silence (`without_silence`); channels out of phase cancel in a mean."""
     import warnings
     from math import gcd
 
@@ -150,23 +157,54 @@ def wav_samples(path, rate, shown=None):
     shown = shown or path
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", wavfile.WavFileWarning)  # chunks it skips, such as a recorder's notes
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)  # chunks it skips; a cut-off file is checked below
             source_rate, samples = wavfile.read(path)
     except FileNotFoundError:
         raise UserError(f"{shown} does not exist") from None
     except (ValueError, EOFError, OSError) as exc:
         raise UserError(f"{shown} is not a readable WAV file ({exc})") from None
+    except Exception:  # scipy's reader trips on some damaged headers (a size or channel count of 0) without a message
+        raise UserError(f"{shown} is not a readable WAV file (its header is damaged)") from None
+    cut_short = _data_cut_short(path)
+    if cut_short:
+        raise UserError(f"{shown} is cut short: its header promises {cut_short[0]:,} bytes of samples and the file "
+                        f"holds {cut_short[1]:,} (a recording not saved to its end?)")
+    if not len(samples):  # a recorder stopped before it wrote the samples' size leaves 0 there
+        raise UserError(f"{shown} holds no samples (its header gives them 0 bytes)")
+    if source_rate <= 0:
+        raise UserError(f"{shown} is not a readable WAV file (its header gives a sample rate of {source_rate} Hz)")
     if samples.dtype == np.uint8:  # 8-bit PCM is unsigned, centred on 128
         scaled = (samples.astype(np.float64) - 128) / 128
     elif samples.dtype.kind == "i":  # 16- and 32-bit PCM, and 24-bit as scipy reads it: in an int32's top bits
         scaled = samples / float(2 ** (8 * samples.dtype.itemsize - 1))
     else:
         scaled = samples.astype(np.float64)
-    mono = (scaled if scaled.ndim == 2 else scaled[:, np.newaxis]).mean(axis=1)
-    if source_rate != rate and len(mono):
+    if not np.isfinite(scaled).all():
+        raise UserError(f"{shown} holds samples that are not numbers (NaN or infinite)")
+    if samples.dtype.kind == "f" and np.abs(scaled).max() > FLOAT_OVER_SCALE:
+        raise UserError(f"{shown} holds float samples up to {np.abs(scaled).max():,.1f}, where a float WAV's run from "
+                        "-1 to 1 (written from integer samples without scaling them?)")
+    channels = scaled if scaled.ndim == 2 else scaled[:, np.newaxis]
+    mono = channels[:, np.argmax(channels.var(axis=0))]
+    if source_rate != rate:
         common = gcd(source_rate, rate)
         mono = resample_poly(mono, rate // common, source_rate // common)
     return np.clip(mono, -1, 1).astype(np.float32)
+
+
+def _data_cut_short(path):
+    """`(bytes promised, bytes held)` where a WAV file's data chunk runs past the file's end (its writing was cut
+    off: scipy reads the samples there are, with a warning it also gives for harmless oddities), else None. A data
+    size of 0xFFFFFFFF is a streaming writer's "unknown"; RF64 files give their sizes elsewhere."""
+    with open(path, "rb") as file:
+        order = {b"RIFF": "little", b"RIFX": "big"}.get(file.read(12)[:4])
+        while order and len(chunk := file.read(8)) == 8:
+            size = int.from_bytes(chunk[4:], order)
+            if chunk[:4] == b"data":
+                held = os.fstat(file.fileno()).st_size - file.tell()
+                return (size, held) if size != 0xFFFFFFFF and held < size else None
+            file.seek(size + size % 2, os.SEEK_CUR)
+    return None
 
 
 def read_recordings(folder, expected=None):

@@ -1,6 +1,8 @@
 """The FSDD reader: a tiny archive in the release's layout written here (fast), and the real archive from the
 data directory (its counts, lengths and splits)."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -197,6 +199,72 @@ def test_a_recording_in_float_or_24_bit_samples_reads_as_in_16_bits(tmp_path):
                             for name in ("pcm16", "float", "pcm24"))
     np.testing.assert_allclose(floats, pcm16, atol=2e-5)  # 16 bits round to half of 1/32,768
     np.testing.assert_allclose(pcm24, pcm16, atol=2e-5)
+
+
+def _scipy_wav(samples):
+    """A WAV file of `samples`' dtype (float32: a float WAV) and its columns as channels, at 8 kHz."""
+    from scipy.io import wavfile
+
+    buffer = io.BytesIO()
+    wavfile.write(buffer, 8000, samples)
+    return buffer.getvalue()
+
+
+def _with_header(data, offset, value):
+    """`data` with the 4-byte little-endian header field at `offset` set to `value`."""
+    return data[:offset] + int(value).to_bytes(4, "little") + data[offset + 4:]
+
+
+TONE = np.round(8000 * np.sin(2 * np.pi * 500 * np.arange(2000) / 8000)).astype(int)
+
+
+@pytest.mark.parametrize("data, message", [
+    (wav_bytes(TONE)[:44 + 1000], "is cut short: its header promises 4,000 bytes of samples and the file holds 1,000 "
+     "(a recording not saved to its end?)"),
+    (_with_header(wav_bytes(TONE), 40, 0), "holds no samples (its header gives them 0 bytes)"),
+    (_with_header(wav_bytes(TONE), 4, 0), "is not a readable WAV file (its header is damaged)"),  # RIFF size 0
+    (wav_bytes(TONE)[:22] + b"\0\0" + wav_bytes(TONE)[24:], "is not a readable WAV file (its header is "
+     "damaged)"),  # no channels
+    (_with_header(_with_header(wav_bytes(TONE), 24, 0), 28, 0), "is not a readable WAV file (its header gives a "
+     "sample rate of 0 Hz)"),
+    (_scipy_wav(np.r_[np.zeros(1000), np.nan, np.zeros(999)].astype(np.float32)), "holds samples that are not "
+     "numbers (NaN or infinite)"),
+    (_scipy_wav(np.full(2000, np.inf, np.float32)), "holds samples that are not numbers (NaN or infinite)"),
+    (_scipy_wav(TONE.astype(np.float32)), "holds float samples up to 8,000.0, where a float WAV's run from -1 to 1 "
+     "(written from integer samples without scaling them?)"),
+])
+def test_a_damaged_or_unfinished_recording_is_one_line_not_an_answer(tmp_path, data, message):
+    """A recorder stopped before it finished the file, a damaged header, a float file of NaNs or of integer-scaled
+    samples: refused in one line. A file cut short was read as the samples it holds, half a word, and answered."""
+    (tmp_path / "digit.wav").write_bytes(data)
+    with pytest.raises(UserError) as raised:
+        spoken_digits.read_recording(tmp_path / "digit.wav")
+    assert str(raised.value) == f"{tmp_path / 'digit.wav'} {message}"
+
+
+def test_a_streaming_writer_s_unknown_sizes_are_not_a_file_cut_short(tmp_path):
+    """A writer that streams (ffmpeg to a pipe) cannot go back to fill the sizes in, and leaves 0xFFFFFFFF there."""
+    streamed = _with_header(_with_header(wav_bytes(TONE), 4, 0xFFFFFFFF), 40, 0xFFFFFFFF)
+    (tmp_path / "streamed.wav").write_bytes(streamed)
+    (tmp_path / "digit.wav").write_bytes(wav_bytes(TONE))
+    np.testing.assert_array_equal(spoken_digits.read_recording(tmp_path / "streamed.wav"),
+                                  spoken_digits.read_recording(tmp_path / "digit.wav"))
+
+
+def test_a_microphone_on_one_of_two_inputs_is_heard_as_in_mono(tmp_path):
+    """A mono microphone on the first input of a two-channel interface records silence on the second; the mean of
+    the two was the voice 6 dB quieter, whose quiet end the silence cut then took (a quiet "six" heard as "three"),
+    and channels out of phase were a recording of nothing."""
+    word = np.r_[0.25 * np.sin(2 * np.pi * 500 * np.arange(2400) / 8000),
+                 0.003 * np.sin(2 * np.pi * 3000 * np.arange(800) / 8000)]  # a voiced sound, then a quiet "s"
+    as_integers = np.round(32767 * word).astype("<i2")
+    (tmp_path / "mono.wav").write_bytes(wav_bytes(as_integers))
+    for name, second in ("silent", np.zeros_like(as_integers)), ("inverted", -as_integers):
+        (tmp_path / f"{name}.wav").write_bytes(_scipy_wav(np.stack([as_integers, second], axis=1)))
+    mono = spoken_digits.read_recording(tmp_path / "mono.wav")
+    assert len(mono) > 2400 + 400  # the quiet "s" is part of the word
+    for name in ("silent", "inverted"):
+        np.testing.assert_array_equal(spoken_digits.read_recording(tmp_path / f"{name}.wav"), mono)
 
 
 @pytest.mark.real_data
