@@ -192,7 +192,7 @@ def given_texts(texts, paths, what, *, keep_blank_lines=False):
         raise UserError(f"argument {', '.join(blank)} {'is' if len(blank) == 1 else 'are'} blank: {what} need "
                         f"some text")
     for file in paths:
-        lines = files.read_text(file).splitlines() if keep_blank_lines else files.read_lines(file)
+        lines = files.read_lines(file, keep_blank=keep_blank_lines)
         if not any(line.strip() for line in lines):
             raise UserError(f"{file} holds no lines of {what}")
         texts += lines

@@ -167,6 +167,15 @@ def test_a_file_s_blank_lines_are_kept_where_each_answer_must_stay_beside_its_li
         cli.given_texts([], [tmp_path / "blank.txt"], "sentences", keep_blank_lines=True)
 
 
+def test_a_line_ends_where_an_editor_ends_it_not_at_a_form_feed_or_u2028(tmp_path):
+    """pdftotext writes a form feed at each page break, cp1252's ellipsis is U+0085: split there, a file of two
+    lines got three answers, each after the split beside the wrong line."""
+    (tmp_path / "pages.txt").write_bytes("End of page one.\fNext page.\r\nA pause\x85 then\u2028more.\rLast".encode())
+    lines = ["End of page one.\fNext page.", "A pause\x85 then\u2028more.", "Last"]
+    assert cli.given_texts([], [tmp_path / "pages.txt"], "sentences", keep_blank_lines=True) == lines
+    assert cli.given_texts([], [tmp_path / "pages.txt"], "reviews") == lines
+
+
 def test_a_blank_text_argument_is_refused_not_answered():
     """An empty review was classified "negative 0.264": an answer about no text, read as one about something."""
     with pytest.raises(UserError, match=r"^argument 2 is blank: reviews to classify need some text$"):

@@ -40,7 +40,7 @@ def load_vocabulary(path, reserved_tokens=RESERVED_TOKENS):
     """Reads a vocabulary file, checking that it starts with the special tokens the models rely on."""
     path = Path(path)
     try:
-        vocabulary = path.read_text(encoding="utf-8").splitlines()
+        vocabulary = files.split_lines(path.read_text(encoding="utf-8"))  # a token may hold U+2028, not a newline
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read the vocabulary {path}: {exc}") from None
     if vocabulary[: len(reserved_tokens)] != list(reserved_tokens):

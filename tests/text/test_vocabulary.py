@@ -27,6 +27,15 @@ def test_save_and_load_round_trip(vocabulary, tmp_path):
     assert load_vocabulary(tmp_path / "vocabulary.txt") == vocabulary
 
 
+def test_a_token_holding_a_line_separator_is_one_token_when_loaded(tmp_path):
+    """The learner keeps U+2028 inside a word (it is not whitespace to it): read back split there, every later
+    token's id moved by one."""
+    learned = learn_vocabulary(["a\u2028b c"] * 50, 20)
+    assert "a\u2028b" in learned
+    save_vocabulary(learned, tmp_path / "vocabulary.txt")
+    assert load_vocabulary(tmp_path / "vocabulary.txt") == learned
+
+
 def test_load_refuses_a_file_without_the_special_tokens(tmp_path):
     (tmp_path / "vocabulary.txt").write_text("the\nmovie\n")
     with pytest.raises(UserError, match="must start with"):
