@@ -13,8 +13,11 @@ from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID
 
 def review_openings(tokenizer, texts, length):
     """int32 `[batch, length]`: `[NL]` then the first `length − 1` tokens of each of `texts` (a `tf.string`
-    batch or a list), padded at the end with `PAD_ID`."""
-    ids = tokenizer.tokenize(tf.convert_to_tensor(texts, tf.string))[:, : length - 1]
+    batch or a list), padded at the end with `PAD_ID`. A review's own line breaks are spaces, as in the SFT
+    corpus (`imdb.review_corpus`): `[NL]` is where a review begins, and a paragraph break read as one was the
+    start of another review to a model that never saw a review go on after it."""
+    texts = tf.strings.regex_replace(tf.convert_to_tensor(texts, tf.string), r"\s*[\r\n]+\s*", " ")
+    ids = tokenizer.tokenize(texts)[:, : length - 1]
     rows = ids.nrows()
     ids = tf.concat([tf.RaggedTensor.from_tensor(tf.fill([rows, 1], NEWLINE_ID)), ids], axis=1)
     return ids.to_tensor(default_value=PAD_ID, shape=[None, length])

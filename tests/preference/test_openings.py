@@ -20,6 +20,17 @@ def test_openings_start_after_a_line_break_and_are_cut_and_padded_to_the_length(
     assert review_openings(tokenizer, ["worse"], 12).numpy()[0, -1] == PAD_ID
 
 
+def test_a_review_s_paragraphs_are_read_as_one_review_as_the_sft_corpus_has_them():
+    """The corpus holds one review per line, so `[NL]` begins a review; a review pasted with its paragraphs (from
+    a text box or a file's Windows line endings) was read as several reviews: another score from the classifier
+    and the reward."""
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    typed = ["A wonderful film.\nThe plot was thin.", "A wonderful film.\r\n\r\n  The plot was thin.\n"]
+    one_line = review_openings(tokenizer, ["A wonderful film. The plot was thin."], 64).numpy().tolist()
+    assert review_openings(tokenizer, typed, 64).numpy().tolist() == one_line * 2
+    assert one_line[0].count(NEWLINE_ID) == 1 and one_line[0][-1] == PAD_ID  # the whole review, one [NL]
+
+
 def test_openings_run_inside_a_graph():
     tokenizer = WordPieceText.from_text(TEXT, size=150)
     opening = tf.function(lambda texts: review_openings(tokenizer, texts, 4),
