@@ -75,6 +75,7 @@ def start_run(task, config, *, run_dir, export_dir, export_task=None, export_kin
         files.check_writable_directory(run_dir, "--run-dir")
         check_outside_exports(run_dir, "--run-dir")
         RunDirectory(run_dir).check_reusable()
+        RunDirectory(run_dir).check_holds_a_run_or_nothing()
     files.check_writable_directory(export_dir, "--export-dir")
     check_outside_exports(export_dir, "--export-dir")
     check_export_root(export_dir, export_task or task, export_kind)

@@ -249,8 +249,30 @@ def test_a_run_killed_after_publishing_does_not_publish_twice(tmp_path):
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["export"] == str(tmp_path / "exports" / "1")
 
 
+def test_a_folder_of_the_user_s_own_files_is_refused_not_emptied(tmp_path, capsys):
+    """A run that starts afresh in its folder empties it: given a project's folder by mistake, its code and notes
+    went (or an export folder's published versions, or a `.git`)."""
+    project = tmp_path / "run"
+    (project / "src").mkdir(parents=True)
+    (project / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match=r"--run-dir .*run holds files that are not a run's \(notes.txt, src\); give "
+                                        r"a new or empty folder"):
+        start(tmp_path)
+    (project / "config.json").write_text(json.dumps({"editor": {"tabs": 4}}))
+    with pytest.raises(UserError, match="--run-dir .*run has a config.json that is not a run's; give a new"):
+        start(tmp_path)
+    assert sorted(path.name for path in project.iterdir()) == ["config.json", "notes.txt", "src"]
+    killed = tmp_path / "killed" / "run"  # an attempt killed before it wrote its settings left its lock alone
+    killed.mkdir(parents=True)
+    (killed / ".lock").write_text("process 1 on host\n")
+    start(killed.parent).open({"model": "convnet"})
+
+
 def test_a_run_folder_with_a_damaged_record_is_refused_in_one_line(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{truncated")
     with pytest.raises(UserError, match="unreadable config.json"):
         start(tmp_path).open({"model": "convnet"})
+    (tmp_path / "run" / "config.json").write_text("[1, 2]")
+    with pytest.raises(UserError, match="has a config.json that is not a run's"):
+        start(tmp_path)

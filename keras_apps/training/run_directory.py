@@ -108,6 +108,26 @@ class RunDirectory:
         if self.metrics.exists():
             raise UserError(f"--run-dir {self.path} holds a finished run; choose another directory")
 
+    def check_holds_a_run_or_nothing(self):
+        """Refuses, in one line, a `--run-dir` that holds files but no run of this suite (no `config.json`): a
+        project's folder, a home folder or an export folder given by mistake. A run that starts afresh in its
+        folder empties it (`start_over`), and what a user keeps there is not the run's to delete. A `config.json`
+        that is not a run's record (a project's own) is refused too; a damaged one is left to `Run.open` to name."""
+        if self.config.exists():
+            try:
+                recorded = json.loads(self.config.read_text())
+            except (OSError, UnicodeDecodeError, ValueError):
+                return
+            if not isinstance(recorded, dict) or "task" not in recorded:
+                raise UserError(f"--run-dir {self.path} has a config.json that is not a run's; give a new or empty "
+                                f"folder")
+        elif self.path.is_dir():
+            foreign = sorted(path.name for path in self.path.iterdir() if path.name not in (".lock", WORKERS))
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3:,} more" if len(foreign) > 3 else "")
+                raise UserError(f"--run-dir {self.path} holds files that are not a run's ({shown}); give a new or "
+                                f"empty folder")
+
     @property
     def config(self):
         return self.path / "config.json"
