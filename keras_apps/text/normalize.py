@@ -8,11 +8,19 @@ pasted from a web page reads as the same one typed on a keyboard.
 """
 
 # The characters word processors, phones and web pages put in place of ASCII punctuation (curly quotes, the
-# accents and primes typed as apostrophes, the ellipsis, non-breaking spaces), under the ASCII the training texts
-# write: IMDB's reviews and Tatoeba's sentences have "'" (in 22,331 of IMDB's 25,000 training reviews; "’" in 13),
-# so their models know "don't" and not "don’t", which nb-bow's vectorizer (it strips ASCII punctuation only) and
-# WordPiece vocabularies read as other, unknown words.
-TYPOGRAPHIC_FORMS = {"'": "‘’‚‛′´`", '"': "“”„‟″", "...": "…", " ": "\u00a0\u2007\u202f"}
+# accents and primes typed as apostrophes, the ellipsis), under the ASCII the training texts write: IMDB's reviews
+# and Tatoeba's sentences have "'" (in 22,331 of IMDB's 25,000 training reviews; "’" in 13), so their models know
+# "don't" and not "don’t", which nb-bow's vectorizer (it strips ASCII punctuation only) and WordPiece vocabularies
+# read as other, unknown words. Every other space (Unicode's space separators: no-break, thin, ideographic, ...;
+# the line and paragraph separators and U+0085, cp1252's ellipsis, in 1,358 IMDB reviews; the ASCII controls Python
+# counts as whitespace) is a space, where the graph's tokenizers split only at some and Python's `split` at all.
+# Invisible characters (soft hyphen, zero-width space, word joiner, a byte-order mark inside a text) are nothing.
+TYPOGRAPHIC_FORMS = {
+    "'": "‘’‚‛′´`", '"': "“”„‟″", "...": "…",
+    " ": "\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+         "\u2028\u2029\u202f\u205f\u3000",
+    "": "\xad\u200b\u2060\ufeff",
+}
 _FOLDS = [(form, plain) for plain, forms in TYPOGRAPHIC_FORMS.items() for form in forms]
 
 # A run of HTML line breaks (`<br />`, `<BR>`, ...) with the whitespace around them; RE2 and Python `re` both read

@@ -40,7 +40,7 @@ def learn_vocabulary(text, size=VOCABULARY_SIZE, sample_lines=LEARNING_LINES, se
 @keras.saving.register_keras_serializable(package="keras_apps")
 class WordPieceText(keras.layers.Layer):
     """Text to WordPiece ids and back, line breaks kept as `[NL]` (see the module's docstring); a typographic form
-    of ASCII punctuation the vocabulary lacks (a curly quote) is read as its ASCII."""
+    of ASCII punctuation the vocabulary lacks (a curly quote) is read as its ASCII, any other space as a space."""
 
     def __init__(self, vocabulary, **kwargs):
         super().__init__(**kwargs)
@@ -52,7 +52,8 @@ class WordPieceText(keras.layers.Layer):
             special_tokens=["[NL]"], special_tokens_in_strings=True, name="wordpiece")
         self.wordpiece.build(None)  # nothing to build, but an export tracks only built layers
         self._continues_a_word = tf.constant([token.startswith("##") for token in self.vocabulary])
-        self._typography = forms_unknown_to(set(self.vocabulary).__contains__)
+        known = set(self.vocabulary) | {" "}  # a space is no token: it is where WordPiece splits words
+        self._typography = forms_unknown_to(known.__contains__)
         self.built = True
 
     @classmethod

@@ -141,6 +141,17 @@ def test_a_review_typed_with_curly_quotes_is_scored_as_the_same_review_typed_in_
                                   serve(texts=tf.constant(ascii))["probability"])
 
 
+def test_a_review_typed_with_other_spaces_or_invisible_characters_is_scored_as_typed_plainly(ngram_export):
+    """Thin or ideographic spaces are no spaces to the vectorizer (a review spaced so was one unknown word: IMDB's
+    test split so, 50 % right), and a soft hyphen or zero-width space made a word another."""
+    signatures, _ = ngram_export
+    typed = ["I\u2009loved\u2009every\u3000minute;\x85a beau\u00adtiful\u200b movie", "Boring,\u2028predictable"]
+    plain = ["I loved every minute; a beautiful movie", "Boring, predictable"]
+    serve = signatures["serving_default"]
+    np.testing.assert_array_equal(serve(texts=tf.constant(typed))["probability"],
+                                  serve(texts=tf.constant(plain))["probability"])
+
+
 def test_the_score_signature_refuses_non_finite_features(ngram_export):
     signatures, num_features = ngram_export
     features = np.zeros((2, num_features), np.float32)

@@ -37,6 +37,16 @@ def test_a_curly_quote_the_vocabulary_lacks_reads_as_its_ascii_one_it_has_stays(
     assert curly.tokenize("‘question’").numpy().tolist() != curly.tokenize("'question'").numpy().tolist()
 
 
+@pytest.mark.parametrize("kind", ["char", "wordpiece"])
+def test_a_thin_space_or_a_soft_hyphen_in_a_prompt_reads_as_the_text_has_it(kind):
+    """A space the text never has (thin, no-break, ideographic) is a space; an invisible character it never has
+    (a soft hyphen, a zero-width space) is nothing: both were unknown tokens in the middle of the prompt."""
+    tokenizer = build_tokenizer(kind, TRAINING_TEXT)
+    typed = "to\u2009be,\u00a0or not\u3000to be\u00ad\u200b"
+    assert tokenizer.tokenize(typed).numpy().tolist() == tokenizer.tokenize("to be, or not to be").numpy().tolist()
+    assert unknown_tokens(tokenizer, typed)[0] == 0
+
+
 @pytest.mark.parametrize("kind, text, counted", [("char", "bež", (1, 3)), ("char", "to be", (0, 5)),
                                                  ("wordpiece", "to be ☃", (1, 5)), ("byte", "bež ☃", (0, 8))])
 def test_unknown_tokens_are_counted_for_each_kind(kind, text, counted):

@@ -30,3 +30,13 @@ def test_typographic_punctuation_is_written_as_ascii_as_the_data_readers_write_i
     assert _clean(typed) == [fold_typography(typed)] == ["It's \"great\"... isn't it? 'Don't' \"miss\" it' 'ok' x y z"]
     every_form = "".join(TYPOGRAPHIC_FORMS.values())
     assert _clean(f"<{every_form}>") == [fold_typography(f"<{every_form}>")]
+
+
+def test_every_other_space_is_a_space_and_invisible_characters_are_nothing():
+    """A thin space, an ideographic space, U+0085 (cp1252's ellipsis) or a line separator: a space to Python's
+    `split`, which the data readers use, and none to the graph's tokenizers, so the same words were read as one
+    unknown word in serving. A soft hyphen, a zero-width space or a second file's byte-order mark: invisible, and a
+    word holding one was another word."""
+    typed = "A\u2009boring,\u3000stupid\x85mess.\u2028Du\u00adll\u200b and\ufeff dull\x0c."
+    assert _clean(typed) == [fold_typography(typed)] == ["A boring, stupid mess. Dull and dull ."]
+    assert _clean("\u2003 Dull \u2029") == ["Dull"]  # the ends are trimmed as the readers trim them
