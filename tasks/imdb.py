@@ -105,7 +105,7 @@ def train(args):
     print(f"IMDB: {len(splits.train):,} train, {len(splits.validation):,} validation, {len(splits.test):,} test "
           f"reviews" + (f", {len(splits.unlabeled):,} unlabeled" if unlabeled else ""))
     run.open({
-        "model": args.model, "sequence_length": model.sequence_length, "teacher": model.teacher,
+        "model": args.model, "classifier": dataclasses.asdict(model),
         "train_examples": len(splits.train), "validation_examples": len(splits.validation),
         "test_examples": len(splits.test), "unlabeled_examples": len(splits.unlabeled),
         "vocabulary_size": vocabulary_size, **dataclasses.asdict(source),

@@ -107,7 +107,15 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
         assert metrics["extra"]["teacher"]["model"] == "nb-bow"
         assert metrics["extra"]["teacher"]["unlabeled_reviews"] == TINY_IMDB_SIZES["unsup"]
         config = json.loads((tiny_imdb / "run" / "config.json").read_text())
-        assert config["teacher"] == "nb-bow" and config["unlabeled_examples"] == TINY_IMDB_SIZES["unsup"]
+        assert config["classifier"]["teacher"] == "nb-bow"
+        assert config["unlabeled_examples"] == TINY_IMDB_SIZES["unsup"]
+        metrics_file = tiny_imdb / "run" / "metrics.json"
+        finished = metrics_file.read_bytes()
+        metrics_file.unlink()  # as if killed before its last file: resumed only with the blocks it was trained with
+        status, _, err = run_task(["--model", model, *SMALL, *wordpieces, "--run-dir", str(tiny_imdb / "run"),
+                                   "--export-dir", str(exports), *explain, "--blocks", "explained"], capsys)
+        assert status == 2 and "started with other settings: classifier" in err and "'blocks': 'keras-hub'" in err
+        metrics_file.write_bytes(finished)
 
     status, _, err = run_task(["predict", "A wonderful film.", "", "--export-dir", str(exports)], capsys)
     assert status == 2 and "argument 2 is blank" in err  # the export answers "" (tests/export); the command asks
