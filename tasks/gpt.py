@@ -79,7 +79,8 @@ def train(args):
     from keras_apps.training.flops import model_flops_utilization
     from keras_apps.training.init_from import from_export
 
-    start = args.init_from and from_export(args.init_from, TASK, given_flags=settings.given_flags(GPTConfig, args))
+    start = args.init_from and from_export(args.init_from, TASK, given_flags=settings.given_flags(GPTConfig, args),
+                                           run_dir=args.run_dir)
     if start and args.tokenizer not in (None, start.metadata["tokenizer"]):
         raise UserError(f"--tokenizer {args.tokenizer}: the export at {start.path} reads with its own, "
                         f"{start.metadata['tokenizer']}")
@@ -292,8 +293,7 @@ COMMANDS = {
 
 def main(argv=None):
     return cli.main(TASK, "A GPT language model: train (the default command), generate text from an export, or "
-                    "compress an export.",
-                    COMMANDS, argv)
+                    "compress an export.", COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_metadata, load_keras_model, resolve_task_export
+from keras_apps.export.versions import versions
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,27 @@ class ExportStart:
         return {"init_from": str(self.path), "init_from_weights": digest.hexdigest()[:16]}
 
 
-def from_export(handle, task, *, given_flags=()):
+def from_export(handle, task, *, given_flags=(), run_dir=None):
     """The `ExportStart` of the export of `task` at `handle` (a version or a folder of versions).
 
     `given_flags` are the command's flags that would set what the export fixes (the model's shape): any given is
-    refused in one line rather than silently ignored.
+    refused in one line rather than silently ignored. A folder of versions gives its latest not published by the
+    run in `run_dir`: a run exporting where it started from (`--init-from saved_models/gpt` and the default
+    `--export-dir`), resumed after it published, started from the version before its own, and goes on from it.
     """
     if given_flags:
         raise UserError(f"{given_flags[0]} cannot be set with --init-from: the model's shape is the export's")
-    path = resolve_task_export(handle, task)
+    path = resolve_task_export(_latest_of_others(Path(handle), run_dir), task)
     return ExportStart(path, export_metadata(path))
+
+
+def _latest_of_others(handle, run_dir):
+    """`handle`'s latest version published by another run than the one in `run_dir`, else `handle`."""
+    if run_dir is None or (handle / "saved_model.pb").is_file():
+        return handle
+    own = Path(run_dir).resolve()
+    for version in reversed(versions(handle)):
+        published_by = export_metadata(handle / str(version)).get("run")
+        if published_by is None or Path(published_by).resolve() != own:
+            return handle / str(version)
+    return handle
