@@ -152,6 +152,9 @@ def _check_writable_folder(folder, named):
     """`check_writable_directory` of `folder`, its errors naming `named` (the folder, or a file to go in it)."""
     existing = folder
     while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a link to nothing: nothing can be made in its place, nor through it
+            raise UserError(f"{named} cannot be written: {existing} is a link to {os.readlink(existing)}, which does "
+                            f"not exist")
         existing = existing.parent
     if not existing.is_dir():
         raise UserError(f"{named} cannot be written: {existing} is a file, not a folder")

@@ -93,3 +93,13 @@ def test_an_overwrite_keeps_the_files_mode(tmp_path, umask_022):
 
 def mode(path):
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_link_to_nothing_is_refused_before_the_work_not_after(tmp_path):
+    """A dangling link passed the check (it does not exist) and then failed `mkdir` after training, a traceback."""
+    (tmp_path / "exports").symlink_to(tmp_path / "moved")
+    for path in (tmp_path / "exports", tmp_path / "exports" / "gpt"):
+        with pytest.raises(UserError, match=r"--export-dir .* cannot be written: .*exports is a link to .*moved, "
+                                            r"which does not exist"):
+            files.check_writable_directory(path, "--export-dir")
+    files.check_writable_directory(tmp_path / "new" / "exports", "--export-dir")
