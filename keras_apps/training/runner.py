@@ -383,7 +383,12 @@ def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metr
     scope = contextlib.nullcontext() if is_multi_worker(strategy) else strategy.scope()
     with scope:
         model = _build_in_precision(build_model, config.precision)
-        model.load_weights(run_directory.trained_weights)
+        try:
+            model.load_weights(run_directory.trained_weights)
+        except (OSError, ValueError) as exc:  # truncated or missing (a disk fault): one line, and how to go on
+            raise UserError(f"cannot load the trained weights {run_directory.trained_weights} "
+                            f"({str(exc).splitlines()[0]}); the run cannot go on from them: start it in a new "
+                            f"--run-dir") from None
         compiled_for_evaluation(model, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
                                 jit_compile=record.pop("jit_compile"))
     return FitResult(model=model, **record)

@@ -277,6 +277,17 @@ def test_a_damaged_record_of_training_is_one_line(tmp_path):
         train_tiny(run.path, epochs=1)
 
 
+def test_damaged_or_missing_trained_weights_are_one_line(tmp_path):
+    train_tiny(tmp_path / "run", epochs=1)
+    run = RunDirectory(tmp_path / "run")
+    kept = run.trained_weights.read_bytes()
+    for damage in (lambda: run.trained_weights.write_bytes(kept[:len(kept) // 2]), run.trained_weights.unlink):
+        damage()
+        with pytest.raises(UserError, match=r"cannot load the trained weights .*trained.weights.h5 .*start it in a "
+                                            r"new --run-dir"):
+            train_tiny(run.path, epochs=1)
+
+
 def test_a_new_start_discards_the_epochs_of_an_attempt_that_left_no_backup(tmp_path):
     run = RunDirectory.create("tiny", tmp_path / "run")
     run.history.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n0,0.1,9.0,0.1,9.0\n1,0.1,9.0,0.1,9.0\n")
