@@ -5,9 +5,12 @@ complete, so an interrupted extraction never leaves a half-filled folder that a 
 Members that would land outside the target (absolute paths, `..`, links pointing out) are refused.
 """
 
+import contextlib
 import errno
+import fcntl
 import hashlib
 import os
+import shutil
 import tarfile
 import zipfile
 import zlib
@@ -70,17 +73,41 @@ def extract(archive, target):
         return target
     extractor = _extract_zip if archive.suffix == ".zip" else _extract_tar
     try:
-        with files.atomic_path(target, directory=True) as temporary:
-            extractor(archive, temporary)
+        with _extracting(target):
+            if target.is_dir():  # another process (a second worker, a parallel test) extracted it meanwhile
+                return target
+            with files.atomic_path(target, directory=True) as temporary:
+                extractor(archive, temporary)
     except FileExistsError:
         if not target.is_dir():
             raise
-        # Another process (a second worker on this machine, a parallel test) finished extracting first.
+        # Storage that cannot lock: another process finished extracting first.
     except READ_ERRORS as exc:
         if isinstance(exc, tarfile.FilterError):
             raise UserError(f"{archive} holds a member that would land outside the extraction folder ({exc})")
         raise read_error(archive, exc, extracting_into=target.parent) from None
     return target
+
+
+@contextlib.contextmanager
+def _extracting(target):
+    """Holds the cache folder's lock (an advisory `flock` on the folder itself) while `target` is extracted into
+    it: a second process extracting the same archive waits for the first, then finds its folder. Held, it removes
+    what a killed extraction left (`.<target>.tmp-*`, up to IMDB's 412 MB each), which no live process can be
+    writing. On storage that cannot lock, extracts unheld and removes nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        except OSError:
+            yield
+            return
+        for leftover in target.parent.glob(f".{target.name}.tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        yield
+    finally:
+        os.close(folder)
 
 
 def read_error(archive, exc, *, extracting_into=None):
