@@ -86,7 +86,7 @@ def read_tfds(data_dir=None, *, sizes=SIZES):
     dataset_root = tfds_directory(data_dir) / "mnist"
     versions = sorted(
         (path for path in dataset_root.glob("*") if (path / "dataset_info.json").is_file()),
-        key=lambda path: tuple(int(part) if part.isdigit() else -1 for part in path.name.split(".")),
+        key=lambda path: tuple(int(part) if part.isascii() and part.isdigit() else -1 for part in path.name.split(".")),
     )
     if not versions:
         raise UserError(

@@ -9,4 +9,10 @@ def versions(export_root):
     root = Path(export_root)
     if not root.is_dir():
         return []
-    return sorted(int(path.name) for path in root.iterdir() if path.name.isdigit() and path.is_dir())
+    return sorted(int(path.name) for path in root.iterdir() if _is_number(path.name) and path.is_dir())
+
+
+def _is_number(name):
+    """A version folder's name: ASCII digits, as TF Serving reads them (`str.isdigit` takes "²" too, which `int`
+    refuses)."""
+    return name.isascii() and name.isdigit()

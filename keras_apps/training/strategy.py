@@ -69,7 +69,7 @@ def _cluster_resolver():
             raise UserError(f'TF_CONFIG\'s "{job}" job must be a list of "host:port" addresses')
         for address in addresses:
             host, _, port = str(address).rpartition(":")
-            if not host or not port.isdigit():
+            if not host or not (port.isascii() and port.isdigit()):
                 raise UserError(f'TF_CONFIG\'s "{job}" job has {address!r}, which is not "host:port"')
     if not isinstance(task, dict) or task.get("type") not in cluster:
         raise UserError(f'TF_CONFIG\'s "task" must name this worker\'s job, one of {", ".join(cluster)}, '

@@ -7,7 +7,7 @@ from keras_apps.export.versions import versions
 
 
 def test_only_numbered_folders_count_in_numeric_order(tmp_path):
-    for name in ("10", "2", ".export-0123-tmp", "notes"):
+    for name in ("10", "2", ".export-0123-tmp", "notes", "²", "٣"):  # digits to `isdigit`, not to TF Serving
         (tmp_path / name).mkdir()
     (tmp_path / "3").write_text("a file, not a version")
     assert versions(tmp_path) == [2, 10] and versions(tmp_path / "missing") == []
