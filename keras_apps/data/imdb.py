@@ -2,7 +2,8 @@
 
 Read from `aclImdb_v1.tar.gz`, extracted once into the cache (see `keras_apps.data.archives`). Reviews
 keep their text; the HTML line breaks the site left in them (`<br />`) become spaces, and the few curly quotes
-and other typographic forms of ASCII punctuation are written as the rest write them (`fold_typography`).
+and other typographic forms of ASCII punctuation are written as the rest write them, HTML's escapes decoded
+(`plain_text`).
 """
 
 import re
@@ -15,7 +16,7 @@ from keras_apps import files, settings
 from keras_apps.data.archives import cached_extraction
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
-from keras_apps.text.normalize import LINE_BREAKS, fold_typography
+from keras_apps.text.normalize import LINE_BREAKS, plain_text
 
 IMDB_FILE = RemoteFile(name="aclImdb_v1.tar.gz", origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")
 CLASS_NAMES = ("neg", "pos")
@@ -79,9 +80,9 @@ class IMDB:
 
 
 def clean(text):
-    """Writes typographic punctuation as ASCII, replaces each run of HTML line breaks with one space and trims the
-    ends (as `sanitize` does in serving)."""
-    return _LINE_BREAKS.sub(" ", fold_typography(text)).strip()
+    """Decodes HTML's escapes, writes typographic punctuation as ASCII (`plain_text`), replaces each run of HTML
+    line breaks with one space and trims the ends (as `sanitize` does in serving)."""
+    return _LINE_BREAKS.sub(" ", plain_text(text)).strip()
 
 
 def _id_and_rating(path):

@@ -21,7 +21,7 @@ from keras_apps import settings
 from keras_apps.data.archives import READ_ERRORS, read_error
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
-from keras_apps.text.normalize import fold_typography
+from keras_apps.text.normalize import plain_text
 
 SPA_ENG = RemoteFile(
     name="spa-eng.zip",
@@ -33,12 +33,12 @@ DIRECTIONS = ("en-es", "es-en")
 
 
 def normalize(text):
-    """NFC (one code point per accented letter, as users type them) with typographic punctuation written as
-    ASCII (`fold_typography`, as the serving graph does) and runs of whitespace made one space.
+    """NFC (one code point per accented letter, as users type them) with HTML's escapes decoded and typographic
+    punctuation written as ASCII (`plain_text`, as the serving graph does) and runs of whitespace made one space.
 
     Nothing is lowercased or stripped of accents: `¿`, `¡`, `ñ` and `á` are part of the Spanish.
     """
-    return " ".join(fold_typography(unicodedata.normalize("NFC", text)).split())
+    return " ".join(plain_text(unicodedata.normalize("NFC", text)).split())
 
 
 def read_pairs(lines):

@@ -2,9 +2,9 @@
 
 A SavedModel that takes `tf.string` gets whatever a client sends: empty strings, bytes that are not
 UTF-8, a megabyte of text. `sanitize` bounds the work, repairs the encoding and removes the HTML line
-breaks the training reviews had removed too, so every input gets an answer; and it writes typographic
-punctuation as the training texts do (`fold_typography`), so that a review or a sentence typed on a phone or
-pasted from a web page reads as the same one typed on a keyboard.
+breaks the training reviews had removed too, so every input gets an answer; and it decodes HTML's escapes and
+writes typographic punctuation as the training texts do (`plain_text`), so that a review or a sentence typed on a
+phone or pasted from a web page reads as the same one typed on a keyboard.
 """
 
 # The characters word processors, phones and web pages put in place of ASCII punctuation (curly quotes, the
@@ -22,12 +22,26 @@ TYPOGRAPHIC_FORMS = {
     "": "\xad\u200b\u2060\ufeff",
 }
 _FOLDS = [(form, plain) for plain, forms in TYPOGRAPHIC_FORMS.items() for form in forms]
+# HTML's escapes of the characters a text holds, as a review or a sentence copied from a page's source (or a
+# scraper that did not decode them) has them: IMDB's reviews hold none of these, so `don&#39;t` was another word.
+# `&amp;` is decoded last, once: "&amp;lt;" is the text "&lt;". Other numeric escapes are rare and left as they are.
+HTML_ESCAPES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&#34;": '"', "&apos;": "'", "&#39;": "'", "&#x27;": "'",
+                "&nbsp;": " ", "&amp;": "&"}
 
 # A run of HTML line breaks (`<br />`, `<BR>`, ...) with the whitespace around them; RE2 and Python `re` both read
 # it. Written as one break and then more, which Python's `re` matches twice as fast as one repeated group.
 LINE_BREAKS = r"(?i)\s*<br\s*/?>(?:\s*<br\s*/?>)*\s*"
 # Far beyond any review the models read (their inputs stop at a few hundred tokens, about 2 KB of text).
 MAX_BYTES = 20_000
+
+
+def plain_text(text):
+    """`text` as the data readers write it, what `sanitize` does in the graph: HTML's escapes decoded
+    (`HTML_ESCAPES`), then typographic forms written as ASCII (`fold_typography`)."""
+    for escape, character in HTML_ESCAPES.items():
+        if escape in text:
+            text = text.replace(escape, character)
+    return fold_typography(text)
 
 
 def fold_typography(text):
@@ -57,12 +71,14 @@ def folded_in_graph(texts, forms=TYPOGRAPHIC_FORMS):
 
 
 def sanitize(texts, max_bytes=MAX_BYTES):
-    """Cuts each string to `max_bytes`, replaces invalid UTF-8, writes typographic punctuation as ASCII
-    (`folded_in_graph`, what `fold_typography` does to the training texts), turns line breaks into spaces, strips."""
+    """Cuts each string to `max_bytes`, replaces invalid UTF-8, decodes HTML's escapes and writes typographic
+    punctuation as ASCII (what `plain_text` does to the training texts), turns line breaks into spaces, strips."""
     import tensorflow as tf  # in here: the IMDB reader, which task command lines import, shares LINE_BREAKS
 
     texts = tf.strings.substr(texts, 0, max_bytes)  # Byte units: may split a character; repaired next.
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    for escape, character in HTML_ESCAPES.items():
+        texts = tf.strings.regex_replace(texts, escape, character)
     texts = folded_in_graph(texts)
     texts = tf.strings.regex_replace(texts, LINE_BREAKS, " ")
     return tf.strings.strip(texts)

@@ -1,6 +1,7 @@
 import tensorflow as tf
 
-from keras_apps.text.normalize import TYPOGRAPHIC_FORMS, fold_typography, sanitize
+from keras_apps.data import imdb
+from keras_apps.text.normalize import TYPOGRAPHIC_FORMS, fold_typography, plain_text, sanitize
 
 
 def _clean(*texts, **kwargs):
@@ -40,3 +41,11 @@ def test_every_other_space_is_a_space_and_invisible_characters_are_nothing():
     typed = "A\u2009boring,\u3000stupid\x85mess.\u2028Du\u00adll\u200b and\ufeff dull\x0c."
     assert _clean(typed) == [fold_typography(typed)] == ["A boring, stupid mess. Dull and dull ."]
     assert _clean("\u2003 Dull \u2029") == ["Dull"]  # the ends are trimmed as the readers trim them
+
+
+def test_html_escapes_are_the_characters_they_stand_for_once():
+    """A review copied from a page's source, or scraped without decoding: `don&#39;t` was another word than
+    `don't`, and `&lt;br /&gt;` no line break. Decoded once: `&amp;lt;` is the text `&lt;`."""
+    typed = "Tom&#39;s &quot;best&quot; &amp; worst&lt;br /&gt;film &amp;lt;3 don&#x27;t&nbsp;go"
+    assert _clean(typed) == ['Tom\'s "best" & worst film &lt;3 don\'t go'] == [imdb.clean(typed)]
+    assert plain_text("&amp;#39;") == "&#39;"
