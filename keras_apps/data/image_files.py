@@ -22,6 +22,9 @@ def read_picture(path, image_shape):
 
     try:
         with Image.open(path) as image:
+            if getattr(image, "n_frames", 1) > 1:  # only the first would be read, and answered for all of them
+                raise UserError(f"{path} holds {image.n_frames} pictures (an animation or a multi-page file); give "
+                                f"each digit as a picture of its own, or as a .npy batch")
             picture = _picture_array(path, ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None

@@ -26,6 +26,18 @@ def test_reads_pictures_and_npy_into_one_batch(tmp_path):
     assert names[2].endswith("b.npy[0]")
 
 
+def test_a_picture_of_several_frames_is_refused_not_read_as_its_first(tmp_path):
+    """An animated GIF or a multi-page TIFF of three digits got one answer, its first frame's."""
+    frames = [Image.fromarray(np.roll(_stroke(), shift, axis=1)) for shift in (-4, 0, 4)]
+    frames[0].save(tmp_path / "three.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "three.tiff", save_all=True, append_images=frames[1:])
+    for name in ("three.gif", "three.tiff"):
+        with pytest.raises(UserError, match=f"{name} holds 3 pictures .*give each digit as a picture of its own"):
+            read_images([tmp_path / name], (28, 28))
+    frames[0].save(tmp_path / "one.gif")
+    assert read_images([tmp_path / "one.gif"], (28, 28))[0].shape == (1, 28, 28)
+
+
 def test_a_picture_dark_on_light_of_any_size_is_put_in_mnist_form(tmp_path):
     """A scan or a drawing saved from a paint program, black on white: the model reads it inverted, scaled and
     centred, as MNIST's digits were made, not as the negative it never saw."""
