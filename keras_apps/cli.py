@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
 from keras_apps.settings import (
     count_up_to, fraction, int32_seed, non_negative_float, non_negative_int, path, port, positive_float,
-    positive_int, probability, seed, several, text,
+    positive_float32, positive_int, probability, seed, several, text,
 )
 from keras_apps.tensorflow_start import import_tensorflow
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING, release_held
@@ -38,9 +39,10 @@ from keras_apps.training.run_directory import OPENED_FOR_TRAINING, release_held
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_compression_run_dir_argument",
     "add_data_arguments", "add_explanation_arguments", "add_explain_examples_argument", "add_export_argument",
-    "add_lora_argument", "add_run_dir_argument", "add_training_arguments", "build_parser", "count_up_to", "fraction",
-    "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int", "parse_arguments", "path", "port",
-    "positive_float", "positive_int", "probability", "run", "seed", "several", "text",
+    "add_lora_argument", "add_run_dir_argument", "add_training_arguments", "build_parser", "check_output",
+    "count_up_to", "fraction", "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int",
+    "parse_arguments", "path", "port", "positive_float", "positive_float32", "positive_int", "probability", "run",
+    "seed", "several", "text",
 ]
 
 
@@ -199,6 +201,22 @@ def given_texts(texts, paths, what, *, keep_blank_lines=False):
     if not texts:
         raise UserError(f"give {what} as arguments or with --file")
     return texts
+
+
+def check_output(path, suffix, *, reading=()):
+    """Refuses, in one line and before the work, an `--output` file the command cannot write
+    (`files.check_writable_file`), one named as another format than the `suffix` it is written in (a `.jpg` holding
+    PNG bytes), one of the files it reads (`reading`: the picture explained would be replaced by its heat map), or
+    one inside a published export version (it would replace the export's own files)."""
+    from keras_apps.export.saved_model import check_outside_exports
+
+    path = Path(path)
+    if path.suffix.lower() != suffix:
+        raise UserError(f"--output {path}: the file written is {suffix[1:].upper()}; name a {suffix} file")
+    if any(path.resolve() == Path(given).resolve() for given in reading):
+        raise UserError(f"--output {path} is the file given to read; name another")
+    files.check_writable_file(path, "--output")
+    check_outside_exports(path.parent, "--output")
 
 
 def exit_process(status):

@@ -203,7 +203,7 @@ def explain(args):
     review = args.review if args.file is None else "\n".join(files.read_lines(args.file))
     if not review.strip():
         raise UserError(f"{args.file or 'the review'} is empty: give a review to explain as an argument or with --file")
-    files.check_writable_file(args.output, "--output")  # before the explanation, not after
+    cli.check_output(args.output, ".html", reading=[args.file] if args.file else [])  # before the explanation
     explainer = ReviewExplainer(args.export_dir, TASK)
     explained = explainer.explain(review, args.method, steps=args.steps, samples=args.samples, seed=args.seed)
     summary = f"{explained.summary} Model: {explainer.export_path}."

@@ -11,7 +11,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from keras_apps import cli, files, progress, settings
+from keras_apps import cli, progress, settings
 from keras_apps.compress.config import Distillation, Pruning
 from keras_apps.data import mnist
 from keras_apps.data.labeled_images import split_validation
@@ -204,7 +204,7 @@ def explain(args):
 
     images, names = read_images([args.image], mnist.IMAGE_SHAPE)
     output = Path(args.output or f"{Path(args.image).stem}-{args.method}.png")
-    files.check_writable_file(output, "--output")  # before the explanation, not after
+    cli.check_output(output, ".png", reading=[args.image])  # before the explanation, not after
     explained = ImageExplainer(args.export_dir, TASK).explain(images[0], args.method, steps=args.steps,
                                                              samples=args.samples, seed=args.seed)
     plot_explanations(images[0], [explained], output, title=names[0])

@@ -202,6 +202,7 @@ def attention(args):
 
     if not args.sentence.strip():
         raise UserError("give a sentence to translate")
+    cli.check_output(args.output, ".png")  # before the export loads, not after
     explained = TranslationExport.load(args.export_dir, TASK).draw(args.sentence, args.output)
     print(f"{explained.translation}\nattention map: {args.output}")
     return 0

@@ -238,3 +238,22 @@ def test_a_command_ends_after_the_cleanups_its_libraries_registered(tmp_path):
                            env={**os.environ, "TMPDIR": str(temporary)})
     assert ended.returncode == 0, ended.stderr
     assert list(temporary.iterdir()) == []
+
+
+def test_an_output_that_would_replace_an_input_an_export_or_lie_about_its_format_is_refused(tmp_path):
+    """`explain seven.png --output seven.png` replaced the user's picture with its heat map; an output inside an
+    export version replaced the SavedModel's own files; `--output map.jpg` held PNG bytes."""
+    (tmp_path / "seven.png").write_bytes(b"a picture")
+    version = tmp_path / "exports" / "1"
+    version.mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"")
+    for output, reading, message in [
+        (tmp_path / "seven.png", [tmp_path / "seven.png"], "is the file given to read; name another"),
+        (version / "saved_model.png", [], "lies inside the export"),
+        (tmp_path / "map.jpg", [], "the file written is PNG; name a .png file"),
+        (tmp_path / "map", [], "the file written is PNG; name a .png file"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            cli.check_output(output, ".png", reading=reading)
+    assert (tmp_path / "seven.png").read_bytes() == b"a picture"
+    cli.check_output(tmp_path / "heat" / "seven.PNG", ".png", reading=[tmp_path / "seven.png"])
