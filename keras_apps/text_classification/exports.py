@@ -73,7 +73,7 @@ class ReviewExplainer:
 
         self.export_path, self.serve = load_serving(export_path, task=task)
         self.task = task
-        self._model = self._encode = None
+        self._model = self._encode = self._ngrams = None
 
     def probability(self, texts):
         """P(positive) of each of `texts`."""
@@ -120,6 +120,10 @@ class ReviewExplainer:
             except UserError as exc:
                 raise UserError(f"{exc} (--method lime or shap explains any export)") from None
             self._model = load_keras_model(self.export_path, self.task)[1]
+            # Read with the network: a page that serves for hours keeps explaining the export it loaded when its
+            # folder is replaced (a retrained version taking the same number) or removed.
+            ngrams = self.export_path / "ngrams.txt"
+            self._ngrams = ngrams.read_text(encoding="utf-8").split("\n") if ngrams.is_file() else None
 
     def _integrated_gradients(self, text, steps):
         from keras_apps.explain.text import explain_features, explain_tokens, word_attributions, words
@@ -128,10 +132,9 @@ class ReviewExplainer:
         start = time.perf_counter()
         review_words = text.split()
         inputs = self._encode(texts=tf.constant([text]))["inputs"].numpy()[0]
-        if (self.export_path / "ngrams.txt").is_file():
-            ngrams = (self.export_path / "ngrams.txt").read_text(encoding="utf-8").split("\n")
+        if self._ngrams is not None:
             attribution = explain_features(self._model, inputs, steps=steps)
-            present = {ngrams[index]: float(attribution.values[index]) for index in np.flatnonzero(inputs)}
+            present = {self._ngrams[index]: float(attribution.values[index]) for index in np.flatnonzero(inputs)}
             # Standardization splits no whitespace word in two, so its words follow each other in order.
             owners = np.repeat(np.arange(len(review_words)), [len(words(word)) for word in review_words])
             values = np.bincount(owners, word_attributions(words(text), present), minlength=len(review_words))

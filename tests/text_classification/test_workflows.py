@@ -2,6 +2,7 @@
 starting points, and an export used for scores and explanations."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -142,6 +143,11 @@ def test_an_export_scores_raw_text_and_explains_a_review(settings, tmp_path):
         assert explained.explanation.values[5:-3].any() and not explainer.explain(review).explanation.values[5:-3].any()
     with pytest.raises(UserError, match="empty"):
         explainer.explain("<br /><br />  ")
+    # A page serving for hours explains with the export it loaded when the folder is removed or replaced under it.
+    loaded = explainer.explain(review, "ig", steps=16)
+    shutil.rmtree(tmp_path / "exports")
+    np.testing.assert_array_equal(explainer.explain(review, "ig", steps=16).explanation.values,
+                                  loaded.explanation.values)
 
 
 def _card():
