@@ -62,6 +62,9 @@ positive_int = count_up_to(LARGEST_COUNT)
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
 several = count_up_to(LARGEST_COUNT, least=2)
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
+# A positive number an export's float32 input holds: neither infinite (above 3.4e38) nor 0 (below 1.4e-45) there.
+positive_float32 = _argument_type(float, lambda value: 1.4e-45 <= value <= 3.4028234663852886e38,
+                                  "positive and within float32's range (1.4e-45 to 3.4e38)")
 finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
 fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")

@@ -71,7 +71,7 @@ def train(args):
     from keras_apps.data.token_windows import check_length, evaluation_windows, random_windows
     from keras_apps.evaluate.language_model import prompts_from, write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import build_sampler
+    from keras_apps.inference.text_generation import recorded_sampler
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import build_gpt
     from keras_apps.recipes import overlaid
@@ -127,7 +127,8 @@ def train(args):
 
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
     run.begin("sampling and decoding")
-    sampler = build_sampler(args.sampler, gpt_config.vocabulary_size, top_k=args.top_k, top_p=args.top_p)
+    sampling = {"sampler": args.sampler, "top_k": args.top_k, "top_p": args.top_p}  # recorded: copies sample alike
+    sampler = recorded_sampler(sampling, gpt_config.vocabulary_size)
     generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)
     prompts = SAMPLE_PROMPTS if args.text_file is None else prompts_from(validation_text)
@@ -136,7 +137,7 @@ def train(args):
     export = Export(
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
         metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(),
-                  "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, "sampler": args.sampler,
+                  "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, **sampling,
                   "inputs": "prompt: string []; max_new_tokens: int32 []; temperature: float32 []; seed: int32 []",
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
     )
@@ -195,7 +196,7 @@ def compress(args):
     from keras_apps.data.token_windows import evaluation_windows
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import build_sampler, decoding_tokens_per_second
+    from keras_apps.inference.text_generation import decoding_tokens_per_second, recorded_sampler
     from keras_apps.text.characters import load_tokenizer, token_ids
 
     export_path = resolve_task_export(args.export_dir, TASK)
@@ -215,14 +216,14 @@ def compress(args):
         decoding_tokens_per_second=lambda model, batch_size: decoding_tokens_per_second(
             model, args.decoding_tokens, repeats=5, batch_size=batch_size),
         endpoint=lambda model: text_generation_endpoint(
-            model, tokenizer, build_sampler(recorded["sampler"], tokenizer.vocabulary_size())),
+            model, tokenizer, recorded_sampler(recorded, tokenizer.vocabulary_size())),
     )
     print(f"report: {directory / 'compression.md'}")
     return 0
 
 
 def _add_temperature(parser):
-    parser.add_argument("--temperature", type=cli.positive_float, default=0.8,
+    parser.add_argument("--temperature", type=cli.positive_float32, default=0.8,
                         help="below 1: safer, more repetitive text; above 1: wilder (default: 0.8)")
 
 
@@ -292,8 +293,7 @@ COMMANDS = {
 
 
 def main(argv=None):
-    return cli.main(TASK, "A GPT language model: train (the default command), generate text from an export, or "
-                    "compress an export.", COMMANDS, argv)
+    return cli.main(TASK, "A GPT: train (the default), generate text from an export, or compress one.", COMMANDS, argv)
 
 
 if __name__ == "__main__":

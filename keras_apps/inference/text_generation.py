@@ -39,6 +39,13 @@ def build_sampler(name, vocabulary_size, *, top_k=40, top_p=0.9, seed=None):
     raise UserError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
 
 
+def recorded_sampler(recorded, vocabulary_size):
+    """The sampler an export records in its `export.json` (`sampler`, with its `top_k` and `top_p`), for a copy of
+    it (compressed, tuned) that must sample as it does; one made before they were recorded used the defaults."""
+    return build_sampler(recorded["sampler"], vocabulary_size,
+                         **{setting: recorded[setting] for setting in ("top_k", "top_p") if setting in recorded})
+
+
 def reseed(sampler, seed):
     """Restarts a random sampler's generator at `seed` (a tensor is fine), so a seeded call repeats."""
     generator = getattr(sampler, "seed_generator", None)

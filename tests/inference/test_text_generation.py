@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
-from keras_apps.inference.text_generation import TextGenerator, build_sampler, reseed
+from keras_apps.inference.text_generation import TextGenerator, build_sampler, recorded_sampler, reseed
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
 CONFIG = GPTConfig(vocabulary_size=13, context_length=10, num_layers=2, num_heads=2, hidden_dim=16, dropout=0.0)
@@ -84,3 +84,11 @@ def test_a_reseeded_sampler_repeats_itself(model, name):
 def test_an_unknown_sampler_is_refused():
     with pytest.raises(UserError, match="unknown sampler 'beam'"):
         build_sampler("beam", 13)
+
+
+def test_a_copy_of_an_export_samples_with_the_settings_the_export_recorded():
+    """A compressed or tuned copy of an export built its sampler from the sampler's name alone: an export made
+    with --top-k 1 (greedy) had copies that drew from 40 tokens."""
+    assert recorded_sampler({"sampler": "top_k", "top_k": 1, "top_p": 0.5}, 100).k == 1
+    assert recorded_sampler({"sampler": "top_p", "top_k": 1, "top_p": 0.5}, 100).p == 0.5
+    assert recorded_sampler({"sampler": "top_k"}, 100).k == 40  # an export made before they were recorded

@@ -35,7 +35,7 @@ def tiny_gpt(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-gpt")
     (root / "poem.txt").write_text(POEM)
     made = SimpleNamespace(text=root / "poem.txt", run=root / "run", export=root / "export")
-    status = cli.run(task.main, ["--text-file", str(made.text), *TINY, "--run-dir", str(made.run),
+    status = cli.run(task.main, ["--text-file", str(made.text), *TINY, "--top-k", "3", "--run-dir", str(made.run),
                                  "--export-dir", str(made.export)])
     assert status == 0, "the tiny GPT run failed (its output is above)"
     return made
@@ -256,6 +256,7 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
     assert "| int8 |" in (compressed / "compression.md").read_text()
     recorded = json.loads((compressed / "int8" / "1" / "export.json").read_text())
     assert recorded["quantization"] == "int8" and recorded["task"] == "gpt"
+    assert recorded["sampler"] == "top_k" and recorded["top_k"] == 3  # the copy samples as the export does
 
     for variant in ("int8", "gptq"):
         generate = ["generate", "Shall I", "--max-new-tokens", "25", "--seed", "3",

@@ -124,6 +124,8 @@ def cases(at):
         ("gpt", ["generate", INVALID_UTF8], "not valid UTF-8"),
         ("gpt", ["generate", "x", "--seed", "99999999999"], "--seed"),
         ("gpt", ["generate", "x", "--temperature", "nan"], "finite"),
+        ("gpt", ["generate", "x", "--temperature", "1e39"], "within float32's range"),  # inf in the export
+        ("gpt", ["--temperature", "1e-50"], "within float32's range"),  # 0 there, found after training
         ("gpt", ["generate", "x", "--max-new-tokens", "-1"], "0 or more"),
         ("gpt", ["generate", "x", "--max-new-tokens", HUGE], "at most"),
         ("gpt", ["compress", "--modes", "float8"], "invalid choice"),
