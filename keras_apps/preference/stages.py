@@ -5,7 +5,8 @@ the exports the stages make, with their model cards' words.
 The SFT model is a GPT export in subwords; the reward an export of `rlhf-reward` (made from the same SFT
 model: it reads its tokens) or an IMDB classifier's; the judge any other IMDB classifier export; a tuned policy a
 GPT export (so `python -m tasks.gpt generate` serves it) that records its `tuning`: the method, its settings, the
-SFT export it started from and the reward's export version (a reward retrained into its folder since is another).
+SFT export it started from (and its weights' digest: an SFT model remade into its folder since is another) and
+the reward's export version (a reward retrained into its folder since is another).
 """
 
 from pathlib import Path
@@ -20,7 +21,7 @@ MOST_CANDIDATES, MOST_BEST_OF = 64, 256
 # How DPO labels a pair (--labels): `hard`, the chosen always preferred; `reward`, as likely as the reward says.
 DPO_LABELS = ("hard", "reward")
 # What a tuned policy's export keeps of its SFT export's record: the model's shape, tokenizer and serving.
-KEPT = ("model", "tokenizer", "sampler", "inputs", "outputs", "recipe")
+KEPT = ("model", "tokenizer", "sampler", "top_k", "top_p", "inputs", "outputs", "recipe")
 # The model cards' words for the exports of the stages (their figures come from each run).
 POLICY_CARD = CardText(
     description="A GPT of movie reviews tuned by preference (RLHF) to continue a review's opening positively: a "
@@ -118,6 +119,10 @@ def policy_stage(handle, sft):
     if tuned_from is None or Path(tuned_from).resolve() != sft.path.resolve():
         raise UserError(f"--policy-export {start.path} was tuned from {tuned_from}, not from --sft-export "
                         f"{sft.path}: give the SFT export it was tuned from")
+    weights = start.metadata["tuning"].get("sft_weights")
+    if weights is not None and weights != sft.record()["init_from_weights"]:  # remade in the same folder since
+        raise UserError(f"--policy-export {start.path} was tuned from another SFT model than the one now at "
+                        f"{sft.path} (its weights differ): tune it again from this one")
     return start
 
 
@@ -173,6 +178,7 @@ def tuning_start(args, task, recipe):
     (`reward_stage`), the training config, the run (started, not yet open), the openings of `--prompts` training reviews
     (`evaluation.review_prompts`), and the settings the run records."""
     from keras_apps.data import imdb
+    from keras_apps.files import digest
     from keras_apps.lifecycle import start_run
     from keras_apps.preference.evaluation import review_prompts
     from keras_apps.recipes import overlaid
@@ -184,8 +190,8 @@ def tuning_start(args, task, recipe):
     run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir, export_task="gpt")
     training_reviews = imdb.load(args.data_dir).take("train", args.prompts, "--prompts").texts
     prompts = review_prompts(tokenizer, training_reviews, seed=config.seed)
-    settings = {**sft.record(), "reward_export": str(reward.export), "prompts": args.prompts,
-                "new_tokens": args.new_tokens}
+    settings = {**sft.record(), "reward_export": str(reward.export), "reward_files": digest(reward.export)[:16],
+                "prompts": args.prompts, "new_tokens": args.new_tokens}
     return sft, tokenizer, reward, config, run, prompts, settings
 
 
@@ -210,13 +216,14 @@ def policy_export(policy, tokenizer, sft, tuning, reward):
     import tensorflow as tf
 
     from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import build_sampler
+    from keras_apps.inference.text_generation import recorded_sampler
     from keras_apps.lifecycle import Export
 
-    sampler = build_sampler(sft.metadata["sampler"], tokenizer.vocabulary_size())
+    sampler = recorded_sampler(sft.metadata, tokenizer.vocabulary_size())
     generate, signature = text_generation_endpoint(policy, tokenizer, sampler)
     return Export({"generate": (tf.function(generate, input_signature=signature), signature)}, track=[tokenizer],
                   files=[sft.path / "tokenizer.json"],
                   metadata={**{key: sft.metadata[key] for key in KEPT if key in sft.metadata}, "task": "gpt",
                             "tuning": {**tuning, "sft_export": str(sft.path.resolve()),
+                                       "sft_weights": sft.record()["init_from_weights"],
                                        "reward_export": str(reward.export)}})

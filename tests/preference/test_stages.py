@@ -66,6 +66,19 @@ def test_a_policy_tuned_from_another_sft_model_is_refused(tmp_path):
         stages.policy_stage(tmp_path / "policy", SimpleNamespace(path=tmp_path / "sft" / "2"))
 
 
+def test_a_policy_tuned_from_an_sft_model_remade_in_its_folder_since_is_refused(tmp_path):
+    """The SFT folder deleted and made again (as the pipeline's own advice says): the same path, other weights,
+    and the policy's KL was measured against a model it never started from."""
+    sft = tmp_path / "sft" / "1"
+    fake_export(tmp_path / "policy" / "1", {"task": "gpt", "tuning": {"sft_export": str(sft), "sft_weights": "a1"}})
+    remade = SimpleNamespace(path=sft, record=lambda: {"init_from_weights": "b2"})
+    with pytest.raises(UserError, match=r"was tuned from another SFT model than the one now at .*sft.1 \(its weights "
+                                        r"differ\): tune it again from this one"):
+        stages.policy_stage(tmp_path / "policy", remade)
+    same = SimpleNamespace(path=sft, record=lambda: {"init_from_weights": "a1"})
+    assert stages.policy_stage(tmp_path / "policy", same).metadata["tuning"]["sft_weights"] == "a1"
+
+
 @pytest.mark.parametrize("tuned_against", [None, "judge"])
 def test_the_judge_cannot_be_a_reward_of_the_evaluation_or_of_a_policy(tmp_path, tuned_against):
     (tmp_path / "judge").mkdir()

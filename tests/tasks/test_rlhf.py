@@ -116,6 +116,15 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert record["tuning"]["reward_export"] == reward_version
     assert json.loads((tmp_path / "dpo-run" / "config.json").read_text())["reward_export"] == reward_version
     assert record["tuning"]["settings"]["beta"] == 0.1 and record["tuning"]["settings"]["epochs"] == 1
+    (tmp_path / "dpo-run" / "metrics.json").unlink()  # as if killed before its last file, then the reward remade
+    shutil.rmtree(classifier)
+    status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "2", "--batch-size", "8", *data,
+                                              "--run-dir", str(tmp_path / "nb-bow-again"), "--export-dir",
+                                              str(classifier)], capsys)
+    assert status == 0, err
+    status, _, err = run_task([*dpo, "--prompts", "40", "--new-tokens", "4", "--run-dir", str(tmp_path / "dpo-run"),
+                               "--export-dir", str(tmp_path / "dpo")], capsys)
+    assert status == 2 and "started with other settings: reward_files" in err  # its pairs were the old reward's
     generate = run_python("-m", "tasks.gpt", "generate", "", "--max-new-tokens", "5", "--export-dir",
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
