@@ -30,7 +30,7 @@ from bench import (
     translate,
     xla,
 )
-from keras_apps import cli
+from keras_apps import cli, files
 from keras_apps.tensorflow_start import import_tensorflow
 
 BENCHMARKS = {"blocks": blocks, "compress": compress, "demo": demo, "distribute": distribute, "explain": explain,
@@ -41,6 +41,8 @@ RUNS = {"compress": [*compress.RUNS, *compress.lora.RUNS], "gpt": list(gpt.RUNS)
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
         "explain": list(explain.RUNS), "demo": list(demo.RUNS), "speech": list(speech.RUNS),
         "multimodal": list(multimodal.RUNS), "rlhf": list(rlhf.RUNS)}
+# The benchmarks that draw a figure the README shows beside their table (a plot, the demo's screenshot).
+DRAWS_README_FIGURES = ("demo", "explain", "rlhf")
 # The most a count flag takes: beyond these a benchmark would run for weeks, so a huge number is a typo.
 MAX_REPEATS = 100
 MAX_EPOCHS = 1000
@@ -75,6 +77,8 @@ def parse_arguments(argv=None):
                         help="results file (default: bench/results.json, the only one the README's tables show)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
     args = parser.parse_args(argv)
+    files.check_writable_file(args.results, "--results")
+    results.load(args.results)  # a damaged results file, refused before hours of benchmarks, not after them
     if args.task == "machine" and args.runs:
         parser.error("machine has no runs")
     if args.nanogpt is not None and args.task != "gpt":
@@ -107,13 +111,18 @@ def main(argv=None):
         options["nanogpt_checkout"] = args.nanogpt
     if args.exports is not None:
         options["exports"] = args.exports
-    for name, row in BENCHMARKS[args.task].run(args.runs or RUNS[args.task], args.repeats, limits, **options):
+    readme = args.readme and Path(args.results).resolve() == results.RESULTS.resolve()
+    runs = args.runs or RUNS[args.task]
+    if args.task in DRAWS_README_FIGURES:  # the README's figure of these runs, redrawn only where its table is
+        options["figures"] = readme and not limits and set(runs) == set(RUNS[args.task])
+    for name, row in BENCHMARKS[args.task].run(runs, args.repeats, limits, **options):
         print(f"{name}: {row}", flush=True)
         if limits:
             continue  # a shortened run is a smoke test, not a result
         recorded = results.record(name, row, args.results)
-    if recorded and args.readme and Path(args.results).resolve() == results.RESULTS.resolve():
-        results.update_readme(recorded)
+        if readme:  # row by row: a later run's failure leaves the README showing what the results file holds
+            results.update_readme(recorded)
+    if recorded and readme:
         print(results.table(recorded))
     return 0
 

@@ -175,11 +175,12 @@ def plot_curves(rows, path=PLOT):
     pyplot.close(figure)
 
 
-def run(runs, repeats, limits):
-    """Yields `(name, row)` for each model in `runs` (`repeats` does not apply here), then draws their curves."""
+def run(runs, repeats, limits, figures=True):
+    """Yields `(name, row)` for each model in `runs` (`repeats` does not apply here), then with `figures` draws
+    their curves as the README shows them."""
     rows = {}
     for name in runs:
         rows[name] = bench_model(name, limits)
         yield f"explain-{name}", rows[name]
-    if not limits:
+    if figures:
         plot_curves(rows)

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from keras_apps import files
+from keras_apps.errors import UserError
 from keras_apps.compress.measure import TRANSLATION_SCORES, language_model_table, markdown_table
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -37,7 +38,18 @@ def machine_fingerprint():
 
 
 def load(path=RESULTS):
-    return json.loads(Path(path).read_text()) if Path(path).exists() else {}
+    """The rows of a results file by name (none where it does not exist yet); a one-line error for one that is
+    not a JSON object of rows."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        rows = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--results {path} cannot be read as JSON ({exc})") from None
+    if not isinstance(rows, dict):
+        raise UserError(f"--results {path} holds a JSON {type(rows).__name__}, not the object of rows results hold")
+    return rows
 
 
 def provenance():

@@ -34,8 +34,9 @@ def pipeline_row(workdir):
     }
 
 
-def run(runs, repeats, limits):
-    """Runs the pipeline (`repeats` does not apply); yields `("rlhf-pipeline", row)`."""
+def run(runs, repeats, limits, figures=True):
+    """Runs the pipeline (`repeats` does not apply); yields `("rlhf-pipeline", row)`, and with `figures` draws
+    its frontier as the README shows it."""
     if limits:
         raise UserError("the rlhf benchmark runs the pipeline with its defaults; it takes no --train-examples or "
                         "--epochs (run `python -m tasks.rlhf <stage>` with smaller settings instead)")
@@ -44,5 +45,6 @@ def run(runs, repeats, limits):
     for name in runs:
         with tempfile.TemporaryDirectory() as workdir:
             row = pipeline_row(workdir)
-        plot_frontier(row["frontier"], FRONTIER_PLOT)
+        if figures:
+            plot_frontier(row["frontier"], FRONTIER_PLOT)
         yield f"rlhf-{name}", row

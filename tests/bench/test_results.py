@@ -213,3 +213,54 @@ def test_a_results_file_other_than_the_default_leaves_the_readme_alone(tmp_path,
     monkeypatch.setattr(results, "update_readme", lambda recorded: pytest.fail("the README was rewritten"))
     assert bench_main.main(["mnist", "--runs", "convnet", "--results", str(tmp_path / "mine.json")]) == 0
     assert results.load(tmp_path / "mine.json")["mnist-convnet"]["model"] == "resnet"
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "is a folder; name a file to write"), ("{damaged", "cannot be read as JSON"),
+    ("[1, 2]", "holds a JSON list"),
+])
+def test_a_results_file_that_cannot_take_a_row_is_refused_before_the_runs(tmp_path, monkeypatch, capsys, content,
+                                                                           message):
+    """Found only when the first row was recorded: after an hour of benchmarks, whose row was then lost."""
+    from bench import __main__ as bench_main
+    from tests.conftest import run_cli
+
+    monkeypatch.setattr(bench_main.mnist, "run", lambda *args: pytest.fail("the benchmark ran"))
+    path = tmp_path / "results.json"
+    path.mkdir() if content is None else path.write_text(content)
+    status, _, err = run_cli(bench_main.main, ["mnist", "--results", str(path)], capsys)
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_each_recorded_row_reaches_the_readme_before_a_later_run_fails(monkeypatch, capsys):
+    """The README's tables were rewritten only once every run succeeded: a failure after the first left the
+    results file holding a row the README did not show."""
+    from bench import __main__ as bench_main
+    from keras_apps.errors import UserError
+    from tests.conftest import run_cli
+
+    def convnet_then_a_failure(runs, repeats, limits):
+        yield "mnist-convnet", ROW
+        raise UserError("the resnet run failed")
+
+    shown = []
+    monkeypatch.setattr(bench_main.mnist, "run", convnet_then_a_failure)
+    monkeypatch.setattr(results, "record", lambda name, row, path: {name: row})
+    monkeypatch.setattr(results, "update_readme", shown.append)
+    status, _, err = run_cli(bench_main.main, ["mnist", "--runs", "convnet", "resnet"], capsys)
+    assert status == 2 and "the resnet run failed" in err and shown == [{"mnist-convnet": ROW}]
+
+
+@pytest.mark.parametrize("argv, drawn", [([], True), (["--no-readme"], False), (["--epochs", "1"], False)])
+def test_a_figure_the_readme_shows_is_drawn_only_where_its_table_is_written(tmp_path, monkeypatch, argv, drawn):
+    """`bench rlhf --no-readme` redrew the README's frontier from a run its table did not show."""
+    from bench import __main__ as bench_main
+
+    asked = []
+
+    def pipeline(runs, repeats, limits, figures):
+        asked.append(figures)
+        yield from ()
+
+    monkeypatch.setattr(bench_main.rlhf, "run", pipeline)
+    assert bench_main.main(["rlhf", *argv]) == 0 and asked == [drawn]
