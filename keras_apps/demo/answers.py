@@ -105,13 +105,21 @@ class TranslationAnswers:
     def __init__(self, export_path, work_dir):
         from keras_apps.explain.attention import TranslationExport
         from keras_apps.export.saved_model import load_serving
+        from keras_apps.inference.translation import SourceLengths
 
         self.export_path, self.serve = load_serving(export_path, signature="translate", task="translate")
         self.explained = TranslationExport.load(self.export_path, "translate")
+        self.source_lengths = SourceLengths(self.export_path)
         self.attention_map = Path(work_dir) / "attention.png"
 
     def answer(self, sentence):
+        """The translation, refused for a sentence longer than the model reads, which the command line translates
+        in part with a note: the page has no place for a note beside the translation it shows."""
         text = _text(sentence, "a sentence", MAX_SENTENCE_CHARACTERS)
+        (length,) = self.source_lengths([text])
+        if length > self.source_lengths.max_length:
+            raise UserError(f"the sentence is {length} tokens long and the model reads {self.source_lengths.max_length}"
+                            f": translate it a sentence at a time")
         translation = self.serve(sentences=tf.constant([text]))["translations"].numpy()[0].decode("utf-8")
         self.explained.draw(text, self.attention_map)
         return TranslationAnswer(translation, self.attention_map)

@@ -150,7 +150,8 @@ def generation_tab(answers):
     with gr.Row():
         length = gr.Slider(1, MAX_NEW_TOKENS, value=200, step=1, label="new tokens")
         temperature = gr.Slider(0.05, MAX_TEMPERATURE, value=0.8, step=0.05, label="temperature")
-        seed = gr.Number(value=0, precision=0, label="seed (same seed, same text)", minimum=0)
+        # Not rounded by the page (precision 0 would run 2.5 as seed 2): the answer refuses a fraction.
+        seed = gr.Number(value=0, label="seed (same seed, same text)", minimum=0)
     submit = gr.Button("Generate", variant="primary", elem_id="prompt-submit")
     text = gr.Textbox(label="prompt and continuation", lines=14, elem_id="generated", interactive=False)
 

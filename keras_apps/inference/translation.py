@@ -211,17 +211,26 @@ def translate_all(serve, sentences, batch_size=256):
     return translations
 
 
-def note_cut_sentences(export_path, sentences):
-    """Prints to stderr a note for each of `sentences` longer than a translation export reads (its `max_length`
-    source tokens; the rest is cut before the encoder, `translation_endpoint`), so that a partial translation is
-    not taken for a whole one."""
-    from keras_apps.export.saved_model import export_metadata
-    from keras_apps.text.translation_tokens import SentenceTokenizer, load_vocabulary
+class SourceLengths:
+    """How many source tokens a translation export reads (its `max_length`; the rest of a sentence is cut before
+    the encoder, `translation_endpoint`), and how many each of some sentences has."""
 
-    max_length = export_metadata(export_path)["max_length"]
-    tokenizer = SentenceTokenizer(load_vocabulary(export_path / "source_vocabulary.txt"), max_length)
-    lengths = tokenizer.token_ids(tf.constant(sentences)).row_lengths().numpy()
-    for number, length in enumerate(lengths, start=1):
-        if length > max_length:
-            print(f"note: sentence {number} is {length} tokens long; the model reads its first {max_length}, and "
-                  f"the rest is not translated", file=sys.stderr)
+    def __init__(self, export_path):
+        from keras_apps.export.saved_model import export_metadata
+        from keras_apps.text.translation_tokens import SentenceTokenizer, load_vocabulary
+
+        self.max_length = export_metadata(export_path)["max_length"]
+        self.tokenizer = SentenceTokenizer(load_vocabulary(export_path / "source_vocabulary.txt"), self.max_length)
+
+    def __call__(self, sentences):
+        return self.tokenizer.token_ids(tf.constant(sentences)).row_lengths().numpy()
+
+
+def note_cut_sentences(export_path, sentences):
+    """Prints to stderr a note for each of `sentences` longer than a translation export reads (`SourceLengths`), so
+    that a partial translation is not taken for a whole one."""
+    reads = SourceLengths(export_path)
+    for number, length in enumerate(reads(sentences), start=1):
+        if length > reads.max_length:
+            print(f"note: sentence {number} is {length} tokens long; the model reads its first {reads.max_length}, "
+                  f"and the rest is not translated", file=sys.stderr)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from bench import translate as bench_translate
 from keras_apps.demo.answers import TranslationAnswers
+from keras_apps.errors import UserError
 from tasks import translate as task
 from tests.conftest import TINY_PAIRS, run_cli, run_python, write_spa_eng_zip
 from tests.evaluate.html_check import check_page
@@ -128,6 +129,8 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     tab = TranslationAnswers(exports, tmp_path)  # what the demo's translation tab serves
     answer = tab.answer("Hi. 3")
     assert answer.translation == translated.splitlines()[0] and answer.attention_map.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(UserError, match="the sentence is 60 tokens long and the model reads 48"):
+        tab.answer(long)  # the page has no place for the command line's note: a part is not shown as the whole
     status, out, _ = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "map.png"),
                                "--export-dir", str(exports)], capsys)
     assert status == 0 and (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
