@@ -5,12 +5,15 @@ The report is written once, when every variant is measured: a report in a folder
 that an interrupted or failed run left (variants, no report) takes the same command again.
 """
 
+import json
 from pathlib import Path
 
 from keras_apps import files
 from keras_apps.errors import UserError
 
 JSON, MARKDOWN = "compression.json", "compression.md"
+# Written first into a compression's folder: the export it compresses. A folder without it holds no compression.
+CLAIM = "compressing.json"
 
 
 def load_export_model(export_path):
@@ -33,7 +36,31 @@ def output_folder(task, run_dir, export_path):
     check_whole_archive(Path(export_path) / "model.keras")
     if run_dir is not None:
         check_outside_exports(run_dir, "--run-dir")
-    return RunDirectory.create(f"{task}-compress", run_dir).path
+        _check_compresses(Path(run_dir), export_path)
+    directory = RunDirectory.create(f"{task}-compress", run_dir).path
+    if not (directory / CLAIM).exists():
+        files.write_json(directory / CLAIM, {"export": str(Path(export_path).resolve())})
+    return directory
+
+
+def _check_compresses(directory, export_path):
+    """Refuses a `--run-dir` that holds files but no compression (a project's folder, an export folder: its files
+    named as the variants would be replaced), or an unfinished compression of another export (its variants and
+    this run's would meet in one report)."""
+    claim = directory / CLAIM
+    if claim.exists():
+        try:
+            compressed = json.loads(claim.read_text()).get("export")
+        except (OSError, ValueError, AttributeError):
+            compressed = None
+        if compressed != str(Path(export_path).resolve()):
+            raise UserError(f"--run-dir {directory} holds a compression of {compressed}, not of {export_path}; "
+                            f"choose another --run-dir")
+    elif directory.is_dir():
+        foreign = sorted(path.name for path in directory.iterdir() if path.name != ".lock")
+        if foreign:
+            raise UserError(f"--run-dir {directory} holds files that are not a compression's ({', '.join(foreign[:3])}"
+                            f"{', ...' if len(foreign) > 3 else ''}); give a new or empty folder")
 
 
 def check_no_report(directory):

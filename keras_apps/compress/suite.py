@@ -12,6 +12,7 @@ file's size raw and gzip'd, accuracy on the whole test split, batch-1 latency an
 report is written when every variant is measured (`reports`).
 """
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,6 +180,8 @@ def write_network(subject, model, directory, name):
     file though the network never reads it (200,000 n-grams: 4.4 MB for IMDB's 0.8 MB network).
     """
     saved_model = directory / f"{name}-saved-model"
+    if saved_model.is_dir():  # an interrupted run's, in this compression's folder (`reports.output_folder`)
+        shutil.rmtree(saved_model)
     with files.atomic_path(saved_model, directory=True) as temporary:
         write_saved_model(model, temporary, {subject.signature: subject.endpoint(model)})
     return saved_model

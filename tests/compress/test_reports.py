@@ -87,3 +87,23 @@ def test_a_compression_folder_inside_an_export_version_is_refused(export, tmp_pa
             reports.output_folder("mnist", inside, export)
     assert sorted(path.name for path in version.iterdir()) == ["saved_model.pb"]
     assert reports.output_folder("mnist", tmp_path / "compressed", export) == tmp_path / "compressed"
+
+
+def test_a_folder_of_other_files_or_of_another_export_s_compression_is_refused_and_kept(export, tmp_path):
+    """Given a project's folder, a compression replaced its files named as the variants (`keras-int8.keras`);
+    resumed on another export (a new version published since), its variants and the old ones met in one report."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "keras-int8.keras").write_text("mine")
+    with pytest.raises(UserError, match=r"--run-dir .*project holds files that are not a compression's "
+                                        r"\(keras-int8.keras\); give a new or empty folder"):
+        reports.output_folder("mnist", project, export)
+    assert sorted(path.name for path in project.iterdir()) == ["keras-int8.keras"]
+    folder = reports.output_folder("mnist", tmp_path / "compressed", export)
+    (folder / "keras-float32.keras").write_text("a variant of an interrupted run")
+    assert reports.output_folder("mnist", folder, export) == folder  # the same compression goes on there
+    other = tmp_path / "other"
+    shutil.copytree(export, other)
+    with pytest.raises(UserError, match=r"--run-dir .*compressed holds a compression of .*, not of .*other; choose "
+                                        r"another --run-dir"):
+        reports.output_folder("mnist", folder, other)

@@ -106,6 +106,16 @@ def test_a_failed_conversion_leaves_earlier_files_intact(subject, tmp_path, monk
     suite.Report(again, "third", subject.export_path)
 
 
+def test_pruning_again_in_an_interrupted_run_s_folder_writes_its_network_anew(subject, tmp_path):
+    """The pruned network's SavedModel, left by a run interrupted after it, stopped the rerun with a traceback
+    ("refusing to replace a directory"), its folder left with new and old variants side by side."""
+    pruning = Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3)
+    for attempt in ("interrupted", "again"):
+        suite.prune(subject, train_dataset(), tmp_path, suite.Report(tmp_path, attempt, subject.export_path),
+                    pruning, loss=LOSS)
+    assert (tmp_path / "pruned-50-saved-model" / "saved_model.pb").is_file()
+
+
 def test_the_calibration_set_is_as_many_distinct_examples_as_asked_or_refused():
     drawn = suite.sample(5, 8, seed=0)
     assert len(set(drawn)) == 5 and set(drawn) <= set(range(8))
