@@ -85,6 +85,9 @@ def parse_arguments(argv=None):
         parser.error("--nanogpt belongs to the gpt benchmark")
     if args.exports is not None and args.task not in ("demo", "compress"):
         parser.error("--exports belongs to the demo and compress benchmarks")
+    repeated = sorted({name for name in args.runs or () if args.runs.count(name) > 1})
+    if repeated:
+        parser.error(f"--runs names {', '.join(repeated)} more than once")
     unknown = set(args.runs or ()) - set(RUNS.get(args.task, ()))
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "

@@ -6,6 +6,8 @@ P(positive), the classifier's log-odds and the KL to the SFT model) of the SFT m
 drawn in `bench/rlhf_frontier.png`; with the pipeline's wall time and each stage's."""
 
 import json
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -43,8 +45,13 @@ def run(runs, repeats, limits, figures=True):
     from keras_apps.evaluate.plots import plot_frontier
 
     for name in runs:
-        with tempfile.TemporaryDirectory() as workdir:
+        workdir = tempfile.mkdtemp(prefix="bench-rlhf-")
+        try:
             row = pipeline_row(workdir)
+        except BaseException:  # hours of stages, each export a model: kept, not deleted with the failure
+            print(f"the pipeline's runs and exports are kept in {workdir}", file=sys.stderr, flush=True)
+            raise
+        shutil.rmtree(workdir)
         if figures:
             plot_frontier(row["frontier"], FRONTIER_PLOT)
         yield f"rlhf-{name}", row

@@ -13,6 +13,7 @@ HUGE = "9" * 21
     ([], "the following arguments are required: task"),
     (["nonsense"], "argument task: invalid choice: 'nonsense'"),
     (["mnist", "--runs", "bogus"], "mnist has no run named bogus; choose from"),
+    (["mnist", "--runs", "convnet", "convnet"], "--runs names convnet more than once"),
     (["mnist", "--repeats", "bogus"], "argument --repeats: expected a whole number, got 'bogus'"),
     (["mnist", "--repeats", "0"], "argument --repeats: must be at least 1, got 0"),
     (["mnist", "--repeats", HUGE], f"argument --repeats: must be at most 100, got {HUGE}"),

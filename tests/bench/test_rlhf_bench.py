@@ -2,6 +2,7 @@
 writes) and its plot, the README table of the frontier, and a shortened run refused."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,21 @@ def test_the_row_gathers_every_stage_s_figures_and_the_frontier_drawn(tmp_path, 
 def test_a_shortened_run_is_refused_in_one_line():
     with pytest.raises(UserError, match="takes no --train-examples"):
         next(rlhf.run(["pipeline"], 1, ["--epochs", "1"]))
+
+
+def test_a_failed_pipeline_keeps_its_stages_exports(tmp_path, monkeypatch, capsys):
+    """Its temporary folder went with the failure: hours of stages, each export a model, lost."""
+    kept = []
+
+    def failing_pipeline(argv):
+        workdir = Path(argv[argv.index("--exports") + 1]).parent
+        (workdir / "exports" / "rlhf-sft" / "1").mkdir(parents=True)
+        kept.append(workdir)
+        raise UserError("the ppo stage failed")
+
+    monkeypatch.setattr(rlhf, "python", failing_pipeline)
+    with pytest.raises(UserError, match="the ppo stage failed"):
+        next(rlhf.run(["pipeline"], 1, [], figures=False))
+    assert (kept[0] / "exports" / "rlhf-sft" / "1").is_dir()
+    assert f"the pipeline's runs and exports are kept in {kept[0]}" in capsys.readouterr().err
+    shutil.rmtree(kept[0])
