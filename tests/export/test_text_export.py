@@ -130,24 +130,21 @@ def test_an_ngram_export_answers_an_empty_batch_with_empty_outputs(ngram_export)
     assert signatures["serving_default"](texts=tf.constant([b"A great movie.", b""]))["label"].shape == [2]
 
 
-def test_a_review_typed_with_curly_quotes_is_scored_as_the_same_review_typed_in_ascii(ngram_export):
-    """A phone or a web page writes “great” where the training reviews have "great", which the vectorizer reads
-    as the word great; as typed, it would be an unknown word."""
-    signatures, _ = ngram_export
-    typed = ["I loved every minute; a “great” and beautiful movie…", "Boring, predictable and badly written´"]
-    ascii = ['I loved every minute; a "great" and beautiful movie...', "Boring, predictable and badly written'"]
-    serve = signatures["serving_default"]
-    np.testing.assert_array_equal(serve(texts=tf.constant(typed))["probability"],
-                                  serve(texts=tf.constant(ascii))["probability"])
-
-
-def test_a_review_typed_with_other_spaces_or_invisible_characters_is_scored_as_typed_plainly(ngram_export):
-    """Thin or ideographic spaces are no spaces to the vectorizer (a review spaced so was one unknown word: IMDB's
-    test split so, 50 % right), and a soft hyphen or zero-width space made a word another."""
-    signatures, _ = ngram_export
-    typed = ["I\u2009loved\u2009every\u3000minute;\x85a beau\u00adtiful\u200b movie", "Boring,\u2028predictable"]
-    plain = ["I loved every minute; a beautiful movie", "Boring, predictable"]
-    serve = signatures["serving_default"]
+@pytest.mark.parametrize("typed, plain", [
+    # A phone or a web page writes “great” where the training reviews have "great", which the vectorizer reads as
+    # the word great; as typed, it would be an unknown word.
+    (["I loved every minute; a “great” and beautiful movie…", "Boring, predictable and badly written´"],
+     ['I loved every minute; a "great" and beautiful movie...', "Boring, predictable and badly written'"]),
+    # Thin or ideographic spaces are no spaces to the vectorizer (a review spaced so was one unknown word: IMDB's
+    # test split so, 50 % right), and a soft hyphen or zero-width space made a word another.
+    (["I\u2009loved\u2009every\u3000minute;\x85a beau\u00adtiful\u200b movie", "Boring,\u2028predictable"],
+     ["I loved every minute; a beautiful movie", "Boring, predictable"]),
+    # A review copied from a page's source: HTML's escapes for its punctuation.
+    (["I didn&#39;t like it &amp; &quot;boring&quot;", "Great&lt;br /&gt;fun"],
+     ["I didn't like it & \"boring\"", "Great fun"]),
+], ids=["curly quotes", "other spaces", "html escapes"])
+def test_a_review_typed_otherwise_is_scored_as_the_same_review_typed_plainly(ngram_export, typed, plain):
+    serve = ngram_export[0]["serving_default"]
     np.testing.assert_array_equal(serve(texts=tf.constant(typed))["probability"],
                                   serve(texts=tf.constant(plain))["probability"])
 
