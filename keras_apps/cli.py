@@ -219,6 +219,10 @@ def check_output(path, suffix, *, reading=()):
     check_outside_exports(path.parent, "--output")
 
 
+# Set by a pipeline (`keras_apps.preference.pipeline`) for the commands it runs: its own command line.
+RESUME_WITH = "KERAS_APPS_RESUME_WITH"
+
+
 def exit_process(status):
     """Ends a command typed in a shell with `status` once its output is flushed and the libraries' exit handlers
     have run, without the interpreter's teardown of TensorFlow and Keras (about a second, after the last file is
@@ -269,8 +273,13 @@ def _interrupted():
 
 
 def _resume_hint():
-    """How to go on with the training run this command opened (a default folder is new each time)."""
-    return f" with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it" if OPENED_FOR_TRAINING else ""
+    """How to go on with the training run this command opened (a default folder is new each time); in a stage of
+    a pipeline, the pipeline's command (`RESUME_WITH`), which resumes the stage in its folder."""
+    if not OPENED_FOR_TRAINING:
+        return ""
+    if os.environ.get(RESUME_WITH):
+        return f" `{os.environ[RESUME_WITH]}` to resume it"
+    return f" with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it"
 
 
 @contextlib.contextmanager

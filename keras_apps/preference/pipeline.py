@@ -7,13 +7,20 @@ Each stage's run folder is `<run_dir>/<stage>`, so the same command run again af
 the interrupted stage (the run lifecycle) and reuses every export already made.
 """
 
+import datetime
+import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from keras_apps import files
+from keras_apps.cli import RESUME_WITH
 from keras_apps.errors import UserError
+
+# What a stage's run folder holds once it finished: a training run's metrics, the evaluation's frontier.
+FINISHED = ("metrics.json", "frontier.json")
 
 
 @dataclass(frozen=True)
@@ -28,17 +35,25 @@ class Stage:
 
 def run_stages(stages, run_dir):
     """Runs `stages` in order; a stage whose export has a published version is reused, not made again (a folder
-    holding only what an export killed midway left is made again)."""
+    holding only what an export killed midway left is made again). A stage made again where an earlier one
+    finished (its export removed to remake it, or the evaluation of a pipeline run again) starts in a fresh run
+    folder, the finished one kept beside it. A stage tells how to resume it as the pipeline's own command."""
     from keras_apps.export.versions import versions
 
+    environment = {**os.environ, RESUME_WITH: shlex.join(sys.orig_argv)}
     for stage in stages:
         if stage.export is not None and versions(stage.export):
             print(f"{stage.name}: reusing {stage.export} (remove it to make it again)", flush=True)
             continue
-        argv = [*stage.argv, "--run-dir", str(Path(run_dir) / stage.name)]
+        folder = Path(run_dir) / stage.name
+        if any((folder / finished).exists() for finished in FINISHED):
+            kept = folder.with_name(f"{stage.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+            folder.rename(kept)
+            print(f"{stage.name}: its earlier finished run is kept in {kept}", flush=True)
+        argv = [*stage.argv, "--run-dir", str(folder)]
         argv += [] if stage.export is None else ["--export-dir", stage.export]
         print(f"{stage.name}: $ python {' '.join(argv)}", flush=True)
-        status = subprocess.run([sys.executable, *argv]).returncode
+        status = subprocess.run([sys.executable, *argv], env=environment).returncode
         if status != 0:
             raise UserError(f"the {stage.name} stage failed (exit status {status}, its error above); run the same "
                             f"command again to resume it")

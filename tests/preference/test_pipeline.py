@@ -3,6 +3,7 @@ failed stage stops the rest in one line; and every stage of `python -m tasks.rlh
 accepts."""
 
 import importlib
+import shlex
 import sys
 
 import pytest
@@ -36,6 +37,38 @@ def test_a_failed_stage_stops_the_pipeline_naming_it(tmp_path):
         run_stages([Stage("broken", None, ["-c", "import sys; sys.exit(3)"]),
                     Stage("after", None, writer(log, "after"))], tmp_path / "runs")
     assert not log.exists()
+
+
+def test_a_stage_made_again_where_one_finished_starts_afresh_and_keeps_the_finished_one(tmp_path):
+    """Its export removed to remake it (the pipeline's own advice), or a finished pipeline run again: the stage's
+    folder held a finished run, refused by the stage, and "run the same command again" failed the same forever."""
+    runs, log = tmp_path / "runs", tmp_path / "log.txt"
+    for name, finished in (("classifier", "metrics.json"), ("evaluate", "frontier.json")):
+        (runs / name).mkdir(parents=True)
+        (runs / name / finished).write_text("{}")
+    run_stages([Stage("classifier", str(tmp_path / "removed"), writer(log, "classifier")),
+                Stage("evaluate", None, writer(log, "evaluate"))], runs)
+    assert len(log.read_text().splitlines()) == 2 and not (runs / "classifier").exists()  # the stage's to make
+    kept = sorted(path.name for path in runs.iterdir())
+    assert len(kept) == 2 and kept[0].startswith("classifier-") and kept[1].startswith("evaluate-")
+    assert (runs / kept[0] / "metrics.json").exists() and (runs / kept[1] / "frontier.json").exists()
+
+
+def test_a_stage_interrupted_says_to_resume_it_with_the_pipeline_s_command(tmp_path, monkeypatch, capsys):
+    """The stage's own hint (`--run-dir runs/sft`), given to the pipeline, started a new SFT model nested in the
+    interrupted stage's folder; the pipeline's command resumes the stage in its own."""
+    told = tmp_path / "told.txt"
+    telling = ["-c", f"import os; open({str(told)!r}, 'w').write(os.environ[{cli.RESUME_WITH!r}])"]
+    run_stages([Stage("sft", None, telling)], tmp_path / "runs")
+    assert told.read_text() == shlex.join(sys.orig_argv)
+
+    def stage(argv):  # a stage's process, training when the Ctrl-C comes
+        cli.OPENED_FOR_TRAINING.append(tmp_path / "runs" / "sft")
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv(cli.RESUME_WITH, "python -m tasks.rlhf --run-dir runs")
+    assert cli.run(stage, []) == 130
+    assert capsys.readouterr().err == "interrupted; rerun `python -m tasks.rlhf --run-dir runs` to resume it\n"
 
 
 def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp_path):
