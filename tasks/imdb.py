@@ -134,7 +134,7 @@ def train(args):
 
     export = Export(text_classifier_endpoints(result.model, classifier.encoder.encode),
                     track=classifier.encoder.track, files=classifier.encoder.files,
-                    metadata={"inputs": "texts: string [batch] (raw review text)",
+                    metadata={"inputs": "texts: string [batch] (raw review text)", "teacher": model.teacher,
                               "outputs": "probability: float32 [batch] (of a positive review); label: int32 "
                                          "[batch] (1 positive, 0 negative)"})
     return run.finish(

@@ -117,7 +117,7 @@ def dpo(args):
     policy = result.model.get_layer("gpt")
     settings = {"beta": args.beta, "candidates": args.candidates, "labels": args.labels,
                 "pairs": len(pairs["margin"]), "epochs": config.epochs, "learning_rate": config.learning_rate}
-    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings}, reward)
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "DPO", "settings": settings}, reward, DPO_TASK)
     return run.finish(
         dataclasses.replace(result, model=policy), "dpo", export, stages.POLICY_CARD,
         metrics_update={"validation": held_out},
@@ -142,7 +142,7 @@ def ppo(args):
     last = {key: value for key, value in history[-1].items() if not key.startswith("val_")}  # none, empty
     settings = {**kl, "iterations": config.epochs, "rollouts": args.rollouts, "learning_rate": config.learning_rate}
     policy = result.model.policy
-    export = stages.policy_export(policy, tokenizer, sft, {"method": "PPO", "settings": settings}, reward)
+    export = stages.policy_export(policy, tokenizer, sft, {"method": "PPO", "settings": settings}, reward, PPO_TASK)
     return run.finish(
         dataclasses.replace(result, model=policy), "ppo", export, stages.POLICY_CARD,
         metrics_update={"last_iteration": last},

@@ -61,6 +61,9 @@ def sft_stage(handle):
 
     _missing(handle, "sft")
     start = from_export(handle, "gpt")
+    if "tuning" in start.metadata:  # a policy exported into the SFT model's folder would be every stage's reference
+        raise UserError(f"{start.path} is a policy tuned by {start.metadata['tuning'].get('method')} from "
+                        f"{start.metadata['tuning'].get('sft_export')}, not an SFT model: give that one")
     text = start.metadata.get("text")  # what it learned: exports made before this was recorded say only tokens
     if start.metadata.get("tokenizer") != "wordpiece" or (text and text["file"] != REVIEW_CORPUS):
         learned = f" of {text['file']}" if text else ""
@@ -130,7 +133,7 @@ def judge_stage(handle, reward_handle, policies):
     """The `serve` function of the IMDB classifier export at `handle` that judges policies' samples: neither the
     reward they are measured by (`reward_handle`) nor one that any of `policies` (`policy_stage`s) was tuned
     against, so that it is a judge no tuning step saw."""
-    from keras_apps.export.saved_model import load_serving
+    from keras_apps.export.saved_model import export_metadata, load_serving, resolve_version
 
     if not handle or not Path(handle).exists():
         raise UserError(f"no judge export at {handle}: train one with `python -m tasks.imdb` (any IMDB classifier "
@@ -139,7 +142,24 @@ def judge_stage(handle, reward_handle, policies):
     if any(_version(handle) == _version(reward) for reward in rewards):
         raise UserError(f"--judge-export {handle} is a reward the policies are measured or were tuned against: judge "
                         f"them by another classifier")
+    teacher = export_metadata(resolve_version(handle)).get("teacher")  # "none", or None in older exports
+    if teacher in {_model_of(reward) for reward in rewards} - {None}:  # its verdicts learned from the reward's kind
+        raise UserError(f"--judge-export {handle} learned from an {teacher} teacher's verdicts, the model the "
+                        f"policies are measured or tuned against: judge them by a classifier trained without it "
+                        f"(`python -m tasks.imdb --teacher none`)")
     return load_serving(handle, task="imdb")[1]
+
+
+def _model_of(reward):
+    """The model an IMDB classifier export used as a reward is (`nb-bow`, ...); None for a learned reward or one
+    since removed."""
+    from keras_apps.export.saved_model import export_metadata
+
+    try:
+        recorded = export_metadata(_version(reward))
+    except UserError:
+        return None
+    return recorded.get("model") if recorded.get("task") == "imdb" else None
 
 
 def _version(handle):
@@ -187,7 +207,8 @@ def tuning_start(args, task, recipe):
     check_new_tokens(sft, args.new_tokens)
     reward = reward_stage(args.reward_export, sft, tokenizer)
     config = overlaid(recipe, args).training
-    run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir, export_task="gpt")
+    run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir, export_task="gpt",
+                    export_kind={"tuned_by": task})  # not into the SFT model's folder, nor another method's
     training_reviews = imdb.load(args.data_dir).take("train", args.prompts, "--prompts").texts
     prompts = review_prompts(tokenizer, training_reviews, seed=config.seed)
     settings = {**sft.record(), "reward_export": str(reward.export), "reward_files": digest(reward.export)[:16],
@@ -210,9 +231,10 @@ def reward_export(reward_model, tokenizer, sft, length):
                             "outputs": "reward: float32 [batch] (higher: preferred)"})
 
 
-def policy_export(policy, tokenizer, sft, tuning, reward):
+def policy_export(policy, tokenizer, sft, tuning, reward, task):
     """The `Export` of a tuned `policy` (a `build_gpt` model): `generate` as every GPT export serves it, with the
-    SFT export's record and `tuning` (`{"method", "settings"}`), beside the export version of the `reward`."""
+    SFT export's record and `tuning` (`{"method", "settings"}`), beside the export version of the `reward`; the
+    tuning run's `task` is its kind (`tuned_by`, see `tuning_start`)."""
     import tensorflow as tf
 
     from keras_apps.inference.serving import text_generation_endpoint
@@ -224,6 +246,7 @@ def policy_export(policy, tokenizer, sft, tuning, reward):
     return Export({"generate": (tf.function(generate, input_signature=signature), signature)}, track=[tokenizer],
                   files=[sft.path / "tokenizer.json"],
                   metadata={**{key: sft.metadata[key] for key in KEPT if key in sft.metadata}, "task": "gpt",
+                            "tuned_by": task,
                             "tuning": {**tuning, "sft_export": str(sft.path.resolve()),
                                        "sft_weights": sft.record()["init_from_weights"],
                                        "reward_export": str(reward.export)}})

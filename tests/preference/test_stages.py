@@ -30,6 +30,8 @@ def fake_export(version, metadata, tokenizer=None):
     ({"tokenizer": "char"}, "is a GPT of char tokens, not the SFT model of reviews"),
     ({"tokenizer": "wordpiece", "text": {"file": "tinyshakespeare.txt", "fingerprint": "f"}},
      "is a GPT of wordpiece tokens of tinyshakespeare.txt, not the SFT model of reviews"),
+    ({"tokenizer": "wordpiece", "tuning": {"method": "DPO", "sft_export": "saved_models/rlhf-sft/1"}},
+     "is a policy tuned by DPO from saved_models/rlhf-sft/1, not an SFT model: give that one"),
 ])
 def test_a_gpt_that_did_not_learn_the_reviews_in_subwords_is_no_sft_model(tmp_path, metadata, message):
     fake_export(tmp_path / "gpt" / "1", {"task": "gpt", **metadata}, tokenizer=["[PAD]", "a"])
@@ -95,6 +97,22 @@ def test_the_judge_cannot_be_a_reward_named_by_its_version_folder(tmp_path, judg
     policy = SimpleNamespace(metadata={"tuning": {"reward_export": str(tmp_path / (tuned_against or reward))}})
     with pytest.raises(UserError, match="is a reward the policies are measured or were tuned against"):
         stages.judge_stage(tmp_path / judge, tmp_path / reward, [policy])
+
+
+def test_a_judge_that_learned_from_the_reward_s_kind_of_model_is_refused(tmp_path):
+    """IMDB's Transformer by default learns from an nb-bow teacher's verdicts: judging policies tuned against
+    nb-bow, it is a student of the reward it checks (the pipeline trains its judge without a teacher)."""
+    fake_export(tmp_path / "reward" / "1", {"task": "imdb", "model": "nb-bow"})
+    fake_export(tmp_path / "student" / "1", {"task": "imdb", "model": "transformer", "teacher": "nb-bow"})
+    policy = SimpleNamespace(metadata={"tuning": {"reward_export": str(tmp_path / "reward" / "1")}})
+    with pytest.raises(UserError, match=r"--judge-export .*student learned from an nb-bow teacher's verdicts, the "
+                                        r"model the policies are measured or tuned against"):
+        stages.judge_stage(tmp_path / "student", tmp_path / "learned-reward", [policy])
+    fake_export(tmp_path / "alone" / "1", {"task": "imdb", "model": "transformer", "teacher": "none"})
+    fake_export(tmp_path / "older" / "1", {"task": "imdb", "model": "transformer"})  # made before it was recorded
+    for judge in ("alone", "older"):
+        with pytest.raises(UserError, match="cannot load the SavedModel"):  # past the checks, to its empty model
+            stages.judge_stage(tmp_path / judge, tmp_path / "learned-reward", [])
 
 
 def test_responses_must_fit_the_sft_models_context_after_the_longest_prompt():
