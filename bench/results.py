@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 from keras_apps import files
-from keras_apps.errors import UserError
 from keras_apps.compress.measure import TRANSLATION_SCORES, language_model_table, markdown_table
+from keras_apps.errors import UserError
 
 RESULTS = Path(__file__).with_name("results.json")
 README = Path(__file__).resolve().parents[1] / "README.md"
