@@ -111,6 +111,14 @@ def split_lines(text):
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
+def entries_besides(folder, kept):
+    """The names in `folder` other than `kept`, shown as a refusal names them ("a, b, c and 4 more"); "" when it
+    holds no others (or does not exist)."""
+    folder = Path(folder)
+    others = sorted(path.name for path in folder.iterdir() if path.name not in kept) if folder.is_dir() else []
+    return ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
+
+
 def digest(path):
     """The SHA-256 of a file's bytes, or of a folder's files (their paths inside it and their bytes, in order of
     path); a one-line error for one that cannot be read."""

@@ -56,11 +56,9 @@ def _check_compresses(directory, export_path):
         if compressed != str(Path(export_path).resolve()):
             raise UserError(f"--run-dir {directory} holds a compression of {compressed}, not of {export_path}; "
                             f"choose another --run-dir")
-    elif directory.is_dir():
-        foreign = sorted(path.name for path in directory.iterdir() if path.name != ".lock")
-        if foreign:
-            raise UserError(f"--run-dir {directory} holds files that are not a compression's ({', '.join(foreign[:3])}"
-                            f"{', ...' if len(foreign) > 3 else ''}); give a new or empty folder")
+    elif foreign := files.entries_besides(directory, (".lock",)):
+        raise UserError(f"--run-dir {directory} holds files that are not a compression's ({foreign}); give a new or "
+                        f"empty folder")
 
 
 def check_no_report(directory):

@@ -3,10 +3,11 @@ adapters (`keras_apps.training.lora`), and what its export recorded says what th
 model's shape, its tokenizer).
 """
 
-import hashlib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_metadata, load_keras_model, resolve_task_export
 from keras_apps.export.versions import versions
@@ -23,13 +24,13 @@ class ExportStart:
         """A new copy of the export's Keras model, uncompiled (what `fit`'s `build_model` returns)."""
         return load_keras_model(self.path, self.metadata["task"])[1]
 
+    @functools.cached_property
+    def _weights_digest(self):  # read once: a run, a policy's record and an evaluation's checks all ask for it
+        return files.digest(self.path / "model.keras")[:16]
+
     def record(self):
         """What a run started from it records, so that a resumed run refuses an export changed under it."""
-        digest = hashlib.sha256()
-        with open(self.path / "model.keras", "rb") as weights:
-            for chunk in iter(lambda: weights.read(1 << 20), b""):
-                digest.update(chunk)
-        return {"init_from": str(self.path), "init_from_weights": digest.hexdigest()[:16]}
+        return {"init_from": str(self.path), "init_from_weights": self._weights_digest}
 
 
 def from_export(handle, task, *, given_flags=(), run_dir=None):

@@ -121,12 +121,9 @@ class RunDirectory:
             if not isinstance(recorded, dict) or "task" not in recorded:
                 raise UserError(f"--run-dir {self.path} has a config.json that is not a run's; give a new or empty "
                                 f"folder")
-        elif self.path.is_dir():
-            foreign = sorted(path.name for path in self.path.iterdir() if path.name not in (".lock", WORKERS))
-            if foreign:
-                shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3:,} more" if len(foreign) > 3 else "")
-                raise UserError(f"--run-dir {self.path} holds files that are not a run's ({shown}); give a new or "
-                                f"empty folder")
+        elif foreign := files.entries_besides(self.path, (".lock", WORKERS)):
+            raise UserError(f"--run-dir {self.path} holds files that are not a run's ({foreign}); give a new or empty "
+                            f"folder")
 
     @property
     def config(self):
