@@ -105,7 +105,8 @@ def spoken_features(audio, lengths, sampling_rate=8000, num_mel_bins=64, filters
                          f"and at most the frame's {frequency_bins(sampling_rate)} frequency bins, and filters must "
                          "name at least one block")
     length, step = frame_length(sampling_rate), frame_step(sampling_rate)
-    spectrogram = LogMelSpectrogram(sampling_rate, length, step, num_mel_bins, name="log_mel")(audio)
+    spectrogram = LogMelSpectrogram(sampling_rate, length, step, num_mel_bins, dtype="float32",  # TensorFlow's
+                                    name="log_mel")(audio)  # FFT computes in 32 or 64 bits, under mixed precision too
     mask = FrameMask(length, step, name="frame_mask")(lengths, spectrogram)
     x = NormalizeRecording(name="normalize")(spectrogram, mask)
     x = layers.Reshape((-1, num_mel_bins, 1), name="as_image")(x)
