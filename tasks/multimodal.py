@@ -135,7 +135,8 @@ def train(args):
 
     recipe = overlaid(RECIPES["default"], args)
     config, model_settings = recipe.training, recipe.model
-    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
+    heard = " and ".join(senses(args.fusion))  # one sense's model refuses examples without it: a folder of its own
+    run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir, export_kind={"senses": heard})
 
     train_pairs, validation_pairs, test_pairs, components = load_splits(
         args.data_dir, model_settings.images_per_recording, config.seed, model_settings.kept_variance)
@@ -171,7 +172,7 @@ def train(args):
                     "principal_components": int(components.components.shape[1]), "snr_db": model_settings.snr_db}
     serve, signature = audio_visual_endpoint(result.model, senses(args.fusion))
     export = Export({"serving_default": (serve, signature)},
-                    metadata={"fusion": args.fusion, "degradations": degradations, "conditions": accuracy,
+                    metadata={"fusion": args.fusion, "senses": heard, "degradations": degradations, "conditions": accuracy,
                               "sampling_rate": spoken_digits.SAMPLE_RATE,
                               "inputs": "image: uint8 [batch, 28, 28] (zeros: none); audio: float32 [batch, samples] "
                               "(8 kHz, zero-padded); lengths: int32 [batch] (0: none)",
@@ -222,12 +223,14 @@ def predict(args):
     if len(image) != 1:  # one example: one image, paired with at most one recording
         raise UserError(f"{args.image} holds {len(image)} images; give one (a prediction is for one example)")
     wave = spoken_digits.read_recording(args.audio) if args.audio else np.zeros(0, np.float32)
+    blank = f"{args.image} is blank: a blank image counts as no image"  # as the model's own presence check has it
     if not image.any() and not len(wave):
-        raise UserError(f"{args.image} is blank: a blank image counts as no image; give one with ink, or --audio")
+        raise UserError(f"{blank}; give one with ink, or --audio")
     version_path, serve = load_serving(args.export_dir, task=TASK)
     senses = export_metadata(version_path)["fusion"]
-    if (args.image is None and senses == "image") or (args.audio is None and senses == "audio"):
-        raise UserError(f"{version_path} is a model of the {senses} alone: give --{senses}")
+    if (not image.any() and senses == "image") or (args.audio is None and senses == "audio"):
+        raise UserError(f"{version_path} is a model of the {senses} alone: give --{senses}"
+                        + (f" ({blank})" if args.image and senses == "image" else ""))
 
     def answer(shown, heard):
         outputs = serve(image=shown, audio=heard[np.newaxis], lengths=np.array([len(heard)], np.int32))
@@ -236,7 +239,7 @@ def predict(args):
         return f"{probabilities.argmax()} ({probabilities.max():.3f}) from the {' and the '.join(used)}"
 
     print(answer(image, wave))
-    if args.image and args.audio and senses not in ("image", "audio"):
+    if image.any() and args.audio and senses not in ("image", "audio"):
         print(f"  the image alone: {answer(image, wave[:0])}; the audio alone: {answer(np.zeros_like(image), wave)}")
     return 0
 

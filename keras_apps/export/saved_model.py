@@ -163,8 +163,9 @@ def check_export_root(export_root, task, kind=None):
         raise UserError(f"--export-dir {export_root} holds {holds}; give the {task!r} export a folder of its own")
     for fact, value in (kind or {}).items():
         if recorded.get(fact) != value:
-            raise UserError(f"--export-dir {export_root} holds {task} exports of {fact} {recorded.get(fact)!r}; give "
-                            f"this one ({fact} {value!r}) a folder of its own, e.g. {export_root}-{value}")
+            holds = f"of {fact} {recorded[fact]!r}" if fact in recorded else f"that record no {fact}"
+            raise UserError(f"--export-dir {export_root} holds {task} exports {holds}; give this one ({fact} "
+                            f"{value!r}) a folder of its own, e.g. {export_root}-{value}")
 
 
 def check_outside_exports(path, flag):

@@ -92,6 +92,12 @@ def test_train_exports_a_model_that_answers_with_either_sense_and_a_fresh_proces
     fresh = run_python("-m", "tasks.multimodal", *both)
     assert fresh.returncode == 0, fresh.stderr[-2000:]
     assert fresh.stdout == here
+    np.save(tiny / "blank.npy", np.zeros((28, 28), np.uint8))  # no ink: the audio's answer, and no "alone" line
+    status, out, err = run_task(["predict", "--image", str(tiny / "blank.npy"), *both[3:]], capsys)
+    assert status == 0 and out.splitlines() == [here.splitlines()[1].split("the audio alone: ")[1]], err
+    status, _, err = run_task([*SMALL, "--fusion", "image", "--data-dir", str(tiny), "--run-dir",
+                               str(tiny / "image"), "--export-dir", str(exports)], capsys)
+    assert status == 2 and "holds multimodal exports of senses 'image and audio'" in err, err
     status, out, _ = run_task(["evaluate", "--data-dir", str(tiny), "--export-dir", str(exports)], capsys)
     assert status == 0 and all(f"{name} {value:.4f}" in out for name, value in conditions.items())
 
@@ -121,6 +127,10 @@ def test_a_one_sense_model_is_tested_only_where_it_has_its_sense(tiny, capsys):
     (tiny / "3.wav").write_bytes(tiny_fsdd_members()["recordings/3_ann_0.wav"])
     status, _, err = run_task(["predict", "--audio", str(tiny / "3.wav"), "--export-dir", str(exports)], capsys)
     assert status == 2 and "is a model of the image alone: give --image" in err
+    np.save(tiny / "blank.npy", np.zeros((28, 28), np.uint8))
+    status, _, err = run_task(["predict", "--image", str(tiny / "blank.npy"), "--audio", str(tiny / "3.wav"),
+                               "--export-dir", str(exports)], capsys)
+    assert status == 2 and "image alone: give --image (" in err and "blank.npy is blank" in err, err
 
 
 @pytest.mark.real_data
