@@ -71,6 +71,9 @@ def _cluster_resolver():
             host, _, port = str(address).rpartition(":")
             if not host or not (port.isascii() and port.isdigit()):
                 raise UserError(f'TF_CONFIG\'s "{job}" job has {address!r}, which is not "host:port"')
+    if len(cluster.get("chief", [None])) != 1:
+        raise UserError(f'TF_CONFIG\'s "chief" job has {len(cluster["chief"])} addresses; a cluster has one chief '
+                        '(it writes the run\'s record and exports), or none (then worker 0 does)')
     if not isinstance(task, dict) or task.get("type") not in cluster:
         raise UserError(f'TF_CONFIG\'s "task" must name this worker\'s job, one of {", ".join(cluster)}, '
                         f'e.g. {{"type": "worker", "index": 0}}')
@@ -79,6 +82,19 @@ def _cluster_resolver():
         raise UserError(f'TF_CONFIG\'s task index must be a whole number from 0 to '
                         f'{len(cluster[task["type"]]) - 1} for job "{task["type"]}", got {index!r}')
     return tf.distribute.cluster_resolver.TFConfigClusterResolver()
+
+
+def _check_no_cluster(name):
+    """Refuses a strategy other than `multi_worker` where `$TF_CONFIG` describes a cluster of several workers: each
+    would train the whole model alone, as the chief, and export it, the cluster's work done once per worker."""
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster") or {}
+        workers = sum(len(addresses) for addresses in cluster.values())
+    except (ValueError, AttributeError, TypeError):
+        return  # not a cluster this strategy could join: TF_CONFIG is read by multi_worker alone
+    if workers > 1:
+        raise UserError(f"TF_CONFIG describes a cluster of {workers} workers, but --strategy is {name}: give "
+                        "--strategy multi_worker to train together, or unset TF_CONFIG to train here alone")
 
 
 def is_multi_worker(strategy):
@@ -126,6 +142,7 @@ def select_strategy(name="auto"):
             print(f"note: {exc}; training on the GPUs or the CPU")
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=_cluster_resolver())
+    _check_no_cluster(name)
     gpus = tf.config.list_physical_devices("GPU")
     if name == "gpu" and not gpus:
         raise UserError("--strategy gpu: TensorFlow sees no GPU on this machine; use --strategy cpu or auto")

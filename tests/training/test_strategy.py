@@ -40,6 +40,8 @@ def test_unknown_strategy():
     ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}', "must name this worker"),
     ('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 2}}',
      "from 0 to 1"),
+    ('{"cluster": {"chief": ["127.0.0.1:1", "127.0.0.1:2"], "worker": ["127.0.0.1:3"]}, '
+     '"task": {"type": "chief", "index": 0}}', 'TF_CONFIG\'s "chief" job has 2 addresses'),
 ])
 def test_multi_worker_with_a_broken_tf_config_fails_in_one_line(monkeypatch, tf_config, message):
     monkeypatch.setenv("TF_CONFIG", tf_config)
@@ -53,3 +55,15 @@ def test_multi_worker_without_a_cluster_says_how_to_describe_one(monkeypatch):
     monkeypatch.delenv("SLURM_PROCID", raising=False)
     with pytest.raises(UserError, match="needs TF_CONFIG"):
         select_strategy("multi_worker")
+
+
+@pytest.mark.parametrize("name", ["auto", "cpu", "mirrored"])
+def test_a_cluster_in_tf_config_is_not_trained_by_each_worker_alone(monkeypatch, name):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, '
+                       '"task": {"type": "worker", "index": 1}}')
+    with pytest.raises(UserError, match=f"a cluster of 2 workers, but --strategy is {name}: give --strategy "
+                       "multi_worker") as error:
+        select_strategy(name)
+    assert "\n" not in str(error.value)
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}')
+    assert select_strategy(name).num_replicas_in_sync == (2 if name == "mirrored" else 1)  # one worker: this one
