@@ -112,7 +112,8 @@ def train(args):
     export = Export({"serving_default": (serve, signature)},
                     metadata={"split": args.hold_out_speaker or "official", "room_noise": args.room_noise,
                               "sampling_rate": spoken_digits.SAMPLE_RATE,
-                              "inputs": "audio: float32 [batch, samples] (8 kHz, zero-padded); lengths: int32 [batch]",
+                              "inputs": f"audio: float32 [batch, samples] (8 kHz, zero-padded; "
+                              f"{spoken_digits.SILENCE_CUT}); lengths: int32 [batch]",
                               "outputs": "probabilities: float32 [batch, 10]; class: int32 [batch]"})
     return run.finish(
         result, "speech", export, MODEL_CARD,

@@ -110,4 +110,4 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
             model, mode, folder, validation_windows, calibration_text=calibration_text, tokenizer=tokenizer,
             calibration_windows=calibration_windows) for mode in LITERT},
         export={"metadata": metadata, "track": [tokenizer],
-                "files_to_copy": [export_path / "tokenizer.json", export_path / "MODEL_CARD.md"]})
+                "files_to_copy": [export_path / "tokenizer.json"]})

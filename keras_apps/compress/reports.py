@@ -27,13 +27,14 @@ def load_export_model(export_path):
 def output_folder(task, run_dir, export_path):
     """The folder a compression of the export version `export_path` writes into: a new
     `runs/<task>-compress/<timestamp>/`, or `run_dir`, which must lie in no export version (its variants would join
-    the SavedModel a server serves from there). Made only once the export's `model.keras` is found whole, so a
-    damaged export leaves no empty folder behind. Whoever writes the report checks the folder holds none yet
-    (`check_no_report`)."""
-    from keras_apps.export.saved_model import check_outside_exports, check_whole_archive
+    the SavedModel a server serves from there). Made only once the export's `model.keras` is found whole and the
+    export is no compressed copy, so a damaged export leaves no empty folder behind. Whoever writes the report
+    checks the folder holds none yet (`check_no_report`)."""
+    from keras_apps.export.saved_model import check_not_a_copy, check_outside_exports, check_whole_archive
     from keras_apps.training.run_directory import RunDirectory
 
     check_whole_archive(Path(export_path) / "model.keras")
+    check_not_a_copy(export_path, "compress")  # its rows would be measured against a copy as if the original
     if run_dir is not None:
         check_outside_exports(run_dir, "--run-dir")
         _check_compresses(Path(run_dir), export_path)

@@ -49,4 +49,4 @@ def compress(export, directory, modes, *, title, sources, references, metadata):
         table=lambda rows: language_model_table(title, rows, TRANSLATION_SCORES), describe=describe,
         export={"metadata": metadata, "track": [export.source_tokenizer.tokenizer, export.target_tokenizer.tokenizer],
                 "files_to_copy": [export.path / name for name in
-                                  ("source_vocabulary.txt", "target_vocabulary.txt", "MODEL_CARD.md")]})
+                                  ("source_vocabulary.txt", "target_vocabulary.txt")]})

@@ -61,6 +61,33 @@ def with_dtype_policy(model, policy):
     return copy
 
 
+def load_quantized(path, mode):
+    """The model of a `.keras` file that a model quantized in `mode` (`QUANTIZED`) was saved to. Keras saves the
+    quantized dtype policy of top-level layers only, not of the layers inside keras-hub's blocks, so its own
+    loading builds those in float and refuses their 8-bit variables (keras-team/keras#21378): the model is built
+    in float from the file's config, quantized as it was, then given the file's weights."""
+    import json
+    import zipfile
+
+    def in_float(node):
+        if isinstance(node, dict):
+            if "source_name" in node.get("config", {}) and node.get("class_name", "").endswith("DTypePolicy"):
+                node.update(class_name="DTypePolicy", module="keras", config={"name": node["config"]["source_name"]})
+            for value in node.values():
+                in_float(value)
+        elif isinstance(node, list):
+            for value in node:
+                in_float(value)
+
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    in_float(config)
+    model = keras.saving.deserialize_keras_object(config)
+    keras_quantize(model, mode)
+    model.load_weights(path)
+    return model
+
+
 def plain_variant(model, variant):
     """`(model in variant, extra row fields)` for each of `weight_formats.PLAIN`."""
     if variant in HALVES:
@@ -102,32 +129,50 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
             print(f"{variant}: converting into {directory / variant}", flush=True)
             row = converted[variant](model, directory / variant)
         else:
-            model, extra, path = _keras_variant(model, variant, directory, make, endpoints,
-                                                {**export, "run_id": _copy_identity(export_path, variant)})
+            model, row, path = _keras_variant(model, variant, directory, make, endpoints, score, export_path,
+                                              {**export, "run_id": _copy_identity(export_path, variant)})
             size, gzip_size = file_sizes(path)
-            row = {"compute_dtype": matmul_compute_dtype(model), "size_bytes": size, "gzip_bytes": gzip_size,
-                   **score(model), **extra}
+            row = {"compute_dtype": matmul_compute_dtype(model), "size_bytes": size, "gzip_bytes": gzip_size, **row}
         rows.append({"variant": variant, **row})
         print(f"{variant}: {describe(rows[-1])}", flush=True)
     reports.write_report(directory, rows, table(rows), export_path)
     return rows
 
 
-def _keras_variant(model, variant, directory, make, endpoints, export):
-    """`(model in variant, extra row fields, its .keras file)`: float32 saved as it is (without the optimizer the
-    export's model.keras also holds, as the variants are saved), any other made by `make` and exported."""
+def _keras_variant(model, variant, directory, make, endpoints, score, export_path, export):
+    """`(model in variant, its scores and extra row fields, its .keras file)`: float32 saved as it is (without the
+    optimizer the export's model.keras also holds, as the variants are saved), any other made by `make`, scored
+    and exported with a card of its own (`copy_card`)."""
     from keras_apps.export.saved_model import export_model
 
     if variant == "float32":
         path = directory / "float32.keras"
         with files.atomic_path(path) as temporary:
             model.save(temporary)
-        return model, {}, path
+        return model, score(model), path
     model, extra = make(model, variant)
+    scores = score(model)
     print(f"{variant}: exporting to {directory / variant}", flush=True)
+    card = copy_card(export_path, variant, scores)
     path = export_model(model, directory / variant, endpoints(model),
-                        **{**export, "metadata": {**export["metadata"], "quantization": variant}})
-    return model, extra, path / "model.keras"
+                        **{**export, "metadata": {**export["metadata"], "quantization": variant},
+                           "documents": {"MODEL_CARD.md": card}})
+    return model, {**scores, **extra}, path / "model.keras"
+
+
+def copy_card(export_path, variant, scores):
+    """The `MODEL_CARD.md` of a copy in `variant` of the export at `export_path`: its own `scores` first, then the
+    original's card (what the model is, its data, use and limits), whose figures are the original's."""
+    original = Path(export_path) / "MODEL_CARD.md"
+    card = original.read_text(encoding="utf-8") if original.is_file() else ""
+    rows = [f"| {name} | {value:,.4f} |" for name, value in scores.items() if isinstance(value, (int, float))]
+    return "\n".join([
+        f"# Model card: a {variant} copy of {Path(export_path).resolve()}", "",
+        f"The original's model with its weights in {variant} (`compress`): it answers otherwise than the original "
+        "on some inputs. Its own figures, as the compression's report (`compression.md`) measured them:", "",
+        "| figure | value |", "| --- | --- |", *rows, "",
+        *(["The figures of the card below are the original's, measured before compression.", ""] if card else []),
+        *("#" + line if line.startswith("#") else line for line in card.splitlines()), ""])
 
 
 def _copy_identity(export_path, variant):

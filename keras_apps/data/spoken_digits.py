@@ -34,6 +34,7 @@ SILENCE_BELOW_LOUDEST_DB = 40  # an analysis frame this much quieter than a reco
 SILENT_DBFS = -60  # and one quieter than this (FSDD's quietest recording peaks at -48 dBFS)
 # Silence inside a spoken digit (the stop in "six" or "eight") is shorter: in 2,496 of FSDD's 2,500 recordings.
 LONGEST_PAUSE_SECONDS = 0.25
+SILENCE_CUT = "the word alone, its silence before and after cut off by spoken_digits.without_silence"  # exports
 # A float WAV runs from -1 to 1; a recording's overs stay near it, samples beyond twice it are in another scale.
 FLOAT_OVER_SCALE = 2
 _NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")

@@ -205,11 +205,27 @@ def load_keras_model(path, task):
 
     version_path = resolve_task_export(path, task)
     check_whole_archive(version_path / "model.keras")
+    from keras_apps.compress.weight_formats import QUANTIZED
+
+    quantization = export_metadata(version_path).get("quantization")
     try:
+        if quantization in QUANTIZED:
+            from keras_apps.compress.variants import load_quantized
+
+            return version_path, load_quantized(version_path / "model.keras", quantization)
         model = keras.saving.load_model(version_path / "model.keras", compile=False)
     except (OSError, ValueError, TypeError) as exc:
         raise UserError(f"cannot load {version_path / 'model.keras'}: {str(exc).splitlines()[0]}") from exc
     return version_path, model
+
+
+def check_not_a_copy(version_path, use):
+    """Refuses, in one line, a compressed copy (`compress`'s export of a model in another weight format) where the
+    model is to be `use`d as the float32 original it copies: compressed again, or trained further."""
+    recorded = export_metadata(version_path)
+    if "quantization" in recorded:
+        raise UserError(f"{version_path} is a compressed copy ({recorded.get('run_id', recorded['quantization'])}); "
+                        f"{use} the export it copies")
 
 
 def check_whole_archive(path):

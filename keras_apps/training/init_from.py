@@ -9,7 +9,7 @@ from pathlib import Path
 
 from keras_apps import files
 from keras_apps.errors import UserError
-from keras_apps.export.saved_model import export_metadata, load_keras_model, resolve_task_export
+from keras_apps.export.saved_model import check_not_a_copy, export_metadata, load_keras_model, resolve_task_export
 from keras_apps.export.versions import versions
 
 
@@ -44,6 +44,7 @@ def from_export(handle, task, *, given_flags=(), run_dir=None):
     if given_flags:
         raise UserError(f"{given_flags[0]} cannot be set with --init-from: the model's shape is the export's")
     path = resolve_task_export(_latest_of_others(Path(handle), run_dir), task)
+    check_not_a_copy(path, "train from")  # its 8-bit kernels would not train, nor its 16-bit weights keep updates
     return ExportStart(path, export_metadata(path))
 
 

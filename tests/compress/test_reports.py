@@ -26,25 +26,23 @@ def export(tmp_path_factory):
                         {"serving_default": classifier_endpoint(model, IMAGES)}, metadata={"task": "test"})
 
 
-def compress(export_path, directory, score=lambda model: {"figure": 1.0}):
+def compress(export_path, directory, describe=lambda row: "measured"):
     return export_variants(
         export_path, directory, ["float16"], make=lambda model, variant: (model, {}),
-        endpoints=lambda model: {"serving_default": classifier_endpoint(model, IMAGES)}, score=score,
+        endpoints=lambda model: {"serving_default": classifier_endpoint(model, IMAGES)},
+        score=lambda model: {"figure": 1.0},
         table=lambda rows: "### tiny\n\n" + "".join(f"| {row['variant']} |\n" for row in rows),
-        describe=lambda row: "measured", export={"metadata": {"task": "test"}})
+        describe=describe, export={"metadata": {"task": "test"}})
 
 
 def test_the_report_is_written_once_whole_and_names_the_export(export, tmp_path):
-    scored = []
-
-    def interrupted_at_the_second(model):
-        scored.append(model)
-        if len(scored) == 2:
+    def interrupted_after_the_second(row):
+        if row["variant"] == "float16":
             raise KeyboardInterrupt
-        return {"figure": 1.0}
+        return "measured"
 
     with pytest.raises(KeyboardInterrupt):
-        compress(export, tmp_path, interrupted_at_the_second)
+        compress(export, tmp_path, describe=interrupted_after_the_second)
     assert not list(tmp_path.glob("compression.*"))  # no report of the first row alone, as if whole
 
     assert [path.name for path in (tmp_path / "float16").iterdir()] == ["1"]  # exported before the interruption

@@ -40,7 +40,8 @@ BUILDERS = {
             lambda: np.ones((2, 8), "int32")),
     "speech": (lambda: build_speech_classifier(num_mel_bins=8, filters=(4,)),
                lambda: {"audio": np.ones((2, 400), "float32"), "lengths": np.array([400, 300], "int32")}),
-    "gated_fusion": (lambda: build_digit_fusion("gated", width=8, image_filters=(4,), audio_filters=(4,), num_mel_bins=8),
+    "gated_fusion": (lambda: build_digit_fusion("gated", width=8, image_filters=(4,), audio_filters=(4,),
+                                                num_mel_bins=8),
                      lambda: {"image": np.ones((2, 28, 28), "uint8"), "audio": np.ones((2, 400), "float32"),
                               "lengths": np.array([400, 300], "int32")}),
     "translator": (lambda: build_translator(TranslatorConfig(

@@ -257,6 +257,13 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
     recorded = json.loads((compressed / "int8" / "1" / "export.json").read_text())
     assert recorded["quantization"] == "int8" and recorded["task"] == "gpt"
     assert recorded["sampler"] == "top_k" and recorded["top_k"] == 3  # the copy samples as the export does
+    card = (compressed / "gptq" / "1" / "MODEL_CARD.md").read_text()
+    assert card.startswith("# Model card: a gptq copy of")
+    assert f"| validation_loss | {rows[2]['validation_loss']:,.4f} |" in card
+    status, _, err = run_task(["--init-from", str(compressed / "int8"), "--text-file", str(tiny_gpt.text),
+                               "--run-dir", str(tmp_path / "tuned"), "--export-dir", str(tmp_path / "tuned-exports")],
+                              capsys)
+    assert status == 2 and "is a compressed copy (" in err and "; train from the export it copies" in err, err
 
     for variant in ("int8", "gptq"):
         generate = ["generate", "Shall I", "--max-new-tokens", "25", "--seed", "3",

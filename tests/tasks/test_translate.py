@@ -153,6 +153,16 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     fresh = run_python("-m", "tasks.translate", *translate_int8)
     assert status == 0 and fresh.returncode == 0, fresh.stderr[-3000:]
     assert fresh.stdout == in_process and len(in_process.splitlines()) == 2
+    card = (compressed / "int8" / "1" / "MODEL_CARD.md").read_text()  # its own figures, the original's named so
+    assert card.startswith("# Model card: a int8 copy of") and f"| bleu | {rows[1]['bleu']:,.4f} |" in card
+    assert "## Model card: translate" in card and "the original's, measured before compression" in card
+    status, _, err = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "int8.png"), "--export-dir",
+                               str(compressed / "int8")], capsys)  # its Keras model reloads, 8-bit kernels and all
+    assert status == 0 and (tmp_path / "int8.png").read_bytes()[:4] == b"\x89PNG", err
+    status, _, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "8", "--export-dir",
+                               str(compressed / "int8"), "--run-dir", str(tmp_path / "again")], capsys)
+    assert status == 2 and "is a compressed copy (" in err and "; compress the export it copies" in err
+    assert not (tmp_path / "again").exists()
 
 
 def test_pairs_too_few_to_split_are_refused_before_training(tmp_path, capsys):
