@@ -38,6 +38,15 @@ def test_bad_arguments_are_one_line(argv, message, capsys):
     assert status == 2 and message in err and err.count("\n") == 1
 
 
+def test_one_task_s_folder_as_the_exports_is_refused_naming_the_folder_above(tmp_path, capsys):
+    (tmp_path / "mnist" / "3").mkdir(parents=True)  # a version folder: --exports is read as <task>/<version>
+    (tmp_path / "mnist" / "3" / "export.json").write_text("{}")
+    for given in (tmp_path / "mnist", tmp_path / "mnist" / "3"):
+        status, out, err = run_task(["--exports", str(given)], capsys)
+        assert status == 2 and "holds one task's exports; give the folder holding each task's" in err, err
+        assert f"(e.g. {tmp_path})" in err and err.count("\n") == 1 and "loaded" not in out
+
+
 def test_a_port_in_use_is_one_line_before_anything_loads(tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
