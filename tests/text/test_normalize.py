@@ -17,9 +17,12 @@ def test_invalid_utf8_is_replaced_not_fatal():
     assert text.startswith("café ") and text.endswith(" bytes") and "\ufffd" in text
 
 
-def test_long_texts_are_cut_and_a_split_character_is_repaired():
-    (text,) = _clean("é" * 10, max_bytes=5)  # 5 bytes: two whole characters and half of a third
-    assert text == "éé\ufffd"
+def test_long_texts_keep_their_start_and_their_end_and_a_split_character_is_repaired():
+    (text,) = _clean("é" * 10, max_bytes=10)  # 5 bytes each end: two whole characters and half of a third
+    assert text == "éé\ufffd \ufffdéé"
+    (text,) = _clean("What a start. " + "Dull, boring and awful. " * 1_000 + "But the ending is superb!")
+    assert text.startswith("What a start. Dull") and text.endswith("and awful. But the ending is superb!")
+    assert len(text.encode()) <= 20_001  # a review's verdict is at its end, where the classifiers read it too
 
 
 def test_empty_and_whitespace_stay_valid_strings():
