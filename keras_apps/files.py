@@ -53,6 +53,9 @@ def atomic_path(target, *, directory=False, suffix=None):
         raise
 
 
+_TEMPORARY = re.compile(r"\..+\.tmp-[0-9a-f]{16}[^/]*")  # `atomic_path`'s, named by `new_temporary`
+
+
 def new_temporary(folder, prefix, suffix="", *, directory=False):
     """Creates an empty file (or folder) `folder/<prefix><random><suffix>` and returns its path.
 
@@ -112,10 +115,12 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def entries_besides(folder, kept):
-    """The names in `folder` other than `kept`, shown as a refusal names them ("a, b, c and 4 more"); "" when it
-    holds no others (or does not exist)."""
+    """The names in `folder` other than `kept` and the temporaries of `atomic_path` (one a command killed between
+    its write and its rename leaves), shown as a refusal names them ("a, b, c and 4 more"); "" when it holds no
+    others (or does not exist)."""
     folder = Path(folder)
-    others = sorted(path.name for path in folder.iterdir() if path.name not in kept) if folder.is_dir() else []
+    others = sorted(path.name for path in folder.iterdir()
+                    if path.name not in kept and not _TEMPORARY.fullmatch(path.name)) if folder.is_dir() else []
     return ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
 
 

@@ -265,6 +265,7 @@ def test_a_folder_of_the_user_s_own_files_is_refused_not_emptied(tmp_path, capsy
     killed = tmp_path / "killed" / "run"  # an attempt killed before it wrote its settings left its lock alone
     killed.mkdir(parents=True)
     (killed / ".lock").write_text("process 1 on host\n")
+    (killed / ".config.json.tmp-3b4de7ac58dcf8a4.json").write_text("")  # killed as it wrote them, its settings too
     start(killed.parent).open({"model": "convnet"})
 
 

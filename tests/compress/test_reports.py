@@ -97,6 +97,10 @@ def test_a_folder_of_other_files_or_of_another_export_s_compression_is_refused_a
                                         r"\(keras-int8.keras\); give a new or empty folder"):
         reports.output_folder("mnist", project, export)
     assert sorted(path.name for path in project.iterdir()) == ["keras-int8.keras"]
+    killed = tmp_path / "killed"  # as it claimed the folder: its claim's temporary is the compression's own
+    killed.mkdir()
+    (killed / ".compressing.json.tmp-0123456789abcdef.json").write_text("")
+    assert reports.output_folder("mnist", killed, export) == killed
     folder = reports.output_folder("mnist", tmp_path / "compressed", export)
     (folder / "keras-float32.keras").write_text("a variant of an interrupted run")
     assert reports.output_folder("mnist", folder, export) == folder  # the same compression goes on there
