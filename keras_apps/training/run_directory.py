@@ -79,9 +79,10 @@ class RunDirectory:
             return self
         try:
             handle = open(self.path / ".lock", "a+")
-        except OSError:
+        except OSError as exc:
             files.check_writable_directory(self.path, "--run-dir")  # says why in one line
-            raise
+            raise UserError(f"--run-dir {self.path}: cannot open its lock, .lock ({exc.strerror}); if no command "
+                            "runs there, remove .lock or choose another --run-dir") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -41,6 +41,13 @@ def test_a_file_in_the_way_is_refused(tmp_path):
         RunDirectory.create("tiny", tmp_path / "file")
 
 
+def test_a_lock_that_cannot_be_opened_is_one_line(tmp_path):
+    (tmp_path / "run" / ".lock").mkdir(parents=True)  # as another user's .lock is to this one: not to be opened
+    with pytest.raises(UserError, match=r"--run-dir .*run: cannot open its lock, .lock \(Is a directory\); if no "
+                       "command runs there, remove .lock"):
+        RunDirectory.create("tiny", tmp_path / "run")
+
+
 HOLDER = """
 import sys
 from keras_apps.training.run_directory import RunDirectory
