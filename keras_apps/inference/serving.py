@@ -139,14 +139,21 @@ def binary_classifier_endpoint(model):
 
     With `text_encoding_endpoint` it splits the text pipeline in two: the half that LiteRT can run (the
     network; its string ops are outside LiteRT's op set) and the half that stays in TensorFlow. Non-finite
-    float inputs are refused: a NaN feature would otherwise come out, silently, as label 0.
+    float inputs are refused: a NaN feature would otherwise come out, silently, as label 0; so are negative ids,
+    which Keras's embedding lookup reads from the vocabulary's end (-1 as its last token).
     """
     named = {"inputs": model.inputs[0]} if len(model.inputs) == 1 else model.input
     input_signature = [tf.TensorSpec(tensor.shape, tensor.dtype, name=name) for name, tensor in named.items()]
 
+    def checked(tensor):
+        if tensor.dtype.is_floating:
+            return tf.debugging.assert_all_finite(tensor, "score: every input must be a finite number")
+        with tf.control_dependencies([tf.debugging.assert_non_negative(
+                tensor, message="score: token ids, segment ids and masks are never negative")]):
+            return tf.identity(tensor)
+
     def score(*inputs):
-        inputs = [tf.debugging.assert_all_finite(tensor, "score: every input must be a finite number")
-                  if tensor.dtype.is_floating else tensor for tensor in inputs]
+        inputs = [checked(tensor) for tensor in inputs]
         return _binary_outputs(model(inputs[0] if len(inputs) == 1 else dict(zip(named, inputs)), training=False))
 
     return score, input_signature

@@ -158,6 +158,16 @@ def test_the_score_signature_refuses_non_finite_features(ngram_export):
         signatures["score"](inputs=tf.constant(features))
 
 
+def test_the_score_signature_refuses_negative_token_ids_which_would_read_as_the_vocabulary_s_last():
+    score, _ = binary_classifier_endpoint(build_transformer_classifier(20, 6, embedding_dim=8, num_heads=2))
+    ids = np.ones((2, 6), np.int32)
+    assert score(tf.constant(ids))["label"].shape == [2]
+    ids[1, 3] = -1  # Keras's `take` reads it as id 19
+    with pytest.raises(tf.errors.InvalidArgumentError, match="score: token ids, segment ids and masks are never "
+                       "negative"):
+        score(tf.constant(ids))
+
+
 def test_a_bert_export_splits_into_its_three_inputs_and_the_network_which_litert_runs(tmp_path):
     from keras_apps.compress import litert
 
