@@ -21,7 +21,7 @@ from keras_apps import cli, progress, settings
 from keras_apps.compress.weight_formats import GPT_MODES
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
-from keras_apps.inference.generation_options import MAX_NEW_TOKENS, SAMPLERS
+from keras_apps.inference.generation_options import GENERATE_INPUTS, MAX_NEW_TOKENS, SAMPLERS
 from keras_apps.models.gpt import GPTConfig
 from keras_apps.recipes import Recipe, StepSchedule
 from keras_apps.text.tokenizer_kinds import TOKENIZERS, count_before_learning
@@ -138,7 +138,7 @@ def train(args):
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
         metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(),
                   "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, **sampling,
-                  "inputs": "prompt: string []; max_new_tokens: int32 []; temperature: float32 []; seed: int32 []",
+                  "inputs": GENERATE_INPUTS,
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
     )
     return run.finish(

@@ -41,7 +41,7 @@ def train(args):
     from keras_apps.data import imdb
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import text_mistakes, write_classifier_report
-    from keras_apps.inference.serving import text_classifier_endpoints
+    from keras_apps.inference.serving import RAW_TEXTS, text_classifier_endpoints
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.preference import stages
     from keras_apps.preference.models import build_classifier
@@ -76,7 +76,7 @@ def train(args):
     export = Export(text_classifier_endpoints(result.model, encode), track=[tokenizer],
                     files=[sft.path / "tokenizer.json"],
                     metadata={"sft_export": str(sft.path), "from_scratch": args.from_scratch, "length": length,
-                              "inputs": "texts: string [batch] (raw review text)",
+                              "inputs": RAW_TEXTS,
                               "outputs": "probability: float32 [batch] (of a positive review); label: int32 [batch]"})
     name = "gpt-from-scratch" if args.from_scratch else "gpt-fine-tuned"
     return run.finish(

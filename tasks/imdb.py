@@ -82,7 +82,7 @@ VOCABULARY_SIZE = 16_000
 def train(args):
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import text_explanations, text_mistakes, write_classifier_report
-    from keras_apps.inference.serving import text_classifier_endpoints
+    from keras_apps.inference.serving import RAW_TEXTS, text_classifier_endpoints
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.recipes import overlaid
     from keras_apps.text_classification import bert_start, classifier as classifiers
@@ -134,7 +134,7 @@ def train(args):
 
     export = Export(text_classifier_endpoints(result.model, classifier.encoder.encode),
                     track=classifier.encoder.track, files=classifier.encoder.files,
-                    metadata={"inputs": "texts: string [batch] (raw review text)", "teacher": model.teacher,
+                    metadata={"inputs": RAW_TEXTS, "teacher": model.teacher,
                               "outputs": "probability: float32 [batch] (of a positive review); label: int32 "
                                          "[batch] (1 positive, 0 negative)"})
     return run.finish(

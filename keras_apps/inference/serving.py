@@ -11,7 +11,7 @@ from keras_apps.inference.generation_options import MAX_NEW_TOKENS
 from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.inference.translation import Translator, build_sampler
 from keras_apps.models.speech import LogMelSpectrogram
-from keras_apps.text.normalize import sanitize
+from keras_apps.text.normalize import MAX_BYTES, sanitize
 
 
 def _class_outputs(logits):
@@ -60,6 +60,9 @@ def _audio_checks(audio, lengths, least):
                                            message="lengths: at most the padded audio's samples")]
 
 
+# What a text classifier's `serving_default` takes (its export's `inputs`), and does with what it is given.
+RAW_TEXTS = (f"texts: string [batch] (raw text: invalid UTF-8 replaced, HTML's line breaks and escapes read; one "
+             f"over {MAX_BYTES:,} bytes read from its first and last {MAX_BYTES // 2:,}; a blank one answered too)")
 AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorSpec([None], tf.int32, name="lengths")]
 
 
