@@ -104,7 +104,8 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                               "batch of 32"),
                              (["--prompts", "1", "--batch-size", "2"], "0 training pairs"),
                              (["--prompts", "49"], "--prompts 49: there are only 48 reviews in IMDB's training split"),
-                             (["--export-dir", str(export_dir)], "holds gpt exports of tuned_by None")]:  # the SFT's
+                             (["--export-dir", str(export_dir)],  # the SFT's
+                              "holds gpt exports that record no tuned_by")]:
         status, _, err = run_task([*dpo, *refused, "--run-dir", str(tmp_path / "refused")], capsys)
         assert status == 2 and message in err and err.count("\n") == 1
         assert not (tmp_path / "refused").exists()  # refused before the run opened
