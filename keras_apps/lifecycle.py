@@ -82,7 +82,7 @@ def start_run(task, config, *, run_dir, export_dir, export_task=None, export_kin
     strategy = select_strategy(config.strategy)
     print(describe(strategy, config.batch_size))
     seed_everything(config.seed, config.deterministic)
-    run = Run(task, config, strategy, run_dir, Path(export_dir))
+    run = Run(task, config, strategy, run_dir, Path(export_dir), (export_task or task, export_kind))
     run.begin("data preparation")
     return run
 
@@ -90,12 +90,13 @@ def start_run(task, config, *, run_dir, export_dir, export_task=None, export_kin
 class Run:
     """One training run of a task: its strategy, settings and folder, and the steps every task takes."""
 
-    def __init__(self, task, config, strategy, run_dir, export_root):
+    def __init__(self, task, config, strategy, run_dir, export_root, export_kind):
         self.task = task
         self.config = config
         self.strategy = strategy
         self.run_dir = run_dir
         self.export_root = export_root
+        self.export_kind = export_kind  # (task, facts) the export folder's versions share, asked again at publishing
         self.directory = None
         self.identity = None  # this run's, kept across its resumes: its export is found by it (`finish`)
         self.resumed = False
@@ -212,7 +213,7 @@ class Run:
         export_path = export_model(
             result.model, self.export_root, export.endpoints, metadata=metadata, track=export.track,
             files_to_copy=export.files, documents={"MODEL_CARD.md": model_card(metrics, metadata, card)},
-            run_id=self.identity,
+            run_id=self.identity, kind=self.export_kind,
         )
         metrics["export"] = str(export_path)
         metrics["time"] = self.phases.breakdown()  # what the report shows: the time until it is written

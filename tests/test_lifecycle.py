@@ -83,6 +83,28 @@ def test_an_export_folder_holding_another_kind_of_the_task_s_exports_is_refused_
     assert not (tmp_path / "run").exists()
 
 
+def test_an_export_of_another_kind_published_while_the_run_trained_is_not_hidden_by_this_one(tmp_path, capsys):
+    """Two runs started at once on an empty folder both passed the check at their start: an English-to-Spanish
+    translator's version published beside a Spanish-to-English one's hid it from everything reading the latest."""
+    config = TrainingConfig(epochs=1, batch_size=32, strategy="cpu")
+    run = start_run("tiny", config, run_dir=tmp_path / "run", export_dir=tmp_path / "exports",
+                    export_kind={"direction": "es-en"})
+    run.open({"model": "convnet"})
+    result = run.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    (tmp_path / "exports" / "1").mkdir(parents=True)  # the other run's, published meanwhile
+    (tmp_path / "exports" / "1" / "export.json").write_text(json.dumps({"task": "tiny", "direction": "en-es"}))
+    with pytest.raises(UserError, match=r"holds tiny exports of direction 'en-es'; .* \(published by another run "
+                                        r"while this one trained; .* run the same command with another --export-dir"):
+        finish(run, result)
+    assert versions(tmp_path / "exports") == [1] and not list((tmp_path / "exports").glob(".export-*"))
+    rerun = start_run("tiny", config, run_dir=tmp_path / "run", export_dir=tmp_path / "exports-es-en",
+                      export_kind={"direction": "es-en"})
+    rerun.open({"model": "convnet"})
+    result = rerun.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert "Training ended in an earlier attempt" in capsys.readouterr().out
+    assert finish(rerun, result)[0] == 0 and versions(tmp_path / "exports-es-en") == [1]
+
+
 def test_output_folders_inside_a_published_export_version_are_refused_before_anything_starts(tmp_path):
     config = TrainingConfig(strategy="cpu")
     version = tmp_path / "exports" / "1"

@@ -35,7 +35,7 @@ SERVING_SIGNATURE = "serving_default"
 
 
 def export_model(model, export_root, endpoints, *, metadata=None, track=(), files_to_copy=(), documents=None,
-                 run_id=None):
+                 run_id=None, kind=None):
     """Publishes `model` as the next free version under `export_root`; returns the version's path.
 
     The version is written under a temporary name and takes its number only when it is complete: the next
@@ -54,6 +54,9 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
         run_id: the identity of the run the export comes from (`lifecycle.Run.identity`), recorded in
             `export.json`. A version this run published already (an attempt killed after publishing) is returned
             instead of a second one, and what its killed attempts left half-written is removed.
+        kind: `(task, facts)` this export must share with the folder's latest version (`check_export_root`),
+            asked again as it is published: another run started beside this one, on the folder still empty,
+            may have published another task's or another kind's model into it while this one trained.
     """
     if not endpoints:
         raise ValueError("export_model needs at least one endpoint")
@@ -78,7 +81,7 @@ def export_model(model, export_root, endpoints, *, metadata=None, track=(), file
             shutil.copyfile(path, temporary / Path(path).name)
         for name, text in (documents or {}).items():
             files.write_text(temporary / name, text)
-        return _publish(temporary, export_root, metadata)
+        return _publish(temporary, export_root, metadata, kind)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
 
@@ -90,9 +93,17 @@ def _owner(run_id):
     return hashlib.sha256(run_id.encode()).hexdigest()[:12]
 
 
-def _publish(temporary, export_root, metadata):
-    """Renames the complete `temporary` to the next free version number, retrying when another process takes it."""
+def _publish(temporary, export_root, metadata, kind=None):
+    """Renames the complete `temporary` to the next free version number, retrying when another process takes it,
+    after checking the latest version is of the same `kind` (`export_model`)."""
     while True:
+        if kind is not None:
+            try:
+                check_export_root(export_root, *kind)
+            except UserError as exc:
+                raise UserError(f"{exc} (published by another run while this one trained; this run's model is "
+                                f"trained and kept: run the same command with another --export-dir to export it)"
+                                ) from None
         version = (versions(export_root) or [0])[-1] + 1
         files.write_json(temporary / "export.json", {"version": version, **metadata})
         try:
