@@ -41,21 +41,26 @@ def quantized_layers(model):
     return [layer.path for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
 
 
+def _dtype_policies(config):
+    """Each dtype policy's entry (`{"class_name": "...DTypePolicy", "config": {...}}`) in a model's config, its
+    layers' nested in dicts and lists; each may be changed in place before the walk goes on."""
+    if isinstance(config, dict):
+        if str(config.get("class_name", "")).endswith("DTypePolicy") and isinstance(config.get("config"), dict):
+            yield config
+        for value in config.values():
+            yield from _dtype_policies(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _dtype_policies(value)
+
+
 def with_dtype_policy(model, policy):
     """A copy of `model` whose layers all keep their weights and compute as `policy` says (`bfloat16`,
     `float32`): its config with every dtype policy replaced, then the weights cast."""
-    def replace_policies(node):
-        if isinstance(node, dict):
-            if node.get("class_name") == "DTypePolicy":
-                node["config"]["name"] = policy
-            for value in node.values():
-                replace_policies(value)
-        elif isinstance(node, list):
-            for value in node:
-                replace_policies(value)
-
     config = model.get_config()
-    replace_policies(config)
+    for entry in _dtype_policies(config):
+        if entry["class_name"] == "DTypePolicy":
+            entry["config"]["name"] = policy
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
     return copy
@@ -69,19 +74,11 @@ def load_quantized(path, mode):
     import json
     import zipfile
 
-    def in_float(node):
-        if isinstance(node, dict):
-            if "source_name" in node.get("config", {}) and node.get("class_name", "").endswith("DTypePolicy"):
-                node.update(class_name="DTypePolicy", module="keras", config={"name": node["config"]["source_name"]})
-            for value in node.values():
-                in_float(value)
-        elif isinstance(node, list):
-            for value in node:
-                in_float(value)
-
     with zipfile.ZipFile(path) as archive:
         config = json.loads(archive.read("config.json"))
-    in_float(config)
+    for entry in _dtype_policies(config):
+        if "source_name" in entry["config"]:  # a quantized policy: the float one it quantizes from
+            entry.update(class_name="DTypePolicy", module="keras", config={"name": entry["config"]["source_name"]})
     model = keras.saving.deserialize_keras_object(config)
     keras_quantize(model, mode)
     model.load_weights(path)
