@@ -30,9 +30,10 @@ def main(argv=None):
     if not exports.is_dir():
         raise UserError(f"--exports {exports} is not a folder; train a model first (e.g. python -m tasks.imdb) "
                         "or point --exports at the folder holding <task>/<version>")
-    if versions(exports) or (exports / "export.json").is_file():  # one task's folder, or one version: no tab's
+    if (exports / "export.json").is_file() or versions(exports):  # one version, or one task's folder: no tab's
+        above = exports.parent.parent if (exports / "export.json").is_file() else exports.parent
         raise UserError(f"--exports {exports} holds one task's exports; give the folder holding each task's, "
-                        f"<task>/<version> (e.g. {exports.parent if versions(exports) else exports.parent.parent})")
+                        f"<task>/<version> (e.g. {above})")
     _check_port_is_free(args.host, args.port)
     import_tensorflow()
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends the page as Ctrl+C does
