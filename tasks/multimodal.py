@@ -27,9 +27,9 @@ DEFAULT_EXPORT_DIR = "saved_models/multimodal"
 MODEL_CARD = CardText(
     description="A digit recognizer that sees and hears: a 28x28 MNIST-style image (uint8, all zeros for none) "
     "and an 8 kHz recording of the spoken digit (float32 samples, zero-padded, with lengths; length 0 for "
-    "none) in; the probabilities of the digits 0-9 and which senses were used out. Give it the word alone, its "
-    "silence before and after cut off as the dataset's was (`python -m tasks.multimodal predict` does: "
-    "keras_apps.data.spoken_digits.without_silence); it averages over every frame it is given.",
+    "none) in; the probabilities of the digits 0-9 and which senses were used out. The silence before and after "
+    "the word is cut off inside the model's serving graph, as the dataset's was (keras_apps.models.speech."
+    "word_alone): give it the recording as made; a silent one counts as none.",
     data="AV-MNIST's pairing of the Free Spoken Digit Dataset v1.0.9 (2,500 recordings, 5 speakers) with MNIST: "
     "each recording with several images of its digit, training with training and test with test. Recordings "
     "0-4 of each speaker and digit are tested, 5-9 validate; MNIST's last 6,000 training images validate.",
@@ -130,7 +130,7 @@ def train(args):
 
     from keras_apps.evaluate.classification import accuracy_and_log_loss, evaluate_classifier
     from keras_apps.evaluate.run_report import named_mistakes, senses_section, write_classifier_report
-    from keras_apps.inference.serving import audio_visual_endpoint
+    from keras_apps.inference.serving import RECORDED_AUDIO, audio_visual_endpoint
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.models.fusion import build_digit_fusion, outputs, senses
     from keras_apps.recipes import overlaid
@@ -176,8 +176,8 @@ def train(args):
     export = Export({"serving_default": (serve, signature)},
                     metadata={"fusion": args.fusion, "senses": heard, "degradations": degradations,
                               "conditions": accuracy, "sampling_rate": spoken_digits.SAMPLE_RATE,
-                              "inputs": "image: uint8 [batch, 28, 28] (zeros: none); audio: float32 [batch, samples] "
-                              f"(8 kHz, zero-padded; {spoken_digits.SILENCE_CUT}); lengths: int32 [batch] (0: none)",
+                              "inputs": f"image: uint8 [batch, 28, 28] (zeros: none); {RECORDED_AUDIO}; "
+                              "lengths: int32 [batch] (0 or a silent recording: none)",
                               "outputs": "probabilities: float32 [batch, 10]; class: int32 [batch]; "
                               "used_image, used_audio: bool [batch]"})
     names = [f"digit {label}, test pair {index}" for index, label in enumerate(test_pairs.labels)]

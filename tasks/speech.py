@@ -27,9 +27,9 @@ DEFAULT_EXPORT_DIR = "saved_models/speech"
 MODEL_CARD = CardText(
     description="A spoken-digit recognizer: a mono 8 kHz recording of one English digit (float32 samples in "
     "[-1, 1], zero-padded in a batch, with its length) in, the probabilities of the digits 0-9 out. The log-mel "
-    "spectrogram is computed inside the model. Give it the word alone, its silence before and after cut off as "
-    "the dataset's was (`python -m tasks.speech predict` and the demo do: keras_apps.data.spoken_digits."
-    "without_silence); it averages over every frame it is given.",
+    "spectrogram is computed inside the model, and the silence before and after the word is cut off inside its "
+    "serving graph, as the dataset's was (keras_apps.models.speech.word_alone): give it the recording as made; "
+    "a silent one is refused.",
     data="The Free Spoken Digit Dataset v1.0.9 (Jackson et al.): 2,500 recordings, 5 speakers each saying each "
     "digit 50 times, trimmed of silence. Official split: recordings 0-4 of each speaker and digit are the test "
     "set, 5-49 the training set (its 5-9 held out for validation).",
@@ -70,7 +70,7 @@ def train(args):
 
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import named_mistakes, write_classifier_report
-    from keras_apps.inference.serving import audio_classifier_endpoint
+    from keras_apps.inference.serving import RECORDED_AUDIO, audio_classifier_endpoint
     from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
     from keras_apps.models.speech import build_speech_classifier
     from keras_apps.recipes import overlaid
@@ -112,8 +112,7 @@ def train(args):
     export = Export({"serving_default": (serve, signature)},
                     metadata={"split": args.hold_out_speaker or "official", "room_noise": args.room_noise,
                               "sampling_rate": spoken_digits.SAMPLE_RATE,
-                              "inputs": f"audio: float32 [batch, samples] (8 kHz, zero-padded; "
-                              f"{spoken_digits.SILENCE_CUT}); lengths: int32 [batch]",
+                              "inputs": f"{RECORDED_AUDIO}; lengths: int32 [batch]",
                               "outputs": "probabilities: float32 [batch, 10]; class: int32 [batch]"})
     return run.finish(
         result, "speech", export, MODEL_CARD,

@@ -18,7 +18,7 @@ from keras_apps.data.archives import cached_extraction
 from keras_apps.data.autotune import without_autotune
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
-from keras_apps.models.speech_frames import FRAME_SECONDS, STEP_SECONDS, frame_length, frame_step
+from keras_apps.models.speech_frames import FRAME_SECONDS, SILENT_DBFS, frame_length
 
 FSDD_FILE = RemoteFile(
     name="free-spoken-digit-dataset-1.0.9.tar.gz",
@@ -30,11 +30,6 @@ EXPECTED = {"speakers": ("george", "jackson", "nicolas", "theo", "yweweler"), "r
 TEST_INDICES = 5  # the official split: indices 0-4 are the test set
 MIN_SAMPLES = frame_length(SAMPLE_RATE)  # one analysis frame of the model's front end (FSDD's shortest: 1,148)
 MAX_SECONDS = 10  # a spoken digit lasts about a second (FSDD's longest: 2.3 s); longer is not one digit
-SILENCE_BELOW_LOUDEST_DB = 40  # an analysis frame this much quieter than a recording's loudest is silence
-SILENT_DBFS = -60  # and one quieter than this (FSDD's quietest recording peaks at -48 dBFS)
-# Silence inside a spoken digit (the stop in "six" or "eight") is shorter: in 2,496 of FSDD's 2,500 recordings.
-LONGEST_PAUSE_SECONDS = 0.25
-SILENCE_CUT = "the word alone, its silence before and after cut off by spoken_digits.without_silence"  # exports
 # A float WAV runs from -1 to 1; a recording's overs stay near it, samples beyond twice it are in another scale.
 FLOAT_OVER_SCALE = 2
 _NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
@@ -96,38 +91,19 @@ def read_recording(path, shown=None):
 
 
 def without_silence(samples, shown):
-    """`samples` from the first to the last analysis frame of the model's front end (32 ms, every 10 ms) that is not
-    silence: quieter than `SILENT_DBFS`, or than the loudest frame by `SILENCE_BELOW_LOUDEST_DB`. A recording with
-    no such frame is refused, naming it as `shown`.
+    """`samples` with the silence before and after the word cut off as an export's serving graph cuts it
+    (`keras_apps.models.speech.word_alone`, which says how); a recording with no sound is refused, naming it as
+    `shown`. One shorter than an analysis frame is returned as it is, for `_one_digit_long` to refuse."""
+    if len(samples) < MIN_SAMPLES:
+        return samples
+    from keras_apps.models.speech import word_alone
 
-    The word is the longest sound; a sound set apart from it by more than `LONGEST_PAUSE_SECONDS` of silence is
-    cut off with the silence (a laptop's microphone records the click of its own trackpad as Record and Stop are
-    pressed, a few milliseconds that may be louder than the word). A frame's level is its variance: the constant
-    offset a cheap microphone or sound card adds to every sample (some of FSDD's own recordings have one of up to
-    0.008) is no sound, and measured with it a room's silence would be as loud as the offset and kept as part of
-    the word.
-
-    FSDD's recordings were cut at their first and last sample above 150 of 32,768 (-47 dBFS, where the peaks of a
-    noise of about -57 dBFS reach), and the model, having heard no other, averages a recording's silence in with its
-    word: a second of quiet room noise before and after each of FSDD's 250 test recordings took the exported model
-    from 99.6 % right to 14 %, and back to 99.2 % cut so (bench/NOTES.md)."""
-    length, step = frame_length(SAMPLE_RATE), frame_step(SAMPLE_RATE)
-    starts = np.arange(0, max(len(samples), 1), step)  # the last frames run past the end: cut short
-    ends = np.minimum(starts + length, len(samples))
-    counts = np.maximum(ends - starts, 1)
-    sums, energies = (np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])  # before each sample
-                      for values in (samples, np.square(samples, dtype=np.float64)))
-    means = (sums[ends] - sums[starts]) / counts
-    variances = np.maximum((energies[ends] - energies[starts]) / counts - np.square(means), 0)
-    levels = 10 * np.log10(variances + 1e-20)
-    if levels.max() < SILENT_DBFS:
-        raise UserError(f"{shown} is silent: its loudest {FRAME_SECONDS * 1000:.0f} ms are at {levels.max():.0f} dBFS "
+    word, lengths, loudest = word_alone(samples[np.newaxis], [len(samples)], SAMPLE_RATE)
+    loudest = float(loudest[0])
+    if loudest < SILENT_DBFS:
+        raise UserError(f"{shown} is silent: its loudest {FRAME_SECONDS * 1000:.0f} ms are at {loudest:.0f} dBFS "
                         f"(below {SILENT_DBFS}); record closer to the microphone or with its level higher")
-    loud = np.flatnonzero(levels >= max(levels.max() - SILENCE_BELOW_LOUDEST_DB, SILENT_DBFS))
-    pauses = round(LONGEST_PAUSE_SECONDS / STEP_SECONDS)
-    sounds = np.split(loud, np.flatnonzero(np.diff(loud) > pauses + 1) + 1)
-    word = max(sounds, key=len)
-    return samples[word[0] * step:word[-1] * step + length]
+    return word.numpy()[0, :int(lengths[0])]
 
 
 def _one_digit_long(path, samples):

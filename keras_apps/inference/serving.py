@@ -10,7 +10,8 @@ import tensorflow as tf
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS
 from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.inference.translation import Translator, build_sampler
-from keras_apps.models.speech import LogMelSpectrogram
+from keras_apps.models.speech import LogMelSpectrogram, word_alone
+from keras_apps.models.speech_frames import SILENT_DBFS
 from keras_apps.text.normalize import MAX_BYTES, sanitize
 
 
@@ -41,12 +42,12 @@ def classifier_endpoint(model, input_spec):
     return serve, [input_spec]
 
 
-def _frame_length(model):
-    """Samples in one analysis frame of `model`'s log-mel front end (nested models searched too): a recording
-    shorter than that has no frame, so nothing for the model to hear."""
+def _front_end(model):
+    """`model`'s log-mel front end (nested models searched too): its frame length is the least audio the model
+    hears, its sampling rate the audio's."""
     for layer in model._flatten_layers():  # noqa: SLF001 (Keras's walk of nested layers, as elsewhere here)
         if isinstance(layer, LogMelSpectrogram):
-            return layer.frame_length
+            return layer
     raise ValueError(f"{model.name} has no LogMelSpectrogram layer: it does not hear audio")
 
 
@@ -64,18 +65,29 @@ def _audio_checks(audio, lengths, least):
 RAW_TEXTS = (f"texts: string [batch] (raw text: invalid UTF-8 replaced, HTML's line breaks and escapes read; one "
              f"over {MAX_BYTES:,} bytes read from its first and last {MAX_BYTES // 2:,}; a blank one answered too)")
 AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorSpec([None], tf.int32, name="lengths")]
+# What an audio endpoint takes (its export's `inputs`), and does with it.
+RECORDED_AUDIO = ("audio: float32 [batch, samples] (mono 8 kHz in [-1, 1], zero-padded, as recorded: the silence "
+                  "before and after the word is cut off in the graph as the commands cut it, "
+                  "keras_apps.models.speech.word_alone)")
 
 
 def audio_classifier_endpoint(model):
-    """A serving function: `audio` (float32 `[batch, samples]`, zero-padded) and `lengths` (int32 `[batch]`, where
-    each recording ends) in, `probabilities` and the predicted `class` out. Non-finite samples, recordings
-    shorter than one analysis frame (nothing to hear: the answer would be a guess) and lengths past the padded
-    audio are refused rather than answered."""
-    least = _frame_length(model)
+    """A serving function: `audio` (float32 `[batch, samples]`, zero-padded, as recorded) and `lengths` (int32
+    `[batch]`, where each recording ends) in, `probabilities` and the predicted `class` out. The model hears each
+    word alone, its silence before and after cut off (`word_alone`). Non-finite samples, recordings shorter than
+    one analysis frame or silent (nothing to hear: the answer would be a guess) and lengths past the padded audio
+    are refused rather than answered."""
+    front_end = _front_end(model)
 
     def serve(audio, lengths):
-        with tf.control_dependencies(_audio_checks(audio, lengths, least)):
-            return _class_answer(lambda: model({"audio": audio, "lengths": lengths}, training=False),
+        checks = _audio_checks(audio, lengths, front_end.frame_length)
+        with tf.control_dependencies(checks):
+            words, spans, loudest = word_alone(audio, lengths, front_end.sampling_rate)
+        heard = tf.debugging.assert_greater_equal(loudest, float(SILENT_DBFS), message="audio: a recording with no "
+                                                  f"{front_end.frame_length}-sample frame louder than {SILENT_DBFS} "
+                                                  "dBFS is silent")
+        with tf.control_dependencies([heard]):
+            return _class_answer(lambda: model({"audio": words, "lengths": spans}, training=False),
                                  tf.shape(audio)[0], model.outputs[0].shape[-1])
 
     return serve, AUDIO_SPECS
@@ -83,26 +95,33 @@ def audio_classifier_endpoint(model):
 
 def audio_visual_endpoint(model, senses):
     """A serving function: `image` (uint8 `[batch, 28, 28]`; all zeros when there is none) and `audio` with its
-    `lengths` (as `audio_classifier_endpoint`'s; length 0 when there is none) in; `probabilities`, the predicted
-    `class`, and `used_image` and `used_audio` (bool `[batch]`: what each answer came from) out. The model
-    (`keras_apps.models.build_digit_fusion`) uses `senses`; audio shorter than one analysis frame has nothing
-    to hear, so it counts as none (and the model gets length 0); an example with neither sense is refused."""
-    least = _frame_length(model) if "audio" in senses else 0
+    `lengths` (as `audio_classifier_endpoint`'s, its silence cut off alike; length 0 when there is none) in;
+    `probabilities`, the predicted `class`, and `used_image` and `used_audio` (bool `[batch]`: what each answer
+    came from) out. The model (`keras_apps.models.build_digit_fusion`) uses `senses`; audio shorter than one
+    analysis frame or silent has nothing to hear, so it counts as none (and the model gets length 0); an example
+    with neither sense is refused."""
+    front_end = _front_end(model) if "audio" in senses else None
+    least = front_end.frame_length if front_end else 0
     nothing = {"image": "a blank image is none", "audio": f"audio shorter than one analysis frame ({least} samples) "
-               "is none"}
+               f"or silent (no frame louder than {SILENT_DBFS} dBFS) is none"}
 
     def serve(image, audio, lengths):
         image = tf.ensure_shape(image, [None, 28, 28])
         used_image = tf.logical_and(tf.reduce_max(tf.reshape(image, [tf.shape(image)[0], -1]), axis=1) > 0,
                                     "image" in senses)
-        used_audio = tf.logical_and(lengths >= least, "audio" in senses)
         checks = _audio_checks(audio, lengths, 0) + [
-            tf.debugging.assert_equal(tf.shape(image)[0], tf.shape(audio)[0], message="image: one per recording"),
-            tf.debugging.assert_equal(tf.reduce_all(used_image | used_audio), True,
-                                      message=f"every example needs {' or '.join(senses)}: "
-                                      + ", and ".join(nothing[sense] for sense in senses))]
-        heard = {"image": image, "audio": audio, "lengths": tf.where(used_audio, lengths, 0)}
+            tf.debugging.assert_equal(tf.shape(image)[0], tf.shape(audio)[0], message="image: one per recording")]
         with tf.control_dependencies(checks):
+            if front_end is None:
+                used_audio = tf.zeros_like(used_image)
+            else:
+                audio, lengths, loudest = word_alone(audio, lengths, front_end.sampling_rate)
+                used_audio = (lengths >= least) & (loudest >= SILENT_DBFS)
+        anything = tf.debugging.assert_equal(tf.reduce_all(used_image | used_audio), True,
+                                             message=f"every example needs {' or '.join(senses)}: "
+                                             + ", and ".join(nothing[sense] for sense in senses))
+        heard = {"image": image, "audio": audio, "lengths": tf.where(used_audio, lengths, 0)}
+        with tf.control_dependencies([anything]):
             outputs = _class_answer(lambda: model(heard, training=False)["digit"], tf.shape(image)[0],
                                     model.output["digit"].shape[-1])
         return {**outputs, "used_image": used_image, "used_audio": used_audio}

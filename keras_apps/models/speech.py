@@ -19,7 +19,15 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from keras_apps.models.speech_frames import frame_length, frame_step, frequency_bins
+from keras_apps.models.speech_frames import (
+    LONGEST_PAUSE_SECONDS,
+    SILENCE_BELOW_LOUDEST_DB,
+    SILENT_DBFS,
+    STEP_SECONDS,
+    frame_length,
+    frame_step,
+    frequency_bins,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_apps")
@@ -95,6 +103,56 @@ class MeanOverFrames(layers.Layer):
     def call(self, x, mask):
         weights = ops.expand_dims(ops.cast(mask, x.dtype), -1)
         return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+
+def word_alone(audio, lengths, sampling_rate=8000):
+    """Each recording of a padded batch from the first to the last of its whole analysis frames (the front end's:
+    32 ms every 10 ms) that is not silence: quieter than `SILENT_DBFS`, or than its loudest frame by
+    `SILENCE_BELOW_LOUDEST_DB`. Returns `(audio, lengths, loudest)`: the words, each moved to the start of its row
+    and padded with zeros to the batch's width, their lengths, and each recording's loudest frame in dBFS; a
+    recording with no such frame (`loudest` below `SILENT_DBFS`, or no whole frame) is kept as it is. Cutting a
+    word again leaves it as it is.
+
+    The word is the longest sound; a sound set apart from it by more than `LONGEST_PAUSE_SECONDS` of silence is
+    cut off with the silence (a laptop's microphone records the click of its own trackpad as Record and Stop are
+    pressed, a few milliseconds that may be louder than the word). A frame's level is its variance: the constant
+    offset a cheap microphone or sound card adds to every sample (some of FSDD's own recordings have one of up to
+    0.008) is no sound, and measured with it a room's silence would be as loud as the offset and kept as part of
+    the word.
+
+    FSDD's recordings were cut at their first and last sample above 150 of 32,768 (-47 dBFS, where the peaks of a
+    noise of about -57 dBFS reach), and the model, having heard no other, averages a recording's silence in with its
+    word: a second of quiet room noise before and after each of FSDD's 250 test recordings took the exported model
+    from 99.6 % right to 14 %, and back to 99.2 % cut so (bench/NOTES.md). An export's serving graph cuts what it
+    is given so; `keras_apps.data.spoken_digits.without_silence` cuts a user's recording so in the commands."""
+    length, step = frame_length(sampling_rate), frame_step(sampling_rate)
+    audio, lengths = tf.convert_to_tensor(audio, tf.float32), tf.convert_to_tensor(lengths, tf.int32)
+    width = tf.shape(audio)[1]
+    padded = tf.pad(audio, [[0, 0], [0, tf.maximum(length - width, 0)]])  # one frame at least, for the shapes
+    frames = tf.signal.frame(padded, length, step)  # [batch, frames, length], whole frames only
+    index = tf.range(tf.shape(frames)[1])
+    whole = index[tf.newaxis] * step + length <= lengths[:, tf.newaxis]
+    levels = tf.where(whole, 10 * tf.math.log(tf.math.reduce_variance(frames, axis=-1) + 1e-20) / tf.math.log(10.0),
+                      -float("inf"))
+    loudest = tf.reduce_max(levels, axis=1)
+    loud = levels >= tf.maximum(loudest - SILENCE_BELOW_LOUDEST_DB, SILENT_DBFS)[:, tf.newaxis]
+    # A loud frame with no loud frame among the `pauses` + 1 before it starts a sound; sounds are numbered from 1.
+    pauses = round(LONGEST_PAUSE_SECONDS / STEP_SECONDS)
+    loud_before = tf.cumsum(tf.cast(loud, tf.int32), axis=1, exclusive=True)
+    long_before = tf.pad(loud_before, [[0, 0], [pauses + 1, 0]])[:, :tf.shape(index)[0]]
+    sound = tf.cumsum(tf.cast(loud & (loud_before == long_before), tf.int32), axis=1)
+    slots = tf.shape(index)[0] + 1  # sound numbers 0 (before the first) to the frame count, per recording
+    rows = tf.range(tf.shape(audio)[0])[:, tf.newaxis]
+    sizes = tf.reshape(tf.math.unsorted_segment_sum(tf.cast(loud, tf.int32), sound + rows * slots,
+                                                    tf.shape(audio)[0] * slots), [-1, slots])
+    word = tf.argmax(sizes * slots - tf.range(slots), axis=1, output_type=tf.int32)  # the largest; the first of equals
+    in_word = loud & (sound == word[:, tf.newaxis])
+    heard = tf.reduce_any(in_word, axis=1)
+    starts = tf.where(heard, tf.reduce_min(tf.where(in_word, index, slots), axis=1) * step, 0)
+    ends = tf.where(heard, tf.reduce_max(tf.where(in_word, index, 0), axis=1) * step + length, lengths)
+    positions = tf.range(width)[tf.newaxis]
+    taken = tf.gather(audio, tf.minimum(starts[:, tf.newaxis] + positions, width - 1), batch_dims=1)
+    return tf.where(positions < (ends - starts)[:, tf.newaxis], taken, 0.0), ends - starts, loudest
 
 
 def spoken_features(audio, lengths, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64)):

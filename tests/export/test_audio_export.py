@@ -1,16 +1,19 @@
-"""Speech and multimodal exports, reloaded: audio shorter than one analysis frame is nothing to hear (the
-speech export refuses it, the multimodal one counts it as no audio), and an empty batch gets an empty answer."""
+"""Speech and multimodal exports, reloaded: a recording as made is heard as the word alone; audio shorter than one
+analysis frame, or silent, is nothing to hear (the speech export refuses it, the multimodal one counts it as no
+audio), and an empty batch gets an empty answer."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_apps.data.spoken_digits import without_silence
 from keras_apps.export.saved_model import write_saved_model
 from keras_apps.inference.serving import audio_classifier_endpoint, audio_visual_endpoint
 from keras_apps.models.fusion import build_digit_fusion, senses
 from keras_apps.models.speech import build_speech_classifier
 from keras_apps.models.speech_frames import frame_length
+from tests.models.test_speech import in_a_room, padded, tones
 
 FRAME = frame_length(8000)  # 256 samples: the models' sampling rate
 
@@ -55,7 +58,7 @@ def test_speech_answers_one_frame_and_an_empty_batch(speech):
 def test_multimodal_takes_audio_shorter_than_one_frame_for_none(multimodal, length):
     blank, inked = np.zeros((1, 28, 28), np.uint8), np.full((1, 28, 28), 200, np.uint8)
     with pytest.raises(tf.errors.InvalidArgumentError, match="every example needs image or audio: a blank image is "
-                       f"none, and audio shorter than one analysis frame \\({FRAME} samples\\) is none"):
+                       f"none, and audio shorter than one analysis frame \\({FRAME} samples\\) or silent"):
         multimodal(image=blank, **audio([length]))
     short, silent = multimodal(image=inked, **audio([length])), multimodal(image=inked, **audio([0]))
     assert not short["used_audio"][0] and short["used_image"][0]
@@ -68,3 +71,34 @@ def test_multimodal_answers_an_empty_batch(multimodal):
                        lengths=np.zeros(0, np.int32))
     assert empty["probabilities"].shape == (0, 10)
     assert empty["class"].shape == empty["used_image"].shape == empty["used_audio"].shape == (0,)
+
+
+def recorded_and_alone():
+    """Two tones as recorded in a quiet room (a second of it before and after), and the same recordings as the
+    commands read them, the room cut off (`spoken_digits.without_silence`)."""
+    waves, _ = tones(2)
+    recorded = [in_a_room(wave, 1.0, seed) for seed, wave in enumerate(waves)]
+    return padded(recorded), padded([without_silence(wave, "a recording") for wave in recorded])
+
+
+def test_speech_hears_a_recording_with_the_room_around_it_as_the_word_alone_and_refuses_a_silent_one(speech):
+    recorded, alone = recorded_and_alone()
+    np.testing.assert_allclose(speech(**recorded)["probabilities"], speech(**alone)["probabilities"], atol=1e-4)
+    room = np.random.default_rng(1).normal(0, 10 ** (-70 / 20), (1, 4000)).astype(np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="audio: a recording with no 256-sample frame louder "
+                       "than -60 dBFS is silent"):
+        speech(audio=room, lengths=np.array([4000], np.int32))
+
+
+def test_multimodal_hears_a_recording_as_the_word_alone_and_a_silent_one_as_none(multimodal):
+    recorded, alone = recorded_and_alone()
+    inked = np.full((2, 28, 28), 200, np.uint8)
+    heard = multimodal(image=inked, **recorded)
+    np.testing.assert_allclose(heard["probabilities"], multimodal(image=inked, **alone)["probabilities"], atol=1e-4)
+    assert heard["used_audio"].numpy().all()
+    room = np.random.default_rng(1).normal(0, 10 ** (-70 / 20), (1, 4000)).astype(np.float32)
+    silent = multimodal(image=inked[:1], audio=room, lengths=np.array([4000], np.int32))
+    assert not silent["used_audio"][0] and silent["used_image"][0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="audio shorter than one analysis frame \\(256 samples\\) "
+                       "or silent \\(no frame louder than -60 dBFS\\) is none"):
+        multimodal(image=np.zeros((1, 28, 28), np.uint8), audio=room, lengths=np.array([4000], np.int32))

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.models.speech import build_speech_classifier
-from keras_apps.models.speech import LogMelSpectrogram
+from keras_apps.models.speech import LogMelSpectrogram, build_speech_classifier, word_alone
 
 RATE = 8000
 
@@ -93,3 +92,28 @@ def test_more_bands_than_the_spectrum_has_bins_is_refused():
     build_speech_classifier(num_mel_bins=129, filters=(8,))
     with pytest.raises(ValueError, match="at most the frame's 129 frequency bins"):
         build_speech_classifier(num_mel_bins=130, filters=(8,))
+
+
+def in_a_room(wave, seconds, seed=0):
+    """`wave` as a microphone records it: `seconds` of a quiet room (-70 dBFS) before and after, and under it."""
+    room = np.random.default_rng(seed).normal(0, 10 ** (-70 / 20), len(wave) + 2 * int(seconds * RATE))
+    return (room + np.pad(wave, int(seconds * RATE))).astype(np.float32)
+
+
+def test_word_alone_cuts_each_recording_of_a_batch_as_alone_and_leaves_a_cut_word_as_it_is():
+    waves, _ = tones(4)
+    recorded = [in_a_room(wave, seconds, seed) for seed, (wave, seconds) in enumerate(zip(waves, (0, 0.3, 1, 0.05)))]
+    silent = np.random.default_rng(9).normal(0, 10 ** (-70 / 20), 3000).astype(np.float32)
+    batch = padded([*recorded, silent, np.full(100, 0.5, np.float32)])  # a room alone; less than one frame
+    words, lengths, loudest = (tensor.numpy() for tensor in word_alone(batch["audio"], batch["lengths"], RATE))
+    for row, (wave, heard) in enumerate(zip(waves, recorded)):
+        alone = word_alone(heard[None], [len(heard)], RATE)
+        assert lengths[row] == alone[1][0] and abs(lengths[row] - len(wave)) <= 2 * 256  # a frame at each end
+        np.testing.assert_array_equal(words[row, :lengths[row]], alone[0][0, :lengths[row]])
+        assert not words[row, lengths[row]:].any()  # padded with zeros, as the model expects
+        again = word_alone(words[row:row + 1, :lengths[row]], lengths[row:row + 1], RATE)
+        np.testing.assert_array_equal(again[0][0], words[row, :lengths[row]])  # a cut word is cut no further
+    assert loudest[4] < -60 and lengths[4] == 3000 and np.array_equal(words[4, :3000], silent)  # kept, for the caller
+    assert loudest[5] == -np.inf and lengths[5] == 100  # no whole frame: nothing measured
+    empty = word_alone(np.zeros((0, 50), np.float32), np.zeros(0, np.int32), RATE)
+    assert [tensor.shape for tensor in empty] == [(0, 50), (0,), (0,)]
