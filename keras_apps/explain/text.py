@@ -4,7 +4,8 @@ Token models (LSTM, Transformer) are explained on their embeddings: the path run
 vectors to the review's, through the rest of the network, and a token's attribution is the sum over its
 embedding dimensions. Bag-of-n-gram models are explained on their features from a zero vector; since their
 network is linear in the features, each present n-gram's attribution is its weighted feature times its
-weight, and a word's share is its unigram's plus half of each bigram it is part of.
+weight, and a word's share is its unigram's plus half of each bigram it is part of; the n-grams the vocabulary
+lacks share their one feature's.
 """
 
 import html
@@ -22,6 +23,7 @@ from keras_apps.models import parts
 
 # `keras.layers.TextVectorization`'s default standardization: lower case, then these characters removed.
 PUNCTUATION = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
+OUT_OF_VOCABULARY = "[UNK]"  # `TextVectorization`'s feature 0 (count, multi-hot): the n-grams not in its vocabulary
 
 
 def explain_tokens(model, token_ids, steps=64, padding_id=0):
@@ -60,20 +62,24 @@ def words(text):
 
 
 def word_attributions(review_words, ngram_values):
-    """Each word's share of the n-gram attributions `{ngram: value}` (unigrams and space-joined bigrams).
+    """Each word's share of the n-gram attributions `{ngram: value}` (unigrams and space-joined bigrams, and
+    `OUT_OF_VOCABULARY`: the one feature of every n-gram the vocabulary lacks).
 
-    An n-gram present several times has one feature: its value is shared equally among its occurrences.
+    An n-gram present several times has one feature: its value is shared equally among its occurrences; so is
+    the out-of-vocabulary feature's among the occurrences of the n-grams it stands for.
     """
     unigrams = [(word,) for word in review_words]
     bigrams = list(itertools.pairwise(review_words))
     counts = {}
     for gram in unigrams + bigrams:
         counts[gram] = counts.get(gram, 0) + 1
+    unknown = [gram for gram in counts if " ".join(gram) not in ngram_values]
+    unknown_share = ngram_values.get(OUT_OF_VOCABULARY, 0.0) / max(sum(counts[gram] for gram in unknown), 1)
     shares = np.zeros(len(review_words))
     for index, gram in enumerate(unigrams):
-        shares[index] += ngram_values.get(gram[0], 0.0) / counts[gram]
+        shares[index] += ngram_values.get(gram[0], unknown_share * counts[gram]) / counts[gram]
     for index, gram in enumerate(bigrams):
-        value = ngram_values.get(" ".join(gram), 0.0) / counts[gram]
+        value = ngram_values.get(" ".join(gram), unknown_share * counts[gram]) / counts[gram]
         shares[index] += value / 2
         shares[index + 1] += value / 2
     return shares

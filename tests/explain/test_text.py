@@ -4,7 +4,7 @@ import pytest
 
 from keras_apps.errors import UserError
 from keras_apps.explain.text import (
-    explain_features, explain_tokens, word_attributions, words, write_shaded_html,
+    OUT_OF_VOCABULARY, explain_features, explain_tokens, word_attributions, words, write_shaded_html,
 )
 
 
@@ -50,6 +50,14 @@ def test_words_and_their_ngram_shares():
     # "bad" twice shares -2; "not bad" twice shares +3, half to each of its words.
     np.testing.assert_allclose(shares, [0.75, -1 + 0.75, 0.75, -1 + 0.75, 0, 1.0])
     assert shares.sum() == pytest.approx(-2.0 + 3.0 + 1.0)
+
+
+def test_the_n_grams_the_vocabulary_lacks_share_their_one_feature():
+    review = words("Not bad at all, zorblax")  # the vocabulary: "not", "bad", "not bad"; [UNK]: the other six
+    shares = word_attributions(review, {"not": 1.0, "bad": -2.0, "not bad": 3.0, OUT_OF_VOCABULARY: 0.6})
+    # "at", "all", "zorblax"; "bad at", "at all", "all zorblax": 0.1 each, a bigram's half to each of its words
+    np.testing.assert_allclose(shares, [1.0 + 1.5, -2.0 + 1.5 + 0.05, 0.1 + 0.1, 0.1 + 0.1, 0.1 + 0.05])
+    assert shares.sum() == pytest.approx(1.0 - 2.0 + 3.0 + 0.6)  # every feature's value shown on a word
 
 
 def test_the_page_escapes_and_shades(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
+from keras_apps.explain.text import OUT_OF_VOCABULARY
 from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.serving import (
     binary_classifier_endpoint, binary_text_classifier_endpoint, text_classifier_endpoints, text_encoding_endpoint,
@@ -17,6 +18,7 @@ from keras_apps.models.bert import build_bert_backbone, build_bert_classifier
 from keras_apps.models.bow import build_bow_classifier
 from keras_apps.models.transformer import build_transformer_classifier
 from keras_apps.text.ngrams import NGramFeatures
+from keras_apps.text_classification.encoders import ngram_encoder
 from keras_apps.text_classification.exports import ReviewExplainer
 from keras_apps.text.truncation import bert_head_and_tail_encoder
 from keras_apps.text.vocabulary import build_tokenizer, learn_vocabulary
@@ -193,3 +195,22 @@ def test_a_bert_export_splits_into_its_three_inputs_and_the_network_which_litert
     assert not explainer.has_gradients
     with pytest.raises(UserError, match=r"of several inputs .* \(--method lime or shap explains any export\)"):
         explainer.explain("A great movie.", "ig")
+
+
+def test_integrated_gradients_show_every_n_gram_s_attribution_on_a_word_the_unknown_ones_too(tmp_path):
+    """One feature stands for every n-gram a bag-of-n-grams vocabulary lacks; its attribution was left off the
+    words while the page's summary counted it."""
+    features = NGramFeatures.learn([text for text, _ in TINY_REVIEWS], [label for _, label in TINY_REVIEWS],
+                                   max_tokens=50)
+    model = build_bow_classifier(features.num_features, hidden_units=0, sparse=True)
+    vocabulary = features.vectorizer.get_vocabulary()
+    kernel = np.zeros((features.num_features, 1), np.float32)
+    kernel[vocabulary.index(OUT_OF_VOCABULARY)], kernel[vocabulary.index("great")] = -1.0, 2.0
+    model.get_layer("logit").set_weights([kernel, np.zeros(1, np.float32)])
+    encoder = ngram_encoder(features, tmp_path)
+    path = export_model(model, tmp_path / "exports", text_classifier_endpoints(model, encoder.encode),
+                        track=encoder.track, files_to_copy=encoder.files)
+    explained = ReviewExplainer(path, task=None).explain("A great zorblax.", "ig", steps=16)
+    shown = dict(zip(explained.words, explained.explanation.values))
+    assert shown["great"] > 0 > shown["zorblax."]  # "zorblax", "great zorblax": unknown n-grams, weighed -1
+    assert f"the attributions sum to {explained.explanation.values.sum():+.3f} " in explained.note

@@ -139,6 +139,8 @@ def test_an_export_scores_raw_text_and_explains_a_review(settings, tmp_path):
         assert explained.summary.startswith("positive") and explained.explanation.method == method
         if settings is NGRAMS or method == "ig":  # (the saturated LSTM leaves LIME's samples next to nothing)
             assert explained.explanation.values[1] > 0  # "wonderful" pushed the review toward positive
+        if method == "ig":  # every feature's or token's attribution is on a word, out-of-vocabulary n-grams' too
+            assert f"the attributions sum to {explained.explanation.values.sum():+.3f} " in explained.note
     if settings.family == "lstm":
         assert explained.explanation.values[5:-3].any() and not explainer.explain(review).explanation.values[5:-3].any()
     with pytest.raises(UserError, match="empty"):
