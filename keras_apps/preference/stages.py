@@ -101,8 +101,9 @@ def reward_stage(handle, sft, tokenizer):
     from keras_apps.preference.rewards import ClassifierReward, LearnedReward
 
     _missing(handle, "reward")
-    if export_metadata(resolve_version(handle)).get("task") == "imdb":
-        version, serve = load_serving(handle, task="imdb")
+    version = resolve_version(handle)  # once: a version published meanwhile is not loaded unchecked
+    if export_metadata(version).get("task") == "imdb":
+        _, serve = load_serving(version, task="imdb")
         return ClassifierReward(serve, tokenizer, export=version.resolve())
     version = resolve_task_export(handle, REWARD_TASK)
     if _tokenizer_record(version) != _tokenizer_record(sft.path):
@@ -130,24 +131,32 @@ def policy_stage(handle, sft):
 
 
 def judge_stage(handle, reward_handle, policies):
-    """The `serve` function of the IMDB classifier export at `handle` that judges policies' samples: neither the
+    """`(version, serve)` of the IMDB classifier export at `handle` that judges policies' samples: neither the
     reward they are measured by (`reward_handle`) nor one that any of `policies` (`policy_stage`s) was tuned
-    against, so that it is a judge no tuning step saw."""
-    from keras_apps.export.saved_model import export_metadata, load_serving, resolve_version
+    against, nor a model of a reward's kind or its student, so that it is a judge no tuning step saw. The version
+    checked is the version loaded, whatever is published into the folder meanwhile."""
+    from keras_apps.export.saved_model import export_metadata, load_serving
 
     if not handle or not Path(handle).exists():
         raise UserError(f"no judge export at {handle}: train one with `python -m tasks.imdb` (any IMDB classifier "
                         f"export judges), then name it with --judge-export")
+    version = _version(handle)
     rewards = [reward_handle, *(policy.metadata["tuning"].get("reward_export", reward_handle) for policy in policies)]
-    if any(_version(handle) == _version(reward) for reward in rewards):
+    if any(version == _version(reward) for reward in rewards):
         raise UserError(f"--judge-export {handle} is a reward the policies are measured or were tuned against: judge "
                         f"them by another classifier")
-    teacher = export_metadata(resolve_version(handle)).get("teacher")  # "none", or None in older exports
-    if teacher in {_model_of(reward) for reward in rewards} - {None}:  # its verdicts learned from the reward's kind
+    recorded = export_metadata(version)
+    reward_models = {_model_of(reward) for reward in rewards} - {None}
+    if recorded.get("model") in reward_models:  # a copy of the reward, or its kind trained again: the same verdicts
+        raise UserError(f"--judge-export {handle} is an {recorded['model']} classifier, the kind of model the "
+                        f"policies are measured or tuned against: judge them by another kind (`python -m "
+                        f"tasks.imdb --model transformer --teacher none`)")
+    teacher = recorded.get("teacher")  # "none", or None in older exports
+    if teacher in reward_models:  # its verdicts learned from the reward's kind
         raise UserError(f"--judge-export {handle} learned from an {teacher} teacher's verdicts, the model the "
                         f"policies are measured or tuned against: judge them by a classifier trained without it "
                         f"(`python -m tasks.imdb --teacher none`)")
-    return load_serving(handle, task="imdb")[1]
+    return load_serving(version, task="imdb")
 
 
 def _model_of(reward):
@@ -175,7 +184,8 @@ def _version(handle):
 
 def evaluation_start(args):
     """What `evaluate` measures, by its command line `args`, every export loaded and checked before its run folder
-    opens: `(the SFT model, its tokenizer, the reward, the judge's serve, the policies' (method, settings, model))`;
+    opens: `(the SFT model, its tokenizer, the reward, the judge's (version, serve), the policies' (method,
+    settings, model))`;
     a run folder that holds an evaluation already is refused, not overwritten."""
     from keras_apps.export.saved_model import check_outside_exports
 

@@ -115,6 +115,33 @@ def test_a_judge_that_learned_from_the_reward_s_kind_of_model_is_refused(tmp_pat
             stages.judge_stage(tmp_path / judge, tmp_path / "learned-reward", [])
 
 
+def test_a_judge_of_the_reward_s_kind_of_model_is_refused(tmp_path):
+    """Another nb-bow, or a copy of the reward: its verdicts are the reward's own, and a policy tuned against
+    them would look as good to the judge as to the reward."""
+    fake_export(tmp_path / "reward" / "1", {"task": "imdb", "model": "nb-bow"})
+    fake_export(tmp_path / "another" / "1", {"task": "imdb", "model": "nb-bow", "teacher": "none"})
+    policy = SimpleNamespace(metadata={"tuning": {"reward_export": str(tmp_path / "reward" / "1")}})
+    for rewards in ((tmp_path / "reward", []), (tmp_path / "learned-reward", [policy])):
+        with pytest.raises(UserError, match=r"--judge-export .*another is an nb-bow classifier, the kind of model the "
+                                            r"policies are measured or tuned against: judge them by another kind"):
+            stages.judge_stage(tmp_path / "another", *rewards)
+
+
+def test_the_judge_loaded_is_the_version_checked_whatever_is_published_meanwhile(tmp_path, monkeypatch):
+    from keras_apps.export import saved_model
+
+    fake_export(tmp_path / "judge" / "1", {"task": "imdb", "model": "transformer", "teacher": "none"})
+
+    def load_serving(handle, task):  # a student of the reward's kind published between the checks and the load
+        fake_export(tmp_path / "judge" / "2", {"task": "imdb", "model": "transformer", "teacher": "nb-bow"})
+        return saved_model.resolve_version(handle), "the judge's serve"
+
+    monkeypatch.setattr(saved_model, "load_serving", load_serving)
+    fake_export(tmp_path / "reward" / "1", {"task": "imdb", "model": "nb-bow"})
+    version, _ = stages.judge_stage(tmp_path / "judge", tmp_path / "reward", [])
+    assert version == (tmp_path / "judge" / "1").resolve()
+
+
 def test_responses_must_fit_the_sft_models_context_after_the_longest_prompt():
     sft = SimpleNamespace(metadata={"model": {"context_length": 16}})
     stages.check_new_tokens(sft, 7)  # [NL], 8 subwords of prompt and 7 new: 16

@@ -193,7 +193,9 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(tiny_sft, real_i
     status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "ppo"), "--run-dir",
                                  str(tmp_path / "evaluation")], capsys)
     assert status == 0, err
-    sft_point, best_of_2, tuned = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())["points"]
+    frontier = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())
+    assert (frontier["judge"], frontier["reward"]) == (str((judge / "1").resolve()), str((reward / "1").resolve()))
+    sft_point, best_of_2, tuned = frontier["points"]
     assert tuned["method"] == "PPO" and tuned["iterations"] == 2 and math.isfinite(tuned["kl"])
     assert sft_point["method"] == "SFT" and sft_point["kl"] == 0.0 and 0 <= sft_point["judge"] <= 1
     assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
