@@ -83,6 +83,18 @@ def test_an_export_folder_holding_another_kind_of_the_task_s_exports_is_refused_
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_of_no_kind_into_a_folder_of_a_kind_of_the_task_s_exports_is_refused(tmp_path):
+    """An SFT model or a plain GPT exported into a DPO policy's folder would hide the policy from `evaluate` and
+    `gpt generate`, which would serve the untuned model under the policy's name."""
+    exports = tmp_path / "rlhf-dpo"
+    (exports / "1").mkdir(parents=True)
+    (exports / "1" / "export.json").write_text(json.dumps({"task": "gpt", "tuned_by": "rlhf-dpo"}))
+    with pytest.raises(UserError, match=f"--export-dir {exports} holds gpt exports of tuned_by 'rlhf-dpo'; give "
+                                        f"this one \\(no tuned_by\\) a folder of its own$"):
+        start_run("gpt", TrainingConfig(strategy="cpu"), run_dir=tmp_path / "run", export_dir=exports)
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_export_of_another_kind_published_while_the_run_trained_is_not_hidden_by_this_one(tmp_path, capsys):
     """Two runs started at once on an empty folder both passed the check at their start: an English-to-Spanish
     translator's version published beside a Spanish-to-English one's hid it from everything reading the latest."""

@@ -151,10 +151,14 @@ def resolve_version(path):
     return path / str(found[-1])
 
 
+# The facts of an export's kind (`check_export_root`): what its inputs or its answers depend on, past its task.
+KIND_FACTS = ("direction", "senses", "tuned_by")
+
+
 def check_export_root(export_root, task, kind=None):
     """Raises a one-line `UserError` when `export_root` already holds versions that are not exports of `task`, or
-    not of its `kind` (facts its `export.json` records that its inputs depend on, such as a translator's
-    direction: `{"direction": "es-en"}`).
+    not of its `kind` (the `KIND_FACTS` its `export.json` records, such as a translator's direction:
+    `{"direction": "es-en"}`; a run whose exports record none of them is of no kind, a GPT's untuned by RLHF).
 
     Checked before a run starts: the next version would hide the other model from everything that loads the
     folder's latest version (TF Serving, this suite's commands, the demo), which would go on sending it the
@@ -172,11 +176,13 @@ def check_export_root(export_root, task, kind=None):
     if other != task:
         holds = f"exports of the {other!r} task" if other else f"version {found[-1]}, not an export of this suite"
         raise UserError(f"--export-dir {export_root} holds {holds}; give the {task!r} export a folder of its own")
-    for fact, value in (kind or {}).items():
-        if recorded.get(fact) != value:
+    kind = kind or {}
+    for fact in sorted({*kind, *(fact for fact in KIND_FACTS if fact in recorded)}):
+        if recorded.get(fact) != kind.get(fact):
             holds = f"of {fact} {recorded[fact]!r}" if fact in recorded else f"that record no {fact}"
-            raise UserError(f"--export-dir {export_root} holds {task} exports {holds}; give this one ({fact} "
-                            f"{value!r}) a folder of its own, e.g. {export_root}-{value}")
+            this = (f"({fact} {kind[fact]!r}) a folder of its own, e.g. {export_root}-{kind[fact]}" if fact in kind
+                    else f"(no {fact}) a folder of its own")
+            raise UserError(f"--export-dir {export_root} holds {task} exports {holds}; give this one {this}")
 
 
 def check_outside_exports(path, flag):
