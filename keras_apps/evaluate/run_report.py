@@ -132,7 +132,7 @@ def image_explanations(export, task, images, directory, count):
 
 def text_explanations(export, task, texts, count, top=6):
     """`count` test texts, each with the words integrated gradients, LIME and SHAP found pushed the export's
-    verdict most toward each class, as report blocks."""
+    verdict most toward each class (at most `top` a class, only those that pushed toward it), as report blocks."""
     import numpy as np
 
     from keras_apps.explain.perturbation import METHODS
@@ -146,10 +146,12 @@ def text_explanations(export, task, texts, count, top=6):
         rows = []
         for method in METHODS:
             explained = explainer.explain(texts[index], method)
-            order = np.argsort(explained.explanation.values)
-            words = np.array(explained.words, dtype=object)
-            rows.append((explained.explanation.cost, " ".join(words[order[::-1][:top]]), " ".join(words[order[:top]])))
-        blocks += [Text(f"Test review {index}: {explained.summary.split('.')[0]}."),
+            values = explained.explanation.values
+            order = np.argsort(values, kind="stable")
+            toward = [[explained.words[word] for word in words if sign * values[word] > 0][:top] or ["none"]
+                      for sign, words in ((1, order[::-1]), (-1, order))]
+            rows.append((explained.explanation.cost, *(" ".join(words) for words in toward)))
+        blocks += [Text(f"Test review {index}: {explained.verdict}."),
                    Table(["method and cost", f"the {top} words most toward positive", "most toward negative"], rows)]
     return blocks
 

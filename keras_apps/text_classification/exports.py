@@ -53,10 +53,14 @@ class ReviewExplanation:
     note: str = ""  # integrated gradients: how close its attributions come to adding up
 
     @property
+    def verdict(self):
+        """The export's answer: "positive, P(positive) 0.912"."""
+        return f"{'positive' if self.probability >= 0.5 else 'negative'}, P(positive) {self.probability:.3f}"
+
+    @property
     def summary(self):
-        verdict = "positive" if self.probability >= 0.5 else "negative"
         note = f" {self.note}." if self.note else ""
-        return f"{verdict}, P(positive) {self.probability:.3f}. {self.explanation.cost}.{note}"
+        return f"{self.verdict}. {self.explanation.cost}.{note}"
 
 
 class ReviewExplainer:

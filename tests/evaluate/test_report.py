@@ -41,3 +41,23 @@ def test_the_explained_inputs_are_a_fixed_draw_of_exactly_the_count_asked_for():
     assert len(set(drawn)) == 3 and drawn.tolist() == _sample(3, 10).tolist() and len(_sample(10, 10)) == 10
     with pytest.raises(ValueError):  # never fewer than asked: --explain-examples is checked before the run
         _sample(11, 10)
+
+
+def test_a_review_s_explanations_give_its_probability_and_each_class_only_the_words_that_pushed_toward_it(
+        monkeypatch):
+    from keras_apps.evaluate import run_report
+    from keras_apps.explain.perturbation import Explanation
+    from keras_apps.text_classification import exports
+
+    class Explainer:  # every method finds "dull", "boring" and "awful" toward positive, nothing toward negative
+        def __init__(self, export, task):
+            pass
+
+        def explain(self, review, method):
+            values = np.array([0.0, 0.3, 0.0, 0.2, 0.0, 0.1, 0.0])
+            return exports.ReviewExplanation(review.split(), Explanation(values, method, 0.1, 10), 0.8123)
+
+    monkeypatch.setattr(exports, "ReviewExplainer", Explainer)
+    text, table = run_report.text_explanations("export", "imdb", ["A dull and boring film, awful acting."], 1)
+    assert text.text == "Test review 0: positive, P(positive) 0.812."
+    assert [row[1:] for row in table.rows] == [("dull boring awful", "none")] * 3
