@@ -1,6 +1,5 @@
 """The callbacks Keras does not have in the form we need; everything else is Keras's own."""
 
-import json
 import math
 import statistics
 import time
@@ -10,6 +9,7 @@ import keras
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.training.run_directory import RunDirectory
 
 
 class BestCheckpoint(keras.callbacks.Callback):
@@ -30,7 +30,7 @@ class BestCheckpoint(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.best = math.inf
         if self.state_path.exists() and self.path.exists():
-            self.best = self.sign * json.loads(self.state_path.read_text())["value"]
+            self.best = self.sign * RunDirectory.read_record(self.state_path, keys=("value",))["value"]
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -81,6 +81,31 @@ class HistoryFromResume(keras.callbacks.Callback):
         if not self._started:
             self._started = True
             self.run_directory.keep_history_before(epoch)
+
+
+class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras's `EarlyStopping`, which a resumed run starts where the interrupted attempt left it.
+
+    Keras's keeps its best value and its count of epochs since in memory only: resumed afresh, a run killed after
+    its best epoch would take the next, worse epoch for an improvement and train epochs an uninterrupted run
+    would not. Before its first epoch, this one replays the monitored values `history.csv` holds of the epochs
+    before it (`RunDirectory.read_history`), so that both stop after the same epoch."""
+
+    def __init__(self, run_directory, **kwargs):
+        super().__init__(**kwargs)
+        self.run_directory = run_directory
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._replayed = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._replayed:
+            return
+        self._replayed = True
+        for row in self.run_directory.read_history():
+            if row["epoch"] < epoch and self.monitor in row:
+                self.on_epoch_end(int(row["epoch"]), {self.monitor: row[self.monitor]})
 
 
 class TrainingClock(keras.callbacks.Callback):

@@ -199,15 +199,26 @@ class RunDirectory:
         """The epochs an earlier attempt trained before `fit` returned (None if none did): an attempt that died
         before recording its training resumes from its backup without training further, even when early
         stopping had ended it before its last epoch."""
-        return self.read_record(self.training_ended)["epochs"] if self.training_ended.exists() else None
+        if not self.training_ended.exists():
+            return None
+        return self.read_record(self.training_ended, keys=("epochs",))["epochs"]
 
-    def read_record(self, path):
-        """A JSON record this run wrote; a damaged one (a disk fault: they are written atomically) is one line."""
+    @staticmethod
+    def read_record(path, keys=()):
+        """A JSON object this run wrote, with `keys`; a damaged one (a disk fault: they are written atomically) or
+        one without them (edited by hand, or not this run's) is one line, not a traceback where it is used."""
         try:
-            return json.loads(path.read_text())
+            record = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"{path} is damaged ({exc}); the run cannot go on from it: start it in a new "
-                            f"--run-dir") from None
+            problem = f"is damaged ({exc})"
+        else:
+            if not isinstance(record, dict):
+                problem = "is not a JSON object"
+            elif missing := [key for key in keys if key not in record]:
+                problem = f"lacks {', '.join(missing)}"
+            else:
+                return record
+        raise UserError(f"{path} {problem}; the run cannot go on from it: start it in a new --run-dir") from None
 
     def clear_training_state(self):
         """Drops the backup and the end-of-training mark once training's record is written: a rerun then goes on

@@ -24,7 +24,9 @@ import tensorflow as tf
 from keras_apps import files
 from keras_apps.data.autotune import without_autotune
 from keras_apps.errors import UserError
-from keras_apps.training.callbacks import Backup, BestCheckpoint, HistoryFromResume, TrainingClock
+from keras_apps.training.callbacks import (
+    Backup, BestCheckpoint, HistoryFromResume, ResumedEarlyStopping, TrainingClock,
+)
 from keras_apps.training.multi_worker import MultiWorkerModel
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING, WORKERS, RunDirectory
 from keras_apps.training.strategy import is_multi_worker, worker_role
@@ -51,9 +53,14 @@ class FitResult:
         """Records the trained model and its figures in the run, so that a rerun need not train again."""
         with files.atomic_path(run_directory.trained_weights, suffix=".weights.h5") as temporary:
             self.model.save_weights(temporary)
-        figures = {item.name: getattr(self, item.name) for item in fields(self)
-                   if item.name not in ("model", "step_phases")}
+        figures = {name: getattr(self, name) for name in self.recorded()}
         files.write_json(run_directory.fit_record, {**figures, "jit_compile": bool(self.model.jit_compile)})
+
+    @classmethod
+    def recorded(cls):
+        """The fields `save` records in `fit.json` (besides how the model was compiled): all but the model, saved
+        beside it, and the step phases, which are this process's alone."""
+        return [item.name for item in fields(cls) if item.name not in ("model", "step_phases")]
 
 
 def seed_everything(seed, deterministic=False):
@@ -156,8 +163,8 @@ def build_callbacks(config, run_directory, clock, *, is_chief=True):
     ]
     if config.early_stopping_patience:
         callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=config.monitor, mode=mode, patience=config.early_stopping_patience, verbose=1
+            ResumedEarlyStopping(
+                run_directory, monitor=config.monitor, mode=mode, patience=config.early_stopping_patience, verbose=1
             )
         )
     return callbacks
@@ -376,7 +383,7 @@ def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metr
     The model is built and compiled as `fit` leaves it, with the trained weights: on a cluster, a copy on
     this worker alone, as after training.
     """
-    record = run_directory.read_record(run_directory.fit_record)
+    record = run_directory.read_record(run_directory.fit_record, keys=(*FitResult.recorded(), "jit_compile"))
     run_directory.clear_training_state()  # left by an attempt that died just after recording its training
     print(f"Training ended in an earlier attempt of this run ({record['epochs_completed']} epochs); "
           f"going on from its trained model")

@@ -1,8 +1,18 @@
+"""A rerun of an interrupted run goes on as the uninterrupted run would, or stops in one line on a damaged record."""
+
 import json
 import signal
 
+import keras
+import pytest
+
+from keras_apps.errors import UserError
+from keras_apps.training import runner
+from keras_apps.training.callbacks import BestCheckpoint
 from keras_apps.training.run_directory import RunDirectory
 from tests.conftest import run_python
+from tests.training.helpers import tiny_model
+from tests.training.test_runner import train_tiny
 
 
 def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
@@ -22,3 +32,67 @@ def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
     assert result["optimizer_iterations"] == 3 * 4
     assert [row["epoch"] for row in run.read_history()] == [0, 1, 2]
     assert not run.backup.exists()
+
+
+class Interrupted(Exception):
+    """A command killed in the middle of an epoch."""
+
+
+class ScriptedValidationLoss(keras.callbacks.Callback):
+    """Replaces each epoch's `val_loss` with `losses[epoch]` for every callback after it, and interrupts the
+    training in the middle of epoch `interrupt_in` (0-based), if given."""
+
+    def __init__(self, losses, interrupt_in=None):
+        super().__init__()
+        self.losses = losses
+        self.interrupt_in = interrupt_in
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == self.interrupt_in and batch == 1:
+            raise Interrupted
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.losses[epoch]
+
+
+LOSSES = [1.0, 0.5, 0.7, 0.6, 0.8, 0.9]  # best after epoch 1; with a patience of 1, stops after epoch 2
+
+
+def train_scripted(monkeypatch, run_dir, interrupt_in=None):
+    with monkeypatch.context() as patch:
+        scripted = ScriptedValidationLoss(LOSSES, interrupt_in)
+        patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
+            scripted, *build(*args, **kwargs)])
+        return train_tiny(run_dir, epochs=len(LOSSES), early_stopping_patience=1)
+
+
+def test_a_resumed_run_stops_early_after_the_same_epoch_as_an_uninterrupted_one(tmp_path, monkeypatch):
+    uninterrupted = train_scripted(monkeypatch, tmp_path / "uninterrupted")
+    assert uninterrupted.epochs_completed == 3
+    with pytest.raises(Interrupted):  # after its best epoch, before the one that ends the patience
+        train_scripted(monkeypatch, tmp_path / "resumed", interrupt_in=2)
+    resumed = train_scripted(monkeypatch, tmp_path / "resumed")
+    assert resumed.initial_epoch == 2 and resumed.epochs_completed == uninterrupted.epochs_completed
+    assert [row["epoch"] for row in RunDirectory(tmp_path / "resumed").read_history()] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("damaged", ['{"epo', '{"epoch": 1}', "[0.5]"])
+def test_a_damaged_record_of_the_best_checkpoint_is_one_line(tmp_path, damaged):
+    checkpoint = BestCheckpoint(tmp_path / "best.keras")
+    checkpoint.set_model(tiny_model())
+    (tmp_path / "best.keras").write_bytes(b"the best epoch's model")
+    (tmp_path / "best.json").write_text(damaged)
+    with pytest.raises(UserError, match=r"best.json (is damaged|lacks value|is not a JSON object).*start it in a "
+                                        r"new --run-dir"):
+        checkpoint.on_train_begin()
+
+
+def test_a_record_of_training_without_its_figures_is_one_line(tmp_path):
+    train_tiny(tmp_path / "run", epochs=1)
+    run = RunDirectory(tmp_path / "run")
+    run.fit_record.write_text('{"epochs_completed": 2}')
+    with pytest.raises(UserError, match=r"fit.json lacks initial_epoch, .*jit_compile; .*start it in a new --run-dir"):
+        train_tiny(run.path, epochs=1)
