@@ -69,6 +69,9 @@ def parse_arguments(argv=None):
     parser.add_argument("--exports", type=cli.path, metavar="DIR",
                         help="demo: the folder of exports the page serves (default: saved_models); compress: take "
                         "each task's latest export in DIR/<task> instead of training one")
+    parser.add_argument("--work-dir", type=cli.path, metavar="DIR",
+                        help="rlhf: where the pipeline works until its row is recorded; the same command again "
+                        f"resumes an interrupted pipeline there (default: {rlhf.WORK_DIR})")
     parser.add_argument("--train-examples", type=cli.count_up_to(MAX_TRAIN_EXAMPLES), metavar="N",
                         help="use only N training examples (a smoke test; such results are not recorded)")
     parser.add_argument("--epochs", type=cli.count_up_to(MAX_EPOCHS),
@@ -85,6 +88,8 @@ def parse_arguments(argv=None):
         parser.error("--nanogpt belongs to the gpt benchmark")
     if args.exports is not None and args.task not in ("demo", "compress"):
         parser.error("--exports belongs to the demo and compress benchmarks")
+    if args.work_dir is not None and args.task != "rlhf":
+        parser.error("--work-dir belongs to the rlhf benchmark")
     repeated = sorted({name for name in args.runs or () if args.runs.count(name) > 1})
     if repeated:
         parser.error(f"--runs names {', '.join(repeated)} more than once")
@@ -114,6 +119,8 @@ def main(argv=None):
         options["nanogpt_checkout"] = args.nanogpt
     if args.exports is not None:
         options["exports"] = args.exports
+    if args.work_dir is not None:
+        options["work_dir"] = args.work_dir
     readme = args.readme and Path(args.results).resolve() == results.RESULTS.resolve()
     runs = args.runs or RUNS[args.task]
     if args.task in DRAWS_README_FIGURES:  # the README's figure of these runs, redrawn only where its table is

@@ -9,16 +9,16 @@ split (`nanogpt_loss.py`, run in that environment), where nanoGPT itself estimat
 """
 
 import json
-import os
 import shutil
 import subprocess
 import time
 import venv
 from pathlib import Path
 
+from bench.runs import CACHE
 from keras_apps.errors import UserError
 
-ENVIRONMENT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "keras-apps" / "nanogpt-torch"
+ENVIRONMENT = CACHE / "nanogpt-torch"
 # What nanoGPT's train.py and data preparation import; torch 2.13.0 is the CPU build on this project's machines.
 REQUIREMENTS = ["torch==2.13.0", "numpy", "requests"]
 FILES = ["train.py", "model.py", "configurator.py", "config/train_shakespeare_char.py",

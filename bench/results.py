@@ -116,9 +116,9 @@ def _classifier_table(results):
 
 
 def _validation_loss_cell(row):
-    """One run's loss, or the mean over seeds with its standard deviation."""
-    seeds = row.get("validation_loss_seeds")
-    if not seeds:
+    """One run's loss, or the mean over seeds with their standard deviation (one seed has no spread to show)."""
+    seeds = row.get("validation_loss_seeds") or ()
+    if len(seeds) < 2:
         return _cell(row["validation_loss"], 4)
     return f"{row['validation_loss']:.4f} ± {row['validation_loss_stdev']:.4f} (mean of {len(seeds)} seeds)"
 

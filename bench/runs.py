@@ -1,6 +1,7 @@
 """Running a task the way a user does, in a fresh process, and turning its `metrics.json` into a result row."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -8,6 +9,10 @@ from pathlib import Path
 
 from bench import results
 from keras_apps.errors import UserError
+
+# Where a benchmark keeps what outlives one command (nanoGPT's PyTorch, an interrupted pipeline's work): the user's
+# cache, not the repository and not a temporary folder a reboot may empty.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "keras-apps"
 
 
 def python(arguments):

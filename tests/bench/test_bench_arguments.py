@@ -21,6 +21,7 @@ HUGE = "9" * 21
     (["mnist", "--train-examples", HUGE], "argument --train-examples: must be at most 10,000,000"),
     (["imdb", "--nanogpt", "checkout"], "--nanogpt belongs to the gpt benchmark"),
     (["imdb", "--exports", "elsewhere"], "--exports belongs to the demo and compress benchmarks"),
+    (["imdb", "--work-dir", "elsewhere"], "--work-dir belongs to the rlhf benchmark"),
     (["demo", "--exports", ""], "argument --exports: expected a path, got an empty one"),
     (["machine", "--runs", "convnet"], "machine has no runs"),
 ])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import gpt
+from bench import gpt, results
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
 
@@ -47,6 +47,13 @@ def test_nanogpt_s_recipe_runs_once_per_seed_and_reports_their_mean_and_spread(s
     assert row["wall_seconds_max"] == 100.0 + seeds[-1]
     assert row["time"]["phases"]["training steps"] == 90.0  # where the first seed's command spent its time
     assert row["command"] == "python -m tasks.gpt --recipe nanogpt-cpu" and "nanogpt_wall_seconds" not in row
+
+
+def test_a_single_seed_row_renders_its_loss_without_a_spread(seeded_runs):
+    """`--repeats 1` once recorded a row whose table raised, and every later benchmark's README update with it."""
+    row = gpt.bench_nanogpt_cpu([], seeds=1)
+    assert row["validation_loss_seeds"] == [1.9] and row["validation_loss_stdev"] is None
+    assert "| 20 | 1.9000 | 90 | 100 |" in results.table({"gpt-nanogpt-cpu": row})
 
 
 def test_with_a_nanogpt_checkout_nanogpt_runs_after_each_of_ours_on_the_same_seed(seeded_runs, monkeypatch):

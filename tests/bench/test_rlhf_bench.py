@@ -1,12 +1,14 @@
 """`python -m bench rlhf`: the row it makes of the pipeline's stages (the pipeline itself replaced by the files it
-writes) and its plot, the README table of the frontier, and a shortened run refused."""
+writes) and its plot, the README table of the frontier, a shortened run refused, and an interrupted one resumed in
+its work folder."""
 
 import json
-import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from bench import __main__ as bench_main
 from bench import results, rlhf
 from keras_apps.errors import UserError
 from tests.bench.test_results import MACHINE, SHOWN
@@ -35,7 +37,7 @@ def written_pipeline(argv):
 def test_the_row_gathers_every_stage_s_figures_and_the_frontier_drawn(tmp_path, monkeypatch):
     monkeypatch.setattr(rlhf, "python", written_pipeline)
     monkeypatch.setattr(rlhf, "FRONTIER_PLOT", tmp_path / "frontier.png")
-    name, row = next(rlhf.run(["pipeline"], 1, []))
+    name, row = next(rlhf.run(["pipeline"], 1, [], work_dir=tmp_path / "work"))
     assert name == "rlhf-pipeline" and (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
     assert row["wall_seconds"] == 1500.0 and row["stage_seconds"] == {
         "sft": 60.0, "reward": 120.0, "classifier": 180.0, "judge": 240.0, "ppo": 360.0, "dpo": 300.0}
@@ -59,17 +61,52 @@ def test_a_shortened_run_is_refused_in_one_line():
 
 def test_a_failed_pipeline_keeps_its_stages_exports(tmp_path, monkeypatch, capsys):
     """Its temporary folder went with the failure: hours of stages, each export a model, lost."""
-    kept = []
-
     def failing_pipeline(argv):
-        workdir = Path(argv[argv.index("--exports") + 1]).parent
-        (workdir / "exports" / "rlhf-sft" / "1").mkdir(parents=True)
-        kept.append(workdir)
+        (tmp_path / "work" / "exports" / "rlhf-sft" / "1").mkdir(parents=True)
         raise UserError("the ppo stage failed")
 
     monkeypatch.setattr(rlhf, "python", failing_pipeline)
     with pytest.raises(UserError, match="the ppo stage failed"):
-        next(rlhf.run(["pipeline"], 1, [], figures=False))
-    assert (kept[0] / "exports" / "rlhf-sft" / "1").is_dir()
-    assert f"the pipeline's runs and exports are kept in {kept[0]}" in capsys.readouterr().err
-    shutil.rmtree(kept[0])
+        next(rlhf.run(["pipeline"], 1, [], figures=False, work_dir=tmp_path / "work"))
+    assert (tmp_path / "work" / "exports" / "rlhf-sft" / "1").is_dir()
+    assert f"the pipeline's runs and exports are kept in {tmp_path / 'work'}" in capsys.readouterr().err
+
+
+def test_the_same_command_again_resumes_in_the_same_folder_removed_once_the_row_is_recorded(tmp_path, monkeypatch,
+                                                                                             capsys):
+    """Each run made a fresh temporary folder: run again, the pipeline started over, and kept folders piled up."""
+    work, attempts = tmp_path / "work", []
+
+    def interrupted_then_finished(argv):
+        attempts.append(argv)
+        if len(attempts) == 1:
+            (work / "exports" / "rlhf-sft" / "1").mkdir(parents=True)
+            raise KeyboardInterrupt
+        assert (work / "exports" / "rlhf-sft" / "1").is_dir()  # what the first attempt finished, there to reuse
+        return written_pipeline(argv)
+
+    def record(name, row, path):
+        assert work.is_dir(), "the work folder went before the row was recorded"
+        return recorded(name, row, path)
+
+    clock = [0.0, 600.0, 600.0, 600.0]  # the interrupted attempt ran 10 minutes
+    monkeypatch.setattr(rlhf, "time", SimpleNamespace(perf_counter=lambda: clock.pop(0)))
+    monkeypatch.setattr(rlhf, "python", interrupted_then_finished)
+    recorded = results.record
+    monkeypatch.setattr(results, "record", record)
+    argv = ["rlhf", "--work-dir", str(work), "--results", str(tmp_path / "results.json"), "--no-readme"]
+    with pytest.raises(KeyboardInterrupt):
+        bench_main.main(argv)
+    assert f"rlhf-pipeline: working in {work}; the same command again resumes" in capsys.readouterr().out
+    assert bench_main.main(argv) == 0
+    assert attempts[0] == attempts[1] and not work.exists()
+    assert results.load(tmp_path / "results.json")["rlhf-pipeline"]["wall_seconds"] == 600.0 + 1500.0
+
+
+def test_a_work_folder_holding_other_files_is_refused_before_any_stage(tmp_path, monkeypatch):
+    """The folder is removed whole after the row: one named by mistake must not take the user's files with it."""
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setattr(rlhf, "python", lambda argv: pytest.fail("the pipeline ran"))
+    with pytest.raises(UserError, match=f"--work-dir {tmp_path} holds notes.txt, which the pipeline did not write"):
+        next(rlhf.run(["pipeline"], 1, [], work_dir=tmp_path))
+    assert (tmp_path / "notes.txt").read_text() == "mine"
