@@ -24,11 +24,16 @@ def ngram_encoder(features, directory):
     return TextEncoder(features, track=[features.vectorizer], files=[ngrams])
 
 
+def head_length(sequence_length):
+    """Of a review cut to `sequence_length` tokens, how many come from its start (the rest from its end)."""
+    return sequence_length // 4
+
+
 def wordpiece_encoder(tokenizer, vocabulary_path, sequence_length):
     """WordPiece ids of a review's head (a quarter) and tail, padded to `sequence_length`."""
     from keras_apps.text.truncation import head_and_tail_encoder
 
-    encode = head_and_tail_encoder(tokenizer, sequence_length, head=sequence_length // 4)
+    encode = head_and_tail_encoder(tokenizer, sequence_length, head=head_length(sequence_length))
     return TextEncoder(encode, track=[tokenizer], files=[Path(vocabulary_path)])
 
 
@@ -37,5 +42,5 @@ def bert_encoder(tokenizer, sequence_length):
     tokenizer, which the export saves)."""
     from keras_apps.text.truncation import bert_head_and_tail_encoder
 
-    return TextEncoder(bert_head_and_tail_encoder(tokenizer, sequence_length, head=sequence_length // 4),
+    return TextEncoder(bert_head_and_tail_encoder(tokenizer, sequence_length, head=head_length(sequence_length)),
                        track=[tokenizer])

@@ -12,6 +12,7 @@ from keras_apps.errors import UserError
 from keras_apps.explain import perturbation
 from keras_apps.explain.perturbation import Explanation
 from keras_apps.text.vocabulary import PAD_ID
+from keras_apps.text_classification.encoders import head_length
 
 
 def scores(serve, texts, batch_size=500, unit=None):
@@ -144,22 +145,23 @@ class ReviewExplainer:
             values = np.bincount(owners, word_attributions(words(text), present), minlength=len(review_words))
         else:
             attribution, kept = explain_tokens(self._model, inputs, steps=steps)
-            owners = self._token_owners(review_words, kept)
+            owners = self._token_owners(review_words, kept, sequence_length=len(inputs))
             values = np.bincount(owners, attribution.values, minlength=len(review_words))
         return Explanation(values, "ig", time.perf_counter() - start, steps + 1), attribution
 
-    def _token_owners(self, review_words, kept):
-        """The word each of the `kept` token ids came from: the words tokenized one by one, then the export's
-        cut (a head and a tail of the whole text's tokens) found among them."""
+    def _token_owners(self, review_words, kept, sequence_length):
+        """The word each of the `kept` token ids came from: the words tokenized one by one, then cut as the export
+        cuts the whole text's tokens to `sequence_length` (`encoders.head_length` of them from its start, the rest
+        from its end)."""
         pieces = self._encode(texts=tf.constant(review_words))["inputs"].numpy()
         present = pieces != PAD_ID
         tokens, owners = pieces[present], np.nonzero(present)[0]
-        for head in range(len(kept) + 1):
-            tail = len(kept) - head
-            if np.array_equal(np.concatenate([tokens[:head], tokens[len(tokens) - tail:]]), kept):
-                return np.concatenate([owners[:head], owners[len(tokens) - tail:]])
-        raise UserError("the export's tokens of this review are not its words' tokens; integrated gradients "
-                        "cannot name the words (try --method lime or shap)")
+        head = len(kept) if len(tokens) <= len(kept) else head_length(sequence_length)
+        tail = len(kept) - head
+        if not np.array_equal(np.concatenate([tokens[:head], tokens[len(tokens) - tail:]]), kept):
+            raise UserError("the export's tokens of this review are not its words' tokens; integrated gradients "
+                            "cannot name the words (try --method lime or shap)")
+        return np.concatenate([owners[:head], owners[len(tokens) - tail:]])
 
 
 def network_subject(export_path, task, test, train_texts, timing_texts, *, representative_examples, seed,

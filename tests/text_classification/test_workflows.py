@@ -143,6 +143,10 @@ def test_an_export_scores_raw_text_and_explains_a_review(settings, tmp_path):
             assert f"the attributions sum to {explained.explanation.values.sum():+.3f} " in explained.note
     if settings.family == "lstm":
         assert explained.explanation.values[5:-3].any() and not explainer.explain(review).explanation.values[5:-3].any()
+        # Its first 2 tokens and last 6 are read; the last token cut is the head's last again, which a head of 1
+        # would also give: the words read are the export's cut, not the first cut that fits.
+        values = explainer.explain("the the film the and and and and and and").explanation.values
+        assert values[1] != 0 and values[2] == values[3] == 0
     with pytest.raises(UserError, match="empty"):
         explainer.explain("<br /><br />  ")
     # A page serving for hours explains with the export it loaded when the folder is removed or replaced under it.
