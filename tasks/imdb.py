@@ -108,7 +108,7 @@ def train(args):
         "model": args.model, "classifier": dataclasses.asdict(model),
         "train_examples": len(splits.train), "validation_examples": len(splits.validation),
         "test_examples": len(splits.test), "unlabeled_examples": len(splits.unlabeled),
-        "vocabulary_size": vocabulary_size, **dataclasses.asdict(source),
+        "vocabulary_size": vocabulary_size, **bert_start.recorded(source),
         "pretraining": dataclasses.asdict(pretraining) if pretrains else None,
         "data": fingerprint(splits.train.texts, splits.train.labels, splits.validation.texts, splits.unlabeled),
     })

@@ -1,9 +1,12 @@
 """Where a BERT classifier's fine-tuning starts: a saved or published backbone, one pre-trained here on the
 task's own text, or (the control that shows what pre-training buys) a new one."""
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from keras_apps import files
 from keras_apps.errors import UserError
 
 # What fine-tuning through LoRA trains whole beside the adapters, as new to fine-tuning: the classifier's head,
@@ -18,6 +21,15 @@ class BertStart:
     tokenizer: object
     sequence_length: int
     pretraining: dict
+
+
+def recorded(source):
+    """What a run records of its `BertSource` among the settings `run.open` compares: its flags and a digest of
+    the backbone folder it names (vocabulary, weights). Every attempt reads that folder again, so a resumed run
+    whose backbone was pre-trained again in place is refused, rather than pairing the new vocabulary with
+    checkpoints trained on the old one. A keras-hub preset name has no folder to digest."""
+    folder = source.handle is not None and Path(source.handle).is_dir()
+    return {**dataclasses.asdict(source), "backbone_digest": files.digest(source.handle)[:16] if folder else None}
 
 
 def from_backbone(handle, sequence_length, dropout):
@@ -82,8 +94,6 @@ def start(source, classifier, pretraining, *, run, vocabulary, corpus, validatio
         vocabulary: `vocabulary()` gives the run's WordPiece vocabulary (for a new backbone).
         corpus, validation_texts: what pre-training reads.
     """
-    from pathlib import Path
-
     from keras_apps.text_classification.backbones import save_backbone
     from keras_apps.training.run_directory import RunDirectory
 

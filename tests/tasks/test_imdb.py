@@ -2,16 +2,21 @@
 end-to-end run on a slice of the real reviews (fresh processes, as a user runs them)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import keras
 import pytest
 
+from keras_apps import files
 from keras_apps.data import imdb, locate
+from keras_apps.models.bert import build_bert_backbone
+from keras_apps.text.vocabulary import RESERVED_TOKENS, build_tokenizer, learn_vocabulary
 from keras_apps.text_classification import pretraining
+from keras_apps.text_classification.backbones import save_backbone
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
-from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
+from tests.conftest import TINY_IMDB_SIZES, TINY_REVIEWS, run_cli, run_python, write_tiny_imdb
 from tests.evaluate.html_check import check_page
 from tests.training.helpers import InterruptMidEpoch
 
@@ -269,6 +274,31 @@ def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, 
     assert not any("lora" in weight.path for weight in exported.weights)
     status, out, _ = run_task(["predict", "A wonderful film.", "--export-dir", metrics["export"]], capsys)
     assert status == 0 and out.startswith(("positive", "negative"))
+
+
+def test_a_resumed_run_refuses_a_backbone_pretrained_again_in_place(tiny_imdb, capsys):
+    """Every attempt reads --pretrained-backbone's folder again: one pre-trained again since the run started (a
+    vocabulary of the same size, other subwords) would pair its vocabulary with the weights trained on the old."""
+    backbone, run = tiny_imdb / "backbone", tiny_imdb / "run"
+    vocabulary = learn_vocabulary([text for text, _ in TINY_REVIEWS] * 20, 100)
+    reserved = len(RESERVED_TOKENS)
+
+    def pretrain(subwords):  # a new tiny backbone in the same folder, as a second pre-training writes it
+        shutil.rmtree(backbone, ignore_errors=True)
+        save_backbone(build_bert_backbone(len(subwords), 24, num_layers=1, num_heads=2, hidden_dim=16,
+                                          intermediate_dim=32), build_tokenizer(subwords), backbone)
+
+    pretrain(vocabulary)
+    bert = ["--model", "bert", *SMALL, "--teacher", "none", "--pretrained-backbone", str(backbone),
+            "--run-dir", str(run), "--export-dir", str(tiny_imdb / "exports")]
+    status, _, err = run_task(bert, capsys)
+    assert status == 0, err
+    started_from = files.digest(backbone)[:16]
+    (run / "metrics.json").unlink()  # as if killed after training, before its last file
+    pretrain(vocabulary[:reserved] + vocabulary[reserved:][::-1])
+    status, _, err = run_task(bert, capsys)
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"backbone_digest {started_from!r} (now " in err and "give a new --run-dir" in err
 
 
 def test_too_few_reviews_to_validate_on_is_refused_before_training(tiny_imdb, capsys):
