@@ -199,12 +199,15 @@ def translate(args):
 
 def attention(args):
     from keras_apps.explain.attention import TranslationExport
+    from keras_apps.inference.translation import note_cut_sentences
 
     if not args.sentence.strip():
         raise UserError("give a sentence to translate")
     cli.check_output(args.output, ".png")  # before the export loads, not after
-    explained = TranslationExport.load(args.export_dir, TASK).draw(args.sentence, args.output)
+    export = TranslationExport.load(args.export_dir, TASK)
+    explained = export.draw(args.sentence, args.output)
     print(f"{explained.translation}\nattention map: {args.output}")
+    note_cut_sentences(export.path, [args.sentence])
     return 0
 
 

@@ -18,6 +18,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_apps import files
+from keras_apps.errors import UserError
 from keras_apps.inference.translation import Translator, build_sampler
 from keras_apps.models import attention_explained
 from keras_apps.text.normalize import sanitize
@@ -81,28 +82,38 @@ def plot_cross_attention(weights, source_tokens, written_tokens, path, title="")
 class TranslationAttention:
     """A sentence, its translation, and the cross-attention that wrote it, token by token."""
 
+    sentence: str
     translation: str
-    source_tokens: list
+    source_tokens: list  # those the model read: a sentence's first `max_length`
     written_tokens: list
     weights: np.ndarray  # [heads, written tokens, source tokens]
+    sentence_tokens: int  # the whole sentence's
+
+    @property
+    def title(self):
+        """"sentence → translation", saying how much of a long sentence the model read."""
+        read = len(self.source_tokens)
+        cut = f" (the model read its first {read} of {self.sentence_tokens} tokens)"
+        return f"{self.sentence}{cut if self.sentence_tokens > read else ''} → {self.translation}"
 
 
 def explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size=1):
     """Translates `sentence` as the export does (cleaned as its graph cleans it: `sanitize`) and returns where each
-    step of the decoder looked."""
-    source_ids = source_tokenizer.encode_source(sanitize(tf.constant([sentence]))).to_tensor()
-    if source_ids.shape[1] == 0:
-        source_ids = tf.zeros([1, 1], tf.int32)
+    step of the decoder looked; a sentence of no tokens (blank once cleaned) is refused."""
+    token_ids = source_tokenizer.token_ids(sanitize(tf.constant([sentence])))
+    if token_ids.row_lengths()[0] == 0:
+        raise UserError(f"{sentence!r} has no words the model reads: nothing to translate")
+    source_ids = source_tokenizer.as_source(token_ids).to_tensor()
     target_ids = Translator(model).translate(source_ids, build_sampler(beam_size)).numpy()[0]
     written = [int(token) for token in target_ids[1:]]
     written = written[: written.index(END_ID) + 1] if END_ID in written else written
     weights = cross_attention(model, source_ids.numpy()[0], target_ids[: len(written)])
     source = [int(token) for token in source_ids.numpy()[0]]
     return TranslationAttention(
-        translation=target_tokenizer.decode(target_ids[None]).numpy()[0].decode("utf-8"),
+        sentence=sentence, translation=target_tokenizer.decode(target_ids[None]).numpy()[0].decode("utf-8"),
         source_tokens=[source_tokenizer.tokenizer.id_to_token(token) for token in source if token != PAD_ID],
         written_tokens=[target_tokenizer.tokenizer.id_to_token(token) for token in written],
-        weights=weights,
+        weights=weights, sentence_tokens=int(token_ids.row_lengths()[0]),
     )
 
 
@@ -112,7 +123,7 @@ def draw_translation_attention(model, source_tokenizer, target_tokenizer, senten
     files.check_writable_file(path)
     explained = explain_translation(model, source_tokenizer, target_tokenizer, sentence, beam_size)
     plot_cross_attention(explained.weights, explained.source_tokens, explained.written_tokens, path,
-                         title=f"{sentence} → {explained.translation}")
+                         title=explained.title)
     return explained
 
 

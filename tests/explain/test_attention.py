@@ -74,3 +74,8 @@ def test_the_map_is_of_the_translation_the_export_serves_for_the_sentence_as_typ
         explained = explain_translation(model, english, spanish, sentence)
         assert explained.translation == serve(tf.constant([sentence]))["translations"].numpy()[0].decode("utf-8")
         assert "[UNK]" not in explained.source_tokens
+    assert explained.title == f"Tom is tall. → {explained.translation}"
+    long = explain_translation(model, english, spanish, "Tom is tall. " * 5)  # 20 tokens
+    assert len(long.source_tokens) == 12 and "(the model read its first 12 of 20 tokens) → " in long.title
+    with pytest.raises(UserError, match="has no words the model reads: nothing to translate"):
+        explain_translation(model, english, spanish, "\u200b")  # a zero-width space: blank once cleaned

@@ -120,8 +120,8 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     long = " ".join(["Hi. 3"] * 20)  # 60 tokens, past the 48 the model reads: its translation is of a part
     status, translated, err = run_task(["translate", "Hi. 3", "Go. 4", long, "--export-dir", str(exports)], capsys)
     assert status == 0 and len(translated.splitlines()) == 3
-    assert err == ("note: sentence 3 is 60 tokens long; the model reads its first 48, and the rest is not "
-                   "translated\n")
+    err_of_long = "note: sentence 3 is 60 tokens long; the model reads its first 48, and the rest is not translated\n"
+    assert err == err_of_long
     (tmp_path / "lines.txt").write_text("Hi. 3\n\nGo. 4\n")  # a file's blank line keeps its place in the answer
     status, by_line, _ = run_task(["translate", "--file", str(tmp_path / "lines.txt"), "--export-dir",
                                    str(exports)], capsys)
@@ -134,6 +134,9 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     status, out, _ = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "map.png"),
                                "--export-dir", str(exports)], capsys)
     assert status == 0 and (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    status, _, err = run_task(["attention", long, "--output", str(tmp_path / "long.png"), "--export-dir",
+                               str(exports)], capsys)  # the map of a part, said so as `translate` says it
+    assert status == 0 and err == err_of_long.replace("sentence 3", "sentence 1")
 
     compressed = tmp_path / "compressed"
     status, _, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "1000", "--export-dir",
