@@ -16,6 +16,7 @@ its perplexity. The export's `generate` signature takes a prompt and returns tex
 
 import dataclasses
 import math
+from pathlib import Path
 
 from keras_apps import cli, progress, settings
 from keras_apps.compress.weight_formats import GPT_MODES
@@ -96,9 +97,11 @@ def train(args):
     model_settings = start.metadata["model"] if start else recipe.model.to_dict()
     for split, part in (("training", train_text), ("validation", validation_text)):  # before the folder opens
         check_length(count_before_learning(part, tokenizer_kind), model_settings["context_length"], split)
-    run.open({"recipe": args.recipe, "text_file": args.text_file, "tokenizer": tokenizer_kind,
-              "model": model_settings, **dataclasses.asdict(schedule), "data": fingerprint(text),
-              **(start.record() if start else {}), "lora_rank": args.lora_rank})
+    # What the export serves, recorded in it (its copies sample alike) and in the run (a resume cannot change it).
+    sampling = {"sampler": args.sampler, "top_k": args.top_k, "top_p": args.top_p}
+    run.open({"recipe": args.recipe, "text_file": args.text_file and str(Path(args.text_file).resolve()),
+              "tokenizer": tokenizer_kind, "model": model_settings, **dataclasses.asdict(schedule),
+              "data": fingerprint(text), **(start.record() if start else {}), "lora_rank": args.lora_rank, **sampling})
     # A resumed run keeps the vocabulary its checkpoints were trained with; a fine-tuned one, its export's.
     tokenizer = run.learned_once(
         "tokenizer.json", lambda: load_tokenizer(start.path / "tokenizer.json") if start else build_tokenizer(
@@ -118,27 +121,24 @@ def train(args):
     )
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
-    model = result.model
-    validation = _whole_split_loss(model, validation_ids, context)
+    validation = _whole_split_loss(result.model, validation_ids, context)
     before = start and _whole_split_loss(start.build_model(), validation_ids, context)
     tokens_per_second = result.train_examples_per_second * context
-    efficiency = model_flops_utilization(gpt_config.training_flops_per_token(model.count_params()),
-                                         tokens_per_second, model.compute_dtype)
+    efficiency = model_flops_utilization(gpt_config.training_flops_per_token(result.model.count_params()),
+                                         tokens_per_second, result.model.compute_dtype)
 
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
     run.begin("sampling and decoding")
-    sampling = {"sampler": args.sampler, "top_k": args.top_k, "top_p": args.top_p}  # recorded: copies sample alike
     sampler = recorded_sampler(sampling, gpt_config.vocabulary_size)
-    generate_text, signature = text_generation_endpoint(model, tokenizer, sampler)
+    generate_text, signature = text_generation_endpoint(result.model, tokenizer, sampler)
     generate_text = tf.function(generate_text, input_signature=signature)
     prompts = SAMPLE_PROMPTS if args.text_file is None else prompts_from(validation_text)
     samples = write_samples(generate_text, run.directory.path / "samples.md", prompts, tokens=args.sample_tokens,
                             temperature=args.temperature, sampler=args.sampler, seed=config.seed)
     export = Export(
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
-        metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(),
-                  "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, **sampling,
-                  "inputs": GENERATE_INPUTS,
+        metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(), **sampling,
+                  "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, "inputs": GENERATE_INPUTS,
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
     )
     return run.finish(

@@ -10,7 +10,7 @@ from pathlib import Path
 from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import check_not_a_copy, export_metadata, load_keras_model, resolve_task_export
-from keras_apps.export.versions import versions
+from keras_apps.training.run_directory import RunDirectory
 
 
 @dataclass(frozen=True)
@@ -37,24 +37,25 @@ def from_export(handle, task, *, given_flags=(), run_dir=None):
     """The `ExportStart` of the export of `task` at `handle` (a version or a folder of versions).
 
     `given_flags` are the command's flags that would set what the export fixes (the model's shape): any given is
-    refused in one line rather than silently ignored. A folder of versions gives its latest not published by the
-    run in `run_dir`: a run exporting where it started from (`--init-from saved_models/gpt` and the default
-    `--export-dir`), resumed after it published, started from the version before its own, and goes on from it.
+    refused in one line rather than silently ignored. A folder of versions gives its latest, except to a run that
+    `run_dir` records as started from one of its versions: resumed, it goes on from that one, not from a version
+    published since, by another run or by itself where it exports into the folder it started from.
     """
     if given_flags:
         raise UserError(f"{given_flags[0]} cannot be set with --init-from: the model's shape is the export's")
-    path = resolve_task_export(_latest_of_others(Path(handle), run_dir), task)
+    path = resolve_task_export(_started_from(Path(handle), run_dir), task)
     check_not_a_copy(path, "train from")  # its 8-bit kernels would not train, nor its 16-bit weights keep updates
     return ExportStart(path, export_metadata(path))
 
 
-def _latest_of_others(handle, run_dir):
-    """`handle`'s latest version published by another run than the one in `run_dir`, else `handle`."""
-    if run_dir is None or (handle / "saved_model.pb").is_file():
-        return handle
-    own = Path(run_dir).resolve()
-    for version in reversed(versions(handle)):
-        published_by = export_metadata(handle / str(version)).get("run")
-        if published_by is None or Path(published_by).resolve() != own:
-            return handle / str(version)
+def _started_from(handle, run_dir):
+    """The version of the folder `handle` that the run in `run_dir` records it started from, else `handle`.
+
+    Known by what the run folder records, not by its path: a new run in the path of a finished one moved away
+    records nothing yet, and starts from the latest.
+    """
+    config = run_dir and RunDirectory(run_dir).config
+    recorded = config and config.is_file() and RunDirectory.read_record(config).get("init_from")
+    if recorded and Path(recorded).parent.resolve() == handle.resolve():
+        return Path(recorded)
     return handle

@@ -190,6 +190,26 @@ def test_fine_tuning_an_export_through_lora_trains_the_adapters_alone_and_export
     assert status == 2 and "--lora-rank adapts a trained model: give the export to fine-tune with --init-from" in err
 
 
+def test_a_run_killed_after_publishing_resumes_with_its_text_spelled_otherwise_but_not_with_other_sampling(
+        tiny_gpt, tmp_path, capsys, monkeypatch):
+    """Its export, published already, serves the sampling it was made with: a rerun with another would report
+    samples the export does not serve. The text's path may be spelled otherwise: the same file is the same run."""
+    import shutil
+
+    run, export = tmp_path / "run", tmp_path / "export"
+    shutil.copytree(tiny_gpt.run, run)
+    shutil.copytree(tiny_gpt.export, export)
+    (run / "metrics.json").unlink()  # killed after publishing, before writing its last file
+    argv = [*TINY, "--top-k", "3", "--run-dir", str(run), "--export-dir", str(export)]
+    status, _, err = run_task(["--text-file", str(tiny_gpt.text), *argv, "--sampler", "greedy", "--temperature",
+                               "1.5"], capsys)
+    assert status == 2 and err.count("\n") == 1 and "other settings: sampler 'top_k' (now 'greedy')" in err, err
+    monkeypatch.chdir(tiny_gpt.text.parent)
+    status, out, err = run_task(["--text-file", tiny_gpt.text.name, *argv], capsys)
+    assert status == 0, err
+    assert "Resuming the interrupted run" in out and [path.name for path in export.iterdir()] == ["1"]
+
+
 def test_written_out_blocks_train_and_export_a_gpt_a_fresh_process_generates_from(tmp_path, capsys):
     (tmp_path / "poem.txt").write_text(POEM)
     export_dir = tmp_path / "export"

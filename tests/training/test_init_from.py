@@ -13,14 +13,31 @@ def _publish(root, version, run):
     (folder / "export.json").write_text(json.dumps({"task": "gpt", "version": version, "run": str(run)}))
 
 
-def test_a_run_resumed_after_exporting_where_it_started_from_starts_from_the_same_version(tmp_path):
+def _started(run, start):
+    """A run folder as `Run.open` leaves it for a run started from the export version `start`."""
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"task": "gpt", "init_from": str(start)}))
+
+
+def test_a_resumed_run_goes_on_from_the_version_it_started_from_whoever_published_since(tmp_path):
     """`--init-from saved_models/gpt` with the default `--export-dir saved_models/gpt`: killed after publishing
-    version 2, the rerun took version 2 (its own) as its start and was refused as other settings; it could not
-    be finished by the command that started it."""
+    version 2, the rerun took version 2 (its own) as its start; after another run published version 3, it took that
+    one. Either way it was refused as other settings and could not be finished by the command that started it."""
     exports = tmp_path / "exports"
     _publish(exports, 1, tmp_path / "base-run")
+    _started(tmp_path / "tuning", exports / "1")
     _publish(exports, 2, tmp_path / "tuning")
+    _publish(exports, 3, tmp_path / "another")
     assert from_export(exports, "gpt", run_dir=tmp_path / "tuning").path == exports / "1"
-    assert from_export(exports, "gpt", run_dir=tmp_path / "another").path == exports / "2"
-    assert from_export(exports, "gpt").path == exports / "2"
+    assert from_export(exports, "gpt", run_dir=tmp_path / "new").path == exports / "3"
+    assert from_export(exports, "gpt").path == exports / "3"
     assert from_export(exports / "2", "gpt", run_dir=tmp_path / "tuning").path == exports / "2"  # as named
+
+
+def test_a_new_run_in_the_path_of_a_finished_one_moved_away_starts_from_the_latest(tmp_path):
+    """The run folder's path once published version 2, but the run now in it is another: what it records (nothing
+    yet), not its path, says which version is its own."""
+    exports = tmp_path / "exports"
+    _publish(exports, 1, tmp_path / "base-run")
+    _publish(exports, 2, tmp_path / "tuning")  # that run's folder was moved away since
+    assert from_export(exports, "gpt", run_dir=tmp_path / "tuning").path == exports / "2"
