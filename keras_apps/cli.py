@@ -168,6 +168,10 @@ def add_compression_run_dir_argument(parser, task):
                         help=f"where the variants and the report go (default: runs/{task}-compress/<timestamp>)")
 
 
+# How many perturbed copies LIME and SHAP may score (--samples): a handful fits no weights; the most fill memory.
+LEAST_SAMPLES, MOST_SAMPLES = 10, 100_000
+
+
 def add_explanation_arguments(parser):
     """The flags of every classifier's `explain`: the method and how much work it may do."""
     from keras_apps.explain.perturbation import METHODS
@@ -177,8 +181,9 @@ def add_explanation_arguments(parser):
                         "of perturbed copies; the lime and shap libraries) (default: ig)")
     parser.add_argument("--steps", type=positive_int, default=64,
                         help="ig: steps of the path integral; more is closer to exact (default: 64)")
-    parser.add_argument("--samples", type=positive_int, default=1000,
-                        help="lime: perturbed samples; shap: model evaluations (default: 1000)")
+    parser.add_argument("--samples", type=count_up_to(MOST_SAMPLES, least=LEAST_SAMPLES), default=1000,
+                        help=f"lime: perturbed samples; shap: model evaluations, {LEAST_SAMPLES} to {MOST_SAMPLES:,} "
+                        "(fewer explain nothing: every value 0) (default: 1000)")
     parser.add_argument("--seed", type=seed, default=0, help="lime: random seed of its samples (default: 0)")
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_apps.errors import UserError
+
 METHODS = ("ig", "lime", "shap")
 
 
@@ -131,11 +133,14 @@ def shap_text(probability, text, *, evaluations=1000):
     words = split_words(text)
 
     def explain(function):
+        if len(words) == 1:  # the library's partition of the words needs two; one word's value is the whole change
+            return np.asarray(function([text])) - np.asarray(function([""]))
         masker = shap.maskers.Text(r"\s+", mask_token=" ", collapse_mask_token=True)
         explainer = shap.PartitionExplainer(lambda texts: np.asarray(function([str(t) for t in texts])), masker)
         values = explainer([" ".join(words)], max_evals=evaluations, batch_size=evaluations, silent=True).values[0]
         if len(values) != len(words):
-            raise ValueError(f"SHAP split the text into {len(values)} parts, not its {len(words)} words")
+            raise UserError(f"SHAP split the text into {len(values)} parts, not its {len(words)} words (try --method "
+                            "lime or ig)")
         return values
 
     return timed("shap", explain, probability)

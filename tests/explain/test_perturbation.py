@@ -76,3 +76,10 @@ def test_shap_values_add_up_to_the_change_from_the_masked_input():
 def test_the_cost_is_counted_in_examples_scored():
     explanation = perturbation.lime_text(linear_text_model, "good film", samples=64)
     assert explanation.model_calls == 64 and explanation.cost.startswith("LIME, ")
+
+
+def test_shap_gives_a_one_word_text_the_whole_change_from_no_text():
+    """The library's partition of a text's words needs two of them: one alone was a traceback."""
+    explanation = perturbation.shap_text(linear_text_model, "superb", evaluations=100)
+    assert explanation.values.tolist() == [linear_text_model(["superb"])[0] - linear_text_model([""])[0]]
+    assert explanation.model_calls == 2
