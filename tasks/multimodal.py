@@ -27,9 +27,9 @@ DEFAULT_EXPORT_DIR = "saved_models/multimodal"
 MODEL_CARD = CardText(
     description="A digit recognizer that sees and hears: a 28x28 MNIST-style image (uint8, all zeros for none) "
     "and an 8 kHz recording of the spoken digit (float32 samples, zero-padded, with lengths; length 0 for "
-    "none) in; the probabilities of the digits 0-9 and which senses were used out. The silence before and after "
-    "the word is cut off inside the model's serving graph, as the dataset's was (keras_apps.models.speech."
-    "word_alone): give it the recording as made; a silent one counts as none.",
+    "none) in; the probabilities of the digits 0-9 and which senses were used out. The model cuts the silence "
+    "before and after the word off itself, in training as in serving (keras_apps.models.speech.WordAlone): give "
+    "it the recording as made; a silent one counts as none.",
     data="AV-MNIST's pairing of the Free Spoken Digit Dataset v1.0.9 (2,500 recordings, 5 speakers) with MNIST: "
     "each recording with several images of its digit, training with training and test with test. Recordings "
     "0-4 of each speaker and digit are tested, 5-9 validate; MNIST's last 6,000 training images validate.",

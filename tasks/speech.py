@@ -26,10 +26,9 @@ TASK = "speech"
 DEFAULT_EXPORT_DIR = "saved_models/speech"
 MODEL_CARD = CardText(
     description="A spoken-digit recognizer: a mono 8 kHz recording of one English digit (float32 samples in "
-    "[-1, 1], zero-padded in a batch, with its length) in, the probabilities of the digits 0-9 out. The log-mel "
-    "spectrogram is computed inside the model, and the silence before and after the word is cut off inside its "
-    "serving graph, as the dataset's was (keras_apps.models.speech.word_alone): give it the recording as made; "
-    "a silent one is refused.",
+    "[-1, 1], zero-padded in a batch, with its length) in, the probabilities of the digits 0-9 out. The model "
+    "cuts the silence before and after the word off and computes the log-mel spectrogram itself, in training as "
+    "in serving (keras_apps.models.speech): give it the recording as made; a silent one is refused.",
     data="The Free Spoken Digit Dataset v1.0.9 (Jackson et al.): 2,500 recordings, 5 speakers each saying each "
     "digit 50 times, trimmed of silence. Official split: recordings 0-4 of each speaker and digit are the test "
     "set, 5-49 the training set (its 5-9 held out for validation).",

@@ -10,7 +10,7 @@ import tensorflow as tf
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS
 from keras_apps.inference.text_generation import TextGenerator, reseed
 from keras_apps.inference.translation import Translator, build_sampler
-from keras_apps.models.speech import LogMelSpectrogram, word_alone
+from keras_apps.models.speech import LogMelSpectrogram, frame_levels
 from keras_apps.models.speech_frames import SILENT_DBFS
 from keras_apps.text.normalize import MAX_BYTES, sanitize
 
@@ -66,28 +66,27 @@ RAW_TEXTS = (f"texts: string [batch] (raw text: invalid UTF-8 replaced, HTML's l
              f"over {MAX_BYTES:,} bytes read from its first and last {MAX_BYTES // 2:,}; a blank one answered too)")
 AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorSpec([None], tf.int32, name="lengths")]
 # What an audio endpoint takes (its export's `inputs`), and does with it.
-RECORDED_AUDIO = ("audio: float32 [batch, samples] (mono 8 kHz in [-1, 1], zero-padded, as recorded: the silence "
-                  "before and after the word is cut off in the graph as the commands cut it, "
-                  "keras_apps.models.speech.word_alone)")
+RECORDED_AUDIO = ("audio: float32 [batch, samples] (mono 8 kHz in [-1, 1], zero-padded, as recorded: the model "
+                  "cuts the silence before and after the word off, keras_apps.models.speech.WordAlone)")
 
 
 def audio_classifier_endpoint(model):
     """A serving function: `audio` (float32 `[batch, samples]`, zero-padded, as recorded) and `lengths` (int32
-    `[batch]`, where each recording ends) in, `probabilities` and the predicted `class` out. The model hears each
-    word alone, its silence before and after cut off (`word_alone`). Non-finite samples, recordings shorter than
-    one analysis frame or silent (nothing to hear: the answer would be a guess) and lengths past the padded audio
-    are refused rather than answered."""
+    `[batch]`, where each recording ends) in, `probabilities` and the predicted `class` out (the model hears each
+    word alone: `keras_apps.models.speech.WordAlone`). Non-finite samples, recordings shorter than one analysis
+    frame or silent (nothing to hear: the answer would be a guess) and lengths past the padded audio are refused
+    rather than answered."""
     front_end = _front_end(model)
 
     def serve(audio, lengths):
         checks = _audio_checks(audio, lengths, front_end.frame_length)
         with tf.control_dependencies(checks):
-            words, spans, loudest = word_alone(audio, lengths, front_end.sampling_rate)
+            loudest = tf.reduce_max(frame_levels(audio, lengths, front_end.sampling_rate), axis=1)
         heard = tf.debugging.assert_greater_equal(loudest, float(SILENT_DBFS), message="audio: a recording with no "
                                                   f"{front_end.frame_length}-sample frame louder than {SILENT_DBFS} "
                                                   "dBFS is silent")
         with tf.control_dependencies([heard]):
-            return _class_answer(lambda: model({"audio": words, "lengths": spans}, training=False),
+            return _class_answer(lambda: model({"audio": audio, "lengths": lengths}, training=False),
                                  tf.shape(audio)[0], model.outputs[0].shape[-1])
 
     return serve, AUDIO_SPECS
@@ -95,7 +94,7 @@ def audio_classifier_endpoint(model):
 
 def audio_visual_endpoint(model, senses):
     """A serving function: `image` (uint8 `[batch, 28, 28]`; all zeros when there is none) and `audio` with its
-    `lengths` (as `audio_classifier_endpoint`'s, its silence cut off alike; length 0 when there is none) in;
+    `lengths` (as `audio_classifier_endpoint`'s, heard alike; length 0 when there is none) in;
     `probabilities`, the predicted `class`, and `used_image` and `used_audio` (bool `[batch]`: what each answer
     came from) out. The model (`keras_apps.models.build_digit_fusion`) uses `senses`; audio shorter than one
     analysis frame or silent has nothing to hear, so it counts as none (and the model gets length 0); an example
@@ -115,7 +114,7 @@ def audio_visual_endpoint(model, senses):
             if front_end is None:
                 used_audio = tf.zeros_like(used_image)
             else:
-                audio, lengths, loudest = word_alone(audio, lengths, front_end.sampling_rate)
+                loudest = tf.reduce_max(frame_levels(audio, lengths, front_end.sampling_rate), axis=1)
                 used_audio = (lengths >= least) & (loudest >= SILENT_DBFS)
         anything = tf.debugging.assert_equal(tf.reduce_all(used_image | used_audio), True,
                                              message=f"every example needs {' or '.join(senses)}: "

@@ -1,7 +1,9 @@
-"""A spoken-word classifier that hears the raw waveform: its log-mel spectrogram is a layer of the model, so an
-export takes audio as recorded, and a recording gets the same answer alone or padded in a batch.
+"""A spoken-word classifier that hears the raw waveform: the cut of the silence around the word and its log-mel
+spectrogram are layers of the model, so an export takes audio as recorded, and a recording gets the same answer
+alone or padded in a batch.
 
     audio [batch, samples] float32 in [-1, 1]          lengths [batch] int32 (where each recording ends)
+      │ WordAlone: the word alone, the silence before and after it cut off (word_alone), lengths alike
       │ LogMelSpectrogram: Hann frames of 32 ms every 10 ms (tf.signal.stft, unpadded: a frame holds only
       │ real samples, or lies wholly past the end), 64 mel bands up to 4 kHz, log(power + 1e-6)
       ▼                                                  │ frame_mask: the frames that end within the recording
@@ -105,6 +107,24 @@ class MeanOverFrames(layers.Layer):
         return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
 
 
+def _audio_batch(audio, lengths):
+    """`audio` as float32 `[batch, samples]` and `lengths` as int32 `[batch]`, their ranks checked."""
+    return (tf.ensure_shape(tf.convert_to_tensor(audio, tf.float32), [None, None]),
+            tf.ensure_shape(tf.convert_to_tensor(lengths, tf.int32), [None]))
+
+
+def frame_levels(audio, lengths, sampling_rate=8000):
+    """`[batch, frames]`: the level in dBFS of each whole analysis frame of each recording of a padded batch (its
+    variance: a constant offset is no sound), -inf past the last whole frame."""
+    length, step = frame_length(sampling_rate), frame_step(sampling_rate)
+    audio, lengths = _audio_batch(audio, lengths)
+    padded = tf.pad(audio, [[0, 0], [0, tf.maximum(length - tf.shape(audio)[1], 0)]])  # a frame at least
+    frames = tf.signal.frame(padded, length, step)  # [batch, frames, length], whole frames only
+    whole = tf.range(tf.shape(frames)[1])[tf.newaxis] * step + length <= lengths[:, tf.newaxis]
+    variance = tf.math.reduce_variance(frames, axis=-1)
+    return tf.where(whole, 10 * tf.math.log(variance + 1e-20) / tf.math.log(10.0), -float("inf"))
+
+
 def word_alone(audio, lengths, sampling_rate=8000):
     """Each recording of a padded batch from the first to the last of its whole analysis frames (the front end's:
     32 ms every 10 ms) that is not silence: quieter than `SILENT_DBFS`, or than its loudest frame by
@@ -123,17 +143,14 @@ def word_alone(audio, lengths, sampling_rate=8000):
     FSDD's recordings were cut at their first and last sample above 150 of 32,768 (-47 dBFS, where the peaks of a
     noise of about -57 dBFS reach), and the model, having heard no other, averages a recording's silence in with its
     word: a second of quiet room noise before and after each of FSDD's 250 test recordings took the exported model
-    from 99.6 % right to 14 %, and back to 99.2 % cut so (bench/NOTES.md). An export's serving graph cuts what it
-    is given so; `keras_apps.data.spoken_digits.without_silence` cuts a user's recording so in the commands."""
+    from 99.6 % right to 14 %, and back to 99.2 % cut so (bench/NOTES.md). The models cut what they hear so, in
+    training and serving alike (`WordAlone`); `keras_apps.data.spoken_digits.without_silence` cuts a user's
+    recording so in the commands, to refuse a silent one or one too short or too long."""
     length, step = frame_length(sampling_rate), frame_step(sampling_rate)
-    audio, lengths = tf.convert_to_tensor(audio, tf.float32), tf.convert_to_tensor(lengths, tf.int32)
+    audio, lengths = _audio_batch(audio, lengths)
     width = tf.shape(audio)[1]
-    padded = tf.pad(audio, [[0, 0], [0, tf.maximum(length - width, 0)]])  # one frame at least, for the shapes
-    frames = tf.signal.frame(padded, length, step)  # [batch, frames, length], whole frames only
-    index = tf.range(tf.shape(frames)[1])
-    whole = index[tf.newaxis] * step + length <= lengths[:, tf.newaxis]
-    levels = tf.where(whole, 10 * tf.math.log(tf.math.reduce_variance(frames, axis=-1) + 1e-20) / tf.math.log(10.0),
-                      -float("inf"))
+    levels = frame_levels(audio, lengths, sampling_rate)
+    index = tf.range(tf.shape(levels)[1])
     loudest = tf.reduce_max(levels, axis=1)
     loud = levels >= tf.maximum(loudest - SILENCE_BELOW_LOUDEST_DB, SILENT_DBFS)[:, tf.newaxis]
     # A loud frame with no loud frame among the `pauses` + 1 before it starts a sound; sounds are numbered from 1.
@@ -152,7 +169,25 @@ def word_alone(audio, lengths, sampling_rate=8000):
     ends = tf.where(heard, tf.reduce_max(tf.where(in_word, index, 0), axis=1) * step + length, lengths)
     positions = tf.range(width)[tf.newaxis]
     taken = tf.gather(audio, tf.minimum(starts[:, tf.newaxis] + positions, width - 1), batch_dims=1)
-    return tf.where(positions < (ends - starts)[:, tf.newaxis], taken, 0.0), ends - starts, loudest
+    words = tf.where(positions < (ends - starts)[:, tf.newaxis], taken, 0.0)
+    return tf.ensure_shape(words, audio.shape), tf.ensure_shape(ends - starts, lengths.shape), loudest  # ops lose them
+
+
+@keras.saving.register_keras_serializable(package="keras_apps")
+class WordAlone(layers.Layer):
+    """`(audio, lengths)` → the same, each recording's silence before and after its word cut off (`word_alone`):
+    what the model hears in training is what it hears from a microphone."""
+
+    def __init__(self, sampling_rate=8000, **kwargs):
+        super().__init__(**kwargs)
+        self.sampling_rate = sampling_rate
+
+    def call(self, audio, lengths):
+        words, spans, _ = word_alone(audio, lengths, self.sampling_rate)
+        return words, spans
+
+    def get_config(self):
+        return {**super().get_config(), "sampling_rate": self.sampling_rate}
 
 
 def spoken_features(audio, lengths, sampling_rate=8000, num_mel_bins=64, filters=(32, 64, 64)):
@@ -163,6 +198,7 @@ def spoken_features(audio, lengths, sampling_rate=8000, num_mel_bins=64, filters
                          f"and at most the frame's {frequency_bins(sampling_rate)} frequency bins, and filters must "
                          "name at least one block")
     length, step = frame_length(sampling_rate), frame_step(sampling_rate)
+    audio, lengths = WordAlone(sampling_rate, dtype="float32", name="word_alone")(audio, lengths)
     spectrogram = LogMelSpectrogram(sampling_rate, length, step, num_mel_bins, dtype="float32",  # TensorFlow's
                                     name="log_mel")(audio)  # FFT computes in 32 or 64 bits, under mixed precision too
     mask = FrameMask(length, step, name="frame_mask")(lengths, spectrogram)

@@ -117,3 +117,15 @@ def test_word_alone_cuts_each_recording_of_a_batch_as_alone_and_leaves_a_cut_wor
     assert loudest[5] == -np.inf and lengths[5] == 100  # no whole frame: nothing measured
     empty = word_alone(np.zeros((0, 50), np.float32), np.zeros(0, np.int32), RATE)
     assert [tensor.shape for tensor in empty] == [(0, 50), (0,), (0,)]
+
+
+def test_the_model_hears_a_recording_as_made_as_its_word_alone_in_training_too():
+    """A microphone records the room around the word; the model cuts it off itself (`WordAlone`), so a recording
+    is heard alike through `fit`, `predict` and an export, with the room or without it."""
+    keras.utils.set_random_seed(0)
+    model = build_speech_classifier(num_mel_bins=8, filters=(4, 8), dropout=0.0)
+    waves, _ = tones(3)
+    recorded = [in_a_room(wave, 0.5, seed) for seed, wave in enumerate(waves)]
+    words = [word.numpy()[0, :int(length[0])] for word, length, _ in
+             (word_alone(wave[None], [len(wave)], RATE) for wave in recorded)]
+    np.testing.assert_allclose(model(padded(recorded)), model(padded(words)), atol=1e-5)
