@@ -205,11 +205,11 @@ def explain(args):
     images, names = read_images([args.image], mnist.IMAGE_SHAPE)
     output = Path(args.output or f"{Path(args.image).stem}-{args.method}.png")
     cli.check_output(output, ".png", reading=[args.image])  # before the explanation, not after
-    explained = ImageExplainer(args.export_dir, TASK).explain(images[0], args.method, steps=args.steps,
-                                                             samples=args.samples, seed=args.seed)
+    explainer = ImageExplainer(args.export_dir, TASK)
+    explained = explainer.explain(images[0], args.method, steps=args.steps, samples=args.samples, seed=args.seed)
     plot_explanations(images[0], [explained], output, title=names[0])
     print(f"{names[0]}: {explained.predicted} ({explained.probability:.3f}); {explained.explanation.cost}"
-          f"{'; ' + explained.note if explained.note else ''}\nheat map: {output}")
+          f"{'; ' + explained.note if explained.note else ''}\nmodel: {explainer.export_path}\nheat map: {output}")
     return 0
 
 

@@ -3,6 +3,9 @@
 import subprocess
 import sys
 
+import pytest
+
+from keras_apps.errors import UserError
 from keras_apps.export.versions import versions
 
 
@@ -11,6 +14,13 @@ def test_only_numbered_folders_count_in_numeric_order(tmp_path):
         (tmp_path / name).mkdir()
     (tmp_path / "3").write_text("a file, not a version")
     assert versions(tmp_path) == [2, 10] and versions(tmp_path / "missing") == []
+
+
+def test_a_version_folder_named_with_leading_zeros_is_refused_naming_its_number(tmp_path):
+    """TF Serving serves "007" as version 7; this suite looked for a folder "7" and named one that is not there."""
+    (tmp_path / "007").mkdir()
+    with pytest.raises(UserError, match=r"007 is a version folder named with leading zeros: rename it .*7$"):
+        versions(tmp_path)
 
 
 def test_reading_them_does_not_import_tensorflow():

@@ -144,6 +144,7 @@ def test_end_to_end_on_a_slice_of_the_real_data(real_data_dir, tmp_path, capsys)
                                        str(tmp_path / "seven-heat.png")], capsys)
     assert status == 0, err
     assert "seven.png: 7 (" in explained and "LIME, " in explained and "500 model evaluations" in explained
+    assert f"\nmodel: {exports / '1'}\n" in explained  # the version explained, as imdb explain names it
     assert Image.open(tmp_path / "seven-heat.png").format == "PNG"
     explainer = ImageExplainer(exports, "mnist")  # the other methods
     gradients, shapley = (explainer.explain(test_images[0], method, samples=500) for method in ("ig", "shap"))
