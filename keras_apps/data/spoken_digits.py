@@ -91,9 +91,10 @@ def read_recording(path, shown=None):
 
 
 def without_silence(samples, shown):
-    """`samples` with the silence before and after the word cut off as an export's serving graph cuts it
-    (`keras_apps.models.speech.word_alone`, which says how); a recording with no sound is refused, naming it as
-    `shown`. One shorter than an analysis frame is returned as it is, for `_one_digit_long` to refuse."""
+    """`samples` with the silence before and after the word cut off as the models cut what they hear
+    (`keras_apps.models.speech.word_alone`, which says how), so that the commands measure the word's length; a
+    recording with no sound is refused, naming it as `shown`. One shorter than an analysis frame is returned as it
+    is, for `_one_digit_long` to refuse."""
     if len(samples) < MIN_SAMPLES:
         return samples
     from keras_apps.models.speech import word_alone

@@ -11,7 +11,7 @@ from keras_apps.training import runner
 from keras_apps.training.callbacks import BestCheckpoint
 from keras_apps.training.run_directory import RunDirectory
 from tests.conftest import run_python
-from tests.training.helpers import tiny_model
+from tests.training.helpers import InterruptMidEpoch, tiny_model
 from tests.training.test_runner import train_tiny
 
 
@@ -38,21 +38,16 @@ class Interrupted(Exception):
     """A command killed in the middle of an epoch."""
 
 
-class ScriptedValidationLoss(keras.callbacks.Callback):
-    """Replaces each epoch's `val_loss` with `losses[epoch]` for every callback after it, and interrupts the
-    training in the middle of epoch `interrupt_in` (0-based), if given."""
+def interrupt():
+    raise Interrupted
 
-    def __init__(self, losses, interrupt_in=None):
+
+class ScriptedValidationLoss(keras.callbacks.Callback):
+    """Replaces each epoch's `val_loss` with `losses[epoch]` for every callback after it."""
+
+    def __init__(self, losses):
         super().__init__()
         self.losses = losses
-        self.interrupt_in = interrupt_in
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.epoch == self.interrupt_in and batch == 1:
-            raise Interrupted
 
     def on_epoch_end(self, epoch, logs=None):
         logs["val_loss"] = self.losses[epoch]
@@ -63,9 +58,10 @@ LOSSES = [1.0, 0.5, 0.7, 0.6, 0.8, 0.9]  # best after epoch 1; with a patience o
 
 def train_scripted(monkeypatch, run_dir, interrupt_in=None):
     with monkeypatch.context() as patch:
-        scripted = ScriptedValidationLoss(LOSSES, interrupt_in)
+        scripted = [ScriptedValidationLoss(LOSSES)] + ([] if interrupt_in is None else
+                                                        [InterruptMidEpoch(interrupt_in, interrupt)])
         patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
-            scripted, *build(*args, **kwargs)])
+            *scripted, *build(*args, **kwargs)])
         return train_tiny(run_dir, epochs=len(LOSSES), early_stopping_patience=1)
 
 
@@ -88,11 +84,3 @@ def test_a_damaged_record_of_the_best_checkpoint_is_one_line(tmp_path, damaged):
     with pytest.raises(UserError, match=r"best.json (is damaged|lacks value|is not a JSON object).*start it in a "
                                         r"new --run-dir"):
         checkpoint.on_train_begin()
-
-
-def test_a_record_of_training_without_its_figures_is_one_line(tmp_path):
-    train_tiny(tmp_path / "run", epochs=1)
-    run = RunDirectory(tmp_path / "run")
-    run.fit_record.write_text('{"epochs_completed": 2}')
-    with pytest.raises(UserError, match=r"fit.json lacks initial_epoch, .*jit_compile; .*start it in a new --run-dir"):
-        train_tiny(run.path, epochs=1)

@@ -269,11 +269,13 @@ def test_a_run_that_died_after_training_ended_resumes_without_training_again(tmp
     keras.saving.load_model(run.best_model)  # the best epoch's checkpoint, kept
 
 
-def test_a_damaged_record_of_training_is_one_line(tmp_path):
+@pytest.mark.parametrize("record, problem", [('{"epochs_comp', "is damaged "),
+                                             ('{"epochs_completed": 2}', "lacks initial_epoch, .*jit_compile; ")])
+def test_a_damaged_or_incomplete_record_of_training_is_one_line(tmp_path, record, problem):
     train_tiny(tmp_path / "run", epochs=1)
     run = RunDirectory(tmp_path / "run")
-    run.fit_record.write_text('{"epochs_comp')
-    with pytest.raises(UserError, match=r"fit.json is damaged .*start it in a new --run-dir"):
+    run.fit_record.write_text(record)
+    with pytest.raises(UserError, match=f"fit.json {problem}.*start it in a new --run-dir"):
         train_tiny(run.path, epochs=1)
 
 
