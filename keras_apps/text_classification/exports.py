@@ -94,10 +94,13 @@ class ReviewExplainer:
         probability = float(self.probability([text])[0])
         note = ""
         if method == "ig":
-            explanation, attribution = self._integrated_gradients(text, steps)
+            explanation, attribution, unread = self._integrated_gradients(text, steps)
             note = (f"Integrated gradients of the logit ({attribution.output:+.3f}; {attribution.baseline_output:+.3f}"
                     f" with no input) over {steps} steps; the attributions sum to {attribution.values.sum():+.3f} "
                     f"(completeness gap {attribution.completeness_gap:.4f})")
+            if unread:  # shown as 0, like words that pushed neither way
+                note += (f"; {unread} of the {len(explanation.values)} words were not read by the model (past its "
+                         "cut of a long review, or nothing once cleaned)")
         elif method == "lime":
             explanation = perturbation.lime_text(self.probability, text, samples=samples, seed=seed)
         else:
@@ -131,6 +134,7 @@ class ReviewExplainer:
             self._ngrams = ngrams.read_text(encoding="utf-8").split("\n") if ngrams.is_file() else None
 
     def _integrated_gradients(self, text, steps):
+        """`(explanation, attribution, words the model did not read)` of `text` by integrated gradients."""
         from keras_apps.explain.text import explain_features, explain_tokens, word_attributions, words
 
         self._load_network()
@@ -147,7 +151,8 @@ class ReviewExplainer:
             attribution, kept = explain_tokens(self._model, inputs, steps=steps)
             owners = self._token_owners(review_words, kept, sequence_length=len(inputs))
             values = np.bincount(owners, attribution.values, minlength=len(review_words))
-        return Explanation(values, "ig", time.perf_counter() - start, steps + 1), attribution
+        unread = len(review_words) - len(np.unique(owners))
+        return Explanation(values, "ig", time.perf_counter() - start, steps + 1), attribution, unread
 
     def _token_owners(self, review_words, kept, sequence_length):
         """The word each of the `kept` token ids came from: the words tokenized one by one, then cut as the export

@@ -2,6 +2,7 @@
 starting points, and an export used for scores and explanations."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -142,7 +143,10 @@ def test_an_export_scores_raw_text_and_explains_a_review(settings, tmp_path):
         if method == "ig":  # every feature's or token's attribution is on a word, out-of-vocabulary n-grams' too
             assert f"the attributions sum to {explained.explanation.values.sum():+.3f} " in explained.note
     if settings.family == "lstm":
-        assert explained.explanation.values[5:-3].any() and not explainer.explain(review).explanation.values[5:-3].any()
+        explained_by_ig = explainer.explain(review)
+        assert explained.explanation.values[5:-3].any() and not explained_by_ig.explanation.values[5:-3].any()
+        unread = re.search(r"; (\d+) of the 19 words were not read by the model \(past its cut", explained_by_ig.note)
+        assert unread and int(unread[1]) >= 19 - 8  # its 8 tokens are of 8 words at most
         # Its first 2 tokens and last 6 are read; the last token cut is the head's last again, which a head of 1
         # would also give: the words read are the export's cut, not the first cut that fits.
         values = explainer.explain("the the film the and and and and and and").explanation.values
