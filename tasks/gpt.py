@@ -15,10 +15,9 @@ its perplexity. The export's `generate` signature takes a prompt and returns tex
 """
 
 import dataclasses
-import math
 from pathlib import Path
 
-from keras_apps import cli, progress, settings
+from keras_apps import cli, settings
 from keras_apps.compress.weight_formats import GPT_MODES
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
@@ -70,7 +69,7 @@ def train(args):
 
     from keras_apps.data.text_corpus import load_corpus, split_corpus, text_record
     from keras_apps.data.token_windows import check_length, evaluation_windows, random_windows
-    from keras_apps.evaluate.language_model import prompts_from, write_report, write_samples
+    from keras_apps.evaluate.language_model import prompts_from, whole_split_loss, write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import recorded_sampler
     from keras_apps.lifecycle import Export, fingerprint, start_run
@@ -99,9 +98,10 @@ def train(args):
         check_length(count_before_learning(part, tokenizer_kind), model_settings["context_length"], split)
     # What the export serves, recorded in it (its copies sample alike) and in the run (a resume cannot change it).
     sampling = {"sampler": args.sampler, "top_k": args.top_k, "top_p": args.top_p}
+    started = {**(start.record() if start else {}), "lora_rank": args.lora_rank}  # a fine-tune's export names it
     run.open({"recipe": args.recipe, "text_file": args.text_file and str(Path(args.text_file).resolve()),
               "tokenizer": tokenizer_kind, "model": model_settings, **dataclasses.asdict(schedule),
-              "data": fingerprint(text), **(start.record() if start else {}), "lora_rank": args.lora_rank, **sampling})
+              "data": fingerprint(text), **started, **sampling})
     # A resumed run keeps the vocabulary its checkpoints were trained with; a fine-tuned one, its export's.
     tokenizer = run.learned_once(
         "tokenizer.json", lambda: load_tokenizer(start.path / "tokenizer.json") if start else build_tokenizer(
@@ -121,8 +121,8 @@ def train(args):
     )
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief
         return 0
-    validation = _whole_split_loss(result.model, validation_ids, context)
-    before = start and _whole_split_loss(start.build_model(), validation_ids, context)
+    validation = whole_split_loss(result.model, validation_ids, context)
+    before = start and whole_split_loss(start.build_model(), validation_ids, context)
     tokens_per_second = result.train_examples_per_second * context
     efficiency = model_flops_utilization(gpt_config.training_flops_per_token(result.model.count_params()),
                                          tokens_per_second, result.model.compute_dtype)
@@ -139,7 +139,8 @@ def train(args):
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
         metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(), **sampling,
                   "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, "inputs": GENERATE_INPUTS,
-                  "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)"},
+                  "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)",
+                  **({"init_from": started} if start else {})},
     )
     return run.finish(
         result, args.recipe, export, MODEL_CARD,
@@ -158,18 +159,6 @@ def train(args):
                         "train_tokens_per_second": round(tokens_per_second, 1),
                         **({"validation_before_training": before} if start else {})},
     )
-
-
-def _whole_split_loss(model, token_ids, context):
-    """The model's loss (nats per token) and perplexity on every window of `token_ids`."""
-    import keras
-
-    from keras_apps.data.token_windows import evaluation_windows
-
-    if not model.compiled:  # the export a run started from, scored on the same windows
-        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    loss = model.evaluate(evaluation_windows(token_ids, context, 64), verbose=progress.verbosity())
-    return {"loss": loss, "perplexity": math.exp(loss)}
 
 
 def generate(args):

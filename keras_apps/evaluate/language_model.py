@@ -1,10 +1,22 @@
 """A language model's run report and samples: what it wrote, its whole-split validation loss, its training."""
 
+import math
+
+import keras
 import tensorflow as tf
 
-from keras_apps import files
+from keras_apps import files, progress
+from keras_apps.data.token_windows import evaluation_windows
 from keras_apps.evaluate.report import Code, Table, Text
 from keras_apps.evaluate.run_report import write_run_report
+
+
+def whole_split_loss(model, token_ids, context):
+    """The model's loss (nats per token) and perplexity on every window of `token_ids`."""
+    if not model.compiled:  # the export a run started from, scored on the same windows
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    loss = model.evaluate(evaluation_windows(token_ids, context, 64), verbose=progress.verbosity())
+    return {"loss": loss, "perplexity": math.exp(loss)}
 
 
 def prompts_from(validation_text):

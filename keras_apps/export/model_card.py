@@ -17,10 +17,14 @@ class CardText:
 
 def model_card(metrics, signature, text):
     """The card's Markdown for a run's `metrics`, the export's `signature` (`export.json`) and the `text`."""
+    started = signature.get("init_from")  # a fine-tune names the export it went on from: its card is not the base's
     lines = [
-        f"# Model card: {metrics['task']} / {metrics['model']}", "",
+        f"# Model card: {metrics['task']} / {metrics['model']}" + (", fine-tuned" if started else ""), "",
         text.description, "",
         "## Model", "",
+        *([f"- Fine-tuned from: {started['init_from']} (weights {started['init_from_weights']})"
+           + (f" through rank-{started['lora_rank']} LoRA adapters, merged" if started.get("lora_rank") else "")]
+          if started else []),
         f"- Parameters: {metrics['params']:,}",
         f"- Trained for {metrics['trained_for']} ({metrics['strategy']}, {metrics['replicas']} replica(s))",
         f"- Inputs: {signature.get('inputs', '–')}",

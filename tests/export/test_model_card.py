@@ -18,3 +18,14 @@ def test_the_card_carries_the_runs_figures_and_the_tasks_words():
                      "| expected calibration error | 0.0021 |", "## Intended use\n\nTeaching.",
                      "## Limits\n\nOnly digits."):
         assert expected in card
+
+
+def test_a_fine_tunes_card_names_the_export_it_went_on_from():
+    text = CardText(description="A GPT.", data="Sonnets.", intended_use="Fun.", limits="Invents words.")
+    metrics = {**METRICS, "task": "gpt", "model": "default"}
+    started = {"init_from": "saved_models/gpt/3", "init_from_weights": "0123abcd", "lora_rank": None}
+    card = model_card(metrics, {"init_from": started}, text)
+    assert card.startswith("# Model card: gpt / default, fine-tuned\n")
+    assert "- Fine-tuned from: saved_models/gpt/3 (weights 0123abcd)\n" in card
+    assert "LoRA" in model_card(metrics, {"init_from": {**started, "lora_rank": 8}}, text)
+    assert "fine-tuned" not in model_card(metrics, {}, text)

@@ -172,6 +172,11 @@ def test_fine_tuning_an_export_through_lora_trains_the_adapters_alone_and_export
     recorded = json.loads((tmp_path / "tuning" / "config.json").read_text())
     assert recorded["init_from"] == str(base / "1") and recorded["lora_rank"] == 2
     assert recorded["model"] == json.loads((base / "1" / "export.json").read_text())["model"]
+    started = json.loads((tuned / "1" / "export.json").read_text())["init_from"]  # the export names its base
+    assert started == {key: recorded[key] for key in ("init_from", "init_from_weights", "lora_rank")}
+    card = (tuned / "1" / "MODEL_CARD.md").read_text()
+    assert card.startswith("# Model card: gpt / default, fine-tuned\n")
+    assert f"- Fine-tuned from: {base / '1'} (weights {started['init_from_weights']}) through rank-2 LoRA" in card
 
     before = keras.saving.load_model(base / "1" / "model.keras", compile=False)
     after = keras.saving.load_model(tuned / "1" / "model.keras", compile=False)  # a plain model: no adapter
