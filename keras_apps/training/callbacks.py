@@ -1,5 +1,6 @@
 """The callbacks Keras does not have in the form we need; everything else is Keras's own."""
 
+import json
 import math
 import statistics
 import time
@@ -60,6 +61,15 @@ class Backup(keras.callbacks.BackupAndRestore):
         except (OSError, ValueError, KeyError) as exc:  # damaged on disk since: one line, and how to go on
             raise UserError(f"the backup in {self.backup_dir} is damaged ({str(exc).splitlines()[0]}); delete "
                             "that folder to train this run again from its first epoch") from None
+
+    @staticmethod
+    def epochs_in(backup_dir):
+        """The epochs the backup in `backup_dir` was saved after: 0 for none, or for one damaged, which
+        `on_train_begin` then refuses in one line."""
+        try:
+            return int(json.loads((Path(backup_dir) / "training_metadata.json").read_text())["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
 
     def _save_model(self):
         with files.atomic_path(self._weights_path, suffix=".weights.h5") as temporary:

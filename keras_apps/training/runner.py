@@ -312,13 +312,18 @@ def fit(
     ended_at = run_directory.ended_at_epoch()
     epochs = config.epochs if ended_at is None else ended_at
     callbacks = [*build_callbacks(config, run_directory, clock, is_chief=is_chief), *callbacks]
+    # One iterator for the whole run: a new one each epoch would restart the random ops inside the pipeline
+    # (masked-LM masks) from the same seeds, and every epoch would draw the same masks (tensorflow/tensorflow#35682).
+    # A resumed run's passes over the batches its backup's epochs trained on, so that it goes on with the data an
+    # uninterrupted run would (its shuffle, its masks), not with the first epoch's again.
+    skipped = Backup.epochs_in(run_directory.backup) * steps_per_epoch if ended_at is None else 0
+    if skipped:
+        print(f"Passing over the {skipped:,} batches trained on before the interruption, to go on with the data "
+              f"in the order an uninterrupted run would see it", flush=True)
     start = time.perf_counter()
     try:
         history = model.fit(
-            # One iterator for the whole run: a new one each epoch would restart the random ops inside the
-            # pipeline (masked-LM masks) from the same seeds, and every epoch would draw the same masks
-            # (tensorflow/tensorflow#35682). Shuffling still changes the order each epoch.
-            train_dataset.repeat(),
+            train_dataset.repeat().skip(skipped),
             steps_per_epoch=steps_per_epoch,
             validation_data=validation_dataset,
             epochs=epochs,

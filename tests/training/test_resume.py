@@ -84,3 +84,25 @@ def test_a_damaged_record_of_the_best_checkpoint_is_one_line(tmp_path, damaged):
     with pytest.raises(UserError, match=r"best.json (is damaged|lacks value|is not a JSON object).*start it in a "
                                         r"new --run-dir"):
         checkpoint.on_train_begin()
+
+
+def test_a_resumed_run_trains_on_the_batches_in_the_order_an_uninterrupted_one_would(tmp_path, monkeypatch):
+    """Its data goes on from the interrupted epoch's order, not from the first epoch's again: the same shuffle,
+    the same masks drawn in the pipeline, and so the same weights as the uninterrupted run's."""
+    import numpy as np
+
+    from keras_apps.data.image_pipeline import image_dataset
+    from tests.training import helpers, test_runner
+
+    monkeypatch.setattr(test_runner, "tiny_datasets", lambda batch_size: (
+        image_dataset(helpers.tiny_split(128), batch_size, shuffle=True, seed=0, drop_remainder=True),
+        image_dataset(helpers.tiny_split(64, seed=1), batch_size)))
+    uninterrupted = train_tiny(tmp_path / "uninterrupted", epochs=3, deterministic=True)
+    with monkeypatch.context() as patch, pytest.raises(Interrupted):
+        patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
+            InterruptMidEpoch(2, interrupt), *build(*args, **kwargs)])
+        train_tiny(tmp_path / "resumed", epochs=3, deterministic=True)
+    resumed = train_tiny(tmp_path / "resumed", epochs=3, deterministic=True)
+    assert resumed.initial_epoch == 2
+    for theirs, ours in zip(uninterrupted.model.weights, resumed.model.weights, strict=True):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-7)
