@@ -7,11 +7,11 @@ pre-training: the control. Each row records the command's wall time (for `bert`:
 fine-tuning and the test set).
 """
 
-import shutil
 import tempfile
 from pathlib import Path
 
 from bench.runs import row, run_task
+from keras_apps import files
 from keras_apps.errors import UserError
 from tasks import imdb as task
 
@@ -29,8 +29,7 @@ def bench_run(name, limits):
     with tempfile.TemporaryDirectory() as workdir:
         metrics, wall_seconds = run_task("imdb", RUNS[name], workdir, limits)
         if name == "bert" and not limits:
-            shutil.rmtree(BACKBONE, ignore_errors=True)
-            shutil.copytree(Path(workdir) / "run" / "backbone", BACKBONE)
+            files.replace_folder(Path(workdir) / "run" / "backbone", BACKBONE)  # the last one kept till then
     extra = {"wall_seconds": round(wall_seconds, 1)}
     pretraining = metrics.get("extra", {}).get("pretraining", {})
     if pretraining.get("masked_accuracy") is not None:

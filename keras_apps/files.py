@@ -71,6 +71,25 @@ def new_temporary(folder, prefix, suffix="", *, directory=False):
     return temporary
 
 
+def replace_folder(source, target):
+    """Copies the folder `source` to `target`, whose earlier contents stay whole until the copy is: a command killed
+    while copying leaves them and a temporary, never a part of each. The copy is made beside `target` and swapped
+    in by two renames (`os.replace` cannot swap non-empty folders in one)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy = new_temporary(target.parent, f".{target.name}.tmp-", directory=True)
+    try:
+        shutil.copytree(source, copy, dirs_exist_ok=True)
+    except BaseException:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise
+    aside = target.with_name(f".{target.name}.tmp-{secrets.token_hex(8)}")
+    if target.exists():
+        os.replace(target, aside)
+    os.replace(copy, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def write_text(path, text):
     """Writes `text` to `path` atomically."""
     with atomic_path(path) as temporary:

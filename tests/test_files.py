@@ -38,6 +38,32 @@ def test_directory_target_is_never_replaced(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["1"]
 
 
+def test_a_folder_replaced_by_a_copy_keeps_its_contents_until_the_copy_is_whole(tmp_path, monkeypatch):
+    import shutil
+
+    source, target = tmp_path / "new", tmp_path / "kept" / "backbone"
+    source.mkdir()
+    (source / "a").write_text("new a")
+    (source / "b").write_text("new b")
+    files.replace_folder(source, target)  # where there was none
+    target.joinpath("old only").write_text("old")
+
+    def killed_after_one_file(src, dst, **kwargs):
+        shutil.copy2(src, dst, **kwargs)
+        raise KeyboardInterrupt
+
+    (source / "a").write_text("newer a")
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(shutil, "copytree", lambda *args, copy=shutil.copytree, **kwargs: copy(
+            *args, **kwargs, copy_function=killed_after_one_file))
+        files.replace_folder(source, target)
+    assert sorted(p.name for p in target.iterdir()) == ["a", "b", "old only"]  # the earlier copy, whole
+    assert (target / "a").read_text() == "new a" and [p.name for p in target.parent.iterdir()] == ["backbone"]
+    files.replace_folder(source, target)
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a": "newer a", "b": "new b"}
+    assert [p.name for p in target.parent.iterdir()] == ["backbone"]
+
+
 @pytest.mark.parametrize("name, message", [
     ("folder", "{tmp}/folder is a folder; name a file to write"),
     ("a-file/x.png", "{tmp}/a-file/x.png cannot be written: {tmp}/a-file is a file, not a folder"),
