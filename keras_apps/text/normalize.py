@@ -7,6 +7,9 @@ writes typographic punctuation as the training texts do (`plain_text`), so that 
 phone or pasted from a web page reads as the same one typed on a keyboard.
 """
 
+import html.entities
+import re
+
 # The characters word processors, phones and web pages put in place of ASCII punctuation (curly quotes, the
 # accents and primes typed as apostrophes, the ellipsis), under the ASCII the training texts write: IMDB's reviews
 # and Tatoeba's sentences have "'" (in 22,331 of IMDB's 25,000 training reviews; "’" in 13), so their models know
@@ -23,10 +26,24 @@ TYPOGRAPHIC_FORMS = {
 }
 _FOLDS = [(form, plain) for plain, forms in TYPOGRAPHIC_FORMS.items() for form in forms]
 # HTML's escapes of the characters a text holds, as a review or a sentence copied from a page's source (or a
-# scraper that did not decode them) has them: IMDB's reviews hold none of these, so `don&#39;t` was another word.
-# `&amp;` is decoded last, once: "&amp;lt;" is the text "&lt;". Other numeric escapes are rare and left as they are.
-HTML_ESCAPES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&#34;": '"', "&apos;": "'", "&#39;": "'", "&#x27;": "'",
-                "&nbsp;": " ", "&amp;": "&"}
+# scraper that did not decode them) has them: `don&#39;t` was another word than `don't`, `don&rsquo;t` too (IMDB's
+# reviews hold 3 of these, `&#8230;` and `&#8217;`). Every spelling of each is decoded: HTML5's names (`&rsquo;`,
+# `&CloseCurlyQuote;`), decimal (`&#8217;`, `&#039;`) and hexadecimal (`&#x2019;`); a typographic form's, straight
+# to its ASCII. `&amp;` is decoded last, once: "&amp;lt;" is the text "&lt;". Other characters' escapes (`&#233;`)
+# are rare and left as they are, in training and serving alike (the graph's regular expressions cannot compute one).
+def _escapes_of(characters):
+    """A regular expression (Python's and RE2's) of every HTML escape of each of `characters`."""
+    names = sorted(name[:-1] for name, character in html.entities.html5.items()
+                   if character in characters and name.endswith(";"))
+    numbers = "|".join(str(ord(character)) for character in characters)
+    hexadecimal = "|".join(f"{ord(character):x}" for character in characters)
+    return f"&(?:#0*(?:{numbers})|#[xX]0*(?i:{hexadecimal}){''.join(f'|{name}' for name in names)});"
+
+
+HTML_ESCAPES = [(_escapes_of(characters), plain) for characters, plain in (
+    ("<", "<"), (">", ">"), ('"' + TYPOGRAPHIC_FORMS['"'], '"'), ("'" + TYPOGRAPHIC_FORMS["'"], "'"),
+    (TYPOGRAPHIC_FORMS["..."], "..."), (TYPOGRAPHIC_FORMS[" "], " "), (TYPOGRAPHIC_FORMS[""], ""), ("&", "&"))]
+_HTML_ESCAPES = [(re.compile(pattern), plain) for pattern, plain in HTML_ESCAPES]
 
 # A run of HTML line breaks (`<br />`, `<BR>`, ...) with the whitespace around them; RE2 and Python `re` both read
 # it. Written as one break and then more, which Python's `re` matches twice as fast as one repeated group.
@@ -39,9 +56,9 @@ MAX_BYTES = 20_000
 def plain_text(text):
     """`text` as the data readers write it, what `sanitize` does in the graph: HTML's escapes decoded
     (`HTML_ESCAPES`), then typographic forms written as ASCII (`fold_typography`)."""
-    for escape, character in HTML_ESCAPES.items():
-        if escape in text:
-            text = text.replace(escape, character)
+    if "&" in text:
+        for escape, plain in _HTML_ESCAPES:
+            text = escape.sub(plain, text)
     return fold_typography(text)
 
 
@@ -82,8 +99,8 @@ def sanitize(texts, max_bytes=MAX_BYTES):
                                                                          tf.fill(tf.shape(lengths), half))
     texts = tf.where(lengths > max_bytes, ends, texts)
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
-    for escape, character in HTML_ESCAPES.items():
-        texts = tf.strings.regex_replace(texts, escape, character)
+    for escape, plain in HTML_ESCAPES:
+        texts = tf.strings.regex_replace(texts, escape, plain)
     texts = folded_in_graph(texts)
     texts = tf.strings.regex_replace(texts, LINE_BREAKS, " ")
     return tf.strings.strip(texts)

@@ -52,3 +52,13 @@ def test_html_escapes_are_the_characters_they_stand_for_once():
     typed = "Tom&#39;s &quot;best&quot; &amp; worst&lt;br /&gt;film &amp;lt;3 don&#x27;t&nbsp;go"
     assert _clean(typed) == ['Tom\'s "best" & worst film &lt;3 don\'t go'] == [imdb.clean(typed)]
     assert plain_text("&amp;#39;") == "&#39;"
+
+
+def test_every_spelling_of_an_escape_of_punctuation_is_decoded_to_what_the_training_texts_write():
+    """A page's source spells `’` as `&rsquo;`, `&#8217;` or `&#x2019;`, an apostrophe as `&#039;` (WordPress):
+    each was left as it was, so `don&rsquo;t` was another word than `don't`. Other characters' escapes stay as
+    they are, in training and serving alike."""
+    typed = ("don&rsquo;t &#8217;n&#X2019;&#039; &CloseCurlyQuote;&ldquo;so&#x201d;&hellip;&#8230; "
+             "in&shy;visible&ZeroWidthSpace; thin&thinsp;space &#60;b&#x3E; &AMP;amp; Am&#233;lie &rsquo")
+    plain = "don't 'n'' '\"so\"...... invisible thin space <b> &amp; Am&#233;lie &rsquo"
+    assert _clean(typed) == [plain_text(typed)] == [plain] == [imdb.clean(typed)]
