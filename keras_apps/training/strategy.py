@@ -7,6 +7,7 @@ and starting a multi-worker cluster's server, are only possible while the runtim
 import glob
 import json
 import os
+import socket
 
 import tensorflow as tf
 
@@ -81,7 +82,21 @@ def _cluster_resolver():
     if not isinstance(index, int) or not 0 <= index < len(cluster[task["type"]]):
         raise UserError(f'TF_CONFIG\'s task index must be a whole number from 0 to '
                         f'{len(cluster[task["type"]]) - 1} for job "{task["type"]}", got {index!r}')
+    _note_unresolved_hosts(cluster)
     return tf.distribute.cluster_resolver.TFConfigClusterResolver()
+
+
+def _note_unresolved_hosts(cluster):
+    """Says which of the cluster's hosts no name service knows: the workers wait for each one without a word, for
+    ever where it is a typo. Not refused: a peer's name may be published only once it starts (Kubernetes)."""
+    for job, addresses in cluster.items():
+        for address in addresses:
+            host, _, port = address.rpartition(":")
+            try:
+                socket.getaddrinfo(host.strip("[]"), int(port))
+            except (socket.gaierror, UnicodeError) as exc:
+                print(f"note: TF_CONFIG's \"{job}\" job has {address!r}, whose host does not resolve ({exc}); this "
+                      f"worker waits for it, without end if it is misspelled (stop with Ctrl-C)", flush=True)
 
 
 def _check_no_cluster(name):

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import tensorflow as tf
 
@@ -48,6 +50,19 @@ def test_multi_worker_with_a_broken_tf_config_fails_in_one_line(monkeypatch, tf_
     with pytest.raises(UserError, match=message) as error:
         select_strategy("multi_worker")
     assert "\n" not in str(error.value)
+
+
+def test_a_cluster_host_that_does_not_resolve_is_named_before_the_wait_for_it(monkeypatch, capsys):
+    """A misspelled host made the workers wait for ever, without a word."""
+    from keras_apps.training.strategy import _cluster_resolver
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:2222", "wroker-1.invalid:2222",
+                                                                       "[::1]:2222"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    _cluster_resolver()
+    out = capsys.readouterr().out
+    assert out.startswith("note: TF_CONFIG's \"worker\" job has 'wroker-1.invalid:2222', whose host does not resolve")
+    assert len(out.splitlines()) == 1
 
 
 def test_multi_worker_without_a_cluster_says_how_to_describe_one(monkeypatch):
