@@ -48,7 +48,7 @@ def train(args):
     from keras_apps.preference.openings import opening_splits, review_openings
     from keras_apps.recipes import overlaid
 
-    sft, tokenizer = stages.sft_stage(args.sft_export)
+    sft, tokenizer = stages.sft_stage(args.sft_export, args.run_dir)
     config = overlaid(RECIPE, args).training
     run = start_run(TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
     splits = imdb.run_splits(args.data_dir, validation_fraction=0.1, seed=config.seed,

@@ -72,7 +72,7 @@ def reward(args):
     from keras_apps.preference.pairs import agreement
     from keras_apps.recipes import overlaid
 
-    sft, tokenizer = stages.sft_stage(args.sft_export)
+    sft, tokenizer = stages.sft_stage(args.sft_export, args.run_dir)
     config = overlaid(REWARD_RECIPE, args).training
     run = start_run(stages.REWARD_TASK, config, run_dir=args.run_dir, export_dir=args.export_dir)
     splits = imdb.run_splits(args.data_dir, validation_fraction=0.1, seed=config.seed, test_flag="--test-reviews",

@@ -53,14 +53,15 @@ def _missing(handle, command):
                         f"one with --{command}-export")
 
 
-def sft_stage(handle):
-    """`(ExportStart, tokenizer)` of the SFT export at `handle`."""
+def sft_stage(handle, run_dir=None):
+    """`(ExportStart, tokenizer)` of the SFT export at `handle` (for a run resumed in `run_dir`, the version it
+    started from: `from_export`)."""
     from keras_apps.data.imdb import REVIEW_CORPUS
     from keras_apps.text.characters import load_tokenizer
     from keras_apps.training.init_from import from_export
 
     _missing(handle, "sft")
-    start = from_export(handle, "gpt")
+    start = from_export(handle, "gpt", run_dir=run_dir)
     if "tuning" in start.metadata:  # a policy exported into the SFT model's folder would be every stage's reference
         raise UserError(f"{start.path} is a policy tuned by {start.metadata['tuning'].get('method')} from "
                         f"{start.metadata['tuning'].get('sft_export')}, not an SFT model: give that one")
@@ -90,22 +91,25 @@ def _tokenizer_record(version_path):
         return None
 
 
-def reward_stage(handle, sft, tokenizer):
+def reward_stage(handle, sft, tokenizer, run_dir=None):
     """The reward (`rewards`) of the export at `handle`, its `export` the version loaded: a reward model
     (`rlhf-reward`), which reads tokens and so must share the SFT model's (`sft`) subwords, or an IMDB classifier
-    whose log-odds of a positive review is the reward; `tokenizer` (the SFT model's) writes samples back as text."""
+    whose log-odds of a positive review is the reward; `tokenizer` (the SFT model's) writes samples back as text.
+    A run resumed in `run_dir` is tuned by the version it recorded (`recorded_version`), not one published since."""
     from keras_apps.export.saved_model import (
         export_metadata, load_keras_model, load_serving, resolve_task_export, resolve_version,
     )
     from keras_apps.preference import models  # noqa: F401 - registers the reward model's layers
     from keras_apps.preference.rewards import ClassifierReward, LearnedReward
+    from keras_apps.training.init_from import recorded_version
 
     _missing(handle, "reward")
-    version = resolve_version(handle)  # once: a version published meanwhile is not loaded unchecked
+    # Resolved once: a version published meanwhile is not loaded unchecked.
+    version = resolve_version(recorded_version(handle, run_dir, "reward_export"))
     if export_metadata(version).get("task") == "imdb":
         _, serve = load_serving(version, task="imdb")
         return ClassifierReward(serve, tokenizer, export=version.resolve())
-    version = resolve_task_export(handle, REWARD_TASK)
+    version = resolve_task_export(version, REWARD_TASK)
     if _tokenizer_record(version) != _tokenizer_record(sft.path):
         raise UserError(f"--reward-export {version} was trained from another SFT model than {sft.path} (its subwords "
                         f"differ): give that one's reward, or make one with `python -m tasks.rlhf reward`")
@@ -213,9 +217,9 @@ def tuning_start(args, task, recipe):
     from keras_apps.preference.evaluation import review_prompts
     from keras_apps.recipes import overlaid
 
-    sft, tokenizer = sft_stage(args.sft_export)
+    sft, tokenizer = sft_stage(args.sft_export, args.run_dir)
     check_new_tokens(sft, args.new_tokens)
-    reward = reward_stage(args.reward_export, sft, tokenizer)
+    reward = reward_stage(args.reward_export, sft, tokenizer, args.run_dir)
     config = overlaid(recipe, args).training
     run = start_run(task, config, run_dir=args.run_dir, export_dir=args.export_dir, export_task="gpt",
                     export_kind={"tuned_by": task})  # not into the SFT model's folder, nor another method's

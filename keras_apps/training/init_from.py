@@ -43,19 +43,22 @@ def from_export(handle, task, *, given_flags=(), run_dir=None):
     """
     if given_flags:
         raise UserError(f"{given_flags[0]} cannot be set with --init-from: the model's shape is the export's")
-    path = resolve_task_export(_started_from(Path(handle), run_dir), task)
+    path = resolve_task_export(recorded_version(handle, run_dir), task)
     check_not_a_copy(path, "train from")  # its 8-bit kernels would not train, nor its 16-bit weights keep updates
     return ExportStart(path, export_metadata(path))
 
 
-def _started_from(handle, run_dir):
-    """The version of the folder `handle` that the run in `run_dir` records it started from, else `handle`.
+def recorded_version(handle, run_dir, key="init_from"):
+    """The version of the folder of versions `handle` that the run in `run_dir` records under `key` (the export
+    it started from, the reward it is tuned by), else `handle`: resumed, a run goes on with the version it began
+    with, not with one published since.
 
     Known by what the run folder records, not by its path: a new run in the path of a finished one moved away
-    records nothing yet, and starts from the latest.
+    records nothing yet, and takes the latest.
     """
+    handle = Path(handle)
     config = run_dir and RunDirectory(run_dir).config
-    recorded = config and config.is_file() and RunDirectory.read_record(config).get("init_from")
+    recorded = config and config.is_file() and RunDirectory.read_record(config).get(key)
     if recorded and Path(recorded).parent.resolve() == handle.resolve():
         return Path(recorded)
     return handle

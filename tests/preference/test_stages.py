@@ -61,6 +61,29 @@ def test_the_reward_is_the_version_it_was_loaded_from(tmp_path, monkeypatch):
     assert stages.reward_stage(tmp_path / "reward", sft, tokenizer=None).export == (tmp_path / "reward" / "2").resolve()
 
 
+def test_a_resumed_stage_goes_on_with_the_sft_model_and_reward_it_started_with_whatever_is_published_since(
+        tmp_path, monkeypatch):
+    """A newer SFT model or reward published while a run was stopped made its rerun refuse itself (its recorded
+    settings named the older versions) and it could be resumed only by naming those versions."""
+    from keras_apps.data.imdb import REVIEW_CORPUS
+    from keras_apps.export import saved_model
+    from keras_apps.training.run_directory import RunDirectory
+
+    sft_export = {"task": "gpt", "tokenizer": "wordpiece", "text": {"file": REVIEW_CORPUS, "fingerprint": "f"}}
+    for version in ("1", "2"):
+        fake_export(tmp_path / "sft" / version, sft_export, tokenizer=["[PAD]", "[UNK]", "[NL]", "a"])
+        fake_export(tmp_path / "reward" / version, {"task": "rlhf-reward"}, tokenizer=["[PAD]", "[UNK]", "[NL]", "a"])
+    monkeypatch.setattr(saved_model, "load_keras_model", lambda path, task: (path, "a reward model"))
+    run = tmp_path / "run"
+    run.mkdir()
+    RunDirectory(run).write_config({"init_from": str(tmp_path / "sft" / "1"),
+                                    "reward_export": str((tmp_path / "reward" / "1").resolve())})
+    sft, _ = stages.sft_stage(tmp_path / "sft", run)
+    assert sft.path == tmp_path / "sft" / "1"
+    assert stages.reward_stage(tmp_path / "reward", sft, None, run).export == (tmp_path / "reward" / "1").resolve()
+    assert stages.sft_stage(tmp_path / "sft", tmp_path / "new run")[0].path == tmp_path / "sft" / "2"
+
+
 def test_a_policy_tuned_from_another_sft_model_is_refused(tmp_path):
     fake_export(tmp_path / "policy" / "1", {"task": "gpt", "tuning": {"sft_export": str(tmp_path / "sft" / "1")}})
     assert stages.policy_stage(tmp_path / "policy", SimpleNamespace(path=tmp_path / "sft" / "1")).metadata["tuning"]
