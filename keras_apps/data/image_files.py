@@ -136,7 +136,10 @@ def _grayscale(picture):
         raise UserError(f"the picture is {picture.shape[1]}x{picture.shape[0]} pixels: too small to hold a digit")
     if picture.ndim == 2:
         return picture
-    gray = picture[..., :3].astype(np.float32).mean(axis=-1)
+    # PIL's own luma (ITU-R 601-2, in its integer arithmetic), as `read_picture` converts a colour file: a plain
+    # mean of the channels read a warm-lit or coloured paper otherwise, and could invert where the file did not.
+    red, green, blue = (picture[..., channel].astype(np.int64) for channel in range(3))
+    gray = ((red * 19595 + green * 38470 + blue * 7471 + 0x8000) >> 16).astype(np.float32)
     if picture.shape[2] == 4:
         alpha = picture[..., 3].astype(np.float32) / 255
         gray = gray * alpha + 255 * (1 - alpha)

@@ -160,6 +160,19 @@ def test_transparent_paper_counts_as_white_and_an_mnist_sized_picture_keeps_its_
     np.testing.assert_array_equal(digit_from_picture(255 - mnist_like), mnist_like)  # black on white: inverted
 
 
+def test_a_colour_picture_reads_the_same_from_a_file_as_drawn_on_the_demo_page(tmp_path):
+    """The page hands its picture over as RGBA, a file is converted by PIL: a black 7 on green paper (PIL's luma
+    150) was blank to the page, whose plain mean of the channels (110) took the paper for dark and the ink for it."""
+    picture = np.zeros((120, 100, 3), np.uint8)
+    picture[...] = (60, 210, 60)  # green paper
+    picture[20:30, 20:80] = picture[30:100, 60:70] = (10, 10, 10)  # a 7
+    Image.fromarray(picture).save(tmp_path / "seven.png")
+    from_file, _ = read_images([tmp_path / "seven.png"], (28, 28))
+    opaque = np.concatenate([picture, np.full((120, 100, 1), 255, np.uint8)], axis=-1)
+    np.testing.assert_array_equal(digit_from_picture(opaque), from_file[0])
+    np.testing.assert_array_equal(digit_from_picture(picture), from_file[0])
+
+
 @pytest.mark.parametrize("picture, message", [
     (np.full((280, 280, 4), 255, np.uint8), "the picture is blank"),
     (np.zeros((280, 280), np.float32), "expected a uint8 picture"),
