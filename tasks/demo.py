@@ -77,8 +77,10 @@ def build(exports, work_dir):
         try:
             loaded[entry.tab.task] = loaders[entry.tab.task](entry.path)
             loaded[entry.tab.task].warm_up()
-        except UserError as exc:
-            served[index] = catalog.Served(entry.tab, problem=f"{entry.path} cannot be served: {exc}")
+        except Exception as exc:  # noqa: BLE001 - one export that cannot be served must not take the page down
+            problem = exc if isinstance(exc, UserError) else (f"it does not answer as a {entry.tab.task} export does "
+                                                              f"({type(exc).__name__}: {str(exc)[:100]}...)")
+            served[index] = catalog.Served(entry.tab, problem=f"{entry.path} cannot be served: {problem}")
             loaded.pop(entry.tab.task, None)
             print(f"{entry.tab.title}: {served[index].problem}", flush=True)
             continue
@@ -87,8 +89,10 @@ def build(exports, work_dir):
 
 
 def _check_port_is_free(host, port):
-    """A one-line error now, rather than after the exports have loaded, when `port` is taken."""
+    """A one-line error now, rather than after the exports have loaded, when `port` is taken. Bound as the server
+    binds (address reuse): the closed connections of a demo just stopped (TIME-WAIT, a minute) leave it free."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

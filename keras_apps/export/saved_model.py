@@ -200,9 +200,12 @@ def check_outside_exports(path, flag):
 def export_metadata(version_path):
     """The facts an export version records in its `export.json` (task, model, settings, figures)."""
     try:
-        return json.loads((Path(version_path) / "export.json").read_text())
+        metadata = json.loads((Path(version_path) / "export.json").read_text())
     except (OSError, ValueError):
-        raise UserError(f"{version_path} has no readable export.json: it is not an export of this suite") from None
+        metadata = None
+    if not isinstance(metadata, dict):  # a JSON list or string, edited by hand, is no export's record either
+        raise UserError(f"{version_path} has no readable export.json: it is not an export of this suite")
+    return metadata
 
 
 def resolve_task_export(path, task):

@@ -139,3 +139,14 @@ def test_missing_and_empty_export_directories(tmp_path):
         load_serving(tmp_path / "nowhere")
     with pytest.raises(UserError, match="holds no SavedModel"):
         load_serving(tmp_path)
+
+
+@pytest.mark.parametrize("record", ['{"task": "mnist"', '["mnist"]', '"mnist"'])
+def test_an_export_record_that_is_not_a_json_object_is_one_line(tmp_path, record):
+    from keras_apps.export.saved_model import resolve_task_export
+
+    (tmp_path / "1").mkdir()
+    (tmp_path / "1" / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "1" / "export.json").write_text(record)
+    with pytest.raises(UserError, match="has no readable export.json: it is not an export of this suite"):
+        resolve_task_export(tmp_path, "mnist")

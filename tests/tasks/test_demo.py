@@ -57,10 +57,23 @@ def test_a_port_in_use_is_one_line_before_anything_loads(tmp_path, capsys):
     assert err.count("\n") == 1 and "loaded" not in out
 
 
+def test_a_port_a_demo_just_stopped_serving_on_is_free():
+    """Its closed connections linger a minute (TIME-WAIT): a restart on the same port was refused as in use."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = server.accept()
+            accepted.close()  # the server closes first: its side of the connection waits in TIME-WAIT
+    task._check_port_is_free("127.0.0.1", port)  # no error
+
+
 def test_an_optional_tab_whose_export_cannot_be_served_says_why_on_the_console(tmp_path, monkeypatch, capsys):
     import json
 
-    from keras_apps.demo import page
+    from keras_apps.demo import answers, page
 
     foreign = tmp_path / "speech" / "1"  # another task's export where the speech tab looks
     foreign.mkdir(parents=True)
@@ -75,6 +88,14 @@ def test_an_optional_tab_whose_export_cannot_be_served_says_why_on_the_console(t
         "makes one" in lines
     assert "Digits: no export; python -m tasks.mnist makes one" in lines
     assert len(lines) == 5  # one line per tab
+
+    def answers_otherwise(path):  # an export whose record names the task but whose model is another's
+        raise TypeError("Binding inputs to tf.function failed due to `missing a required argument: 'images'`\n...")
+
+    monkeypatch.setattr(answers, "SpokenDigitAnswers", answers_otherwise)
+    (foreign / "export.json").write_text(json.dumps({"task": "speech", "version": 1}))
+    served, loaded = task.build(tmp_path, str(tmp_path / "work"))  # the page is built, the tab says why not
+    assert loaded == {} and "it does not answer as a speech export does (TypeError: Binding inputs" in str(served)
 
 
 @pytest.fixture(scope="module")
