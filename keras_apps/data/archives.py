@@ -61,6 +61,19 @@ def _extract_tar(archive, destination):
     with tarfile.open(archive) as handle:
         # The "data" filter (PEP 706) refuses absolute paths, `..`, links out of the folder and devices.
         handle.extractall(destination, filter="data")
+        _check_nothing_after_the_end(handle)
+
+
+def _check_nothing_after_the_end(handle):
+    """Reads the archive on from where `tarfile` stopped to the end of its compressed stream.
+
+    `tarfile` stops at the end-of-archive block, so gzip's CRC, the only check of the members' bytes, was never
+    read: a flipped bit was extracted silently. And it takes a damaged header for that block, extracting only the
+    members before it: after a true end there are only zeros (the padding of the last record).
+    """
+    while block := handle.fileobj.read(1 << 20):
+        if any(block):
+            raise tarfile.ReadError("a damaged header hides the members after it")
 
 
 def extract(archive, target):
@@ -95,7 +108,11 @@ def _extracting(target):
     it: a second process extracting the same archive waits for the first, then finds its folder. Held, it removes
     what a killed extraction left (`.<target>.tmp-*`, up to IMDB's 412 MB each), which no live process can be
     writing. On storage that cannot lock, extracts unheld and removes nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"the cache folder {target.parent} is a file, or inside one; set {CACHE_ENV} to a folder "
+                        "(or remove that file)") from None
     folder = os.open(target.parent, os.O_RDONLY)
     try:
         try:

@@ -6,6 +6,8 @@ and other typographic forms of ASCII punctuation are written as the rest write t
 (`plain_text`).
 """
 
+import hashlib
+import html.entities
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,12 @@ from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 from keras_apps.text.normalize import LINE_BREAKS, plain_text
 
-IMDB_FILE = RemoteFile(name="aclImdb_v1.tar.gz", origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")
+# The sha256 of the download (checked by `locate` on download only); the copy in the shared data is a re-pack.
+IMDB_FILE = RemoteFile(
+    name="aclImdb_v1.tar.gz",
+    origin="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+    sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+)
 CLASS_NAMES = ("neg", "pos")
 SIZES = {"train": 25_000, "test": 25_000, "unsup": 50_000}
 REVIEW_CORPUS = "reviews-train-unsup.txt"  # `review_corpus`: what the RLHF stages' GPT learns
@@ -85,6 +92,16 @@ def clean(text):
     return _LINE_BREAKS.sub(" ", plain_text(text)).strip()
 
 
+def cleaning_digest():
+    """A digest of what `clean` does, to name what it wrote: its output on every character of Unicode's first
+    plane, their HTML escapes, HTML's named escapes and line breaks. Any change to the cleaning that shows on them
+    (`keras_apps.text.normalize`'s tables or code) changes it, with no version number to remember to raise."""
+    characters = [chr(code) for code in range(0x10000) if not 0xD800 <= code < 0xE000]  # less the surrogates
+    escapes = [f"&#{ord(character)};&#x{ord(character):x};" for character in characters]
+    probe = "".join(characters + escapes + [f"&{name}" for name in html.entities.html5] + ["a<br /><BR>b<br/>"])
+    return hashlib.sha256(clean(probe).encode()).hexdigest()[:16]
+
+
 def _id_and_rating(path):
     """The review id and star rating in a review file's name, `<id>_<rating>.txt` (rating 0: unlabeled)."""
     try:
@@ -114,7 +131,8 @@ def _check_count(split, count, expected, root):
     if expected is not None and count != expected:
         raise UserError(
             f"{root} is not a complete IMDB dataset: {split} has {count} reviews, expected {expected}; "
-            f"delete {root.parent} so that it is extracted again"
+            f"delete {root.parent} so that it is extracted again; if this comes back, {IMDB_FILE.name} itself is "
+            "incomplete: fetch it again"
         )
 
 
@@ -160,8 +178,9 @@ def load(data_dir=None, *, unlabeled=False, sizes=None):
 
 def review_corpus(data_dir=None, *, sizes=None):
     """A text file of the training and unlabeled reviews (75,000), one per line in a seeded random order, for
-    a language model of reviews; no test review is in it. Written once, beside the extracted archive."""
-    path = extracted_root(data_dir).parent / REVIEW_CORPUS
+    a language model of reviews; no test review is in it. Written once for each cleaning (`cleaning_digest`),
+    beside the extracted archive: a corpus cleaned by older code is never trained on."""
+    path = extracted_root(data_dir).parent / f"cleaned-{cleaning_digest()}" / REVIEW_CORPUS
     if not path.exists():
         data = load(data_dir, unlabeled=True, sizes=sizes)
         reviews = data.train.texts + data.unlabeled

@@ -20,9 +20,12 @@ from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 from keras_apps.models.speech_frames import FRAME_SECONDS, SILENT_DBFS, frame_length
 
+# The sha256 of the download, as tensorflow-datasets records it (checked by `locate` on download only); the copy in
+# the shared data is a re-pack of the same files.
 FSDD_FILE = RemoteFile(
     name="free-spoken-digit-dataset-1.0.9.tar.gz",
     origin="https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz",
+    sha256="8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0",
 )
 SAMPLE_RATE = 8000
 # What release v1.0.9 holds: every speaker says every digit this many times, indices 0 to RECORDINGS - 1.
@@ -203,7 +206,8 @@ def read_recordings(folder, expected=None):
         example = "_".join(map(str, (missing or extra)[0])) + ".wav"
         raise UserError(f"{folder} is not the FSDD v1.0.9 recordings: {len(found):,} files, {len(missing):,} missing "
                         f"and {len(extra):,} unexpected (e.g. {example}); delete {folder.parent.parent} so that "
-                        "it is extracted again")
+                        f"it is extracted again; if this comes back, {FSDD_FILE.name} itself is not the v1.0.9 "
+                        "release: fetch it again")
     keys = sorted(found)
     return Recordings([read_wav(found[key]) for key in keys], np.array([key[0] for key in keys], np.int32),
                       np.array([key[1] for key in keys]), np.array([key[2] for key in keys], np.int32))

@@ -164,3 +164,41 @@ def test_a_system_error_is_told_as_it_is(tmp_path):
     elsewhere = OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / "cache" / "x"))
     assert str(archives.read_error(archive, elsewhere, extracting_into=tmp_path / "cache")) == (
         f"cannot extract {archive}: {tmp_path / 'cache' / 'x'}: Read-only file system")
+
+
+def test_a_flipped_bit_in_a_members_data_is_corrupt_not_extracted(tmp_path):
+    """Only gzip's CRC, at the stream's end, checks a member's bytes; `tarfile` stops reading before it."""
+    archive = tmp_path / "data.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=0) as handle:  # stored: the flip changes one byte, decodes fine
+        info = tarfile.TarInfo("top/a.txt")
+        info.size = 5000
+        handle.addfile(info, io.BytesIO(b"x" * 5000))
+    content = bytearray(archive.read_bytes())
+    content[content.index(b"x" * 100) + 50] ^= 1
+    archive.write_bytes(content)
+    with pytest.raises(UserError, match=r"is corrupt or truncated \(CRC check failed"):
+        extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_header_mid_archive_is_corrupt_not_the_end_of_the_archive(tmp_path):
+    """`tarfile` takes a header that fails its checksum for the end and extracts the members before it only."""
+    members = {f"top/{index}.txt": f"member {index}" for index in range(3)}
+    tar = bytearray(gzip.decompress(write_tar(tmp_path / "whole.tar.gz", members).read_bytes()))
+    tar[tar.index(b"top/1.txt")] ^= 1  # its name: the header's checksum no longer adds up
+    archive = tmp_path / "data.tar.gz"
+    archive.write_bytes(gzip.compress(bytes(tar)))  # compressed whole: gzip's own check passes
+    with pytest.raises(UserError, match=r"is corrupt or truncated \(a damaged header hides the members after it\)"):
+        extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cache", ["cachefile", "cachefile/sub"])
+def test_a_cache_folder_that_is_a_file_is_one_line(tmp_path, monkeypatch, cache):
+    (tmp_path / "cachefile").write_text("x")
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / cache))
+    archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "alpha"})
+    with pytest.raises(UserError) as raised:
+        archives.cached_extraction(archive, "data")
+    assert str(raised.value) == (f"the cache folder {tmp_path / cache} is a file, or inside one; set KERAS_APPS_CACHE "
+                                 "to a folder (or remove that file)")

@@ -75,9 +75,22 @@ def test_the_archive_is_extracted_into_the_cache_once(tiny_imdb):
     assert imdb.load(tiny_imdb, sizes=TINY).train.texts[-1] == "Edited after extraction."
 
 
-def test_incomplete_dataset_is_named(tiny_imdb):
-    with pytest.raises(UserError, match="train has 4 reviews, expected 25000"):
+def test_incomplete_dataset_is_named_and_so_is_the_archive_it_came_from(tiny_imdb):
+    """Extracting an incomplete archive again gives the same folder: the advice to do so cannot be the only one."""
+    with pytest.raises(UserError, match="train has 4 reviews, expected 25000; delete .* so that it is extracted "
+                                        "again; if this comes back, aclImdb_v1.tar.gz itself is incomplete"):
         imdb.load(tiny_imdb)
+
+
+def test_a_changed_cleaning_writes_a_new_review_corpus(tiny_imdb, monkeypatch):
+    """The corpus is cached beside the archive's extraction, which outlives the code that cleaned it."""
+    from keras_apps.text import normalize
+
+    old = imdb.review_corpus(tiny_imdb, sizes=TINY)
+    monkeypatch.setattr(normalize, "_FOLDS", normalize._FOLDS + [("ñ", "n")])
+    new = imdb.review_corpus(tiny_imdb, sizes=TINY)
+    assert new != old and "Wonderful film, senor!" in new.read_text(encoding="utf-8").splitlines()
+    assert new.name == old.name == imdb.REVIEW_CORPUS  # what an SFT export's metadata records
 
 
 @pytest.mark.parametrize("text, cleaned", [("a<br />b", "a b"), ("a.<br /><br />b<BR>c", "a. b c"), ("  x  ", "x"),

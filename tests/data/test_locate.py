@@ -71,3 +71,12 @@ def test_a_folder_that_cannot_be_searched_is_one_line(tmp_path, monkeypatch, ref
     with pytest.raises(UserError) as raised:
         locate(REMOTE, tmp_path / "flag", download=no_network)
     assert str(raised.value) == f"cannot look for {tmp_path / refused}: Permission denied"
+
+
+def test_every_dataset_download_is_checked_against_its_sha256():
+    """`get_file` checks a download only against a hash it is given; a cut-off download was otherwise kept."""
+    from keras_apps.data import imdb, mnist, spoken_digits, text_corpus, translation_pairs
+
+    remotes = [imdb.IMDB_FILE, mnist.MNIST_FILE, spoken_digits.FSDD_FILE, text_corpus.TINY_SHAKESPEARE,
+               translation_pairs.SPA_ENG]
+    assert [remote.name for remote in remotes if not (remote.sha256 and len(remote.sha256) == 64)] == []

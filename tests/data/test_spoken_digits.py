@@ -49,6 +49,8 @@ def test_the_official_split_tests_indices_0_to_4_and_a_speaker_can_be_held_out(t
     (tiny_members(**{"recordings/3_bob_5.wav": wav_bytes([1, 2], rate=16000)}), "at 16000 Hz; expected mono 8000 Hz"),
     (tiny_members(**{"recordings/3_bob_5.wav": wav_bytes([1, 2], channels=2)}), "2-channel audio"),
     (tiny_members(**{"recordings/3_carl_0.wav": wav_bytes([1])}), "1 unexpected (e.g. 3_carl_0.wav)"),
+    (tiny_members(**{"recordings/3_carl_0.wav": wav_bytes([1])}),
+     "if this comes back, free-spoken-digit-dataset-1.0.9.tar.gz itself is not the v1.0.9 release: fetch it again"),
     (tiny_members(**{"recordings/notes.wav": wav_bytes([1])}), "is not named <digit>_<speaker>_<index>.wav"),
     ({"README.md": b"x"}, "does not hold free-spoken-digit-dataset-1.0.9/recordings/"),
 ])
