@@ -84,7 +84,8 @@ def train(args):
     augment = recipe.model.augment
     run.open({"model": args.model, "source": args.source, "train_examples": len(train_split),
               "validation_examples": len(validation_split), "augment": augment,
-              "data": fingerprint(train_split.images, train_split.labels, validation_split.labels)})
+              "data": fingerprint(train_split.images, train_split.labels, validation_split.images,
+                                  validation_split.labels)})
 
     augmenter = RandomAffine(seed=config.seed) if augment else None
     train_dataset = image_dataset(

@@ -65,7 +65,6 @@ VALIDATION_INDICES = 5  # of each speaker and digit, the lowest indices of the t
 
 def train(args):
     import keras
-    import numpy as np
 
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import named_mistakes, write_classifier_report
@@ -90,7 +89,8 @@ def train(args):
     run.open({"split": args.hold_out_speaker or "official", "room_noise": args.room_noise,
               "model": dataclasses.asdict(recipe.model),
               "train_examples": len(train_split), "validation_examples": len(validation_split),
-              "data": fingerprint(np.concatenate(train_split.waveforms), train_split.labels, validation_split.labels)})
+              "data": fingerprint(train_split.waveforms, train_split.labels, validation_split.waveforms,
+                                  validation_split.labels)})
 
     result = run.fit(
         lambda: build_speech_classifier(num_mel_bins=recipe.model.num_mel_bins, filters=recipe.model.filters,

@@ -204,6 +204,24 @@ def test_resuming_a_run_folder_with_another_model_is_refused_and_changes_nothing
     assert sorted(path.name for path in (tmp_path / "exports").iterdir()) == ["1"]
 
 
+def test_resuming_a_run_folder_with_other_validation_images_is_refused_and_changes_nothing(tmp_path, quadrants,
+                                                                                            capsys):
+    common = ["--epochs", "1", "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run"),
+              "--export-dir", str(tmp_path / "exports")]
+    status, _, err = run_task(common, capsys)
+    assert status == 0, err
+    (tmp_path / "run" / "metrics.json").unlink()  # as if killed before its last file
+    recorded = (tmp_path / "run" / "config.json").read_text()
+    with np.load(tmp_path / "mnist.npz") as stored:
+        arrays = dict(stored)
+    arrays["x_train"][-64:] = 255 - arrays["x_train"][-64:]  # the validation tail only, its labels as they were
+    np.savez_compressed(tmp_path / "mnist.npz", **arrays)
+    status, _, err = run_task(common, capsys)  # its best epoch would be chosen across two validation sets
+    assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1, err
+    assert (tmp_path / "run" / "config.json").read_text() == recorded
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
 def test_train_evaluate_and_predict_on_a_written_tiny_dataset(tmp_path, quadrants, capsys):
     """The success path without the real data."""
     test = quadrants

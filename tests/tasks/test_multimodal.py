@@ -117,6 +117,31 @@ def test_train_exports_a_model_that_answers_with_either_sense_and_a_fresh_proces
               lengths=np.zeros(1, np.int32))
 
 
+def test_resuming_a_run_folder_with_other_recordings_or_validation_images_is_refused_and_changes_nothing(tiny,
+                                                                                                          capsys):
+    argv = [*SMALL, "--fusion", "audio", "--data-dir", str(tiny), "--run-dir", str(tiny / "run"),
+            "--export-dir", str(tiny / "exports")]
+    status, _, err = run_task(argv, capsys)
+    assert status == 0, err
+    (tiny / "run" / "metrics.json").unlink()  # as if killed before its last file
+    recorded = (tiny / "run" / "config.json").read_text()
+    other_tone = wav_bytes(np.round(3000 * np.sin(2 * np.pi * 1234 * np.arange(1300) / 8000)))
+    training = {f"recordings/{digit}_{speaker}_{index}.wav": other_tone for digit in range(10)
+                for speaker in TINY_FSDD["speakers"] for index in (10, 11)}  # labels and names as they were
+    write_fsdd_archive(tiny, tiny_fsdd_members(**training))
+    status, _, err = run_task(argv, capsys)  # it would test and publish a model of recordings it never heard
+    assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1, err
+    write_fsdd_archive(tiny, tiny_fsdd_members())
+    with np.load(tiny / "mnist.npz") as stored:
+        arrays = dict(stored)
+    arrays["x_train"][-30:] = 255 - arrays["x_train"][-30:]  # the validation images only, their labels kept
+    np.savez_compressed(tiny / "mnist.npz", **arrays)
+    status, _, err = run_task(argv, capsys)
+    assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1, err
+    assert (tiny / "run" / "config.json").read_text() == recorded and versions(tiny / "exports") == [1]
+    assert not (tiny / "run" / "metrics.json").exists()
+
+
 def test_a_one_sense_model_is_tested_only_where_it_has_its_sense(tiny, capsys):
     exports = tiny / "exports"
     status, _, err = run_task([*SMALL, "--fusion", "image", "--data-dir", str(tiny), "--run-dir",

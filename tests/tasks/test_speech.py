@@ -99,6 +99,22 @@ def test_train_exports_a_model_a_fresh_process_hears_alike(tiny, capsys):
             tab.answer(path)
 
 
+def test_resuming_a_run_folder_with_other_validation_recordings_is_refused_and_changes_nothing(tiny, capsys):
+    argv = [*SMALL, "--data-dir", str(tiny), "--run-dir", str(tiny / "run"), "--export-dir", str(tiny / "exports")]
+    status, _, err = run_task(argv, capsys)
+    assert status == 0, err
+    (tiny / "run" / "metrics.json").unlink()  # as if killed before its last file
+    recorded = (tiny / "run" / "config.json").read_text()
+    other_tone = wav_bytes(np.round(3000 * np.sin(2 * np.pi * 1234 * np.arange(1300) / 8000)))
+    validation = {f"recordings/{digit}_{speaker}_{index}.wav": other_tone for digit in range(10)
+                  for speaker in TINY_FSDD["speakers"] for index in range(5, 10)}  # labels and names as they were
+    write_fsdd_archive(tiny, tiny_fsdd_members(**validation))
+    status, _, err = run_task(argv, capsys)  # its best epoch would be chosen across two validation sets
+    assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1, err
+    assert (tiny / "run" / "config.json").read_text() == recorded
+    assert not (tiny / "run" / "metrics.json").exists()
+
+
 def test_holding_out_a_speaker_tests_on_that_speaker_only(tiny, capsys):
     status, out, err = run_task([*SMALL, "--hold-out-speaker", "bob", "--data-dir", str(tiny),
                                  "--run-dir", str(tiny / "run"), "--export-dir", str(tiny / "exports")], capsys)
