@@ -42,7 +42,7 @@ def train(args):
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import text_mistakes, write_classifier_report
     from keras_apps.inference.serving import RAW_TEXTS, text_classifier_endpoints
-    from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
+    from keras_apps.lifecycle import Export, require_data, start_run
     from keras_apps.preference import stages
     from keras_apps.preference.models import build_classifier
     from keras_apps.preference.openings import opening_splits, review_openings
@@ -56,7 +56,7 @@ def train(args):
     require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
     length = sft.metadata["model"]["context_length"]
     run.open({**sft.record(), "from_scratch": args.from_scratch, "length": length,
-              "data": fingerprint(splits.train.texts, splits.train.labels, splits.validation.texts)})
+              "data": splits.fingerprint()})
 
     train_data, validation_data = opening_splits(tokenizer, splits, "labels", length, config.batch_size,
                                                  seed=config.seed)

@@ -83,7 +83,7 @@ def train(args):
     from keras_apps.evaluate.classification import evaluate_logits
     from keras_apps.evaluate.run_report import text_explanations, text_mistakes, write_classifier_report
     from keras_apps.inference.serving import RAW_TEXTS, text_classifier_endpoints
-    from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
+    from keras_apps.lifecycle import Export, require_data, start_run
     from keras_apps.recipes import overlaid
     from keras_apps.text_classification import bert_start, classifier as classifiers
     from keras_apps.text_classification.soft_targets import with_soft_targets
@@ -110,7 +110,7 @@ def train(args):
         "test_examples": len(splits.test), "unlabeled_examples": len(splits.unlabeled),
         "vocabulary_size": vocabulary_size, **bert_start.recorded(source),
         "pretraining": dataclasses.asdict(pretraining) if pretrains else None,
-        "data": fingerprint(splits.train.texts, splits.train.labels, splits.validation.texts, splits.unlabeled),
+        "data": splits.fingerprint(),
     })
     training_split, extra = splits.train, {}
     if model.learns_from_a_teacher:

@@ -66,7 +66,7 @@ def reward(args):
     from keras_apps import progress
     from keras_apps.data import imdb
     from keras_apps.evaluate.preference import write_reward_report
-    from keras_apps.lifecycle import fingerprint, require_data, start_run
+    from keras_apps.lifecycle import require_data, start_run
     from keras_apps.preference.models import build_reward_model, reward_objective
     from keras_apps.preference.openings import opening_splits, review_openings
     from keras_apps.preference.pairs import agreement
@@ -80,7 +80,7 @@ def reward(args):
     require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
     length = sft.metadata["model"]["context_length"]
     run.open({**sft.record(), "length": length, "train_examples": args.train_examples,
-              "data": fingerprint(splits.train.texts, splits.train.ratings, splits.validation.texts)})
+              "data": splits.fingerprint()})
     train, validation = opening_splits(tokenizer, splits, "ratings", length, config.batch_size, seed=config.seed)
     result = run.fit(lambda: build_reward_model(sft.build_model()), train, validation, **reward_objective())
     if not result.is_chief:

@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_apps import files, settings
 from keras_apps.data.archives import cached_extraction
+from keras_apps.data.fingerprint import fingerprint
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
 from keras_apps.text.normalize import LINE_BREAKS, plain_text
@@ -197,6 +198,13 @@ class Splits:
     validation: LabeledTexts
     test: LabeledTexts
     unlabeled: list
+
+    def fingerprint(self):
+        """A short hash of every review a run learns from or picks its best epoch on, with its labels and ratings
+        (`keras_apps.data.fingerprint`), which a run records: resumed, it refuses any that changed since."""
+        learned = [part for split in (self.train, self.validation)
+                   for part in (split.texts, split.labels, split.ratings) if part is not None]
+        return fingerprint(*learned, self.unlabeled)
 
 
 def run_splits(data_dir=None, *, validation_fraction, seed, train_examples=None, test_examples=None,

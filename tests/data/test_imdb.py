@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,21 @@ def test_a_count_beyond_a_split_is_refused_by_its_flag(tiny_imdb, monkeypatch):
                              "unlabeled reviews in IMDB")]:
         with pytest.raises(UserError, match=f"^{refusal}$"):
             imdb.run_splits(**splits, **counts)
+
+
+def test_the_runs_fingerprint_counts_every_review_label_and_rating_it_learns_from_or_validates_on():
+    """Validation labels (imdb, gpt_classifier) and ratings (the reward model) that changed alone were resumed on
+    silently; the test reviews are not what a run learns from."""
+    texts = [f"review {index}" for index in range(4)]
+    split = imdb.LabeledTexts(texts, np.array([0, 1, 0, 1]), np.array([1, 8, 2, 9]))
+    splits = imdb.Splits(split, split, split, ["unlabeled"])
+    changed = {
+        "validation labels": dataclasses.replace(splits, validation=dataclasses.replace(split, labels=np.array(
+            [1, 1, 0, 1]))),
+        "train ratings": dataclasses.replace(splits, train=dataclasses.replace(split, ratings=np.array([1, 8, 2, 10]))),
+        "validation texts": dataclasses.replace(splits, validation=dataclasses.replace(split, texts=texts[::-1])),
+        "unlabeled": dataclasses.replace(splits, unlabeled=["other"]),
+    }
+    for what, other in changed.items():
+        assert other.fingerprint() != splits.fingerprint(), what
+    assert dataclasses.replace(splits, test=split._select([0])).fingerprint() == splits.fingerprint()
