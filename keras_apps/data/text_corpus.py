@@ -57,6 +57,9 @@ def check_trained_on(recorded, text_file, text, export_path):
     """Refuses, in one line, a text other than the one the export at `export_path` learned (`recorded`, its
     `export.json`; an export made before texts were recorded cannot be checked)."""
     learned = recorded.get("text")
+    if learned is None and "tuned_by" in recorded:  # an RLHF policy is of reviews: no text would be its own
+        raise UserError(f"the export at {export_path} is a policy tuned by {recorded['tuned_by']} before policies "
+                        f"recorded their text: tune it again to measure it")
     if learned is not None and text_record(text_file, text)["fingerprint"] != learned["fingerprint"]:
         given = f"--text-file {text_file}" if text_file is not None else "Tiny Shakespeare"
         raise UserError(f"{given} is not the text the export at {export_path} learned ({learned['file']}): its "

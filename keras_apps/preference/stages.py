@@ -20,8 +20,9 @@ REWARD_TASK = "rlhf-reward"
 MOST_CANDIDATES, MOST_BEST_OF = 64, 256
 # How DPO labels a pair (--labels): `hard`, the chosen always preferred; `reward`, as likely as the reward says.
 DPO_LABELS = ("hard", "reward")
-# What a tuned policy's export keeps of its SFT export's record: the model's shape, tokenizer and serving.
-KEPT = ("model", "tokenizer", "sampler", "top_k", "top_p", "inputs", "outputs", "recipe")
+# What a tuned policy's export keeps of its SFT export's record: the model's shape, tokenizer and serving, and the
+# text it learned (which `gpt compress` measures it on).
+KEPT = ("model", "tokenizer", "sampler", "top_k", "top_p", "inputs", "outputs", "recipe", "text")
 # The model cards' words for the exports of the stages (their figures come from each run).
 POLICY_CARD = CardText(
     description="A GPT of movie reviews tuned by preference (RLHF) to continue a review's opening positively: a "

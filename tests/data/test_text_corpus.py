@@ -48,3 +48,11 @@ def test_the_real_tiny_shakespeare(real_shakespeare_dir):
     assert text.startswith("First Citizen:") and len(set(text)) == 65
     train, validation = text_corpus.split_corpus(text)
     assert (len(train), len(validation)) == (1_003_854, 111_540)
+
+
+def test_a_tuned_policy_that_recorded_no_text_is_not_measured_on_another():
+    """Policies made before they recorded their text (the SFT model's reviews) were measured on Tiny Shakespeare."""
+    with pytest.raises(UserError, match="is a policy tuned by dpo before policies recorded their text"):
+        text_corpus.check_trained_on({"task": "gpt", "tuned_by": "dpo"}, None, "Tiny text.",
+                                     "saved_models/rlhf-dpo/1")
+    text_corpus.check_trained_on({"task": "gpt"}, None, "Tiny text.", "saved_models/gpt/1")  # an old GPT: unchecked

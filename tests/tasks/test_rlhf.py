@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from keras_apps.data import imdb
+from tasks import gpt as gpt_task
 from tasks import imdb as imdb_task
 from tasks import rlhf as task
 from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python, write_tiny_imdb
@@ -118,6 +119,11 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert record["tuning"]["reward_export"] == reward_version
     assert json.loads((tmp_path / "dpo-run" / "config.json").read_text())["reward_export"] == reward_version
     assert record["tuning"]["settings"]["beta"] == 0.1 and record["tuning"]["settings"]["epochs"] == 1
+    assert record["text"]["file"] == imdb.REVIEW_CORPUS  # what `gpt compress` measures it on, checked: not a poem
+    (tmp_path / "poem.txt").write_text("Shall I compare thee to a summer's day?\n" * 50)
+    status, _, err = run_cli(gpt_task.main, ["compress", "--export-dir", str(tmp_path / "dpo"), "--text-file",
+                                             str(tmp_path / "poem.txt"), "--run-dir", str(tmp_path / "c")], capsys)
+    assert status == 2 and "is not the text the export at" in err and f"learned ({imdb.REVIEW_CORPUS})" in err
     (tmp_path / "dpo-run" / "metrics.json").unlink()  # as if killed before its last file, then the reward remade
     shutil.rmtree(classifier)
     status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "2", "--batch-size", "8", *data,
