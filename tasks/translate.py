@@ -1,5 +1,4 @@
-"""English→Spanish (or Spanish→English) translation with an encoder–decoder Transformer: trained, scored,
-exported.
+"""English→Spanish (or Spanish→English) translation by an encoder–decoder Transformer: trained, scored, exported.
 
     python -m tasks.translate                              # train, score the whole test split, export
     python -m tasks.translate --direction es-en --export-dir saved_models/translate-es-en   # the other way
@@ -146,7 +145,8 @@ def train(args):
         files=vocabulary_paths,
         metadata={"recipe": args.recipe, "direction": args.direction, "beam_size": args.beam_size,
                   "max_length": translator_config.max_length, "model": translator_config.to_dict(),
-                  "inputs": "sentences: string [batch]", "outputs": "translations: string [batch]"},
+                  "inputs": "sentences: string [batch]", "outputs": "translations: string [batch]",
+                  "test_split": fingerprint(test_pairs)},  # what `compress` checks it scores on
     )
     test = {"bleu": scores["bleu"], "rouge1_f1": scores["rouge1_f1"], "rouge2_f1": scores["rouge2_f1"],
             "masked_accuracy": test_accuracy, "loss": test_loss}
@@ -217,8 +217,7 @@ def compress(args):
     from keras_apps.explain.attention import TranslationExport
 
     export = TranslationExport.load(args.export_dir, TASK)
-    test = translation_pairs.split_pairs(translation_pairs.load_pairs(args.data_dir), seed=SPLIT_SEED).test
-    oriented = translation_pairs.oriented(test, export.metadata["direction"])
+    oriented = translation_pairs.held_out_test(args.data_dir, export.metadata, export.path, SPLIT_SEED)
     sources, references = translation_pairs.scored_sentences(oriented, args.test_sentences)
     directory = reports.output_folder(TASK, args.run_dir, export.path)
     print(f"Compressing {export.path} into {directory} ({', '.join(args.modes)})")

@@ -134,6 +134,20 @@ def run_pairs(splits, direction, train_pairs=None):
     return train, validation, oriented(splits.test, direction)
 
 
+def held_out_test(data_dir, recorded, export_path, seed):
+    """The test pairs, oriented as the export at `export_path` translates (`recorded`: its `export.json`), after
+    checking they are the split it was held out from (its `test_split`): scored on another file's split (an update,
+    a reshuffle), the export would be scored on sentences it trained on. Exports made before it was recorded are
+    not checked."""
+    from keras_apps.data.fingerprint import fingerprint
+
+    test = oriented(split_pairs(load_pairs(data_dir), seed=seed).test, recorded["direction"])
+    if recorded.get("test_split", fingerprint(test)) != fingerprint(test):
+        raise UserError(f"the test split of this {SPA_ENG.name} is not the one the export at {export_path} was held "
+                        f"out from (the file changed since): give the data it was trained on")
+    return test
+
+
 def references_by_source(pairs):
     """`(sources, references)`: each distinct source once, in first-seen order, with all its translations."""
     references = defaultdict(list)

@@ -142,6 +142,11 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     status, _, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "1000", "--export-dir",
                                str(exports), "--run-dir", str(compressed)], capsys)
     assert status == 2 and "--test-sentences 1,000: there are only" in err and not compressed.exists()
+    (tmp_path / "reshuffled").mkdir()  # the file updated since: its test split holds sentences the export learned
+    write_spa_eng_zip(tmp_path / "reshuffled" / "spa-eng.zip", pairs[::-1])
+    status, _, err = run_task(["compress", "--data-dir", str(tmp_path / "reshuffled"), "--test-sentences", "8",
+                               "--export-dir", str(exports), "--run-dir", str(compressed)], capsys)
+    assert status == 2 and "is not the one the export at" in err and not compressed.exists()
     status, out, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "8", "--modes",
                                  "int8", "--export-dir", str(exports), "--run-dir", str(compressed)], capsys)
     assert status == 0, err
