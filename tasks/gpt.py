@@ -183,12 +183,13 @@ def compress(args):
     from keras_apps.compress import language_model, reports
     from keras_apps.data.text_corpus import check_trained_on, load_corpus, split_corpus
     from keras_apps.data.token_windows import evaluation_windows
-    from keras_apps.export.saved_model import export_metadata, resolve_task_export
+    from keras_apps.export.saved_model import check_not_a_copy, export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import decoding_tokens_per_second, recorded_sampler
     from keras_apps.text.characters import load_tokenizer, token_ids
 
     export_path = resolve_task_export(args.export_dir, TASK)
+    check_not_a_copy(export_path, "compress")  # before any data loads
     recorded = export_metadata(export_path)
     tokenizer = load_tokenizer(export_path / "tokenizer.json")
     text = load_corpus(args.text_file, args.data_dir)

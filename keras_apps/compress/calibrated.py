@@ -10,6 +10,8 @@ inputs on real data use them, rather than rounding each weight alone as plain in
 Both calibrate block after block: the inputs of a block are the outputs of the quantized blocks before it.
 Two defects of Keras 3.15 are worked around here (both fixed after 3.15.1): calibration saw no inputs, and GPTQ
 spread each rounding error with the wrong matrix (`_calibration_sees_float_calls`, `_gptq_corrects_as_published`).
+Two more stand between a saved copy and its reload: its zero points are not saved, and its layers come back in
+float (`_saves_zero_points`, `uncalibrated`).
 Keras places the windows from an offset drawn from Python's string hash, which changes from one process to
 the next unless `PYTHONHASHSEED` is set.
 """
@@ -36,15 +38,43 @@ def quantize(model, mode, *, dataset, tokenizer, structure, sequence_length, win
         structure: `{"pre_block_layers": [...], "sequential_blocks": [...]}`: what turns token ids into the
             first block's input, and the blocks in order (Keras's `quantization_layer_structure`).
     """
-    if mode not in CALIBRATED:
-        raise UserError(f"no {mode!r} calibrated quantization; choose from {', '.join(CALIBRATED)}")
-    settings = {"gptq": (keras.quantizers.GPTQConfig, {"activation_order": True}),
-                "awq": (keras.quantizers.AWQConfig, {})}
-    config_class, options = settings[mode]
-    config = config_class(dataset=dataset, tokenizer=tokenizer, num_samples=windows, sequence_length=sequence_length,
-                          group_size=GROUP_SIZE, quantization_layer_structure=structure, **options)
+    config = _config(mode, dataset=dataset, tokenizer=tokenizer, num_samples=windows, sequence_length=sequence_length,
+                     quantization_layer_structure=structure)
     with _calibration_sees_float_calls(model, mode), _gptq_corrects_as_published():
         keras_quantize(model, mode, config=config)
+    _saves_zero_points(model)
+
+
+def uncalibrated(model, mode):
+    """`model` (float, changed in place) with the 4-bit variables of `mode` in place of its Dense and EinsumDense
+    kernels, as `quantize` makes them before calibrating: what a saved copy's weights load into.
+
+    Keras saves no quantized dtype policy for the layers inside keras-hub's blocks (keras-team/keras#21378), and
+    its `quantize` would calibrate again: each layer is given the variables alone."""
+    config = _config(mode, dataset=None, tokenizer=None)
+    for layer in model._flatten_layers():
+        if isinstance(layer, (keras.layers.Dense, keras.layers.EinsumDense)):
+            layer.quantize(mode, config=config)
+            del layer._kernel  # as calibration does: the 4-bit kernel replaces it
+    _saves_zero_points(model)
+
+
+def _saves_zero_points(model):
+    """Keras 3.15 saves a GPTQ or AWQ layer without its zero points (`save_own_variables` takes them from
+    `_get_kernel_with_merged_lora`, which gives none in these modes), and a reload would round every group about
+    zero: each quantized layer of `model` is made to give its own."""
+    for layer in model._flatten_layers():
+        if hasattr(layer, "kernel_zero"):
+            layer._get_kernel_with_merged_lora = lambda layer=layer: (layer.kernel, None, layer.kernel_zero)
+
+
+def _config(mode, **calibration):
+    """Keras's configuration of `mode` in groups of `GROUP_SIZE` inputs (GPTQ's columns rounded largest first)."""
+    if mode not in CALIBRATED:
+        raise UserError(f"no {mode!r} calibrated quantization; choose from {', '.join(CALIBRATED)}")
+    if mode == "gptq":
+        return keras.quantizers.GPTQConfig(group_size=GROUP_SIZE, activation_order=True, **calibration)
+    return keras.quantizers.AWQConfig(group_size=GROUP_SIZE, **calibration)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,8 @@ decoding speed at batch 1 and 64 (a 1-token prompt per row; Keras variants with 
 tokens by default; LiteRT files without one, each token a forward pass over the whole context window).
 """
 
+import math
+
 import keras
 
 from keras_apps import files
@@ -90,7 +92,8 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
             training text.
         decoding_tokens_per_second: `(model, batch_size) -> tokens/s`, the same for every variant.
         endpoint: `model -> (function, input_signature)`, the export's `generate` signature for a model.
-        metadata: the export's `export.json` facts; each variant's adds its `quantization`.
+        metadata: the export's `export.json` facts; each variant's adds its `quantization` and records its own
+            `validation` loss and perplexity in place of the export's.
     """
     def make(model, mode):
         if mode in CALIBRATED:
@@ -109,5 +112,7 @@ def compress(export_path, directory, modes, *, title, tokenizer, validation_wind
         converted={mode: lambda model, folder, mode=mode: litert_row(
             model, mode, folder, validation_windows, calibration_text=calibration_text, tokenizer=tokenizer,
             calibration_windows=calibration_windows) for mode in LITERT},
+        measured=lambda scores: {"validation": {"loss": scores["validation_loss"],
+                                                "perplexity": math.exp(scores["validation_loss"])}},
         export={"metadata": metadata, "track": [tokenizer],
                 "files_to_copy": [export_path / "tokenizer.json"]})

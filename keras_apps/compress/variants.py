@@ -20,9 +20,10 @@ import keras
 
 from keras_apps import files
 from keras_apps.compress import reports
+from keras_apps.compress.calibrated import uncalibrated
 from keras_apps.compress.keras_quantize import keras_quantize
 from keras_apps.compress.measure import file_sizes
-from keras_apps.compress.weight_formats import HALVES, QUANTIZED
+from keras_apps.compress.weight_formats import CALIBRATED, HALVES, QUANTIZED
 from keras_apps.errors import UserError
 
 KINDS = (keras.layers.Dense, keras.layers.EinsumDense)  # the layers quantization changes
@@ -67,10 +68,10 @@ def with_dtype_policy(model, policy):
 
 
 def load_quantized(path, mode):
-    """The model of a `.keras` file that a model quantized in `mode` (`QUANTIZED`) was saved to. Keras saves the
-    quantized dtype policy of top-level layers only, not of the layers inside keras-hub's blocks, so its own
-    loading builds those in float and refuses their 8-bit variables (keras-team/keras#21378): the model is built
-    in float from the file's config, quantized as it was, then given the file's weights."""
+    """The model of a `.keras` file that a model quantized in `mode` (`QUANTIZED` or `CALIBRATED`) was saved to.
+    Keras saves the quantized dtype policy of top-level layers only, not of the layers inside keras-hub's blocks,
+    so its own loading builds those in float and refuses their quantized variables (keras-team/keras#21378): the
+    model is built in float from the file's config, given the variables of `mode`, then the file's weights."""
     import json
     import zipfile
 
@@ -80,7 +81,10 @@ def load_quantized(path, mode):
         if "source_name" in entry["config"]:  # a quantized policy: the float one it quantizes from
             entry.update(class_name="DTypePolicy", module="keras", config={"name": entry["config"]["source_name"]})
     model = keras.saving.deserialize_keras_object(config)
-    keras_quantize(model, mode)
+    if mode in CALIBRATED:
+        uncalibrated(model, mode)
+    else:
+        keras_quantize(model, mode)
     model.load_weights(path)
     return model
 
@@ -100,7 +104,7 @@ def matmul_compute_dtype(model):
 
 
 def export_variants(export_path, directory, variants, *, make, endpoints, score, table, describe, export,
-                    converted=None):
+                    converted=None, measured=lambda scores: {}):
     """Measures the export at `export_path` and a copy in each of `variants`, exporting each copy into
     `directory/<variant>/1`; writes `compression.json` and `.md` into `directory` once every row is measured
     (`reports`) and returns the rows.
@@ -112,13 +116,15 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
         table: `rows -> Markdown`; describe: `row -> str`, the line printed after each row.
         export: `export_model`'s keyword arguments for each copy (`metadata`, whose `quantization` each copy
             sets; `track`, `files_to_copy`).
+        measured: `scores -> {key: value}`: the figures a copy's `export.json` records of itself, in place of the
+            original's (a GPT's validation loss); none by default.
         converted: `{variant: (model, folder) -> row fields}` for variants that are not Keras models (a LiteRT
             file): each writes its file into `folder` and measures it itself, giving every field of a row but
             its name.
     """
     directory, converted = Path(directory), converted or {}
     reports.check_no_report(directory)
-    _clear_unreported_copies(directory, [variant for variant in variants if variant not in converted], export_path)
+    _clear_unreported_copies(directory, variants, export_path, converted)
     rows = []
     for variant in ("float32", *variants):
         model = reports.load_export_model(export_path)
@@ -127,7 +133,7 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
             row = converted[variant](model, directory / variant)
         else:
             model, row, path = _keras_variant(model, variant, directory, make, endpoints, score, export_path,
-                                              {**export, "run_id": _copy_identity(export_path, variant)})
+                                              {**export, "run_id": _copy_identity(export_path, variant)}, measured)
             size, gzip_size = file_sizes(path)
             row = {"compute_dtype": matmul_compute_dtype(model), "size_bytes": size, "gzip_bytes": gzip_size, **row}
         rows.append({"variant": variant, **row})
@@ -136,7 +142,7 @@ def export_variants(export_path, directory, variants, *, make, endpoints, score,
     return rows
 
 
-def _keras_variant(model, variant, directory, make, endpoints, score, export_path, export):
+def _keras_variant(model, variant, directory, make, endpoints, score, export_path, export, measured):
     """`(model in variant, its scores and extra row fields, its .keras file)`: float32 saved as it is (without the
     optimizer the export's model.keras also holds, as the variants are saved), any other made by `make`, scored
     and exported with a card of its own (`copy_card`)."""
@@ -152,7 +158,7 @@ def _keras_variant(model, variant, directory, make, endpoints, score, export_pat
     print(f"{variant}: exporting to {directory / variant}", flush=True)
     card = copy_card(export_path, variant, scores)
     path = export_model(model, directory / variant, endpoints(model),
-                        **{**export, "metadata": {**export["metadata"], "quantization": variant},
+                        **{**export, "metadata": {**export["metadata"], **measured(scores), "quantization": variant},
                            "documents": {"MODEL_CARD.md": card}})
     return model, {**scores, **extra}, path / "model.keras"
 
@@ -180,21 +186,22 @@ def _copy_identity(export_path, variant):
     return f"{Path(export_path).resolve()} ({export_metadata(export_path).get('run_id')}) as {variant}"
 
 
-def _clear_unreported_copies(directory, variants, export_path):
-    """A folder without a report may hold copies an interrupted run of the same compression exported: they are
-    removed, so each variant's folder holds the one copy the report measures (as `<variant>/1`), not a stale one
-    beside it. A version any other run wrote there is refused before any work, and kept."""
+def _clear_unreported_copies(directory, variants, export_path, converted):
+    """A folder without a report may hold what interrupted runs of the same compression made, in this run's formats
+    or in others they were asked for: the copies they exported and the files they converted. Those are removed, so
+    that the folder holds only what its report measures (each copy as `<variant>/1`), no stale copy beside them. A
+    version any other run wrote into this run's variants' folders is refused before any work, and kept."""
     from keras_apps.export.saved_model import published_by
     from keras_apps.export.versions import versions
 
-    earlier = {}
-    for variant in variants:
-        folder = directory / variant
-        ours = published_by(folder, _copy_identity(export_path, variant))
+    stale = [directory / name for name in converted if name not in variants and (directory / name).is_dir()]
+    for folder in sorted({*(directory / variant for variant in variants), *directory.glob("*/")} - {*stale}):
+        ours = published_by(folder, _copy_identity(export_path, folder.name))
         others = [version for version in versions(folder) if folder / str(version) != ours]
-        if others:
+        if others and folder.name in variants:
             raise UserError(f"{folder} holds version {others[0]}, which is no copy of {export_path} that this "
                             f"compression made; choose another --run-dir")
-        earlier[variant] = ours
-    for path in filter(None, earlier.values()):
+        if ours:  # the folder of a format this run does not make goes whole, unless another run's version is in it
+            stale.append(ours if folder.name in variants or others else folder)
+    for path in stale:
         shutil.rmtree(path)

@@ -221,14 +221,14 @@ def resolve_task_export(path, task):
 
 def load_keras_model(path, task):
     """`(version_path, its model.keras)`: the Keras model of an export of `task`, for code that needs its layers."""
-    from keras_apps.compress.weight_formats import QUANTIZED
+    from keras_apps.compress.weight_formats import CALIBRATED, QUANTIZED
     from keras_apps.models import attention_explained  # noqa: F401 - registers the written-out layers it may hold
 
     version_path = resolve_task_export(path, task)
     check_whole_archive(version_path / "model.keras")
     quantization = export_metadata(version_path).get("quantization")
     try:
-        if quantization in QUANTIZED:
+        if quantization in (*QUANTIZED, *CALIBRATED):
             from keras_apps.compress.variants import load_quantized
 
             return version_path, load_quantized(version_path / "model.keras", quantization)

@@ -282,6 +282,9 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
     recorded = json.loads((compressed / "int8" / "1" / "export.json").read_text())
     assert recorded["quantization"] == "int8" and recorded["task"] == "gpt"
     assert recorded["sampler"] == "top_k" and recorded["top_k"] == 3  # the copy samples as the export does
+    for variant, row in (("int8", rows[1]), ("gptq", rows[2])):  # each copy's own figures, not the original's
+        validation = json.loads((compressed / variant / "1" / "export.json").read_text())["validation"]
+        assert validation == {"loss": row["validation_loss"], "perplexity": math.exp(row["validation_loss"])}
     card = (compressed / "gptq" / "1" / "MODEL_CARD.md").read_text()
     assert card.startswith("# Model card: a gptq copy of")
     assert f"| validation_loss | {rows[2]['validation_loss']:,.4f} |" in card
@@ -289,6 +292,10 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
                                "--run-dir", str(tmp_path / "tuned"), "--export-dir", str(tmp_path / "tuned-exports")],
                               capsys)
     assert status == 2 and "is a compressed copy (" in err and "; train from the export it copies" in err, err
+    (tmp_path / "other.txt").write_text("Another text, which the copy's own text check would refuse.\n" * 40)
+    status, _, err = run_task(["compress", "--text-file", str(tmp_path / "other.txt"), "--export-dir",
+                               str(compressed / "int8"), "--run-dir", str(tmp_path / "again")], capsys)
+    assert status == 2 and "is a compressed copy (" in err and "; compress the export it copies" in err, err
 
     for variant in ("int8", "gptq"):
         generate = ["generate", "Shall I", "--max-new-tokens", "25", "--seed", "3",
@@ -302,6 +309,32 @@ def test_compress_exports_copies_that_a_fresh_process_generates_from_and_convert
     assert status == 2 and f"{compressed} already holds a compression report; choose another --run-dir" in err
     status, _, err = run_task(["compress", "--modes", "int2", "--export-dir", str(export_dir)], capsys)
     assert status == 2 and "argument --modes: invalid choice: 'int2'" in err and err.count("\n") == 1
+
+
+def test_a_compression_rerun_with_other_modes_leaves_no_copy_its_report_does_not_list(tiny_gpt, tmp_path, capsys,
+                                                                                      monkeypatch):
+    """A run killed once its int8 copy is exported, before its report: the next, asked for bfloat16 alone, removes
+    that copy rather than leave it unreported beside its own."""
+    from keras_apps.compress import reports
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    compressed = tmp_path / "compressed"
+    command = ["compress", "--text-file", str(tiny_gpt.text), "--decoding-tokens", "8",
+               "--export-dir", str(tiny_gpt.export), "--run-dir", str(compressed)]
+    with monkeypatch.context() as patch, pytest.raises(Killed):
+        patch.setattr(reports, "write_report", killed)
+        run_task([*command, "--modes", "int8"], capsys)
+    assert (compressed / "int8" / "1" / "saved_model.pb").is_file()
+    status, _, err = run_task([*command, "--modes", "bfloat16"], capsys)
+    assert status == 0, err
+    rows = json.loads((compressed / "compression.json").read_text())
+    assert [row["variant"] for row in rows] == ["float32", "bfloat16"]
+    assert [path.name for path in compressed.glob("*/")] == ["bfloat16"]
 
 
 def test_compress_refuses_a_text_the_export_did_not_learn(tiny_gpt, tmp_path, capsys):
