@@ -288,6 +288,10 @@ def fit(
     train_dataset = shard_by_data(train_dataset)
     validation_dataset = None if validation_dataset is None else shard_by_data(validation_dataset)
     multi_worker = is_multi_worker(strategy)
+    # Each training starts from its seed, whatever drew random numbers before it in this command: a resumed run
+    # reads back what earlier stages made (a teacher's verdicts, a pre-trained backbone) without their draws, and
+    # would otherwise build and drop out from another point of the stream than the uninterrupted run.
+    keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = _build_in_precision(build_model, config.precision)
         config = _ending_each_epoch(_supported(config, strategy, model), steps_per_epoch)

@@ -106,3 +106,29 @@ def test_a_resumed_run_trains_on_the_batches_in_the_order_an_uninterrupted_one_w
     assert resumed.initial_epoch == 2
     for theirs, ours in zip(uninterrupted.model.weights, resumed.model.weights, strict=True):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-7)
+
+
+def test_a_training_builds_the_same_model_whatever_drew_random_numbers_before_it(tmp_path):
+    """A resumed run reads back what its earlier stages made (a teacher's verdicts, a pre-trained backbone) without
+    drawing their random numbers: its next training started from another point of the stream, and trained another
+    model than the uninterrupted run's (0.8125 against 0.5417 test accuracy, on a tiny IMDB student)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_apps.training.config import TrainingConfig
+    from keras_apps.training.strategy import select_strategy
+    from tests.training.helpers import tiny_datasets
+    from tests.training.test_runner import LOSS
+
+    def trained(run_dir, draws_before):
+        runner.seed_everything(0)  # once per command, as `start_run` seeds
+        for _ in range(draws_before):  # an earlier stage's work: its initializers, its dropout, its shuffles
+            keras.random.uniform((3,)), np.random.rand(3), tf.random.uniform((3,))
+        train, validation = tiny_datasets(32)
+        return runner.fit(tiny_model, train, validation, config=TrainingConfig(epochs=1, batch_size=32),
+                          run_directory=RunDirectory.create("tiny", run_dir), strategy=select_strategy("cpu"),
+                          loss=LOSS).model
+
+    uninterrupted, resumed = trained(tmp_path / "a", draws_before=2), trained(tmp_path / "b", draws_before=0)
+    for theirs, ours in zip(uninterrupted.weights, resumed.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
