@@ -1,11 +1,17 @@
 """The compression suite: each technique applied to one exported classifier, every variant measured alike.
 
-    keras-float32          the export's Keras model, the reference
-    keras-int8             `model.quantize("int8")` (Keras quantizes Dense, EinsumDense and Embedding kernels)
-    litert-<variant>       post-training quantization of the export's SavedModel (`litert.VARIANTS`)
+    keras-float32          the export's Keras model computing in float32, the reference
+    keras-int8             `model.quantize("int8")` (Keras quantizes Dense, EinsumDense and Embedding kernels),
+                           measured as reloaded (`variants.load_quantized`)
+    litert-<variant>       post-training quantization (`litert.VARIANTS`) of the export's SavedModel, or of
+                           the network alone in float32 (`quantize` says when)
     pruned-<s>             fine-tuned under magnitude pruning to sparsity s, stripped, as LiteRT float32 and int8
     student-{scratch,distilled}-seed<n>
                            a small model trained alone, and from the teacher's soft outputs, same budget
+
+Every variant starts from the export's network in float32, whatever precision it trained in (a mixed
+precision model's weights are float32 already): Keras int8 refuses float16 layers, LiteRT's built-in ops have no
+bfloat16 kernels, and a float32 row computes in float32.
 
 A variant is a file in the output folder; its row in `compression.json` (and `compression.md`) has the
 file's size raw and gzip'd, accuracy on the whole test split, batch-1 latency and batch-64 throughput. The
@@ -28,6 +34,8 @@ from keras_apps.compress.measure import (
     accuracy, examples_per_second, file_sizes, markdown_table, median_latency_ms,
 )
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
+from keras_apps.compress.variants import load_quantized, with_dtype_policy
+from keras_apps.compress.weight_formats import HALVES
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
 from keras_apps.settings import count_within
@@ -59,8 +67,9 @@ class Subject:
     timing_batch: dict
 
     def load_model(self):
-        """A fresh copy of the export's Keras model, without the optimizer it was trained with."""
-        return reports.load_export_model(self.export_path)
+        """A fresh copy of the export's Keras model computing in float32, without the optimizer it was trained
+        with: what every variant starts from."""
+        return float32_copy(reports.load_export_model(self.export_path))
 
     def keras_predictor(self, model):
         function, input_signature = self.endpoint(model)
@@ -135,9 +144,13 @@ def _write_bytes(path, content):
 
 
 def quantize(subject, directory, report, *, network_only=False):
-    """The Keras float32 reference, Keras int8, and the four LiteRT conversions of the export's SavedModel, or
-    with `network_only` of the model alone (`write_network`); the LiteRT ones left out, in a note said first,
-    for a model LiteRT cannot convert (`litert_obstacle`)."""
+    """The Keras float32 reference, Keras int8, and the four LiteRT conversions of the export's SavedModel, or of
+    the float32 model alone (`write_network`) with `network_only` or for an export in mixed precision (its
+    SavedModel computes in float16 or bfloat16); the LiteRT ones left out, in a note said first, for a model
+    LiteRT cannot convert (`litert_obstacle`)."""
+    mixed = _mixed_precision(reports.load_export_model(subject.export_path))
+    if mixed:
+        report.note(f"The export computes in {mixed}: every variant starts from its network in float32.")
     model = subject.load_model()
     obstacle = litert_obstacle(model)
     if obstacle:
@@ -149,17 +162,34 @@ def quantize(subject, directory, report, *, network_only=False):
     keras_quantize(model, "int8")  # the row lists the layers it quantized
     quantized = [layer.name for layer in model._flatten_layers() if getattr(layer, "quantization_mode", None)]
     path = _save_keras(model, directory / "keras-int8.keras")
-    report.add(measure(subject, "keras-int8", path, subject.keras_predictor(model),
+    # Measured as reloaded: Keras's own `load_model` refuses some quantized layers (keras-team/keras#21378).
+    report.add(measure(subject, "keras-int8", path, subject.keras_predictor(load_quantized(path, "int8")),
                        technique="keras int8 quantization", quantized_layers=quantized))
+    report.note(f'{path.name} loads with `keras_apps.compress.variants.load_quantized(path, "int8")`.')
     if obstacle:
         return
-    network = write_network(subject, subject.load_model(), directory, "network") if network_only else None
+    network = write_network(subject, subject.load_model(), directory, "network") if network_only or mixed else None
     for variant in litert.VARIANTS:
         content = litert.convert(network or subject.export_path, variant, signature=subject.signature,
                                  representative=subject.representative if variant == "int8" else None)
         path = _write_bytes(directory / f"litert-{variant}.tflite", content)
         report.add(measure(subject, f"litert-{variant}", path, subject.litert_predictor(content),
                            technique="post-training quantization"))
+
+
+def float32_copy(model):
+    """`model` rebuilt to compute in float32 (`with_dtype_policy`), the casts of its graph too: a cast between
+    layers (`ops.cast(mask, x.dtype)`, in pooling) keeps the dtype it was built with, not a dtype policy."""
+    copy = with_dtype_policy(model, "float32")
+    for operation in copy.operations:
+        if not isinstance(operation, keras.layers.Layer) and getattr(operation, "dtype", None) in HALVES:
+            operation.dtype = "float32"
+    return copy
+
+
+def _mixed_precision(model):
+    """The dtype policies other than float32 that `model`'s layers compute in (`mixed_bfloat16`), or ""."""
+    return ", ".join(sorted({layer.dtype_policy.name for layer in model._flatten_layers()} - {"float32"}))
 
 
 def litert_obstacle(model):
