@@ -181,19 +181,19 @@ def generate(args):
 
 def compress(args):
     from keras_apps.compress import language_model, reports
-    from keras_apps.data.text_corpus import check_trained_on, load_corpus, split_corpus
+    from keras_apps.data.text_corpus import check_trained_on, learned_text, split_corpus
     from keras_apps.data.token_windows import evaluation_windows
-    from keras_apps.export.saved_model import check_not_a_copy, export_metadata, resolve_task_export
+    from keras_apps.export.saved_model import export_metadata, resolve_task_export
     from keras_apps.inference.serving import text_generation_endpoint
     from keras_apps.inference.text_generation import decoding_tokens_per_second, recorded_sampler
     from keras_apps.text.characters import load_tokenizer, token_ids
 
     export_path = resolve_task_export(args.export_dir, TASK)
-    check_not_a_copy(export_path, "compress")  # before any data loads
+    reports.check_compressible(export_path)  # before any text loads
     recorded = export_metadata(export_path)
     tokenizer = load_tokenizer(export_path / "tokenizer.json")
-    text = load_corpus(args.text_file, args.data_dir)
-    check_trained_on(recorded, args.text_file, text, export_path)
+    text_file, text = learned_text(recorded, args.text_file, args.data_dir)
+    check_trained_on(recorded, text_file, text, export_path)
     training_text, validation_text = split_corpus(text, VALIDATION_FRACTION)
     windows = evaluation_windows(token_ids(tokenizer, validation_text), recorded["model"]["context_length"], 64)
     directory = reports.output_folder(TASK, args.run_dir, export_path)
@@ -256,7 +256,7 @@ def _compress_arguments(parser):
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(parser)
     parser.add_argument("--text-file", type=cli.path, help="the text the export was trained on, whose last tenth "
-                        "scores each variant (default: Tiny Shakespeare)")
+                        "scores each variant (default: Tiny Shakespeare, or the RLHF stages' reviews for theirs)")
     parser.add_argument("--modes", nargs="+", choices=GPT_MODES, default=list(GPT_MODES), metavar="MODE",
                         help=f"weight formats to make: {', '.join(GPT_MODES)} (default: all)")
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,

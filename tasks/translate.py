@@ -217,6 +217,7 @@ def compress(args):
     from keras_apps.explain.attention import TranslationExport
 
     export = TranslationExport.load(args.export_dir, TASK)
+    reports.check_compressible(export.path)  # before any data loads
     oriented = translation_pairs.held_out_test(args.data_dir, export.metadata, export.path, SPLIT_SEED)
     sources, references = translation_pairs.scored_sentences(oriented, args.test_sentences)
     directory = reports.output_folder(TASK, args.run_dir, export.path)

@@ -30,11 +30,10 @@ def output_folder(task, run_dir, export_path):
     the SavedModel a server serves from there). Made only once the export's `model.keras` is found whole and the
     export is no compressed copy, so a damaged export leaves no empty folder behind. Whoever writes the report
     checks the folder holds none yet (`check_no_report`)."""
-    from keras_apps.export.saved_model import check_not_a_copy, check_outside_exports, check_whole_archive
+    from keras_apps.export.saved_model import check_outside_exports
     from keras_apps.training.run_directory import RunDirectory
 
-    check_whole_archive(Path(export_path) / "model.keras")
-    check_not_a_copy(export_path, "compress")  # its rows would be measured against a copy as if the original
+    check_compressible(export_path)
     if run_dir is not None:
         check_outside_exports(run_dir, "--run-dir")
         _check_compresses(Path(run_dir), export_path)
@@ -42,6 +41,16 @@ def output_folder(task, run_dir, export_path):
     if not (directory / CLAIM).exists():
         files.write_json(directory / CLAIM, {"export": str(Path(export_path).resolve())})
     return directory
+
+
+def check_compressible(export_path):
+    """Refuses, in one line, an export whose `model.keras` is not whole, or a compressed copy: its rows would be
+    measured against a copy as if the original. Asked by `output_folder`, and first by a command that reads data
+    before it (a refusal about the data would hide this one)."""
+    from keras_apps.export.saved_model import check_not_a_copy, check_whole_archive
+
+    check_whole_archive(Path(export_path) / "model.keras")
+    check_not_a_copy(export_path, "compress")
 
 
 def _check_compresses(directory, export_path):

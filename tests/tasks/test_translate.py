@@ -167,8 +167,9 @@ def test_train_translate_and_draw_attention_on_a_written_tiny_dataset(tmp_path, 
     status, _, err = run_task(["attention", "Hi. 3", "--output", str(tmp_path / "int8.png"), "--export-dir",
                                str(compressed / "int8")], capsys)  # its Keras model reloads, 8-bit kernels and all
     assert status == 0 and (tmp_path / "int8.png").read_bytes()[:4] == b"\x89PNG", err
-    status, _, err = run_task(["compress", "--data-dir", str(tmp_path), "--test-sentences", "8", "--export-dir",
-                               str(compressed / "int8"), "--run-dir", str(tmp_path / "again")], capsys)
+    status, _, err = run_task(["compress", "--data-dir", str(tmp_path / "reshuffled"), "--test-sentences", "8",
+                               "--export-dir", str(compressed / "int8"), "--run-dir", str(tmp_path / "again")],
+                              capsys)  # what is wrong first: a copy, whatever data is given
     assert status == 2 and "is a compressed copy (" in err and "; compress the export it copies" in err
     assert not (tmp_path / "again").exists()
 
