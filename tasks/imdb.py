@@ -91,7 +91,7 @@ def train(args):
 
     recipe, source = overlaid(RECIPES[args.model], args), settings.overlay(BertSource(), args)
     model, config = recipe.model, recipe.training
-    check_choices(args.model, model, source, args.unlabeled_examples)
+    check_choices(args.model, model, source, args.unlabeled_examples, settings.given_flags(Pretraining, args))
     vocabulary_size = wordpiece_vocabulary_size(model, source, args.vocabulary_size, VOCABULARY_SIZE)
     pretrains = pretrains_here(model, source)
     unlabeled = pretrains or model.learns_from_a_teacher

@@ -57,4 +57,8 @@ def load_backbone(handle, **overrides):
             f"cannot load the keras-hub preset {handle!r} ({reason}); presets are downloaded from Kaggle, "
             "so this needs the network, or give the path of a preset folder instead"
         ) from exc
+    # An id past the embedding's rows fails mid-training on a CPU, and reads a row of zeros on a GPU.
+    if tokenizer.vocabulary_size() > backbone.vocabulary_size:
+        raise UserError(f"{handle}: its tokenizer has {tokenizer.vocabulary_size():,} tokens, more than the "
+                        f"{backbone.vocabulary_size:,} its backbone embeds")
     return backbone, tokenizer

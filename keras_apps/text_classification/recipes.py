@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from keras_apps.errors import UserError
 from keras_apps.recipes import transformer_blocks
-from keras_apps.settings import SettingError, path, positive_int, setting
+from keras_apps.settings import SettingError, flag_name, path, positive_int, setting
 
 FAMILIES = ("ngrams", "lstm", "transformer", "bert")
 NO_TEACHER = "none"
@@ -104,10 +104,16 @@ def pretrains_here(model, source):
     return model.family == "bert" and source.is_default
 
 
-def check_choices(name, model, source, unlabeled_examples):
-    """Refuses, in one line, a flag that `--model name` (settings `model`, backbone `source`) would ignore."""
+def check_choices(name, model, source, unlabeled_examples, pretraining_flags):
+    """Refuses, in one line, a flag that `--model name` (settings `model`, backbone `source`) would ignore;
+    `pretraining_flags` are the `Pretraining` flags given (`settings.given_flags`)."""
     if model.family != "bert" and source != BertSource():
         raise UserError("--preset, --pretrained-backbone, --from-scratch and --lora-rank apply to --model bert only")
+    # --jit-compile is the training's flag too: it is never ignored.
+    ignored = [flag for flag in pretraining_flags if flag != flag_name(Pretraining, "jit_compile")]
+    if ignored and not pretrains_here(model, source):
+        raise UserError(f"{ignored[0]}: this run pre-trains nothing (--model bert does, without --pretrained-backbone, "
+                        "--preset or --from-scratch)")
     if unlabeled_examples is not None and not (pretrains_here(model, source) or model.learns_from_a_teacher):
         raise UserError(f"--unlabeled-examples: --model {name} reads no unlabeled reviews (a teacher's students and "
                         "BERT pre-trained here do)")

@@ -63,6 +63,10 @@ def test_every_command_has_help(command, capsys):
     (["--model", "bert", "--pretrained-backbone", "runs/x/backbone", "--vocabulary-size", "300"],
      "--vocabulary-size: the backbone brings its own vocabulary"),
     (["--model", "transformer", "--blocks", "torch"], "argument --blocks: invalid choice"),
+    (["--model", "transformer", "--pretrain-epochs", "2"], "--pretrain-epochs: this run pre-trains nothing"),
+    (["--model", "bert", "--pretrained-backbone", "runs/x/backbone", "--pretrain-batch-size", "8"],
+     "--pretrain-batch-size: this run pre-trains nothing"),
+    (["--model", "bert", "--from-scratch", "--pretrain-epochs", "2"], "--pretrain-epochs: this run pre-trains nothing"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -238,9 +242,9 @@ def _press_ctrl_c():
 
 def test_an_interrupted_pretraining_resumes_where_it_stopped(tiny_imdb, capsys, monkeypatch):
     run = tiny_imdb / "run"
-    common = ["--model", "bert", *SMALL, "--pretrain-epochs", "2", "--pretrain-batch-size", "8", "--no-jit-compile",
-              "--export-dir", str(tiny_imdb / "exports")]
-    bert = [*common, *WORDPIECES, "--run-dir", str(run)]  # a saved backbone brings its vocabulary: no WORDPIECES
+    common = ["--model", "bert", *SMALL, "--no-jit-compile", "--export-dir", str(tiny_imdb / "exports")]
+    # A saved backbone brings its vocabulary and is not pre-trained again: no WORDPIECES, no --pretrain-* flags.
+    bert = [*common, "--pretrain-epochs", "2", "--pretrain-batch-size", "8", *WORDPIECES, "--run-dir", str(run)]
     real_fit = pretraining.fit
     monkeypatch.setattr(pretraining, "fit", lambda *args, **kwargs: real_fit(
         *args, **kwargs, callbacks=[InterruptMidEpoch(1, _press_ctrl_c)]))

@@ -41,3 +41,12 @@ def test_a_preset_that_cannot_be_loaded_is_one_clear_error(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(UserError, match="cannot load the backbone saved in"):
         load_backbone(tmp_path)
+
+
+def test_a_tokenizer_larger_than_the_backbones_embedding_is_refused(tmp_path):
+    """Its extra ids would fail mid-training on a CPU, and read rows of zeros on a GPU."""
+    vocabulary = learn_vocabulary([text for text, _ in TINY_REVIEWS] * 20, 100)
+    save_backbone(build_bert_backbone(len(vocabulary) - 10, 16, **SIZE), build_tokenizer(vocabulary),
+                  tmp_path / "backbone")
+    with pytest.raises(UserError, match=f"has {len(vocabulary)} tokens, more than the {len(vocabulary) - 10} its"):
+        load_backbone(tmp_path / "backbone")
