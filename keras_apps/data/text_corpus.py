@@ -44,6 +44,17 @@ def load_corpus(text_file=None, data_dir=None):
     return text
 
 
+def learned_text(recorded, text_file=None, data_dir=None):
+    """`(text_file, text)`: `text_file`, else the text the export of `recorded` (its `export.json`) learned where
+    this suite makes it from the data directory (the RLHF stages' review corpus), else Tiny Shakespeare: what a
+    command measuring an export reads by default (`check_trained_on` then checks it is the export's)."""
+    from keras_apps.data import imdb
+
+    if text_file is None and (recorded.get("text") or {}).get("file") == imdb.REVIEW_CORPUS:
+        text_file = imdb.review_corpus(data_dir)
+    return text_file, load_corpus(text_file, data_dir)
+
+
 def text_record(text_file, text):
     """What a language model's export records of the text it learned: the file's name (Tiny Shakespeare's by
     default) and a fingerprint of its content, so that a command measuring it on a text can tell another one."""

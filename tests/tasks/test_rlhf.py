@@ -124,6 +124,11 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     status, _, err = run_cli(gpt_task.main, ["compress", "--export-dir", str(tmp_path / "dpo"), "--text-file",
                                              str(tmp_path / "poem.txt"), "--run-dir", str(tmp_path / "c")], capsys)
     assert status == 2 and "is not the text the export at" in err and f"learned ({imdb.REVIEW_CORPUS})" in err
+    status, _, err = run_cli(gpt_task.main, ["compress", "--export-dir", str(tmp_path / "dpo"), *data, "--modes",
+                                             "bfloat16", "--decoding-tokens", "2", "--run-dir", str(tmp_path / "c")],
+                             capsys)  # by default, on the reviews it learned
+    assert status == 0, err
+    assert json.loads((tmp_path / "c" / "bfloat16" / "1" / "export.json").read_text())["validation"]["loss"] > 0
     (tmp_path / "dpo-run" / "metrics.json").unlink()  # as if killed before its last file, then the reward remade
     shutil.rmtree(classifier)
     status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "2", "--batch-size", "8", *data,
