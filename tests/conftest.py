@@ -177,6 +177,14 @@ def tiny_fsdd_members(**replace):
     return {**members, **replace}
 
 
+def another_tone_at(indices):
+    """Members replacing each speaker's recordings `indices` of every digit by one other tone (1,234 Hz), their
+    names and so labels kept: the data a run learned changed under it (for `tiny_fsdd_members(**...)`)."""
+    other_tone = wav_bytes(np.round(3000 * np.sin(2 * np.pi * 1234 * np.arange(1300) / 8000)))
+    return {f"recordings/{digit}_{speaker}_{index}.wav": other_tone for digit in range(10)
+            for speaker in TINY_FSDD["speakers"] for index in indices}
+
+
 def write_fsdd_archive(directory, members):
     """`free-spoken-digit-dataset-1.0.9.tar.gz` in `directory`, holding `members` under the release's folder."""
     with tarfile.open(Path(directory) / "free-spoken-digit-dataset-1.0.9.tar.gz", "w:gz") as archive:

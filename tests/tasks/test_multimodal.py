@@ -12,7 +12,9 @@ from bench.multimodal import fusion_row
 from keras_apps.data import spoken_digits
 from keras_apps.export.saved_model import load_serving, versions
 from tasks import multimodal as task
-from tests.conftest import TINY_FSDD, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive
+from tests.conftest import (
+    TINY_FSDD, another_tone_at, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive,
+)
 from tests.evaluate.html_check import check_page
 
 SMALL = ["--epochs", "1", "--batch-size", "8", "--width", "8", "--images-per-recording", "2"]
@@ -125,10 +127,7 @@ def test_resuming_a_run_folder_with_other_recordings_or_validation_images_is_ref
     assert status == 0, err
     (tiny / "run" / "metrics.json").unlink()  # as if killed before its last file
     recorded = (tiny / "run" / "config.json").read_text()
-    other_tone = wav_bytes(np.round(3000 * np.sin(2 * np.pi * 1234 * np.arange(1300) / 8000)))
-    training = {f"recordings/{digit}_{speaker}_{index}.wav": other_tone for digit in range(10)
-                for speaker in TINY_FSDD["speakers"] for index in (10, 11)}  # labels and names as they were
-    write_fsdd_archive(tiny, tiny_fsdd_members(**training))
+    write_fsdd_archive(tiny, tiny_fsdd_members(**another_tone_at((10, 11))))  # training recordings
     status, _, err = run_task(argv, capsys)  # it would test and publish a model of recordings it never heard
     assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1, err
     write_fsdd_archive(tiny, tiny_fsdd_members())

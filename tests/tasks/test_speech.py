@@ -10,7 +10,9 @@ from keras_apps.data import locate, spoken_digits
 from keras_apps.demo.answers import SpokenDigitAnswers
 from keras_apps.errors import UserError
 from tasks import speech as task
-from tests.conftest import TINY_FSDD, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive
+from tests.conftest import (
+    TINY_FSDD, another_tone_at, run_cli, run_python, tiny_fsdd_members, wav_bytes, write_fsdd_archive,
+)
 
 SMALL = ["--epochs", "1", "--batch-size", "8", "--num-mel-bins", "16"]
 
@@ -105,10 +107,7 @@ def test_resuming_a_run_folder_with_other_validation_recordings_is_refused_and_c
     assert status == 0, err
     (tiny / "run" / "metrics.json").unlink()  # as if killed before its last file
     recorded = (tiny / "run" / "config.json").read_text()
-    other_tone = wav_bytes(np.round(3000 * np.sin(2 * np.pi * 1234 * np.arange(1300) / 8000)))
-    validation = {f"recordings/{digit}_{speaker}_{index}.wav": other_tone for digit in range(10)
-                  for speaker in TINY_FSDD["speakers"] for index in range(5, 10)}  # labels and names as they were
-    write_fsdd_archive(tiny, tiny_fsdd_members(**validation))
+    write_fsdd_archive(tiny, tiny_fsdd_members(**another_tone_at(range(5, 10))))  # validation recordings
     status, _, err = run_task(argv, capsys)  # its best epoch would be chosen across two validation sets
     assert status == 2 and "started with other settings: data" in err and err.count("\n") == 1, err
     assert (tiny / "run" / "config.json").read_text() == recorded
