@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from keras_apps import files
 from keras_apps.errors import UserError
@@ -50,17 +51,30 @@ class Backup(keras.callbacks.BackupAndRestore):
     and the rerun stopped on it with a traceback where no earlier backup was kept (the first epoch's). Here each
     file goes to a temporary that is renamed over the last one, the weights first: a command that dies between
     the two renames (microseconds, where Keras's window was the whole save) redoes the epoch, never skips one.
-    Keras reads the backup back (`on_train_begin`); one damaged since it was written is a one-line error."""
+    Keras reads the backup back (`on_train_begin`); one damaged since it was written is a one-line error.
+
+    Keras backs up the weights, not the state of the model's random seeds (`model.variables` beyond its
+    `weights`: dropout's), and a resumed run drew the first epoch's dropout masks again: this backup keeps them
+    too (`seeds.npz`), so that a resumed run trains the model the uninterrupted run would."""
 
     def __init__(self, backup_dir):
         super().__init__(str(backup_dir), delete_checkpoint=False)  # kept after the last epoch: see the runner
+        self._seeds_path = Path(backup_dir) / "seeds.npz"
 
     def on_train_begin(self, logs=None):
         try:
             super().on_train_begin(logs)
+            if self._seeds_path.exists() and Path(self._training_metadata_path).exists():
+                with np.load(self._seeds_path) as saved:
+                    for index, seed in enumerate(self._seeds()):
+                        seed.assign(saved[str(index)])
         except (OSError, ValueError, KeyError) as exc:  # damaged on disk since: one line, and how to go on
             raise UserError(f"the backup in {self.backup_dir} is damaged ({str(exc).splitlines()[0]}); delete "
                             "that folder to train this run again from its first epoch") from None
+
+    def _seeds(self):
+        weights = {id(weight) for weight in self.model.weights}
+        return [variable for variable in self.model.variables if id(variable) not in weights]
 
     @staticmethod
     def epochs_in(backup_dir):
@@ -74,6 +88,8 @@ class Backup(keras.callbacks.BackupAndRestore):
     def _save_model(self):
         with files.atomic_path(self._weights_path, suffix=".weights.h5") as temporary:
             self.model.save_weights(temporary)
+        with files.atomic_path(self._seeds_path) as temporary, open(temporary, "wb") as handle:
+            np.savez(handle, **{str(index): np.asarray(seed) for index, seed in enumerate(self._seeds())})
         files.write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
 
 

@@ -87,16 +87,21 @@ def test_a_damaged_record_of_the_best_checkpoint_is_one_line(tmp_path, damaged):
 
 
 def test_a_resumed_run_trains_on_the_batches_in_the_order_an_uninterrupted_one_would(tmp_path, monkeypatch):
-    """Its data goes on from the interrupted epoch's order, not from the first epoch's again: the same shuffle,
-    the same masks drawn in the pipeline, and so the same weights as the uninterrupted run's."""
+    """Its data goes on from the interrupted epoch's order, not from the first epoch's again (the same shuffle,
+    the same masks drawn in the pipeline), its dropout from the interrupted epoch's masks: the same weights as the
+    uninterrupted run's."""
     import numpy as np
 
     from keras_apps.data.image_pipeline import image_dataset
     from tests.training import helpers, test_runner
 
+    from keras_apps.models.convnet import build_convnet
+
     monkeypatch.setattr(test_runner, "tiny_datasets", lambda batch_size: (
         image_dataset(helpers.tiny_split(128), batch_size, shuffle=True, seed=0, drop_remainder=True),
         image_dataset(helpers.tiny_split(64, seed=1), batch_size)))
+    # Dropout's masks too: its seeds' state is backed up with the weights.
+    monkeypatch.setattr(test_runner, "tiny_model", lambda: build_convnet(num_classes=4, filters=(4,), dropout=0.5))
     uninterrupted = train_tiny(tmp_path / "uninterrupted", epochs=3, deterministic=True)
     with monkeypatch.context() as patch, pytest.raises(Interrupted):
         patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
