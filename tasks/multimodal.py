@@ -148,8 +148,7 @@ def train(args):
     run.open({"fusion": args.fusion, "model": dataclasses.asdict(model_settings), "train_examples": len(train_pairs),
               "validation_examples": len(validation_pairs),
               "data": fingerprint(train_pairs.images, train_pairs.waveforms, train_pairs.labels,
-                                  validation_pairs.images, validation_pairs.waveforms, validation_pairs.labels,
-                                  components.mean, components.components)})
+                                  validation_pairs.images, validation_pairs.waveforms, validation_pairs.labels)})
 
     def pipeline(pairs, shuffle):  # each output of the model is scored against the digit
         dataset = audio_visual.pair_dataset(pairs, config.batch_size, components, model_settings.snr_db,
