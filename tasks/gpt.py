@@ -50,17 +50,27 @@ RECIPES = {
 }
 DEFAULT_RECIPE = "default"
 SAMPLE_PROMPTS = ("\n", "ROMEO:")  # Tiny Shakespeare's; another text's come from its validation split
-MODEL_CARD = CardText(
-    description="A character-level (or byte-level) GPT: a prompt in, a continuation in the style of the "
-    "training text out, sampled one token at a time.",
-    data="Tiny Shakespeare (karpathy/char-rnn, 1,115,394 characters from Shakespeare's plays) unless "
-    "--text-file named another text; the first 90 % trains, the last 10 % validates.",
-    intended_use="Teaching and demonstrating how a decoder-only language model is trained, sampled and "
-    "served; generating text in the manner of the training text, for fun.",
-    limits="A few million parameters trained for minutes: it imitates spelling, layout and rhythm, not "
-    "meaning, and invents words. It knows only its training text's characters (others become the unknown "
-    "token) and nothing after it; nothing it writes is true, and it must not be used as a source of facts.",
-)
+TOKENIZER_WORDS = {  # for a model's card: what its tokens are, and what text it can read
+    "char": ("character-level", "only its training text's characters (others: the unknown token)"),
+    "byte": ("byte-level", "any UTF-8 text, one byte at a time"),
+    "wordpiece": ("subword-level (WordPiece)", "lowercase words in its text's word pieces (others: the unknown token)"),
+}
+
+
+def card_text(tokenizer_kind, text_file):
+    """The card's words for a model of `tokenizer_kind` tokens that learned `text_file` (None: Tiny Shakespeare)."""
+    tokens, reads = TOKENIZER_WORDS[tokenizer_kind]
+    text = (f"{Path(text_file).name}, the text given with --text-file" if text_file else
+            "Tiny Shakespeare (karpathy/char-rnn, 1,115,394 characters from Shakespeare's plays)")
+    return CardText(
+        description=f"A {tokens} GPT: a prompt in, a continuation in its training text's style out, token by token.",
+        data=f"{text}; the first 90 % trains, the last 10 % validates.",
+        intended_use="Teaching and demonstrating how a decoder-only language model is trained, sampled and "
+        "served; generating text in the manner of the training text, for fun.",
+        limits="A few million parameters trained for minutes: it imitates spelling, layout and rhythm, not "
+        f"meaning. It reads {reads}, and knows nothing beyond its training text; nothing it writes is true, and "
+        "it must not be used as a source of facts.",
+    )
 
 
 def train(args):
@@ -143,7 +153,7 @@ def train(args):
                   **({"init_from": started} if start else {})},
     )
     return run.finish(
-        result, args.recipe, export, MODEL_CARD,
+        result, args.recipe, export, card_text(tokenizer_kind, args.text_file),
         report=lambda metrics: write_report(run.directory, f"GPT, {args.recipe}", metrics, samples,
                                             (len(train_ids), len(validation_ids)), sampler=args.sampler,
                                             temperature=args.temperature),

@@ -237,6 +237,9 @@ def test_a_wordpiece_gpt_writes_words_that_a_fresh_process_generates_alike(tmp_p
     assert status == 0, err
     vocabulary = json.loads((export_dir / "1" / "tokenizer.json").read_text())["vocabulary"]
     assert vocabulary[:3] == ["[PAD]", "[UNK]", "[NL]"] and "compare" in vocabulary
+    card = (export_dir / "1" / "MODEL_CARD.md").read_text()  # the card tells what this run read and learned
+    assert "A subword-level (WordPiece) GPT" in card and "poem.txt, the text given with --text-file" in card
+    assert "character" not in card and "Tiny Shakespeare" not in card
     generate = ["generate", "Shall I", "--max-new-tokens", "12", "--seed", "3", "--export-dir", str(export_dir)]
     status, in_process, _ = run_task(generate, capsys)
     fresh = run_python("-m", "tasks.gpt", *generate)
