@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from keras_apps import files, progress
 from keras_apps.data.token_windows import evaluation_windows
-from keras_apps.evaluate.report import Code, Table, Text
+from keras_apps.evaluate.report import Code, Table, Text, fenced
 from keras_apps.evaluate.run_report import write_run_report
 
 
@@ -38,7 +38,7 @@ def write_samples(generate_text, path, prompts, *, tokens, temperature, sampler,
     files.write_text(
         path,
         f"# Samples ({sampler}, temperature {temperature}, {tokens} tokens each)\n\n"
-        + "\n\n".join(f"```text\n{sample}\n```" for sample in samples) + "\n",
+        + "\n\n".join(fenced(sample, "text") for sample in samples) + "\n",
     )
     return samples
 

@@ -5,17 +5,21 @@ import numpy as np
 from keras_apps import files
 
 
-def _pyplot():
+def pyplot_for_files():
+    """Matplotlib's `pyplot`, drawing into files (no display), its text read as written: titles and labels hold a
+    user's words (a sentence, a file name), where `$5 or $6` was read as mathematics, and `$x^{` was a traceback."""
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False
     from matplotlib import pyplot
 
     return pyplot
 
 
-def _save(figure, path):
-    pyplot = _pyplot()
+def save(figure, path):
+    """Lays `figure` out and writes it to `path` as a PNG, atomically; closes it."""
+    pyplot = pyplot_for_files()
     figure.tight_layout()
     with files.atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100)
@@ -25,7 +29,7 @@ def _save(figure, path):
 
 def plot_confusion_matrix(confusion, class_names, path):
     """Counts of true (rows) against predicted (columns) classes, shaded by each row's share."""
-    pyplot = _pyplot()
+    pyplot = pyplot_for_files()
     confusion = np.asarray(confusion)
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     size = max(3.5, 0.55 * len(class_names) + 1.5)
@@ -41,12 +45,12 @@ def plot_confusion_matrix(confusion, class_names, path):
                   color="white" if shares[row, column] > 0.5 else "black")
     figure.colorbar(image, ax=axis, label="share of the true class")
     axis.set_title("confusion matrix")
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_reliability(reliability, ece, path):
     """Accuracy against confidence per bin (bars) beside the diagonal of perfect calibration."""
-    pyplot = _pyplot()
+    pyplot = pyplot_for_files()
     edges = np.asarray(reliability["bin_edges"])
     accuracy = np.array([np.nan if value is None else value for value in reliability["accuracy"]], float)
     counts = np.asarray(reliability["count"])
@@ -61,12 +65,12 @@ def plot_reliability(reliability, ece, path):
     bottom.set_yscale("log")
     bottom.set_xlabel("confidence (probability of the predicted class)")
     bottom.set_ylabel("examples")
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_image_grid(images, captions, path, columns=4):
     """Grayscale images in a grid, each under its caption (for the most confident mistakes)."""
-    pyplot = _pyplot()
+    pyplot = pyplot_for_files()
     rows = max(1, -(-len(images) // columns))
     figure, axes = pyplot.subplots(rows, columns, figsize=(2.2 * columns, 2.5 * rows), squeeze=False)
     for axis in axes.flat:
@@ -74,13 +78,13 @@ def plot_image_grid(images, captions, path, columns=4):
     for axis, image, caption in zip(axes.flat, images, captions):
         axis.imshow(np.squeeze(image), cmap="gray")
         axis.set_title(caption, fontsize=8)
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_frontier(points, path):
     """The reward–KL frontier (the DPO paper's Figure 2): each method's judge P(positive) and reward against its
     KL to the reference model, one marker per point, labelled by its method."""
-    pyplot = _pyplot()
+    pyplot = pyplot_for_files()
     figure, axes = pyplot.subplots(1, 2, figsize=(10, 4))
     markers = {"SFT": "s", "best-of-N": "^", "PPO": "o", "DPO": "D"}
     for axis, figure_name, label in ((axes[0], "judge", "judge P(positive)"), (axes[1], "reward", "reward")):
@@ -94,4 +98,4 @@ def plot_frontier(points, path):
     axes[0].legend(loc="lower right")
     axes[0].set_title("the judge, which no stage trained against")
     axes[1].set_title("the reward the policies were tuned against")
-    return _save(figure, path)
+    return save(figure, path)

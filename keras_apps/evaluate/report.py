@@ -7,6 +7,7 @@ the Markdown reads on GitHub beside the PNGs it links.
 
 import base64
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +36,31 @@ class Code:
     text: str
 
 
+def fenced(text, info=""):
+    """`text` as a Markdown code block whose fence is longer than any run of backticks in it: a fixed ``` was
+    closed early by a line of backticks in a text (a GPT's sample of code or Markdown), and the rest read as page."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def _inline(text):
+    """`text` as Markdown shows it, not runs: its HTML (a review's `<script>`, a file name's `<b>`) escaped, a cell's
+    line breaks (a review's) and `|` kept from breaking its table row."""
+    return " ".join(str(text).replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|").split())
+
+
 def _markdown(block, directory):
     if isinstance(block, Text):
-        return block.text
+        return block.text.replace("&", "&amp;").replace("<", "&lt;")
     if isinstance(block, Table):
-        lines = ["| " + " | ".join(map(str, block.header)) + " |", "|" + " --- |" * len(block.header)]
-        lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in block.rows]
+        lines = ["| " + " | ".join(map(_inline, block.header)) + " |", "|" + " --- |" * len(block.header)]
+        lines += ["| " + " | ".join(map(_inline, row)) + " |" for row in block.rows]
         return "\n".join(lines)
     if isinstance(block, Image):
         return f"![{block.caption}]({Path(block.path).relative_to(directory).as_posix()})\n\n*{block.caption}*"
     if isinstance(block, Code):
-        return f"```\n{block.text}\n```"
+        return fenced(block.text)
     raise TypeError(f"not a report block: {block!r}")
 
 

@@ -3,6 +3,7 @@ report of a classifier's run (how it does on the test set class by class, and wh
 wrong) and of a translator's. Other tasks add their own evaluation sections (`write_run_report`)."""
 
 import json
+import shlex
 from pathlib import Path
 
 from keras_apps.evaluate.plots import plot_confusion_matrix, plot_reliability
@@ -16,8 +17,9 @@ def _figure(value):
 
 
 def configuration_section(run_directory):
+    """The settings as the run recorded them: a float as written (a learning rate of 3e-05 is no 0.0000)."""
     config = json.loads(run_directory.config.read_text())
-    rows = [(key, _figure(value)) for key, value in sorted(config.items())]
+    rows = [(key, repr(value) if isinstance(value, float) else _figure(value)) for key, value in sorted(config.items())]
     return ("Configuration", [Table(["setting", "value"], rows)])
 
 
@@ -57,7 +59,7 @@ def export_section(export):
         Text(f"SavedModel at {export}, with MODEL_CARD.md beside it."),
         Table(["signature", "tensors"], [("inputs", signature.get("inputs", "–")),
                                          ("outputs", signature.get("outputs", "–"))]),
-        Code(f"saved_model_cli show --dir {export} --all"),
+        Code(f"saved_model_cli show --dir {shlex.quote(str(export))} --all"),
     ])
 
 

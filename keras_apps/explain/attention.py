@@ -56,11 +56,9 @@ def cross_attention(model, source_ids, target_ids):
 def plot_cross_attention(weights, source_tokens, written_tokens, path, title=""):
     """A heat map of the head-averaged `weights` as a PNG: one row per step, labelled with the token it wrote
     (`written_tokens`), one column per source token."""
-    import matplotlib
+    from keras_apps.evaluate.plots import pyplot_for_files, save
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = pyplot_for_files()
     average = np.asarray(weights).mean(axis=0)[: len(written_tokens), : len(source_tokens)]
     figure, axis = pyplot.subplots(figsize=(1.2 + 0.55 * len(source_tokens), 1.2 + 0.4 * len(written_tokens)))
     image = axis.imshow(average, cmap="viridis", vmin=0, vmax=max(float(average.max()), 1e-6), aspect="auto")
@@ -71,11 +69,7 @@ def plot_cross_attention(weights, source_tokens, written_tokens, path, title="")
     if title:
         axis.set_title(textwrap.fill(title, width=max(30, 6 * len(source_tokens))), fontsize=9)
     figure.colorbar(image, ax=axis, fraction=0.04, pad=0.02)
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100)
-    pyplot.close(figure)
-    return path
+    return save(figure, path)
 
 
 @dataclass(frozen=True)

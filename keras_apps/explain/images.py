@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.explain import perturbation
 from keras_apps.explain.integrated_gradients import integrated_gradients
@@ -97,11 +96,9 @@ UNITS = {"ig": "attribution to the logit", "lime": "weight on P(class)", "shap":
 def plot_explanations(image, explanations, path, title=""):
     """The image beside one heat map per explanation (red raised the predicted class's score, blue lowered it),
     each titled with its method, the prediction and the explanation's cost."""
-    import matplotlib
+    from keras_apps.evaluate.plots import pyplot_for_files, save
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = pyplot_for_files()
     figure, axes = pyplot.subplots(1, 1 + len(explanations), figsize=(3.2 + 3.6 * len(explanations), 3.6),
                                    squeeze=False)
     axes[0, 0].imshow(np.squeeze(image), cmap="gray")
@@ -118,8 +115,4 @@ def plot_explanations(image, explanations, path, title=""):
         figure.colorbar(heat, ax=axis, label=UNITS[method], fraction=0.046, pad=0.04)
     for axis in axes[0]:
         axis.axis("off")
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100)
-    pyplot.close(figure)
-    return path
+    return save(figure, path)

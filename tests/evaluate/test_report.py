@@ -61,3 +61,32 @@ def test_a_review_s_explanations_give_its_probability_and_each_class_only_the_wo
     text, table = run_report.text_explanations("export", "imdb", ["A dull and boring film, awful acting."], 1)
     assert text.text == "Test review 0: positive, P(positive) 0.812."
     assert [row[1:] for row in table.rows] == [("dull boring awful", "none")] * 3
+
+
+def test_what_a_user_wrote_stays_text_in_the_markdown(tmp_path):
+    """A line of backticks in a GPT's sample closed its code block early; a review's line breaks split its table
+    row, and its `<script>` ran as the page's HTML wherever the Markdown is rendered."""
+    sample = "def f():\n````\n```\nreturn 1"
+    review = "Great <script>alert(1)</script> film.\n\nReally | good."
+    write_report(tmp_path, "A run", [("Samples", [Code(sample), Text("From <b>my</b> text."),
+                                                  Table(["review"], [(review,)])])])
+    markdown = (tmp_path / "report.md").read_text()
+    assert f"`````\n{sample}\n`````" in markdown  # longer than any run of backticks in it
+    assert "| Great &lt;script>alert(1)&lt;/script> film. Really \\| good. |" in markdown
+    assert "From &lt;b>my&lt;/b> text." in markdown
+
+
+def test_the_configuration_shows_each_setting_as_recorded(tmp_path):
+    """A learning rate of 3e-05 read 0.0000, and a beta 2 of 0.99995, 1.0000."""
+    from keras_apps.evaluate.run_report import configuration_section, export_section
+    from keras_apps.training.run_directory import RunDirectory
+
+    run = RunDirectory(tmp_path)
+    run.write_config({"learning_rate": 3e-05, "adam_beta_2": 0.99995, "epochs": 12_000, "model": "gpt"})
+    (table,) = configuration_section(run)[1]
+    assert dict(table.rows) == {"learning_rate": "3e-05", "adam_beta_2": "0.99995", "epochs": "12,000",
+                                "model": "gpt"}
+    export = tmp_path / "my exports #1" / "1"  # the command shown is one a shell runs on that folder
+    export.mkdir(parents=True)
+    (export / "export.json").write_text("{}")
+    assert export_section(str(export))[1][-1] == Code(f"saved_model_cli show --dir '{export}' --all")

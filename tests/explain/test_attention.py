@@ -54,6 +54,15 @@ def test_the_heat_map_is_a_png(tmp_path):
         assert image.format == "PNG" and min(image.size) > 100
 
 
+def test_dollar_signs_in_a_sentence_are_drawn_as_written_not_read_as_mathematics(tmp_path):
+    """`$5 or $6` was drawn as the mathematics `5 or 6` in italics, and `$\\alpha^{ $` was a traceback."""
+    weights = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3))
+    for title in ("I paid $5 for the $10 ticket.", "The cost is $\\alpha^{ $ ok"):
+        plot_cross_attention(weights, ["$5", "or", "$\\alpha^{", "$"], ["[START]", "$", "x"], tmp_path / "a.png",
+                             title=title)
+        assert Image.open(tmp_path / "a.png").format == "PNG"
+
+
 def test_an_output_that_is_a_folder_is_refused_before_translating(tmp_path):
     with pytest.raises(UserError, match="is a folder; name a file to write"):  # no model needed to get there
         draw_translation_attention(None, None, None, "hello", 1, tmp_path)
