@@ -158,14 +158,14 @@ def evaluate(args):
     from keras_apps.preference import evaluation
     from keras_apps.training.run_directory import RunDirectory
 
-    reference, tokenizer, reward, (judge_version, judge), policies = stages.evaluation_start(args)
+    sft, reference, tokenizer, reward, (judge_version, judge), policies = stages.evaluation_start(args)
     reviews = imdb.load(args.data_dir).take("test", args.prompts, "--prompts").texts
     prompts = evaluation.review_prompts(tokenizer, reviews, seed=args.seed)
     directory = RunDirectory.create(f"{TASK}-evaluate", args.run_dir).path
     points, examples = evaluation.frontier(reference, reward, judge, tokenizer, prompts, new_tokens=args.new_tokens,
                                            best_of_counts=args.best_of, policies=policies, seed=args.seed)
     write_evaluation(directory, points, examples, prompts=len(prompts), new_tokens=args.new_tokens,
-                     judge=judge_version, reward=reward.export)
+                     sft=sft, judge=judge_version, reward=reward.export)
     return 0
 
 

@@ -22,7 +22,8 @@ def write_reward_report(run_directory, metrics, *, rewards, pairs, splits, shown
     clear pairs, by gap), the `shown` test openings it rewards most and least, training and the export.
     `rewards` are those of the reviews of `splits.test`, among which `pairs` were drawn."""
     test, by_gap, order = metrics["test"], accuracy_by_gap(rewards, pairs), np.argsort(rewards)
-    examples = [(float(rewards[index]), int(splits.test.ratings[index]), splits.test.texts[index][:300])
+    examples = [(float(rewards[index]), int(splits.test.ratings[index]),
+                 " ".join(splits.test.texts[index].split())[:300])  # on one line: a line break ends a table row
                 for index in (*order[::-1][:shown], *order[:shown])]
     counts = {"train": len(splits.train), "validation": len(splits.validation), "test (scored)": len(splits.test)}
     sections = [
@@ -44,17 +45,18 @@ def write_reward_report(run_directory, metrics, *, rewards, pairs, splits, shown
                      ("training reviews per second", f"{metrics['train_examples_per_second']:,.1f}"))
 
 
-def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge, reward):
+def write_evaluation(directory, points, examples, *, prompts, new_tokens, sft, judge, reward):
     """`frontier.json`, `report.html` and `report.md` of an evaluation of policies on held-out prompts: each
     method's point of the reward–KL frontier, and the same test prompts continued by each method; prints each
-    point."""
+    point. `sft`, `judge` and `reward` are the export versions measured by and against, named so the numbers can
+    be traced; a policy's point names its own (`frontier`)."""
     from keras_apps import files
     from keras_apps.evaluate.plots import plot_frontier
     from keras_apps.evaluate.report import Code, Image, write_report
     from keras_apps.preference.evaluation import FIGURES
 
     files.write_json(directory / "frontier.json", {"points": points, "prompts": prompts, "new_tokens": new_tokens,
-                                                   "judge": str(judge), "reward": str(reward)})
+                                                   "sft": str(sft), "judge": str(judge), "reward": str(reward)})
     names = [row["method"] + "".join(f", {key} {value}" for key, value in row.items()
                                      if key not in ("method", *FIGURES)) for row in points]
     rows = [(name, f"{row['judge']:.4f}", f"{row['reward']:+.3f}", f"{row['kl']:.2f}")
@@ -62,9 +64,9 @@ def write_evaluation(directory, points, examples, *, prompts, new_tokens, judge,
     write_report(directory, "Preference tuning: policies on held-out prompts", [
         ("The reward–KL frontier", [
             Text(f"{prompts:,} prompts (the first 2-8 subwords of test reviews), each continued by {new_tokens} "
-                 f"subwords sampled at temperature 1. Judge: {judge} (P(positive), a classifier no tuning step "
-                 f"saw); reward: {reward}'s score; KL(π‖π_ref) in nats, estimated from the samples "
-                 f"(best-of-N: log N − (N − 1)/N)."),
+                 f"subwords sampled at temperature 1. Reference: the SFT model {sft}. Judge: {judge} (P(positive), a "
+                 f"classifier no tuning step saw); reward: {reward}'s score; KL(π‖π_ref) in nats, estimated from the "
+                 f"samples (best-of-N: log N − (N − 1)/N). Each policy is named by its export version."),
             Table(["method", "judge P(positive)", "reward", "KL (nats)"], rows),
             Image(plot_frontier(points, directory / "frontier.png"), "judge and reward against KL, each point"),
         ]),

@@ -150,26 +150,29 @@ def kl_estimate(policy_log_probs, reference_log_probs):
 def frontier(reference, reward, judge, tokenizer, prompts, *, new_tokens, best_of_counts, policies=(), seed=0,
              shown=3):
     """`(points, examples)`: the frontier's point of the reference model, of best-of-N of its samples for each of
-    `best_of_counts`, and of each of `policies` (`(method, settings, model)`), all on `prompts`; and the first
-    `shown` prompts as each of them continued them (`(method, text)`)."""
+    `best_of_counts`, and of each of `policies` (`(export, method, settings, model)`), all on `prompts`; and the
+    first `shown` prompts as each of them continued them (`(name, text)`).
+
+    A policy's point records its export version, and its examples are named by it: two runs of one method and
+    settings (another seed) are told apart by it alone."""
     group = max(best_of_counts)
     print(f"Sampling {group} continuations of {len(prompts):,} prompts from the reference model", flush=True)
     samples = sample_responses(reference, [prompt for prompt in prompts for _ in range(group)], new_tokens, seed=seed)
     scores, judgments = reward(samples), judged(judge, tokenizer, samples)
     first = np.arange(len(prompts)) * group
     points = [point("SFT", reward=scores[first], judge=judgments[first], kl=0.0)]
-    picked = {"SFT": samples.select(first)}
+    picked = [("SFT", samples.select(first))]
     for count in best_of_counts:
         rows = best_of(scores, group, count)
         points.append(point("best-of-N", n=count, reward=scores[rows], judge=judgments[rows], kl=best_of_n_kl(count)))
-        picked[f"best-of-{count}"] = samples.select(rows)
-    for method, settings, model in policies:
-        print(f"Sampling {len(prompts):,} continuations from the {method} policy {settings}", flush=True)
+        picked.append((f"best-of-{count}", samples.select(rows)))
+    for export, method, settings, model in policies:
+        print(f"Sampling {len(prompts):,} continuations from the {method} policy {export}", flush=True)
         own = sample_responses(model, prompts, new_tokens, seed=seed)
         kl = kl_estimate(log_probabilities(model, own), log_probabilities(reference, own))
-        points.append(point(method, **settings, reward=reward(own),
+        points.append(point(method, export=str(export), **settings, reward=reward(own),
                             judge=judged(judge, tokenizer, own), kl=kl))
-        picked[f"{method} {settings}"] = own
-    examples = [(name, text.decode("utf-8").strip()) for name, chosen in picked.items()
+        picked.append((f"{method} {export}", own))
+    examples = [(name, text.decode("utf-8").strip()) for name, chosen in picked
                 for text in tokenizer.detokenize(chosen.select(range(min(shown, len(prompts)))).sequences()).numpy()]
     return points, examples

@@ -189,8 +189,8 @@ def _version(handle):
 
 def evaluation_start(args):
     """What `evaluate` measures, by its command line `args`, every export loaded and checked before its run folder
-    opens: `(the SFT model, its tokenizer, the reward, the judge's (version, serve), the policies' (method,
-    settings, model))`;
+    opens: `(the SFT export's version, its model, its tokenizer, the reward, the judge's (version, serve), the
+    policies' (version, method, settings, model))`, each policy given once;
     a run folder that holds an evaluation already is refused, not overwritten."""
     from keras_apps.export.saved_model import check_outside_exports
 
@@ -202,10 +202,14 @@ def evaluation_start(args):
     check_new_tokens(sft, args.new_tokens)
     reward = reward_stage(args.reward_export, sft, tokenizer)
     tuned = [policy_stage(handle, sft) for handle in args.policy_export]  # every export checked before the data
+    versions = [start.path.resolve() for start in tuned]
+    for version in versions:
+        if versions.count(version) > 1:  # its rows and examples would be told apart by nothing
+            raise UserError(f"--policy-export names {version} twice: give each policy once")
     judge = judge_stage(args.judge_export, reward.export, tuned)
-    policies = [(start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"], start.build_model())
-                for start in tuned]
-    return sft.build_model(), tokenizer, reward, judge, policies
+    policies = [(version, start.metadata["tuning"]["method"], start.metadata["tuning"]["settings"],
+                 start.build_model()) for version, start in zip(versions, tuned)]
+    return sft.path.resolve(), sft.build_model(), tokenizer, reward, judge, policies
 
 
 def tuning_start(args, task, recipe):

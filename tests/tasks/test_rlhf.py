@@ -201,13 +201,18 @@ def test_reward_ppo_and_evaluate_on_a_slice_of_the_real_reviews(tiny_sft, real_i
     status, _, err = run_task([*evaluate, "--prompts", "25001", "--run-dir", str(tmp_path / "refused")], capsys)
     assert status == 2 and "--prompts 25,001: there are only 25,000 reviews in IMDB's test split" in err
     assert not (tmp_path / "refused").exists()
+    status, _, err = run_task([*evaluate, "--policy-export", str(tmp_path / "ppo"), str(tmp_path / "ppo" / "1")],
+                              capsys)
+    assert status == 2 and "twice: give each policy once" in err and err.count("\n") == 1
     status, out, err = run_task([*evaluate, "--policy-export", str(tmp_path / "ppo"), "--run-dir",
                                  str(tmp_path / "evaluation")], capsys)
     assert status == 0, err
     frontier = json.loads((tmp_path / "evaluation" / "frontier.json").read_text())
     assert (frontier["judge"], frontier["reward"]) == (str((judge / "1").resolve()), str((reward / "1").resolve()))
+    assert frontier["sft"] == str((sft / "1").resolve())
     sft_point, best_of_2, tuned = frontier["points"]
     assert tuned["method"] == "PPO" and tuned["iterations"] == 2 and math.isfinite(tuned["kl"])
+    assert tuned["export"] == str((tmp_path / "ppo" / "1").resolve())
     assert sft_point["method"] == "SFT" and sft_point["kl"] == 0.0 and 0 <= sft_point["judge"] <= 1
     assert best_of_2["n"] == 2 and best_of_2["kl"] == pytest.approx(math.log(2) - 0.5)
     assert best_of_2["reward"] >= sft_point["reward"] - 1e-6  # the best of two includes the SFT row's sample
