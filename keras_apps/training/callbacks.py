@@ -49,8 +49,8 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     Keras writes the backup's weights in place: a Ctrl-C or a kill while they were saved left a truncated file,
     and the rerun stopped on it with a traceback where no earlier backup was kept (the first epoch's). Here each
-    file goes to a temporary that is renamed over the last one, the weights first: a command that dies between
-    the two renames (microseconds, where Keras's window was the whole save) redoes the epoch, never skips one.
+    file goes to a temporary that is renamed over the last one, the epoch's record last: a command that dies between
+    the renames (microseconds, where Keras's window was the whole save) redoes the epoch, never skips one.
     Keras reads the backup back (`on_train_begin`); one damaged since it was written is a one-line error.
 
     Keras backs up the weights, not the state of the model's random seeds (`model.variables` beyond its

@@ -87,7 +87,7 @@ def test_a_backup_interrupted_while_saving_leaves_the_last_one_whole(tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         backup.on_epoch_end(2)
     assert sorted(path.name for path in (tmp_path / "backup").iterdir()) == [
-        "latest.weights.h5", "training_metadata.json"]
+        "latest.weights.h5", "seeds.npz", "training_metadata.json"]
     resumed = callbacks.Backup(tmp_path / "backup")  # the rerun, in a new process: a model freshly drawn
     model = attach_compiled(resumed)
     resumed.on_train_begin()
