@@ -35,7 +35,6 @@ from keras_apps.compress.measure import (
 )
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
 from keras_apps.compress.variants import load_quantized, with_dtype_policy
-from keras_apps.compress.weight_formats import HALVES
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import write_saved_model
 from keras_apps.settings import count_within
@@ -69,7 +68,7 @@ class Subject:
     def load_model(self):
         """A fresh copy of the export's Keras model computing in float32, without the optimizer it was trained
         with: what every variant starts from."""
-        return float32_copy(reports.load_export_model(self.export_path))
+        return with_dtype_policy(reports.load_export_model(self.export_path), "float32")
 
     def keras_predictor(self, model):
         function, input_signature = self.endpoint(model)
@@ -175,16 +174,6 @@ def quantize(subject, directory, report, *, network_only=False):
         path = _write_bytes(directory / f"litert-{variant}.tflite", content)
         report.add(measure(subject, f"litert-{variant}", path, subject.litert_predictor(content),
                            technique="post-training quantization"))
-
-
-def float32_copy(model):
-    """`model` rebuilt to compute in float32 (`with_dtype_policy`), the casts of its graph too: a cast between
-    layers (`ops.cast(mask, x.dtype)`, in pooling) keeps the dtype it was built with, not a dtype policy."""
-    copy = with_dtype_policy(model, "float32")
-    for operation in copy.operations:
-        if not isinstance(operation, keras.layers.Layer) and getattr(operation, "dtype", None) in HALVES:
-            operation.dtype = "float32"
-    return copy
 
 
 def _mixed_precision(model):

@@ -57,13 +57,19 @@ def _dtype_policies(config):
 
 def with_dtype_policy(model, policy):
     """A copy of `model` whose layers all keep their weights and compute as `policy` says (`bfloat16`,
-    `float32`): its config with every dtype policy replaced, then the weights cast."""
+    `float32`): its config with every dtype policy replaced, then the weights cast. In float32, the casts between
+    its layers too (`ops.cast(mask, x.dtype)`, in pooling), which keep the dtype they were built with, not a
+    policy: a mixed-precision model's left a float16 op that LiteRT refuses."""
     config = model.get_config()
     for entry in _dtype_policies(config):
         if entry["class_name"] == "DTypePolicy":
             entry["config"]["name"] = policy
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
+    if policy == "float32":
+        for operation in copy.operations:
+            if not isinstance(operation, keras.layers.Layer) and getattr(operation, "dtype", None) in HALVES:
+                operation.dtype = "float32"
     return copy
 
 
