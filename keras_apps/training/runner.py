@@ -382,8 +382,14 @@ def _build_training_state(model, dataset):
     """Creates the optimizer's slots and the metrics' variables before the first step, as Keras itself does
     under a distribution strategy but not under the default one. Created inside the first step's trace, they
     make `tf.function` trace the step a second time (a function that made variables is retraced without
-    them): twice the tracing, and with XLA twice the compilation."""
+    them): twice the tracing, and with XLA twice the compilation.
+
+    Built here, the model needs none of the build Keras's `fit` does under a distribution strategy from a batch
+    read by an iterator of its own, which it then drops: every iterator over a dataset that reshuffles draws the
+    shuffle's next seed, and that one drew as many more as the epochs a resumed run passes over, so that a
+    resumed run under `mirrored` went on with other batches than the uninterrupted run."""
     model._symbolic_build(data_batch=dataset.element_spec)  # noqa: SLF001 (Keras's own builder for this)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None  # noqa: SLF001
 
 
 def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metrics, weighted_metrics):

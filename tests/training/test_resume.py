@@ -86,10 +86,11 @@ def test_a_damaged_record_of_the_best_checkpoint_is_one_line(tmp_path, damaged):
         checkpoint.on_train_begin()
 
 
-def test_a_resumed_run_trains_on_the_batches_in_the_order_an_uninterrupted_one_would(tmp_path, monkeypatch):
+@pytest.mark.parametrize("strategy", ["cpu", "mirrored"])
+def test_a_resumed_run_trains_on_the_batches_in_the_order_an_uninterrupted_one_would(tmp_path, monkeypatch, strategy):
     """Its data goes on from the interrupted epoch's order, not from the first epoch's again (the same shuffle,
     the same masks drawn in the pipeline), its dropout from the interrupted epoch's masks: the same weights as the
-    uninterrupted run's."""
+    uninterrupted run's. Under a distribution strategy too, where Keras's `fit` would read a batch of its own first."""
     import numpy as np
 
     from keras_apps.data.image_pipeline import image_dataset
@@ -102,12 +103,12 @@ def test_a_resumed_run_trains_on_the_batches_in_the_order_an_uninterrupted_one_w
         image_dataset(helpers.tiny_split(64, seed=1), batch_size)))
     # Dropout's masks too: its seeds' state is backed up with the weights.
     monkeypatch.setattr(test_runner, "tiny_model", lambda: build_convnet(num_classes=4, filters=(4,), dropout=0.5))
-    uninterrupted = train_tiny(tmp_path / "uninterrupted", epochs=3, deterministic=True)
+    uninterrupted = train_tiny(tmp_path / "uninterrupted", strategy, epochs=3, deterministic=True)
     with monkeypatch.context() as patch, pytest.raises(Interrupted):
         patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
             InterruptMidEpoch(2, interrupt), *build(*args, **kwargs)])
-        train_tiny(tmp_path / "resumed", epochs=3, deterministic=True)
-    resumed = train_tiny(tmp_path / "resumed", epochs=3, deterministic=True)
+        train_tiny(tmp_path / "resumed", strategy, epochs=3, deterministic=True)
+    resumed = train_tiny(tmp_path / "resumed", strategy, epochs=3, deterministic=True)
     assert resumed.initial_epoch == 2
     for theirs, ours in zip(uninterrupted.model.weights, resumed.model.weights, strict=True):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-7)
