@@ -112,17 +112,17 @@ def train(args):
         "pretraining": dataclasses.asdict(pretraining) if pretrains else None,
         "data": splits.fingerprint(),
     })
+    classifier = classifiers.classifier_for(  # before the teacher: a backbone that cannot serve stops the run first
+        model, run, splits.train, vocabulary_size=vocabulary_size,
+        bert_start=lambda vocabulary: bert_start.start(source, model, pretraining, run=run, vocabulary=vocabulary,
+                                                       corpus=splits.unlabeled + splits.train.texts,
+                                                       validation_texts=splits.validation.texts))
     training_split, extra = splits.train, {}
     if model.learns_from_a_teacher:
         verdicts = learned_verdicts(run, RECIPES[model.teacher], model.teacher, splits)
         training_split = imdb.LabeledTexts(*with_soft_targets(splits.train.texts, splits.train.labels,
                                                               splits.unlabeled, verdicts.probabilities))
         extra["teacher"] = verdicts.record
-    classifier = classifiers.classifier_for(
-        model, run, splits.train, vocabulary_size=vocabulary_size,
-        bert_start=lambda vocabulary: bert_start.start(source, model, pretraining, run=run, vocabulary=vocabulary,
-                                                       corpus=splits.unlabeled + splits.train.texts,
-                                                       validation_texts=splits.validation.texts))
     fit = functools.partial(run.fit, lora_rank=source.lora_rank, lora_train=bert_start.NEW_TO_FINE_TUNING)
     result = classifiers.fit_classifier(fit, classifier, training_split, splits.validation, config)
     if not result.is_chief:  # a cluster's other workers leave evaluation, export and report to the chief

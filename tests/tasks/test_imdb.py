@@ -310,3 +310,14 @@ def test_too_few_reviews_to_validate_on_is_refused_before_training(tiny_imdb, ca
                                "--run-dir", str(tiny_imdb / "run")], capsys)
     assert status == 2 and "no reviews are left for validation" in err and err.count("\n") == 1
     assert not (tiny_imdb / "run").exists()
+
+
+def test_a_backbone_that_cannot_serve_stops_the_run_before_its_teacher_trains(tiny_imdb, capsys):
+    """The backbone is read before the nb-bow teacher's training and verdicts, not after them."""
+    vocabulary = learn_vocabulary([text for text, _ in TINY_REVIEWS] * 20, 100)
+    save_backbone(build_bert_backbone(len(vocabulary) - 10, 24, num_layers=1, num_heads=2, hidden_dim=16,
+                                      intermediate_dim=32), build_tokenizer(vocabulary), tiny_imdb / "backbone")
+    status, _, err = run_task(["--model", "bert", *SMALL, "--pretrained-backbone", str(tiny_imdb / "backbone"),
+                               "--run-dir", str(tiny_imdb / "run")], capsys)
+    assert status == 2 and "more than the" in err and err.count("\n") == 1, err
+    assert not (tiny_imdb / "run" / "teacher").exists()
