@@ -26,6 +26,8 @@ from keras_apps.compress.measure import file_sizes
 from keras_apps.compress.weight_formats import CALIBRATED, HALVES, QUANTIZED
 from keras_apps.errors import UserError
 
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+
 KINDS = (keras.layers.Dense, keras.layers.EinsumDense)  # the layers quantization changes
 
 
@@ -57,19 +59,19 @@ def _dtype_policies(config):
 
 def with_dtype_policy(model, policy):
     """A copy of `model` whose layers all keep their weights and compute as `policy` says (`bfloat16`,
-    `float32`): its config with every dtype policy replaced, then the weights cast. In float32, the casts between
-    its layers too (`ops.cast(mask, x.dtype)`, in pooling), which keep the dtype they were built with, not a
-    policy: a mixed-precision model's left a float16 op that LiteRT refuses."""
+    `float32`): its config with every dtype policy replaced, then the weights cast; and the casts between its
+    layers (`ops.cast(mask, x.dtype)`, in pooling), which keep the float dtype they were built with, not a policy:
+    a mixed-precision model's left a float16 op that LiteRT refuses, a float32 model's computed part of a 16-bit
+    copy in float32."""
     config = model.get_config()
     for entry in _dtype_policies(config):
         if entry["class_name"] == "DTypePolicy":
             entry["config"]["name"] = policy
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
-    if policy == "float32":
-        for operation in copy.operations:
-            if not isinstance(operation, keras.layers.Layer) and getattr(operation, "dtype", None) in HALVES:
-                operation.dtype = "float32"
+    for operation in copy.operations:
+        if not isinstance(operation, keras.layers.Layer) and getattr(operation, "dtype", None) in FLOATS:
+            operation.dtype = policy
     return copy
 
 
