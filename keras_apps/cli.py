@@ -16,7 +16,9 @@ A task declares its commands as a table of `Command`s, the default one first, an
 import argparse
 import atexit
 import contextlib
+import io
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -30,7 +32,7 @@ from keras_apps import files, timing
 from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
 from keras_apps.settings import (
-    count_up_to, fraction, int32_seed, non_negative_float, non_negative_int, path, port, positive_float,
+    count_up_to, fraction, given_flags, int32_seed, non_negative_float, non_negative_int, path, port, positive_float,
     positive_float32, positive_int, probability, seed, several, text,
 )
 from keras_apps.tensorflow_start import import_tensorflow
@@ -86,18 +88,34 @@ def parse_arguments(task, description, commands, argv):
         argv.insert(0, next(iter(commands)))
     parser = build_parser(task, description, commands)
     args, unknown = parser.parse_known_args(argv)
+    command_parser = next(action for action in parser._actions if action.dest == "command").choices[args.command]
     if unknown:  # a flag of another command: pointed to the help of the command given, which lists its own
-        command_parser = next(action for action in parser._actions if action.dest == "command").choices[args.command]
         command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    refusal = args.refuse_unused(args) if hasattr(args, "refuse_unused") else None
+    if refusal:  # a flag the command's other choices make meaningless: refused, not quietly ignored
+        command_parser.error(refusal)
     return args
 
 
 def main(task, description, commands, argv=None):
     """Parses `argv` (the command line's when None) and runs the command it names."""
     timing.start_command(from_the_shell=argv is None)
+    _printing_made_safe()
     args = parse_arguments(task, description, commands, sys.argv[1:] if argv is None else argv)
     import_tensorflow()
     return args.handler(args)
+
+
+def _printing_made_safe():
+    """Whatever the shell gave the command, printing raises nothing: a closed stdout or stderr (`>&-`, which
+    Python leaves None) becomes the null device, and a character the stream's encoding lacks (`PYTHONIOENCODING=ascii`,
+    a C locale) is written as an escape (`\\xe8`) rather than raising UnicodeEncodeError."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))
+        stream = getattr(sys, name)
+        if isinstance(stream, io.TextIOWrapper):  # not a notebook's own stream, which has no encoding to mind
+            stream.reconfigure(errors="backslashreplace")
 
 
 def add_data_arguments(parser):
@@ -148,18 +166,32 @@ def add_export_argument(parser, default, *, loading):
 
 
 def add_compression_arguments(parser, task, techniques):
-    """The flags every task's `compress` command shares; `--techniques` where it has more than one."""
+    """The flags every task's `compress` command shares; `--techniques` where it has more than one. A flag of a
+    trained technique (`keras_apps.compress.config`'s, which the task adds unset unless given) is refused when
+    `--techniques` leaves that technique out: it was given to change something."""
     if len(techniques) > 1:
         parser.add_argument(
             "--techniques", nargs="+", choices=techniques, default=list(techniques), metavar="TECHNIQUE",
             help=f"which techniques to apply: {', '.join(techniques)} (default: all)",
         )
+        parser.set_defaults(refuse_unused=_unused_compression_flag)
     parser.add_argument(
         "--representative-examples", type=positive_int, default=200, metavar="N",
         help="training examples that calibrate int8 activation ranges (default: 200)",
     )
     parser.add_argument("--seed", type=seed, default=0, help="random seed of the samples drawn (default: 0)")
     add_compression_run_dir_argument(parser, task)
+
+
+def _unused_compression_flag(args):
+    """The refusal of a flag given of a technique that `--techniques` leaves out, or None."""
+    from keras_apps.compress.config import Distillation, Pruning
+
+    for technique, settings_class in (("prune", Pruning), ("distill", Distillation)):
+        given = given_flags(settings_class, args)
+        if given and technique not in args.techniques:
+            return f"{given[0]} applies to the {technique} technique only: add {technique} to --techniques"
+    return None
 
 
 def add_compression_run_dir_argument(parser, task):
@@ -172,19 +204,37 @@ def add_compression_run_dir_argument(parser, task):
 LEAST_SAMPLES, MOST_SAMPLES = 10, 100_000
 
 
+# Each explanation flag: the methods that read it (`keras_apps.explain`) and its value when not given.
+EXPLANATION_FLAGS = {"steps": (("ig",), 64), "samples": (("lime", "shap"), 1000), "seed": (("lime",), 0)}
+
+
 def add_explanation_arguments(parser):
-    """The flags of every classifier's `explain`: the method and how much work it may do."""
+    """The flags of every classifier's `explain`: the method and how much work it may do. A flag the method does
+    not read is refused: it was given to change something."""
     from keras_apps.explain.perturbation import METHODS
 
+    defaults = {name: default for name, (_, default) in EXPLANATION_FLAGS.items()}
     parser.add_argument("--method", choices=METHODS, default="ig",
                         help="integrated gradients (the model's gradients), LIME or SHAP (the export's predictions "
                         "of perturbed copies; the lime and shap libraries) (default: ig)")
-    parser.add_argument("--steps", type=positive_int, default=64,
-                        help="ig: steps of the path integral; more is closer to exact (default: 64)")
-    parser.add_argument("--samples", type=count_up_to(MOST_SAMPLES, least=LEAST_SAMPLES), default=1000,
+    parser.add_argument("--steps", type=positive_int,
+                        help=f"ig: steps of the path integral; more is closer to exact (default: {defaults['steps']})")
+    parser.add_argument("--samples", type=count_up_to(MOST_SAMPLES, least=LEAST_SAMPLES),
                         help=f"lime: perturbed samples; shap: model evaluations, {LEAST_SAMPLES} to {MOST_SAMPLES:,} "
-                        "(fewer explain nothing: every value 0) (default: 1000)")
-    parser.add_argument("--seed", type=seed, default=0, help="lime: random seed of its samples (default: 0)")
+                        f"(fewer explain nothing: every value 0) (default: {defaults['samples']})")
+    parser.add_argument("--seed", type=seed, help=f"lime: random seed of its samples (default: {defaults['seed']})")
+    parser.set_defaults(refuse_unused=_unused_explanation_flag)
+
+
+def _unused_explanation_flag(args):
+    """The refusal of a flag given that `--method` does not read, or None once the flags not given (None) are set
+    to their defaults."""
+    for name, (methods, default) in EXPLANATION_FLAGS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.method not in methods:
+            return f"--{name} applies to --method {' or '.join(methods)} only"
+    return None
 
 
 def given_texts(texts, paths, what, *, keep_blank_lines=False):
@@ -232,17 +282,36 @@ def exit_process(status):
     """Ends a command typed in a shell with `status` once its output is flushed and the libraries' exit handlers
     have run, without the interpreter's teardown of TensorFlow and Keras (about a second, after the last file is
     written). The handlers are cleanups the libraries asked for, such as removing the source files AutoGraph
-    writes to the temporary folder for every function it converts; skipping them left those files behind."""
+    writes to the temporary folder for every function it converts; skipping them left those files behind. Output
+    its reader no longer takes (`| head`) ends a command that succeeded with `BROKEN_PIPE`."""
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    os._exit(BROKEN_PIPE if _flushed_or_silenced() and status == 0 else status)
+
+
+# The exit status of a command whose reader went away (`| head`): a shell's for a command killed by SIGPIPE.
+BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
+def _flushed_or_silenced():
+    """Flushes stdout and stderr; one whose reader went away is pointed at the null device, so that what is left
+    in its buffer, or printed later, is dropped rather than raising BrokenPipeError again (at the interpreter's
+    exit, a traceback). Whether one had."""
+    broken = False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), stream.fileno())
+            broken = True
+    return broken
 
 
 def run(main, argv=None):
     """Runs `main(argv)` and turns a `UserError`, or a write refused by a full disk, into `error: …` on stderr with
     exit status 2, and Ctrl-C into one line with exit status 130, naming the run folder to resume from when the
-    command was training.
+    command was training. A reader of its output that went away (`| head`) stops it quietly, with the status of a
+    command killed by SIGPIPE (the shell's own for `yes | head`): what comes after the printing is not done.
 
     A Ctrl-C raises KeyboardInterrupt wherever the command is, and a library may turn it into another error
     (TensorFlow's tracing) or swallow it (an exception raised in a destructor is only printed): an error after a
@@ -255,6 +324,11 @@ def run(main, argv=None):
         except UserError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except SystemExit as exc:  # argparse's, after --help or a refused flag: its output flushed as any other's
+            return 0 if exc.code is None else exc.code
+        except BrokenPipeError:
+            _flushed_or_silenced()
+            return BROKEN_PIPE
         except Exception as exc:
             if interrupted:
                 return _interrupted()
@@ -284,7 +358,7 @@ def _resume_hint():
         return ""
     if os.environ.get(RESUME_WITH):
         return f" `{os.environ[RESUME_WITH]}` to resume it"
-    return f" with --run-dir {OPENED_FOR_TRAINING[-1]} to resume it"
+    return f" with --run-dir {shlex.quote(str(OPENED_FOR_TRAINING[-1]))} to resume it"
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 import argparse
 import errno
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 from keras_apps import cli
 from keras_apps.errors import UserError
+from tests.conftest import REPOSITORY, run_python
 
 
 @pytest.mark.parametrize("parse, text", [(cli.positive_int, "0"), (cli.positive_int, "-3"), (cli.positive_int, "x"),
@@ -48,6 +50,20 @@ def test_ctrl_c_names_the_run_folder_to_resume_only_when_the_command_was_trainin
     assert cli.run(training, []) == 130
     assert capsys.readouterr().err == f"interrupted; rerun with --run-dir {tmp_path / 'run'} to resume it\n"
     assert cli.run(evaluating, []) == 130 and capsys.readouterr().err == "interrupted\n"  # a command of its own
+
+
+def test_the_run_folder_to_resume_is_named_as_the_shell_reads_it(tmp_path, capsys):
+    """`--run-dir 'my runs/gpt 1'` was named unquoted: pasted back, the shell split it into three arguments."""
+    import tensorflow as tf
+
+    from keras_apps.training.runner import open_run_directory
+
+    def training(argv):
+        open_run_directory("tiny", tmp_path / "my runs" / "gpt 1", tf.distribute.get_strategy())
+        raise KeyboardInterrupt
+
+    assert cli.run(training, []) == 130
+    assert capsys.readouterr().err == f"interrupted; rerun with --run-dir '{tmp_path}/my runs/gpt 1' to resume it\n"
 
 
 def _write_python(path):
@@ -228,6 +244,92 @@ def test_a_command_ends_with_its_status_and_all_it_printed():
     assert (ended.returncode, ended.stdout, ended.stderr) == (3, "written", "noted")
 
 
+# A task's command line as the shell runs it (`cli.exit_process(cli.run(main))`): `say WHAT --lines N --done FILE`
+# prints WHAT N times, then creates FILE, the step after the printing. It needs no TensorFlow, which is not loaded.
+SAY = """import sys
+from keras_apps import cli
+
+cli.import_tensorflow = lambda: None
+
+
+def say(args):
+    for _ in range(args.lines):
+        print(args.what)
+    open(args.done, "w").close()
+    return 0
+
+
+def arguments(parser):
+    parser.add_argument("what")
+    parser.add_argument("--lines", type=int, default=1)
+    parser.add_argument("--done")
+
+
+cli.exit_process(cli.run(lambda argv: cli.main("demo", "A demo.", {"say": cli.Command(say, arguments, "", "")}, argv)))
+"""
+
+
+def _say(tmp_path, *argv, shell_redirection="", **options):
+    """Runs `SAY` with `argv` (and `shell_redirection`, through the shell), its stdout and stderr piped."""
+    script = tmp_path / "say.py"
+    script.write_text(SAY)
+    command = shlex.join([sys.executable, str(script), "say", *argv, "--done", str(tmp_path / "done")])
+    return subprocess.Popen(f"exec {command} {shell_redirection}", shell=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **options)
+
+
+def test_text_the_terminal_cannot_encode_is_printed_escaped_not_a_traceback(tmp_path):
+    """On an ASCII stdout (`PYTHONIOENCODING=ascii`, a C locale), `predict "Un film très beau"` ended in
+    UnicodeEncodeError, and so did a help holding an en dash."""
+    ascii_only = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    said = _say(tmp_path, "Un film très beau", env=ascii_only)
+    assert said.communicate() == ("Un film tr\\xe8s beau\n", "") and said.returncode == 0
+    helped = run_python("-m", "tasks.translate", "train", "--help", env={"PYTHONIOENCODING": "ascii"})
+    assert helped.returncode == 0 and "\\u2013" in helped.stdout, helped.stderr
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly_with_the_status_of_sigpipe(tmp_path):
+    """`predict --file many.txt | head -2` ended in a BrokenPipeError traceback. Stopped where its reader left,
+    the command does nothing after (training does not go on to export), and ends with 141 as `yes | head` does."""
+    said = _say(tmp_path, "a line of output", "--lines", "100000")
+    assert said.stdout.readline() == "a line of output\n"
+    said.stdout.close()
+    assert (said.wait(timeout=60), said.stderr.read()) == (128 + signal.SIGPIPE, "")
+    assert not (tmp_path / "done").exists()
+
+
+def test_output_its_reader_no_longer_takes_at_the_end_is_a_broken_pipe_too(tmp_path):
+    """The last lines, held in stdout's buffer, are written as the command ends: after its reader left."""
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    said = _say(tmp_path, "the only line", env=buffered)
+    said.stdout.close()
+    assert (said.wait(timeout=60), said.stderr.read()) == (128 + signal.SIGPIPE, "")
+    assert (tmp_path / "done").exists()
+    helped = subprocess.Popen([sys.executable, "-m", "tasks.translate", "--help"], cwd=REPOSITORY, env=buffered,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    helped.stdout.close()
+    assert (helped.wait(timeout=60), helped.stderr.read()) == (128 + signal.SIGPIPE, "")
+
+
+def test_a_broken_pipe_leaves_nothing_to_fail_when_the_interpreter_exits():
+    """Run without `exit_process` (from Python), the interpreter flushes stdout as it exits: the output its reader
+    left behind is dropped then, not reported as `Exception ignored … BrokenPipeError`."""
+    script = ("from keras_apps import cli\n\ndef printing(argv):\n    while True:\n"
+              "        print('a line', flush=True)\n\nraise SystemExit(cli.run(printing, []))\n")
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    printed = subprocess.Popen([sys.executable, "-c", script], env=buffered, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    printed.stdout.close()
+    assert (printed.wait(timeout=60), printed.stderr.read()) == (128 + signal.SIGPIPE, "")
+
+
+def test_a_command_with_stdout_closed_runs_to_its_end(tmp_path):
+    """`>&-`: Python leaves sys.stdout None, and the command ended in AttributeError (training, on isatty)."""
+    said = _say(tmp_path, "unseen", shell_redirection=">&-")
+    assert (said.communicate()[1], said.returncode) == ("", 0)
+    assert (tmp_path / "done").exists()
+
+
 def test_a_command_ends_after_the_cleanups_its_libraries_registered(tmp_path):
     """AutoGraph's converted functions live in files of the temporary folder until an exit handler removes them."""
     script, temporary = tmp_path / "converts.py", tmp_path / "temporary"
@@ -257,3 +359,50 @@ def test_an_output_that_would_replace_an_input_an_export_or_lie_about_its_format
             cli.check_output(output, ".png", reading=reading)
     assert (tmp_path / "seven.png").read_bytes() == b"a picture"
     cli.check_output(tmp_path / "heat" / "seven.PNG", ".png", reading=[tmp_path / "seven.png"])
+
+
+def _explaining(parser):
+    parser.add_argument("image")
+    cli.add_explanation_arguments(parser)
+
+
+def _compressing(parser):
+    from keras_apps import settings
+    from keras_apps.compress.config import Distillation, Pruning
+
+    cli.add_compression_arguments(parser, "demo", ("quantize", "prune", "distill"))
+    settings.add_flags(parser.add_argument_group("pruning"), Pruning, default=None)
+    settings.add_flags(parser.add_argument_group("distillation"), Distillation, default=None)
+
+
+# A classifier's `explain` and `compress`, as the tasks declare them.
+CLASSIFIER = {"explain": cli.Command(None, _explaining, "", ""), "compress": cli.Command(None, _compressing, "", "")}
+
+
+@pytest.mark.parametrize("argv, refused", [
+    (["explain", "d.npy", "--method", "shap", "--steps", "3"], "--steps applies to --method ig only"),
+    (["explain", "d.npy", "--seed", "5"], "--seed applies to --method lime only"),
+    (["explain", "d.npy", "--method", "shap", "--seed", "0"], "--seed applies to --method lime only"),
+    (["explain", "d.npy", "--samples", "100"], "--samples applies to --method lime or shap only"),
+    (["compress", "--techniques", "quantize", "--sparsity", "0.5"],
+     "--sparsity applies to the prune technique only: add prune to --techniques"),
+    (["compress", "--techniques", "quantize", "prune", "--sparsity", "0.5", "--student-epochs", "3"],
+     "--student-epochs applies to the distill technique only: add distill to --techniques"),
+])
+def test_a_flag_the_chosen_method_or_techniques_do_not_read_is_refused_not_ignored(capsys, argv, refused):
+    """`explain --method shap --steps 3` and `compress --techniques quantize --sparsity 0.5` ran, the flag given
+    to change something quietly unused."""
+    with pytest.raises(SystemExit) as exit:
+        cli.parse_arguments("demo", "", CLASSIFIER, argv)
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == f"error: {refused} (see python -m tasks.demo {argv[0]} --help)\n"
+
+
+def test_the_flags_a_method_or_technique_reads_are_taken_and_the_others_default():
+    args = cli.parse_arguments("demo", "", CLASSIFIER, ["explain", "d.npy", "--method", "lime", "--seed", "5"])
+    assert (args.steps, args.samples, args.seed) == (64, 1000, 5)
+    args = cli.parse_arguments("demo", "", CLASSIFIER, ["explain", "d.npy", "--steps", "8"])
+    assert (args.method, args.steps, args.samples, args.seed) == ("ig", 8, 1000, 0)
+    args = cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--techniques", "prune", "--sparsity", "0.5"])
+    assert (args.techniques, args.sparsity, args.seed) == (["prune"], 0.5, 0)
+    assert cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--student-epochs", "3"]).student_epochs == 3
