@@ -26,15 +26,19 @@ def atomic_path(target, *, directory=False, suffix=None):
     for writers that insist on one (Keras: `.weights.h5`). A file target that is a folder, or that cannot be
     started (under a file, in a folder it cannot write), is a one-line error (`check_writable_file`, asked only
     then: the temporary's own creation is the probe). What is published gets the modes of a plain `open(target,
-    "w")` or `mkdir` (`new_temporary`).
+    "w")` or `mkdir` (`new_temporary`). A file target that is a symbolic link is written through it, as `open`
+    would: the link's target is replaced, and the link kept. A file whose replacing is refused (an immutable one) is
+    a one-line error, and left as it was.
     """
     target = Path(target)
     if not directory and target.is_dir():
         check_writable_file(target)
+    if not directory and target.is_symlink():
+        target = target.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = new_temporary(target.parent, f".{target.name}.tmp-", "" if directory else suffix or target.suffix,
-                                  directory=directory)
+        suffix = "" if directory else suffix or target.suffix
+        temporary = new_temporary(target.parent, _temporary_prefix(target, suffix), suffix, directory=directory)
     except OSError:
         check_writable_file(target)  # says why in one line
         raise
@@ -44,7 +48,12 @@ def atomic_path(target, *, directory=False, suffix=None):
             raise FileExistsError(f"{target} already exists; refusing to replace a directory")
         if target.is_file():
             shutil.copymode(target, temporary)  # as `open(target, "w")` would, an overwrite keeps the file's mode
-        os.replace(temporary, target)
+        try:
+            os.replace(temporary, target)
+        except OSError as exc:
+            if directory or storage_full(exc):
+                raise
+            raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
     except BaseException:
         if temporary.is_dir():
             shutil.rmtree(temporary, ignore_errors=True)
@@ -54,6 +63,15 @@ def atomic_path(target, *, directory=False, suffix=None):
 
 
 _TEMPORARY = re.compile(r"\..+\.tmp-[0-9a-f]{16}[^/]*")  # `atomic_path`'s, named by `new_temporary`
+
+
+def _temporary_prefix(target, suffix=""):
+    """`.<name>.tmp-`: how the temporaries of `target` are named before their 16 random hex digits and `suffix`
+    (`_TEMPORARY`). `name` is the target's, cut short where the whole would pass the file system's limit on a name
+    (255 bytes on most): a target whose name is legal must not fail on its temporary's."""
+    name = os.fsencode(target.name)
+    room = os.pathconf(target.parent, "PC_NAME_MAX") - len(os.fsencode(f"..tmp-{'0' * 16}{suffix}"))
+    return f".{target.name if len(name) <= room else name[:room].decode('utf-8', 'ignore')}.tmp-"
 
 
 def new_temporary(folder, prefix, suffix="", *, directory=False):
@@ -77,13 +95,13 @@ def replace_folder(source, target):
     in by two renames (`os.replace` cannot swap non-empty folders in one)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    copy = new_temporary(target.parent, f".{target.name}.tmp-", directory=True)
+    copy = new_temporary(target.parent, _temporary_prefix(target), directory=True)
     try:
         shutil.copytree(source, copy, dirs_exist_ok=True)
     except BaseException:
         shutil.rmtree(copy, ignore_errors=True)
         raise
-    aside = target.with_name(f".{target.name}.tmp-{secrets.token_hex(8)}")
+    aside = target.with_name(f"{_temporary_prefix(target)}{secrets.token_hex(8)}")
     if target.exists():
         os.replace(target, aside)
     os.replace(copy, target)

@@ -1,6 +1,8 @@
+import errno
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +131,47 @@ def test_a_link_to_nothing_is_refused_before_the_work_not_after(tmp_path):
                                             r"which does not exist"):
             files.check_writable_directory(path, "--export-dir")
     files.check_writable_directory(tmp_path / "new" / "exports", "--export-dir")
+
+
+@pytest.mark.parametrize("name", ["a" * 240 + ".html", "é" * 120 + ".html"])  # 245 bytes: legal, near the limit
+def test_a_file_of_a_legal_long_name_is_written_and_its_temporary_is_known_as_one(tmp_path, name):
+    with files.atomic_path(tmp_path / name) as temporary:
+        assert len(os.fsencode(temporary.name)) <= 255 and temporary.suffix == ".html"
+        assert files.entries_besides(tmp_path, ()) == ""  # what a killed write would leave is not the user's
+        temporary.write_text("page")
+    assert [p.name for p in tmp_path.iterdir()] == [name] and (tmp_path / name).read_text() == "page"
+    files.replace_folder(tmp_path, tmp_path.parent / f"{tmp_path.name}-copy" / name)
+    assert (tmp_path.parent / f"{tmp_path.name}-copy" / name / name).read_text() == "page"
+
+
+def test_a_file_whose_replacing_is_refused_is_one_line_and_kept(tmp_path, monkeypatch):
+    """An immutable file (`chattr +i`) refuses the final rename: a traceback, before."""
+    path = tmp_path / "locked.html"
+    path.write_text("old")
+
+    def refused(source, target):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(target))
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(UserError, match=f"^cannot write {path}: Operation not permitted$"):
+        files.write_text(path, "new")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["locked.html"]
+
+
+def test_a_full_disk_at_the_final_rename_stays_the_error_the_cli_names_as_such(tmp_path, monkeypatch):
+    def full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError) as raised:
+        files.write_text(tmp_path / "page.html", "new")
+    assert files.storage_full(raised.value) == "No space left on device"
+
+
+def test_a_link_is_written_through_to_its_target_and_kept(tmp_path):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "page.html").write_text("old")
+    (tmp_path / "pagelink.html").symlink_to(Path("www") / "page.html")
+    files.write_text(tmp_path / "pagelink.html", "new")
+    assert (tmp_path / "pagelink.html").is_symlink() and (tmp_path / "www" / "page.html").read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["page.html"]

@@ -36,7 +36,7 @@ from keras_apps.compress.measure import (
 from keras_apps.compress.pruning import MagnitudePruning, PolynomialSparsity, sparsity_by_layer, strip_pruning
 from keras_apps.compress.variants import load_quantized, with_dtype_policy
 from keras_apps.errors import UserError
-from keras_apps.export.saved_model import write_saved_model
+from keras_apps.export.saved_model import check_readable_by_tensorflow, write_saved_model
 from keras_apps.settings import count_within
 
 ROW_FIELDS = ("variant", "size_bytes", "gzip_bytes", "test_accuracy", "latency_ms_batch1",
@@ -92,7 +92,10 @@ class Report:
 
     @classmethod
     def create(cls, task, run_dir, title, export_path):
-        """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`: `reports.output_folder`)."""
+        """A report in a new `runs/<task>-compress/<timestamp>/` (or `run_dir`: `reports.output_folder`), which
+        holds the SavedModels its LiteRT variants are converted from."""
+        if run_dir is not None:
+            check_readable_by_tensorflow(run_dir, "--run-dir")
         return cls(reports.output_folder(task, run_dir, export_path), title, export_path)
 
     def note(self, text):

@@ -105,6 +105,8 @@ def _publish(temporary, export_root, metadata, kind=None):
                                 f"trained and kept: run the same command with another --export-dir to export it)"
                                 ) from None
         version = (versions(export_root) or [0])[-1] + 1
+        while os.path.lexists(export_root / str(version)):  # taken by a file, or a link to nothing
+            version += 1
         files.write_json(temporary / "export.json", {"version": version, **metadata})
         try:
             os.rename(temporary, export_root / str(version))  # fails if another writer published this number
@@ -183,6 +185,15 @@ def check_export_root(export_root, task, kind=None):
             this = (f"({fact} {kind[fact]!r}) a folder of its own, e.g. {export_root}-{kind[fact]}" if fact in kind
                     else f"(no {fact}) a folder of its own")
             raise UserError(f"--export-dir {export_root} holds {task} exports {holds}; give this one {this}")
+
+
+def check_readable_by_tensorflow(path, named):
+    """Refuses, in one line, a path holding `[` or `]` for a SavedModel (`named`: the flag or the use naming it):
+    TensorFlow finds a SavedModel's variables by reading their path as a glob pattern, in which brackets make a
+    character class (escaping them does not help), so one written under such a path can never be loaded."""
+    if "[" in str(path) or "]" in str(path):
+        raise UserError(f"{named} {path}: TensorFlow cannot read a SavedModel under a path holding '[' or ']'; "
+                        "use a path without them")
 
 
 def check_outside_exports(path, flag):
@@ -267,6 +278,7 @@ def load_serving(path, signature=SERVING_SIGNATURE, *, task=None):
     import tensorflow_text  # noqa: F401 - registers the ops of the tokenizers that text exports run
 
     version_path = resolve_version(path) if task is None else resolve_task_export(path, task)
+    check_readable_by_tensorflow(version_path, "cannot load the SavedModel at")
     try:
         loaded = tf.saved_model.load(str(version_path))
     except (OSError, ValueError, tf.errors.OpError) as exc:

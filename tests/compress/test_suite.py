@@ -279,3 +279,11 @@ def test_a_transformer_s_variants_reload_as_the_report_says(policy, tmp_path):
     check_keras_files_reload(tmp_path / "report", report.rows, tokens, labels)
     note = 'keras-int8.keras loads with `keras_apps.compress.variants.load_quantized(path, "int8")`.'
     assert note in (tmp_path / "report" / "compression.md").read_text()
+
+
+def test_a_report_folder_whose_path_tensorflow_reads_as_a_pattern_is_refused_before_any_work(subject, tmp_path):
+    """Its LiteRT variants are converted from SavedModels written in it, which TensorFlow could not read back."""
+    with pytest.raises(UserError, match=r"^--run-dir .*c \[1\]: TensorFlow cannot read a SavedModel under a path "
+                                        r"holding '\[' or '\]'"):
+        suite.Report.create("test", tmp_path / "c [1]", "tiny", subject.export_path)
+    assert not any(tmp_path.iterdir())

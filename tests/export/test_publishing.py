@@ -81,3 +81,11 @@ def test_a_published_version_is_readable_by_others_as_the_umask_allows(tmp_path)
 def write_vocabulary(path):
     path.write_text("[PAD]\n")
     return path
+
+
+def test_a_number_taken_by_a_file_or_a_link_to_nothing_is_skipped(tmp_path):
+    model = tiny()
+    export(model, tmp_path, "first")
+    (tmp_path / "2").symlink_to("/nonexistent/2")
+    (tmp_path / "3").write_text("not a version")
+    assert export(model, tmp_path, "second") == tmp_path / "4" and versions(tmp_path) == [1, 4]

@@ -150,3 +150,12 @@ def test_an_export_record_that_is_not_a_json_object_is_one_line(tmp_path, record
     (tmp_path / "1" / "export.json").write_text(record)
     with pytest.raises(UserError, match="has no readable export.json: it is not an export of this suite"):
         resolve_task_export(tmp_path, "mnist")
+
+
+def test_an_export_under_a_path_tensorflow_reads_as_a_pattern_is_refused_naming_the_brackets(model, tmp_path):
+    """TensorFlow globs the variables' path: the export is whole, but `e [1]/1/variables/variables` matches nothing."""
+    export(model, tmp_path / "e")
+    (tmp_path / "e").rename(tmp_path / "e [1]")
+    with pytest.raises(UserError, match=rf"^cannot load the SavedModel at {re.escape(str(tmp_path))}/e \[1\]/1: "
+                                        r"TensorFlow cannot read a SavedModel under a path holding '\[' or '\]'"):
+        load_serving(tmp_path / "e [1]")
