@@ -61,22 +61,25 @@ class Export:
 
 def start_run(task, config, *, run_dir, export_dir, export_task=None, export_kind=None):
     """Selects the strategy (before TensorFlow starts), seeds everything and checks the output folders: both
-    writable, neither inside a published export version, and the export folder holding no other task's exports
+    writable, neither inside a published export version nor the run folder inside the export folder, the export
+    folder's path one TensorFlow can read a SavedModel under, and the export folder holding no other task's exports
     (`export_task`, when the export is of another task than the run, as a tuned policy is a `gpt`) nor another
     kind of its task's (`export_kind`, see `check_export_root`).
 
     Nothing is created yet: a run whose data turns out missing or corrupt leaves no folder behind.
     """
-    from keras_apps.export.saved_model import check_export_root, check_outside_exports
+    from keras_apps.export.saved_model import check_export_root, check_outside_exports, check_readable_by_tensorflow
     from keras_apps.training.runner import seed_everything
     from keras_apps.training.strategy import describe, select_strategy
 
     if run_dir is not None:
         files.check_writable_directory(run_dir, "--run-dir")
         check_outside_exports(run_dir, "--run-dir")
+        _check_outside_export_root(run_dir, export_dir)
         RunDirectory(run_dir).check_reusable()
         RunDirectory(run_dir).check_holds_a_run_or_nothing()
     files.check_writable_directory(export_dir, "--export-dir")
+    check_readable_by_tensorflow(export_dir, "--export-dir")
     check_outside_exports(export_dir, "--export-dir")
     check_export_root(export_dir, export_task or task, export_kind)
     strategy = select_strategy(config.strategy)
@@ -85,6 +88,15 @@ def start_run(task, config, *, run_dir, export_dir, export_task=None, export_kin
     run = Run(task, config, strategy, run_dir, Path(export_dir), (export_task or task, export_kind))
     run.begin("data preparation")
     return run
+
+
+def _check_outside_export_root(run_dir, export_dir):
+    """Refuses, in one line, a run folder in the export folder: TF Serving would serve one named by a number as the
+    newest version, and the run's own files would sit among the versions."""
+    run_folder = Path(run_dir).resolve()
+    if Path(export_dir).resolve() in (run_folder, *run_folder.parents):
+        raise UserError(f"--run-dir {run_dir} lies inside --export-dir {export_dir}, the folder of published "
+                        f"versions; give a --run-dir outside it")
 
 
 class Run:
@@ -208,11 +220,12 @@ class Run:
         self.begin("export")
         print(f"Exporting to {self.export_root}: tracing {', '.join(export.endpoints)} into a SavedModel", flush=True)
         metadata = {"task": self.task, "model": model_name, **export.metadata, "run": str(self.directory.path)}
+        settings = json.loads(self.directory.config.read_text())  # what the card says of the run's data
         if test_metrics is not None:
             metadata["test"] = {name: float(value) for name, value in test_metrics.items()}
         export_path = export_model(
             result.model, self.export_root, export.endpoints, metadata=metadata, track=export.track,
-            files_to_copy=export.files, documents={"MODEL_CARD.md": model_card(metrics, metadata, card)},
+            files_to_copy=export.files, documents={"MODEL_CARD.md": model_card(metrics, metadata, card, settings)},
             run_id=self.identity, kind=self.export_kind,
         )
         metrics["export"] = str(export_path)

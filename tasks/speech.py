@@ -30,8 +30,8 @@ MODEL_CARD = CardText(
     "cuts the silence before and after the word off and computes the log-mel spectrogram itself, in training as "
     "in serving (keras_apps.models.speech): give it the recording as made; a silent one is refused.",
     data="The Free Spoken Digit Dataset v1.0.9 (Jackson et al.): 2,500 recordings, 5 speakers each saying each "
-    "digit 50 times, trimmed of silence. Official split: recordings 0-4 of each speaker and digit are the test "
-    "set, 5-49 the training set (its 5-9 held out for validation).",
+    "digit 50 times, trimmed of silence. The official split (the default): recordings 0-4 of each speaker and "
+    "digit are the test set, 5-49 the training set (its 5-9 held out for validation).",
     intended_use="Teaching speech recognition on raw audio; recognizing single digits spoken clearly, one per "
     "recording, by speakers like the dataset's.",
     limits="Five speakers, all adult, mostly male, recorded in quiet rooms: other voices, accents, noise, "

@@ -44,11 +44,11 @@ MODEL_CARD = CardText(
     description="An encoder–decoder Transformer that translates short everyday sentences; raw text in, "
     "translated text out, decoded by beam search inside the SavedModel.",
     data="Tatoeba's English–Spanish sentence pairs as packaged by ManyThings.org (spa-eng.zip, 118,964 pairs, "
-    "CC BY 2.0 FR), split by linked group so that no sentence of the test split was seen in training; the "
-    "test scores count every test sentence, against all of its reference translations.",
+    "CC BY 2.0 FR), split by linked group so that no sentence of the test split was seen in training; each "
+    "test sentence translated is scored against all of its reference translations.",
     intended_use="Teaching and demonstrating sequence-to-sequence Transformers, their training, decoding and "
     "serving; rough translation of short, simple sentences like the training data.",
-    limits="Trained on about 100,000 short sentences (median 6 words): it does not know rare words (they come "
+    limits="The training split is about 100,000 short sentences (median 6 words): rare words are unknown (they come "
     "out as [UNK] or are guessed), long or technical sentences degrade quickly, and anything past 48 tokens is "
     "cut. Tatoeba's sentences carry its contributors' biases (for instance, gender defaults). Not for any use "
     "where a wrong translation matters.",

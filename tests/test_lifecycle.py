@@ -212,13 +212,15 @@ def test_an_artifact_changed_after_it_was_learned_is_refused_on_resume(tmp_path)
 
 def test_finish_exports_with_the_card_inside_then_writes_metrics_last(tmp_path, capsys):
     run = start(tmp_path)
-    run.open({"model": "convnet"})
+    run.open({"model": "convnet", "train_examples": 64})
     result = run.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     status, reported = finish(run, result)
     version = tmp_path / "exports" / "1"
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert status == 0 and metrics["export"] == str(version) and reported == [metrics]
-    assert "| accuracy | 0.5000 |" in (version / "MODEL_CARD.md").read_text()
+    card = (version / "MODEL_CARD.md").read_text()
+    assert "| accuracy | 0.5000 |" in card
+    assert "## This run's data\n\n- training examples: 64\n" in card  # from what the run recorded
     exported = json.loads((version / "export.json").read_text())
     assert exported["task"] == "tiny" and exported["run"] == str(tmp_path / "run") and exported["version"] == 1
     assert capsys.readouterr().out.endswith(f"1 epoch(s)\nrun: {tmp_path / 'run'}\nexport: {version}\n")
@@ -311,3 +313,23 @@ def test_a_run_folder_with_a_damaged_record_is_refused_in_one_line(tmp_path):
     (tmp_path / "run" / "config.json").write_text("[1, 2]")
     with pytest.raises(UserError, match="has a config.json that is not a run's"):
         start(tmp_path)
+
+
+def test_an_export_folder_whose_path_tensorflow_reads_as_a_pattern_is_refused_before_anything_starts(tmp_path):
+    """TensorFlow globs a SavedModel's variables path: an export under `e [1]` was published but never loadable."""
+    with pytest.raises(UserError, match=r"^--export-dir .*e \[1\]: TensorFlow cannot read a SavedModel under a path "
+                                        r"holding '\[' or '\]'; use a path without them$"):
+        start_run("tiny", TrainingConfig(strategy="cpu"), run_dir=tmp_path / "run", export_dir=tmp_path / "e [1]")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_run_folder_inside_the_export_folder_is_refused_before_anything_starts(tmp_path):
+    """TF Serving would serve a run folder named by a number as the export's newest version while the run trains."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (tmp_path / "link").symlink_to(exports)
+    for inside in (exports / "2", exports / "runs" / "a", exports, tmp_path / "link" / "2"):
+        with pytest.raises(UserError, match=f"^--run-dir {inside} lies inside --export-dir {exports}, the folder of "
+                                            "published versions; give a --run-dir outside it$"):
+            start_run("tiny", TrainingConfig(strategy="cpu"), run_dir=inside, export_dir=exports)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["exports", "link"] and not any(exports.iterdir())

@@ -15,8 +15,35 @@ class CardText:
     limits: str
 
 
-def model_card(metrics, signature, text):
-    """The card's Markdown for a run's `metrics`, the export's `signature` (`export.json`) and the `text`."""
+# What a run's recorded settings (`config.json`) say of the data it trained and was measured on, as the card names
+# it: the task's words describe the whole dataset, a run may take a slice of it or another split.
+RUN_FACTS = {
+    "split": "split", "room_noise": "room noise added in training", "train_examples": "training examples",
+    "train_pairs": "training pairs", "validation_examples": "validation examples",
+    "validation_pairs": "validation pairs", "unlabeled_examples": "unlabeled examples",
+    "test_examples": "test examples", "test_sentences": "test sentences translated (BLEU, ROUGE)",
+}
+
+
+def _shown(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _run_facts(settings, metrics):
+    """The lines of "This run's data": the recorded facts, and how many test examples the metrics count."""
+    facts = [f"- {label}: {_shown(settings[key])}" for key, label in RUN_FACTS.items()
+             if settings.get(key) is not None]
+    matrix = (metrics.get("evaluation") or {}).get("confusion_matrix")
+    if matrix:
+        facts.append(f"- the metrics below count {sum(map(sum, matrix)):,} test examples")
+    return facts
+
+
+def model_card(metrics, signature, text, settings=None):
+    """The card's Markdown for a run's `metrics`, the export's `signature` (`export.json`), the `text`, and the
+    run's recorded `settings` (`config.json`), which say how much of the data, and which split, it used."""
     started = signature.get("init_from")  # a fine-tune names the export it went on from: its card is not the base's
     lines = [
         f"# Model card: {metrics['task']} / {metrics['model']}" + (", fine-tuned" if started else ""), "",
@@ -31,6 +58,9 @@ def model_card(metrics, signature, text):
         f"- Outputs: {signature.get('outputs', '–')}", "",
         "## Data", "", text.data, "",
     ]
+    facts = _run_facts(settings or {}, metrics)
+    if facts:
+        lines += ["## This run's data", "", *facts, ""]
     split = "test" if "test" in metrics else "validation"  # A language model has no test split.
     lines += [
         f"## Metrics on the {split} set", "",

@@ -29,3 +29,17 @@ def test_a_fine_tunes_card_names_the_export_it_went_on_from():
     assert "- Fine-tuned from: saved_models/gpt/3 (weights 0123abcd)\n" in card
     assert "LoRA" in model_card(metrics, {"init_from": {**started, "lora_rank": 8}}, text)
     assert "fine-tuned" not in model_card(metrics, {}, text)
+
+
+def test_the_card_says_which_slice_and_split_of_the_data_the_run_used():
+    """The task's words describe the whole dataset; a run on a slice of it, or on another split, says so."""
+    text = CardText(description="Digits.", data="FSDD: 2,500 recordings, official split.", intended_use="Teaching.",
+                    limits="Five speakers.")
+    metrics = {**METRICS, "evaluation": {**METRICS["evaluation"], "confusion_matrix": [[240, 10], [3, 247]]}}
+    settings = {"split": "theo", "room_noise": False, "train_examples": 1800, "validation_examples": 200,
+                "learning_rate": 0.001}
+    card = model_card(metrics, {}, text, settings)
+    assert ("## This run's data\n\n- split: theo\n- room noise added in training: no\n- training examples: 1,800\n"
+            "- validation examples: 200\n- the metrics below count 500 test examples\n") in card
+    assert "learning" not in card
+    assert "This run's data" not in model_card(METRICS, {}, text)
