@@ -6,7 +6,8 @@
     phases.breakdown()                 # {"total_seconds": ..., "phases": {"start-up and imports": ..., ...}}
 
 The phases tile the command's time, so they add up to it: a speed-up is chosen by where the time went, not
-guessed. A phase entered twice (evaluation before and after decoding) adds up.
+guessed. A phase entered twice (evaluation before and after decoding) adds up. The breakdown lists the phases in
+the order they were first entered.
 """
 
 import os
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 STARTUP = "start-up and imports"
+SAMPLING = "sampling and decoding"  # a model's sampling of text, in evaluation or training (PPO's rollouts)
 
 
 def now():
@@ -82,13 +84,21 @@ class Phases:
 
     def split(self, phase, parts):
         """Divides the seconds recorded under `phase` into `parts` (`{name: seconds}`, measured inside it);
-        what the parts leave stays under `phase`."""
+        what the parts leave stays under `phase`. A new part is listed right after `phase`, as it started inside
+        it; one already recorded keeps its place."""
         self.begin(self._phase)  # the open phase's time so far counts too
         if sum(parts.values()) > self.seconds.get(phase, 0.0) + 1e-6:
             raise ValueError(f"the parts of {phase!r} ({parts}) take longer than it did")
+        new = {name: 0.0 for name in parts if name not in self.seconds}
+        ordered = {}
+        for name, seconds in self.seconds.items():
+            ordered[name] = seconds
+            if name == phase:
+                ordered.update(new)
         for name, seconds in parts.items():
-            self.seconds[phase] -= seconds
-            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+            ordered[phase] -= seconds
+            ordered[name] += seconds
+        self.seconds = ordered
 
     def breakdown(self):
         """`{"total_seconds", "phases": {phase: seconds}}` from the process's start to now (the open phase so far)."""

@@ -40,6 +40,19 @@ def test_a_phase_is_split_into_parts_measured_inside_it():
         phases.split("training", {"steps": 5.0})
 
 
+def test_the_parts_of_a_split_phase_are_listed_in_its_place_in_the_order_the_phases_started():
+    phases = timing.Phases(timing.now() - 0.1)
+    phases.begin("validation and checkpoints")
+    time.sleep(0.1)
+    phases.begin("evaluation")
+    time.sleep(0.01)
+    phases.begin("export")
+    time.sleep(0.01)
+    phases.split("validation and checkpoints", {"compilation": 0.04, "steps": 0.04})
+    assert list(phases.breakdown()["phases"]) == [timing.STARTUP, "validation and checkpoints", "compilation",
+                                                   "steps", "evaluation", "export"]
+
+
 def test_a_command_from_the_shell_starts_with_its_process_and_one_from_python_when_called():
     assert 0 <= timing.now() - timing.process_start_time() < 24 * 3600  # this process: started before now
     timing.start_command(from_the_shell=True)

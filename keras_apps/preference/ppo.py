@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_apps import timing
 from keras_apps.errors import UserError
 from keras_apps.models import parts
 from keras_apps.preference import objectives
@@ -133,12 +134,14 @@ class Rollouts(keras.callbacks.Callback):
     An epoch's prompts are all of one length, drawn afresh each epoch, so that they decode side by side in one
     shape (prompts of several lengths would decode in as many small batches). Each epoch's draw of prompts and
     samples is seeded by `seed` and the epoch, so a resumed run repeats it.
+
+    Its time goes to `phases` (`timing.Phases`) as sampling and decoding, not to the training it interrupts.
     """
 
-    def __init__(self, reward, prompts, *, rollouts, new_tokens, kl_target, kl_horizon=10_000, seed=0,
+    def __init__(self, reward, prompts, *, phases, rollouts, new_tokens, kl_target, kl_horizon=10_000, seed=0,
                  batch_size=128):
         super().__init__()
-        self.reward, self.prompts = reward, prompts
+        self.reward, self.prompts, self.phases = reward, prompts, phases
         self.prompt_lengths = np.array([len(prompt) for prompt in prompts])
         self.rollouts, self.new_tokens, self.seed, self.batch_size = rollouts, new_tokens, seed, batch_size
         self.kl_target, self.kl_horizon = kl_target, kl_horizon
@@ -146,18 +149,19 @@ class Rollouts(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         trainer = self.model
-        if self.sampler is None:  # made once: its decoding compiles once and follows the policy's weights
-            self.sampler = ResponseSampler(trainer.policy, min(self.batch_size, self.rollouts))
-        rng = np.random.default_rng([self.seed, epoch])
-        rows = np.flatnonzero(self.prompt_lengths == rng.choice(np.unique(self.prompt_lengths)))
-        chosen = rng.choice(rows, self.rollouts, replace=len(rows) < self.rollouts)
-        prompts = [self.prompts[row] for row in chosen]
-        samples = self.sampler(prompts, self.new_tokens, seed=int(rng.integers(2**30)))
-        coefficient = float(trainer.kl_coefficient.numpy())
-        for name, values in rollout(trainer, self.reward, samples, coefficient).items():
-            trainer.buffer[name].assign(values)
-        controller = objectives.AdaptiveKLController(coefficient, self.kl_target, self.kl_horizon)
-        trainer.kl_coefficient.assign(controller.update(trainer.buffer["kl"].numpy().mean(), self.rollouts))
+        with self.phases.during(timing.SAMPLING):
+            if self.sampler is None:  # made once: its decoding compiles once and follows the policy's weights
+                self.sampler = ResponseSampler(trainer.policy, min(self.batch_size, self.rollouts))
+            rng = np.random.default_rng([self.seed, epoch])
+            rows = np.flatnonzero(self.prompt_lengths == rng.choice(np.unique(self.prompt_lengths)))
+            chosen = rng.choice(rows, self.rollouts, replace=len(rows) < self.rollouts)
+            prompts = [self.prompts[row] for row in chosen]
+            samples = self.sampler(prompts, self.new_tokens, seed=int(rng.integers(2**30)))
+            coefficient = float(trainer.kl_coefficient.numpy())
+            for name, values in rollout(trainer, self.reward, samples, coefficient).items():
+                trainer.buffer[name].assign(values)
+            controller = objectives.AdaptiveKLController(coefficient, self.kl_target, self.kl_horizon)
+            trainer.kl_coefficient.assign(controller.update(trainer.buffer["kl"].numpy().mean(), self.rollouts))
 
 
 def check_settings(strategy, rollouts, batch_size):
@@ -177,8 +181,8 @@ def fit_ppo(run, sft, reward, prompts, *, rollouts, ppo_epochs, new_tokens, kl_t
     buffer each epoch, no validation (the last epoch's policy is the result)."""
     config = run.config
     length = max(map(len, prompts)) + new_tokens
-    callback = Rollouts(reward, prompts, rollouts=rollouts, new_tokens=new_tokens, kl_target=kl_target,
-                        kl_horizon=kl_horizon, seed=config.seed)
+    callback = Rollouts(reward, prompts, phases=run.phases, rollouts=rollouts, new_tokens=new_tokens,
+                        kl_target=kl_target, kl_horizon=kl_horizon, seed=config.seed)
     return run.fit(lambda: PPOTrainer(sft.build_model(), sft.build_model(), rollouts=rollouts, length=length,
                                       kl_coefficient=kl_coefficient),
                    row_batches(rollouts, config.batch_size, ppo_epochs, seed=config.seed), None, loss=None,

@@ -137,8 +137,9 @@ class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
 class TrainingClock(keras.callbacks.Callback):
     """Measures time spent in training steps alone (not validation, not epoch-end callbacks).
 
-    Each epoch is timed from its start to the end of its last training batch; the throughput figure of
-    `metrics.json` and the benchmarks is `examples / seconds` over all epochs, compilation included.
+    Each epoch is timed from the start of its first training batch to the end of its last, so that work at the
+    epoch's start (PPO's rollouts, other callbacks') is not a step's time; the throughput figure of `metrics.json`
+    and the benchmarks is `examples / seconds` over all epochs, compilation included.
 
     The steady step time leaves compilation out: it is the median time per step of the calls into the
     training step after the fit's first `WARMUP_STEPS` steps (which trace and compile it). Keras turns each
@@ -157,13 +158,14 @@ class TrainingClock(keras.callbacks.Callback):
         self._warm_up_steps = 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-        self._last_batch_end = self._epoch_start
+        self._epoch_start = None
         self._epoch_steps = 0
 
     def on_train_batch_begin(self, batch, logs=None):
         self._call_start = time.perf_counter()
         self._call_first_step = batch
+        if self._epoch_start is None:
+            self._epoch_start = self._call_start
 
     def on_train_batch_end(self, batch, logs=None):
         # With `steps_per_execution` > 1 Keras calls this once per execution, with the index of its last step.
@@ -177,7 +179,8 @@ class TrainingClock(keras.callbacks.Callback):
         self._epoch_steps = batch + 1
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds += self._last_batch_end - self._epoch_start
+        if self._epoch_steps:  # an epoch with no batch (its data ran out) took no step's time
+            self.seconds += self._last_batch_end - self._epoch_start
         self.steps += self._epoch_steps
 
     @property

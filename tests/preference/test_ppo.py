@@ -1,6 +1,7 @@
 """PPO run by `fit`: the rollout buffer a callback fills, the first update's ratio of 1, resuming the same draw,
 and a tiny policy learning to earn a reward that counts one token."""
 
+import time
 from types import SimpleNamespace
 
 import keras
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from keras_apps import timing
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import objectives, ppo, rewards
 from keras_apps.text.wordpieces import NEWLINE_ID
@@ -30,9 +32,10 @@ def trainer(**settings):
     return ppo.PPOTrainer(policy, reference, rollouts=ROLLOUTS, length=3 + NEW_TOKENS, **settings)
 
 
-def rollouts(**settings):
-    return ppo.Rollouts(rewards.LearnedReward(token_counter()), PROMPTS, rollouts=ROLLOUTS, new_tokens=NEW_TOKENS,
-                        batch_size=8, **{"kl_target": 3.0, **settings})
+def rollouts(reward=None, **settings):
+    return ppo.Rollouts(reward or rewards.LearnedReward(token_counter()), PROMPTS, rollouts=ROLLOUTS,
+                        new_tokens=NEW_TOKENS, batch_size=8,
+                        **{"kl_target": 3.0, "phases": timing.Phases(timing.now()), **settings})
 
 
 def filled(model, callback, epoch=0):
@@ -84,6 +87,27 @@ def test_fit_raises_the_reward_of_a_tiny_policy_and_moves_it_from_the_reference(
     assert np.mean(history["score"][-3:]) > np.mean(history["score"][:3]) + 1.0
     assert history["kl"][0] == pytest.approx(0.0, abs=1e-4) and history["kl"][-1] > 0.5
     assert history["entropy"][-1] < history["entropy"][0]
+
+
+def test_the_rollouts_time_is_sampling_not_training_steps():
+    """The rollouts run at each epoch's start, inside `fit` and after the `TrainingClock`'s `on_epoch_begin`
+    (the runner puts it first): their time is booked as sampling and decoding, none of it as training steps."""
+    from keras_apps.training.callbacks import TrainingClock
+
+    counter, pause, epochs = rewards.LearnedReward(token_counter()), 0.5, 2
+
+    def slow_reward(samples):
+        time.sleep(pause)
+        return counter(samples)
+
+    phases, clock, model = timing.Phases(timing.now()), TrainingClock(batch_size=8), trainer()
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    phases.begin("training")
+    model.fit(ppo.row_batches(ROLLOUTS, 8, 1), epochs=epochs, verbose=0,
+              callbacks=[clock, rollouts(slow_reward, phases=phases)])
+    phases.begin("evaluation")
+    assert phases.seconds[timing.SAMPLING] >= epochs * pause
+    assert clock.steps == epochs * ROLLOUTS // 8 and clock.seconds <= phases.seconds["training"]
 
 
 def test_row_batches_visit_every_row_once_each_pass():

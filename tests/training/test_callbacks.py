@@ -152,6 +152,20 @@ def run_steps(clock, fake_time, executions):
     clock.on_epoch_end(0, {"loss": 1.0})
 
 
+def test_training_clock_leaves_out_the_work_before_an_epochs_first_step(fake_time):
+    """Callbacks after the clock's `on_epoch_begin` (PPO's rollouts) run before the epoch's first step: not a
+    step's time, nor the throughput's."""
+    clock = TrainingClock(batch_size=8)
+    for epoch in range(2):
+        clock.on_epoch_begin(epoch)
+        fake_time.now += 20.0  # the epoch's rollouts
+        clock.on_train_batch_begin(0)
+        fake_time.now += 1.0
+        clock.on_train_batch_end(0)
+        clock.on_epoch_end(epoch)
+    assert clock.seconds == pytest.approx(2.0) and clock.examples_per_second == pytest.approx(8.0)
+
+
 def test_training_clock_step_time_leaves_out_the_warm_up_steps(fake_time):
     clock = TrainingClock(batch_size=8)
     compiling = [(step, step, 3.0) for step in range(TrainingClock.WARMUP_STEPS)]
