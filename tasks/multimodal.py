@@ -52,11 +52,13 @@ class DigitFusion:
     images_per_recording: int = settings.setting(3, help="training images paired with each recording",
                                                  type=settings.positive_int)
     kept_variance: float = settings.setting(0.25, help="a degraded image keeps the principal components holding "
-                                            "this fraction of the variance", type=settings.fraction)
-    snr_db: float = settings.setting(-5.0, help="signal-to-noise ratio of noisy audio, in dB",
+                                            "this fraction of the variance (models that see)", type=settings.fraction)
+    snr_db: float = settings.setting(-5.0, help="signal-to-noise ratio of noisy audio, in dB (models that hear)",
                                      type=settings.finite_float)
 
 
+# The senses each setting acts on (modality dropout hides one of two): a model without them has no use for it.
+SETTING_SENSES = {"modality_dropout": {"image", "audio"}, "kept_variance": {"image"}, "snr_db": {"audio"}}
 RECIPES = {"default": Recipe(DigitFusion(), TrainingConfig(epochs=12, batch_size=32, learning_rate=3e-3))}
 CLASS_NAMES = [str(digit) for digit in range(10)]
 VALIDATION_FRACTION = 0.1  # of MNIST's training images; the recordings' validation part is their indices 5-9
@@ -128,6 +130,7 @@ def condition_table(labels, answers):
 def train(args):
     import keras
 
+    from keras_apps.errors import UserError
     from keras_apps.evaluate.classification import accuracy_and_log_loss, evaluate_classifier
     from keras_apps.evaluate.run_report import named_mistakes, senses_section, write_classifier_report
     from keras_apps.inference.serving import RECORDED_AUDIO, audio_visual_endpoint
@@ -135,6 +138,12 @@ def train(args):
     from keras_apps.models.fusion import build_digit_fusion, outputs, senses
     from keras_apps.recipes import overlaid
 
+    used = set(senses(args.fusion))
+    unused = [settings.flag_name(DigitFusion, name) for name, acted_on in SETTING_SENSES.items() if acted_on - used]
+    given = [flag for flag in settings.given_flags(DigitFusion, args) if flag in unused]
+    if given:  # recorded in the run and the export, they would claim an effect they have not
+        raise UserError(f"--fusion {args.fusion}: a model of the {args.fusion} alone has no use for "
+                        f"{', '.join(given)}; leave {'it' if len(given) == 1 else 'them'} out")
     recipe = overlaid(RECIPES["default"], args)
     config, model_settings = recipe.training, recipe.model
     heard = " and ".join(senses(args.fusion))  # one sense's model refuses examples without it: a folder of its own

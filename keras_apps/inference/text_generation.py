@@ -25,7 +25,25 @@ from keras_apps.inference.cached_decoding import CachedDecoder
 from keras_apps.inference.generation_options import SAMPLERS
 
 
-def build_sampler(name, vocabulary_size, *, top_k=40, top_p=0.9, seed=None):
+# The samplers' settings and their defaults, each the setting of the sampler of its name.
+SAMPLER_SETTINGS = {"top_k": 40, "top_p": 0.9}
+
+
+def sampling_settings(sampler, **given):
+    """What a run samples with, as its export records it: `sampler` and every setting, `given` (the command
+    line's, None where not given) or its default. A setting given to a sampler that does not use it is refused
+    in one line: recorded, it would claim an effect it has none of."""
+    for setting, value in given.items():
+        if value is not None and setting != sampler:
+            flag = f"--{setting.replace('_', '-')}"
+            raise UserError(f"{flag} is for the {setting} sampler, not --sampler {sampler}: leave it out or choose "
+                            f"--sampler {setting}")
+    return {"sampler": sampler, **{setting: default if given.get(setting) is None else given[setting]
+                                   for setting, default in SAMPLER_SETTINGS.items()}}
+
+
+def build_sampler(name, vocabulary_size, *, top_k=SAMPLER_SETTINGS["top_k"], top_p=SAMPLER_SETTINGS["top_p"],
+                  seed=None):
     """A keras-hub sampler. Temperature is applied to the logits before it (so it can be a call's input);
     `top_k` is capped at the vocabulary size."""
     if name == "greedy":

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
-from keras_apps.inference.text_generation import TextGenerator, build_sampler, recorded_sampler, reseed
+from keras_apps.inference.text_generation import (TextGenerator, build_sampler, recorded_sampler, reseed,
+                                                  sampling_settings)
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
 CONFIG = GPTConfig(vocabulary_size=13, context_length=10, num_layers=2, num_heads=2, hidden_dim=16, dropout=0.0)
@@ -92,3 +93,12 @@ def test_a_copy_of_an_export_samples_with_the_settings_the_export_recorded():
     assert recorded_sampler({"sampler": "top_k", "top_k": 1, "top_p": 0.5}, 100).k == 1
     assert recorded_sampler({"sampler": "top_p", "top_k": 1, "top_p": 0.5}, 100).p == 0.5
     assert recorded_sampler({"sampler": "top_k"}, 100).k == 40  # an export made before they were recorded
+
+
+def test_a_sampler_setting_the_chosen_sampler_does_not_use_is_refused():
+    with pytest.raises(UserError, match=r"^--top-k is for the top_k sampler, not --sampler greedy: leave it out"):
+        sampling_settings("greedy", top_k=5, top_p=None)
+    with pytest.raises(UserError, match="--top-p is for the top_p sampler, not --sampler top_k"):
+        sampling_settings("top_k", top_k=None, top_p=0.5)
+    assert sampling_settings("top_p", top_k=None, top_p=0.5) == {"sampler": "top_p", "top_k": 40, "top_p": 0.5}
+    assert sampling_settings("random", top_k=None, top_p=None) == {"sampler": "random", "top_k": 40, "top_p": 0.9}

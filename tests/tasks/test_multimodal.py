@@ -51,6 +51,10 @@ def test_every_command_has_help(command, capsys):
     (["--snr-db", "nan"], "argument --snr-db: expected a finite number, got 'nan'"),
     (["--kept-variance", "1"], "argument --kept-variance: must be strictly between 0 and 1, got 1.0"),
     (["--modality-dropout", "1"], "argument --modality-dropout: must be in [0, 1), got 1.0"),
+    (["--fusion", "image", "--modality-dropout", "0.9", "--snr-db", "30", "--kept-variance", "0.5"],
+     "--fusion image: a model of the image alone has no use for --modality-dropout, --snr-db; leave them out"),
+    (["--fusion", "audio", "--kept-variance", "0.5", "--snr-db", "30"],
+     "--fusion audio: a model of the audio alone has no use for --kept-variance; leave it out"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
