@@ -41,12 +41,33 @@ RUNS = {"compress": [*compress.RUNS, *compress.lora.RUNS], "gpt": list(gpt.RUNS)
         "xla": list(xla.RUNS), "distribute": list(distribute.RUNS), "blocks": list(blocks.RUNS),
         "explain": list(explain.RUNS), "demo": list(demo.RUNS), "speech": list(speech.RUNS),
         "multimodal": list(multimodal.RUNS), "rlhf": list(rlhf.RUNS)}
+# What `--repeats` counts in the benchmarks that repeat a run; the others take no --repeats.
+REPEATS = {"mnist": f"{mnist.SIDE_BY_SIDE_RUN}'s alternating repeats", "gpt": "nanogpt-cpu's seeds",
+           "multimodal": "each fusion's seeds"}
+DEFAULT_REPEATS = 3
 # The benchmarks that draw a figure the README shows beside their table (a plot, the demo's screenshot).
 DRAWS_README_FIGURES = ("demo", "explain", "rlhf")
 # The most a count flag takes: beyond these a benchmark would run for weeks, so a huge number is a typo.
 MAX_REPEATS = 100
 MAX_EPOCHS = 1000
 MAX_TRAIN_EXAMPLES = 10_000_000
+
+
+def given_limits(args):
+    """The smoke-test flags given in `args`, each followed by its number (`["--epochs", "2"]`); each benchmark's
+    `LIMITS` says what those it takes do there."""
+    numbers = {"--train-examples": args.train_examples, "--epochs": args.epochs}
+    return [text for flag, number in numbers.items() if number is not None for text in (flag, str(number))]
+
+
+def _limit_help(flag):
+    """What the smoke-test flag `flag` does in each benchmark, those doing the same grouped, and which refuse it."""
+    tasks_by_effect = {}
+    for task, benchmark in sorted(BENCHMARKS.items()):
+        tasks_by_effect.setdefault(benchmark.LIMITS.get(flag), []).append(task)
+    refusing = tasks_by_effect.pop(None, [])
+    effects = [f"{', '.join(tasks)}: {effect}" for effect, tasks in tasks_by_effect.items()]
+    return "; ".join([*effects, f"not taken by {', '.join(refusing)}"] if refusing else effects)
 
 
 def parse_arguments(argv=None):
@@ -60,9 +81,9 @@ def parse_arguments(argv=None):
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
                                     for task in ("imdb", "gpt", "translate", "compress", "xla", "distribute",
                                                  "blocks", "explain", "demo", "speech", "multimodal", "rlhf")))
-    parser.add_argument("--repeats", type=cli.count_up_to(MAX_REPEATS), default=3,
-                        help="alternating repeats of a side-by-side comparison: mnist's, and gpt nanogpt-cpu's "
-                             f"seeds, at most {MAX_REPEATS} (default: 3)")
+    parser.add_argument("--repeats", type=cli.count_up_to(MAX_REPEATS),
+                        help=f"how often a run is repeated, at most {MAX_REPEATS} (default: {DEFAULT_REPEATS}): "
+                        + "; ".join(f"{task}: {counted}" for task, counted in REPEATS.items()))
     parser.add_argument("--nanogpt", type=cli.path, metavar="DIR",
                         help="gpt nanogpt-cpu: also run nanoGPT's own train.py from this checkout of "
                              "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
@@ -73,9 +94,9 @@ def parse_arguments(argv=None):
                         help="rlhf: where the pipeline works until its row is recorded; the same command again "
                         f"resumes an interrupted pipeline there (default: {rlhf.WORK_DIR})")
     parser.add_argument("--train-examples", type=cli.count_up_to(MAX_TRAIN_EXAMPLES), metavar="N",
-                        help="use only N training examples (a smoke test; such results are not recorded)")
-    parser.add_argument("--epochs", type=cli.count_up_to(MAX_EPOCHS),
-                        help=f"override every configuration's epochs, at most {MAX_EPOCHS} (not recorded)")
+                        help="a smoke test, never recorded: " + _limit_help("--train-examples"))
+    parser.add_argument("--epochs", type=cli.count_up_to(MAX_EPOCHS), metavar="N",
+                        help=f"a smoke test, never recorded, N at most {MAX_EPOCHS}: " + _limit_help("--epochs"))
     parser.add_argument("--results", type=cli.path, default=str(results.RESULTS),
                         help="results file (default: bench/results.json, the only one the README's tables show)")
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="do not rewrite the README table")
@@ -84,6 +105,14 @@ def parse_arguments(argv=None):
     results.load(args.results)  # a damaged results file, refused before hours of benchmarks, not after them
     if args.task == "machine" and args.runs:
         parser.error("machine has no runs")
+    if args.repeats is not None and args.task not in REPEATS:
+        parser.error(f"{args.task} takes no --repeats: only {', '.join(REPEATS)} repeat their runs")
+    taken = BENCHMARKS[args.task].LIMITS if args.task in BENCHMARKS else {}
+    for flag in given_limits(args)[::2]:
+        if flag not in taken:
+            parser.error(f"{args.task} takes no {flag}" + (f"; it takes {', '.join(taken)}" if taken else ""))
+    if args.repeats is None:
+        args.repeats = DEFAULT_REPEATS
     if args.nanogpt is not None and args.task != "gpt":
         parser.error("--nanogpt belongs to the gpt benchmark")
     if args.exports is not None and args.task not in ("demo", "compress"):
@@ -107,11 +136,7 @@ def main(argv=None):
         print(json.dumps(results.machine_fingerprint(), indent=2))
         return 0
 
-    limits = []
-    if args.train_examples:
-        limits += ["--train-examples", str(args.train_examples)]
-    if args.epochs:
-        limits += ["--epochs", str(args.epochs)]
+    limits = given_limits(args)
     recorded = None
     options = {}
     if args.nanogpt is not None:

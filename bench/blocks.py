@@ -26,6 +26,7 @@ SMOKE_TEST = {
     "gpt": ["--recipe", "nanogpt-cpu", "--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2",
             "--warmup-steps", "2", "--sample-tokens", "20"],
 }
+LIMITS = dict.fromkeys(["--train-examples", "--epochs"], "a fixed short run of each task (N unused)")
 BLOCKS = ("keras-hub", "explained")
 
 

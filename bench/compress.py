@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import gpt, lora, results
+from bench import gpt, lora, results, translate
 from bench.runs import python, run_task
 from keras_apps.errors import UserError
 
@@ -40,6 +40,10 @@ SMOKE_TEST = {
     "gpt": ["--decoding-tokens", "8", "--calibration-windows", "4"],
     "translate": ["--test-sentences", "64"],
 }
+# What `python -m bench`'s smoke-test flags do here.
+LIMITS = {"--train-examples": "the first N training examples or pairs (gpt, imdb-bert, gpt-lora, bert-lora: a fixed "
+                             "short run, N unused)",
+          "--epochs": "N epochs (gpt, imdb-bert, gpt-lora, bert-lora: a fixed short run, N unused)"}
 
 
 def bench_task(task, training, limits, exports=None):
@@ -47,6 +51,8 @@ def bench_task(task, training, limits, exports=None):
     compresses the export, returns the result with every variant's row."""
     if limits and task == "gpt":
         limits = gpt.SMOKE_TEST  # a GPT counts steps, not examples or epochs
+    if task == "translate":
+        limits = translate.task_limits(limits)
     with tempfile.TemporaryDirectory() as workdir:
         if exports is None:
             metrics, train_wall_seconds = run_task(task, training, workdir, limits)

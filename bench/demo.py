@@ -18,6 +18,10 @@ from bench import results
 
 RUNS = ("demo",)
 REVIEWS = 20
+SMOKE_TEST_REVIEWS = 3
+# `python -m bench`'s smoke-test flags: the demo trains nothing, so either only asks fewer questions.
+LIMITS = dict.fromkeys(["--train-examples", "--epochs"],
+                       f"{SMOKE_TEST_REVIEWS} reviews asked, not {REVIEWS} (N unused)")
 DIGITS = 5
 SENTENCES = ("Where is the station?", "I like coffee.", "My father bought a new car last week.")
 PROMPTS = ("ROMEO:", "KING HENRY:")
@@ -33,7 +37,7 @@ def run(names, repeats, limits, exports="saved_models", figures=True):
     served = {entry.tab.task: entry.path for entry in found}
     if "imdb" not in served:
         raise UserError(f"{exports} has no IMDB export to serve: run python -m tasks.imdb first")
-    count = 3 if limits else REVIEWS
+    count = SMOKE_TEST_REVIEWS if limits else REVIEWS
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as folder, DemoServer(exports, timeout=600) as server:
         inputs = _inputs(served, count, Path(folder))
         start = time.perf_counter()

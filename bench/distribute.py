@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import results
+from bench import gpt, results
 from bench.runs import figure as figure_of
 from keras_apps.errors import UserError
 from keras_apps.training.local_cluster import LocalCluster, pinned_to
@@ -27,6 +27,10 @@ RUNS = {
     "gpt": ["--max-steps", "200", "--eval-interval", "100", "--warmup-steps", "20", "--no-jit-compile",
             "--steps-per-execution", "1"],
 }
+# What `python -m bench`'s smoke-test flags do here: GPT counts steps, so it runs a fixed short run instead.
+LIMITS = {"--train-examples": "the first N training examples (gpt: a fixed 20-step run, N unused)",
+          "--epochs": "N epochs (gpt: a fixed 20-step run, N unused)"}
+GPT_SMOKE_TEST = [*gpt.SMOKE_TEST, "--steps-per-execution", "1"]
 WORKERS_TIMEOUT = 3600
 
 
@@ -74,7 +78,7 @@ def scaling_row(task, arguments, one, two, wall_seconds):
 def run(runs, repeats, limits):
     """Runs the chosen tasks; yields `(name, row)` as each ends (`repeats` does not apply here)."""
     for task in runs:
-        arguments = [*RUNS[task], *limits]
+        arguments = GPT_SMOKE_TEST if limits and task == "gpt" else [*RUNS[task], *limits]
         with tempfile.TemporaryDirectory() as directory:
             workdir = Path(directory)
             one, one_seconds = _one_worker(task, arguments, workdir)

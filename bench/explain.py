@@ -29,6 +29,8 @@ RUNS = {
 }
 # A smoke test (`--train-examples` or `--epochs`): the training the limits ask for, and a few inputs.
 SMOKE_TEST_EXAMPLES = 3
+LIMITS = {"--train-examples": f"N training examples, {SMOKE_TEST_EXAMPLES} inputs explained",
+          "--epochs": f"N epochs, {SMOKE_TEST_EXAMPLES} inputs explained"}
 EXAMPLES = 100
 PLOT = Path(__file__).with_name("explain_curves.png")
 STEPS = 20

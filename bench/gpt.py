@@ -27,6 +27,8 @@ RUNS = {"nanogpt-cpu": ["--recipe", "nanogpt-cpu"], "default": []}
 # What `python -m bench gpt --epochs N` or `--train-examples N` (a smoke test, never recorded) runs instead.
 SMOKE_TEST = ["--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2", "--warmup-steps", "2",
               "--no-jit-compile", "--sample-tokens", "20"]  # 20 steps do not repay XLA's compilation
+# `python -m bench`'s smoke-test flags here: either runs `SMOKE_TEST`, whatever its number.
+LIMITS = dict.fromkeys(["--train-examples", "--epochs"], "a fixed 20-step run (N unused: a GPT counts steps)")
 SAMPLING_TOKENS = 256
 SMOKE_SAMPLING_TOKENS = 32
 

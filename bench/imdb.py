@@ -16,6 +16,8 @@ from keras_apps.errors import UserError
 from tasks import imdb as task
 
 BACKBONE = Path("saved_models/imdb-bert-backbone")
+# What `python -m bench`'s smoke-test flags do here.
+LIMITS = {"--train-examples": "N training reviews", "--epochs": "N epochs (bert: of fine-tuning)"}
 RUNS = {
     **{model: [] if model == task.DEFAULT_MODEL else ["--model", model] for model in task.RECIPES},
     "bert-finetune": ["--model", "bert", "--pretrained-backbone", str(BACKBONE)],

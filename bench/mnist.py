@@ -14,6 +14,8 @@ from tasks import mnist as task
 
 SIDE_BY_SIDE = dict(epochs=5, batch_size=128, learning_rate=1e-3)
 SIDE_BY_SIDE_RUN = "vs-plain-keras"
+# What `python -m bench`'s smoke-test flags do here (both sides of the side-by-side run alike).
+LIMITS = {"--train-examples": "the first N training images", "--epochs": "N epochs"}
 
 
 def bench_model(model, limits):

@@ -12,6 +12,8 @@ from bench.runs import row, run_task
 from tasks.multimodal import FUSION_NAMES
 
 RUNS = {fusion: ["--fusion", fusion] for fusion in FUSION_NAMES}
+# What `python -m bench`'s smoke-test flags do here: the task trains on all its pairs, so only --epochs.
+LIMITS = {"--epochs": "N epochs"}
 
 
 def fusion_row(name, measured):

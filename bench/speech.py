@@ -9,6 +9,8 @@ from keras_apps.data.spoken_digits import EXPECTED
 
 RUNS = {"official": [], "room-noise": ["--room-noise"],
         **{f"without-{speaker}": ["--hold-out-speaker", speaker] for speaker in EXPECTED["speakers"]}}
+# What `python -m bench`'s smoke-test flags do here: the task trains on the whole split, so only --epochs.
+LIMITS = {"--epochs": "N epochs"}
 
 
 def run(runs, repeats, limits):

@@ -17,12 +17,18 @@ KERAS_IO_ROUGE = {"rouge1_f1": 0.579, "rouge2_f1": 0.381}
 # A smoke test checks the benchmark, not the model: a small one (its decoding speed is measured like any other).
 SMOKE_MODEL = ["--num-layers", "1", "--hidden-dim", "64", "--intermediate-dim", "128",
                "--vocabulary-size", "1000"]
+# What `python -m bench`'s smoke-test flags do here.
+LIMITS = {"--train-examples": "N training pairs, a small model", "--epochs": "N epochs, a small model"}
+
+
+def task_limits(limits):
+    """`python -m bench`'s smoke-test flags as the task takes them: it calls a training slice `--train-pairs`."""
+    return ["--train-pairs" if flag == "--train-examples" else flag for flag in limits]
 
 
 def bench_run(name, limits):
-    if limits:  # a smoke test: the task calls a training slice `--train-pairs`; a small model scores a few sentences
-        limits = ["--train-pairs" if flag == "--train-examples" else flag for flag in limits]
-        limits += [*SMOKE_MODEL, "--test-sentences", "20"]
+    if limits:  # a smoke test: a small model scores a few sentences
+        limits = [*task_limits(limits), *SMOKE_MODEL, "--test-sentences", "20"]
     with tempfile.TemporaryDirectory() as workdir:
         metrics, wall_seconds = run_task("translate", RUNS[name], workdir, limits)
     return translate_row(name, metrics, wall_seconds)

@@ -32,6 +32,7 @@ SMOKE_TEST = {
     "translate": ["--train-pairs", "4000", "--epochs", "1", "--test-sentences", "20"],
     "gpt": ["--max-steps", "40", "--eval-interval", "20", "--eval-batches", "2", "--warmup-steps", "2"],
 }
+LIMITS = dict.fromkeys(["--train-examples", "--epochs"], "a fixed short run of each task (N unused)")
 FLAGS = {False: "--no-jit-compile", True: "--jit-compile"}
 
 

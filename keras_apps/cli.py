@@ -126,10 +126,11 @@ def add_data_arguments(parser):
     )
 
 
-def add_training_arguments(parser, task, recipe):
-    """A group of flags per part of `recipe` (the model's, the training's, a schedule's) and `--run-dir`.
-    Flags left unset take the chosen recipe's values (`keras_apps.recipes.overlaid`)."""
-    add_recipe_flags(parser, recipe)
+def add_training_arguments(parser, task, recipes):
+    """A group of flags per part of `recipes` (the task's recipes by name, or its only one: the model's, the
+    training's, a schedule's) and `--run-dir`. Flags left unset take the chosen recipe's values
+    (`keras_apps.recipes.overlaid`), which their help gives."""
+    add_recipe_flags(parser, recipes)
     add_run_dir_argument(parser, task)
 
 

@@ -5,6 +5,7 @@ gave over the chosen one, the same way for every task (`keras_apps.settings`).
 """
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +48,23 @@ class StepSchedule:
 
     # The training flags a step schedule sets itself.
     SETS = ("epochs", "warmup_fraction", "min_lr_fraction")
+    # Its settings that only a cosine schedule uses.
+    COSINE_ONLY = ("warmup_steps", "min_learning_rate")
 
     def apply(self, config):
-        """`config` training `max_steps` in epochs of `eval_interval` steps, with this warm-up and decay."""
+        """`config` training `max_steps` in epochs of `eval_interval` steps, with this warm-up and decay.
+
+        A decay ending above the peak is refused rather than cut to it; under a constant schedule, which
+        decays nothing, the fraction is only kept within [0, 1].
+        """
+        decay_end = self.min_learning_rate / config.learning_rate
+        if config.lr_schedule == "cosine" and decay_end > 1:
+            raise settings.SettingError(StepSchedule, "min_learning_rate", f"{self.min_learning_rate:g} is above "
+                                        f"the peak --learning-rate {config.learning_rate:g}: lower it to the peak "
+                                        "or below")
         return dataclasses.replace(
             config, epochs=self.max_steps // self.eval_interval, warmup_fraction=self.warmup_steps / self.max_steps,
-            min_lr_fraction=min(self.min_learning_rate / config.learning_rate, 1.0),
+            min_lr_fraction=min(decay_end, 1.0),
         )
 
 
@@ -65,16 +77,32 @@ class Recipe:
     training: TrainingConfig
     schedule: StepSchedule | None = None
 
-    def parts(self):
-        return [part for part in (self.model, self.training, self.schedule) if part is not None]
+
+def add_recipe_flags(parser, recipes):
+    """A group of flags for each part of `recipes`: a task's only `Recipe`, or its recipes by name, whose parts are
+    of the same classes. Each flag's help gives what it takes when left unset: the value, or each recipe's."""
+    named = recipes if isinstance(recipes, Mapping) else {None: recipes}
+    first = next(iter(named.values()))
+    for title in ("model", "training", "schedule"):
+        part = getattr(first, title)
+        if part is None:
+            continue
+        exclude = StepSchedule.SETS if title == "training" and first.schedule is not None else ()
+        shown = {field.name: _values_shown({name: getattr(getattr(recipe, title), field.name)
+                                            for name, recipe in named.items()})
+                 for field in settings.flag_fields(type(part), exclude)}
+        settings.add_flags(parser.add_argument_group(title), type(part), exclude=exclude, default=shown)
 
 
-def add_recipe_flags(parser, recipe):
-    """A group of flags for each part of `recipe` (the chosen recipe's values are the defaults)."""
-    titles = {id(recipe.model): "model", id(recipe.training): "training", id(recipe.schedule): "schedule"}
-    for part in recipe.parts():
-        exclude = StepSchedule.SETS if part is recipe.training and recipe.schedule is not None else ()
-        settings.add_flags(parser.add_argument_group(titles[id(part)]), type(part), exclude=exclude)
+def _values_shown(values):
+    """`values` (a setting's value in each recipe, by name) as a flag's help shows its default: one value where all
+    agree, else each value after the recipes that have it (`convnet 20, resnet 15`; `bow/nb-bow 128, lstm 64`)."""
+    names_by_text = {}
+    for name, value in values.items():
+        names_by_text.setdefault(str(value), []).append(name)
+    if len(names_by_text) == 1:
+        return next(iter(names_by_text))
+    return ", ".join(f"{'/'.join(names)} {text}" for text, names in names_by_text.items())
 
 
 def overlaid(recipe, args):
@@ -85,9 +113,23 @@ def overlaid(recipe, args):
     model = settings.overlay(recipe.model, args) if dataclasses.is_dataclass(recipe.model) else recipe.model
     schedule = recipe.schedule and settings.overlay(recipe.schedule, args)
     training = settings.overlay(recipe.training, args, exclude=StepSchedule.SETS if schedule else ())
+    _check_cosine_flags(training, args)
     if schedule is not None:
         training = schedule.apply(training)
     if training.strategy == "multi_worker" and getattr(args, "run_dir", None) is None:
         raise UserError("--strategy multi_worker needs --run-dir, the same on every worker, so that a restarted "
                         "worker finds its backup")
     return Recipe(model, training, schedule)
+
+
+def _check_cosine_flags(training, args):
+    """Refuses a flag given in `args` that only a cosine schedule uses when `training`'s schedule is constant: it
+    would be recorded in the run's config as if it had shaped the training."""
+    if training.lr_schedule != "constant":
+        return
+    for settings_class in (TrainingConfig, StepSchedule):
+        cosine_flags = {settings.flag_name(settings_class, name) for name in settings_class.COSINE_ONLY}
+        given = [flag for flag in settings.given_flags(settings_class, args) if flag in cosine_flags]
+        if given:
+            raise UserError(f"{given[0]} applies to the cosine schedule, and this one is constant: leave it out or "
+                            "add --lr-schedule cosine")

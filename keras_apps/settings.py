@@ -10,6 +10,7 @@ which flag to change.
 import argparse
 import dataclasses
 import math
+import os
 
 from keras_apps.errors import UserError
 
@@ -87,10 +88,11 @@ def text(value):
 
 def path(value):
     """An argparse `type` for a file or folder: refuses an empty one, which would be read as the current folder
-    or as the flag's default, and a name that is not valid UTF-8."""
+    or as the flag's default, and a name that is not valid UTF-8; expands a leading `~`, which the shell leaves
+    as it is after `=` (`--run-dir=~/runs`)."""
     if not value:
         raise argparse.ArgumentTypeError("expected a path, got an empty one")
-    return text(value)
+    return os.path.expanduser(text(value))
 
 
 def setting(default=dataclasses.MISSING, *, help, type=None, choices=None, flag=None, metavar=None):
@@ -128,12 +130,13 @@ def flag_fields(settings_class, exclude=()):
             if "help" in field.metadata and field.name not in exclude]
 
 
-def add_flags(parser, settings_class, *, exclude=(), default="per recipe"):
-    """One flag per setting of `settings_class`, unset (None) unless given. Their help ends `(default: default)`,
-    or with the field's own default when `default` is None."""
+def add_flags(parser, settings_class, *, exclude=(), default=None):
+    """One flag per setting of `settings_class`, unset (None) unless given. Their help ends `(default: ...)`
+    with `default[name]` (the text of what an unset flag takes, such as each recipe's value), or with the field's
+    own default when `default` is None."""
     for field in flag_fields(settings_class, exclude):
         meta, flag = field.metadata, flag_name(settings_class, field.name)
-        shown = field.default if default is None else default
+        shown = field.default if default is None else default[field.name]
         options = {"dest": _dest(settings_class, field.name), "default": None,
                    "help": f"{meta['help']} (default: {shown})"}
         if field.type in (bool, "bool"):

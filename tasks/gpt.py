@@ -81,7 +81,7 @@ def train(args):
     from keras_apps.data.token_windows import check_length, evaluation_windows, random_windows
     from keras_apps.evaluate.language_model import prompts_from, whole_split_loss, write_report, write_samples
     from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import recorded_sampler
+    from keras_apps.inference.text_generation import recorded_sampler, sampling_settings
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import build_gpt
     from keras_apps.recipes import overlaid
@@ -89,6 +89,8 @@ def train(args):
     from keras_apps.training.flops import model_flops_utilization
     from keras_apps.training.init_from import from_export
 
+    # What the export serves, recorded in it (its copies sample alike) and in the run (a resume cannot change it).
+    sampling = sampling_settings(args.sampler, top_k=args.top_k, top_p=args.top_p)
     start = args.init_from and from_export(args.init_from, TASK, given_flags=settings.given_flags(GPTConfig, args),
                                            run_dir=args.run_dir)
     if start and args.tokenizer not in (None, start.metadata["tokenizer"]):
@@ -106,8 +108,6 @@ def train(args):
     model_settings = start.metadata["model"] if start else recipe.model.to_dict()
     for split, part in (("training", train_text), ("validation", validation_text)):  # before the folder opens
         check_length(count_before_learning(part, tokenizer_kind), model_settings["context_length"], split)
-    # What the export serves, recorded in it (its copies sample alike) and in the run (a resume cannot change it).
-    sampling = {"sampler": args.sampler, "top_k": args.top_k, "top_p": args.top_p}
     started = {**(start.record() if start else {}), "lora_rank": args.lora_rank}  # a fine-tune's export names it
     run.open({"recipe": args.recipe, "text_file": args.text_file and str(Path(args.text_file).resolve()),
               "tokenizer": tokenizer_kind, "model": model_settings, **dataclasses.asdict(schedule),
@@ -236,7 +236,7 @@ def _train_arguments(parser):
     parser.add_argument("--tokenizer", choices=TOKENIZERS,
                         help="char: the characters of the training text; byte: UTF-8 bytes; wordpiece: lowercase "
                         "subwords learned from the training text (default: char; with --init-from, the export's)")
-    cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_RECIPE])
+    cli.add_training_arguments(parser, TASK, RECIPES)
     tuning = parser.add_argument_group("fine-tuning")
     tuning.add_argument("--init-from", type=cli.path, metavar="EXPORT", help="start from this GPT export (a version, "
                         "or a folder whose latest is used) instead of new weights: its shape and tokenizer are kept")
@@ -244,8 +244,8 @@ def _train_arguments(parser):
     samples = parser.add_argument_group("samples and export")
     samples.add_argument("--sampler", choices=SAMPLERS, default="top_k",
                          help="keras-hub sampler for the report's samples and the export (default: top_k)")
-    samples.add_argument("--top-k", type=cli.positive_int, default=40, help="for top_k (default: 40)")
-    samples.add_argument("--top-p", type=cli.fraction, default=0.9, help="for top_p (default: 0.9)")
+    samples.add_argument("--top-k", type=cli.positive_int, help="for --sampler top_k (default: 40)")
+    samples.add_argument("--top-p", type=cli.fraction, help="for --sampler top_p (default: 0.9)")
     samples.add_argument("--sample-tokens", type=cli.non_negative_int, default=500,
                          help="tokens per sample in the run's samples.md (default: 500)")
     _add_temperature(samples)

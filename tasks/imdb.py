@@ -235,7 +235,7 @@ def _train_arguments(parser):
     bert = parser.add_argument_group("bert")
     settings.add_flags(bert, BertSource, default=None)
     settings.add_flags(bert, Pretraining, default=None, exclude=("jit_compile",))  # the training's flag
-    cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_MODEL])
+    cli.add_training_arguments(parser, TASK, RECIPES)
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
     cli.add_explain_examples_argument(parser)
 

@@ -222,7 +222,7 @@ def _train_arguments(parser):
                         help="share of the training images held out for validation (default: 0.1)")
     parser.add_argument("--train-examples", type=cli.positive_int,
                         help="use only the first N training images, for a quick try (default: all 60,000)")
-    cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_MODEL])
+    cli.add_training_arguments(parser, TASK, RECIPES)
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
     cli.add_explain_examples_argument(parser)
 

@@ -245,7 +245,7 @@ def _train_arguments(parser):
     parser.add_argument("--vocabulary-size", type=cli.positive_int, default=VOCABULARY_SIZE,
                         help=f"most WordPiece tokens per language; the learner may keep fewer "
                         f"(default: {VOCABULARY_SIZE:,})")
-    cli.add_training_arguments(parser, TASK, RECIPES[DEFAULT_RECIPE])
+    cli.add_training_arguments(parser, TASK, RECIPES)
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=False)
 
 

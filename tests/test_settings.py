@@ -71,3 +71,19 @@ def test_a_count_beyond_the_data_is_refused_never_cut_to_fit():
     with pytest.raises(UserError, match="^--train-examples 70,000: there are only 60,000 images in MNIST's training "
                                         "split$"):
         settings.count_within("--train-examples", 70_000, 60_000, "images in MNIST's training split")
+
+
+def test_a_path_after_an_equals_sign_expands_its_tilde_which_the_shell_left(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run-dir", type=settings.path)
+    assert parser.parse_args(["--run-dir=~/runs"]).run_dir == str(tmp_path / "runs")
+    assert settings.path("runs/~") == "runs/~"  # only a leading one is the home folder
+
+
+def test_a_flag_shows_its_field_default_unless_told_what_an_unset_flag_takes():
+    own, told = argparse.ArgumentParser(), argparse.ArgumentParser()
+    settings.add_flags(own, Shape)
+    settings.add_flags(told, Shape, default={"width": "small 4, large 8", "rate": 0.2, "tied": False})
+    assert "how wide (default: 8)" in own.format_help()
+    assert "how wide (default: small 4, large 8)" in " ".join(told.format_help().split())

@@ -70,6 +70,9 @@ class TrainingConfig:
         "tpu ($TPU_NAME or this TPU VM's)",
     )
 
+    # The settings that only the cosine schedule uses.
+    COSINE_ONLY = ("warmup_fraction", "min_lr_fraction")
+
     def __post_init__(self):
         checks = [
             ("epochs", self.epochs >= 1, "must be at least 1"),

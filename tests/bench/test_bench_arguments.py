@@ -24,6 +24,14 @@ HUGE = "9" * 21
     (["imdb", "--work-dir", "elsewhere"], "--work-dir belongs to the rlhf benchmark"),
     (["demo", "--exports", ""], "argument --exports: expected a path, got an empty one"),
     (["machine", "--runs", "convnet"], "machine has no runs"),
+    (["speech", "--train-examples", "100"], "speech takes no --train-examples; it takes --epochs"),
+    (["multimodal", "--train-examples", "100"], "multimodal takes no --train-examples; it takes --epochs"),
+    (["rlhf", "--epochs", "1"], "rlhf takes no --epochs"),
+    (["machine", "--epochs", "3"], "machine takes no --epochs"),
+    (["machine", "--train-examples", "5"], "machine takes no --train-examples"),
+    (["imdb", "--repeats", "7"], "imdb takes no --repeats: only mnist, gpt, multimodal repeat their runs"),
+    (["xla", "--repeats", "9"], "xla takes no --repeats"),
+    (["machine", "--repeats", "5"], "machine takes no --repeats"),
 ])
 def test_bad_arguments_are_one_line(argv, message, capsys):
     status, out, err = run_cli(bench_main.main, argv, capsys)
@@ -35,3 +43,22 @@ def test_bad_arguments_are_one_line(argv, message, capsys):
 def test_counts_up_to_their_bound_are_taken():
     args = bench_main.parse_arguments(["mnist", "--repeats", "100", "--epochs", "1000"])
     assert (args.repeats, args.epochs) == (100, 1000)
+
+
+def test_repeats_default_to_three_where_a_benchmark_repeats_its_runs():
+    assert bench_main.parse_arguments(["multimodal", "--repeats", "2"]).repeats == 2
+    assert bench_main.parse_arguments(["mnist"]).repeats == bench_main.parse_arguments(["imdb"]).repeats == 3
+
+
+def test_the_help_says_what_each_benchmark_does_with_each_flag_it_takes(capsys):
+    status, out, _ = run_cli(bench_main.main, ["--help"], capsys)
+    shown = "".join(out.split())  # as wrapped, with a line break at any space or hyphen
+
+    def said(text):
+        return "".join(text.split()) in shown
+
+    assert status == 0 and said("multimodal: each fusion's seeds")
+    for task, benchmark in bench_main.BENCHMARKS.items():
+        assert set(benchmark.LIMITS) <= {"--train-examples", "--epochs"}, task
+        assert all(said(effect) for effect in benchmark.LIMITS.values()), task
+    assert said("not taken by multimodal, rlhf, speech") and said("not taken by rlhf")

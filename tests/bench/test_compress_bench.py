@@ -6,6 +6,10 @@ from bench import __main__ as bench_main
 from tests.conftest import run_cli, run_python
 
 
+class Stopped(Exception):
+    """Raised in place of a run, once what it was given is seen."""
+
+
 def test_an_unknown_run_is_named_with_the_choices(capsys):
     status, _, err = run_cli(bench_main.main, ["compress", "--runs", "bert"], capsys)
     assert status == 2
@@ -56,3 +60,19 @@ def test_a_shortened_benchmark_runs_and_records_nothing(real_imdb_dir, tmp_path)
     assert f"compress-imdb: {{'command': '{command}'," in completed.stdout
     assert "'variant': 'litert-int8'" in completed.stdout
     assert not results_file.exists()
+
+
+def test_translation_is_given_its_training_slice_as_pairs(monkeypatch):
+    """The task has no --train-examples: passed on unchanged, it failed after TensorFlow had loaded."""
+    from bench import compress
+
+    given = []
+
+    def first_training(task, arguments, workdir, limits):
+        given.append(limits)
+        raise Stopped
+
+    monkeypatch.setattr(compress, "run_task", first_training)
+    with pytest.raises(Stopped):
+        compress.bench_task("translate", [], ["--train-examples", "500", "--epochs", "1"])
+    assert given == [["--train-pairs", "500", "--epochs", "1"]]

@@ -1,4 +1,10 @@
+import pytest
+
 from bench import distribute, results
+
+
+class Stopped(Exception):
+    """Raised in place of a run, once what it was given is seen."""
 
 
 def metrics(examples_per_second, step_seconds, accuracy):
@@ -30,3 +36,18 @@ def test_a_language_model_is_compared_by_its_validation_loss():
     row = distribute.scaling_row("gpt", distribute.RUNS["gpt"], one, two, (60.0, 50.0))
     assert row["figure"] == "validation loss" and row["figures"] == [2.0012, 2.0034]
     assert "| validation loss 2.0012 / 2.0034 |" in results.table({"distribute-gpt": row})
+
+
+def test_a_smoke_test_shortens_gpt_by_steps_it_has_no_examples_or_epochs_flag(monkeypatch):
+    given = {}
+
+    def one_worker(task, arguments, workdir):
+        given[task] = arguments
+        raise Stopped
+
+    monkeypatch.setattr(distribute, "_one_worker", one_worker)
+    for task in ("gpt", "imdb"):
+        with pytest.raises(Stopped):
+            next(distribute.run([task], 3, ["--epochs", "1"]))
+    assert given["gpt"] == distribute.GPT_SMOKE_TEST and "--epochs" not in given["gpt"]
+    assert given["imdb"] == ["--epochs", "1"]

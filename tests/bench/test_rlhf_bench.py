@@ -54,11 +54,6 @@ def test_the_row_gathers_every_stage_s_figures_and_the_frontier_drawn(tmp_path, 
     assert "without a teacher (87.50 %)" in text and "0.8900 on those rated 4+" in text
 
 
-def test_a_shortened_run_is_refused_in_one_line():
-    with pytest.raises(UserError, match="takes no --train-examples"):
-        next(rlhf.run(["pipeline"], 1, ["--epochs", "1"]))
-
-
 def test_a_failed_pipeline_keeps_its_stages_exports(tmp_path, monkeypatch, capsys):
     """Its temporary folder went with the failure: hours of stages, each export a model, lost."""
     def failing_pipeline(argv):

@@ -55,6 +55,7 @@ def test_every_command_has_help(command, capsys):
     (["generate", "x", "--max-new-tokens", "100000"], "--max-new-tokens is at most 10,000 per call, got 100,000"),
     (["generate", "x", "--temperature", "0"], "argument --temperature: must be positive"),
     (["--lora-rank", "0"], "argument --lora-rank: must be at least 1, got 0"),
+    (["--sampler", "greedy", "--top-k", "5"], "--top-k is for the top_k sampler, not --sampler greedy"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
     status, _, err = run_task(argv, capsys)
@@ -205,9 +206,10 @@ def test_a_run_killed_after_publishing_resumes_with_its_text_spelled_otherwise_b
     shutil.copytree(tiny_gpt.run, run)
     shutil.copytree(tiny_gpt.export, export)
     (run / "metrics.json").unlink()  # killed after publishing, before writing its last file
-    argv = [*TINY, "--top-k", "3", "--run-dir", str(run), "--export-dir", str(export)]
-    status, _, err = run_task(["--text-file", str(tiny_gpt.text), *argv, "--sampler", "greedy", "--temperature",
-                               "1.5"], capsys)
+    folders = ["--run-dir", str(run), "--export-dir", str(export)]
+    argv = [*TINY, "--top-k", "3", *folders]
+    status, _, err = run_task(["--text-file", str(tiny_gpt.text), *TINY, *folders, "--sampler", "greedy",
+                               "--temperature", "1.5"], capsys)
     assert status == 2 and err.count("\n") == 1 and "other settings: sampler 'top_k' (now 'greedy')" in err, err
     monkeypatch.chdir(tiny_gpt.text.parent)
     status, out, err = run_task(["--text-file", tiny_gpt.text.name, *argv], capsys)
