@@ -175,3 +175,32 @@ def test_a_link_is_written_through_to_its_target_and_kept(tmp_path):
     files.write_text(tmp_path / "pagelink.html", "new")
     assert (tmp_path / "pagelink.html").is_symlink() and (tmp_path / "www" / "page.html").read_text() == "new"
     assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["page.html"]
+
+
+@pytest.mark.parametrize("chain", ["cause", "context"])
+def test_a_full_disk_under_another_error_is_still_a_full_disk(chain):
+    """Keras and h5py raise their own errors from the system's: the reason is found down the chain."""
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as full:
+            if chain == "cause":
+                raise RuntimeError("save failed") from full
+            raise RuntimeError("save failed")
+    except RuntimeError as exc:
+        assert files.storage_full(exc) == "No space left on device"
+    assert files.storage_full(RuntimeError("save failed")) is None
+
+
+def test_a_folders_digest_changes_when_a_file_is_renamed_or_its_bytes_move_to_another(tmp_path):
+    def digest_of(contents):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        for name, text in contents.items():
+            (folder / name).write_text(text)
+        return files.digest(folder)
+
+    original = digest_of({"a": "ab", "b": "c"})
+    assert digest_of({"a": "ab", "b": "c"}) == original
+    assert digest_of({"a": "a", "b": "bc"}) != original
+    assert digest_of({"a": "ab", "c": "c"}) != original

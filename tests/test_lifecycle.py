@@ -1,4 +1,7 @@
+import errno
 import json
+import os
+import tempfile
 
 import keras
 import numpy as np
@@ -43,6 +46,21 @@ def test_output_folders_that_cannot_be_written_are_refused_before_anything_start
     with pytest.raises(UserError, match="--run-dir .*file is a file"):
         start_run("tiny", config, run_dir=tmp_path / "file" / "run", export_dir=tmp_path / "exports")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("refusal", [errno.EACCES, errno.EROFS], ids=["EACCES", "EROFS"])
+def test_output_folders_whose_writes_are_refused_are_refused_before_anything_starts(tmp_path, monkeypatch, refusal):
+    """As root, a folder's modes refuse nothing: a refused write (a read-only mount, an ACL) is what is asked."""
+    def refused(*args, **kwargs):
+        raise OSError(refusal, os.strerror(refusal))
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+    config = TrainingConfig(strategy="cpu")
+    with pytest.raises(UserError, match=f"^--run-dir .*run is not writable: {os.strerror(refusal)}$"):
+        start_run("tiny", config, run_dir=tmp_path / "run", export_dir=tmp_path / "exports")
+    with pytest.raises(UserError, match=f"^--export-dir .*exports is not writable: {os.strerror(refusal)}$"):
+        start_run("tiny", config, run_dir=None, export_dir=tmp_path / "exports")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_finished_runs_folder_is_refused_before_anything_starts(tmp_path):
@@ -208,6 +226,19 @@ def test_an_artifact_changed_after_it_was_learned_is_refused_on_resume(tmp_path)
     run.open({"model": "convnet"})
     with pytest.raises(UserError, match=r"vocabulary.txt changed after this run learned it .*give a new --run-dir"):
         learned(run)
+
+
+def test_an_artifact_deleted_and_learned_again_is_read_back_on_resume(tmp_path):
+    def learned(text):
+        run = start(tmp_path)
+        run.open({"model": "convnet"})
+        return run.learned_once("vocabulary.txt", lambda: text, lambda value, path: path.write_text(value),
+                                lambda path: path.read_text())
+
+    learned("the vocabulary")
+    (tmp_path / "run" / "vocabulary.txt").unlink()
+    assert learned("the vocabulary learned again") == "the vocabulary learned again"
+    assert learned("not learned: read back") == "the vocabulary learned again"
 
 
 def test_finish_exports_with_the_card_inside_then_writes_metrics_last(tmp_path, capsys):

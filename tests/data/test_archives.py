@@ -116,6 +116,19 @@ def test_an_archive_replaced_under_the_same_name_is_not_answered_from_the_old_on
         archives.cached_extraction(archive, "data")
 
 
+def test_an_archive_changed_past_its_first_mebibyte_is_extracted_anew(tmp_path, monkeypatch):
+    """The cache is named after the whole archive's bytes, not a first block of them."""
+    monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
+    archive = tmp_path / "data.tar"
+    for last in "bc":  # 1.5 MiB stored uncompressed: its last byte lies past the archive's first MiB
+        with tarfile.open(archive, "w") as handle:
+            data = b"a" * ((3 << 19) - 1) + last.encode()
+            info = tarfile.TarInfo("top/a.txt")
+            info.size = len(data)
+            handle.addfile(info, io.BytesIO(data))
+        assert (archives.cached_extraction(archive, "data") / "top" / "a.txt").read_text()[-1] == last
+
+
 def test_an_unreadable_archive_is_one_line_saying_so_not_corrupt(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_APPS_CACHE", str(tmp_path / "cache"))
     archive = write_tar(tmp_path / "data.tar.gz", {"top/a.txt": "alpha"})

@@ -19,3 +19,9 @@ def test_a_list_of_recordings_counts_every_sample_and_where_each_recording_ends(
     assert fingerprint(recordings) != fingerprint(changed)
     assert fingerprint(recordings) != fingerprint([np.zeros(1500, np.float32), np.zeros(500, np.float32),
                                                    np.ones(1000, np.float32)])
+
+
+def test_where_each_string_and_each_part_ends_counts():
+    assert fingerprint(["ab", "c"]) != fingerprint(["a", "bc"])
+    assert fingerprint(["a"], ["b"]) != fingerprint(["a", "b"])
+    assert fingerprint("ab", "c") != fingerprint("a", "bc")

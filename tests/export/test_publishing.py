@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -28,14 +29,26 @@ def export(model, root, run):
 
 
 def test_a_number_taken_by_another_writer_meanwhile_is_skipped(tmp_path, monkeypatch):
-    model = tiny()
-    export(model, tmp_path, "first")
-    stale = iter([[]])  # the first look misses version 1, as if another process had published it just now
-    listed = saved_model.versions
-    monkeypatch.setattr(saved_model, "versions", lambda root: next(stale, None) or listed(root))
-    path = export(model, tmp_path, "second")
+    """Another process publishes the number this export chose between its look at the folder and its rename."""
+    rename = os.rename
+
+    def another_writer_first(source, target):
+        if Path(target) == tmp_path / "1" and not Path(target).exists():
+            Path(target).mkdir()
+            (Path(target) / "export.json").write_text('{"run_id": "other"}')
+        rename(source, target)
+
+    monkeypatch.setattr(saved_model.os, "rename", another_writer_first)
+    path = export(tiny(), tmp_path, "second")
     assert path == tmp_path / "2" and json.loads((path / "export.json").read_text())["version"] == 2
-    assert json.loads((tmp_path / "1" / "export.json").read_text())["run_id"] == "first"
+    assert [item.name for item in (tmp_path / "1").iterdir()] == ["export.json"]
+    assert json.loads((tmp_path / "1" / "export.json").read_text()) == {"run_id": "other"}
+
+
+def test_the_next_version_follows_the_highest_whatever_gaps_lie_below_it(tmp_path):
+    for version in (2, 5):
+        (tmp_path / str(version)).mkdir()
+    assert export(tiny(), tmp_path, "run") == tmp_path / "6" and versions(tmp_path) == [2, 5, 6]
 
 
 def test_two_processes_exporting_to_one_folder_each_publish_whole_versions(tmp_path):
@@ -62,8 +75,10 @@ def test_a_rerun_returns_the_version_its_run_published_and_clears_its_leftovers(
     other = "another-run"
     leftover = tmp_path / "exports" / f".export-{saved_model._owner(other)}-killed"
     leftover.mkdir()  # what a killed attempt of the other run left half-written
+    in_progress = tmp_path / "exports" / f".export-{saved_model._owner('a-third-run')}-writing"
+    in_progress.mkdir()  # a third run's export, being written now
     assert export(model, tmp_path / "exports", other) == tmp_path / "exports" / "2"
-    assert not leftover.exists()
+    assert not leftover.exists() and in_progress.is_dir()
 
 
 def test_a_published_version_is_readable_by_others_as_the_umask_allows(tmp_path):

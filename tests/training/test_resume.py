@@ -12,7 +12,7 @@ from keras_apps.training.callbacks import BestCheckpoint
 from keras_apps.training.run_directory import RunDirectory
 from tests.conftest import run_python
 from tests.training.helpers import InterruptMidEpoch, tiny_model
-from tests.training.test_runner import train_tiny
+from tests.training.test_runner import Died, _dying_before_the_record, train_tiny
 
 
 def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path):
@@ -73,6 +73,23 @@ def test_a_resumed_run_stops_early_after_the_same_epoch_as_an_uninterrupted_one(
     resumed = train_scripted(monkeypatch, tmp_path / "resumed")
     assert resumed.initial_epoch == 2 and resumed.epochs_completed == uninterrupted.epochs_completed
     assert [row["epoch"] for row in RunDirectory(tmp_path / "resumed").read_history()] == [0, 1, 2]
+
+
+def test_a_resumed_run_dying_after_training_counts_every_epoch_and_trains_none_again(tmp_path, monkeypatch, capsys):
+    """The end of training records the epochs of every attempt, not only of the last: the epochs an earlier
+    attempt trained are part of the count a rerun goes on from."""
+    run = RunDirectory(tmp_path / "run")
+    with monkeypatch.context() as patch, pytest.raises(Interrupted):
+        patch.setattr(runner, "build_callbacks", lambda *args, build=runner.build_callbacks, **kwargs: [
+            InterruptMidEpoch(1, interrupt), *build(*args, **kwargs)])
+        train_tiny(run.path, epochs=3)
+    with monkeypatch.context() as patch, pytest.raises(Died):
+        _dying_before_the_record(patch)
+        train_tiny(run.path, epochs=3)
+    capsys.readouterr()
+    result = train_tiny(run.path, epochs=3)
+    assert "Epoch" not in capsys.readouterr().out  # not one more epoch trained
+    assert result.epochs_completed == 3 and [row["epoch"] for row in run.read_history()] == [0, 1, 2]
 
 
 @pytest.mark.parametrize("damaged", ['{"epo', '{"epoch": 1}', "[0.5]"])

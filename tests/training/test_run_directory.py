@@ -25,6 +25,17 @@ def test_an_unfinished_run_directory_is_resumable(tmp_path):
     assert RunDirectory.create("tiny", tmp_path / "run").is_resumable
 
 
+def test_an_attempt_that_left_no_backup_leaves_nothing_a_new_start_would_restore_or_append_to(tmp_path):
+    """The best checkpoint's record goes with it: read back beside a later checkpoint, its value would make the
+    new start's better epochs look worse."""
+    run = RunDirectory.create("tiny", tmp_path / "run")
+    run.write_config({"task": "tiny"})
+    for path in (run.history, run.best_model, run.best_model.with_suffix(".json"), run.training_ended):
+        path.write_text("the earlier attempt's")
+    run.discard_unfinished_training()
+    assert sorted(path.name for path in run.path.iterdir()) == [".lock", "config.json"]
+
+
 def test_history_and_curves(tmp_path):
     run = RunDirectory.create("tiny", tmp_path / "run")
     run.plot_history()  # no epoch yet: nothing to draw

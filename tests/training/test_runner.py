@@ -226,10 +226,11 @@ class Died(Exception):
     """A command dying between the end of `fit` and the record of its training (a kill, a full disk)."""
 
 
-def _dying_before_the_record(monkeypatch):
-    def die(*args, **kwargs):
-        raise Died
+def die(*args, **kwargs):
+    raise Died
 
+
+def _dying_before_the_record(monkeypatch):
     monkeypatch.setattr(runner.FitResult, "save", die)
 
 
@@ -267,6 +268,19 @@ def test_a_run_that_died_after_training_ended_resumes_without_training_again(tmp
     assert result.epochs_completed == len(trained) and run.fit_record.exists()
     assert not run.backup.exists() and not run.training_ended.exists()
     keras.saving.load_model(run.best_model)  # the best epoch's checkpoint, kept
+
+
+def test_a_run_that_died_after_recording_its_training_leaves_no_backup_once_rerun(tmp_path, monkeypatch, capsys):
+    """A rerun that goes on from `fit.json` drops the backup the dead attempt kept: the finished run leaves none."""
+    run = RunDirectory(tmp_path / "run")
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDirectory, "clear_training_state", die)  # just after fit.json is written
+        with pytest.raises(Died):
+            train_tiny(run.path, epochs=2)
+    assert run.fit_record.exists() and run.backup.exists() and run.training_ended.exists()
+    result = train_tiny(run.path, epochs=2)
+    assert "Training ended in an earlier attempt" in capsys.readouterr().out and result.epochs_completed == 2
+    assert not run.backup.exists() and not run.training_ended.exists()
 
 
 @pytest.mark.parametrize("record, problem", [('{"epochs_comp', "is damaged "),
