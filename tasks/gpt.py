@@ -162,8 +162,8 @@ def train(args):
             f"{validation['perplexity']:.2f}) on the whole validation split"
             + (f" (the export it started from: {before['loss']:.4f})" if start else "")
             + f" | {metrics['params']:,} parameters, "
-            f"{schedule.max_steps:,} steps in {metrics['train_seconds']:.0f} s ({tokens_per_second:,.0f} "
-            f"tokens/s, MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)"),
+            f"{metrics['steps']:,} steps ({metrics['trained_for']}, {tokens_per_second:,.0f} tokens/s, "
+            f"MFU {efficiency['mfu']:.0%} of this machine's measured matmul FLOP/s)"),
         extra=efficiency,
         metrics_update={"validation": validation, "steps": result.epochs_completed * schedule.eval_interval,
                         "train_tokens_per_second": round(tokens_per_second, 1),

@@ -412,3 +412,15 @@ def test_an_interrupted_run_resumes_with_its_tokenizer_and_only_on_the_same_text
     assert status == 0, err
     assert "Resuming the interrupted run" in out and (run / "tokenizer.json").stat().st_mtime_ns == written
     assert json.loads((run / "metrics.json").read_text())["resumed_from_epoch"] == 1
+
+
+def test_a_run_stopped_early_says_how_many_steps_it_trained(tmp_path, capsys):
+    """Its summary line said `--max-steps` steps were trained, whatever early stopping cut."""
+    (tmp_path / "poem.txt").write_text(POEM)
+    argv = ["--text-file", str(tmp_path / "poem.txt"), *TINY, "--max-steps", "40", "--early-stopping", "1",
+            "--learning-rate", "3", "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "export")]
+    status, out, err = run_task(argv, capsys)
+    assert status == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["steps"] < 40  # stopped early: the summary's figure is the run's own
+    assert f"| {metrics['params']:,} parameters, {metrics['steps']:,} steps ({metrics['trained_for']}, " in out
