@@ -193,6 +193,14 @@ def decoding_speed(translator, *, tokens=40, batch_sizes=(1, 64), repeats=5):
     return result
 
 
+def speedups_in_words(speed):
+    """`decoding_speed`'s result as a summary line says it: `1.9x, 3.2x the tokens per second of uncached at batch
+    1 and 64`."""
+    rows = speed["batches"]
+    return (", ".join(f"{row['speedup']:.1f}x" for row in rows) + " the tokens per second of uncached at batch "
+            + " and ".join(str(row["batch_size"]) for row in rows))
+
+
 def translate_all(serve, sentences, batch_size=256):
     """The translations of `sentences` by a `translate` serving function, in their order, `batch_size` at a time.
 
