@@ -134,8 +134,8 @@ def train(args):
     validation = whole_split_loss(result.model, validation_ids, context)
     before = start and whole_split_loss(start.build_model(), validation_ids, context)
     tokens_per_second = result.train_examples_per_second * context
-    efficiency = model_flops_utilization(gpt_config.training_flops_per_token(result.model.count_params()),
-                                         tokens_per_second, result.model.compute_dtype)
+    flops = gpt_config.training_flops_per_token(result.model.count_params(), result.trainable_params)
+    efficiency = model_flops_utilization(flops, tokens_per_second, result.model.compute_dtype)
 
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
     run.begin("sampling and decoding")

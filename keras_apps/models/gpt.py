@@ -50,9 +50,12 @@ class GPTConfig:
     def feedforward_dim(self):
         return self.intermediate_dim or 4 * self.hidden_dim
 
-    def training_flops_per_token(self, num_params):
-        """nanoGPT's estimate (PaLM appendix B): 6 FLOPs per parameter, plus attention over the context."""
-        return 6 * num_params + 12 * self.num_layers * self.hidden_dim * self.context_length
+    def training_flops_per_token(self, num_params, trainable_params=None):
+        """nanoGPT's estimate (PaLM appendix B): 6 FLOPs per parameter, plus attention over the context. The 6 are
+        2 forward, 2 for the gradient of the activations and 2 for the parameter's own gradient, which only the
+        `trainable_params` (all, by default) have: LoRA's frozen weights cost 4."""
+        trainable_params = num_params if trainable_params is None else trainable_params
+        return 4 * num_params + 2 * trainable_params + 12 * self.num_layers * self.hidden_dim * self.context_length
 
     def to_dict(self):
         return asdict(self)

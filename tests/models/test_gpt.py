@@ -34,6 +34,8 @@ def test_untied_weights_add_an_output_projection():
 def test_the_flops_estimate_is_nanogpts():
     # 6 per parameter per token, plus 12 × layers × width × context for attention.
     assert TINY.training_flops_per_token(1000) == 6 * 1000 + 12 * 2 * 8 * 12
+    # Frozen weights (LoRA's) need no gradient of their own: 4 per parameter, 6 per trained one.
+    assert TINY.training_flops_per_token(1000, trainable_params=100) == 4 * 1000 + 2 * 100 + 12 * 2 * 8 * 12
 
 
 @pytest.mark.parametrize("change, message", [
