@@ -125,6 +125,6 @@ def run(runs, repeats, limits, exports=None):
             yield from lora.run([name], limits, exports)
         else:
             task, training = RUNS[name]
-            if limits and name == "imdb-bert":
-                limits = lora.BERT_SMOKE_TEST  # pre-training counts its own reviews and epochs
-            yield f"compress-{name}", bench_task(task, training, limits, exports)
+            # Pre-training counts its own reviews and epochs; the runs after it keep theirs.
+            run_limits = lora.BERT_SMOKE_TEST if limits and name == "imdb-bert" else limits
+            yield f"compress-{name}", bench_task(task, training, run_limits, exports)

@@ -329,6 +329,10 @@ def run(main, argv=None):
             return 0 if exc.code is None else exc.code
         except BrokenPipeError:
             _flushed_or_silenced()
+            if OPENED_FOR_TRAINING:  # stopped mid-run, as a Ctrl-C would: say how to go on
+                with contextlib.suppress(OSError):
+                    print(f"stopped: its output's reader went away; rerun{_resume_hint()}", file=sys.stderr,
+                          flush=True)
             return BROKEN_PIPE
         except Exception as exc:
             if interrupted:

@@ -55,7 +55,7 @@ def train(args):
                              train_examples=args.train_examples, test_examples=args.test_examples)
     require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
     length = sft.metadata["model"]["context_length"]
-    run.open({**sft.record(), "from_scratch": args.from_scratch, "length": length,
+    run.open({**sft.record(), "from_scratch": args.from_scratch, "length": length, **splits.sizes(),
               "data": splits.fingerprint()})
 
     train_data, validation_data = opening_splits(tokenizer, splits, "labels", length, config.batch_size,

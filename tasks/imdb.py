@@ -106,8 +106,7 @@ def train(args):
           f"reviews" + (f", {len(splits.unlabeled):,} unlabeled" if unlabeled else ""))
     run.open({
         "model": args.model, "classifier": dataclasses.asdict(model),
-        "train_examples": len(splits.train), "validation_examples": len(splits.validation),
-        "test_examples": len(splits.test), "unlabeled_examples": len(splits.unlabeled),
+        **splits.sizes(),
         "vocabulary_size": vocabulary_size, **bert_start.recorded(source),
         "pretraining": dataclasses.asdict(pretraining) if pretrains else None,
         "data": splits.fingerprint(),

@@ -79,8 +79,7 @@ def reward(args):
                              train_examples=args.train_examples, test_examples=args.test_reviews)
     require_data(len(splits.train), len(splits.validation), config.batch_size, "reviews")
     length = sft.metadata["model"]["context_length"]
-    run.open({**sft.record(), "length": length, "train_examples": args.train_examples,
-              "data": splits.fingerprint()})
+    run.open({**sft.record(), "length": length, **splits.sizes(), "data": splits.fingerprint()})
     train, validation = opening_splits(tokenizer, splits, "ratings", length, config.batch_size, seed=config.seed)
     result = run.fit(lambda: build_reward_model(sft.build_model()), train, validation, **reward_objective())
     if not result.is_chief:

@@ -66,6 +66,21 @@ def test_the_run_folder_to_resume_is_named_as_the_shell_reads_it(tmp_path, capsy
     assert capsys.readouterr().err == f"interrupted; rerun with --run-dir '{tmp_path}/my runs/gpt 1' to resume it\n"
 
 
+def test_a_training_its_reader_left_names_the_run_folder_to_resume(tmp_path, capsys):
+    """`python -m tasks.mnist | head -4` stopped mid-run without a word: a Ctrl-C's stop says how to go on."""
+    import tensorflow as tf
+
+    from keras_apps.training.runner import open_run_directory
+
+    def training(argv):
+        open_run_directory("tiny", tmp_path / "run", tf.distribute.get_strategy())
+        raise BrokenPipeError
+
+    assert cli.run(training, []) == cli.BROKEN_PIPE
+    assert capsys.readouterr().err == (f"stopped: its output's reader went away; rerun with --run-dir "
+                                       f"{tmp_path}/run to resume it\n")
+
+
 def _write_python(path):
     with open(path, "w") as file:
         file.write("x" * 100_000)

@@ -199,6 +199,11 @@ class Splits:
     test: LabeledTexts
     unlabeled: list
 
+    def sizes(self):
+        """How many reviews each split holds, as a run records them (its model card says so)."""
+        return {"train_examples": len(self.train), "validation_examples": len(self.validation),
+                "test_examples": len(self.test), "unlabeled_examples": len(self.unlabeled)}
+
     def fingerprint(self):
         """A short hash of every review a run learns from or picks its best epoch on, with its labels and ratings
         (`keras_apps.data.fingerprint`), which a run records: resumed, it refuses any that changed since."""

@@ -32,9 +32,10 @@ def _shown(value):
 
 
 def _run_facts(settings, metrics):
-    """The lines of "This run's data": the recorded facts, and how many test examples the metrics count."""
+    """The lines of "This run's data": the recorded facts (a count of none, such as no unlabeled reviews, left out),
+    and how many test examples the metrics count."""
     facts = [f"- {label}: {_shown(settings[key])}" for key, label in RUN_FACTS.items()
-             if settings.get(key) is not None]
+             if settings.get(key) is not None and not (type(settings[key]) is int and settings[key] == 0)]
     matrix = (metrics.get("evaluation") or {}).get("confusion_matrix")
     if matrix:
         facts.append(f"- the metrics below count {sum(map(sum, matrix)):,} test examples")

@@ -76,3 +76,18 @@ def test_translation_is_given_its_training_slice_as_pairs(monkeypatch):
     with pytest.raises(Stopped):
         compress.bench_task("translate", [], ["--train-examples", "500", "--epochs", "1"])
     assert given == [["--train-pairs", "500", "--epochs", "1"]]
+
+
+def test_the_runs_after_imdb_bert_keep_their_own_shortened_settings(monkeypatch):
+    """BERT's pre-training flags replaced the limits of every run after it: translate then refused them."""
+    from bench import compress
+
+    given = {}
+
+    def recorded(task, training, limits, exports):
+        given[task] = limits
+        return {}
+
+    monkeypatch.setattr(compress, "bench_task", recorded)
+    list(compress.run(["imdb-bert", "mnist"], 3, ["--epochs", "1"]))
+    assert given["mnist"] == ["--epochs", "1"] and given["imdb"] != given["mnist"]

@@ -37,9 +37,9 @@ def test_the_card_says_which_slice_and_split_of_the_data_the_run_used():
                     limits="Five speakers.")
     metrics = {**METRICS, "evaluation": {**METRICS["evaluation"], "confusion_matrix": [[240, 10], [3, 247]]}}
     settings = {"split": "theo", "room_noise": False, "train_examples": 1800, "validation_examples": 200,
-                "learning_rate": 0.001}
+                "unlabeled_examples": 0, "learning_rate": 0.001}
     card = model_card(metrics, {}, text, settings)
     assert ("## This run's data\n\n- split: theo\n- room noise added in training: no\n- training examples: 1,800\n"
             "- validation examples: 200\n- the metrics below count 500 test examples\n") in card
-    assert "learning" not in card
+    assert "learning" not in card and "unlabeled" not in card
     assert "This run's data" not in model_card(METRICS, {}, text)
