@@ -8,6 +8,7 @@ once at start-up and run once before the page opens, so the first answer is as q
 no export gets a tab naming the command that makes one.
 """
 
+import ipaddress
 import signal
 import socket
 import sys
@@ -34,17 +35,21 @@ def main(argv=None):
         above = exports.parent.parent if (exports / "export.json").is_file() else exports.parent
         raise UserError(f"--exports {exports} holds one task's exports; give the folder holding each task's, "
                         f"<task>/<version> (e.g. {above})")
-    _check_port_is_free(args.host, args.port)
+    if not ipaddress.ip_address(_check_port_is_free(args.host, args.port)[0]).is_loopback:
+        print(f"note: --host {args.host} opens the page to the network: anyone who can reach port {args.port} can use "
+              "it (it has no login)", flush=True)
+    server_name = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address, as a URL writes it
     import_tensorflow()
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends the page as Ctrl+C does
     try:
         with tempfile.TemporaryDirectory(prefix="keras-apps-demo-") as work_dir:  # the pictures the page draws
             page = build(exports, work_dir)
             print(f"Ready {timing.now() - timing.command_start_time():.1f} s after the command started: "
-                  f"http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
-            # Gradio serves until Ctrl+C (or SIGTERM), then closes its server and returns.
-            page.launch(server_name=args.host, server_port=args.port, quiet=True, show_error=True, ssr_mode=False,
-                        max_file_size="10mb")
+                  f"http://{server_name}:{args.port} (Ctrl+C stops)", flush=True)
+            # Gradio serves until Ctrl+C (or SIGTERM), then closes its server and returns. Its error messages are
+            # the handlers' own (`page.answering`); show_error would send any other exception's text to the page.
+            page.launch(server_name=server_name, server_port=args.port, quiet=True, show_error=False,
+                        ssr_mode=False, max_file_size="10mb")
     except KeyboardInterrupt:  # before the page was up
         print("stopped", file=sys.stderr)
         return 130
@@ -89,15 +94,17 @@ def build(exports, work_dir):
 
 
 def _check_port_is_free(host, port):
-    """A one-line error now, rather than after the exports have loaded, when `port` is taken. Bound as the server
-    binds (address reuse): the closed connections of a demo just stopped (TIME-WAIT, a minute) leave it free."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise UserError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port or --host"
-                            ) from None
+    """A one-line error now, rather than after the exports have loaded, when `port` is taken; else the address
+    `host` stands for. Bound as the server binds (address reuse, the address family of `host`: IPv6 for `::1`): the
+    closed connections of a demo just stopped (TIME-WAIT, a minute) leave it free."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:  # socket.gaierror too: a host name that does not resolve
+        raise UserError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port or --host") from None
+    return address
 
 
 def build_parser():

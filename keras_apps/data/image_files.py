@@ -8,6 +8,11 @@ import numpy as np
 
 from keras_apps.errors import UserError
 
+# A digit is read at 20 pixels (`digit_from_picture`'s box): a picture is shrunk to this many pixels on its long side
+# first, which keeps a digit drawn over a tenth of a phone's photo at 100 and bounds the time and memory of the
+# rest (a 9000x9000 picture took 41 s and 2.8 GB read at full size).
+LONGEST_SIDE = 1024
+
 
 def read_picture(path, image_shape):
     """A picture file of one digit as a uint8 image of `image_shape` in MNIST's form (`digit_from_picture`): MNIST's
@@ -15,7 +20,8 @@ def read_picture(path, image_shape):
     inverted, scaled and centred as MNIST's digits were, so the model reads what it was trained on.
 
     A phone's photo is turned upright first: its camera stores the pixels as the sensor saw them and says in the
-    EXIF orientation tag how to turn them for viewing, as every viewer does. A header claiming a size too large to
+    EXIF orientation tag how to turn them for viewing, as every viewer does. A picture larger than `LONGEST_SIDE`
+    is shrunk as it is read (a JPEG decoded at a fraction of its size). A header claiming a size too large to
     decode safely (PIL's `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,7 +31,8 @@ def read_picture(path, image_shape):
             if getattr(image, "n_frames", 1) > 1:  # only the first would be read, and answered for all of them
                 raise UserError(f"{path} holds {image.n_frames} pictures (an animation or a multi-page file); give "
                                 f"each digit as a picture of its own, or as a .npy batch")
-            picture = _picture_array(path, ImageOps.exif_transpose(image))
+            image.draft(image.mode, (LONGEST_SIDE, LONGEST_SIDE))
+            picture = _picture_array(path, _shrunk(ImageOps.exif_transpose(image)))
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
@@ -34,6 +41,14 @@ def read_picture(path, image_shape):
         return digit_from_picture(picture, image_shape)
     except UserError as exc:
         raise UserError(f"{path}: {exc}") from None
+
+
+def _shrunk(image):
+    """`image` at most `LONGEST_SIDE` pixels on its long side, its proportions kept."""
+    from PIL import Image
+
+    image.thumbnail((LONGEST_SIDE, LONGEST_SIDE), Image.Resampling.LANCZOS)
+    return image
 
 
 def _picture_array(path, image):
@@ -97,10 +112,11 @@ def digit_from_picture(picture, image_shape=(28, 28), box=20):
     box scaled to fit `box` pixels and placed with its centre of mass at the centre of `image_shape`.
 
     `picture` is uint8 `[height, width]` grayscale, or `[height, width, 3 or 4]` colour (transparent pixels count
-    as white paper). Dark ink on light paper is inverted, judged by the border's pixels. A picture already of
-    `image_shape` is only inverted where needed, not rescaled: it is taken to be in MNIST's form. Any other has its
-    paper's level (the border's median: a photo's paper is grey) taken off and its ink stretched to white, so that
-    MNIST's black background, not the paper, surrounds the digit.
+    as white paper), shrunk first to `LONGEST_SIDE` pixels on its long side. Dark ink on light paper is inverted,
+    judged by the border's pixels. A picture already of `image_shape` is only inverted where needed, not rescaled:
+    it is taken to be in MNIST's form. Any other has its paper's level (the border's median: a photo's paper is
+    grey) taken off and its ink stretched to white, so that MNIST's black background, not the paper, surrounds the
+    digit.
     """
     from PIL import Image
 
@@ -128,12 +144,17 @@ def digit_from_picture(picture, image_shape=(28, 28), box=20):
 
 
 def _grayscale(picture):
-    """uint8 `[height, width]` from a grayscale, RGB or RGBA picture; transparency is composited onto white."""
+    """uint8 `[height, width]` from a grayscale, RGB or RGBA picture, at most `LONGEST_SIDE` on its long side;
+    transparency is composited onto white."""
     if picture.dtype != np.uint8 or picture.ndim not in (2, 3) or picture.ndim == 3 and picture.shape[2] not in (3, 4):
         raise UserError(f"expected a uint8 picture [height, width] or [height, width, 3 or 4], got {picture.dtype} "
                         f"{list(picture.shape)}")
     if min(picture.shape[:2]) < 8:
         raise UserError(f"the picture is {picture.shape[1]}x{picture.shape[0]} pixels: too small to hold a digit")
+    if max(picture.shape[:2]) > LONGEST_SIDE:
+        from PIL import Image
+
+        picture = np.asarray(_shrunk(Image.fromarray(picture)))
     if picture.ndim == 2:
         return picture
     # PIL's own luma (ITU-R 601-2, in its integer arithmetic), as `read_picture` converts a colour file: a plain

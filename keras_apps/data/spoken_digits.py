@@ -33,6 +33,9 @@ EXPECTED = {"speakers": ("george", "jackson", "nicolas", "theo", "yweweler"), "r
 TEST_INDICES = 5  # the official split: indices 0-4 are the test set
 MIN_SAMPLES = frame_length(SAMPLE_RATE)  # one analysis frame of the model's front end (FSDD's shortest: 1,148)
 MAX_SECONDS = 10  # a spoken digit lasts about a second (FSDD's longest: 2.3 s); longer is not one digit
+# A user's recording, the silence before and after the word included: checked before it is resampled, which takes
+# time and memory in proportion to its length (a minute at 8 kHz: 480,000 samples).
+MAX_RECORDED_SECONDS = 60
 # A float WAV runs from -1 to 1; a recording's overs stay near it, samples beyond twice it are in another scale.
 FLOAT_OVER_SCALE = 2
 _NAME = re.compile(r"(\d)_([a-z]+)_(\d+)\.wav")
@@ -124,7 +127,8 @@ def _one_digit_long(path, samples):
 def wav_samples(path, rate, shown=None):
     """The samples of a WAV file (PCM of 8 to 32 bits, or the 32- or 64-bit float Audacity writes by default; any
     rate, any channels) as float32 mono in [-1, 1] at `rate` Hz: its loudest channel, resampled by scipy's polyphase
-    filter. A one-line error for a file that is not one, or is not whole, naming it as `shown` (default: its path).
+    filter. A one-line error for a file that is not one, is not whole, or lasts more than `MAX_RECORDED_SECONDS`
+    (refused before its samples are converted or resampled), naming it as `shown` (default: its path).
 
     The loudest channel, not the channels' mean: a mono microphone on the first input of a two-channel interface
     records silence on the second, and the mean of the two is the voice 6 dB quieter, its quietest sounds then cut
@@ -154,6 +158,9 @@ def wav_samples(path, rate, shown=None):
         raise UserError(f"{shown} holds no samples (its header gives them 0 bytes)")
     if source_rate <= 0:
         raise UserError(f"{shown} is not a readable WAV file (its header gives a sample rate of {source_rate} Hz)")
+    if len(samples) > MAX_RECORDED_SECONDS * source_rate:
+        raise UserError(f"{shown} lasts {len(samples) / source_rate:,.0f} s; a recording of one spoken digit lasts at "
+                        f"most {MAX_SECONDS} s, {MAX_RECORDED_SECONDS} s with the silence before and after it")
     if samples.dtype == np.uint8:  # 8-bit PCM is unsigned, centred on 128
         scaled = (samples.astype(np.float64) - 128) / 128
     elif samples.dtype.kind == "i":  # 16- and 32-bit PCM, and 24-bit as scipy reads it: in an int32's top bits

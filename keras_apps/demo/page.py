@@ -14,6 +14,7 @@ from keras_apps.errors import UserError
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported: a local page reports nothing
 
 import gradio as gr  # noqa: E402
+from gradio.components.base import server  # noqa: E402
 
 METHODS = {"integrated gradients": "ig", "LIME": "lime", "SHAP": "shap"}
 REVIEW_EXAMPLES = [
@@ -76,13 +77,34 @@ def missing(entry):
     return f"{reason}\n\nMake one with `{entry.tab.command}`, then restart this page."
 
 
+MOST_LAYERS = 4  # of a drawing the digit tab's editor receives
+
+
+def with_bounded_layers(editor):
+    """`editor` (a `gr.ImageEditor`) whose server function receiving a drawing's layers (`accept_blobs`) refuses a
+    layer's index beyond `MOST_LAYERS`: Gradio's own grows a list to any index a request gives (100,000,000: 800 MB
+    per request, kept). Set on the instance: a subclass of a Gradio component writes a `.pyi` beside its module."""
+    accept_blobs = editor.accept_blobs
+
+    @server
+    def bounded(data):
+        index = data.data.get("index")
+        if data.data.get("type") == "layer" and index not in (None, "", "null") and \
+                not 0 <= int(index) < MOST_LAYERS:
+            raise ValueError(f"a drawing has at most {MOST_LAYERS} layers, not a layer {index}")
+        return accept_blobs(data)
+
+    editor.accept_blobs = bounded
+    return editor
+
+
 def digits_tab(answers):
     with gr.Row():
-        picture = gr.ImageEditor(
+        picture = with_bounded_layers(gr.ImageEditor(
             label="draw (pick the brush) or upload a digit", type="numpy", image_mode="RGBA", sources=("upload",),
             canvas_size=(280, 280), layers=False, elem_id="digit-picture",
             brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=18),
-        )
+        ))
         with gr.Column():
             method = gr.Dropdown(list(METHODS), value="integrated gradients", label="explained by")
             submit = gr.Button("Classify", variant="primary", elem_id="digit-submit")

@@ -55,6 +55,24 @@ def test_a_picture_dark_on_light_of_any_size_is_put_in_mnist_form(tmp_path):
         assert image[0].max() == 0 and image[:, 0].max() == 0 and image.max() >= 199  # white ink on black
 
 
+def test_a_huge_picture_is_read_in_bounded_time_as_the_same_digit(tmp_path):
+    """A 9000x9000 PNG of 99 KB took 41 s and 2.8 GB, every step at full size; shrunk to `LONGEST_SIDE` first, it
+    is the same digit, from a file (a JPEG decoded small) or drawn on the demo page."""
+    import time
+
+    paper = np.full((9000, 9000), 255, np.uint8)
+    paper[1000:8000, 4000:5000] = 0  # a black bar on white: a 1
+    Image.fromarray(paper).save(tmp_path / "huge.png")
+    Image.fromarray(paper).save(tmp_path / "huge.jpg", quality=90)
+    started = time.perf_counter()
+    images, _ = read_images([tmp_path / "huge.png", tmp_path / "huge.jpg"], (28, 28))
+    drawn = digit_from_picture(np.repeat(paper[::2, ::2, None], 3, axis=2))  # as the page hands it over: RGB
+    assert time.perf_counter() - started < 5
+    small = digit_from_picture(np.asarray(Image.fromarray(paper).resize((900, 900))))
+    for image in (*images, drawn):
+        np.testing.assert_allclose(image, small, atol=40)
+
+
 def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path):
     """A phone stores a portrait photo's pixels on their side with an EXIF orientation tag (6: turn them 90°
     clockwise to view); read as stored, the digit would lie on its side."""

@@ -172,6 +172,23 @@ def test_a_microphone_s_constant_offset_is_no_sound_to_the_silence_cut(tmp_path)
         spoken_digits.read_recording(tmp_path / "hum.wav")
 
 
+def test_a_long_recording_is_refused_before_it_is_resampled(tmp_path, monkeypatch):
+    """Resampling takes time and memory in proportion to the recording: 10 MB of 8-bit samples at 800 Hz (3.5 hours)
+    took 43 s and 4.4 GB before its length was checked. A recording long only for the silence around the word is
+    still heard."""
+    import scipy.signal
+
+    (tmp_path / "slow.wav").write_bytes(wav_bytes(np.zeros(800 * 100, int), rate=800))  # 100 s at 800 Hz
+    monkeypatch.setattr(scipy.signal, "resample_poly", lambda *args: pytest.fail("resampled a recording too long"))
+    with pytest.raises(UserError, match="slow.wav lasts 100 s; a recording of one spoken digit lasts at most 10 s, "
+                                        "60 s with the silence before and after it"):
+        spoken_digits.read_recording(tmp_path / "slow.wav")
+    word = 0.25 * np.sin(2 * np.pi * 500 * np.arange(3200) / 8000)
+    recorded = np.pad(word, 15 * 8000)  # 30 s, the word in its middle
+    (tmp_path / "waited.wav").write_bytes(wav_bytes(np.round(32767 * recorded).astype(int)))
+    assert 3200 <= len(spoken_digits.read_recording(tmp_path / "waited.wav")) <= 3200 + 2 * 256
+
+
 def test_the_clicks_of_record_and_stop_are_cut_off_with_the_silence(tmp_path):
     """A laptop's microphone records its trackpad's click as Record and Stop are pressed, louder than the word;
     kept, they kept the second of silence between them and the word."""

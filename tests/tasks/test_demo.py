@@ -70,6 +70,36 @@ def test_a_port_a_demo_just_stopped_serving_on_is_free():
     task._check_port_is_free("127.0.0.1", port)  # no error
 
 
+@pytest.mark.parametrize("host, server_name, open_to_the_network", [
+    ("127.0.0.1", "127.0.0.1", False),
+    ("::1", "[::1]", False),  # the port's probe was an IPv4 socket: "Address family for hostname not supported"
+    ("::", "[::]", True),
+    ("0.0.0.0", "0.0.0.0", True),
+])
+def test_the_page_sends_no_exception_text_and_says_when_it_is_open_to_the_network(
+        host, server_name, open_to_the_network, tmp_path, monkeypatch, capsys):
+    """show_error sent the text of any exception a handler let through (server paths, objects' reprs) to the page;
+    its handlers turn their errors into the page's own messages (`page.answering`). The page has no login."""
+    launched = {}
+
+    class Page:
+        def launch(self, **settings):
+            launched.update(settings)
+
+    monkeypatch.setattr(task, "build", lambda exports, work_dir: Page())
+    monkeypatch.setattr(task, "import_tensorflow", lambda: None)
+    monkeypatch.setattr(task.signal, "signal", lambda *args: None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status, out, _ = run_task(["--exports", str(tmp_path), "--host", host, "--port", str(port)], capsys)
+    assert status == 0 and launched["show_error"] is False and launched["server_name"] == server_name
+    assert f"http://{server_name}:{port}" in out
+    note = f"note: --host {host} opens the page to the network: anyone who can reach port {port} can use it (it " \
+        "has no login)"
+    assert (note in out.splitlines()) == open_to_the_network
+
+
 def test_an_optional_tab_whose_export_cannot_be_served_says_why_on_the_console(tmp_path, monkeypatch, capsys):
     import json
 
