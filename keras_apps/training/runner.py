@@ -101,7 +101,7 @@ def build_optimizer(config, steps_per_epoch, model):
     return optimizer
 
 
-def _build_in_precision(build_model, precision):
+def build_in_precision(build_model, precision):
     """Builds the model under the dtype policy `precision`, leaving the global policy as it was."""
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision)
@@ -190,7 +190,7 @@ def _local_copy(build_model, model, config, loss, metrics, weighted_metrics):
     The trained model's variables and steps belong to the cluster: evaluating or exporting with it on the chief
     alone would wait forever for the other workers.
     """
-    copy = _build_in_precision(build_model, config.precision)
+    copy = build_in_precision(build_model, config.precision)
     copy.set_weights(model.get_weights())
     return compiled_for_evaluation(copy, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics,
                                    jit_compile=config.jit_compile)
@@ -293,7 +293,7 @@ def fit(
     # would otherwise build and drop out from another point of the stream than the uninterrupted run.
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        model = _build_in_precision(build_model, config.precision)
+        model = build_in_precision(build_model, config.precision)
         config = _ending_each_epoch(_supported(config, strategy, model), steps_per_epoch)
         if multi_worker:
             model = MultiWorkerModel(model.input, model.output, name=model.name)
@@ -404,7 +404,7 @@ def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metr
           f"going on from its trained model")
     scope = contextlib.nullcontext() if is_multi_worker(strategy) else strategy.scope()
     with scope:
-        model = _build_in_precision(build_model, config.precision)
+        model = build_in_precision(build_model, config.precision)
         try:
             model.load_weights(run_directory.trained_weights)
         except (OSError, ValueError) as exc:  # truncated or missing (a disk fault): one line, and how to go on

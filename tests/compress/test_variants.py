@@ -53,20 +53,13 @@ def test_a_16_bit_copy_computes_the_casts_between_its_layers_in_16_bits_too(poli
     """A classifier's pooling casts its mask to the dtype its tokens' vectors had when it was built (`float32`):
     the copy computes as the copy of the same network built in 16 bits (whose casts are 16-bit), not its mean in
     float32."""
-    import keras
-
     from keras_apps.models.transformer import build_transformer_classifier
+    from keras_apps.training.runner import build_in_precision
 
     def classifier():
         return build_transformer_classifier(50, 12, embedding_dim=16, num_heads=2, intermediate_dim=16)
 
-    model = classifier()
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        native = classifier()
-    finally:
-        keras.config.set_dtype_policy(previous)
+    model, native = classifier(), build_in_precision(classifier, policy)
     native.set_weights(model.get_weights())
     tokens = np.random.default_rng(0).integers(1, 50, (4, 12))
     tokens[:, 7:] = 0  # padding, which the pooling's mask leaves out

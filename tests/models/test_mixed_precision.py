@@ -16,6 +16,7 @@ from keras_apps.models.resnet import build_resnet
 from keras_apps.models.speech import build_speech_classifier
 from keras_apps.models.transformer import build_transformer_classifier
 from keras_apps.models.translator import TranslatorConfig, build_translator
+from keras_apps.training.runner import build_in_precision
 
 
 def _bert_backbone():
@@ -55,12 +56,7 @@ BUILDERS = {
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_builders_compute_in_16_bits_and_return_float32_logits(name, policy):
     build, inputs = BUILDERS[name]
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        model = build()
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    model = build_in_precision(build, policy)
     assert model.dtype_policy.compute_dtype == policy.split("_")[1]
     assert all(variable.dtype == "float32" for variable in model.weights)
     outputs = model(inputs())
