@@ -20,9 +20,10 @@ def read_picture(path, image_shape):
     inverted, scaled and centred as MNIST's digits were, so the model reads what it was trained on.
 
     A phone's photo is turned upright first: its camera stores the pixels as the sensor saw them and says in the
-    EXIF orientation tag how to turn them for viewing, as every viewer does. A picture larger than `LONGEST_SIDE`
-    is shrunk as it is read (a JPEG decoded at a fraction of its size). A header claiming a size too large to
-    decode safely (PIL's `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
+    EXIF orientation tag how to turn them for viewing, as every viewer does. A JPEG larger than `LONGEST_SIDE` is
+    decoded at a fraction of its size; any picture is shrunk in 8 bits (`digit_from_picture`; a 16-bit one's
+    resampling overshoots its range). A header claiming a size too large to decode safely (PIL's
+    `DecompressionBombError`, not an `OSError`) is refused like any unreadable file.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -31,8 +32,8 @@ def read_picture(path, image_shape):
             if getattr(image, "n_frames", 1) > 1:  # only the first would be read, and answered for all of them
                 raise UserError(f"{path} holds {image.n_frames} pictures (an animation or a multi-page file); give "
                                 f"each digit as a picture of its own, or as a .npy batch")
-            image.draft(image.mode, (LONGEST_SIDE, LONGEST_SIDE))
-            picture = _picture_array(path, _shrunk(ImageOps.exif_transpose(image)))
+            image.draft(image.mode, (LONGEST_SIDE, LONGEST_SIDE))  # a JPEG decodes at a fraction of its size
+            picture = _picture_array(path, ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise UserError(f"image file {path} does not exist") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
