@@ -150,10 +150,11 @@ def quantize(subject, directory, report, *, network_only=False):
     the float32 model alone (`write_network`) with `network_only` or for an export in mixed precision (its
     SavedModel computes in float16 or bfloat16); the LiteRT ones left out, in a note said first, for a model
     LiteRT cannot convert (`litert_obstacle`)."""
-    mixed = _mixed_precision(reports.load_export_model(subject.export_path))
+    original = reports.load_export_model(subject.export_path)
+    mixed = _mixed_precision(original)
     if mixed:
         report.note(f"The export computes in {mixed}: every variant starts from its network in float32.")
-    model = subject.load_model()
+    model = with_dtype_policy(original, "float32")  # what `subject.load_model()` gives, without loading it again
     obstacle = litert_obstacle(model)
     if obstacle:
         report.note(f"LiteRT variants left out: {obstacle}")
