@@ -119,7 +119,7 @@ def _one_digit_long(path, samples):
         raise UserError(f"{path} holds {len(samples):,} samples ({len(samples) / SAMPLE_RATE * 1000:.1f} ms); a "
                         f"recording needs at least {MIN_SAMPLES} ({FRAME_SECONDS * 1000:.0f} ms, one analysis frame)")
     if len(samples) > MAX_SECONDS * SAMPLE_RATE:
-        raise UserError(f"{path} lasts {len(samples) / SAMPLE_RATE:,.0f} s; a recording of one spoken digit lasts "
+        raise UserError(f"{path} lasts {len(samples) / SAMPLE_RATE:,.1f} s; a recording of one spoken digit lasts "
                         f"at most {MAX_SECONDS} s")
     return samples
 
@@ -159,7 +159,7 @@ def wav_samples(path, rate, shown=None):
     if source_rate <= 0:
         raise UserError(f"{shown} is not a readable WAV file (its header gives a sample rate of {source_rate} Hz)")
     if len(samples) > MAX_RECORDED_SECONDS * source_rate:
-        raise UserError(f"{shown} lasts {len(samples) / source_rate:,.0f} s; a recording of one spoken digit lasts at "
+        raise UserError(f"{shown} lasts {len(samples) / source_rate:,.1f} s; a recording of one spoken digit lasts at "
                         f"most {MAX_SECONDS} s, {MAX_RECORDED_SECONDS} s with the silence before and after it")
     if samples.dtype == np.uint8:  # 8-bit PCM is unsigned, centred on 128
         scaled = (samples.astype(np.float64) - 128) / 128

@@ -102,7 +102,7 @@ def test_in_rooms_each_epoch_hears_each_recording_with_a_new_room_around_and_und
     (wav_bytes([]), "holds 0 samples (0.0 ms); a recording needs at least 256 (32 ms, one analysis frame)"),
     (wav_bytes(np.ones(255, int)), "holds 255 samples (31.9 ms); a recording needs at least 256 (32 ms, one analysis "
      "frame)"),
-    (wav_bytes(np.zeros(11 * 8000, int)), "lasts 11 s; a recording of one spoken digit lasts at most 10 s"),
+    (wav_bytes(np.zeros(11 * 8000, int)), "lasts 11.0 s; a recording of one spoken digit lasts at most 10 s"),
     (wav_bytes([1, 2], channels=2), "is 2-channel audio at 8000 Hz; expected mono 8000 Hz"),
 ])
 def test_a_file_that_is_not_one_spoken_digit_is_one_line(tmp_path, data, message):
@@ -134,7 +134,7 @@ def test_a_user_s_recording_at_any_rate_and_channels_is_heard_at_8_khz_mono(tmp_
         spoken_digits.read_wav(tmp_path / "laptop.wav")
     hum = np.round(8000 * np.sin(2 * np.pi * 500 * np.arange(11 * 44100) / 44100)).astype(int)
     (tmp_path / "long.wav").write_bytes(wav_bytes(hum, rate=44100))
-    with pytest.raises(UserError, match="long.wav lasts 11 s; a recording of one spoken digit lasts at most 10 s"):
+    with pytest.raises(UserError, match="long.wav lasts 11.0 s; a recording of one spoken digit lasts at most 10 s"):
         spoken_digits.read_recording(tmp_path / "long.wav")
     (tmp_path / "notes.wav").write_text("not audio")
     with pytest.raises(UserError, match=r"notes.wav is not a readable WAV file \(File format b'not ' not understood"):
@@ -180,7 +180,7 @@ def test_a_long_recording_is_refused_before_it_is_resampled(tmp_path, monkeypatc
 
     (tmp_path / "slow.wav").write_bytes(wav_bytes(np.zeros(800 * 100, int), rate=800))  # 100 s at 800 Hz
     monkeypatch.setattr(scipy.signal, "resample_poly", lambda *args: pytest.fail("resampled a recording too long"))
-    with pytest.raises(UserError, match="slow.wav lasts 100 s; a recording of one spoken digit lasts at most 10 s, "
+    with pytest.raises(UserError, match="slow.wav lasts 100.0 s; a recording of one spoken digit lasts at most 10 s, "
                                         "60 s with the silence before and after it"):
         spoken_digits.read_recording(tmp_path / "slow.wav")
     word = 0.25 * np.sin(2 * np.pi * 500 * np.arange(3200) / 8000)
@@ -201,24 +201,26 @@ def test_the_clicks_of_record_and_stop_are_cut_off_with_the_silence(tmp_path):
     assert np.abs(heard).max() == pytest.approx(0.25, abs=0.01)
 
 
-def test_a_recording_in_float_or_24_bit_samples_reads_as_in_16_bits(tmp_path):
+def test_a_recording_in_float_8_or_24_bit_samples_reads_as_in_16_bits(tmp_path):
     """Audacity exports 32-bit float WAV by default, and field recorders 24-bit PCM; Python's `wave` reads
-    neither."""
+    neither. 8-bit PCM is unsigned."""
     from scipy.io import wavfile
 
     tone = np.sin(2 * np.pi * 500 * np.arange(2000) / 8000)
     (tmp_path / "pcm16.wav").write_bytes(wav_bytes(np.round(16000 * tone).astype(int)))
     wavfile.write(tmp_path / "float.wav", 8000, (16000 / 32768 * tone).astype(np.float32))
+    wavfile.write(tmp_path / "pcm8.wav", 8000, np.round(128 + 16000 / 256 * tone).astype(np.uint8))
     pcm24 = np.round(16000 * 256 * tone).astype("<i4")
     frames = b"".join(value.tobytes()[:3] for value in pcm24)  # the low three bytes of each little-endian value
     header = (b"RIFF" + (36 + len(frames)).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
               + np.array([1, 1], "<u2").tobytes() + np.array([8000, 8000 * 3], "<u4").tobytes()
               + np.array([3, 24], "<u2").tobytes() + b"data" + len(frames).to_bytes(4, "little"))
     (tmp_path / "pcm24.wav").write_bytes(header + frames)
-    pcm16, floats, pcm24 = (spoken_digits.read_recording(tmp_path / f"{name}.wav")
-                            for name in ("pcm16", "float", "pcm24"))
+    pcm16, floats, pcm24, pcm8 = (spoken_digits.read_recording(tmp_path / f"{name}.wav")
+                                  for name in ("pcm16", "float", "pcm24", "pcm8"))
     np.testing.assert_allclose(floats, pcm16, atol=2e-5)  # 16 bits round to half of 1/32,768
     np.testing.assert_allclose(pcm24, pcm16, atol=2e-5)
+    np.testing.assert_allclose(pcm8, pcm16, atol=1 / 256 + 2e-5)  # 8 bits round to half of 1/128
 
 
 def _scipy_wav(samples):
@@ -274,16 +276,18 @@ def test_a_streaming_writer_s_unknown_sizes_are_not_a_file_cut_short(tmp_path):
 def test_a_microphone_on_one_of_two_inputs_is_heard_as_in_mono(tmp_path):
     """A mono microphone on the first input of a two-channel interface records silence on the second; the mean of
     the two was the voice 6 dB quieter, whose quiet end the silence cut then took (a quiet "six" heard as "three"),
-    and channels out of phase were a recording of nothing."""
+    and channels out of phase were a recording of nothing. The louder channel is heard, whichever it is."""
     word = np.r_[0.25 * np.sin(2 * np.pi * 500 * np.arange(2400) / 8000),
                  0.003 * np.sin(2 * np.pi * 3000 * np.arange(800) / 8000)]  # a voiced sound, then a quiet "s"
     as_integers = np.round(32767 * word).astype("<i2")
     (tmp_path / "mono.wav").write_bytes(wav_bytes(as_integers))
-    for name, second in ("silent", np.zeros_like(as_integers)), ("inverted", -as_integers):
-        (tmp_path / f"{name}.wav").write_bytes(_scipy_wav(np.stack([as_integers, second], axis=1)))
+    silence = np.zeros_like(as_integers)
+    for name, channels in [("silent", [as_integers, silence]), ("inverted", [as_integers, -as_integers]),
+                           ("second", [silence, as_integers])]:
+        (tmp_path / f"{name}.wav").write_bytes(_scipy_wav(np.stack(channels, axis=1)))
     mono = spoken_digits.read_recording(tmp_path / "mono.wav")
     assert len(mono) > 2400 + 400  # the quiet "s" is part of the word
-    for name in ("silent", "inverted"):
+    for name in ("silent", "inverted", "second"):
         np.testing.assert_array_equal(spoken_digits.read_recording(tmp_path / f"{name}.wav"), mono)
 
 
@@ -300,3 +304,4 @@ def test_the_real_archive_is_the_v1_0_9_release(real_fsdd_dir):
     others, theo = recordings.leave_out("theo")
     assert (len(others), len(theo)) == (2000, 500)
     assert all(np.abs(wave).max() <= 1.0 for wave in recordings.waveforms)
+

@@ -68,7 +68,7 @@ def test_predict_refuses_what_is_not_a_digit_to_see_or_hear_in_one_line(tmp_path
     (tmp_path / "long.wav").write_bytes(wav_bytes(np.round(8000 * np.sin(np.arange(11 * 8000))).astype(int)))
     for argv, message in ((["predict"], "give an image (--image), a recording (--audio), or both"),
                           (["predict", "--image", str(tmp_path / "big.png")], "big.png: the picture is blank"),
-                          (["predict", "--audio", str(tmp_path / "long.wav")], "lasts 11 s")):
+                          (["predict", "--audio", str(tmp_path / "long.wav")], "lasts 11.0 s")):
         status, _, err = run_task([*argv, "--export-dir", str(tmp_path)], capsys)
         assert status == 2 and message in err and err.count("\n") == 1, err
 
