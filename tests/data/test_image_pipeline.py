@@ -25,6 +25,12 @@ def test_shuffle_is_seeded():
     assert first == second and sorted(first[0]) == list(range(10))
 
 
+def test_each_epoch_of_one_dataset_is_shuffled_anew():
+    dataset = image_dataset(digits(10), 10, shuffle=True, seed=3)
+    first, second = ([labels.numpy().tolist() for _, labels in dataset] for _ in range(2))
+    assert first != second and sorted(first[0]) == sorted(second[0])
+
+
 def test_augmentation_moves_pixels_but_keeps_dtype_shape_and_labels():
     source = digits(8)
     images, labels = next(iter(image_dataset(source, 8, augment=RandomAffine(seed=1))))
@@ -33,3 +39,12 @@ def test_augmentation_moves_pixels_but_keeps_dtype_shape_and_labels():
     assert not np.array_equal(images.numpy(), source.images)
     assert images.numpy().max() > 200  # the digit survives the transformation
     assert not np.array_equal(images[0], images[1])  # identical inputs, each transformed its own way
+
+
+def _augmented(seed):
+    return next(iter(image_dataset(digits(8), 8, augment=RandomAffine(seed=seed))))[0].numpy()
+
+
+def test_augmentation_is_seeded():
+    np.testing.assert_array_equal(_augmented(1), _augmented(1))
+    assert not np.array_equal(_augmented(1), _augmented(2))

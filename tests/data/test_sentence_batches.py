@@ -48,3 +48,19 @@ def test_training_batches_group_similar_lengths_and_have_a_known_count():
     assert padding < 0.2  # batches of random lengths would waste about 40 %
     first_epoch = [inputs["source_ids"].numpy().tolist() for inputs, _, _ in batches[:3]]
     assert first_epoch != [inputs["source_ids"].numpy().tolist() for inputs, _, _ in list(dataset)[:3]]
+
+
+def _epoch(dataset):
+    """Each batch's rows as a sorted tuple (its composition), in the order the batches come."""
+    return [tuple(sorted(map(tuple, inputs["source_ids"].numpy().tolist()))) for inputs, _, _ in dataset]
+
+
+def test_each_epoch_regroups_the_pairs_and_reorders_the_batches_and_a_seed_repeats_both():
+    sources, targets, _ = _pairs(1000)
+    dataset = sentence_batches(sources, targets, 10, shuffle=True, seed=0, pool_batches=100)  # one pool of all
+    first, second = _epoch(dataset), _epoch(dataset)
+    assert set(first) != set(second)  # ties in length fall to different batches: the pairs were reshuffled
+    widths = [max(map(len, batch)) for batch in first]
+    assert widths != sorted(widths)  # the length-sorted batches were shuffled
+    assert _epoch(sentence_batches(sources, targets, 10, shuffle=True, seed=0, pool_batches=100)) == first
+    assert _epoch(sentence_batches(sources, targets, 10, shuffle=True, seed=1, pool_batches=100)) != first

@@ -34,6 +34,18 @@ def test_shuffled_training_batches_are_whole_and_keep_text_label_pairs():
         assert [expected[tuple(row)] for row in ids] == list(labels)
 
 
+def test_each_epoch_is_shuffled_anew_and_a_seed_repeats_the_epochs():
+    tokenizer = build_tokenizer(learn_vocabulary(TEXTS * 20, 100), sequence_length=16)
+
+    def epochs(seed):
+        dataset = text_dataset(TEXTS, LABELS, tokenizer, batch_size=8, shuffle=True, seed=seed)
+        return [ids.tolist() for ids, _ in dataset.repeat(2).as_numpy_iterator()]  # one iterator, as fit reads
+
+    first, second = epochs(1)
+    assert first != second and sorted(first) == sorted(second)  # shuffled after the cache, not frozen by it
+    assert epochs(1) == [first, second] and epochs(2) != [first, second]
+
+
 def _mask_generator(tokenizer):
     return keras_hub.layers.MaskedLMMaskGenerator(
         vocabulary_size=tokenizer.vocabulary_size(), mask_selection_rate=0.3, mask_token_id=tokenizer.mask_token_id,
@@ -60,6 +72,21 @@ def test_masked_lm_batches_mask_only_real_tokens_and_change_every_epoch():
     assert (targets[chosen] != tokenizer.cls_token_id).all() and (targets[chosen] != tokenizer.sep_token_id).all()
     np.testing.assert_array_equal(features["padding_mask"], np.asarray(original["padding_mask"]))
     assert not np.array_equal(second["mask_positions"], positions)  # masks are drawn afresh each epoch
+
+
+def test_masked_lm_features_never_show_the_model_the_tokens_it_must_predict():
+    tokenizer = build_tokenizer(learn_vocabulary(TEXTS * 20, 100))
+    always_mask = keras_hub.layers.MaskedLMMaskGenerator(
+        vocabulary_size=tokenizer.vocabulary_size(), mask_selection_rate=0.3, mask_token_id=tokenizer.mask_token_id,
+        mask_selection_length=6, mask_token_rate=1.0, random_token_rate=0.0,
+        unselectable_token_ids=[tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id],
+    )
+    dataset = masked_lm_dataset(TEXTS, tokenizer, bert_frame(tokenizer, 24), always_mask, batch_size=8)
+    features, targets, weights = next(dataset.as_numpy_iterator())
+    rows, slots = np.nonzero(weights > 0)
+    shown = features["token_ids"][rows, features["mask_positions"][rows, slots]]
+    assert len(rows) > 8 and (shown == tokenizer.mask_token_id).all()
+    assert (shown != targets[rows, slots]).all()
 
 
 def _unmasked(features, targets, weights):

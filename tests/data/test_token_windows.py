@@ -31,6 +31,16 @@ def test_each_pass_draws_new_windows_and_a_seed_repeats_them():
     assert not np.array_equal(again, second_pass)
 
 
+def test_random_windows_stay_inside_the_text_and_reach_its_last_offset():
+    whole = np.arange(9, dtype=np.int32)  # exactly one window of context 8: every window is the whole text
+    for inputs, targets in random_windows(whole, 8, batch_size=4, steps=20, seed=1).as_numpy_iterator():
+        np.testing.assert_array_equal(inputs, np.tile(whole[:-1], (4, 1)))
+        np.testing.assert_array_equal(targets, np.tile(whole[1:], (4, 1)))
+    short = np.arange(12, dtype=np.int32)  # offsets 0 to 3
+    starts = np.concatenate([x[:, 0] for x, _ in random_windows(short, 8, 4, steps=50, seed=1).as_numpy_iterator()])
+    assert set(starts) == {0, 1, 2, 3}
+
+
 def test_evaluation_windows_predict_every_token_once():
     batches = list(evaluation_windows(TOKENS, context_length=10, batch_size=8).as_numpy_iterator())
     targets = np.concatenate([y for _, y in batches]).ravel()
@@ -45,6 +55,18 @@ def test_an_evaluation_sample_is_the_same_every_time():
     assert len(first) == 3 and np.array_equal(first, [x for x, _ in dataset.as_numpy_iterator()])
     starts = np.concatenate(first)[:, 0]
     assert len(set(starts)) == 12 and all(start % 10 == 0 for start in starts)
+
+
+def _sample_starts(**options):
+    dataset = evaluation_windows(TOKENS, 10, batch_size=4, **options)
+    return np.concatenate([x for x, _ in dataset.as_numpy_iterator()])[:, 0]
+
+
+def test_the_seed_decides_the_evaluation_sample_and_a_sample_of_every_window_is_all_of_them():
+    np.testing.assert_array_equal(_sample_starts(max_batches=3, seed=2), _sample_starts(max_batches=3, seed=2))
+    assert not np.array_equal(_sample_starts(max_batches=3, seed=2), _sample_starts(max_batches=3, seed=3))
+    # 13 batches of 4 hold more than the 49 windows there are: all of them, in order.
+    np.testing.assert_array_equal(_sample_starts(max_batches=13), np.arange(49) * 10)
 
 
 def test_a_text_shorter_than_one_window_is_refused():

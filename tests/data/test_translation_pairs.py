@@ -4,9 +4,10 @@ import unicodedata
 
 import pytest
 
+from keras_apps.data.fingerprint import fingerprint
 from keras_apps.data.translation_pairs import (
-    PairSplits, linked_groups, load_pairs, normalize, oriented, read_pairs, references_by_source, run_pairs,
-    scored_sentences, split_pairs,
+    PairSplits, held_out_test, linked_groups, load_pairs, normalize, oriented, read_pairs, references_by_source,
+    run_pairs, scored_sentences, split_pairs,
 )
 from keras_apps.errors import UserError
 from tests.conftest import TINY_PAIRS, write_spa_eng_zip
@@ -73,6 +74,20 @@ def test_no_sentence_is_in_two_splits_and_the_split_is_deterministic(seed):
         train, validation, test = (_sentences(part, side) for part in (splits.train, splits.validation, splits.test))
         assert not train & validation and not train & test and not validation & test
     assert 30 < len(splits.test) < 100 and 30 < len(splits.validation) < 100
+
+
+def test_the_seed_decides_the_split():
+    pairs = [(f"Sentence {i}.", f"Frase {i}.") for i in range(300)]
+    assert split_pairs(pairs, seed=0).test != split_pairs(pairs, seed=1).test
+
+
+def test_an_export_is_scored_only_on_the_test_split_it_was_held_out_from(tmp_path):
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", TINY_PAIRS + [(f"Sentence {i}.", f"Frase {i}.") for i in range(100)])
+    test = oriented(split_pairs(load_pairs(tmp_path), seed=0).test, "es-en")
+    assert held_out_test(tmp_path, {"direction": "es-en", "test_split": fingerprint(test)}, "export", 0) == test
+    assert held_out_test(tmp_path, {"direction": "es-en"}, "export", 0) == test  # made before it was recorded
+    with pytest.raises(UserError, match="not the one the export at export was held out from"):
+        held_out_test(tmp_path, {"direction": "es-en", "test_split": fingerprint(test[1:])}, "export", 0)
 
 
 def test_directions_and_references():

@@ -1,9 +1,10 @@
+import keras
 import numpy as np
 import pytest
 
 from keras_apps.evaluate.classification import (
-    as_class_probabilities, confusion_matrix, evaluate_classifier, most_confident_mistakes, per_class_scores,
-    reliability,
+    accuracy_and_log_loss, as_class_probabilities, confusion_matrix, evaluate_classifier, evaluate_logits,
+    most_confident_mistakes, per_class_scores, reliability,
 )
 
 LABELS = [0, 0, 1, 1, 2, 2]
@@ -53,3 +54,39 @@ def test_binary_probabilities_become_two_classes():
     # Confidences 0.9 (right), 0.6 (right), 0.7 (wrong), one per bin: (0.1 + 0.4 + 0.7) / 3.
     assert sum(report["reliability"]["count"]) == 3
     assert report["expected_calibration_error"] == pytest.approx(0.4)
+
+
+def test_log_loss_is_read_at_the_label_and_a_binary_classifier_predicts_1_from_one_half():
+    accuracy, loss = accuracy_and_log_loss([1, 0, 1], [0.5, 0.9, 1e-6])
+    assert accuracy == pytest.approx(1 / 3)  # 0.5 predicts 1 (right); 0.9 predicts 1 (wrong); 1e-6 predicts 0
+    assert loss == pytest.approx(-(np.log(0.5) + np.log(0.1) + np.log(1e-6)) / 3)  # 1e-6 is no floor's business
+    accuracy, loss = accuracy_and_log_loss([2, 0], [[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+    assert accuracy == 0.5 and loss == pytest.approx(-(np.log(0.7) + np.log(0.3)) / 2)
+
+
+def test_expected_calibration_error_weighs_each_bin_by_its_examples():
+    # Bin (0.9, 1]: three examples, gap 0.05; bin (0.5, 0.6]: one, gap 0.55. Weighted: (3 * 0.05 + 0.55) / 4.
+    assert reliability([0.95, 0.95, 0.95, 0.55], [1, 1, 1, 0])["ece"] == pytest.approx(0.175)
+
+
+def test_macro_f1_is_the_unweighted_mean_of_the_class_f1s():
+    # Predicted [0, 0, 1, 1] against labels [0, 0, 0, 1]: F1 0.8 for class 0 (support 3), 2/3 for class 1 (1).
+    report = evaluate_classifier([0, 0, 0, 1], [0.1, 0.2, 0.7, 0.6], ["negative", "positive"])
+    np.testing.assert_allclose(report["per_class"]["f1"], [0.8, 2 / 3])
+    assert report["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_evaluate_logits_matches_keras_losses_and_activations(binary):
+    generator = np.random.default_rng(0)
+    if binary:
+        labels, logits = np.array([0, 1, 1, 0, 1]), generator.normal(0, 3, 5)
+        loss = keras.losses.binary_crossentropy(labels[:, None].astype(np.float32), logits[:, None], from_logits=True)
+        expected = keras.ops.sigmoid(logits)
+    else:
+        labels, logits = np.array([0, 2, 1, 2, 1]), generator.normal(0, 3, (5, 3))
+        loss = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        expected = keras.ops.softmax(logits)
+    probabilities, _, metrics = evaluate_logits(labels, logits, ["a", "b"] if binary else ["a", "b", "c"])
+    np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(expected), rtol=1e-5)
+    assert metrics["loss"] == pytest.approx(float(np.mean(keras.ops.convert_to_numpy(loss))), rel=1e-5)

@@ -62,6 +62,13 @@ def test_awkward_requests_are_answered(exported):
     assert len(call(generate, "x", 3, temperature=1e-30)[1]) == 3  # a tiny temperature, taken as 1e-3
 
 
+def test_a_tiny_temperature_writes_the_most_likely_text_whatever_the_seed(exported):
+    _, generate = exported
+    tiny = {call(generate, "Speak", 20, temperature, seed)[1] for temperature in (1e-30, 1e-3) for seed in (0, 1, 2)}
+    assert len(tiny) == 1
+    assert len({call(generate, "Speak", 20, 1.0, seed)[1] for seed in (0, 1, 2)}) == 3
+
+
 @pytest.fixture(scope="module")
 def reloaded(exported):
     return tf.saved_model.load(str(exported[0])).signatures["generate"]

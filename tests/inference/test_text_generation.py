@@ -55,6 +55,21 @@ def test_each_token_within_the_context_is_the_full_models_argmax(model):
         tokens.append(token)
 
 
+def test_past_the_first_context_each_token_is_the_argmax_over_the_kept_half_context(model):
+    """Past the first context, each chunk restarts from the last `context_length // 2` tokens (module docstring)."""
+    context = CONFIG.context_length
+    generated = TextGenerator(model, build_sampler("greedy", 13)).generate([4, 7], 2 * context + 2).numpy()
+    tokens, produced = [4, 7], 0
+    while produced < len(generated):
+        keep = min(len(tokens), context if produced == 0 else context // 2)
+        window = tokens[len(tokens) - keep:]
+        for _ in range(min(context + 1 - keep, len(generated) - produced)):
+            window.append(int(np.argmax(model(np.array([window], np.int32))[0, -1])))
+            assert generated[produced] == window[-1], f"token {produced}"
+            tokens.append(window[-1])
+            produced += 1
+
+
 def test_a_prompt_longer_than_the_context_keeps_its_end(model):
     generator = TextGenerator(model, build_sampler("greedy", 13))
     tail = [5, 1, 2, 8, 3, 3, 9, 0, 11, 6]
@@ -80,6 +95,20 @@ def test_a_reseeded_sampler_repeats_itself(model, name):
         runs.append(generator.generate([1], 20, temperature=2.0).numpy())
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+def test_a_tiny_temperature_samples_greedily_and_a_huge_one_spreads_the_choices(model):
+    greedy = TextGenerator(model, build_sampler("greedy", 13)).generate([1], 30).numpy()
+    sampler = build_sampler("random", 13, seed=1)
+    generator = TextGenerator(model, sampler)
+    distinct = {}
+    for temperature in (1e-4, 1.0, 100.0):
+        reseed(sampler, 5)
+        tokens = generator.generate([1], 30, temperature=temperature).numpy()
+        distinct[temperature] = len(set(tokens))
+        if temperature == 1e-4:  # two logits here differ by 0.0025: 1e-3 would not always pick the larger
+            np.testing.assert_array_equal(tokens, greedy)
+    assert distinct[100.0] > distinct[1.0]
 
 
 def test_an_unknown_sampler_is_refused():

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
-from keras_apps.inference.translation import LENGTH_PENALTY, Translator, build_sampler, decoding_speed
+from keras_apps.inference.translation import (LENGTH_PENALTY, Translator, build_sampler, decoding_speed,
+                                              translate_all)
 from keras_apps.models.translator import TranslatorConfig, build_translator
 from keras_apps.text.translation_tokens import END_ID, PAD_ID, START_ID
 from tests.conftest import sharpen_translator
@@ -98,3 +99,13 @@ def test_final_beams_are_ranked_by_length_normalized_score():
     chosen = _best_beams(beams, tf.constant([[-2.0, -2.4]]))
     np.testing.assert_array_equal(chosen.numpy()[0], longer)
     np.testing.assert_array_equal(_best_beams(beams, tf.constant([[-2.0, -4.0]])).numpy()[0], short)
+
+
+def test_translate_all_gives_each_sentence_its_own_translation_in_the_sentences_order():
+    """Sentences are decoded in batches of similar lengths, so out of order; each must come back to its place."""
+    sentences = ["three", "a", "fourfour", "to", "b", "sevenxx"]
+
+    def echo(batch):
+        return {"translations": tf.strings.upper(batch)}
+
+    assert translate_all(echo, sentences, batch_size=2) == [sentence.upper() for sentence in sentences]
