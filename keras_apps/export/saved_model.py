@@ -2,8 +2,9 @@
 
     saved_models/<task>/<version>/     a complete SavedModel (TF Serving loads the highest version)
         saved_model.pb, variables/     the serving graph with explicit signatures
-        model.keras                    the same model for Keras users (`keras.saving.load_model`); for text,
-                                       the network after the tokenizer (token ids or features in)
+        model.keras                    the same model for Keras users (`keras.saving.load_model(path,
+                                       compile=False)`); for text, the network after the tokenizer (token ids
+                                       or features in)
         vocabulary.txt                 for WordPiece models, the vocabulary the serving graph reads with
         export.json                    what the signature takes and returns, and the run it came from
 
