@@ -36,7 +36,8 @@ RECIPES = {
         TranslatorConfig(max_length=48, num_layers=2, num_heads=4, hidden_dim=256, intermediate_dim=1024,
                          dropout=0.1),
         TrainingConfig(epochs=8, batch_size=128, learning_rate=1e-3, weight_decay=0.01, warmup_fraction=0.05,
-                       min_lr_fraction=0.02, adam_beta_2=0.98, gradient_clip_norm=1.0),
+                       min_lr_fraction=0.02, adam_beta_2=0.98, gradient_clip_norm=1.0,
+                       monitor="val_token_loss"),  # the loss over the real tokens (`TokenMean`), not Keras's
     ),
 }
 DEFAULT_RECIPE = "default"
