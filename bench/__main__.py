@@ -44,6 +44,8 @@ RUNS = {"compress": [*compress.RUNS, *compress.lora.RUNS], "gpt": list(gpt.RUNS)
 # What `--repeats` counts in the benchmarks that repeat a run; the others take no --repeats.
 REPEATS = {"mnist": f"{mnist.SIDE_BY_SIDE_RUN}'s alternating repeats", "gpt": "nanogpt-cpu's seeds",
            "multimodal": "each fusion's seeds"}
+# The runs those repeat: `--runs` without any of them takes no --repeats either.
+REPEATED_RUNS = {"mnist": [mnist.SIDE_BY_SIDE_RUN], "gpt": ["nanogpt-cpu"], "multimodal": RUNS["multimodal"]}
 DEFAULT_REPEATS = 3
 # The benchmarks that draw a figure the README shows beside their table (a plot, the demo's screenshot).
 DRAWS_README_FIGURES = ("demo", "explain", "rlhf")
@@ -107,6 +109,9 @@ def parse_arguments(argv=None):
         parser.error("machine has no runs")
     if args.repeats is not None and args.task not in REPEATS:
         parser.error(f"{args.task} takes no --repeats: only {', '.join(REPEATS)} repeat their runs")
+    if args.repeats is not None and args.runs and not set(args.runs) & set(REPEATED_RUNS[args.task]):
+        parser.error(f"--repeats repeats only {args.task}'s {', '.join(REPEATED_RUNS[args.task])}, "
+                     "which --runs leaves out")
     taken = BENCHMARKS[args.task].LIMITS if args.task in BENCHMARKS else {}
     for flag in given_limits(args)[::2]:
         if flag not in taken:

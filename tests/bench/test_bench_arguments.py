@@ -32,8 +32,11 @@ HUGE = "9" * 21
     (["imdb", "--repeats", "7"], "imdb takes no --repeats: only mnist, gpt, multimodal repeat their runs"),
     (["xla", "--repeats", "9"], "xla takes no --repeats"),
     (["machine", "--repeats", "5"], "machine takes no --repeats"),
+    (["gpt", "--runs", "default", "--repeats", "2"], "--repeats repeats only gpt's nanogpt-cpu, which --runs leaves out"),
+    (["mnist", "--runs", "convnet", "--repeats", "2"], "--repeats repeats only mnist's vs-plain-keras"),
 ])
-def test_bad_arguments_are_one_line(argv, message, capsys):
+def test_bad_arguments_are_one_line(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr(bench_main, "import_tensorflow", lambda: pytest.fail("a refused command went on to run"))
     status, out, err = run_cli(bench_main.main, argv, capsys)
     assert status == 2 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
@@ -43,6 +46,12 @@ def test_bad_arguments_are_one_line(argv, message, capsys):
 def test_counts_up_to_their_bound_are_taken():
     args = bench_main.parse_arguments(["mnist", "--repeats", "100", "--epochs", "1000"])
     assert (args.repeats, args.epochs) == (100, 1000)
+
+
+def test_repeats_are_taken_with_a_run_they_repeat():
+    args = bench_main.parse_arguments(["gpt", "--runs", "default", "nanogpt-cpu", "--repeats", "2"])
+    assert (args.runs, args.repeats) == (["default", "nanogpt-cpu"], 2)
+    assert bench_main.parse_arguments(["multimodal", "--runs", "late", "--repeats", "2"]).repeats == 2
 
 
 def test_repeats_default_to_three_where_a_benchmark_repeats_its_runs():
