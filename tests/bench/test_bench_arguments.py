@@ -32,7 +32,8 @@ HUGE = "9" * 21
     (["imdb", "--repeats", "7"], "imdb takes no --repeats: only mnist, gpt, multimodal repeat their runs"),
     (["xla", "--repeats", "9"], "xla takes no --repeats"),
     (["machine", "--repeats", "5"], "machine takes no --repeats"),
-    (["gpt", "--runs", "default", "--repeats", "2"], "--repeats repeats only gpt's nanogpt-cpu, which --runs leaves out"),
+    (["gpt", "--runs", "default", "--repeats", "2"],
+     "--repeats repeats only gpt's nanogpt-cpu, which --runs leaves out"),
     (["mnist", "--runs", "convnet", "--repeats", "2"], "--repeats repeats only mnist's vs-plain-keras"),
 ])
 def test_bad_arguments_are_one_line(argv, message, capsys, monkeypatch):
