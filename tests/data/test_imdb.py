@@ -136,6 +136,8 @@ def test_split_holds_out_a_stratified_random_fraction():
         assert all((int(text.split()[1]) >= 50) == bool(label) for text, label in zip(part.texts, part.labels))
     again, _ = _labeled(100).split(0.2, seed=3)
     assert again.texts == rest.texts
+    _, other_seeds = _labeled(100).split(0.2, seed=4)  # --seed draws another validation split
+    assert set(other_seeds.texts) != set(held_out.texts)
 
 
 def test_take_draws_both_classes_and_the_same_ones_every_time():
