@@ -13,6 +13,7 @@ A task declares its commands as a table of `Command`s, the default one first, an
         return cli.main(TASK, "What the task does.", COMMANDS, argv)
 """
 
+import _thread
 import argparse
 import atexit
 import contextlib
@@ -366,25 +367,50 @@ def _resume_hint():
     return f" with --run-dir {shlex.quote(str(OPENED_FOR_TRAINING[-1]))} to resume it"
 
 
+# How long after a destructor swallowed a Ctrl-C it is raised again: long enough for the destructor to return.
+REDELIVERY_DELAY = 0.01
+
+
 @contextlib.contextmanager
 def _ctrl_c_handled():
     """In the block, SIGINT raises KeyboardInterrupt (as Python's own handler does) and is counted in the list
     yielded; the second one prints `interrupted` and exits with 130. Outside the main thread, where handlers
-    cannot be set, Python's own stays."""
+    cannot be set, Python's own stays.
+
+    A KeyboardInterrupt raised while a destructor or a weakref callback runs (TensorFlow's free their graphs
+    and resources in them, often) is only printed by Python, and the command would go on to its end as if no
+    Ctrl-C had come: that one is raised again as soon as the destructor returns (`sys.unraisablehook`)."""
     interrupted = []
+    redelivering = []
 
     def on_ctrl_c(signum, frame):
+        if redelivering:  # the Ctrl-C a destructor swallowed, not a second one
+            redelivering.clear()
+            raise KeyboardInterrupt
         interrupted.append(signum)
         if len(interrupted) > 1:
             _interrupted()
             os._exit(130)
         raise KeyboardInterrupt
 
+    def on_unraisable(unraisable):
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            if not redelivering:  # `on_ctrl_c` runs again once this hook and the destructor have returned
+                redelivering.append(threading.Timer(REDELIVERY_DELAY, _thread.interrupt_main))
+                redelivering[0].daemon = True
+                redelivering[0].start()
+        else:
+            previous_hook(unraisable)
+
     if threading.current_thread() is not threading.main_thread():
         yield interrupted
         return
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    previous, previous_hook = signal.signal(signal.SIGINT, on_ctrl_c), sys.unraisablehook
+    sys.unraisablehook = on_unraisable
     try:
         yield interrupted
     finally:
+        for timer in redelivering:  # the command ended first: nothing left to stop
+            timer.cancel()
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook

@@ -155,6 +155,16 @@ def test_a_second_ctrl_c_ends_a_command_that_swallows_them():
     assert (ended.returncode, ended.stderr) == (130, "interrupted\n")
 
 
+def test_a_ctrl_c_a_destructor_swallowed_stops_the_command():
+    script = ("import os, signal, time\nfrom keras_apps import cli\n\n"
+              "class Graph:\n    def __del__(self):  # as TensorFlow's free their resources, Ctrl-C landing there\n"
+              "        os.kill(os.getpid(), signal.SIGINT)\n\n"
+              "def freeing(argv):\n    Graph()\n    time.sleep(5)\n    print('published')\n    return 0\n\n"
+              "cli.exit_process(cli.run(freeing, []))\n")
+    ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    assert (ended.returncode, ended.stdout, ended.stderr.splitlines()[-1]) == (130, "", "interrupted")
+
+
 @pytest.mark.parametrize("parse, text", [(cli.seed, "-1"), (cli.seed, str(2**32)), (cli.int32_seed, str(2**31)),
                                          (cli.positive_float, "nan"), (cli.positive_float, "inf"),
                                          (cli.non_negative_float, "-inf")])
