@@ -134,10 +134,12 @@ class Run:
         if self.directory.config.exists():
             try:
                 earlier = json.loads(self.directory.config.read_text())
+                earlier_identity = earlier.pop("run_id", self.identity)
+                if not isinstance(earlier_identity, str):  # its export would be published under it
+                    raise ValueError(f"its run_id {earlier_identity!r} is not a string")
             except (OSError, ValueError) as exc:
                 raise UserError(f"--run-dir {self.directory.path} has an unreadable config.json ({exc}); give a "
                                 f"new --run-dir") from None
-            earlier_identity = earlier.pop("run_id", self.identity)
             if earlier.get("task") == self.task and earlier != recorded and not self.directory.training_started():
                 print(f"Starting over in {self.directory.path}: the attempt there stopped before training, with "
                       f"other settings")

@@ -346,6 +346,15 @@ def test_a_run_folder_with_a_damaged_record_is_refused_in_one_line(tmp_path):
         start(tmp_path)
 
 
+def test_a_run_folder_whose_run_id_is_no_string_is_refused_before_training(tmp_path):
+    """Its export is published under the run's identity: read back as it was, the run trained, then failed."""
+    start(tmp_path).open({"model": "convnet"})
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())
+    (tmp_path / "run" / "config.json").write_text(json.dumps({**recorded, "run_id": [1]}))
+    with pytest.raises(UserError, match=r"unreadable config.json \(its run_id \[1\] is not a string\); give a new"):
+        start(tmp_path).open({"model": "convnet"})
+
+
 def test_an_export_folder_whose_path_tensorflow_reads_as_a_pattern_is_refused_before_anything_starts(tmp_path):
     """TensorFlow globs a SavedModel's variables path: an export under `e [1]` was published but never loadable."""
     with pytest.raises(UserError, match=r"^--export-dir .*e \[1\]: TensorFlow cannot read a SavedModel under a path "

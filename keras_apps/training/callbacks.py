@@ -4,6 +4,7 @@ import json
 import math
 import statistics
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -32,7 +33,7 @@ class BestCheckpoint(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.best = math.inf
         if self.state_path.exists() and self.path.exists():
-            self.best = self.sign * RunDirectory.read_record(self.state_path, keys=("value",))["value"]
+            self.best = self.sign * RunDirectory.read_record(self.state_path, keys={"value": float})["value"]
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -62,15 +63,19 @@ class Backup(keras.callbacks.BackupAndRestore):
         self._seeds_path = Path(backup_dir) / "seeds.npz"
 
     def on_train_begin(self, logs=None):
+        remedy = f"delete {self.backup_dir} to train this run again from its first epoch"
+        metadata = Path(self._training_metadata_path)
+        if metadata.exists():  # Keras reads it unchecked
+            RunDirectory.read_record(metadata, keys={"epoch": int}, remedy=remedy)
         try:
             super().on_train_begin(logs)
-            if self._seeds_path.exists() and Path(self._training_metadata_path).exists():
+            if self._seeds_path.exists() and metadata.exists():
                 with np.load(self._seeds_path) as saved:
                     for index, seed in enumerate(self._seeds()):
                         seed.assign(saved[str(index)])
-        except (OSError, ValueError, KeyError) as exc:  # damaged on disk since: one line, and how to go on
-            raise UserError(f"the backup in {self.backup_dir} is damaged ({str(exc).splitlines()[0]}); delete "
-                            "that folder to train this run again from its first epoch") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged on disk since
+            raise UserError(f"the backup in {self.backup_dir} is damaged ({str(exc).splitlines()[0]}); "
+                            f"{remedy}") from None
 
     def _seeds(self):
         weights = {id(weight) for weight in self.model.weights}

@@ -27,6 +27,8 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from types import UnionType
+from typing import get_args
 
 from keras_apps import files
 from keras_apps.errors import UserError
@@ -201,12 +203,15 @@ class RunDirectory:
         stopping had ended it before its last epoch."""
         if not self.training_ended.exists():
             return None
-        return self.read_record(self.training_ended, keys=("epochs",))["epochs"]
+        return self.read_record(self.training_ended, keys={"epochs": int})["epochs"]
 
     @staticmethod
-    def read_record(path, keys=()):
-        """A JSON object this run wrote, with `keys`; a damaged one (a disk fault: they are written atomically) or
-        one without them (edited by hand, or not this run's) is one line, not a traceback where it is used."""
+    def read_record(path, keys=None, *, remedy="start it in a new --run-dir"):
+        """A JSON object this run wrote, with `keys`, a {name: type} mapping (a type such as `float`, or a union such
+        as `float | None`); a damaged one (a disk fault: they are written atomically) or one without them or with a
+        value of another type (edited by hand, or not this run's) is one line saying `remedy`, not a traceback
+        where it is used."""
+        keys = keys or {}
         try:
             record = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -216,9 +221,12 @@ class RunDirectory:
                 problem = "is not a JSON object"
             elif missing := [key for key in keys if key not in record]:
                 problem = f"lacks {', '.join(missing)}"
+            elif wrong := [f"{key}={record[key]!r} (not {getattr(kind, '__name__', kind)})"
+                           for key, kind in keys.items() if not _is_of(record[key], kind)]:
+                problem = f"holds {', '.join(wrong)}"
             else:
                 return record
-        raise UserError(f"{path} {problem}; the run cannot go on from it: start it in a new --run-dir") from None
+        raise UserError(f"{path} {problem}; the run cannot go on from it: {remedy}") from None
 
     def clear_training_state(self):
         """Drops the backup and the end-of-training mark once training's record is written: a rerun then goes on
@@ -293,3 +301,13 @@ class RunDirectory:
         with files.atomic_path(self.curves) as temporary:
             figure.savefig(temporary, format="png", dpi=100)
         pyplot.close(figure)
+
+
+def _is_of(value, kind):
+    """Whether a value read from JSON is of `kind`, a type or a union of types: a float is any number, and true and
+    false are no number (though Python's bool is an int)."""
+    if isinstance(kind, UnionType):
+        return any(_is_of(value, option) for option in get_args(kind))
+    if isinstance(value, bool):
+        return kind is bool
+    return isinstance(value, (int, float) if kind is float else kind)

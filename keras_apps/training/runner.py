@@ -58,9 +58,9 @@ class FitResult:
 
     @classmethod
     def recorded(cls):
-        """The fields `save` records in `fit.json` (besides how the model was compiled): all but the model, saved
-        beside it, and the step phases, which are this process's alone."""
-        return [item.name for item in fields(cls) if item.name not in ("model", "step_phases")]
+        """The fields `save` records in `fit.json` (besides how the model was compiled), {name: type}: all but the
+        model, saved beside it, and the step phases, which are this process's alone."""
+        return {item.name: item.type for item in fields(cls) if item.name not in ("model", "step_phases")}
 
 
 def seed_everything(seed, deterministic=False):
@@ -398,7 +398,7 @@ def _trained_earlier(build_model, run_directory, config, strategy, *, loss, metr
     The model is built and compiled as `fit` leaves it, with the trained weights: on a cluster, a copy on
     this worker alone, as after training.
     """
-    record = run_directory.read_record(run_directory.fit_record, keys=(*FitResult.recorded(), "jit_compile"))
+    record = run_directory.read_record(run_directory.fit_record, keys={**FitResult.recorded(), "jit_compile": bool})
     run_directory.clear_training_state()  # left by an attempt that died just after recording its training
     print(f"Training ended in an earlier attempt of this run ({record['epochs_completed']} epochs); "
           f"going on from its trained model")

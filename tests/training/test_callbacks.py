@@ -98,7 +98,7 @@ def test_a_backup_interrupted_while_saving_leaves_the_last_one_whole(tmp_path, m
     (tmp_path / "backup" / "latest.weights.h5").write_bytes(b"damaged since")  # by something else than a save
     resumed = callbacks.Backup(tmp_path / "backup")
     attach_compiled(resumed)
-    with pytest.raises(UserError, match=r"backup is damaged \(.*\); delete that folder to train this run again"):
+    with pytest.raises(UserError, match=r"backup is damaged \(.*\); delete .*backup to train this run again"):
         resumed.on_train_begin()
 
 
@@ -203,3 +203,38 @@ def test_training_clock_counts_everything_as_compilation_without_a_steady_step(f
     run_steps(clock, fake_time, [(step, step, 1.0) for step in range(TrainingClock.WARMUP_STEPS)])
     assert clock.phases() == {"tracing and compilation": clock.seconds, "training steps": 0.0}
 
+
+
+@pytest.mark.parametrize("value", ['"low"', "null", "true"])
+def test_a_best_value_that_is_no_number_is_one_line(tmp_path, value):
+    first = BestCheckpoint(tmp_path / "best.keras")
+    attach(first)
+    first.on_train_begin()
+    first.on_epoch_end(0, {"val_loss": 0.2})
+    (tmp_path / "best.json").write_text(f'{{"monitor": "val_loss", "value": {value}, "epoch": 0}}')
+    resumed = BestCheckpoint(tmp_path / "best.keras")
+    attach(resumed)
+    with pytest.raises(UserError, match=r"best.json holds value=.* \(not float\); the run cannot go on from it"):
+        resumed.on_train_begin()
+
+
+def cut_in_half(path):
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("file, damage, problem", [
+    ("seeds.npz", cut_in_half, r"the backup in .* is damaged \(File is not a zip file\); "),
+    ("seeds.npz", lambda path: path.write_bytes(b""), r"the backup in .* is damaged \(No data left in file\); "),
+    ("training_metadata.json", lambda path: path.write_text("[1, 2]"), "training_metadata.json is not a JSON object; "),
+    ("training_metadata.json", lambda path: path.write_text('{"epoch": "two", "batch": 0}'),
+     r"training_metadata.json holds epoch='two' \(not int\); "),
+])
+def test_a_backup_damaged_since_it_was_saved_is_one_line(tmp_path, file, damage, problem):
+    backup = callbacks.Backup(tmp_path / "backup")
+    attach_compiled(backup)
+    backup.on_epoch_end(0)
+    damage(tmp_path / "backup" / file)
+    resumed = callbacks.Backup(tmp_path / "backup")
+    attach_compiled(resumed)
+    with pytest.raises(UserError, match=f"{problem}.*delete .*backup to train this run again from its first epoch"):
+        resumed.on_train_begin()

@@ -1,3 +1,6 @@
+import json
+import re
+
 import pytest
 
 from keras_apps.errors import UserError
@@ -34,6 +37,26 @@ def test_an_attempt_that_left_no_backup_leaves_nothing_a_new_start_would_restore
         path.write_text("the earlier attempt's")
     run.discard_unfinished_training()
     assert sorted(path.name for path in run.path.iterdir()) == [".lock", "config.json"]
+
+
+def test_a_record_is_read_only_with_a_value_of_each_type_asked_for(tmp_path):
+    """Any JSON number is a float, and true is no number: a value of another type (edited by hand) is one line
+    where it is read, not a TypeError where it is used."""
+    record = tmp_path / "record.json"
+    keys = {"count": int, "seconds": float, "median": float | None, "chief": bool}
+    for kept in ({"count": 2, "seconds": 3, "median": None, "chief": True},
+                 {"count": 2, "seconds": 3.5, "median": 0.25, "chief": False}):
+        record.write_text(json.dumps(kept))
+        assert RunDirectory.read_record(record, keys) == kept
+    for wrong, shown in (({"seconds": None}, "seconds=None (not float)"), ({"count": "two"}, "count='two' (not int)"),
+                         ({"count": 2.0}, "count=2.0 (not int)"), ({"seconds": True}, "seconds=True (not float)"),
+                         ({"median": "low"}, "median='low' (not float | None)"), ({"chief": 1}, "chief=1 (not bool)")):
+        record.write_text(json.dumps({"count": 2, "seconds": 3.5, "median": None, "chief": True, **wrong}))
+        with pytest.raises(UserError, match=re.escape(f"record.json holds {shown}; the run cannot go on from it: "
+                                                      "start it in a new --run-dir")):
+            RunDirectory.read_record(record, keys)
+        with pytest.raises(UserError, match=re.escape(f"{shown}; the run cannot go on from it: delete it")):
+            RunDirectory.read_record(record, keys, remedy="delete it")
 
 
 def test_history_and_curves(tmp_path):

@@ -293,6 +293,17 @@ def test_a_damaged_or_incomplete_record_of_training_is_one_line(tmp_path, record
         train_tiny(run.path, epochs=1)
 
 
+@pytest.mark.parametrize("edit, shown", [({"train_seconds": None}, r"train_seconds=None \(not float\)"),
+                                         ({"epochs_completed": "two"}, r"epochs_completed='two' \(not int\)")])
+def test_a_record_of_training_with_a_value_of_another_type_is_refused_before_evaluation(tmp_path, edit, shown):
+    """Read back as it was, the value would stop the command with a TypeError once the test set was evaluated."""
+    train_tiny(tmp_path / "run", epochs=1)
+    run = RunDirectory(tmp_path / "run")
+    run.fit_record.write_text(json.dumps({**json.loads(run.fit_record.read_text()), **edit}))
+    with pytest.raises(UserError, match=f"fit.json holds {shown}; the run cannot go on from it: start it in a new"):
+        train_tiny(run.path, epochs=1)
+
+
 def test_damaged_or_missing_trained_weights_are_one_line(tmp_path):
     train_tiny(tmp_path / "run", epochs=1)
     run = RunDirectory(tmp_path / "run")
