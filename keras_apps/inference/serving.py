@@ -63,7 +63,8 @@ def _audio_checks(audio, lengths, least):
 
 # What a text classifier's `serving_default` takes (its export's `inputs`), and does with what it is given.
 RAW_TEXTS = (f"texts: string [batch] (raw text: invalid UTF-8 replaced, HTML's line breaks and escapes read; one "
-             f"over {MAX_BYTES:,} bytes read from its first and last {MAX_BYTES // 2:,}; a blank one answered too)")
+             f"whose cleaned text is over {MAX_BYTES:,} bytes read from its first and last {MAX_BYTES // 2:,}; a blank "
+             "one answered too)")
 AUDIO_SPECS = [tf.TensorSpec([None, None], tf.float32, name="audio"), tf.TensorSpec([None], tf.int32, name="lengths")]
 # What an audio endpoint takes (its export's `inputs`), and does with it.
 RECORDED_AUDIO = ("audio: float32 [batch, samples] (mono 8 kHz in [-1, 1], zero-padded, as recorded: the model "

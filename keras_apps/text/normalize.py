@@ -89,18 +89,40 @@ def folded_in_graph(texts, forms=TYPOGRAPHIC_FORMS):
 
 
 def sanitize(texts, max_bytes=MAX_BYTES):
-    """Cuts each string longer than `max_bytes` to its first and last halves (the classifiers read a review's
-    start and its end, where its verdict is), replaces invalid UTF-8, decodes HTML's escapes and writes typographic
-    punctuation as ASCII (what `plain_text` does to the training texts), turns line breaks into spaces, strips."""
+    """Each string cleaned as the data readers clean the training texts: invalid UTF-8 replaced, HTML's escapes
+    decoded and typographic punctuation written as ASCII (what `plain_text` does), line breaks made spaces, the ends
+    stripped. A cleaned text longer than `max_bytes` is cut to its first and last halves (the classifiers read a
+    review's start and its end, where its verdict is), a character split there dropped: served again, it is the
+    same text.
+
+    The cut measures the cleaned text, the one the models learned from: markup and curly quotes can take a review's
+    raw bytes past `max_bytes` while its cleaned text fits. To bound the work, a raw string over 4 x `max_bytes` is
+    first cut to its first and last 2 x `max_bytes` bytes; only a text that its cleaning shrinks more than fourfold
+    (a page of line breaks) loses some of its middle there."""
     import tensorflow as tf  # in here: the IMDB reader, which task command lines import, shares LINE_BREAKS
 
-    half, lengths = max_bytes // 2, tf.strings.length(texts)  # bytes: a cut may split a character, repaired next
-    ends = tf.strings.substr(texts, 0, half) + " " + tf.strings.substr(texts, tf.maximum(lengths - half, 0),
-                                                                         tf.fill(tf.shape(lengths), half))
-    texts = tf.where(lengths > max_bytes, ends, texts)
-    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    texts = tf.strings.unicode_transcode(_ends(texts, 4 * max_bytes), "UTF-8", "UTF-8", errors="replace")
     for escape, plain in HTML_ESCAPES:
         texts = tf.strings.regex_replace(texts, escape, plain)
     texts = folded_in_graph(texts)
-    texts = tf.strings.regex_replace(texts, LINE_BREAKS, " ")
-    return tf.strings.strip(texts)
+    texts = tf.strings.strip(tf.strings.regex_replace(texts, LINE_BREAKS, " "))
+    return tf.strings.unicode_transcode(_ends(texts, max_bytes), "UTF-8", "UTF-8", errors="ignore")
+
+
+def served_text(text):
+    """`text` as a serving signature cleans it (`sanitize`) before its model reads it: what an explanation of the
+    model's answer shows and scores."""
+    import tensorflow as tf
+
+    return sanitize(tf.constant([text])).numpy()[0].decode("utf-8")
+
+
+def _ends(texts, max_bytes):
+    """Each of `texts` longer than `max_bytes` bytes as its first and last `max_bytes // 2` bytes, a space between;
+    a cut may split a character."""
+    import tensorflow as tf
+
+    half, lengths = max_bytes // 2, tf.strings.length(texts)
+    ends = tf.strings.substr(texts, 0, half) + " " + tf.strings.substr(texts, tf.maximum(lengths - half, 0),
+                                                                         tf.fill(tf.shape(lengths), half))
+    return tf.where(lengths > max_bytes, ends, texts)

@@ -85,10 +85,11 @@ class ReviewExplainer:
         return scores(self.serve, list(texts))
 
     def explain(self, review, method="ig", *, steps=64, samples=1000, seed=0):
-        """`review` explained by `method`, one value per word of its cleaned text, toward positive."""
-        from keras_apps.data.imdb import clean
+        """`review` explained by `method`, one value per word of the text the export serves for it (`served_text`:
+        cleaned, and cut as the serving signature cuts it), toward positive."""
+        from keras_apps.text.normalize import served_text
 
-        text = " ".join(clean(review).split())
+        text = " ".join(served_text(review).split())
         if not text:
             raise UserError("the review is empty: there are no words to explain")
         probability = float(self.probability([text])[0])

@@ -1,7 +1,7 @@
 import tensorflow as tf
 
 from keras_apps.data import imdb
-from keras_apps.text.normalize import TYPOGRAPHIC_FORMS, fold_typography, plain_text, sanitize
+from keras_apps.text.normalize import TYPOGRAPHIC_FORMS, fold_typography, plain_text, sanitize, served_text
 
 
 def _clean(*texts, **kwargs):
@@ -17,12 +17,31 @@ def test_invalid_utf8_is_replaced_not_fatal():
     assert text.startswith("café ") and text.endswith(" bytes") and "\ufffd" in text
 
 
-def test_long_texts_keep_their_start_and_their_end_and_a_split_character_is_repaired():
+def test_long_texts_keep_their_start_and_their_end_and_a_split_character_is_dropped():
     (text,) = _clean("é" * 10, max_bytes=10)  # 5 bytes each end: two whole characters and half of a third
-    assert text == "éé\ufffd \ufffdéé"
+    assert text == "éé éé"
     (text,) = _clean("What a start. " + "Dull, boring and awful. " * 1_000 + "But the ending is superb!")
     assert text.startswith("What a start. Dull") and text.endswith("and awful. But the ending is superb!")
     assert len(text.encode()) <= 20_001  # a review's verdict is at its end, where the classifiers read it too
+
+
+def test_a_served_text_served_again_is_the_same_text():
+    """What an explanation shows and scores through the signature is the text the signature served."""
+    for typed in ("é" * 10, "aé" * 9, "What &amp; a ’start’.<br />" + "Dull. " * 4_000 + "Superb!"):
+        for max_bytes in (10, 11, 20_000):
+            (served,) = _clean(typed, max_bytes=max_bytes)
+            assert _clean(served, max_bytes=max_bytes) == [served]
+    assert served_text(typed) == _clean(typed)[0]
+
+
+def test_a_text_is_cut_by_the_length_of_its_cleaned_text_the_text_the_models_learned_from():
+    """Markup or curly quotes took a review's raw bytes past the cut while its cleaned text fitted: served, it lost
+    its middle, which the model had read whole in training (a positive start and end around a damning middle was
+    scored positive by the signature and negative by the explanation)."""
+    review = ("A great start. " + "<br /><br />" * 900 + "Awful, boring, dreadful. " * 300 + "“’" * 2_000
+              + "A great end.")
+    assert len(review.encode()) > 30_000 > 20_000 > len(imdb.clean(review).encode())
+    assert _clean(review) == [imdb.clean(review)] == [served_text(review)]
 
 
 def test_empty_and_whitespace_stay_valid_strings():
