@@ -145,24 +145,28 @@ def digit_from_picture(picture, image_shape=(28, 28), box=20):
 
 
 def _grayscale(picture):
-    """uint8 `[height, width]` from a grayscale, RGB or RGBA picture, at most `LONGEST_SIDE` on its long side;
-    transparency is composited onto white."""
+    """uint8 `[height, width]` from a grayscale, RGB or RGBA picture, at most `LONGEST_SIDE` on its long side.
+
+    A colour picture is made grey at full size, as `read_picture` makes a colour file grey before shrinking it: PIL's
+    own luma (ITU-R 601-2; a plain mean of the channels read a warm-lit or coloured paper otherwise), transparency
+    composited onto white; so a picture reads as the same digit from a file and from the demo page (shrunk in colour
+    first, its grey levels differ by one, enough to move a digit a column). Each step at full size makes one 8-bit
+    plane, no wider copy of the picture."""
+    from PIL import Image
+
     if picture.dtype != np.uint8 or picture.ndim not in (2, 3) or picture.ndim == 3 and picture.shape[2] not in (3, 4):
         raise UserError(f"expected a uint8 picture [height, width] or [height, width, 3 or 4], got {picture.dtype} "
                         f"{list(picture.shape)}")
     if min(picture.shape[:2]) < 8:
         raise UserError(f"the picture is {picture.shape[1]}x{picture.shape[0]} pixels: too small to hold a digit")
-    if max(picture.shape[:2]) > LONGEST_SIDE:
-        from PIL import Image
-
+    if picture.ndim == 3:
+        colour = Image.fromarray(picture)
+        grey = colour.convert("L")  # an RGBA picture's luma of its colour, its alpha left aside
+        if picture.shape[2] == 4:
+            paper = Image.new("L", colour.size, 255)
+            paper.paste(grey, mask=colour.getchannel("A"))
+            grey = paper
+        picture = np.asarray(grey)
+    if max(picture.shape) > LONGEST_SIDE:
         picture = np.asarray(_shrunk(Image.fromarray(picture)))
-    if picture.ndim == 2:
-        return picture
-    # PIL's own luma (ITU-R 601-2, in its integer arithmetic), as `read_picture` converts a colour file: a plain
-    # mean of the channels read a warm-lit or coloured paper otherwise, and could invert where the file did not.
-    red, green, blue = (picture[..., channel].astype(np.int64) for channel in range(3))
-    gray = ((red * 19595 + green * 38470 + blue * 7471 + 0x8000) >> 16).astype(np.float32)
-    if picture.shape[2] == 4:
-        alpha = picture[..., 3].astype(np.float32) / 255
-        gray = gray * alpha + 255 * (1 - alpha)
-    return gray.round().astype(np.uint8)
+    return picture

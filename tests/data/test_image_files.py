@@ -209,6 +209,21 @@ def test_a_colour_picture_reads_the_same_from_a_file_as_drawn_on_the_demo_page(t
     np.testing.assert_array_equal(digit_from_picture(picture), from_file[0])
 
 
+def test_a_large_colour_picture_reads_the_same_from_a_file_as_uploaded_to_the_demo_page(tmp_path, monkeypatch):
+    """A file is made grey at full size, then shrunk; the page's RGBA upload was shrunk in colour, then made grey:
+    grey levels one apart, and the digit a column over (P 0.736 against 0.696)."""
+    from keras_apps.data import image_files
+
+    monkeypatch.setattr(image_files, "LONGEST_SIDE", 64)
+    noise = np.random.default_rng(0).integers(-40, 40, (300, 240, 3))
+    picture = np.clip(np.array((200, 170, 120)) + noise, 0, 255).astype(np.uint8)  # a photo's uneven paper
+    picture[40:260, 100:140] = picture[40:70, 60:190] = (30, 40, 90)  # a 7 in blue ink
+    Image.fromarray(picture).save(tmp_path / "seven.png")
+    from_file, _ = read_images([tmp_path / "seven.png"], (28, 28))
+    uploaded = np.concatenate([picture, np.full((300, 240, 1), 255, np.uint8)], axis=-1)
+    np.testing.assert_array_equal(digit_from_picture(uploaded), from_file[0])
+
+
 @pytest.mark.parametrize("picture, message", [
     (np.full((280, 280, 4), 255, np.uint8), "the picture is blank"),
     (np.zeros((280, 280), np.float32), "expected a uint8 picture"),
