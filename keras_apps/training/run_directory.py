@@ -9,7 +9,7 @@
         best.keras           the best model so far by the monitored validation metric
         tensorboard/         TensorBoard logs
         backup/              BackupAndRestore state until training's record (fit.json) is written
-        training-ended.json  the epochs trained, written when `fit` returns (until fit.json is written)
+        training-ended.json  the epochs trained and their figures, from when `fit` returns until fit.json is written
         trained.weights.h5   the trained model's weights, once training has ended
         fit.json             training's figures, written last: a rerun goes straight to evaluation and export
         .lock                held by the command writing the folder (`RunDirectory.hold`)

@@ -349,7 +349,11 @@ def fit(
         )
     epochs_run = len(history.epoch)
     initial_epoch = history.epoch[0] if history.epoch else epochs
-    files.write_json(run_directory.training_ended, {"epochs": initial_epoch + epochs_run})
+    measured = {"initial_epoch": initial_epoch, "train_seconds": train_seconds, "train_examples": clock.examples,
+                "train_examples_per_second": clock.examples_per_second, "train_step_seconds": clock.step_seconds}
+    if not epochs_run:
+        measured = _measured_before(run_directory, measured)
+    files.write_json(run_directory.training_ended, {"epochs": initial_epoch + epochs_run, **measured})
     if run_directory.best_model.exists():
         try:
             model.load_weights(run_directory.best_model)
@@ -364,11 +368,7 @@ def fit(
     result = FitResult(
         model=model,
         epochs_completed=initial_epoch + epochs_run,
-        initial_epoch=initial_epoch,
-        train_seconds=train_seconds,
-        train_examples=clock.examples,
-        train_examples_per_second=clock.examples_per_second,
-        train_step_seconds=clock.step_seconds,
+        **measured,
         trainable_params=trainable_params,
         is_chief=is_chief,
         step_phases=clock.phases(),
@@ -376,6 +376,18 @@ def fit(
     result.save(run_directory)
     run_directory.clear_training_state()
     return result
+
+
+def _measured_before(run_directory, measured):
+    """The figures of the attempt that trained a run's last epochs and died before recording them in `fit.json`,
+    kept with the end of its training (`training-ended.json`): a resume from there trains no epoch, and would
+    report its training as 0 examples a second. `measured`, this attempt's own, where no such record is there."""
+    path = run_directory.training_ended
+    if not path.exists() or not set(measured) <= set(run_directory.read_record(path)):
+        return measured
+    types = FitResult.recorded()
+    record = run_directory.read_record(path, keys={key: types[key] for key in measured})
+    return {key: record[key] for key in measured}
 
 
 def _build_training_state(model, dataset):

@@ -268,6 +268,9 @@ def test_a_run_that_died_after_training_ended_resumes_without_training_again(tmp
     assert result.epochs_completed == len(trained) and run.fit_record.exists()
     assert not run.backup.exists() and not run.training_ended.exists()
     keras.saving.load_model(run.best_model)  # the best epoch's checkpoint, kept
+    # The figures are the dead attempt's, which trained every epoch: not the zeros of this one, which trained none.
+    assert result.initial_epoch == 0 and result.train_examples == 4 * 32 * len(trained)
+    assert result.train_seconds > 0 and result.train_examples_per_second > 0
 
 
 def test_a_run_that_died_after_recording_its_training_leaves_no_backup_once_rerun(tmp_path, monkeypatch, capsys):
