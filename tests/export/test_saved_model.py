@@ -1,5 +1,7 @@
+import hashlib
 import json
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import (
-    check_inputs, export_model, load_keras_model, load_serving, resolve_version, versions,
+    check_inputs, export_model, load_keras_model, load_serving, resolve_task_export, resolve_version, versions,
 )
 from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.models.convnet import build_convnet
@@ -28,21 +30,35 @@ def model():
     return build_convnet(filters=(4,), dropout=0.0)
 
 
-def export(model, root):
+def export(model, root, **kwargs):
     return export_model(model, root, {"serving_default": classifier_endpoint(model, IMAGES)},
-                        metadata={"task": "test"})
+                        metadata={"task": "test"}, **kwargs)
+
+
+def recorded_before_digests(version):
+    """`version` as exports were recorded before their files' digests were: its `export.json` lacks them."""
+    recorded = json.loads((version / "export.json").read_text())
+    del recorded["files_sha256"]
+    (version / "export.json").write_text(json.dumps(recorded))
+    return version
 
 
 def test_versions_count_up_and_carry_the_keras_file(model, tmp_path):
     first, second = export(model, tmp_path), export(model, tmp_path)
     assert (first.name, second.name) == ("1", "2") and versions(tmp_path) == [1, 2]
     assert (second / "saved_model.pb").is_file() and (second / "model.keras").is_file()
-    assert json.loads((second / "export.json").read_text()) == {"version": 2, "task": "test"}
+    recorded = json.loads((second / "export.json").read_text())
+    digests = recorded.pop("files_sha256")
+    assert recorded == {"version": 2, "task": "test"}
+    published = sorted(path.relative_to(second).as_posix() for path in second.rglob("*")
+                       if path.is_file() and path.name != "export.json")
+    assert sorted(digests) == published and {"model.keras", "saved_model.pb", "variables/variables.index"} <= {*digests}
+    assert digests["model.keras"] == hashlib.sha256((second / "model.keras").read_bytes()).hexdigest()
     assert resolve_version(tmp_path) == second
 
 
 def test_a_damaged_keras_file_is_named_as_damaged_not_missing(model, tmp_path):
-    version = export(model, tmp_path)
+    version = recorded_before_digests(export(model, tmp_path))
     assert load_keras_model(tmp_path, "test")[1].count_params() == model.count_params()
     with open(version / "model.keras", "r+b") as file:
         file.truncate(1000)
@@ -51,7 +67,7 @@ def test_a_damaged_keras_file_is_named_as_damaged_not_missing(model, tmp_path):
 
 
 def test_a_keras_file_with_changed_weight_bytes_is_refused_not_loaded(model, tmp_path):
-    version = export(model, tmp_path)
+    version = recorded_before_digests(export(model, tmp_path))
     with zipfile.ZipFile(version / "model.keras") as archive:
         weights = archive.getinfo("model.weights.h5")
     with open(version / "model.keras", "r+b") as file:  # one byte in the middle of the weights member's data
@@ -126,7 +142,7 @@ def test_the_reloaded_signature_answers_an_empty_batch(tmp_path):
 
 
 def test_a_truncated_variables_file_is_named_as_damaged(model, tmp_path):
-    version = export(model, tmp_path)
+    version = recorded_before_digests(export(model, tmp_path))
     (data,) = (version / "variables").glob("variables.data-*")
     with open(data, "r+b") as file:
         file.truncate(data.stat().st_size // 2)
@@ -159,3 +175,73 @@ def test_an_export_under_a_path_tensorflow_reads_as_a_pattern_is_refused_naming_
     with pytest.raises(UserError, match=rf"^cannot load the SavedModel at {re.escape(str(tmp_path))}/e \[1\]/1: "
                                         r"TensorFlow cannot read a SavedModel under a path holding '\[' or '\]'"):
         load_serving(tmp_path / "e [1]")
+
+
+def refused_in_one_line(version, name, problem):
+    """The pattern of the one-line refusal naming `version/name` (`check_published_files`)."""
+    return f"^{re.escape(str(version / name))} {re.escape(problem)}$"
+
+
+def test_a_keras_file_swapped_in_from_another_export_is_refused(model, tmp_path):
+    """The SavedModel would answer `predict`, the other export's Keras model `explain`, under one headline."""
+    version = export(model, tmp_path / "a")
+    other = export(build_convnet(filters=(2,), dropout=0.0), tmp_path / "b")
+    shutil.copyfile(other / "model.keras", version / "model.keras")
+    refusal = refused_in_one_line(version, "model.keras", "changed since it was exported (it is not the file this "
+                                                          "export published); export the model again")
+    for load in (lambda: load_keras_model(tmp_path / "a", "test"), lambda: load_serving(tmp_path / "a", task="test"),
+                 lambda: load_serving(tmp_path / "a")):
+        with pytest.raises(UserError, match=refusal):
+            load()
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda side: side.write_text("other words\n"),
+     "changed since it was exported (it is not the file this export published); export the model again"),
+    (lambda side: side.unlink(), "is missing (this export published it); export the model again"),
+], ids=["changed", "removed"])
+def test_a_side_file_changed_or_removed_since_the_export_is_refused(model, tmp_path, change, problem):
+    """A side file (n-grams, a tokenizer) read beside the model labels or tokenizes as the export's own."""
+    (tmp_path / "ngrams.txt").write_text("good\nbad\n")
+    version = export(model, tmp_path / "exports", files_to_copy=[tmp_path / "ngrams.txt"])
+    change(version / "ngrams.txt")
+    with pytest.raises(UserError, match=refused_in_one_line(version, "ngrams.txt", problem)):
+        resolve_task_export(tmp_path / "exports", "test")
+
+
+def test_a_side_file_added_since_the_export_is_refused(model, tmp_path):
+    """A reader that uses a side file where one exists (a bag of words' `ngrams.txt`) would use one put there."""
+    version = export(model, tmp_path)
+    (version / "ngrams.txt").write_text("good\nbad\n")
+    with pytest.raises(UserError, match=refused_in_one_line(version, "ngrams.txt", "was added since it was exported "
+                                                            "(this export did not publish it); remove it")):
+        resolve_task_export(tmp_path, "test")
+
+
+def test_a_hidden_file_a_file_manager_adds_is_no_change(model, tmp_path):
+    version = export(model, tmp_path)
+    (version / ".DS_Store").write_bytes(b"Bud1")
+    (version / "variables" / ".DS_Store").write_bytes(b"Bud1")
+    assert resolve_task_export(tmp_path, "test") == version
+
+
+def test_a_variables_file_of_the_same_shape_changed_since_the_export_is_refused_not_served(model, tmp_path):
+    version = export(model, tmp_path)
+    (data,) = (version / "variables").glob("variables.data-*")
+    with open(data, "r+b") as file:  # one weight's byte: the same size, loadable, other answers
+        file.seek(data.stat().st_size // 2)
+        byte = file.read(1)
+        file.seek(-1, 1)
+        file.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(UserError, match=refused_in_one_line(version, f"variables/{data.name}", "changed since it was "
+                                                            "exported (it is not the file this export published); "
+                                                            "export the model again")):
+        load_serving(tmp_path, task="test")
+
+
+@pytest.mark.parametrize("recorded_as", [lambda version: version, recorded_before_digests],
+                         ids=["untouched", "recorded-before-digests"])
+def test_an_untouched_export_and_one_recorded_before_digests_load(model, tmp_path, recorded_as):
+    version = recorded_as(export(model, tmp_path))
+    assert load_keras_model(tmp_path, "test")[1].count_params() == model.count_params()
+    assert load_serving(tmp_path, task="test")[0] == load_serving(tmp_path)[0] == version

@@ -150,7 +150,7 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     status, _, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo")], capsys)
     assert status == 2 and "was tuned from" in err and err.count("\n") == 1
     status, _, err = run_task(evaluate, capsys)
-    assert status == 2 and "is not a whole .keras archive" in err and err.count("\n") == 1
+    assert status == 2 and "model.keras changed since it was exported" in err and err.count("\n") == 1
     assert not (tmp_path / "evaluation").exists()  # no run folder until every model is loaded
 
     status, _, err = run_task(["ppo", "--sft-export", str(export_dir), "--reward-export", str(reward_dir), *data,
