@@ -431,3 +431,15 @@ def test_the_flags_a_method_or_technique_reads_are_taken_and_the_others_default(
     args = cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--techniques", "prune", "--sparsity", "0.5"])
     assert (args.techniques, args.sparsity, args.seed) == (["prune"], 0.5, 0)
     assert cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--student-epochs", "3"]).student_epochs == 3
+
+
+def test_a_command_that_fails_after_its_reader_left_ends_with_its_own_status_not_a_broken_pipe():
+    """Only a command that succeeded is taken for one `| head` cut short: a failure keeps its status (2)."""
+    script = "import sys\nfrom keras_apps import cli\n\nprint('a line')\nsys.stdin.readline()\ncli.exit_process(2)\n"
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    failed = subprocess.Popen([sys.executable, "-c", script], env=buffered, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    failed.stdout.close()
+    failed.stdin.write("the reader has gone\n")
+    failed.stdin.close()
+    assert (failed.wait(timeout=60), failed.stderr.read()) == (2, "")

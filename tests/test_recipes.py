@@ -88,3 +88,14 @@ def test_a_decay_ending_above_the_peak_is_refused_never_cut_to_the_peak():
     assert at_the_peak.training.min_lr_fraction == 1.0
     constant = overlaid(RECIPE, parse(["--learning-rate", "1e-5", "--lr-schedule", "constant"]))
     assert constant.training.learning_rate == 1e-5  # a constant rate decays to nothing
+
+
+def test_a_cosine_flag_given_as_0_is_refused_under_a_constant_schedule_too():
+    assert overlaid(RECIPE, parse(["--warmup-steps", "0"])).schedule.warmup_steps == 0  # laid over the recipe's 5
+    with pytest.raises(UserError, match="^--warmup-steps applies to the cosine schedule, and this one is constant"):
+        overlaid(RECIPE, parse(["--warmup-steps", "0", "--lr-schedule", "constant"]))
+
+
+def test_a_warm_up_as_long_as_the_training_is_refused_naming_the_flag_given():
+    with pytest.raises(UserError, match="^--warmup-steps 100 must be fewer than --max-steps 100$"):
+        overlaid(RECIPE, parse(["--max-steps", "100", "--warmup-steps", "100"]))

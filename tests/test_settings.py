@@ -87,3 +87,17 @@ def test_a_flag_shows_its_field_default_unless_told_what_an_unset_flag_takes():
     settings.add_flags(told, Shape, default={"width": "small 4, large 8", "rate": 0.2, "tied": False})
     assert "how wide (default: 8)" in own.format_help()
     assert "how wide (default: small 4, large 8)" in " ".join(told.format_help().split())
+
+
+def test_a_flag_given_as_0_or_off_is_laid_over_the_recipe_and_counted_as_given():
+    recipe, args = Shape(width=6, rate=0.2, tied=True), parse(["--often", "0", "--no-tied"])
+    assert settings.overlay(recipe, args) == Shape(width=6, rate=0.0, tied=False)
+    assert settings.given_flags(Shape, args) == ["--often", "--tied"]
+    assert settings.given_flags(Shape, parse([])) == []
+
+
+def test_a_fraction_is_strictly_between_0_and_1():
+    assert settings.fraction("0.001") == 0.001 and settings.fraction("0.999") == 0.999
+    for text in ("0", "1", "-0.5", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="^must be strictly between 0 and 1, got "):
+            settings.fraction(text)

@@ -27,3 +27,8 @@ def test_take_never_cuts_a_larger_count_to_fit():
 def test_empty_splits_are_refused(fraction):
     with pytest.raises(UserError):
         split_validation(data(10), fraction)
+
+
+def test_the_validation_count_is_rounded_not_cut():
+    train, validation = split_validation(data(10), 0.27)  # 2.7 examples
+    assert (len(train), len(validation)) == (7, 3)

@@ -66,7 +66,7 @@ def test_invalid_content_is_described(images, labels, problem):
         mnist.validate("train", images, labels, expected_count=None, origin="x")
 
 
-def write_tfds_mnist(data_dir, train=40, test=20):
+def write_tfds_mnist(data_dir, train=40, test=20, version="3.0.1"):
     """A tiny MNIST in the tensorflow-datasets on-disk format, written with tfds's own builder."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
@@ -80,7 +80,7 @@ def write_tfds_mnist(data_dir, train=40, test=20):
 
     (train_ds, train_images, train_labels), (test_ds, _, _) = split(train), split(test)
     tfds.dataset_builders.store_as_tfds_dataset(
-        name="mnist", version="3.0.1", data_dir=str(data_dir),
+        name="mnist", version=version, data_dir=str(data_dir),
         split_datasets={"train": train_ds, "test": test_ds},
         features=tfds.features.FeaturesDict(
             {"image": tfds.features.Image(shape=(28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=10)}
@@ -109,3 +109,10 @@ def test_the_real_file_is_the_full_verified_dataset(real_data_dir):
     assert len(data.train) == 60_000 and len(data.test) == 10_000
     assert list(data.train.labels[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert np.bincount(data.test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_the_newest_tensorflow_datasets_version_is_read_its_numbers_compared_as_numbers(tmp_path):
+    write_tfds_mnist(tmp_path, train=40, test=20, version="9.0.0")
+    write_tfds_mnist(tmp_path, train=24, test=12, version="10.0.0")  # before 9.0.0 as text
+    data = mnist.load(tmp_path, source="tfds", sizes={"train": 24, "test": 12})
+    assert (len(data.train), len(data.test)) == (24, 12)
