@@ -9,6 +9,7 @@ from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS
 from keras_apps.inference.serving import text_generation_endpoint
 from keras_apps.inference.text_generation import build_sampler
+from keras_apps.models import parts
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.text.characters import build_tokenizer
 from tests.conftest import run_python
@@ -16,15 +17,23 @@ from tests.conftest import run_python
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\nAll:\nSpeak, speak.\n"
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def tiny_generate(logit_scale=1.0):
+    """A tiny GPT with random weights, its tokenizer, and its `generate` as a `tf.function` with its signature;
+    `logit_scale` scales the final layer norm's weights, and so the logits, down."""
     tokenizer = build_tokenizer("char", TEXT)
     config = GPTConfig(tokenizer.vocabulary_size(), context_length=16, num_layers=1, num_heads=2, hidden_dim=8)
     model = build_gpt(config)
     generator = np.random.default_rng(0)
     model.set_weights([generator.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    final_norm = model.get_layer(parts.FINAL_NORM)
+    final_norm.set_weights([weight * logit_scale for weight in final_norm.get_weights()])
     function, signature = text_generation_endpoint(model, tokenizer, build_sampler("top_k", config.vocabulary_size))
-    generate = tf.function(function, input_signature=signature)
+    return model, tokenizer, tf.function(function, input_signature=signature), signature
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    model, tokenizer, generate, signature = tiny_generate()
     path = export_model(model, tmp_path_factory.mktemp("export"), {"generate": (generate, signature)},
                         track=[tokenizer])
     return path, generate
@@ -67,6 +76,26 @@ def test_a_tiny_temperature_writes_the_most_likely_text_whatever_the_seed(export
     tiny = {call(generate, "Speak", 20, temperature, seed)[1] for temperature in (1e-30, 1e-3) for seed in (0, 1, 2)}
     assert len(tiny) == 1
     assert len({call(generate, "Speak", 20, 1.0, seed)[1] for seed in (0, 1, 2)}) == 3
+
+
+def test_a_temperature_below_the_floor_samples_as_the_floor_does():
+    """Logits about 0.01 apart: at the floor, 1e-3, the likeliest token nearly always wins; at 1e-2 often not."""
+    _, _, generate, _ = tiny_generate(logit_scale=0.01)
+    completions = {temperature: [call(generate, "Speak", 20, temperature, seed)[1] for seed in (0, 1, 2)]
+                   for temperature in (1e-30, 1e-3, 1e-2)}
+    assert completions[1e-30] == completions[1e-3] != completions[1e-2]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_empty_prompt_is_a_new_line(exported, seed):
+    _, generate = exported
+    assert call(generate, "", 20, 1.0, seed)[1] == call(generate, "\n", 20, 1.0, seed)[1]
+    assert call(generate, "", 20, 1.0, seed)[1] != call(generate, " ", 20, 1.0, seed)[1]
+
+
+def test_invalid_utf8_in_a_prompt_is_replaced_not_dropped(exported):
+    _, generate = exported
+    assert call(generate, b"ab\xffc", 3)[0].startswith("ab\ufffdc")
 
 
 @pytest.fixture(scope="module")

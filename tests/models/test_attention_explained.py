@@ -73,6 +73,30 @@ def test_multi_head_attention_equals_keras(source):
     close(weights, expected_weights)
 
 
+def test_attention_dropout_drops_weights_while_training_only():
+    attention = explained.MultiHeadAttention(num_heads=4, dropout=0.5)
+    trained, inferred = (ops.convert_to_numpy(attention(TARGET, SOURCE, training=training, return_weights=True)[1])
+                         for training in (True, False))
+    assert (trained == 0).any() and not np.allclose(trained.sum(axis=-1), 1)  # kept weights scaled up by 2
+    close(inferred.sum(axis=-1), np.ones(inferred.shape[:-1]))
+
+
+def test_residual_dropout_changes_a_block_output_while_training_only():
+    block = explained.TransformerEncoder(intermediate_dim=32, num_heads=4, dropout=0.5)
+    block(SOURCE)
+    block.self_attention.attention_dropout.rate = 0.0  # only the residual dropout left to change anything
+    close(block(SOURCE, training=False), block(SOURCE))
+    assert not np.allclose(ops.convert_to_numpy(block(SOURCE, training=True)), ops.convert_to_numpy(block(SOURCE)))
+
+
+def test_a_query_with_every_key_masked_stays_finite_in_float16():
+    """float16 cannot hold -1e9: as -inf, the scores of a query with nothing to read would soften to NaN."""
+    q, k, v = (rng.normal(size=(1, n, 1, 4)).astype("float16") for n in (2, 3, 3))
+    mask = np.array([[[True, True, False], [False, False, False]]])  # the second query may read no key
+    output, weights = explained.scaled_dot_product_attention(q, k, v, mask=mask)
+    assert np.isfinite(ops.convert_to_numpy(output)).all() and np.isfinite(ops.convert_to_numpy(weights)).all()
+
+
 @pytest.mark.parametrize("start_index", [0, 3])
 def test_sinusoidal_positions_equal_keras_hub(start_index):
     inputs = np.zeros((2, 6, 10), "float32")

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -30,6 +31,11 @@ def test_masked_lm_output_layer_is_tied_to_the_token_embedding():
     # Tied: the head adds only its transform, layer norm and output bias, not a second 60 x 16 matrix.
     head_params = masked_lm.count_params() - backbone.count_params()
     assert head_params == (16 * 16 + 16) + 2 * 16 + 60
+
+
+def test_the_masked_lm_head_transforms_with_gelu_as_bert_does():
+    masked_lm = build_masked_lm(build_bert_backbone(60, 16, **SIZE), mask_selection_length=2)
+    assert masked_lm.get_layer("mlm_head").intermediate_activation is keras.activations.gelu
 
 
 def test_padding_never_changes_the_classifier_output():

@@ -1,9 +1,12 @@
-"""`build_gpt`: shapes, causal masking, weight tying, and the FLOPs estimate."""
+"""`build_gpt`: shapes, causal masking, GPT-2's pre-norm GELU blocks, weight tying, and the FLOPs estimate."""
 
+import keras
 import numpy as np
 import pytest
 
+from keras_apps.models import parts
 from keras_apps.models.gpt import GPTConfig, build_gpt
+from keras_apps.recipes import TRANSFORMER_BLOCKS
 
 TINY = GPTConfig(vocabulary_size=11, context_length=12, num_layers=2, num_heads=2, hidden_dim=8, dropout=0.0)
 
@@ -24,6 +27,14 @@ def test_a_later_token_never_changes_an_earlier_position():
     before, after = np.asarray(model(tokens)), np.asarray(model(changed))
     np.testing.assert_allclose(before[0, :7], after[0, :7], rtol=1e-5, atol=1e-6)
     assert not np.allclose(before[0, 7:], after[0, 7:])
+
+
+@pytest.mark.parametrize("blocks", TRANSFORMER_BLOCKS)
+def test_blocks_are_pre_norm_with_gelu_as_in_gpt2(blocks):
+    model = build_gpt(GPTConfig(**{**TINY.to_dict(), "blocks": blocks}))
+    for index in range(TINY.num_layers):
+        block = model.get_layer(parts.decoder_block(index))
+        assert block.normalize_first and block.activation is keras.activations.gelu
 
 
 def test_untied_weights_add_an_output_projection():

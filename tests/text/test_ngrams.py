@@ -48,6 +48,17 @@ def test_naive_bayes_weights_point_each_ngram_towards_the_class_it_occurs_in():
     assert once[vocabulary.index("great")] == pytest.approx(weights[vocabulary.index("great")])
 
 
+def test_naive_bayes_weights_are_log_ratios_of_each_class_s_smoothed_share():
+    features = NGramFeatures.learn(["bad", "good movie", "good fun"], [0, 1, 1], max_tokens=50,
+                                   weighting="naive-bayes")
+    vocabulary = features.vectorizer.get_vocabulary()
+    assert sorted(vocabulary) == sorted(["[UNK]", "good", "bad", "movie", "fun", "good movie", "good fun"])
+    # Texts holding each n-gram, plus 1: negative, 2 for "bad" and 1 for the 6 others (8 in all); positive, 3 for
+    # "good", 2 for each of its 4 other n-grams and 1 for "bad" and "[UNK]" (13 in all).
+    weight = features.weights.numpy()[vocabulary.index("good")]
+    assert weight == pytest.approx(np.log(3 / 13) - np.log(1 / 8))
+
+
 def test_unknown_weighting_is_refused():
     with pytest.raises(ValueError, match="weighting"):
         NGramFeatures.learn(TEXTS, LABELS, max_tokens=10, weighting="bm25")
