@@ -38,6 +38,8 @@ def test_calibration_makes_a_layer_s_outputs_closer_to_float_than_rounding_each_
                                    "sequential_blocks": [dense]},
                         sequence_length=32, windows=16)
     assert dense.quantization_mode == mode and getattr(dense, f"is_{mode}_calibrated")
+    if mode == "gptq":
+        assert dense.quantization_config.activation_order  # the columns of the largest inputs rounded first
     # Without calibration reaching the layer (Keras 3.15's bug) both fall back to plain rounding's error.
     assert output_error(model, table, reference) < 0.85 * output_error(rounded, table, reference)
     assert "quantized_call" not in vars(dense)  # the routing is undone

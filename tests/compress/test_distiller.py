@@ -37,6 +37,30 @@ def test_the_distillation_loss_is_zero_when_the_student_matches_and_grows_with_t
         distiller.distillation_loss(logits, -logits))
 
 
+def identity():
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, keras.layers.Identity()(inputs))
+
+
+def test_the_loss_is_alpha_of_the_label_loss_and_the_rest_of_t_squared_times_the_kl():
+    teacher_logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]], "float32")
+    student_logits = np.array([[1.0, 1.0, 0.0], [-1.0, 2.0, 0.5]], "float32")
+    labels = np.array([0, 2])
+    distiller = Distiller(identity(), identity(), temperature=2.0, alpha=0.25)  # the teacher passes x on
+    distiller.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    def softmax(logits):
+        exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+    teacher, student = softmax(teacher_logits / 2), softmax(student_logits / 2)
+    kl = np.mean(np.sum(teacher * np.log(teacher / student), axis=1))
+    assert float(distiller.distillation_loss(teacher_logits, student_logits)) == pytest.approx(4 * kl, rel=1e-5)
+    label_loss = -np.mean(np.log(softmax(student_logits)[np.arange(2), labels]))
+    loss = distiller.compute_loss(teacher_logits, labels, student_logits)
+    assert float(loss) == pytest.approx(0.25 * label_loss + 0.75 * 4 * kl, rel=1e-5)
+
+
 @pytest.mark.parametrize("settings", [dict(temperature=0.0), dict(alpha=1.5)])
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ValueError):

@@ -66,6 +66,18 @@ def test_labels_are_certain_or_the_reward_s_bradley_terry_probability():
     assert np.all((labels.numpy() > 0.5) & (labels.numpy() < 1.0))
 
 
+def test_prompts_whose_candidates_the_reward_scores_alike_make_no_pair():
+    keras.utils.set_random_seed(0)
+    prompts = [np.array([NEWLINE_ID, 3 + index % 4], np.int32) for index in range(6)]
+
+    def reward(samples):  # every response to the prompts of token 3 scores 0; the others differ by row
+        return np.array([0.0 if prompt[1] == 3 else float(row) for row, prompt in enumerate(samples.prompts)])
+
+    pairs = dpo.preference_pairs(build_gpt(TINY), reward, prompts, 4, seed=1)
+    assert pairs["chosen"][:, 1].tolist() == [4, 5, 6, 4] and pairs["rejected"][:, 1].tolist() == [4, 5, 6, 4]
+    np.testing.assert_array_equal(pairs["margin"], 1.0)  # the second candidate (row 2k + 1) over the first
+
+
 def test_of_several_candidates_the_highest_scored_is_chosen_and_the_lowest_rejected():
     keras.utils.set_random_seed(0)
     reference, reward_model = build_gpt(TINY), build_reward_model(build_gpt(TINY))

@@ -61,7 +61,7 @@ def test_kl_penalized_rewards_add_the_score_at_the_last_response_token():
 def test_generalized_advantages_by_hand():
     rewards = tf.constant([[0.0, 0.0, 1.0]])
     values = tf.constant([[0.5, 0.6, 0.7]])
-    advantages, returns = objectives.generalized_advantages(rewards, values, tf.ones([1, 3]), gamma=1.0, lam=0.95)
+    advantages, returns = objectives.generalized_advantages(rewards, values, tf.ones([1, 3]))  # γ = 1, λ = 0.95
     # δ = (0.1, 0.1, 0.3); A_2 = 0.3, A_1 = 0.1 + 0.95 · 0.3, A_0 = 0.1 + 0.95 · A_1.
     a1 = 0.1 + 0.95 * 0.3
     np.testing.assert_allclose(advantages.numpy(), [[0.1 + 0.95 * a1, a1, 0.3]], rtol=1e-5)

@@ -12,6 +12,7 @@ from keras import ops
 from keras_apps import timing
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import objectives, ppo, rewards
+from keras_apps.preference.evaluation import Samples
 from keras_apps.text.wordpieces import NEWLINE_ID
 
 ROLLOUTS, NEW_TOKENS, REWARDED = 16, 6, 5
@@ -44,8 +45,15 @@ def filled(model, callback, epoch=0):
     return {name: variable.numpy() for name, variable in model.buffer.items()}
 
 
+def random_value_head(model, seed=0):
+    rng = np.random.default_rng(seed)
+    model.value_head.set_weights([rng.normal(size=weight.shape).astype("float32")
+                                  for weight in model.value_head.get_weights()])
+
+
 def test_a_rollout_fills_the_buffer_and_the_first_update_sees_a_ratio_of_one():
     model = trainer()
+    random_value_head(model)  # values of the rollout's states, not zeros, for the value loss to compare
     buffer = filled(model, rollouts())
     mask = buffer["mask"][:, 1:]
     assert buffer["tokens"].shape == (ROLLOUTS, 3 + NEW_TOKENS) and mask.sum(axis=1).min() >= 1
@@ -60,9 +68,9 @@ def test_a_rollout_fills_the_buffer_and_the_first_update_sees_a_ratio_of_one():
     results = {tracker.name: float(tracker.result()) for tracker in model.trackers}
     assert results["clip_fraction"] == 0.0  # ratio π/π_old = 1 before any update
     assert results["policy_loss"] == pytest.approx(-advantages.mean(), abs=1e-5)
-    values = buffer["values"]  # the value head starts at zero: the value loss is that of predicting 0
-    assert results["value_loss"] == pytest.approx(float(objectives.ppo_value_loss(
-        values, values, buffer["returns"], mask)), rel=1e-5)
+    # The values of each predicted token's state are still the rollout's, so clipping changes nothing.
+    expected = 0.5 * np.sum((buffer["values"] - buffer["returns"]) ** 2 * mask) / mask.sum()
+    assert results["value_loss"] == pytest.approx(expected, rel=1e-5)
     assert float(loss) == pytest.approx(results["policy_loss"] + 0.1 * results["value_loss"], rel=1e-5, abs=1e-6)
 
 
@@ -73,9 +81,33 @@ def test_each_epochs_draw_is_seeded_so_a_resumed_run_repeats_it():
     np.testing.assert_array_equal(first["tokens"], filled(model, callback, epoch=3)["tokens"])  # after other draws
 
 
+def test_each_response_token_s_reward_is_less_its_kl_times_the_kl_coefficient():
+    """With no score and a zero value head the returns are GAE's λ-discounted sums of the per-token rewards
+    −β_KL · (log π − log π_ref) over the rest of the response, and 0 with β_KL = 0."""
+    model = trainer()
+    rng = np.random.default_rng(0)
+    model.policy.set_weights([weight + rng.normal(scale=0.1, size=weight.shape).astype(weight.dtype)
+                              for weight in model.policy.get_weights()])  # the policy no longer the reference
+    samples = Samples([PROMPTS[row % len(PROMPTS)] for row in range(ROLLOUTS)],
+                      rng.integers(3, 12, size=(ROLLOUTS, NEW_TOKENS)).astype(np.int32))
+    free, penalized = (ppo.rollout(model, lambda samples: np.zeros(len(samples.prompts)), samples, beta)
+                       for beta in (0.0, 1.0))
+    tokens, response = penalized["tokens"], penalized["mask"][:, 1:]
+    reference = objectives.token_log_probabilities(model.reference(tokens)[:, :-1], tokens[:, 1:]).numpy()
+    kl = (penalized["log_probs"] - reference) * response
+    assert np.abs(kl).sum(axis=1).min() > 1e-3
+    np.testing.assert_allclose(penalized["kl"], kl.sum(axis=1), rtol=1e-4, atol=1e-6)
+    steps = np.arange(response.shape[1])
+    discounts = np.triu(0.95 ** (steps[None, :] - steps[:, None]))  # [t, k]: λ^(k − t) for k ≥ t
+    np.testing.assert_array_equal(free["returns"], 0.0)
+    np.testing.assert_allclose(penalized["returns"] - free["returns"], -(kl @ discounts.T) * response,
+                               rtol=1e-4, atol=1e-6)
+
+
 def test_the_kl_coefficient_moves_towards_its_target_after_each_rollout():
     model = trainer(kl_coefficient=0.5)
-    filled(model, rollouts(kl_target=3.0, kl_horizon=100))  # KL 0 is below the target: the penalty eases
+    # KL 0 is below the target (the scores, far above it, play no part): the penalty eases.
+    filled(model, rollouts(lambda samples: np.full(len(samples.prompts), 10.0), kl_target=3.0, kl_horizon=100))
     assert float(model.kl_coefficient.numpy()) == pytest.approx(0.5 * (1 - 0.2 * ROLLOUTS / 100))
 
 
