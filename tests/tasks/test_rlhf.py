@@ -142,13 +142,13 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                           str(tmp_path / "dpo"))
     assert generate.returncode == 0, generate.stderr[-3000:]  # an empty prompt is answered too
 
-    broken = tmp_path / "broken-sft" / "1"  # the SFT export's copy, its weights unreadable
+    broken = tmp_path / "broken-sft" / "1"  # the SFT export's copy: another export than the one DPO tuned
     shutil.copytree(export_dir / "1", broken)
-    (broken / "model.keras").write_bytes(b"not a model")
     evaluate = ["evaluate", "--sft-export", str(broken), "--reward-export", str(reward_dir), "--judge-export",
                 str(classifier), *data, "--run-dir", str(tmp_path / "evaluation")]
     status, _, err = run_task([*evaluate, "--policy-export", str(tmp_path / "dpo")], capsys)
     assert status == 2 and "was tuned from" in err and err.count("\n") == 1
+    (broken / "model.keras").write_bytes(b"not a model")  # now its weights are unreadable too
     status, _, err = run_task(evaluate, capsys)
     assert status == 2 and "model.keras changed since it was exported" in err and err.count("\n") == 1
     assert not (tmp_path / "evaluation").exists()  # no run folder until every model is loaded
