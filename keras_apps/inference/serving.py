@@ -214,10 +214,10 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
 
     An empty prompt starts from `start_text` (a new line, as at the start of a speech); invalid UTF-8 in a prompt
     is replaced (U+FFFD), not dropped; a prompt longer than the context keeps its last `context_length` tokens;
-    `max_new_tokens` is clipped to [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. Refused: an input that is not a scalar (a
-    reloaded signature does not check shapes, and a batch of prompts gets one completion glued onto each) and
-    a `temperature` that is not positive and finite (no clipping makes it a temperature; the command line
-    refuses it too).
+    `max_new_tokens` is clipped to [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. Refused: an input
+    that is not a scalar (a reloaded signature does not check shapes, and a batch of prompts gets one completion
+    glued onto each) and a `temperature` that is not positive and finite (no clipping makes it a temperature; the
+    command line refuses it too).
     """
     generator = TextGenerator(model, sampler)
 
