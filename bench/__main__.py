@@ -109,15 +109,10 @@ def parse_arguments(argv=None):
         parser.error("machine has no runs")
     if args.repeats is not None and args.task not in REPEATS:
         parser.error(f"{args.task} takes no --repeats: only {', '.join(REPEATS)} repeat their runs")
-    if args.repeats is not None and args.runs and not set(args.runs) & set(REPEATED_RUNS[args.task]):
-        parser.error(f"--repeats repeats only {args.task}'s {', '.join(REPEATED_RUNS[args.task])}, "
-                     "which --runs leaves out")
     taken = BENCHMARKS[args.task].LIMITS if args.task in BENCHMARKS else {}
     for flag in given_limits(args)[::2]:
         if flag not in taken:
             parser.error(f"{args.task} takes no {flag}" + (f"; it takes {', '.join(taken)}" if taken else ""))
-    if args.repeats is None:
-        args.repeats = DEFAULT_REPEATS
     if args.nanogpt is not None and args.task != "gpt":
         parser.error("--nanogpt belongs to the gpt benchmark")
     if args.exports is not None and args.task not in ("demo", "compress"):
@@ -131,6 +126,11 @@ def parse_arguments(argv=None):
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "
                      f"choose from {', '.join(RUNS[args.task])}")
+    if args.repeats is not None and args.runs and not set(args.runs) & set(REPEATED_RUNS[args.task]):
+        parser.error(f"--repeats repeats only {args.task}'s {', '.join(REPEATED_RUNS[args.task])}, "
+                     "which --runs leaves out")
+    if args.repeats is None:
+        args.repeats = DEFAULT_REPEATS
     return args
 
 

@@ -35,6 +35,7 @@ HUGE = "9" * 21
     (["gpt", "--runs", "default", "--repeats", "2"],
      "--repeats repeats only gpt's nanogpt-cpu, which --runs leaves out"),
     (["mnist", "--runs", "convnet", "--repeats", "2"], "--repeats repeats only mnist's vs-plain-keras"),
+    (["gpt", "--runs", "bogus", "--repeats", "2"], "gpt has no run named bogus; choose from nanogpt-cpu, default"),
 ])
 def test_bad_arguments_are_one_line(argv, message, capsys, monkeypatch):
     monkeypatch.setattr(bench_main, "import_tensorflow", lambda: pytest.fail("a refused command went on to run"))
@@ -53,6 +54,8 @@ def test_repeats_are_taken_with_a_run_they_repeat():
     args = bench_main.parse_arguments(["gpt", "--runs", "default", "nanogpt-cpu", "--repeats", "2"])
     assert (args.runs, args.repeats) == (["default", "nanogpt-cpu"], 2)
     assert bench_main.parse_arguments(["multimodal", "--runs", "late", "--repeats", "2"]).repeats == 2
+    assert bench_main.parse_arguments(["gpt", "--runs", "default"]).repeats == 3  # the default, given no --repeats
+    assert bench_main.parse_arguments(["imdb", "--runs", "bow"]).runs == ["bow"]
 
 
 def test_repeats_default_to_three_where_a_benchmark_repeats_its_runs():
