@@ -241,12 +241,15 @@ def resolve_task_export(path, task):
 
 
 def _file_digests(version_path):
-    """`{relative POSIX path: SHA-256}` of every file in the version folder but its `export.json` and hidden files
-    (a file manager's `.DS_Store`: none of this suite's, and nothing it reads)."""
+    """`{relative POSIX path: SHA-256}` of every file in the version folder, through linked folders too, but its
+    `export.json`, hidden files (a file manager's `.DS_Store`) and TF Serving's own `assets.extra/` (where a
+    server's warm-up requests go): none of this suite's, and nothing it reads."""
     version_path = Path(version_path)
-    found = (path.relative_to(version_path) for path in sorted(version_path.rglob("*")) if path.is_file())
+    found = sorted(Path(folder, name).relative_to(version_path)
+                   for folder, _, names in os.walk(version_path, followlinks=True) for name in names)
     return {path.as_posix(): files.digest(version_path / path) for path in found
-            if path != Path("export.json") and not any(part.startswith(".") for part in path.parts)}
+            if path != Path("export.json") and path.parts[0] != "assets.extra"
+            and not any(part.startswith(".") for part in path.parts)}
 
 
 def check_published_files(version_path):

@@ -218,11 +218,21 @@ def test_a_side_file_added_since_the_export_is_refused(model, tmp_path):
         resolve_task_export(tmp_path, "test")
 
 
-def test_a_hidden_file_a_file_manager_adds_is_no_change(model, tmp_path):
+def test_a_hidden_file_or_tf_serving_s_warm_up_requests_added_are_no_change(model, tmp_path):
     version = export(model, tmp_path)
-    (version / ".DS_Store").write_bytes(b"Bud1")
+    (version / ".DS_Store").write_bytes(b"Bud1")  # a file manager's
     (version / "variables" / ".DS_Store").write_bytes(b"Bud1")
+    (version / "assets.extra").mkdir()  # where TF Serving reads a version's warm-up requests
+    (version / "assets.extra" / "tf_serving_warmup_requests").write_bytes(b"requests")
     assert resolve_task_export(tmp_path, "test") == version
+
+
+def test_a_version_whose_folder_is_a_link_to_the_same_files_is_read(model, tmp_path):
+    version = export(model, tmp_path / "exports")
+    linked = tmp_path / "linked" / "1"
+    shutil.copytree(version, linked, ignore=shutil.ignore_patterns("variables"))
+    (linked / "variables").symlink_to(version / "variables", target_is_directory=True)
+    assert resolve_task_export(linked, "test") == linked
 
 
 def test_a_variables_file_of_the_same_shape_changed_since_the_export_is_refused_not_served(model, tmp_path):
