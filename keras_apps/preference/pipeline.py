@@ -22,6 +22,9 @@ from keras_apps.errors import UserError
 # What a stage's run folder holds once it finished: a training run's metrics, the evaluation's frontier.
 FINISHED = ("metrics.json", "frontier.json")
 
+# The exit status of a command a Ctrl-C stopped (`cli.run`).
+INTERRUPTED = 130
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -53,10 +56,24 @@ def run_stages(stages, run_dir):
         argv = [*stage.argv, "--run-dir", str(folder)]
         argv += [] if stage.export is None else ["--export-dir", stage.export]
         print(f"{stage.name}: $ python {' '.join(argv)}", flush=True)
-        status = subprocess.run([sys.executable, *argv], env=environment).returncode
+        status = _run(argv, environment)
         if status != 0:
             raise UserError(f"the {stage.name} stage failed (exit status {status}, its error above); run the same "
                             f"command again to resume it")
+
+
+def _run(argv, environment):
+    """The exit status of `python *argv`. A Ctrl-C reaches the stage too (the terminal's process group): the
+    pipeline waits for it to stop, which can take a second or two, and then ends with its status and without a
+    line of its own, the stage's naming the command that resumes it (`subprocess.run` kills it a quarter of a
+    second after a Ctrl-C, before it says so or lets go of its folder). A second Ctrl-C ends both at once."""
+    process = subprocess.Popen([sys.executable, *argv], env=environment)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        if process.wait() == INTERRUPTED:
+            raise SystemExit(INTERRUPTED) from None
+        raise
 
 
 # nb-bow's log-odds spread about ±0.5 on the SFT model's samples, less than the learned reward's: PPO starts

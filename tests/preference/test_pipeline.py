@@ -3,14 +3,20 @@ failed stage stops the rest in one line; and every stage of `python -m tasks.rlh
 accepts."""
 
 import importlib
+import os
 import shlex
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from keras_apps import cli
 from keras_apps.errors import UserError
 from keras_apps.preference.pipeline import Stage, preference_tuning, run_stages
+from keras_apps.training.run_directory import RunDirectory, release_held
 
 
 def writer(path, text):
@@ -69,6 +75,46 @@ def test_a_stage_interrupted_says_to_resume_it_with_the_pipeline_s_command(tmp_p
     monkeypatch.setenv(cli.RESUME_WITH, "python -m tasks.rlhf --run-dir runs")
     assert cli.run(stage, []) == 130
     assert capsys.readouterr().err == "interrupted; rerun `python -m tasks.rlhf --run-dir runs` to resume it\n"
+
+
+# A stage training when the Ctrl-C comes, which takes a second to stop (TensorFlow's teardown).
+TRAINING_STAGE = """import sys, time
+from keras_apps import cli
+from keras_apps.training.run_directory import OPENED_FOR_TRAINING, RunDirectory
+
+def train(argv):
+    run = RunDirectory.create("stage", argv[argv.index("--run-dir") + 1])
+    OPENED_FOR_TRAINING.append(run.path)
+    (run.path / "training").touch()
+    try:
+        time.sleep(60)
+    finally:
+        time.sleep(1)
+
+cli.exit_process(cli.run(train, sys.argv[1:]))
+"""
+
+
+def test_a_ctrl_c_to_the_pipeline_lets_the_stage_say_how_to_resume_it_and_release_its_folder(tmp_path):
+    """The pipeline killed the stage a quarter of a second after the Ctrl-C: only a bare `interrupted` came,
+    from the pipeline, and the stage's folder stayed held by a process that never ended its run."""
+    stage, pipeline, runs = tmp_path / "stage.py", tmp_path / "pipeline.py", tmp_path / "runs"
+    stage.write_text(TRAINING_STAGE)
+    pipeline.write_text("from keras_apps import cli\nfrom keras_apps.preference.pipeline import Stage, run_stages\n"
+                        f"cli.exit_process(cli.run(lambda argv: run_stages([Stage('sft', None, [{str(stage)!r}])], "
+                        f"{str(runs)!r}) or 0))\n")
+    environment = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    process = subprocess.Popen([sys.executable, str(pipeline)], env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (runs / "sft" / "training").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # a Ctrl-C: to the terminal's process group, the stage's too
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err == f"interrupted; rerun `{shlex.join([sys.executable, str(pipeline)])}` to resume it\n"
+    RunDirectory(runs / "sft").hold()  # refused while a command still holds it
+    release_held()
 
 
 def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp_path):
