@@ -4,12 +4,18 @@ import pytest
 
 from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import dpo
-from keras_apps.preference.rewards import LearnedReward
+from keras_apps.preference.rewards import LearnedReward, without_line_breaks
 from keras_apps.preference.evaluation import Samples, log_probabilities
 from keras_apps.preference.models import build_reward_model
 from keras_apps.text.wordpieces import NEWLINE_ID
 
 TINY = GPTConfig(vocabulary_size=12, context_length=16, num_layers=1, num_heads=2, hidden_dim=8, dropout=0.0)
+
+
+def _scores(reward_model, rows):
+    """The reward model's score of each row (`[NL]`, a one-token prompt, a response) as `LearnedReward` reads
+    it: without the response's `[NL]`."""
+    return reward_model.predict(np.concatenate([rows[:, :2], without_line_breaks(rows[:, 2:])], axis=1), verbose=0)
 
 
 def _pairs():
@@ -22,8 +28,7 @@ def _pairs():
 def test_each_pair_prefers_the_response_the_reward_model_scores_higher():
     reference, reward_model, pairs = _pairs()
     assert 0 < len(pairs["margin"]) <= 12 and np.all(pairs["margin"] > 0)
-    chosen, rejected = reward_model.predict(pairs["chosen"], verbose=0), reward_model.predict(pairs["rejected"],
-                                                                                             verbose=0)
+    chosen, rejected = _scores(reward_model, pairs["chosen"]), _scores(reward_model, pairs["rejected"])
     np.testing.assert_allclose(chosen - rejected, pairs["margin"], rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(pairs["chosen"][:, :2], pairs["rejected"][:, :2])  # one prompt, two responses
     assert pairs["chosen_mask"][:, :2].sum() == 0 and np.all(pairs["chosen_mask"].sum(axis=1) >= 1)
@@ -84,8 +89,8 @@ def test_of_several_candidates_the_highest_scored_is_chosen_and_the_lowest_rejec
     prompts = [np.array([NEWLINE_ID, 3 + index % 4], np.int32) for index in range(6)]
     pairs = dpo.preference_pairs(reference, LearnedReward(reward_model), prompts, 4, candidates=4, seed=1)
     samples = dpo.sample_responses(reference, [prompt for prompt in prompts for _ in range(4)], 4, seed=1)
-    scores = reward_model.predict(samples.sequences(), verbose=0).reshape(-1, 4)
+    scores = _scores(reward_model, samples.sequences()).reshape(-1, 4)
     np.testing.assert_allclose(pairs["margin"], (scores.max(axis=1) - scores.min(axis=1))[:len(pairs["margin"])],
                                rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(reward_model.predict(pairs["chosen"], verbose=0), scores.max(axis=1), rtol=1e-4,
+    np.testing.assert_allclose(_scores(reward_model, pairs["chosen"]), scores.max(axis=1), rtol=1e-4,
                                atol=1e-5)

@@ -7,10 +7,14 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
+from keras_apps.models.gpt import GPTConfig, build_gpt
 from keras_apps.preference import rewards
-from keras_apps.preference.evaluation import Samples
+from keras_apps.preference.evaluation import Samples, ended_at_line_break
+from keras_apps.preference.models import build_reward_model
+from keras_apps.training.runner import build_in_precision
 from keras_apps.text.wordpieces import NEWLINE_ID, PAD_ID, WordPieceText
 
+CONTEXT = 32  # tokens the tiny reward model reads
 TEXT = "A wonderful film with wonderful actors.\nThe plot was thin and the acting was worse than awful."
 
 
@@ -56,4 +60,51 @@ def test_a_learned_reward_is_the_models_score_of_each_samples_tokens():
     length = keras.Model(tokens, ops.sum(ops.cast(ops.not_equal(tokens, PAD_ID), "float32"), axis=1))
     samples = _samples(tokenizer, ("the plot", "was thin"), ("a", "wonderful film with wonderful actors"))
     reward = rewards.LearnedReward(length)(samples)
-    assert reward.tolist() == pytest.approx((samples.sequences() != PAD_ID).sum(axis=1).tolist())
+    read = (samples.sequences() != PAD_ID).sum(axis=1) - 1  # all but each response's closing [NL]
+    assert reward.tolist() == pytest.approx(read.tolist())
+
+
+def _reward_model():
+    """A tiny reward model in mixed bfloat16, as `python -m tasks.rlhf reward` trains one; the same weights each
+    call."""
+    keras.utils.set_random_seed(0)
+    config = GPTConfig(vocabulary_size=150, context_length=CONTEXT, num_layers=1, num_heads=2, hidden_dim=16,
+                       dropout=0.0)
+    return build_in_precision(lambda: build_reward_model(build_gpt(config)), "mixed_bfloat16")
+
+
+def _random_samples(rng, prompt_length, new_tokens):
+    prompts = [np.concatenate([[NEWLINE_ID], rng.integers(5, 150, prompt_length)]).astype(np.int32)
+               for _ in range(8)]
+    return Samples(prompts, rng.integers(5, 150, (8, new_tokens)).astype(np.int32))
+
+
+def test_a_samples_learned_reward_does_not_depend_on_the_lengths_scored_before_it():
+    rng = np.random.default_rng(0)
+    earlier, samples = _random_samples(rng, 3, 6), _random_samples(rng, 5, 9)
+    alone = rewards.LearnedReward(_reward_model())(samples)
+    reward = rewards.LearnedReward(_reward_model())
+    reward(earlier)
+    np.testing.assert_array_equal(reward(samples), alone)
+
+
+def test_a_learned_reward_scores_a_response_that_ended_at_a_line_break_as_the_words_before_it():
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    prompt = np.concatenate([[NEWLINE_ID], tokenizer.tokenize("the plot").numpy()]).astype(np.int32)
+    words = [*tokenizer.tokenize("was thin").numpy()]
+    ended = ended_at_line_break(np.array([[*words, NEWLINE_ID, *words]], np.int32))[0]
+    unended = np.full_like(ended, PAD_ID)
+    unended[: len(words)] = words
+    samples = Samples([prompt, prompt], np.stack([ended, unended]))
+    reward = rewards.LearnedReward(_reward_model())(samples)
+    assert reward[0] == reward[1]
+
+
+def test_a_learned_reward_is_what_the_reward_models_export_scores_for_the_samples_text():
+    from keras_apps.inference.serving import reward_endpoint
+
+    tokenizer, model = WordPieceText.from_text(TEXT, size=150), _reward_model()
+    samples = _samples(tokenizer, ("the plot", "was thin"), ("a wonderful", "film with wonderful"))
+    score, signature = reward_endpoint(model, tokenizer, CONTEXT)
+    exported = tf.function(score, input_signature=signature)(texts=tokenizer.detokenize(samples.sequences()))
+    np.testing.assert_array_equal(rewards.LearnedReward(model)(samples), exported["reward"].numpy())
