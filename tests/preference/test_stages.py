@@ -5,6 +5,7 @@ against, responses longer than the context and an evaluation already made are re
 import json
 from types import SimpleNamespace
 
+import keras
 import pytest
 
 from keras_apps.errors import UserError
@@ -57,7 +58,7 @@ def test_the_reward_is_the_version_it_was_loaded_from(tmp_path, monkeypatch):
     fake_export(sft.path, {"task": "gpt"}, tokenizer=["a"])
     for version in ("1", "2"):
         fake_export(tmp_path / "reward" / version, {"task": "rlhf-reward"}, tokenizer=["a"])
-    monkeypatch.setattr(saved_model, "load_keras_model", lambda path, task: (path, "a reward model"))
+    monkeypatch.setattr(saved_model, "load_keras_model", lambda path, task: (path, keras.Sequential()))
     assert stages.reward_stage(tmp_path / "reward", sft, tokenizer=None).export == (tmp_path / "reward" / "2").resolve()
 
 
@@ -73,7 +74,7 @@ def test_a_resumed_stage_goes_on_with_the_sft_model_and_reward_it_started_with_w
     for version in ("1", "2"):
         fake_export(tmp_path / "sft" / version, sft_export, tokenizer=["[PAD]", "[UNK]", "[NL]", "a"])
         fake_export(tmp_path / "reward" / version, {"task": "rlhf-reward"}, tokenizer=["[PAD]", "[UNK]", "[NL]", "a"])
-    monkeypatch.setattr(saved_model, "load_keras_model", lambda path, task: (path, "a reward model"))
+    monkeypatch.setattr(saved_model, "load_keras_model", lambda path, task: (path, keras.Sequential()))
     run = tmp_path / "run"
     run.mkdir()
     RunDirectory(run).write_config({"init_from": str(tmp_path / "sft" / "1"),
