@@ -52,3 +52,14 @@ def test_importing_a_task_and_its_help_load_no_tensorflow():
     assert completed.returncode == 0, completed.stderr
     failures = json.loads(completed.stdout.splitlines()[-1])
     assert failures == {}, f"tasks that load TensorFlow (or fail) on import or --help: {failures}"
+
+
+def test_a_ctrl_c_before_the_command_runs_is_one_line_not_a_traceback():
+    """A Ctrl-C while a task module was still importing (`python -m tasks.speech ...` in its first half second)
+    printed a 20-line traceback."""
+    interrupted = subprocess.run([sys.executable, "-c", "import tasks.speech; raise KeyboardInterrupt"],
+                                 cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
+    assert (interrupted.returncode, interrupted.stderr) == (-2, "interrupted\n")  # killed by SIGINT: 130 in a shell
+    failed = subprocess.run([sys.executable, "-c", "import tasks; 1 / 0"], cwd=REPOSITORY, capture_output=True,
+                            text=True, timeout=120)
+    assert failed.returncode == 1 and "Traceback" in failed.stderr and "ZeroDivisionError" in failed.stderr
