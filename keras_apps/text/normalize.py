@@ -102,11 +102,18 @@ def sanitize(texts, max_bytes=MAX_BYTES):
     import tensorflow as tf  # in here: the IMDB reader, which task command lines import, shares LINE_BREAKS
 
     texts = tf.strings.unicode_transcode(_ends(texts, 4 * max_bytes), "UTF-8", "UTF-8", errors="replace")
+    texts = tf.strings.strip(cleaned_in_graph(texts))
+    return tf.strings.unicode_transcode(_ends(texts, max_bytes), "UTF-8", "UTF-8", errors="ignore")
+
+
+def cleaned_in_graph(texts):
+    """`texts` (`tf.string`) cleaned as the IMDB reader cleans a review (`keras_apps.data.imdb.clean`), less the
+    trim: HTML's escapes decoded, typographic forms written as ASCII, each run of line breaks one space."""
+    import tensorflow as tf
+
     for escape, plain in HTML_ESCAPES:
         texts = tf.strings.regex_replace(texts, escape, plain)
-    texts = folded_in_graph(texts)
-    texts = tf.strings.strip(tf.strings.regex_replace(texts, LINE_BREAKS, " "))
-    return tf.strings.unicode_transcode(_ends(texts, max_bytes), "UTF-8", "UTF-8", errors="ignore")
+    return tf.strings.regex_replace(folded_in_graph(texts), LINE_BREAKS, " ")
 
 
 def served_text(text):
@@ -115,6 +122,13 @@ def served_text(text):
     import tensorflow as tf
 
     return sanitize(tf.constant([text])).numpy()[0].decode("utf-8")
+
+
+def as_raw_text(served):
+    """A text as served (`served_text`, or words of one) written so that serving reads it unchanged: each `&` as
+    `&amp;`. `sanitize` decodes escapes once, so a review's `&amp;lt;` is served as the text `&lt;`, which served
+    again would be `<`: what an explanation scores must be read as the export read it."""
+    return served.replace("&", "&amp;")
 
 
 def _ends(texts, max_bytes):

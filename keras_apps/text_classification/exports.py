@@ -11,6 +11,7 @@ from keras_apps import progress
 from keras_apps.errors import UserError
 from keras_apps.explain import perturbation
 from keras_apps.explain.perturbation import Explanation
+from keras_apps.text.normalize import as_raw_text
 from keras_apps.text.vocabulary import PAD_ID
 from keras_apps.text_classification.encoders import head_length
 
@@ -92,7 +93,7 @@ class ReviewExplainer:
         text = " ".join(served_text(review).split())
         if not text:
             raise UserError("the review is empty: there are no words to explain")
-        probability = float(self.probability([text])[0])
+        probability = float(self._served_probability([text])[0])
         note = ""
         if method == "ig":
             explanation, attribution, unread = self._integrated_gradients(text, steps)
@@ -103,10 +104,14 @@ class ReviewExplainer:
                 note += (f"; {unread} of the {len(explanation.values)} words were not read by the model (past its "
                          "cut of a long review, or nothing once cleaned)")
         elif method == "lime":
-            explanation = perturbation.lime_text(self.probability, text, samples=samples, seed=seed)
+            explanation = perturbation.lime_text(self._served_probability, text, samples=samples, seed=seed)
         else:
-            explanation = perturbation.shap_text(self.probability, text, evaluations=samples)
+            explanation = perturbation.shap_text(self._served_probability, text, evaluations=samples)
         return ReviewExplanation(text.split(), explanation, probability, note)
+
+    def _served_probability(self, texts):
+        """P(positive) of each of `texts`, served texts or parts of one, each read as it is (`as_raw_text`)."""
+        return self.probability([as_raw_text(text) for text in texts])
 
     @property
     def has_gradients(self):
@@ -141,7 +146,7 @@ class ReviewExplainer:
         self._load_network()
         start = time.perf_counter()
         review_words = text.split()
-        inputs = self._encode(texts=tf.constant([text]))["inputs"].numpy()[0]
+        inputs = self._encode(texts=tf.constant([as_raw_text(text)]))["inputs"].numpy()[0]
         if self._ngrams is not None:
             attribution = explain_features(self._model, inputs, steps=steps)
             present = {self._ngrams[index]: float(attribution.values[index]) for index in np.flatnonzero(inputs)}
@@ -159,7 +164,7 @@ class ReviewExplainer:
         """The word each of the `kept` token ids came from: the words tokenized one by one, then cut as the export
         cuts the whole text's tokens to `sequence_length` (`encoders.head_length` of them from its start, the rest
         from its end)."""
-        pieces = self._encode(texts=tf.constant(review_words))["inputs"].numpy()
+        pieces = self._encode(texts=tf.constant([as_raw_text(word) for word in review_words]))["inputs"].numpy()
         present = pieces != PAD_ID
         tokens, owners = pieces[present], np.nonzero(present)[0]
         head = len(kept) if len(tokens) <= len(kept) else head_length(sequence_length)

@@ -1,7 +1,8 @@
 import tensorflow as tf
 
 from keras_apps.data import imdb
-from keras_apps.text.normalize import TYPOGRAPHIC_FORMS, fold_typography, plain_text, sanitize, served_text
+from keras_apps.text.normalize import (TYPOGRAPHIC_FORMS, cleaned_in_graph, fold_typography, plain_text, sanitize,
+                                       served_text)
 
 
 def _clean(*texts, **kwargs):
@@ -81,3 +82,11 @@ def test_every_spelling_of_an_escape_of_punctuation_is_decoded_to_what_the_train
              "in&shy;visible&ZeroWidthSpace; thin&thinsp;space &#60;b&#x3E; &AMP;amp; Am&#233;lie &rsquo")
     plain = "don't 'n'' '\"so\"...... invisible thin space <b> &amp; Am&#233;lie &rsquo"
     assert _clean(typed) == [plain_text(typed)] == [plain] == [imdb.clean(typed)]
+
+
+def test_a_text_cleaned_in_the_graph_is_the_imdb_readers_cleaning_less_the_trim():
+    """What a GPT of cleaned reviews reads a prompt as: every review cleaning but the trim, which would drop a
+    prompt's closing new line."""
+    typed = " Tom&#39;s &quot;best&quot;<br /><BR>film&rsquo;s \u2003end\n"
+    (cleaned,) = cleaned_in_graph(tf.constant([typed])).numpy()
+    assert cleaned.decode("utf-8") == ' Tom\'s "best" film\'s  end\n' and imdb.clean(typed) == cleaned.decode().strip()
