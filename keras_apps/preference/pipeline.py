@@ -10,6 +10,7 @@ the interrupted stage (the run lifecycle) and reuses every export already made.
 import datetime
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from keras_apps.errors import UserError
 # What a stage's run folder holds once it finished: a training run's metrics, the evaluation's frontier.
 FINISHED = ("metrics.json", "frontier.json")
 
-# The exit status of a command a Ctrl-C stopped (`cli.run`).
-INTERRUPTED = 130
+# The exit status of a command a Ctrl-C stopped (`cli.run`), and a shell's for one that SIGTERM ended.
+INTERRUPTED, TERMINATED = 130, 128 + signal.SIGTERM
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,36 @@ def run_stages(stages, run_dir):
 
 
 def _run(argv, environment):
-    """The exit status of `python *argv`. A Ctrl-C reaches the stage too (the terminal's process group): the
+    """The exit status of `python *argv`. A SIGTERM (`kill`, `timeout`, a container stopped) comes to the
+    pipeline alone: it is passed on to the stage, which would otherwise train on with no pipeline, holding its
+    folder against the rerun; once the stage has ended, the pipeline says how to resume and ends with SIGTERM's
+    status. Its handler is the pipeline's only while the stage runs."""
+    terminated, stage = [], []
+
+    def on_sigterm(signum, frame):
+        terminated.append(signum)
+        for process in stage:
+            process.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        stage.append(subprocess.Popen([sys.executable, *argv], env=environment))
+        if terminated:  # came while the stage was starting
+            stage[0].terminate()
+        status = _waited(stage[0])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        print(f"stopped by SIGTERM; rerun `{environment[RESUME_WITH]}` to resume it", file=sys.stderr, flush=True)
+        raise SystemExit(TERMINATED)
+    return status
+
+
+def _waited(process):
+    """The exit status of the stage `process`. A Ctrl-C reaches the stage too (the terminal's process group): the
     pipeline waits for it to stop, which can take a second or two, and then ends with its status and without a
     line of its own, the stage's naming the command that resumes it (`subprocess.run` kills it a quarter of a
     second after a Ctrl-C, before it says so or lets go of its folder). A second Ctrl-C ends both at once."""
-    process = subprocess.Popen([sys.executable, *argv], env=environment)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 failed stage stops the rest in one line; and every stage of `python -m tasks.rlhf` is a command line its task
 accepts."""
 
+import contextlib
 import importlib
 import os
 import shlex
@@ -77,14 +78,15 @@ def test_a_stage_interrupted_says_to_resume_it_with_the_pipeline_s_command(tmp_p
     assert capsys.readouterr().err == "interrupted; rerun `python -m tasks.rlhf --run-dir runs` to resume it\n"
 
 
-# A stage training when the Ctrl-C comes, which takes a second to stop (TensorFlow's teardown).
-TRAINING_STAGE = """import sys, time
+# A stage training when the pipeline is stopped, which takes a second to stop after a Ctrl-C (TensorFlow's teardown).
+TRAINING_STAGE = """import os, sys, time
 from keras_apps import cli
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING, RunDirectory
 
 def train(argv):
     run = RunDirectory.create("stage", argv[argv.index("--run-dir") + 1])
     OPENED_FOR_TRAINING.append(run.path)
+    (run.path / "pid").write_text(str(os.getpid()))
     (run.path / "training").touch()
     try:
         time.sleep(60)
@@ -95,9 +97,9 @@ cli.exit_process(cli.run(train, sys.argv[1:]))
 """
 
 
-def test_a_ctrl_c_to_the_pipeline_lets_the_stage_say_how_to_resume_it_and_release_its_folder(tmp_path):
-    """The pipeline killed the stage a quarter of a second after the Ctrl-C: only a bare `interrupted` came,
-    from the pipeline, and the stage's folder stayed held by a process that never ended its run."""
+def pipeline_training(tmp_path):
+    """`(the pipeline's process, its command, its run folder)`: a pipeline, in a process group of its own, whose
+    one stage (`TRAINING_STAGE`) is training."""
     stage, pipeline, runs = tmp_path / "stage.py", tmp_path / "pipeline.py", tmp_path / "runs"
     stage.write_text(TRAINING_STAGE)
     pipeline.write_text("from keras_apps import cli\nfrom keras_apps.preference.pipeline import Stage, run_stages\n"
@@ -109,12 +111,38 @@ def test_a_ctrl_c_to_the_pipeline_lets_the_stage_say_how_to_resume_it_and_releas
     deadline = time.monotonic() + 60
     while not (runs / "sft" / "training").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    return process, shlex.join([sys.executable, str(pipeline)]), runs
+
+
+def test_a_ctrl_c_to_the_pipeline_lets_the_stage_say_how_to_resume_it_and_release_its_folder(tmp_path):
+    """The pipeline killed the stage a quarter of a second after the Ctrl-C: only a bare `interrupted` came,
+    from the pipeline, and the stage's folder stayed held by a process that never ended its run."""
+    process, command, runs = pipeline_training(tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # a Ctrl-C: to the terminal's process group, the stage's too
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130
-    assert err == f"interrupted; rerun `{shlex.join([sys.executable, str(pipeline)])}` to resume it\n"
+    assert err == f"interrupted; rerun `{command}` to resume it\n"
     RunDirectory(runs / "sft").hold()  # refused while a command still holds it
     release_held()
+
+
+def test_a_sigterm_to_the_pipeline_alone_ends_the_stage_too_and_says_how_to_resume(tmp_path):
+    """`kill`, `timeout` and a container's stop signal the pipeline's process alone: the stage trained on for
+    minutes with no pipeline, holding its folder, and the rerun was refused until it ended."""
+    process, command, runs = pipeline_training(tmp_path)
+    stage = int((runs / "sft" / "pid").read_text())
+    try:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 143
+        assert err == f"stopped by SIGTERM; rerun `{command}` to resume it\n"
+        with pytest.raises(ProcessLookupError):
+            os.kill(stage, 0)
+        RunDirectory(runs / "sft").hold()
+        release_held()
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # a stage left running: not for the rest of the tests
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_every_stage_of_preference_tuning_is_a_command_line_its_task_accepts(tmp_path):
