@@ -54,15 +54,15 @@ def _missing(handle, command):
                         f"one with --{command}-export")
 
 
-def sft_stage(handle, run_dir=None):
-    """`(ExportStart, tokenizer)` of the SFT export at `handle` (for a run resumed in `run_dir`, the version it
-    started from: `from_export`)."""
+def sft_stage(handle, run_dir=None, use="train from"):
+    """`(ExportStart, tokenizer)` of the SFT export at `handle`, which the command is to `use` (for a run resumed
+    in `run_dir`, the version it started from: `from_export`)."""
     from keras_apps.data.imdb import REVIEW_CORPUS
     from keras_apps.text.characters import load_tokenizer
     from keras_apps.training.init_from import from_export
 
     _missing(handle, "sft")
-    start = from_export(handle, "gpt", run_dir=run_dir)
+    start = from_export(handle, "gpt", run_dir=run_dir, use=use)
     if "tuning" in start.metadata:  # a policy exported into the SFT model's folder would be every stage's reference
         raise UserError(f"{start.path} is a policy tuned by {start.metadata['tuning'].get('method')} from "
                         f"{start.metadata['tuning'].get('sft_export')}, not an SFT model: give that one")
@@ -121,7 +121,7 @@ def policy_stage(handle, sft):
     """The `ExportStart` of a tuned policy's export at `handle`, tuned from the SFT export `sft`."""
     from keras_apps.training.init_from import from_export
 
-    start = from_export(handle, "gpt")
+    start = from_export(handle, "gpt", use="evaluate")
     if "tuning" not in start.metadata:
         raise UserError(f"{start.path} is a GPT export but not a tuned policy (`python -m tasks.rlhf dpo` makes one)")
     tuned_from = start.metadata["tuning"].get("sft_export")
@@ -198,7 +198,7 @@ def evaluation_start(args):
         check_outside_exports(args.run_dir, "--run-dir")
         if (Path(args.run_dir) / "frontier.json").exists():
             raise UserError(f"--run-dir {args.run_dir} holds an evaluation already: give a new --run-dir")
-    sft, tokenizer = sft_stage(args.sft_export)
+    sft, tokenizer = sft_stage(args.sft_export, use="evaluate against")
     check_new_tokens(sft, args.new_tokens)
     reward = reward_stage(args.reward_export, sft, tokenizer)
     tuned = [policy_stage(handle, sft) for handle in args.policy_export]  # every export checked before the data
@@ -222,7 +222,7 @@ def tuning_start(args, task, recipe):
     from keras_apps.preference.evaluation import review_prompts
     from keras_apps.recipes import overlaid
 
-    sft, tokenizer = sft_stage(args.sft_export, args.run_dir)
+    sft, tokenizer = sft_stage(args.sft_export, args.run_dir, use="tune from")
     check_new_tokens(sft, args.new_tokens)
     reward = reward_stage(args.reward_export, sft, tokenizer, args.run_dir)
     config = overlaid(recipe, args).training

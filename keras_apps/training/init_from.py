@@ -33,8 +33,9 @@ class ExportStart:
         return {"init_from": str(self.path), "init_from_weights": self._weights_digest}
 
 
-def from_export(handle, task, *, given_flags=(), run_dir=None):
-    """The `ExportStart` of the export of `task` at `handle` (a version or a folder of versions).
+def from_export(handle, task, *, given_flags=(), run_dir=None, use="train from"):
+    """The `ExportStart` of the export of `task` at `handle` (a version or a folder of versions), which the command
+    is to `use` (its refusal of a compressed copy says what the user asked for: "evaluate", "tune from").
 
     `given_flags` are the command's flags that would set what the export fixes (the model's shape): any given is
     refused in one line rather than silently ignored. A folder of versions gives its latest, except to a run that
@@ -44,7 +45,7 @@ def from_export(handle, task, *, given_flags=(), run_dir=None):
     if given_flags:
         raise UserError(f"{given_flags[0]} cannot be set with --init-from: the model's shape is the export's")
     path = resolve_task_export(recorded_version(handle, run_dir), task)
-    check_not_a_copy(path, "train from")  # its 8-bit kernels would not train, nor its 16-bit weights keep updates
+    check_not_a_copy(path, use)  # trained, its 8-bit kernels would not learn, nor its 16-bit weights keep updates
     return ExportStart(path, export_metadata(path))
 
 

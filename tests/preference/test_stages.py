@@ -105,6 +105,19 @@ def test_a_policy_tuned_from_an_sft_model_remade_in_its_folder_since_is_refused(
     assert stages.policy_stage(tmp_path / "policy", same).metadata["tuning"]["sft_weights"] == "a1"
 
 
+@pytest.mark.parametrize("command, use", [
+    (lambda copy: stages.evaluation_start(SimpleNamespace(run_dir=None, sft_export=copy)), "evaluate against"),
+    (lambda copy: stages.policy_stage(copy, sft=None), "evaluate"),
+    (lambda copy: stages.tuning_start(SimpleNamespace(run_dir=None, sft_export=copy), "dpo", None), "tune from"),
+    (stages.sft_stage, "train from"),  # a reward model's or a GPT classifier's
+])
+def test_a_compressed_copy_is_refused_naming_what_the_command_was_asked_to_do(tmp_path, command, use):
+    """`rlhf evaluate --policy-export` of a compressed policy was told to "train from the export it copies"."""
+    fake_export(tmp_path / "copy" / "1", {"task": "gpt", "quantization": "int8", "run_id": "c-dpo/int8/1"})
+    with pytest.raises(UserError, match=rf"copy.1 is a compressed copy \(c-dpo/int8/1\); {use} the export it copies$"):
+        command(tmp_path / "copy")
+
+
 @pytest.mark.parametrize("tuned_against", [None, "judge"])
 def test_the_judge_cannot_be_a_reward_of_the_evaluation_or_of_a_policy(tmp_path, tuned_against):
     (tmp_path / "judge").mkdir()

@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from keras_apps.errors import UserError
 from keras_apps.training.init_from import from_export
 
 
@@ -41,3 +44,13 @@ def test_a_new_run_in_the_path_of_a_finished_one_moved_away_starts_from_the_late
     _publish(exports, 1, tmp_path / "base-run")
     _publish(exports, 2, tmp_path / "tuning")  # that run's folder was moved away since
     assert from_export(exports, "gpt", run_dir=tmp_path / "tuning").path == exports / "2"
+
+
+def test_a_compressed_copy_is_refused_naming_what_the_command_was_asked_to_do(tmp_path):
+    exports = tmp_path / "exports"
+    _publish(exports, 1, tmp_path / "compress-run")
+    (exports / "1" / "export.json").write_text(json.dumps({"task": "gpt", "quantization": "int8"}))
+    with pytest.raises(UserError, match=r"1 is a compressed copy \(int8\); train from the export it copies$"):
+        from_export(exports, "gpt")  # --init-from's
+    with pytest.raises(UserError, match=r"1 is a compressed copy \(int8\); evaluate the export it copies$"):
+        from_export(exports, "gpt", use="evaluate")
