@@ -9,6 +9,10 @@ from keras_apps.preference.pairs import pairwise_accuracy
 
 GAPS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
+# A tuned policy's next step, as its report says it. No `<its export>`: Markdown shows a code span as written, and
+# a report's text has its `<` escaped (`report.Text`), which the command a reader copies would keep as `&lt;`.
+EVALUATE = "`python -m tasks.rlhf evaluate --policy-export EXPORT`, EXPORT this run's export (below)"
+
 
 def accuracy_by_gap(rewards, pairs):
     """`[(gap, pairs, accuracy)]` for each rating gap the pairs have: how often the reward model agrees with the
@@ -87,8 +91,7 @@ def write_dpo_report(run_directory, metrics, pairs, beta, held_out):
         (f"DPO, beta {beta}, on the held-out pairs", [Table(["figure", "value"], [
             ("loss (−log σ of the preference logit)", f"{held_out['loss']:.4f}"),
             ("pairs the policy prefers more than the SFT model does", f"{held_out['preference_accuracy']:.4f}"),
-        ]), Text("How positive the policy writes, and how far it moved, is measured on test prompts by "
-                 "`python -m tasks.rlhf evaluate --policy-export <its export>`.")]),
+        ]), Text(f"How positive the policy writes, and how far it moved, is measured on test prompts by {EVALUATE}.")]),
     ]
     write_run_report(run_directory, f"DPO (beta {beta}): preference tuning, stage 3", metrics, sections,
                      ("training pairs per second", f"{metrics['train_examples_per_second']:,.1f}"))
@@ -106,8 +109,8 @@ def write_ppo_report(run_directory, metrics, history, kl_target, shown=12):
              f"KL penalty, and updates the policy on them. score: the reward model's mean; KL: to the SFT model, "
              f"nats a response, from the same samples; its coefficient is steered towards KL {kl_target}."),
         Table(["iteration", "score", "KL", "KL coefficient", "entropy", "clipped", "value loss"], rows),
-        Text("How positive the policy writes on test prompts, by a judge no stage trained against, is measured by "
-             "`python -m tasks.rlhf evaluate --policy-export <its export>`."),
+        Text(f"How positive the policy writes on test prompts, by a judge no stage trained against, is measured by "
+             f"{EVALUATE}."),
     ])]
     write_run_report(run_directory, f"PPO (KL target {kl_target}): preference tuning, stage 3", metrics, sections,
                      ("rollout minibatch rows per second", f"{metrics['train_examples_per_second']:,.1f}"))
