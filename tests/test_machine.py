@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 from keras_apps import machine
 
@@ -12,6 +13,23 @@ def test_the_description_names_the_cpu_its_cores_and_tensorflow_s_settings():
     assert set(described["vector_extensions"]) <= set(machine.VECTOR_EXTENSIONS)
     assert described["tensorflow"].count(".") == 2 and isinstance(described["onednn"], bool)
     assert set(described["threads"]) == {"intra_op", "inter_op"} and "matmul_gflops" not in described
+
+
+def test_the_vector_extensions_are_those_the_cpu_flags_name(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu sse2 avx2 fma avx512f\n\n"
+                       "processor\t: 1\nmodel name\t: Other CPU\nflags\t\t: amx_tile\n")
+    monkeypatch.setattr(machine, "Path", lambda path: cpuinfo if path == "/proc/cpuinfo" else Path(path))
+    described = machine.fingerprint(speeds=())
+    assert described["cpu"] == "Test CPU" and described["vector_extensions"] == ["avx2", "fma", "avx512f"]
+
+
+def test_onednn_is_reported_on_unless_the_environment_turns_it_off(monkeypatch):
+    """TensorFlow enables oneDNN on x86 unless `TF_ENABLE_ONEDNN_OPTS=0`."""
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    assert machine.fingerprint(speeds=())["onednn"] is True
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert machine.fingerprint(speeds=())["onednn"] is False
 
 
 def test_thread_pools_set_by_the_environment_are_reported(monkeypatch):

@@ -16,10 +16,12 @@ def test_only_numbered_folders_count_in_numeric_order(tmp_path):
     assert versions(tmp_path) == [2, 10] and versions(tmp_path / "missing") == []
 
 
-def test_a_version_folder_named_with_leading_zeros_is_refused_naming_its_number(tmp_path):
+@pytest.mark.parametrize("name, number", [("007", "7"), ("00", "0")])
+def test_a_version_folder_named_with_leading_zeros_is_refused_naming_its_number(tmp_path, name, number):
     """TF Serving serves "007" as version 7; this suite looked for a folder "7" and named one that is not there."""
-    (tmp_path / "007").mkdir()
-    with pytest.raises(UserError, match=r"007 is a version folder named with leading zeros: rename it .*7$"):
+    (tmp_path / name).mkdir()
+    with pytest.raises(UserError,
+                       match=rf"/{name} is a version folder named with leading zeros: rename it .*/{number}$"):
         versions(tmp_path)
 
 

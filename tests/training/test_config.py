@@ -8,7 +8,8 @@ from keras_apps.training.config import TrainingConfig
                                           ("lr_schedule", "step"), ("warmup_fraction", 1.0),
                                           ("early_stopping_patience", -1), ("strategy", "quantum"),
                                           ("min_lr_fraction", 1.5), ("adam_beta_2", 1.0),
-                                          ("gradient_clip_norm", -1.0), ("precision", "int4")])
+                                          ("gradient_clip_norm", -1.0), ("precision", "int4"),
+                                          ("steps_per_execution", 0), ("weight_decay", -1e-4)])
 def test_invalid_settings_are_user_errors(field, value):
     with pytest.raises(UserError):
         TrainingConfig(**{field: value})

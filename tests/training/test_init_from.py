@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from keras_apps import files
 from keras_apps.errors import UserError
 from keras_apps.training.init_from import from_export
 
@@ -54,3 +55,23 @@ def test_a_compressed_copy_is_refused_naming_what_the_command_was_asked_to_do(tm
         from_export(exports, "gpt")  # --init-from's
     with pytest.raises(UserError, match=r"1 is a compressed copy \(int8\); evaluate the export it copies$"):
         from_export(exports, "gpt", use="evaluate")
+
+
+def test_a_run_records_the_digest_of_the_weights_it_started_from(tmp_path):
+    """A resumed run compares it to refuse an export whose weights were rewritten under it."""
+    version = tmp_path / "exports" / "1"
+    _publish(version.parent, 1, tmp_path / "base-run")
+    recorded = from_export(version, "gpt").record()
+    assert recorded == {"init_from": str(version), "init_from_weights": files.digest(version / "model.keras")[:16]}
+    (version / "model.keras").write_bytes(b"other weights")
+    assert from_export(version, "gpt").record()["init_from_weights"] != recorded["init_from_weights"]
+
+
+def test_a_run_resumed_with_another_folder_of_the_same_name_takes_that_folders_latest(tmp_path):
+    """The version recorded is the run's own only where it lies in the folder given, not in one named alike."""
+    _publish(tmp_path / "a" / "exports", 1, tmp_path / "base-run")
+    for version in (1, 2):
+        _publish(tmp_path / "b" / "exports", version, tmp_path / "base-run")
+    _started(tmp_path / "tuning", tmp_path / "a" / "exports" / "1")
+    assert from_export(tmp_path / "b" / "exports", "gpt", run_dir=tmp_path / "tuning").path == (
+        tmp_path / "b" / "exports" / "2")

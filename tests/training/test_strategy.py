@@ -14,6 +14,18 @@ def test_cpu_and_auto_without_gpus_use_the_default_strategy_on_one_device():
         assert describe(strategy, 32).startswith("one device (CPU): 1 replica(s), global batch 32")
 
 
+def test_cpu_beside_one_gpu_is_the_cpu_and_auto_is_that_gpu_undistributed(monkeypatch):
+    """With one GPU, `cpu` must still train on the CPU, and `auto` must not pay MirroredStrategy's per-step cost."""
+    list_devices = tf.config.list_physical_devices
+    one_gpu = [tf.config.PhysicalDevice(name="/physical_device:GPU:0", device_type="GPU")]
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda device_type=None: one_gpu if device_type == "GPU" else list_devices(device_type))
+    on_cpu = select_strategy("cpu")
+    assert isinstance(on_cpu, tf.distribute.OneDeviceStrategy) and on_cpu.extended.worker_devices == (
+        "/job:localhost/replica:0/task:0/device:CPU:0",)
+    assert select_strategy("auto") is tf.distribute.get_strategy()
+
+
 def test_mirrored_uses_two_logical_cpus():
     strategy = select_strategy("mirrored")
     assert isinstance(strategy, tf.distribute.MirroredStrategy) and strategy.num_replicas_in_sync == 2
@@ -39,9 +51,12 @@ def test_unknown_strategy():
     ('{"cluster": {"ps": ["127.0.0.1:1"]}, "task": {"type": "ps", "index": 0}}', 'names a "ps" job'),
     ('{"cluster": {"worker": "127.0.0.1:1"}, "task": {"type": "worker", "index": 0}}', "must be a list"),
     ('{"cluster": {"worker": ["127.0.0.1"]}, "task": {"type": "worker", "index": 0}}', "is not \"host:port\""),
+    ('{"cluster": {"worker": [":2222"]}, "task": {"type": "worker", "index": 0}}', "':2222', which is not"),
     ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}', "must name this worker"),
     ('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 2}}',
      "from 0 to 1"),
+    ('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": -1}}',
+     "from 0 to 1 for job \"worker\", got -1"),
     ('{"cluster": {"chief": ["127.0.0.1:1", "127.0.0.1:2"], "worker": ["127.0.0.1:3"]}, '
      '"task": {"type": "chief", "index": 0}}', 'TF_CONFIG\'s "chief" job has 2 addresses'),
 ])

@@ -49,3 +49,14 @@ def test_it_survives_a_saved_models_round_trip_and_refuses_an_unknown_figure(tmp
     keras.saving.load_model(tmp_path / "model.keras")
     with pytest.raises(ValueError, match="per_token must be one of"):
         TokenMean("perplexity")
+
+
+def test_a_cross_entropy_keeps_its_figure_through_its_config():
+    """A metric rebuilt from its config (as a saved model's is) must measure the same figure, not the default."""
+    metric = TokenMean("cross_entropy", name="token_loss")
+    rebuilt = TokenMean.from_config(metric.get_config())
+    assert rebuilt.per_token == "cross_entropy" and rebuilt.name == "token_loss"
+    for labels, logits, weights in batches():
+        metric.update_state(labels, logits, sample_weight=weights)
+        rebuilt.update_state(labels, logits, sample_weight=weights)
+    assert float(rebuilt.result()) == pytest.approx(float(metric.result()))
