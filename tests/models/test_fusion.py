@@ -114,3 +114,17 @@ def test_a_saved_fusion_reloads_with_the_same_outputs(tmp_path):
 def test_an_unknown_fusion_is_refused():
     with pytest.raises(ValueError, match="fusion must be one of"):
         build_digit_fusion("average")
+
+
+def test_early_fusion_reads_which_senses_are_present_beside_their_features():
+    """A missing sense's features are 0, as a present one's may be: the flags tell the two apart."""
+    model = build_digit_fusion("early", **SMALL)
+    assert model.get_layer("fuse").kernel.shape == (2 * SMALL["width"] + 2, SMALL["width"])
+
+
+def test_a_seeded_fusion_hides_the_same_senses_each_time_it_is_built():
+    present = np.ones((64, 2), np.float32)
+    hidden = [np.asarray(build_digit_fusion("early", seed=3, **SMALL).get_layer("modality_dropout")(
+        present, training=True)) for _ in range(2)]
+    np.testing.assert_array_equal(hidden[0], hidden[1])
+    assert 0 < (hidden[0].sum(axis=1) == 1).sum() < 64

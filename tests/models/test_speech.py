@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_apps.models.speech import LogMelSpectrogram, build_speech_classifier, word_alone
+from keras_apps.models.speech import LogMelSpectrogram, NormalizeRecording, build_speech_classifier, word_alone
+from keras_apps.models.speech_frames import LONGEST_PAUSE_SECONDS, STEP_SECONDS, frame_length, frame_step
 
 RATE = 8000
 
@@ -129,3 +130,43 @@ def test_the_model_hears_a_recording_as_made_as_its_word_alone_in_training_too()
     words = [word.numpy()[0, :int(length[0])] for word, length, _ in
              (word_alone(wave[None], [len(wave)], RATE) for wave in recorded)]
     np.testing.assert_allclose(model(padded(recorded)), model(padded(words)), atol=1e-5)
+
+
+def test_the_frame_mask_keeps_each_frame_that_ends_within_its_recording():
+    """Frame i spans samples i * step to i * step + length: with the two swapped, the model heard only the first
+    third of a second-long recording."""
+    model = build_speech_classifier(filters=(8,))
+    masks = keras.Model(model.input, model.get_layer("frame_mask").output)
+    length, step = frame_length(RATE), frame_step(RATE)
+    sizes = [RATE, length, length + step - 1, length + step]
+    noise = np.random.default_rng(0).normal(0, 0.3, RATE).astype(np.float32)  # loud throughout: nothing is cut
+    mask = np.asarray(masks(padded([noise[:size] for size in sizes])))
+    assert mask.sum(axis=1).tolist() == [(size - length) // step + 1 for size in sizes] == [97, 1, 1, 2]
+
+
+def test_a_recording_is_normalized_over_its_own_frames_and_all_its_bands():
+    features = np.random.default_rng(0).normal(5, 3, (2, 10, 8)).astype(np.float32)
+    mask = np.arange(10) < np.array([[6], [10]])
+    normalized = np.asarray(NormalizeRecording()(features, mask))
+    for row, real in enumerate(mask):
+        np.testing.assert_allclose(normalized[row, real].mean(), 0, atol=1e-4)
+        np.testing.assert_allclose(normalized[row, real].var(), 1, atol=1e-3)
+    assert not normalized[~mask].any()
+
+
+PAUSES = round(LONGEST_PAUSE_SECONDS / STEP_SECONDS)  # the most silent frames inside one sound
+
+
+@pytest.mark.parametrize("silent_frames, start_frame", [(PAUSES, 0), (PAUSES + 1, PAUSES + 2)])
+def test_a_click_within_the_longest_pause_of_the_word_is_kept_with_it_and_one_frame_further_is_cut(
+        silent_frames, start_frame):
+    """A click in frame 0 alone, exact silence in the next `silent_frames` frames, then a tone to the end."""
+    length, step = frame_length(RATE), frame_step(RATE)
+    tone_start = silent_frames * step + length  # where the last silent frame ends
+    wave = np.zeros(tone_start + 25 * step, np.float32)  # the last frame ends at the last sample
+    wave[:step] = np.resize([0.5, -0.5], step)
+    wave[tone_start:] = 0.5 * np.sin(2 * np.pi * 440 * np.arange(len(wave) - tone_start) / RATE)
+    words, lengths, _ = (tensor.numpy() for tensor in word_alone(wave[None], [len(wave)], RATE))
+    start = start_frame * step  # cut: from the first frame that holds the tone
+    assert lengths[0] == len(wave) - start
+    np.testing.assert_array_equal(words[0], np.pad(wave[start:], (0, start)))
