@@ -196,3 +196,30 @@ def test_an_evaluation_is_never_written_over(tmp_path):
 def test_a_missing_judge_names_the_task_that_trains_one(tmp_path):
     with pytest.raises(UserError, match="train one with `python -m tasks.imdb`"):
         stages.judge_stage(tmp_path / "none", tmp_path / "reward", [])
+
+
+def test_a_tuning_run_draws_its_prompts_with_its_own_seed(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from keras_apps import files, lifecycle, recipes
+    from keras_apps.data import imdb
+
+    class Tokenizer:
+        def tokenize(self, texts):
+            return tf.tile(tf.range(3, 20)[tf.newaxis], [tf.shape(texts)[0], 1])
+
+    monkeypatch.setattr(stages, "sft_stage", lambda *args, **kwargs: (SimpleNamespace(record=dict), Tokenizer()))
+    monkeypatch.setattr(stages, "check_new_tokens", lambda *args: None)
+    monkeypatch.setattr(stages, "reward_stage", lambda *args: SimpleNamespace(export=tmp_path))
+    monkeypatch.setattr(lifecycle, "start_run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(files, "digest", lambda path: "0" * 64)
+    monkeypatch.setattr(imdb, "load", lambda data_dir: SimpleNamespace(
+        take=lambda split, count, flag: SimpleNamespace(texts=["a review"] * count)))
+    args = SimpleNamespace(sft_export=None, reward_export=None, run_dir=None, export_dir=None, data_dir=None,
+                           prompts=16, new_tokens=4)
+    lengths = []
+    for seed in (0, 1):
+        monkeypatch.setattr(recipes, "overlaid", lambda recipe, args: SimpleNamespace(
+            training=SimpleNamespace(seed=seed)))
+        lengths.append([len(prompt) for prompt in stages.tuning_start(args, "rlhf-dpo", None)[5]])
+    assert lengths[0] != lengths[1]
