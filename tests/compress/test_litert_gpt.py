@@ -61,3 +61,18 @@ def test_calibration_windows_spread_over_the_text_and_int8_needs_them(gpt):
         litert_gpt.convert(gpt, "int8")
     with pytest.raises(ValueError, match="variant must be one of"):
         litert_gpt.convert(gpt, "int4")
+
+
+def test_decoding_speed_counts_every_row_s_tokens(monkeypatch):
+    """Each timed run decodes `new_tokens` in each of `batch_size` rows: 4 rows of 8 tokens in a second is 32/s."""
+    timed = []
+
+    def one_second(predict, inputs, **_):
+        timed.append(inputs.shape)
+        return 1000.0
+
+    monkeypatch.setattr(litert_gpt, "median_latency_ms", one_second)
+    decoder = object.__new__(litert_gpt.LiteRTGPT)  # no interpreter: the decoding loop is never run
+    decoder.context_length = 16
+    assert decoder.decoding_tokens_per_second(batch_size=4, new_tokens=8) == 32.0
+    assert timed == [(4, 1)]  # a one-token prompt in each row

@@ -1,6 +1,7 @@
 import dataclasses
 import json
 import shutil
+import types
 
 import keras
 import numpy as np
@@ -86,6 +87,43 @@ def test_every_technique_writes_its_files_and_measured_rows(subject, tmp_path):
 
     with pytest.raises(UserError, match="already holds a compression report"):
         suite.Report(tmp_path, "again", subject.export_path)
+
+
+def test_batch_1_latency_is_timed_on_one_example_and_throughput_on_the_whole_batch(tmp_path, monkeypatch):
+    """The timing batch holds 64 examples: its first alone times batch 1."""
+    timed = {}
+    monkeypatch.setattr(suite, "median_latency_ms", lambda predict, inputs: timed.setdefault("latency", inputs))
+    monkeypatch.setattr(suite, "examples_per_second", lambda predict, inputs: timed.setdefault("throughput", inputs))
+    images = np.zeros((64, 28, 28), np.uint8)
+    subject = suite.Subject(export_path=None, signature="serving_default", endpoint=None, label_output="class",
+                            test_batches=lambda: [({"images": images}, np.zeros(64))], representative=[],
+                            timing_batch={"images": images})
+    (tmp_path / "model.tflite").write_bytes(b"model")
+    suite.measure(subject, "tiny", tmp_path / "model.tflite", lambda inputs: np.zeros(len(inputs["images"])))
+    assert timed["latency"]["images"].shape == (1, 28, 28)
+    assert timed["throughput"]["images"].shape == (64, 28, 28)
+
+
+def test_the_distilled_student_learns_with_the_temperature_and_alpha_its_row_records(tmp_path, monkeypatch):
+    """The distiller gives way to the student alone, trained as is; the conversion and measurement to the row's
+    own facts."""
+    settings = []
+
+    def distiller(student, teacher, **kwargs):
+        settings.append(kwargs)
+        return student
+
+    def student():
+        return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+
+    monkeypatch.setattr(suite, "Distiller", distiller)
+    monkeypatch.setattr(suite, "_to_litert", lambda subject, model, directory, name, variants: [(None, None, None)])
+    monkeypatch.setattr(suite, "measure", lambda subject, variant, path, predict, **extra: extra)
+    rows = []
+    suite.distill(None, None, student, train_dataset(), tmp_path, types.SimpleNamespace(add=rows.append),
+                  Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=3.0, alpha=0.25), loss=LOSS)
+    assert settings == [{"temperature": 3.0, "alpha": 0.25}]
+    assert [(row["temperature"], row["alpha"]) for row in rows] == [(3.0, 0.25)] * 2
 
 
 def test_a_failed_conversion_leaves_earlier_files_intact(subject, tmp_path, monkeypatch):

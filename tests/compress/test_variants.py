@@ -1,13 +1,21 @@
 """The weight formats any Keras model of the suite takes (`keras_apps.compress.variants`), on a tiny GPT."""
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from keras_apps.compress.variants import quantized, with_dtype_policy
+from keras_apps.compress.variants import (
+    export_variants, matmul_compute_dtype, plain_variant, quantized, with_dtype_policy,
+)
 from keras_apps.errors import UserError
+from keras_apps.export.saved_model import export_metadata, export_model
+from keras_apps.inference.serving import classifier_endpoint
+from keras_apps.models.convnet import build_convnet
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
 CONFIG = GPTConfig(vocabulary_size=40, context_length=16, num_layers=2, num_heads=2, hidden_dim=32, dropout=0.0)
+IMAGES = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
 
 
 def float_and_copy():
@@ -65,3 +73,32 @@ def test_a_16_bit_copy_computes_the_casts_between_its_layers_in_16_bits_too(poli
     tokens[:, 7:] = 0  # padding, which the pooling's mask leaves out
     np.testing.assert_array_equal(np.asarray(with_dtype_policy(model, policy)(tokens), np.float32),
                                   np.asarray(with_dtype_policy(native, policy)(tokens), np.float32))
+
+
+@pytest.mark.parametrize("policy", ["bfloat16", "float16"])
+def test_a_plain_16_bit_variant_is_in_the_16_bits_asked_for(policy):
+    copy, extra = plain_variant(build_gpt(CONFIG), policy)
+    assert extra == {}
+    assert matmul_compute_dtype(copy) == policy
+    assert {weight.dtype for weight in copy.weights} == {policy}
+
+
+def test_each_row_records_its_own_file_s_size_and_each_copy_its_format(tmp_path):
+    """`size_bytes` is the size on disk of the file a row measures, `gzip_bytes` its gzip'd size; a copy's
+    `export.json` names the format it is in."""
+    keras.utils.set_random_seed(0)
+    model = build_convnet(filters=(2,), dropout=0.0)
+    export = export_model(model, tmp_path / "export", {"serving_default": classifier_endpoint(model, IMAGES)},
+                          metadata={"task": "test"})
+    rows = export_variants(
+        export, tmp_path / "report", ["float16"], make=plain_variant,
+        endpoints=lambda model: {"serving_default": classifier_endpoint(model, IMAGES)},
+        score=lambda model: {}, table=lambda rows: "### tiny\n", describe=lambda row: "measured",
+        export={"metadata": {"task": "test"}})
+    files = {"float32": tmp_path / "report" / "float32.keras", "float16": tmp_path / "report" / "float16" / "1"}
+    assert [row["variant"] for row in rows] == list(files)
+    for row in rows:
+        path = files[row["variant"]]
+        assert row["size_bytes"] == (path / "model.keras" if path.is_dir() else path).stat().st_size
+        assert 0 < row["gzip_bytes"] != row["size_bytes"]
+    assert export_metadata(files["float16"])["quantization"] == "float16"
