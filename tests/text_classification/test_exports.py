@@ -1,12 +1,15 @@
+import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_apps.data.imdb import clean
 from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.serving import text_classifier_endpoints
+from keras_apps.models import parts
 from keras_apps.models.bow import build_bow_classifier
 from keras_apps.text.ngrams import NGramFeatures
-from keras_apps.text_classification.encoders import ngram_encoder
+from keras_apps.text.vocabulary import RESERVED_TOKENS, build_tokenizer, save_vocabulary
+from keras_apps.text_classification.encoders import ngram_encoder, wordpiece_encoder
 from keras_apps.text_classification.exports import ReviewExplainer
 from tests.conftest import TINY_REVIEWS
 
@@ -51,3 +54,20 @@ def test_a_served_text_is_explained_as_the_export_read_it_not_cleaned_twice(tmp_
         explained = explainer.explain(review, method, samples=10)
         assert explained.words == ["great&lt;br&gt;great"] and explained.probability == served == 0.5
         assert not explained.explanation.values.any()  # a word the model does not know
+
+
+def test_the_words_left_unread_are_counted_once_each_however_many_pieces_they_split_into(tmp_path):
+    """Each "films" is two word pieces, "film" and "##s"; of the 10 pieces of this review an export of 8 tokens
+    reads the first 2 and the last 6, which leave out one word (the first "a") and half of the first "films"."""
+    vocabulary = [*RESERVED_TOKENS, "a", "great", "film", "##s"]
+    save_vocabulary(vocabulary, tmp_path / "vocabulary.txt")
+    encoder = wordpiece_encoder(build_tokenizer(vocabulary), tmp_path / "vocabulary.txt", sequence_length=8)
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    embedded = keras.layers.Embedding(len(vocabulary), 2, name=parts.EMBEDDING)(token_ids)
+    model = keras.Model(token_ids, keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(embedded)))
+    encoder.encode(tf.constant(["a"]))  # builds the tokenizer the export tracks
+    path = export_model(model, tmp_path / "exports", text_classifier_endpoints(model, encoder.encode),
+                        track=encoder.track, files_to_copy=encoder.files)
+    explained = ReviewExplainer(path, task=None).explain("great films a a a a great films", steps=4)
+    assert "; 1 of the 8 words were not read by the model" in explained.note
+    assert explained.explanation.values[2] == 0 and explained.explanation.values[1] != 0

@@ -1,6 +1,7 @@
 import keras
 import keras_hub
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_apps.models.bert import build_bert_backbone
@@ -37,3 +38,28 @@ def test_masked_lm_pretraining_learns_and_returns_the_trained_backbone(tmp_path)
     assert history[-1]["val_loss"] < 0.85 * history[0]["val_loss"]
     assert result.masked_accuracy > 0.15
     assert np.isfinite(result.train_seconds) and result.train_examples == EPOCHS * 8 * 8
+
+
+class Stop(Exception):
+    """Raised by a stand-in `masked_lm_dataset` once it holds what pre-training would batch."""
+
+
+def test_a_masked_lm_window_has_fifteen_percent_of_its_tokens_selected(monkeypatch):
+    from keras_apps.text_classification import pretraining
+
+    handed = []
+
+    def masked_lm_dataset(texts, tokenize, frame, mask_generator, *args, **kwargs):
+        handed.append((tokenize, frame, mask_generator))
+        raise Stop
+
+    monkeypatch.setattr(pretraining, "masked_lm_dataset", masked_lm_dataset)
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=learn_vocabulary(TEXTS * 20, 100), lowercase=True)
+    with pytest.raises(Stop):
+        pretrain_masked_lm(None, tokenizer, 32, TEXTS, TEXTS, config=TrainingConfig(), run_directory=None,
+                           strategy=None)
+    tokenize, frame, mask_generator = handed[0]
+    windows = frame(tf.ragged.constant(tokenize([" ".join(TEXTS)] * 16)))  # each a full window of 30 real tokens
+    masked = mask_generator(windows["token_ids"])
+    assert masked["mask_positions"].shape == (16, round(0.15 * 32))
+    assert 0.05 < float(tf.reduce_sum(masked["mask_weights"])) / (16 * 30) < 0.25

@@ -17,6 +17,7 @@ def test_soft_targets_follow_the_labeled_examples():
 @pytest.mark.parametrize("probabilities, message", [
     ([0.5], "2 unlabeled examples need as many probabilities"),
     ([0.5, 1.5], r"must lie in \[0, 1\]"),
+    ([0.5, -0.1], r"must lie in \[0, 1\]"),
     ([0.5, np.nan], r"must lie in \[0, 1\]"),
 ])
 def test_bad_teacher_probabilities_are_refused(probabilities, message):
@@ -37,6 +38,12 @@ def test_on_soft_targets_it_is_agreement_with_the_teacher():
     metric = SoftTargetAccuracy(threshold=0.0)
     metric.update_state(np.array([[0.9], [0.2], [0.7], [0.4]]), np.array([[1.0], [-1.0], [-1.0], [1.0]]))
     assert float(metric.result()) == 0.5  # agrees on the first two, not on the last two
+
+
+def test_a_soft_target_counts_as_its_nearest_label():
+    metric = SoftTargetAccuracy(threshold=0.0)
+    metric.update_state(np.array([[0.9], [0.6]]), np.array([[1.0], [1.0]]))
+    assert float(metric.result()) == 1.0  # 0.6 leans positive, as the logit does
 
 
 def test_it_is_rebuilt_from_its_config():
