@@ -42,6 +42,12 @@ def _run_facts(settings, metrics):
     return facts
 
 
+# Where a run's card figures come from, the first its metrics hold: a language model has no test split, and PPO no
+# held-out set (its figures are those of its last rollouts).
+MEASURED_ON = {"test": "the test set", "validation": "the validation set",
+               "last_iteration": "the last iteration's own rollouts"}
+
+
 def model_card(metrics, signature, text, settings=None):
     """The card's Markdown for a run's `metrics`, the export's `signature` (`export.json`), the `text`, and the
     run's recorded `settings` (`config.json`), which say how much of the data, and which split, it used."""
@@ -62,16 +68,21 @@ def model_card(metrics, signature, text, settings=None):
     facts = _run_facts(settings or {}, metrics)
     if facts:
         lines += ["## This run's data", "", *facts, ""]
-    split = "test" if "test" in metrics else "validation"  # A language model has no test split.
+    measured = next((key for key in MEASURED_ON if key in metrics), "validation")
     lines += [
-        f"## Metrics on the {split} set", "",
+        f"## Metrics on {MEASURED_ON[measured]}", "",
         "| metric | value |", "| --- | --- |",
-        *(f"| {name} | {value:.4f} |" for name, value in sorted(metrics.get(split, {}).items())),
+        *(f"| {name} | {value:.4f} |" for name, value in sorted(metrics.get(measured, {}).items())),
     ]
     evaluation = metrics.get("evaluation")
     if evaluation:
         lines += [f"| macro F1 | {evaluation['macro_f1']:.4f} |",
                   f"| expected calibration error | {evaluation['expected_calibration_error']:.4f} |"]
+    conditions = signature.get("conditions")  # a model measured under several conditions (multimodal's senses)
+    if conditions:
+        lines += ["", f"## Test accuracy under each condition (the metrics above: {next(iter(conditions))})", "",
+                  "| condition | accuracy |", "| --- | --- |",
+                  *(f"| {name} | {value:.4f} |" for name, value in conditions.items())]
     lines += ["", "## Intended use", "", text.intended_use, "", "## Limits", "", text.limits, ""]
     return "\n".join(lines)
 

@@ -43,3 +43,20 @@ def test_the_card_says_which_slice_and_split_of_the_data_the_run_used():
             "- validation examples: 200\n- the metrics below count 500 test examples\n") in card
     assert "learning" not in card and "unlabeled" not in card
     assert "This run's data" not in model_card(METRICS, {}, text)
+
+
+def test_a_ppo_policys_card_shows_the_figures_of_its_last_rollouts():
+    """PPO holds out no set: its card's metrics table was empty."""
+    text = CardText(description="A policy.", data="Reviews.", intended_use="Teaching.", limits="Wanders.")
+    metrics = {key: value for key, value in METRICS.items() if key not in ("test", "evaluation")}
+    card = model_card({**metrics, "last_iteration": {"score": 1.5041, "kl": 10.61}}, {}, text)
+    assert "## Metrics on the last iteration's own rollouts\n\n| metric | value |\n| --- | --- |\n| kl | 10.6100 |\n" \
+           "| score | 1.5041 |\n" in card
+
+
+def test_a_model_measured_under_several_conditions_shows_each_and_which_the_metrics_are():
+    """The multimodal card showed the clean condition's accuracy alone, unnamed, the model's purpose left out."""
+    text = CardText(description="Digits seen and heard.", data="MNIST, FSDD.", intended_use="Teaching.", limits="x")
+    card = model_card(METRICS, {"conditions": {"clean": 0.9912, "degraded": 0.9687, "audio alone": 0.9514}}, text)
+    assert ("## Test accuracy under each condition (the metrics above: clean)\n\n| condition | accuracy |\n"
+            "| --- | --- |\n| clean | 0.9912 |\n| degraded | 0.9687 |\n| audio alone | 0.9514 |\n") in card

@@ -88,6 +88,9 @@ def test_train_exports_a_model_that_answers_with_either_sense_and_a_fresh_proces
     assert "Test accuracy by condition, and what each sense decided" in report and "confusion_matrix.png" in report
     recorded = json.loads((exports / "1" / "export.json").read_text())
     assert recorded["fusion"] == "gated" and recorded["degradations"]["snr_db"] == -5.0
+    card = (exports / "1" / "MODEL_CARD.md").read_text()  # every condition, and which one the card's metrics are
+    assert "under each condition (the metrics above: clean)" in card
+    assert all(f"| {name} | {value:.4f} |" in card for name, value in conditions.items())
 
     (tiny / "3.wav").write_bytes(tiny_fsdd_members()["recordings/3_ann_0.wav"])
     np.save(tiny / "3.npy", np.load(tiny / "mnist.npz")["x_test"][3])
