@@ -173,6 +173,8 @@ def check_export_root(export_root, task, kind=None):
     Checked before a run starts: the next version would hide the other model from everything that loads the
     folder's latest version (TF Serving, this suite's commands, the demo), which would go on sending it the
     other model's inputs (English sentences to a Spanish-to-English translator), found only after the training.
+    A folder of compressed copies (`compress`'s, whose `export.json` records their `quantization`) is refused
+    too: a trained float32 model would be served under the copy's format, and the copy records its original's kind.
     """
     found = versions(export_root)
     if not found:
@@ -182,6 +184,9 @@ def check_export_root(export_root, task, kind=None):
         recorded = json.loads((latest / "export.json").read_text())
     except (OSError, ValueError):
         recorded = {}
+    if "quantization" in recorded:
+        raise UserError(f"--export-dir {export_root} holds compressed copies ({recorded['quantization']}) made by "
+                        f"compress; export this run elsewhere, into a folder of its own")
     other = recorded.get("task")
     if other != task:
         holds = f"exports of the {other!r} task" if other else f"version {found[-1]}, not an export of this suite"

@@ -15,7 +15,8 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.export.saved_model import (
-    check_inputs, export_model, load_keras_model, load_serving, resolve_task_export, resolve_version, versions,
+    check_export_root, check_inputs, export_model, load_keras_model, load_serving, resolve_task_export,
+    resolve_version, versions,
 )
 from keras_apps.inference.serving import classifier_endpoint
 from keras_apps.models.convnet import build_convnet
@@ -166,6 +167,24 @@ def test_an_export_record_that_is_not_a_json_object_is_one_line(tmp_path, record
     (tmp_path / "1" / "export.json").write_text(record)
     with pytest.raises(UserError, match="has no readable export.json: it is not an export of this suite"):
         resolve_task_export(tmp_path, "mnist")
+
+
+@pytest.mark.parametrize("kind", [None, {"tuned_by": "rlhf-dpo"}])
+def test_a_training_run_never_publishes_into_a_folder_of_compressed_copies(model, tmp_path, kind):
+    """A float32 model published as `int8/2` would be served as the int8 copy by everything that loads the latest
+    version; the copy records its original's kind (`tuned_by`, or none for a plain GPT), so only its quantization
+    tells it apart. `compress`, which exports copies with no kind, still publishes there."""
+    copies = tmp_path / "int8"
+    copy = {"task": "test", **(kind or {}), "quantization": "int8"}
+    export_model(model, copies, {"serving_default": classifier_endpoint(model, IMAGES)}, metadata=copy)
+    refusal = f"--export-dir {copies} holds compressed copies \\(int8\\) made by compress; export this run elsewhere"
+    with pytest.raises(UserError, match=refusal):
+        check_export_root(copies, "test", kind)
+    with pytest.raises(UserError, match=refusal):
+        export_model(model, copies, {"serving_default": classifier_endpoint(model, IMAGES)},
+                     metadata={"task": "test", **(kind or {})}, kind=("test", kind))
+    again = export_model(model, copies, {"serving_default": classifier_endpoint(model, IMAGES)}, metadata=copy)
+    assert again.name == "2" and versions(copies) == [1, 2]
 
 
 def test_an_export_under_a_path_tensorflow_reads_as_a_pattern_is_refused_naming_the_brackets(model, tmp_path):
