@@ -79,9 +79,11 @@ def check_no_report(directory):
 
 
 def write_report(directory, rows, table, export_path, notes=()):
-    """`rows`, each naming the export measured (its absolute version path), as `compression.json`; `table` (the
-    rows in Markdown), that export and `notes` (facts the table cannot show) as `compression.md`."""
+    """`table` (the rows in Markdown), the export measured (its absolute version path) and `notes` (facts the table
+    cannot show) as `compression.md`; then `rows`, each naming that export, as `compression.json`. The .json is
+    written last as it marks a finished report (`check_no_report`): a run interrupted between the two leaves a
+    folder the same command finishes."""
     export = str(Path(export_path).resolve())
-    files.write_json(Path(directory) / JSON, [{**row, "export": export} for row in rows])
     files.write_text(Path(directory) / MARKDOWN,
                      "\n\n".join([table.rstrip("\n"), f"Export measured: `{export}`", *notes]) + "\n")
+    files.write_json(Path(directory) / JSON, [{**row, "export": export} for row in rows])

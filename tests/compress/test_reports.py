@@ -56,6 +56,27 @@ def test_the_report_is_written_once_whole_and_names_the_export(export, tmp_path)
         compress(export, tmp_path)
 
 
+def test_a_run_interrupted_while_writing_the_report_leaves_a_folder_the_same_command_finishes(
+        export, tmp_path, monkeypatch):
+    """`compression.json` marks a finished report (`check_no_report`): written before the .md, an interruption
+    between the two would leave a folder every rerun refuses."""
+    write_text = reports.files.write_text
+
+    def interrupted_at_the_markdown(path, text):
+        if path.name == reports.MARKDOWN:
+            raise KeyboardInterrupt
+        write_text(path, text)
+
+    monkeypatch.setattr(reports.files, "write_text", interrupted_at_the_markdown)
+    with pytest.raises(KeyboardInterrupt):
+        compress(export, tmp_path)
+    assert not (tmp_path / reports.JSON).exists()
+    monkeypatch.undo()
+    reports.check_no_report(tmp_path)
+    compress(export, tmp_path)
+    assert (tmp_path / reports.JSON).is_file() and (tmp_path / reports.MARKDOWN).is_file()
+
+
 def test_a_version_another_run_left_in_a_variants_folder_is_refused_and_kept(export, tmp_path):
     shutil.copytree(export, tmp_path / "float16" / "1")  # not a copy this compression made
     with pytest.raises(UserError, match=r"float16 holds version 1, which is no copy of .* choose another --run-dir"):
