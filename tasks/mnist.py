@@ -188,7 +188,7 @@ def compress(args):
         suite.quantize(subject, directory, report)
     if "prune" in args.techniques:  # Fine-tuned as the export was trained: on augmented images.
         suite.prune(subject, train_dataset(augment=True), directory, report, settings.overlay(Pruning(), args),
-                    loss=loss)
+                    loss=loss, seed=args.seed)
     if "distill" in args.techniques:  # Without augmentation, the student overfits and the teacher's help shows.
         suite.distill(
             subject, subject.load_model(),

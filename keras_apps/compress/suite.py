@@ -220,13 +220,15 @@ def _to_litert(subject, model, directory, name, variants=("float32", "int8")):
         yield variant, path, subject.litert_predictor(content)
 
 
-def prune(subject, train_dataset, directory, report, pruning, *, loss):
+def prune(subject, train_dataset, directory, report, pruning, *, loss, seed):
     """Fine-tunes the export's model under magnitude pruning (a `Pruning`), strips it, converts it.
 
     Keras's own `fit` on the export's model, not the task runner's: there is no run folder, strategy or
-    resume here, only a few epochs of fine-tuning whose callback applies the weight masks.
+    resume here, only a few epochs of fine-tuning whose callback applies the weight masks. Seeded, as the students
+    are: its dropout would otherwise draw other masks each run, and the same command give another pruned model.
     """
     sparsity, epochs, learning_rate = pruning.sparsity, pruning.epochs, pruning.learning_rate
+    keras.utils.set_random_seed(seed)
     model = subject.load_model()
     steps = _training_steps(train_dataset, epochs)
     # The sparsity ramps up over the first two thirds of the steps; the last third recovers at full sparsity.

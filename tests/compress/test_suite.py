@@ -50,7 +50,7 @@ def test_every_technique_writes_its_files_and_measured_rows(subject, tmp_path):
     report = suite.Report(tmp_path, "tiny", subject.export_path)
     suite.quantize(subject, tmp_path, report)
     suite.prune(subject, train_dataset(), tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
-                loss=LOSS)
+                loss=LOSS, seed=0)
     suite.distill(subject, subject.load_model(), lambda: build_convnet(filters=(2,), dropout=0.0), train_dataset(),
                   tmp_path, report, Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0, alpha=0.5),
                   loss=LOSS)
@@ -156,7 +156,7 @@ def test_pruning_again_in_an_interrupted_run_s_folder_writes_its_network_anew(su
     pruning = Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3)
     for attempt in ("interrupted", "again"):
         suite.prune(subject, train_dataset(), tmp_path, suite.Report(tmp_path, attempt, subject.export_path),
-                    pruning, loss=LOSS)
+                    pruning, loss=LOSS, seed=0)
     assert (tmp_path / "pruned-50-saved-model" / "saved_model.pb").is_file()
 
 
@@ -176,7 +176,8 @@ def test_pruning_or_distilling_on_less_than_a_batch_is_refused(subject, tmp_path
     report, empty = suite.Report(tmp_path, "no batch", subject.export_path), train_dataset(batch_size=65)
     assert empty.cardinality() == 0  # 64 examples: no whole batch
     with pytest.raises(UserError, match="no full batch"):  # else a model pruned to no zero
-        suite.prune(subject, empty, tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3), loss=LOSS)
+        suite.prune(subject, empty, tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3), loss=LOSS,
+                    seed=0)
     with pytest.raises(UserError, match="no full batch"):  # else Keras's "decay_steps must be > 0"
         suite.distill(subject, subject.load_model(), lambda: build_convnet(filters=(2,), dropout=0.0), empty,
                       tmp_path, report, Distillation(seeds=1, epochs=1, learning_rate=1e-3, temperature=2.0,
@@ -243,7 +244,7 @@ def test_an_export_in_mixed_precision_is_compressed_from_its_float32_network(pol
     report = suite.Report(tmp_path, "mixed", subject.export_path)
     suite.quantize(subject, tmp_path, report)
     suite.prune(subject, train_dataset(), tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
-                loss=LOSS)
+                loss=LOSS, seed=0)
     report.finish()
 
     by_variant = {row["variant"]: row for row in report.rows}
@@ -325,3 +326,17 @@ def test_a_report_folder_whose_path_tensorflow_reads_as_a_pattern_is_refused_bef
                                         r"holding '\[' or '\]'"):
         suite.Report.create("test", tmp_path / "c [1]", "tiny", subject.export_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_pruning_twice_with_one_seed_gives_the_same_model(subject, tmp_path):
+    """Its dropout drew other masks each run: the same `compress` command gave another pruned model."""
+    keras.utils.set_random_seed(0)
+    model = build_convnet(filters=(4, 8), dropout=0.5)
+    export = export_model(model, tmp_path / "exports", {"serving_default": classifier_endpoint(model, IMAGES)},
+                          metadata={"task": "test"})
+    dropping = dataclasses.replace(subject, export_path=export)
+    pruned = [suite.prune(dropping, train_dataset(), tmp_path / name, suite.Report(tmp_path / name, "tiny", export),
+                          Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3), loss=LOSS, seed=3).get_weights()
+              for name in ("first", "second")]
+    for first, second in zip(*pruned):
+        np.testing.assert_array_equal(first, second)
