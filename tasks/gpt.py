@@ -21,7 +21,7 @@ from keras_apps import cli, settings
 from keras_apps.compress.weight_formats import GPT_MODES
 from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
-from keras_apps.inference.generation_options import GENERATE_INPUTS, MAX_NEW_TOKENS, SAMPLERS
+from keras_apps.inference.generation_options import MAX_NEW_TOKENS, SAMPLERS, generate_inputs
 from keras_apps.models.gpt import GPTConfig
 from keras_apps.recipes import Recipe, StepSchedule
 from keras_apps.text.tokenizer_kinds import TOKENIZERS, count_before_learning
@@ -77,11 +77,11 @@ def train(args):
     import keras
     import tensorflow as tf
 
-    from keras_apps.data.text_corpus import load_corpus, split_corpus, text_record
+    from keras_apps.data.text_corpus import learned_reviews, load_corpus, split_corpus, text_record
     from keras_apps.data.token_windows import check_length, evaluation_windows, random_windows
     from keras_apps.evaluate.language_model import prompts_from, whole_split_loss, write_report, write_samples
-    from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import recorded_sampler, sampling_settings
+    from keras_apps.inference.serving import recorded_generation_endpoint
+    from keras_apps.inference.text_generation import sampling_settings
     from keras_apps.lifecycle import Export, fingerprint, start_run
     from keras_apps.models.gpt import build_gpt
     from keras_apps.recipes import overlaid
@@ -139,8 +139,8 @@ def train(args):
 
     # The function the export serves makes the report's samples too: what a user reads is what it serves.
     run.begin("sampling and decoding")
-    sampler = recorded_sampler(sampling, gpt_config.vocabulary_size)
-    generate_text, signature = text_generation_endpoint(result.model, tokenizer, sampler)
+    learned = text_record(args.text_file, text)
+    generate_text, signature = recorded_generation_endpoint(result.model, tokenizer, {**sampling, "text": learned})
     generate_text = tf.function(generate_text, input_signature=signature)
     prompts = SAMPLE_PROMPTS if args.text_file is None else prompts_from(validation_text)
     samples = write_samples(generate_text, run.directory.path / "samples.md", prompts, tokens=args.sample_tokens,
@@ -148,7 +148,7 @@ def train(args):
     export = Export(
         {"generate": (generate_text, signature)}, track=[tokenizer], files=[run.directory.path / "tokenizer.json"],
         metadata={"recipe": args.recipe, "validation": validation, "model": gpt_config.to_dict(), **sampling,
-                  "text": text_record(args.text_file, text), "tokenizer": tokenizer_kind, "inputs": GENERATE_INPUTS,
+                  "text": learned, "tokenizer": tokenizer_kind, "inputs": generate_inputs(learned_reviews(learned)),
                   "outputs": "completion: string [] (the new text); text: string [] (prompt + completion)",
                   **({"init_from": started} if start else {})},
     )
@@ -194,8 +194,8 @@ def compress(args):
     from keras_apps.data.text_corpus import check_trained_on, learned_text, split_corpus
     from keras_apps.data.token_windows import evaluation_windows
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
-    from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import decoding_tokens_per_second, recorded_sampler
+    from keras_apps.inference.serving import recorded_generation_endpoint
+    from keras_apps.inference.text_generation import decoding_tokens_per_second
     from keras_apps.text.characters import load_tokenizer, token_ids
 
     export_path = resolve_task_export(args.export_dir, TASK)
@@ -215,8 +215,7 @@ def compress(args):
         calibration_windows=args.calibration_windows, metadata=metadata,
         decoding_tokens_per_second=lambda model, batch_size: decoding_tokens_per_second(
             model, args.decoding_tokens, repeats=5, batch_size=batch_size),
-        endpoint=lambda model: text_generation_endpoint(
-            model, tokenizer, recorded_sampler(recorded, tokenizer.vocabulary_size())),
+        endpoint=lambda model: recorded_generation_endpoint(model, tokenizer, recorded),
     )
     print(f"report: {directory / 'compression.md'}")
     return 0

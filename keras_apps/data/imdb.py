@@ -19,7 +19,7 @@ from keras_apps.data.archives import cached_extraction
 from keras_apps.data.fingerprint import fingerprint
 from keras_apps.data.locate import RemoteFile, locate
 from keras_apps.errors import UserError
-from keras_apps.text.normalize import LINE_BREAKS, plain_text
+from keras_apps.text.normalize import LINE_BREAKS, cleaned_in_graph, plain_text
 
 # The sha256 of the download (checked by `locate` on download only); the copy in the shared data is a re-pack.
 IMDB_FILE = RemoteFile(
@@ -188,6 +188,14 @@ def review_corpus(data_dir=None, *, sizes=None):
         order = np.random.default_rng(0).permutation(len(reviews))
         files.write_text(path, "".join(reviews[index].replace("\n", " ") + "\n" for index in order))
     return path
+
+
+def corpus_lines(texts):
+    """`texts` (`tf.string`) written as `review_corpus` writes a review, in a graph: cleaned (`clean`) and on one
+    line. What a GPT of the corpus reads a prompt as (`keras_apps.inference.serving.text_generation_endpoint`)."""
+    import tensorflow as tf
+
+    return tf.strings.regex_replace(tf.strings.strip(cleaned_in_graph(texts)), "\n", " ")
 
 
 @dataclass(frozen=True)

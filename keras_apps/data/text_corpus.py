@@ -50,9 +50,17 @@ def learned_text(recorded, text_file=None, data_dir=None):
     command measuring an export reads by default (`check_trained_on` then checks it is the export's)."""
     from keras_apps.data import imdb
 
-    if text_file is None and (recorded.get("text") or {}).get("file") == imdb.REVIEW_CORPUS:
+    if text_file is None and learned_reviews(recorded.get("text")):
         text_file = imdb.review_corpus(data_dir)
     return text_file, load_corpus(text_file, data_dir)
+
+
+def learned_reviews(text):
+    """Whether a language model that learned `text` (its `text_record`) learned the RLHF stages' review corpus
+    (`keras_apps.data.imdb.review_corpus`): cleaned reviews, one a line."""
+    from keras_apps.data import imdb
+
+    return (text or {}).get("file") == imdb.REVIEW_CORPUS
 
 
 def text_record(text_file, text):

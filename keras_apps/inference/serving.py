@@ -7,8 +7,9 @@ them into a SavedModel; the tasks call them in training too, so that what is sco
 
 import tensorflow as tf
 
+from keras_apps.data.imdb import corpus_lines
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS
-from keras_apps.inference.text_generation import TextGenerator, reseed
+from keras_apps.inference.text_generation import TextGenerator, recorded_sampler, reseed
 from keras_apps.inference.translation import Translator, build_sampler
 from keras_apps.models.speech import LogMelSpectrogram, frame_levels
 from keras_apps.models.speech_frames import SILENT_DBFS
@@ -208,16 +209,20 @@ def reward_endpoint(reward_model, tokenizer, length):
     return score, [tf.TensorSpec([None], tf.string, name="texts")]
 
 
-def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
+def text_generation_endpoint(model, tokenizer, sampler, start_text="\n", reviews=False):
     """A `generate` function: `prompt` (a `tf.string` scalar), `max_new_tokens`, `temperature` and `seed` in;
     `completion` (the new text) and `text` (prompt then completion) out, the sampling loop in the graph.
 
-    An empty prompt starts from `start_text` (a new line, as at the start of a speech); invalid UTF-8 in a prompt
-    is replaced (U+FFFD), not dropped; a prompt longer than the context keeps its last `context_length` tokens;
-    `max_new_tokens` is clipped to [0, `MAX_NEW_TOKENS`] and `temperature` to at least 1e-3. Refused: an input
-    that is not a scalar (a reloaded signature does not check shapes, and a batch of prompts gets one completion
-    glued onto each) and a `temperature` that is not positive and finite (no clipping makes it a temperature; the
-    command line refuses it too).
+    A GPT of the review corpus (`reviews`: the RLHF stages' GPTs, which learned cleaned reviews, one a line) is
+    served as those stages sample it: it reads a prompt as a review's opening, after a line break and written as
+    the corpus writes a review (`imdb.corpus_lines`: a review pasted from a page's source, `<br />` and `&quot;`,
+    reads as the same review typed), and its completion ends where its review does, at the first line break.
+    `text` holds the prompt as given. An empty prompt starts from `start_text` (a new line, as at the start of a
+    speech); invalid UTF-8 in a prompt is replaced (U+FFFD), not dropped; a prompt longer than the context keeps
+    its last `context_length` tokens; `max_new_tokens` is clipped to [0, `MAX_NEW_TOKENS`] and `temperature` to at
+    least 1e-3. Refused: an input that is not a scalar (a reloaded signature does not check shapes, and a batch of
+    prompts gets one completion glued onto each) and a `temperature` that is not positive and finite (no clipping
+    makes it a temperature; the command line refuses it too).
     """
     generator = TextGenerator(model, sampler)
 
@@ -225,7 +230,7 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
         prompt, max_new_tokens, temperature, seed = (tf.ensure_shape(value, [])
                                                      for value in (prompt, max_new_tokens, temperature, seed))
         prompt = tf.strings.unicode_transcode(prompt, "UTF-8", "UTF-8", errors="replace")
-        token_ids = tokenizer.tokenize(prompt)
+        token_ids = tokenizer.tokenize("\n" + corpus_lines(prompt) if reviews else prompt)
         token_ids = tf.cond(
             tf.size(token_ids) > 0, lambda: token_ids, lambda: tokenizer.tokenize(tf.constant(start_text))
         )
@@ -237,6 +242,8 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
                 token_ids, tf.clip_by_value(max_new_tokens, 0, MAX_NEW_TOKENS), tf.maximum(temperature, 1e-3)
             )
         completion = tokenizer.detokenize(new_ids)
+        if reviews:
+            completion = tf.strings.regex_replace(completion, "(?s)\n.*", "")
         return {"completion": completion, "text": prompt + completion}
 
     signature = [
@@ -246,6 +253,16 @@ def text_generation_endpoint(model, tokenizer, sampler, start_text="\n"):
         tf.TensorSpec([], tf.int32, name="seed"),
     ]
     return generate, signature
+
+
+def recorded_generation_endpoint(model, tokenizer, recorded):
+    """`text_generation_endpoint` for a GPT as its export records it (`recorded`: its `export.json`, or what it will
+    hold): its sampler (`recorded_sampler`), and, learned from the review corpus (`learned_reviews`), its prompts
+    read as reviews' openings, so that its compressed and tuned copies serve as it does."""
+    from keras_apps.data.text_corpus import learned_reviews
+
+    return text_generation_endpoint(model, tokenizer, recorded_sampler(recorded, tokenizer.vocabulary_size()),
+                                    reviews=learned_reviews(recorded.get("text")))
 
 
 def translation_endpoint(model, source_tokenizer, target_tokenizer, beam_size):

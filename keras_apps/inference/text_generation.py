@@ -174,10 +174,16 @@ def decoding_tokens_per_second(model, new_tokens=256, repeats=3, use_cache=True,
 
 def note_unknown_prompt_tokens(export_path, prompt):
     """Prints to stderr a note when a GPT export's vocabulary (its `tokenizer.json`) lacks some of `prompt`'s
-    characters or words (a curly quote pasted into a prompt for Tiny Shakespeare's 65 characters): the model reads
-    each as one unknown token, which the text it returns, the prompt as given, does not show."""
+    characters or words, as the export reads the prompt (a GPT of reviews, as a review: `imdb.corpus_lines`; a
+    curly quote pasted into a prompt for Tiny Shakespeare's 65 characters): the model reads each as one unknown
+    token, which the text it returns, the prompt as given, does not show."""
+    from keras_apps.data.imdb import corpus_lines
+    from keras_apps.data.text_corpus import learned_reviews
+    from keras_apps.export.saved_model import export_metadata
     from keras_apps.text.characters import load_tokenizer, unknown_tokens
 
+    if learned_reviews(export_metadata(export_path).get("text")):
+        prompt = corpus_lines(tf.constant(prompt)).numpy().decode("utf-8")
     unknown, tokens = unknown_tokens(load_tokenizer(export_path / "tokenizer.json"), prompt)
     if unknown:
         print(f"note: {unknown} of the prompt's {tokens} tokens {'is' if unknown == 1 else 'are'} not in the model's "

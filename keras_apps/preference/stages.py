@@ -256,12 +256,10 @@ def policy_export(policy, tokenizer, sft, tuning, reward, task):
     tuning run's `task` is its kind (`tuned_by`, see `tuning_start`)."""
     import tensorflow as tf
 
-    from keras_apps.inference.serving import text_generation_endpoint
-    from keras_apps.inference.text_generation import recorded_sampler
+    from keras_apps.inference.serving import recorded_generation_endpoint
     from keras_apps.lifecycle import Export
 
-    sampler = recorded_sampler(sft.metadata, tokenizer.vocabulary_size())
-    generate, signature = text_generation_endpoint(policy, tokenizer, sampler)
+    generate, signature = recorded_generation_endpoint(policy, tokenizer, sft.metadata)
     return Export({"generate": (tf.function(generate, input_signature=signature), signature)}, track=[tokenizer],
                   files=[sft.path / "tokenizer.json"],
                   metadata={**{key: sft.metadata[key] for key in KEPT if key in sft.metadata}, "task": "gpt",

@@ -65,6 +65,15 @@ def test_the_review_corpus_holds_training_and_unlabeled_reviews_one_per_line_and
     assert imdb.review_corpus(tiny_imdb, sizes=TINY) == path and path.read_text() == "kept\n"
 
 
+def test_a_text_is_written_in_a_graph_as_the_review_corpus_writes_a_review():
+    """What a GPT of the corpus reads a prompt as: cleaned, on one line."""
+    import tensorflow as tf
+
+    raw = " Two\nlines, &quot;one&quot;<br /><br />review\u2019s end.\n"
+    (line,) = imdb.corpus_lines(tf.constant([raw])).numpy()
+    assert line.decode("utf-8") == 'Two lines, "one" review\'s end.' == imdb.clean(raw).replace("\n", " ")
+
+
 def test_unlabeled_reviews_on_request(tiny_imdb):
     assert imdb.load(tiny_imdb, unlabeled=True, sizes=TINY).unlabeled[2] == "And a third."
 

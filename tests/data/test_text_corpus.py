@@ -56,3 +56,11 @@ def test_a_tuned_policy_that_recorded_no_text_is_not_measured_on_another():
         text_corpus.check_trained_on({"task": "gpt", "tuned_by": "dpo"}, None, "Tiny text.",
                                      "saved_models/rlhf-dpo/1")
     text_corpus.check_trained_on({"task": "gpt"}, None, "Tiny text.", "saved_models/gpt/1")  # an old GPT: unchecked
+
+
+def test_only_a_model_of_the_review_corpus_learned_reviews():
+    from keras_apps.data.imdb import REVIEW_CORPUS
+
+    assert text_corpus.learned_reviews({"file": REVIEW_CORPUS, "fingerprint": "0"})
+    assert not text_corpus.learned_reviews(text_corpus.text_record(None, "Tiny text."))  # Tiny Shakespeare
+    assert not text_corpus.learned_reviews({"file": "poems.txt"}) and not text_corpus.learned_reviews(None)

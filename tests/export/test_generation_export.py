@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.generation_options import MAX_NEW_TOKENS
-from keras_apps.inference.serving import text_generation_endpoint
+from keras_apps.data.imdb import REVIEW_CORPUS
+from keras_apps.inference.serving import recorded_generation_endpoint, text_generation_endpoint
 from keras_apps.inference.text_generation import build_sampler
 from keras_apps.models import parts
 from keras_apps.models.gpt import GPTConfig, build_gpt
@@ -120,3 +121,18 @@ def test_the_reloaded_export_refuses_a_batch_where_it_takes_a_scalar(reloaded, n
     request = {**{key: tf.constant(value) for key, value in REQUEST.items()}, name: tf.constant([REQUEST[name]] * 2)}
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[2\] is not compatible with expected shape \[\]"):
         reloaded(**request)
+
+
+def test_a_gpt_of_the_review_corpus_is_served_as_the_rlhf_stages_sample_it():
+    """The RLHF stages' GPTs learned cleaned reviews, one a line, and the stages sample a review's opening after a
+    line break, up to the review's end: served, a prompt was read mid-line, a review pasted from a page's source
+    as unknown tokens, and a completion ran on into other reviews. The text returned keeps the prompt."""
+    model, tokenizer, plain, _ = tiny_generate()
+    function, signature = recorded_generation_endpoint(model, tokenizer, {"sampler": "top_k",
+                                                                          "text": {"file": REVIEW_CORPUS}})
+    reviews = tf.function(function, input_signature=signature)
+    pasted, cleaned = " Speak,<br /><br />hear\n&quot;me&quot;&#39;", 'Speak, hear "me"\''
+    for seed in range(3):
+        text, completion = call(reviews, pasted, seed=seed)
+        assert (text, completion) == (pasted + completion, call(plain, "\n" + cleaned, seed=seed)[1].split("\n")[0])
+    assert any(call(plain, "\n" + cleaned, seed=seed)[1].count("\n") for seed in range(3))  # the cut was tried

@@ -129,6 +129,8 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                              capsys)  # by default, on the reviews it learned
     assert status == 0, err
     assert json.loads((tmp_path / "c" / "bfloat16" / "1" / "export.json").read_text())["validation"]["loss"] > 0
+    for export in (tmp_path / "dpo", tmp_path / "c" / "bfloat16"):  # a tuned policy and its compressed copy
+        reads_markup_as_its_reviews_had_it(export, capsys)
     (tmp_path / "dpo-run" / "metrics.json").unlink()  # as if killed before its last file, then the reward remade
     shutil.rmtree(classifier)
     status, _, err = run_cli(imdb_task.main, ["--model", "nb-bow", "--epochs", "2", "--batch-size", "8", *data,
@@ -158,6 +160,24 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
                                str(tmp_path / "refused")], capsys)
     assert status == 2 and "--rollouts 12 is not a multiple of --batch-size 8" in err and err.count("\n") == 1
     assert not (tmp_path / "refused").exists()  # refused before the run opened
+
+
+def reads_markup_as_its_reviews_had_it(export, capsys):
+    """Asserts that a GPT of the cleaned reviews continues a review pasted from a page (HTML line breaks and escapes)
+    as the same review cleaned, with no unknown token noted (its reviews were cleaned so), up to the review's end."""
+    pasted = "A wonderful film&hellip;<br /><br />the acting is superb."
+    cleaned = "A wonderful film... the acting is superb."
+    answers = [run_cli(gpt_task.main, ["generate", prompt, "--max-new-tokens", "8", "--seed", "3", "--export-dir",
+                                       str(export)], capsys) for prompt in (pasted, cleaned)]
+    assert [answer[0] for answer in answers] == [0, 0] and answers[0][2] == "", answers[0][2]
+    assert answers[0][1].removeprefix(pasted) == answers[1][1].removeprefix(cleaned)
+    assert answers[0][1].count("\n") == 1  # the line the command prints: the completion ends with its review
+
+
+def test_the_sft_model_reads_a_pasted_reviews_markup_as_its_training_reviews_had_it(tiny_sft, capsys):
+    reads_markup_as_its_reviews_had_it(tiny_sft.export, capsys)
+    inputs = json.loads((tiny_sft.export / "1" / "export.json").read_text())["inputs"]
+    assert "prompt: string [] (invalid UTF-8 replaced; read as a review's opening" in inputs  # a client is told
 
 
 @pytest.mark.real_data
