@@ -34,6 +34,11 @@ def test_the_mask_zeroes_exactly_the_smallest_weights():
     assert magnitude_mask(weights, 0.0).all()
 
 
+def test_the_mask_rounds_the_share_to_the_nearest_count_of_weights():
+    assert magnitude_mask(np.array([1.0, 2.0, 3.0]), 0.3).tolist() == [0, 1, 1]  # 0.9 of a weight: one
+    assert magnitude_mask(np.array([1.0, 2.0, 3.0]), 0.1).all()  # 0.3 of a weight: none
+
+
 def small_model():
     keras.utils.set_random_seed(0)
     inputs = keras.Input((8, 8, 1))
@@ -69,3 +74,9 @@ def test_a_model_without_kernels_cannot_be_pruned():
     with pytest.raises(UserError, match="no dense or convolution kernels"):
         model.fit(np.ones((8, 4)), np.ones((8, 4)), verbose=0,
                   callbacks=[MagnitudePruning(PolynomialSparsity(final=0.5, end_step=2))])
+
+
+def test_the_kernels_of_a_model_nested_in_another_are_pruned_too():
+    inner, outer = keras.layers.Dense(3), keras.layers.Dense(2)
+    model = keras.Sequential([keras.Input((4,)), keras.Sequential([keras.Input((4,)), inner]), outer])
+    assert [weight.path for weight in prunable_weights(model)] == [inner.kernel.path, outer.kernel.path]
