@@ -27,6 +27,14 @@ def test_each_row_is_a_distribution_over_the_real_source_tokens():
     assert np.all(weights[:, :, 3:] < 1e-6)  # padding gets no attention
 
 
+def test_a_step_does_not_see_the_tokens_written_after_it():
+    model = build_translator(CONFIG)
+    weights = cross_attention(model, [5, 6, 7], [2, 8, 9, 10])
+    changed_later = cross_attention(model, [5, 6, 7], [2, 8, 11, 12])
+    np.testing.assert_allclose(weights[:, :2], changed_later[:, :2], atol=1e-6)
+    assert not np.allclose(weights[:, 2:], changed_later[:, 2:], atol=1e-6)
+
+
 def test_the_recomputed_block_reproduces_the_decoder_output():
     """The weights come from the same computation as the model's: finishing the block by hand from the
     cross-attention output gives the block's own output."""
@@ -68,16 +76,24 @@ def test_an_output_that_is_a_folder_is_refused_before_translating(tmp_path):
         draw_translation_attention(None, None, None, "hello", 1, tmp_path)
 
 
-def test_the_map_is_of_the_translation_the_export_serves_for_the_sentence_as_typed():
+@pytest.fixture(scope="module")
+def tokenizers():
+    return tuple(SentenceTokenizer(learn_vocabulary([pair[side] for pair in TINY_PAIRS] * 20, 200), 12)
+                 for side in (0, 1))
+
+
+def _translator_config(english, spanish):
+    return TranslatorConfig(english.vocabulary_size(), spanish.vocabulary_size(), max_length=12, num_layers=1,
+                            num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
+
+
+def test_the_map_is_of_the_translation_the_export_serves_for_the_sentence_as_typed(tokenizers):
     """The demo shows the served translation beside this map: both read the sentence as the export's graph
     cleans it (curly quotes as Tatoeba's straight ones, the ends stripped)."""
     import tensorflow as tf
 
-    english, spanish = (SentenceTokenizer(learn_vocabulary([pair[side] for pair in TINY_PAIRS] * 20, 200), 12)
-                        for side in (0, 1))
-    config = TranslatorConfig(english.vocabulary_size(), spanish.vocabulary_size(), max_length=12, num_layers=1,
-                              num_heads=2, hidden_dim=16, intermediate_dim=32, dropout=0.0)
-    model = sharpen_translator(build_translator(config), end_bias=0.0)
+    english, spanish = tokenizers
+    model = sharpen_translator(build_translator(_translator_config(*tokenizers)), end_bias=0.0)
     serve, _ = translation_endpoint(model, english, spanish, beam_size=1)
     for sentence in ("  I’m fine…  ", "Tom is tall."):
         explained = explain_translation(model, english, spanish, sentence)
@@ -88,3 +104,16 @@ def test_the_map_is_of_the_translation_the_export_serves_for_the_sentence_as_typ
     assert len(long.source_tokens) == 12 and "(the model read its first 12 of 20 tokens) → " in long.title
     with pytest.raises(UserError, match="has no words the model reads: nothing to translate"):
         explain_translation(model, english, spanish, "\u200b")  # a zero-width space: blank once cleaned
+
+
+@pytest.mark.parametrize("end_bias, ends_at_once", [(0.5, False), (1.0, True)])
+def test_the_map_has_one_row_per_written_token_the_end_included(tokenizers, end_bias, ends_at_once):
+    english, spanish = tokenizers
+    model = sharpen_translator(build_translator(_translator_config(*tokenizers)), end_bias=end_bias)
+    explained = explain_translation(model, english, spanish, "Tom is tall.")
+    written, read = len(explained.written_tokens), len(explained.source_tokens)
+    assert explained.weights.shape == (2, written, read)
+    if ends_at_once:
+        assert explained.written_tokens == ["[END]"] and explained.translation == ""
+    else:
+        assert written == 11 and "[END]" not in explained.written_tokens  # it ran to the longest translation

@@ -29,6 +29,13 @@ def test_the_keyword_tokens_get_the_attribution_and_padding_none():
     assert np.allclose(values[[0, 2, 4]], 0) and attribution.completeness_gap < 1e-4
 
 
+def test_a_tokens_attribution_sums_its_embedding_dimensions_and_all_add_up_to_the_output():
+    """Token 7's embedding [3, 0] averaged over three tokens gives the logit 1; it is all token 7's."""
+    attribution, _ = explain_tokens(keyword_model(), [3, 7, 4, 0])
+    np.testing.assert_allclose(attribution.values, [0.0, 1.0, 0.0], atol=1e-4)
+    assert attribution.output == pytest.approx(1.0, abs=1e-5)
+
+
 def test_a_review_of_padding_only_is_a_clear_error():
     with pytest.raises(UserError, match="no tokens"):
         explain_tokens(keyword_model(), [0, 0, 0])
@@ -58,6 +65,8 @@ def test_the_n_grams_the_vocabulary_lacks_share_their_one_feature():
     # "at", "all", "zorblax"; "bad at", "at all", "all zorblax": 0.1 each, a bigram's half to each of its words
     np.testing.assert_allclose(shares, [1.0 + 1.5, -2.0 + 1.5 + 0.05, 0.1 + 0.1, 0.1 + 0.1, 0.1 + 0.05])
     assert shares.sum() == pytest.approx(1.0 - 2.0 + 3.0 + 0.6)  # every feature's value shown on a word
+    # "zorb", "zorb" and "zorb zorb": three occurrences of two unknown n-grams share the feature
+    np.testing.assert_allclose(word_attributions(["zorb", "zorb"], {OUT_OF_VOCABULARY: 0.6}), [0.3, 0.3])
 
 
 def test_the_page_escapes_and_shades(tmp_path):

@@ -5,12 +5,13 @@ import tensorflow as tf
 
 from keras_apps.errors import UserError
 from keras_apps.text.translation_tokens import (
-    END_ID, PAD_ID, SPECIAL_TOKENS, START_ID, SentenceTokenizer, learn_vocabulary, load_vocabulary,
+    END_ID, PAD_ID, SPECIAL_TOKENS, START_ID, SentenceTokenizer, encode_pairs, learn_vocabulary, load_vocabulary,
 )
 from keras_apps.text.vocabulary import save_vocabulary
 from tests.conftest import TINY_PAIRS
 
 SPANISH = [spanish for _, spanish in TINY_PAIRS] * 20  # repeated: the learner ignores rare words
+ENGLISH = [english for english, _ in TINY_PAIRS] * 20
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +50,20 @@ def test_unknown_characters_become_the_unknown_token_and_survive_decoding(spanis
     ids = spanish.encode_source(tf.constant(["Estoy 😀 bien."])).to_list()[0]
     assert 1 in ids
     assert spanish.decode(tf.constant([ids])).numpy()[0].decode() == "Estoy [UNK] bien."
+
+
+def _length(tokenizer, text):
+    return int(tokenizer.token_ids(tf.constant([text])).row_lengths()[0])
+
+
+def test_without_keep_long_a_pair_is_kept_while_its_source_and_its_framed_target_fit(spanish):
+    """A source may be `max_length` tokens long; a target at most `max_length - 1`, as `[START]` and `[END]` frame
+    it into decoder inputs and labels of `max_length` each."""
+    english = SentenceTokenizer(learn_vocabulary(ENGLISH, 300), max_length=8)
+    pairs = [("I'm fine. Good morning.", "Hola."), ("Hi.", "Ve. El gato es negro."),
+             ("Hi.", "Ve. ¿Dónde está la estación?")]
+    tokens = [(_length(english, source), _length(spanish, target)) for source, target in pairs]
+    assert tokens == [(8, 2), (2, 7), (2, 8)]
+    source, target = encode_pairs(pairs, english, spanish, keep_long=False)
+    assert source.row_lengths().numpy().tolist() == [8, 2] and target.row_lengths().numpy().tolist() == [4, 9]
+    assert encode_pairs(pairs, english, spanish, keep_long=True)[0].nrows() == 3
