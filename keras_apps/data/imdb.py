@@ -190,6 +190,13 @@ def review_corpus(data_dir=None, *, sizes=None):
     return path
 
 
+def is_review_corpus(path):
+    """Whether `path` is a review corpus `review_corpus` wrote (in a `cleaned-<digest>` folder of the cache), not
+    a user's file of the same name."""
+    path = Path(path)
+    return path.name == REVIEW_CORPUS and path.parent.name.startswith("cleaned-")
+
+
 def corpus_lines(texts):
     """`texts` (`tf.string`) written as `review_corpus` writes a review, in a graph: cleaned (`clean`) and on one
     line. What a GPT of the corpus reads a prompt as (`keras_apps.inference.serving.text_generation_endpoint`)."""

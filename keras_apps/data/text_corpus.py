@@ -50,26 +50,28 @@ def learned_text(recorded, text_file=None, data_dir=None):
     command measuring an export reads by default (`check_trained_on` then checks it is the export's)."""
     from keras_apps.data import imdb
 
-    if text_file is None and learned_reviews(recorded.get("text")):
+    if text_file is None and (recorded.get("text") or {}).get("file") == imdb.REVIEW_CORPUS:
         text_file = imdb.review_corpus(data_dir)
     return text_file, load_corpus(text_file, data_dir)
 
 
 def learned_reviews(text):
     """Whether a language model that learned `text` (its `text_record`) learned the RLHF stages' review corpus
-    (`keras_apps.data.imdb.review_corpus`): cleaned reviews, one a line."""
-    from keras_apps.data import imdb
-
-    return (text or {}).get("file") == imdb.REVIEW_CORPUS
+    (`keras_apps.data.imdb.review_corpus`: cleaned reviews, one a line), as its record says; an export made before
+    records said so is served as it was (its copies and policies too), as is a text of another name or folder."""
+    return bool((text or {}).get("reviews"))
 
 
 def text_record(text_file, text):
     """What a language model's export records of the text it learned: the file's name (Tiny Shakespeare's by
-    default) and a fingerprint of its content, so that a command measuring it on a text can tell another one."""
+    default) and a fingerprint of its content, so that a command measuring it on a text can tell another one; and
+    for the review corpus this suite wrote (`imdb.is_review_corpus`), that it is one (`learned_reviews`)."""
+    from keras_apps.data import imdb
     from keras_apps.data.fingerprint import fingerprint
 
-    return {"file": Path(text_file).name if text_file is not None else TINY_SHAKESPEARE.name, "fingerprint":
-            fingerprint(text)}
+    record = {"file": Path(text_file).name if text_file is not None else TINY_SHAKESPEARE.name,
+              "fingerprint": fingerprint(text)}
+    return {**record, "reviews": True} if text_file is not None and imdb.is_review_corpus(text_file) else record
 
 
 def check_trained_on(recorded, text_file, text, export_path):

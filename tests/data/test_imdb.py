@@ -61,6 +61,7 @@ def test_the_review_corpus_holds_training_and_unlabeled_reviews_one_per_line_and
     data = imdb.load(tiny_imdb, unlabeled=True, sizes=TINY)
     assert sorted(lines) == sorted(data.train.texts + data.unlabeled)
     assert not set(lines) & set(data.test.texts)
+    assert imdb.is_review_corpus(path) and not imdb.is_review_corpus(tiny_imdb / imdb.REVIEW_CORPUS)
     path.write_text("kept\n")  # made once: a second call reads the same file
     assert imdb.review_corpus(tiny_imdb, sizes=TINY) == path and path.read_text() == "kept\n"
 

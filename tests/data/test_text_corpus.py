@@ -58,9 +58,14 @@ def test_a_tuned_policy_that_recorded_no_text_is_not_measured_on_another():
     text_corpus.check_trained_on({"task": "gpt"}, None, "Tiny text.", "saved_models/gpt/1")  # an old GPT: unchecked
 
 
-def test_only_a_model_of_the_review_corpus_learned_reviews():
+def test_only_a_model_of_the_review_corpus_this_suite_wrote_learned_reviews(tmp_path):
+    """A user's text of the same name is no review corpus; an export made before records said so is served as it
+    was, its copies and policies too."""
     from keras_apps.data.imdb import REVIEW_CORPUS
 
-    assert text_corpus.learned_reviews({"file": REVIEW_CORPUS, "fingerprint": "0"})
+    corpus, alike = tmp_path / "cleaned-0123" / REVIEW_CORPUS, tmp_path / "poems" / REVIEW_CORPUS
+    assert text_corpus.learned_reviews(text_corpus.text_record(corpus, "A review.\n"))
+    assert not text_corpus.learned_reviews(text_corpus.text_record(alike, "A poem.\n"))
     assert not text_corpus.learned_reviews(text_corpus.text_record(None, "Tiny text."))  # Tiny Shakespeare
-    assert not text_corpus.learned_reviews({"file": "poems.txt"}) and not text_corpus.learned_reviews(None)
+    assert not text_corpus.learned_reviews({"file": REVIEW_CORPUS, "fingerprint": "0"})  # recorded before
+    assert not text_corpus.learned_reviews(None)

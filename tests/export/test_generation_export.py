@@ -128,8 +128,8 @@ def test_a_gpt_of_the_review_corpus_is_served_as_the_rlhf_stages_sample_it():
     line break, up to the review's end: served, a prompt was read mid-line, a review pasted from a page's source
     as unknown tokens, and a completion ran on into other reviews. The text returned keeps the prompt."""
     model, tokenizer, plain, _ = tiny_generate()
-    function, signature = recorded_generation_endpoint(model, tokenizer, {"sampler": "top_k",
-                                                                          "text": {"file": REVIEW_CORPUS}})
+    function, signature = recorded_generation_endpoint(model, tokenizer, {"sampler": "top_k", "text": {
+        "file": REVIEW_CORPUS, "fingerprint": "0", "reviews": True}})
     reviews = tf.function(function, input_signature=signature)
     pasted, cleaned = " Speak,<br /><br />hear\n&quot;me&quot;&#39;", 'Speak, hear "me"\''
     for seed in range(3):

@@ -120,6 +120,7 @@ def test_sft_then_reward_on_tiny_reviews_export_a_policy_and_a_reward_model_that
     assert json.loads((tmp_path / "dpo-run" / "config.json").read_text())["reward_export"] == reward_version
     assert record["tuning"]["settings"]["beta"] == 0.1 and record["tuning"]["settings"]["epochs"] == 1
     assert record["text"]["file"] == imdb.REVIEW_CORPUS  # what `gpt compress` measures it on, checked: not a poem
+    assert record["text"]["reviews"]  # and what it is served as: the SFT model's record, kept
     (tmp_path / "poem.txt").write_text("Shall I compare thee to a summer's day?\n" * 50)
     status, _, err = run_cli(gpt_task.main, ["compress", "--export-dir", str(tmp_path / "dpo"), "--text-file",
                                              str(tmp_path / "poem.txt"), "--run-dir", str(tmp_path / "c")], capsys)
