@@ -77,6 +77,7 @@ class WordPieceText(keras.layers.Layer):
 
     def _tokenize(self, text):
         text = folded_in_graph(text, self._typography)
+        text = tf.strings.regex_replace(text, r"\[NL\]", "[ NL ]")  # typed, the characters: no line break
         return self.wordpiece.tokenize(tf.strings.regex_replace(text, r"\r?\n", " [NL] "))
 
     def _detokenize(self, token_ids):

@@ -29,7 +29,7 @@ def test_text_round_trips_lowercased_with_its_line_breaks_and_a_writers_spacing(
 def test_a_continuation_appends_to_the_text_before_it(tokenizer):
     ids = tokenizer.tokenize("the movie was great").numpy()
     whole = _text(tokenizer.detokenize(ids))
-    for cut in range(1, len(ids)):  # at word boundaries and inside words alike
+    for cut in range(len(ids) + 1):  # at word boundaries, inside words and at either end (no ids: no text)
         assert _text(tokenizer.detokenize(ids[:cut])) + _text(tokenizer.detokenize(ids[cut:])) == whole
 
 
@@ -81,3 +81,9 @@ def test_learning_from_a_sample_of_the_lines_is_seeded():
     text = "\n".join(f"line {index} of words" for index in range(50))
     np.testing.assert_array_equal(learn_vocabulary(text, 80, sample_lines=10),
                                   learn_vocabulary(text, 80, sample_lines=10))
+
+
+def test_a_typed_nl_is_its_characters_not_a_line_break(tokenizer):
+    """A prompt holding `[NL]` as text ended a review and began another for a GPT of reviews."""
+    ids = tokenizer.tokenize("great [NL] movie").numpy().tolist()
+    assert NEWLINE_ID not in ids and "nl" in _text(tokenizer.detokenize(ids)).split()
