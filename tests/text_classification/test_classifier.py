@@ -61,3 +61,15 @@ def test_accuracy_reads_logits_positive_above_zero():
     accuracy = kwargs["metrics"][0]
     accuracy.update_state(np.array([[1.0], [0.0]]), np.array([[0.2], [-0.2]]))
     assert float(accuracy.result()) == 1.0
+
+
+def test_the_bert_head_drops_out_at_its_settings_rate():
+    from keras_apps.text.vocabulary import RESERVED_TOKENS
+    from keras_apps.text_classification import bert_start
+
+    vocabulary = [*RESERVED_TOKENS, "a", "great", "film"]
+    architecture = dict(num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16, dropout=0.3)
+    settings = TextClassifier("bert", architecture, sequence_length=16)
+    chosen = classifier.classifier_for(settings, None, LabeledTexts(TEXTS, LABELS), vocabulary_size=len(vocabulary),
+                                       bert_start=lambda _: bert_start.from_scratch(vocabulary, 16, architecture))
+    assert chosen.build().get_layer("dropout").rate == 0.3
