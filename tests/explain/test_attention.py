@@ -62,6 +62,17 @@ def test_the_heat_map_is_a_png(tmp_path):
         assert image.format == "PNG" and min(image.size) > 100
 
 
+def test_the_heat_map_draws_the_heads_average_of_the_written_and_source_tokens(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    drawn = []
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow", lambda axis, array, *args, imshow=matplotlib.axes.Axes.imshow,
+                        **kwargs: drawn.append(array) or imshow(axis, array, *args, **kwargs))
+    weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(2, 4))  # [heads, steps, source tokens + padding]
+    plot_cross_attention(weights, ["I", "like", "tea", "."], ["[START]", "Me", "gusta"], tmp_path / "a.png")
+    np.testing.assert_allclose(drawn[0], weights.mean(axis=0)[:3, :4])
+
+
 def test_dollar_signs_in_a_sentence_are_drawn_as_written_not_read_as_mathematics(tmp_path):
     """`$5 or $6` was drawn as the mathematics `5 or 6` in italics, and `$\\alpha^{ $` was a traceback."""
     weights = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3))
