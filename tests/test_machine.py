@@ -56,3 +56,11 @@ def test_the_whole_fingerprint_is_measured_in_seconds():
     assert measured["matmul_gflops"] > 0 and measured["convolution_ms"] > 0
     assert set(measured) >= {"name", "cpu", "cores", "vector_extensions", "gpus", "tensorflow", "onednn", "threads",
                              "transformer_step_ms"}
+
+
+def test_a_timing_is_the_median_of_its_repeats_after_an_untimed_warm_up(monkeypatch):
+    clock = iter([0.0, 1.0, 10.0, 15.0, 20.0, 22.0])  # repeats of 1, 5 and 2 s; the warm-up reads no clock
+    monkeypatch.setattr(machine.time, "perf_counter", lambda: next(clock))
+    calls = []
+    assert machine._median_seconds(lambda: calls.append(1), repeats=3) == 2.0
+    assert len(calls) == 4
