@@ -36,9 +36,10 @@ def test_each_pair_prefers_the_response_the_reward_model_scores_higher():
 
 def test_the_reference_log_probabilities_are_the_reference_models():
     reference, _, pairs = _pairs()
-    prompts = [row[:2] for row in pairs["chosen"]]
-    samples = Samples(prompts, pairs["chosen"][:, 2:])
-    np.testing.assert_allclose(pairs["reference_chosen"], log_probabilities(reference, samples), rtol=1e-5)
+    for side in dpo.SIDES:
+        samples = Samples([row[:2] for row in pairs[side]], pairs[side][:, 2:])
+        np.testing.assert_allclose(pairs[f"reference_{side}"], log_probabilities(reference, samples), rtol=1e-5)
+    assert not np.allclose(pairs["reference_chosen"], pairs["reference_rejected"])
 
 
 def test_pairs_are_saved_and_read_back_whole(tmp_path):
@@ -49,6 +50,28 @@ def test_pairs_are_saved_and_read_back_whole(tmp_path):
     assert all(np.array_equal(loaded[name], pairs[name]) for name in pairs)
 
 
+def test_a_failed_save_leaves_the_pairs_saved_before(tmp_path, monkeypatch):
+    pairs = {"margin": np.array([1.0, 2.0], np.float32), "chosen": np.array([[1, 2], [3, 4]], np.int32)}
+    path = tmp_path / "pairs.npz"
+    dpo.save_pairs(pairs, path)
+
+    def interrupted(handle, **arrays):
+        handle.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dpo.np, "savez", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        dpo.save_pairs({"margin": np.zeros(1, np.float32)}, path)
+    monkeypatch.undo()
+    loaded = dpo.load_pairs(path)
+    assert loaded.keys() == pairs.keys() and np.array_equal(loaded["chosen"], pairs["chosen"])
+
+
+def test_a_pair_needs_two_candidates():
+    with pytest.raises(ValueError, match="at least 2 candidates, got 1"):
+        dpo.preference_pairs(None, None, [np.array([NEWLINE_ID, 3], np.int32)], 4, candidates=1)
+
+
 def test_a_tenth_of_the_pairs_is_held_out():
     _, _, pairs = _pairs()
     train, validation = dpo.pair_datasets(pairs, batch_size=2, seed=0)
@@ -57,6 +80,16 @@ def test_a_tenth_of_the_pairs_is_held_out():
     inputs, labels = next(iter(train))
     assert set(inputs) == {"chosen", "rejected", "chosen_mask", "rejected_mask", "reference_chosen",
                            "reference_rejected"} and labels.numpy().tolist() == [1.0, 1.0]
+
+
+def test_the_held_out_pairs_are_never_trained_on_and_at_least_one_is_held_out():
+    count = 20
+    pairs = {"margin": np.ones(count, np.float32), "chosen": np.arange(count, dtype=np.int32)[:, None]}
+    train, validation = dpo.pair_datasets(pairs, batch_size=1, seed=0)
+    trained = [int(inputs["chosen"][0, 0]) for inputs, _ in train]
+    held_out = [int(inputs["chosen"][0, 0]) for inputs, _ in validation]
+    assert len(held_out) == 2 and sorted(trained + held_out) == list(range(count))
+    assert dpo.pair_split(4) == (3, 1)  # a tenth of 4 rounds to 0: one pair is still held out
 
 
 def test_labels_are_certain_or_the_reward_s_bradley_terry_probability():

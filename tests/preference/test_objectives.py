@@ -26,6 +26,12 @@ def test_bradley_terry_loss_by_hand():
     assert float(got) == pytest.approx(expected, rel=1e-6)
 
 
+def test_bradley_terry_loss_is_small_when_the_chosen_is_rewarded_more():
+    chosen, rejected = tf.constant([3.0, 2.0]), tf.constant([0.0, 1.0])
+    right, wrong = objectives.bradley_terry_loss(chosen, rejected), objectives.bradley_terry_loss(rejected, chosen)
+    assert float(right) < math.log(2.0) < float(wrong)
+
+
 def test_bradley_terry_on_a_rated_batch_compares_every_differently_rated_pair():
     ratings, rewards = tf.constant([3.0, 1.0, 3.0]), tf.constant([1.0, 0.0, 2.0])
     # Pairs (0 over 1) and (2 over 1); 0 and 2 are rated alike and not compared.
@@ -116,8 +122,9 @@ def test_adaptive_kl_controller_raises_beta_above_the_target_and_lowers_it_below
     assert controller.update(12.0, rollouts=1000) == pytest.approx(0.2 * (1 + 0.2 * 0.1))  # error clipped to 0.2
     before = controller.value
     assert controller.update(3.0, rollouts=1000) == pytest.approx(before * (1 - 0.2 * 0.1))
-    with pytest.raises(ValueError):
-        objectives.AdaptiveKLController(0.0, target=6.0)
+    for initial, target, horizon in ((0.0, 6.0, 10), (0.2, 0.0, 10), (0.2, 6.0, 0)):
+        with pytest.raises(ValueError, match="must be positive"):
+            objectives.AdaptiveKLController(initial, target=target, horizon=horizon)
 
 
 def test_entropy_of_uniform_logits_is_log_vocabulary():

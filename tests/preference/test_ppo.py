@@ -74,6 +74,25 @@ def test_a_rollout_fills_the_buffer_and_the_first_update_sees_a_ratio_of_one():
     assert float(loss) == pytest.approx(results["policy_loss"] + 0.1 * results["value_loss"], rel=1e-5, abs=1e-6)
 
 
+def test_once_the_policy_moves_its_ratio_is_clipped_at_the_trainers_clip():
+    model = trainer(clip=0.2)
+    buffer = filled(model, rollouts())
+    rng = np.random.default_rng(1)
+    model.policy.set_weights([weight + rng.normal(scale=0.3, size=weight.shape).astype(weight.dtype)
+                              for weight in model.policy.get_weights()])  # no longer the policy of the rollouts
+    rows = np.arange(ROLLOUTS, dtype=np.int32)
+    model.compute_loss(rows, y_pred=model(rows))
+    results = {tracker.name: float(tracker.result()) for tracker in model.trackers}
+    tokens, mask, advantages = buffer["tokens"], buffer["mask"][:, 1:], buffer["advantages"]
+    log_probs = objectives.token_log_probabilities(model.policy(tokens)[:, :-1], tokens[:, 1:]).numpy()
+    ratio = np.exp(log_probs - buffer["log_probs"])
+    outside = (np.abs(ratio - 1) > 0.2) * mask
+    assert outside.sum() > 0 and (mask - outside).sum() > 0  # some tokens clipped, some not
+    surrogate = np.minimum(ratio * advantages, np.clip(ratio, 0.8, 1.2) * advantages)
+    assert results["policy_loss"] == pytest.approx(-np.sum(surrogate * mask) / mask.sum(), rel=1e-4, abs=1e-5)
+    assert results["clip_fraction"] == pytest.approx(outside.sum() / mask.sum(), rel=1e-5)
+
+
 def test_each_epochs_draw_is_seeded_so_a_resumed_run_repeats_it():
     model, callback = trainer(), rollouts(seed=1)  # one sampler: it compiles once
     first = filled(model, callback, epoch=3)
@@ -102,6 +121,22 @@ def test_each_response_token_s_reward_is_less_its_kl_times_the_kl_coefficient():
     np.testing.assert_array_equal(free["returns"], 0.0)
     np.testing.assert_allclose(penalized["returns"] - free["returns"], -(kl @ discounts.T) * response,
                                rtol=1e-4, atol=1e-6)
+
+
+def test_the_returns_are_gae_over_the_value_heads_estimates():
+    """With no reward at all the returns are what the value head's own estimates bootstrap (GAE's λ-return),
+    not 0: the critic's values enter the advantages."""
+    model = trainer()
+    random_value_head(model)
+    rng = np.random.default_rng(0)
+    samples = Samples([PROMPTS[row % len(PROMPTS)] for row in range(ROLLOUTS)],
+                      rng.integers(3, 12, size=(ROLLOUTS, NEW_TOKENS)).astype(np.int32))
+    got = ppo.rollout(model, lambda samples: np.zeros(len(samples.prompts)), samples, 0.0)
+    response = got["mask"][:, 1:]
+    assert np.abs(got["values"] * response).sum() > 1e-3
+    _, returns = objectives.generalized_advantages(np.zeros_like(response), got["values"], response)
+    assert np.abs(returns.numpy()).sum() > 1e-3
+    np.testing.assert_allclose(got["returns"], returns.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_the_kl_coefficient_moves_towards_its_target_after_each_rollout():
@@ -147,6 +182,17 @@ def test_row_batches_visit_every_row_once_each_pass():
     assert len(passes) == 6 and all(len(batch) == 4 for batch in passes)
     for start in range(0, 6, 2):
         assert sorted(np.concatenate(passes[start: start + 2])) == list(range(8))
+
+
+def test_row_batches_shuffle_afresh_each_pass():
+    passes = [batch.tolist() for batch in ppo.row_batches(16, 4, 3, seed=0).as_numpy_iterator()]
+    assert passes[:4] != passes[4:8] and passes[4:8] != passes[8:]
+
+
+def test_rollouts_longer_than_the_buffer_are_refused():
+    assert ppo._padded(np.ones((2, 4), np.int32), 5).tolist() == [[1, 1, 1, 1, 0]] * 2
+    with pytest.raises(ValueError, match="rollouts of 6 tokens do not fit the buffer's 5"):
+        ppo._padded(np.ones((2, 6), np.int32), 5)
 
 
 class Interrupted(Exception):

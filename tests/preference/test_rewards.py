@@ -64,6 +64,23 @@ def test_a_learned_reward_is_the_models_score_of_each_samples_tokens():
     assert reward.tolist() == pytest.approx(read.tolist())
 
 
+def test_rewards_of_many_samples_are_read_in_batches_each_sample_once():
+    tokenizer = WordPieceText.from_text(TEXT, size=150)
+    pairs = [("the plot", "was thin"), ("a wonderful", "film"), ("the acting", "was worse"), ("a", "wonderful film")]
+    samples = _samples(tokenizer, *pairs)
+    tokens = keras.Input((None,), dtype="int32")
+    length = keras.Model(tokens, ops.sum(ops.cast(ops.not_equal(tokens, PAD_ID), "float32"), axis=1))
+    np.testing.assert_array_equal(rewards.LearnedReward(length, batch_size=3)(samples),
+                                  rewards.LearnedReward(length)(samples))
+    calls = []
+
+    def judge(texts):
+        calls.append(len(texts))
+        return {"probability": tf.fill([len(texts)], 0.25)}
+
+    assert rewards.judged(judge, tokenizer, samples, batch_size=3).tolist() == [0.25] * 4 and calls == [3, 1]
+
+
 def _reward_model():
     """A tiny reward model in mixed bfloat16, as `python -m tasks.rlhf reward` trains one; the same weights each
     call."""
@@ -108,3 +125,11 @@ def test_a_learned_reward_is_what_the_reward_models_export_scores_for_the_sample
     score, signature = reward_endpoint(model, tokenizer, CONTEXT)
     exported = tf.function(score, input_signature=signature)(texts=tokenizer.detokenize(samples.sequences()))
     np.testing.assert_array_equal(rewards.LearnedReward(model)(samples), exported["reward"].numpy())
+
+
+def test_a_sample_longer_than_the_reward_models_context_is_scored_on_its_first_tokens():
+    rng = np.random.default_rng(0)
+    long = _random_samples(rng, 20, CONTEXT)  # [NL], 20 prompt tokens and 32 response tokens: 53 in all
+    cut = Samples(long.prompts, long.responses[:, : CONTEXT - 21])
+    reward = rewards.LearnedReward(_reward_model())
+    np.testing.assert_array_equal(reward(long), reward(cut))
