@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_apps.models.bert import build_bert_backbone, build_bert_classifier, build_masked_lm
+from keras_apps.models.bert import POOLINGS, build_bert_backbone, build_bert_classifier, build_masked_lm
+from keras_apps.models.pooling import pool_tokens
 
 SIZE = dict(num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32)
 
@@ -57,3 +58,31 @@ def test_both_poolings_give_one_logit_and_ignore_padding(pooling):
     )
     with pytest.raises(ValueError, match="pooling"):
         build_bert_classifier(build_bert_backbone(60, 32, **SIZE), pooling="sum")
+
+
+def _linear(dense, x):
+    return np.asarray(x) @ dense.kernel.numpy() + dense.bias.numpy()
+
+
+def test_the_backbone_has_the_shape_asked_for():
+    asked = dict(vocabulary_size=60, max_sequence_length=24, num_layers=2, num_heads=4, hidden_dim=16,
+                 intermediate_dim=40, dropout=0.3)
+    backbone = build_bert_backbone(60, 24, num_layers=2, num_heads=4, hidden_dim=16, intermediate_dim=40, dropout=0.3)
+    config = backbone.get_config()
+    assert {key: config[key] for key in asked} == asked
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_the_logit_reads_the_pooling_asked_for(pooling):
+    backbone = build_bert_backbone(60, 16, **SIZE)
+    classifier = build_bert_classifier(backbone, pooling=pooling, dropout=0.5)
+    assert classifier.get_layer("dropout").rate == 0.5
+    ids = np.random.default_rng(3).integers(5, 60, (2, 16))
+    ids[0, 9:] = 0
+    inputs = _inputs(ids)
+    outputs = backbone(inputs)
+    pooled = (outputs["pooled_output"] if pooling == "cls"
+              else pool_tokens(outputs["sequence_output"], inputs["padding_mask"], pooling))
+    # Dropout is off outside training, and the output is a logit: the pooled vector times the kernel, plus the bias.
+    np.testing.assert_allclose(classifier(inputs).numpy(), _linear(classifier.get_layer("logit"), pooled),
+                               rtol=1e-5, atol=1e-6)

@@ -56,3 +56,34 @@ def test_the_flops_estimate_is_nanogpts():
 def test_impossible_shapes_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         GPTConfig(**{**TINY.to_dict(), **change})
+
+
+def test_the_same_token_reads_differently_at_each_position():
+    """The learned positions are added: without them, causal attention over one repeated token would give every
+    position the same logits."""
+    logits = np.asarray(build_gpt(TINY)(np.full((1, 12), 3, np.int32)))
+    assert not np.allclose(logits[0, 0], logits[0, 5], atol=1e-6)
+
+
+@pytest.mark.parametrize("blocks", TRANSFORMER_BLOCKS)
+def test_every_setting_reaches_the_layers(blocks):
+    config = GPTConfig(**{**TINY.to_dict(), "blocks": blocks, "num_heads": 4, "intermediate_dim": 20, "dropout": 0.3})
+    model = build_gpt(config)
+    assert model.get_layer("embedding_dropout").rate == config.dropout
+    for index in range(config.num_layers):
+        block = model.get_layer(parts.decoder_block(index)).get_config()
+        assert (block["num_heads"], block["intermediate_dim"], block["dropout"]) == (
+            config.num_heads, config.intermediate_dim, config.dropout)
+
+
+def test_dropout_acts_while_training_only():
+    model = build_gpt(GPTConfig(**{**TINY.to_dict(), "dropout": 0.5}))
+    tokens = np.random.default_rng(3).integers(0, 11, (2, 12)).astype(np.int32)
+    np.testing.assert_allclose(np.asarray(model(tokens)), np.asarray(model(tokens)))
+    assert not np.allclose(np.asarray(model(tokens, training=True)), np.asarray(model(tokens)))
+
+
+def test_the_outputs_are_logits_not_probabilities():
+    """Losses and sampling take logits (`from_logits=True`): unnormalized scores, some of them negative."""
+    logits = np.asarray(build_gpt(TINY)(np.random.default_rng(4).integers(0, 11, (2, 12)).astype(np.int32)))
+    assert (logits < 0).any() and not np.allclose(logits.sum(axis=-1), 1.0)

@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 import pytest
 
 from keras_apps.models import parts
@@ -48,3 +49,14 @@ def test_an_accessor_given_another_model_says_so():
         parts.TranslatorLayers.of(build_lstm_classifier(50))
     with pytest.raises(ValueError, match="not a token classifier"):
         parts.token_embedding(build_convnet())
+
+
+def test_quantization_calibrates_through_the_embeddings_the_model_adds():
+    model = build_gpt(GPTConfig(vocabulary_size=20, context_length=8, num_layers=2, num_heads=2, hidden_dim=16))
+    layers = parts.GPTLayers.of(model)
+    structure = layers.quantization_structure()
+    ids = np.random.default_rng(0).integers(0, 20, (2, 8)).astype("int32")
+    (embed,) = structure["pre_block_layers"]
+    embeddings = keras.Model(model.input, model.get_layer("embeddings_add").output)(ids)
+    np.testing.assert_allclose(np.asarray(embed(ids)), np.asarray(embeddings), rtol=1e-6, atol=1e-6)
+    assert structure["sequential_blocks"] == list(layers.blocks)

@@ -1,11 +1,15 @@
 """The token-id classifiers (LSTM, Transformer): shapes, sizes, and that padding never changes a prediction."""
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 
+from keras_apps.models import attention_explained, parts
 from keras_apps.models.lstm import build_lstm_classifier
+from keras_apps.models.pooling import POOLINGS, pool_tokens
 from keras_apps.models.transformer import build_transformer_classifier
+from keras_apps.recipes import TRANSFORMER_BLOCKS
 
 VOCABULARY = 50
 BUILDERS = {
@@ -63,3 +67,46 @@ def test_an_all_padding_review_gets_a_finite_logit(name):
     """An empty review tokenizes to nothing but padding; the model must still answer (no 0 / 0)."""
     logits = BUILDERS[name]()(np.zeros((2, 32), "int32")).numpy()
     assert np.isfinite(logits).all()
+
+
+def _linear(dense, x):
+    return np.asarray(x) @ dense.kernel.numpy() + dense.bias.numpy()
+
+
+def _build(name, **settings):
+    if name == "lstm":
+        return build_lstm_classifier(VOCABULARY, embedding_dim=8, units=6, **settings)
+    return build_transformer_classifier(VOCABULARY, 32, embedding_dim=8, num_heads=2, intermediate_dim=16,
+                                        num_layers=2, **settings)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+@pytest.mark.parametrize("name, token_vectors", [("lstm", "bilstm"), ("transformer", "encoder2")])
+def test_the_logit_reads_the_pooling_asked_for(name, token_vectors, pooling):
+    model = _build(name, pooling=pooling, dropout=0.5)
+    ids = np.random.default_rng(4).integers(5, VOCABULARY, (2, 10)).astype("int32")
+    ids[0, 6:] = 0
+    vectors = keras.Model(model.input, model.get_layer(token_vectors).output)(ids)
+    pooled = pool_tokens(vectors, ids != 0, pooling)
+    # Dropout is off outside training, and the output is a logit: the pooled vector times the kernel, plus the bias.
+    np.testing.assert_allclose(model(ids).numpy(), _linear(model.get_layer("logit"), pooled), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_dropout_is_the_rate_asked_for(name):
+    model = _build(name, dropout=0.4)
+    assert model.get_layer("embedding_dropout").rate == model.get_layer("dropout").rate == 0.4
+
+
+@pytest.mark.parametrize("blocks", TRANSFORMER_BLOCKS)
+def test_transformer_settings_reach_every_encoder(blocks):
+    model = build_transformer_classifier(VOCABULARY, 24, embedding_dim=8, num_heads=4, intermediate_dim=12,
+                                         num_layers=3, dropout=0.3, blocks=blocks)
+    encoders = [layer for layer in model.layers if layer.name.startswith("encoder")]
+    assert len(encoders) == 3
+    expected = keras_hub.layers.TransformerEncoder if blocks == "keras-hub" else attention_explained.TransformerEncoder
+    for encoder in encoders:
+        settings = encoder.get_config()
+        assert type(encoder) is expected
+        assert (settings["num_heads"], settings["intermediate_dim"], settings["dropout"]) == (4, 12, 0.3)
+    assert parts.token_embedding(model).position_embedding.sequence_length == 24
