@@ -204,3 +204,55 @@ def test_a_folders_digest_changes_when_a_file_is_renamed_or_its_bytes_move_to_an
     assert digest_of({"a": "ab", "b": "c"}) == original
     assert digest_of({"a": "a", "b": "bc"}) != original
     assert digest_of({"a": "ab", "c": "c"}) != original
+
+
+def test_an_empty_folder_at_a_directory_target_is_not_replaced_either(tmp_path):
+    """`os.replace` swaps a folder over an empty one without a word: a version another run has just made, not yet
+    filled, would be replaced by this one."""
+    (tmp_path / "1").mkdir()
+    with pytest.raises(FileExistsError):
+        with files.atomic_path(tmp_path / "1", directory=True) as temporary:
+            (temporary / "model").write_text("new")
+    assert not any((tmp_path / "1").iterdir()) and [p.name for p in tmp_path.iterdir()] == ["1"]
+
+
+@pytest.mark.parametrize("text", ["one\ntwo\n", "one\r\ntwo\r\n", "one\rtwo\r", "one\ntwo"])
+def test_lines_end_at_a_newline_a_carriage_return_or_both_and_none_is_made_of_the_last_end(text):
+    assert files.split_lines(text) == ["one", "two"]
+    assert files.split_lines("one\n\ntwo\n") == ["one", "", "two"]  # a blank line inside is one
+
+
+def test_lines_of_a_file_with_blank_ones_kept_are_as_an_editor_shows_them(tmp_path):
+    (tmp_path / "lines.txt").write_bytes(b"a\r\n\r\nb\rc\x0cd\n")
+    assert files.read_lines(tmp_path / "lines.txt", keep_blank=True) == ["a", "", "b", "c\x0cd"]
+
+
+def test_what_a_refusal_names_besides_the_kept_entries_counts_the_rest(tmp_path):
+    assert files.entries_besides(tmp_path / "none", ()) == ""
+    for name in ("a", "b", "c", "d", "e", ".lock"):
+        (tmp_path / name).write_text("")
+    assert files.entries_besides(tmp_path, (".lock",)) == "a, b, c and 2 more"
+    assert files.entries_besides(tmp_path, (".lock", "d", "e")) == "a, b, c"
+    (tmp_path / ".a.tmp-0123456789abcdef").write_text("")  # a killed write's temporary: not the user's
+    (tmp_path / "a.tmp-0123456789abcdef").write_text("")  # the user's: a temporary's name starts with a dot
+    assert files.entries_besides(tmp_path, (".lock", "b", "c", "d", "e")) == "a, a.tmp-0123456789abcdef"
+
+
+def test_a_folders_digest_covers_its_subfolders_and_every_byte(tmp_path):
+    """A SavedModel or a backbone is a folder of folders, and its weights are larger than a block."""
+    def digest_of(inner, tail):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        (folder / "variables").mkdir(parents=True)
+        (folder / "variables" / "data").write_bytes(b"\0" * ((1 << 20) + 5000) + tail + b"\0" * 10)
+        (folder / "variables" / "index").write_text(inner)
+        return files.digest(folder)
+
+    original = digest_of("index", b"a")
+    assert digest_of("index", b"a") == original
+    assert digest_of("index", b"b") != original  # a byte past the first blocks
+    assert digest_of("other", b"a") != original
+
+
+def test_a_digest_of_a_missing_file_is_one_line(tmp_path):
+    with pytest.raises(UserError, match=f"^cannot read {tmp_path / 'gone'}: No such file or directory$"):
+        files.digest(tmp_path / "gone")

@@ -2,6 +2,7 @@ import errno
 import json
 import os
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -12,7 +13,7 @@ from keras_apps.errors import UserError
 from keras_apps.export.model_card import CardText
 from keras_apps.export.saved_model import versions
 from keras_apps.inference.serving import classifier_endpoint
-from keras_apps.lifecycle import Export, fingerprint, start_run
+from keras_apps.lifecycle import Export, fingerprint, require_data, start_run
 from keras_apps.training import lora
 from keras_apps.training.config import TrainingConfig
 from keras_apps.training.run_directory import RunDirectory
@@ -373,3 +374,62 @@ def test_a_run_folder_inside_the_export_folder_is_refused_before_anything_starts
                                             "published versions; give a --run-dir outside it$"):
             start_run("tiny", TrainingConfig(strategy="cpu"), run_dir=inside, export_dir=exports)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["exports", "link"] and not any(exports.iterdir())
+
+
+def test_data_of_one_batch_and_some_validation_is_enough_and_less_is_refused():
+    require_data(32, 1, 32, "examples")  # exactly one batch trains
+    with pytest.raises(UserError, match="^31 training examples are fewer than one batch of 32$"):
+        require_data(31, 1, 32, "examples")
+    with pytest.raises(UserError, match=r"^no examples are left for validation: give more training data"):
+        require_data(64, 0, 32, "examples")
+
+
+def test_another_tasks_folder_whose_training_never_began_is_refused_not_started_over(tmp_path):
+    """Starting over empties the folder: what another command learned there is not this one's to delete."""
+    first = start(tmp_path)
+    first.open({"model": "convnet"})
+    first.learned_once("vocabulary.txt", lambda: "learned", lambda value, path: path.write_text(value),
+                       lambda path: path.read_text())
+    other = start_run("tiny-other", TrainingConfig(epochs=1, batch_size=32, strategy="cpu"),
+                      run_dir=tmp_path / "run", export_dir=tmp_path / "other-exports")
+    with pytest.raises(UserError, match="holds an unfinished run of 'tiny', not of 'tiny-other'; rerun that command"):
+        other.open({"model": "convnet"})
+    assert (tmp_path / "run" / "vocabulary.txt").read_text() == "learned"
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["task"] == "tiny"
+
+
+def test_a_run_whose_settings_hold_tuples_resumes(tmp_path, capsys):
+    """Settings are compared as they read back from config.json, where a tuple is a list."""
+    run = start(tmp_path)
+    run.open({"model": "convnet", "image_shape": (28, 28), "data": fingerprint("abc")})
+    (tmp_path / "run" / "history.csv").write_text("epoch,loss\n0,1.5\n")  # its training began
+    again = start(tmp_path)
+    again.open({"model": "convnet", "image_shape": (28, 28), "data": fingerprint("abc")})
+    assert again.resumed and again.identity == run.identity
+    assert "Resuming the interrupted run" in capsys.readouterr().out
+
+
+def test_a_refusal_of_many_changed_settings_names_three_and_counts_the_rest(tmp_path):
+    start(tmp_path).open({"model": "convnet", "a": 1, "b": 1, "c": 1, "d": 1, "e": 1})
+    (tmp_path / "run" / "history.csv").write_text("epoch,loss\n0,1.5\n")
+    with pytest.raises(UserError, match=r"other settings: a 1 \(now 2\), b 1 \(now 2\), c 1 \(now 2\) and 2 more; "):
+        start(tmp_path).open({"model": "convnet", "a": 2, "b": 2, "c": 2, "d": 2, "e": 2})
+
+
+def test_metrics_and_export_record_the_test_figures_and_the_time_of_training_and_report(tmp_path):
+    run = start(tmp_path)
+    run.open({"model": "convnet"})
+    result = run.fit(tiny_model, *tiny_datasets(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    reported = []
+
+    def report(metrics):
+        reported.append(json.loads(json.dumps(metrics)))
+        time.sleep(0.05)
+
+    run.finish(result, "convnet", Export({"serving_default": classifier_endpoint(result.model, IMAGES)}), CARD,
+               report=report, summary=lambda metrics: "", test_metrics={"accuracy": 0.5})
+    exported = json.loads((tmp_path / "exports" / "1" / "export.json").read_text())
+    assert exported["test"] == {"accuracy": 0.5}
+    phases = json.loads((tmp_path / "run" / "metrics.json").read_text())["time"]["phases"]
+    assert {"tracing and compilation", "export", "report"} <= set(phases)
+    assert "report" not in reported[0]["time"]["phases"]
