@@ -310,10 +310,11 @@ def _flushed_or_silenced():
 
 
 def run(main, argv=None):
-    """Runs `main(argv)` and turns a `UserError`, or a write refused by a full disk, into `error: …` on stderr with
-    exit status 2, and Ctrl-C into one line with exit status 130, naming the run folder to resume from when the
-    command was training. A reader of its output that went away (`| head`) stops it quietly, with the status of a
-    command killed by SIGPIPE (the shell's own for `yes | head`): what comes after the printing is not done.
+    """Runs `main(argv)` and turns a `UserError`, or a write the system refused (a full disk, a read-only folder),
+    into `error: …` on stderr with exit status 2, and Ctrl-C into one line with exit status 130, naming the run
+    folder to resume from when the command was training. A reader of its output that went away (`| head`) stops
+    it quietly, with the status of a command killed by SIGPIPE (the shell's own for `yes | head`): what comes after
+    the printing is not done.
 
     A Ctrl-C raises KeyboardInterrupt wherever the command is, and a library may turn it into another error
     (TensorFlow's tracing) or swallow it (an exception raised in a destructor is only printed): an error after a
@@ -338,12 +339,15 @@ def run(main, argv=None):
         except Exception as exc:
             if interrupted:
                 return _interrupted()
-            reason = files.storage_full(exc)
-            if not reason:
+            at = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            if reason := files.storage_full(exc):
+                print(f"error: out of disk space ({reason}){at and ' writing' + at}: free some space, then "
+                      f"rerun{_resume_hint()}", file=sys.stderr)
+            elif reason := files.access_refused(exc):
+                print(f"error: the system refused{at or ' a write'} ({reason}): make its folder writable, then "
+                      f"rerun{_resume_hint()}", file=sys.stderr)
+            else:
                 raise
-            written = f" writing {exc.filename}" if getattr(exc, "filename", None) else ""
-            print(f"error: out of disk space ({reason}){written}: free some space, then rerun{_resume_hint()}",
-                  file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             return _interrupted()

@@ -4,11 +4,13 @@ in one line."""
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -119,6 +121,31 @@ def write_json(path, value):
     write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
+def write_weights(model, path):
+    """Writes `model`'s weights to the `.weights.h5` file `path` atomically.
+
+    A write the system refuses (a full disk) is raised as a plain `OSError` of its errno, once what HDF5 opened for
+    it is closed, with what h5py prints then dropped: closing a file whose writes failed, h5py prints two tracebacks
+    (they came under the command's one-line error), and an interpreter's teardown can crash on it (h5py/h5py#914).
+    What a write that succeeds prints is printed as it would be."""
+    with atomic_path(path, suffix=".weights.h5") as temporary:
+        printed = io.StringIO()
+        with contextlib.redirect_stderr(printed):
+            refused = _refused(lambda: model.save_weights(temporary), path)
+        if refused is not None:
+            raise refused
+        sys.stderr.write(printed.getvalue())
+
+
+def _refused(write, path):
+    """None, or an `OSError` like the one `write` raised, holding none of its frames: they are released here."""
+    try:
+        write()
+    except OSError as exc:
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))
+    return None
+
+
 def read_text(path):
     """The text of a UTF-8 file, less the byte-order mark some editors (Windows Notepad) write first, which is
     not text (a model would read it as an unknown character); a one-line error for an unreadable file or one that
@@ -217,16 +244,29 @@ def _check_writable_folder(folder, named):
 
 # What the system says when a write is refused for want of space, by errno.
 STORAGE_FULL = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded"}
+# What it says when a write is refused in a folder this user may not write (any more: remounted read-only).
+ACCESS_REFUSED = {errno.EROFS: "Read-only file system", errno.EACCES: "Permission denied",
+                  errno.EPERM: "Operation not permitted"}
 
 
 def storage_full(exc):
     """The system's reason (`STORAGE_FULL`) when `exc`, or an error it was raised from, is a write refused for want
     of space (a full disk, a quota reached), else None. Python's `OSError`s carry the errno; h5py's and TensorFlow's
     errors carry the system's message in their text."""
+    return _system_reason(exc, STORAGE_FULL)
+
+
+def access_refused(exc):
+    """The system's reason (`ACCESS_REFUSED`) when `exc`, or an error it was raised from, is an access the system
+    refused (a read-only file system, a permission), else None; found as `storage_full` finds its own."""
+    return _system_reason(exc, ACCESS_REFUSED)
+
+
+def _system_reason(exc, reasons):
     while exc is not None:
-        if getattr(exc, "errno", None) in STORAGE_FULL:
-            return STORAGE_FULL[exc.errno]
-        reason = next((reason for reason in STORAGE_FULL.values() if reason in str(exc)), None)
+        if getattr(exc, "errno", None) in reasons:
+            return reasons[exc.errno]
+        reason = next((reason for reason in reasons.values() if reason in str(exc)), None)
         if reason:
             return reason
         exc = exc.__cause__ or exc.__context__

@@ -118,11 +118,29 @@ def test_a_full_disk_is_one_line_that_says_how_to_go_on(tmp_path, capsys, write)
     assert err.endswith(f": free some space, then rerun with --run-dir {tmp_path / 'run'} to resume it\n")
 
 
-def test_other_system_errors_are_not_taken_for_a_full_disk():
-    def failing(argv):
-        raise PermissionError(errno.EACCES, "Permission denied", "model.keras")
+@pytest.mark.parametrize("refused", [OSError(errno.EROFS, "Read-only file system", "exports/.export-1"),
+                                     PermissionError(errno.EACCES, "Permission denied", "exports/.export-1")])
+def test_a_folder_the_system_stopped_letting_a_run_write_is_one_line_that_says_how_to_go_on(tmp_path, capsys,
+                                                                                             refused):
+    """An export folder remounted read-only while the model trained: not a traceback, and how to resume."""
+    import tensorflow as tf
 
-    with pytest.raises(PermissionError):
+    from keras_apps.training.runner import open_run_directory
+
+    def training(argv):
+        open_run_directory("tiny", tmp_path / "run", tf.distribute.get_strategy())
+        raise refused
+
+    assert cli.run(training, []) == 2
+    assert capsys.readouterr().err == (f"error: the system refused exports/.export-1 ({refused.strerror}): make its "
+                                       f"folder writable, then rerun with --run-dir {tmp_path / 'run'} to resume it\n")
+
+
+def test_other_system_errors_are_not_taken_for_a_refused_write():
+    def failing(argv):
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    with pytest.raises(OSError, match="Bad file descriptor"):
         cli.run(failing, [])
 
 

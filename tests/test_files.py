@@ -2,6 +2,7 @@ import errno
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,33 @@ def test_a_folders_digest_covers_its_subfolders_and_every_byte(tmp_path):
 def test_a_digest_of_a_missing_file_is_one_line(tmp_path):
     with pytest.raises(UserError, match=f"^cannot read {tmp_path / 'gone'}: No such file or directory$"):
         files.digest(tmp_path / "gone")
+
+
+class _Noisy:
+    """As h5py's file objects whose writes failed: closing, they print an error."""
+
+    def __del__(self):
+        print("Exception ignored in: 'h5py._objects.ObjectID.__dealloc__'", file=sys.stderr)
+
+
+class _Model:
+    def __init__(self, full):
+        self.full = full
+
+    def save_weights(self, path):
+        print("a warning the write printed", file=sys.stderr)
+        if self.full:
+            file = _Noisy()  # noqa: F841 (released with this frame)
+            raise OSError(errno.ENOSPC, "Can't synchronously write data (No space left on device)")
+        Path(path).write_bytes(b"weights")
+
+
+def test_weights_a_full_disk_refuses_are_one_error_and_leave_nothing_printed_or_written(tmp_path, capsys):
+    target = tmp_path / "latest.weights.h5"
+    with pytest.raises(OSError) as raised:
+        files.write_weights(_Model(full=True), target)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
+    assert raised.value.__context__ is None and files.storage_full(raised.value) == "No space left on device"
+    assert capsys.readouterr().err == "" and list(tmp_path.iterdir()) == []
+    files.write_weights(_Model(full=False), target)
+    assert target.read_bytes() == b"weights" and capsys.readouterr().err == "a warning the write printed\n"

@@ -91,8 +91,7 @@ class Backup(keras.callbacks.BackupAndRestore):
             return 0
 
     def _save_model(self):
-        with files.atomic_path(self._weights_path, suffix=".weights.h5") as temporary:
-            self.model.save_weights(temporary)
+        files.write_weights(self.model, self._weights_path)
         with files.atomic_path(self._seeds_path) as temporary, open(temporary, "wb") as handle:
             np.savez(handle, **{str(index): np.asarray(seed) for index, seed in enumerate(self._seeds())})
         files.write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})

@@ -51,8 +51,7 @@ class FitResult:
 
     def save(self, run_directory):
         """Records the trained model and its figures in the run, so that a rerun need not train again."""
-        with files.atomic_path(run_directory.trained_weights, suffix=".weights.h5") as temporary:
-            self.model.save_weights(temporary)
+        files.write_weights(self.model, run_directory.trained_weights)
         figures = {name: getattr(self, name) for name in self.recorded()}
         files.write_json(run_directory.fit_record, {**figures, "jit_compile": bool(self.model.jit_compile)})
 
