@@ -174,9 +174,9 @@ def train(args):
         result, args.recipe, export, MODEL_CARD, report=report,
         summary=lambda metrics: (
             f"{args.direction} (beam {args.beam_size}): BLEU {scores['bleu']:.1f}, ROUGE-1 F1 "
-            f"{scores['rouge1_f1']:.3f}, ROUGE-2 F1 {scores['rouge2_f1']:.3f}, masked token accuracy "
-            f"{test['masked_accuracy']:.4f} on {len(test_sources):,} test sentences | {metrics['params']:,} "
-            f"parameters, {metrics['trained_for']}; cached decoding {speedups_in_words(speed)}"),
+            f"{scores['rouge1_f1']:.3f}, ROUGE-2 F1 {scores['rouge2_f1']:.3f} on {len(test_sources):,} test sentences, "
+            f"masked token accuracy {test['masked_accuracy']:.4f} on all {len(test_pairs):,} test pairs | "
+            f"{metrics['params']:,} parameters, {metrics['trained_for']}; cached decoding {speedups_in_words(speed)}"),
         test_metrics=test, extra=extra,
     )
 

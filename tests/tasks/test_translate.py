@@ -2,6 +2,7 @@
 pairs whose export a fresh process uses, as a user runs it."""
 
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -70,6 +71,8 @@ def test_a_short_run_on_real_pairs_learns_reports_exports_and_translates(real_sp
     assert status == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics["test"]) == {"bleu", "rouge1_f1", "rouge2_f1", "masked_accuracy", "loss"}
+    # The scores of the 60 sentences translated, the teacher-forced accuracy of every test pair: each says which.
+    assert re.search(r"on 60 test sentences, masked token accuracy [\d.]+ on all [\d,]{6} test pairs \|", out)
     assert metrics["extra"]["test_sentences"] == 60 and metrics["extra"]["bleu_signature"].startswith("nrefs:")
     row = bench_translate.translate_row("default", metrics, wall_seconds=1.0)  # the benchmark reads these figures
     assert row["bleu"] == metrics["test"]["bleu"] and set(row["decoding"]) == {"1", "64"}
