@@ -197,3 +197,59 @@ def test_the_runs_fingerprint_counts_every_review_label_and_rating_it_learns_fro
     for what, other in changed.items():
         assert other.fingerprint() != splits.fingerprint(), what
     assert dataclasses.replace(splits, test=split._select([0])).fingerprint() == splits.fingerprint()
+
+
+def test_the_validation_reviews_are_held_out_of_the_training_reviews_never_the_test_ones(tiny_imdb, monkeypatch):
+    """A validation split drawn from the test split would pick the best epoch on the reviews it is scored on."""
+    monkeypatch.setattr(imdb, "SIZES", TINY)
+    data = imdb.load(tiny_imdb)
+    splits = imdb.run_splits(tiny_imdb, validation_fraction=0.25, seed=0)
+    assert (len(splits.train), len(splits.validation)) == (3, 1)  # 0.25 of 3 negatives, of 1 positive: 1 and 0
+    assert sorted(splits.train.texts + splits.validation.texts) == sorted(data.train.texts)
+    assert not set(splits.train.texts) & set(splits.validation.texts)
+    assert splits.test.texts == data.test.texts
+    for part, whole in [(splits.train, data.train), (splits.validation, data.train), (splits.test, data.test)]:
+        truth = {text: (label, rating) for text, label, rating in zip(whole.texts, whole.labels, whole.ratings)}
+        assert [truth[text] for text in part.texts] == list(zip(part.labels.tolist(), part.ratings.tolist()))
+
+
+def test_an_empty_review_file_is_damage_not_a_review(tmp_path):
+    folder = tmp_path / "aclImdb" / "train"
+    for name in imdb.CLASS_NAMES:
+        (folder / name).mkdir(parents=True)
+    (folder / "pos" / "0_9.txt").write_text("Fine.")
+    (folder / "neg" / "0_1.txt").write_text("<br /><br /> \n")  # nothing left once cleaned
+    with pytest.raises(UserError, match="0_1.txt is empty; the extracted dataset is damaged"):
+        imdb.read_labeled(tmp_path / "aclImdb", "train")
+
+
+def test_the_review_corpus_is_written_in_the_same_order_every_time(tiny_imdb):
+    """Written again (another machine, a new cache), it must be the same text: an export records its fingerprint."""
+    path = imdb.review_corpus(tiny_imdb, sizes=TINY)
+    first = path.read_text(encoding="utf-8")
+    path.unlink()
+    assert imdb.review_corpus(tiny_imdb, sizes=TINY).read_text(encoding="utf-8") == first
+
+
+def test_a_rating_of_ten_is_read_whole(tmp_path):
+    folder = tmp_path / "aclImdb" / "test"
+    for name in imdb.CLASS_NAMES:
+        (folder / name).mkdir(parents=True)
+    (folder / "neg" / "12_1.txt").write_text("Awful.")
+    (folder / "pos" / "12_10.txt").write_text("Perfect.")
+    assert imdb.read_labeled(tmp_path / "aclImdb", "test").ratings.tolist() == [1, 10]
+
+
+@pytest.mark.parametrize("sizes, split", [({**TINY, "train": 3}, "train"), ({**TINY, "unsup": 4}, "unsup")])
+def test_a_split_of_another_size_than_expected_is_refused(tiny_imdb, sizes, split):
+    """More reviews than the dataset has is no complete dataset either (a test review copied into training)."""
+    with pytest.raises(UserError, match=f"{split} has {TINY[split]} reviews, expected {sizes[split]}"):
+        imdb.load(tiny_imdb, unlabeled=True, sizes=sizes)
+
+
+def test_unlabeled_examples_takes_that_many_unlabeled_reviews(tiny_imdb, monkeypatch):
+    monkeypatch.setattr(imdb, "SIZES", TINY)
+    splits = dict(data_dir=tiny_imdb, validation_fraction=0.5, seed=0, unlabeled=True)
+    assert imdb.run_splits(**splits, unlabeled_examples=2).sizes()["unlabeled_examples"] == 2
+    assert len(imdb.run_splits(**splits).unlabeled) == 3
+    assert imdb.run_splits(tiny_imdb, validation_fraction=0.5, seed=0).unlabeled == []

@@ -80,3 +80,34 @@ def test_every_dataset_download_is_checked_against_its_sha256():
     remotes = [imdb.IMDB_FILE, mnist.MNIST_FILE, spoken_digits.FSDD_FILE, text_corpus.TINY_SHAKESPEARE,
                translation_pairs.SPA_ENG]
     assert [remote.name for remote in remotes if not (remote.sha256 and len(remote.sha256) == 64)] == []
+
+
+def test_a_download_failing_its_hash_check_is_one_line(tmp_path, monkeypatch):
+    """`get_file` raises a bare `ValueError` for a download whose sha256 does not match (cut off, tampered)."""
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+
+    def corrupt_download(remote, directory):
+        raise ValueError("Incomplete or corrupted file detected. The sha256 file hash does not match the provided "
+                         "value of 0123.")
+
+    with pytest.raises(UserError, match="download from .* failed \\(Incomplete or corrupted file detected"):
+        locate(REMOTE, tmp_path, download=corrupt_download)
+
+
+def test_a_data_dir_given_with_a_tilde_is_searched_in_the_home_folder(tmp_path, monkeypatch):
+    """`--data-dir=~/data` reaches the program unexpanded (the shell expands a `~` only at a word's start)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / REMOTE.name).write_text("mine")
+    assert locate(REMOTE, "~/data", download=no_network) == tmp_path / "data" / REMOTE.name
+
+
+def test_a_folder_named_like_the_file_is_not_the_file(tmp_path, monkeypatch):
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    (tmp_path / "flag" / REMOTE.name).mkdir(parents=True)
+    (tmp_path / "home" / ".keras" / "datasets").mkdir(parents=True)
+    (tmp_path / "home" / ".keras" / "datasets" / REMOTE.name).write_text("cached")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert locate(REMOTE, tmp_path / "flag", download=no_network) == (
+        tmp_path / "home" / ".keras" / "datasets" / REMOTE.name)

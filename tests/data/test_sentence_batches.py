@@ -64,3 +64,11 @@ def test_each_epoch_regroups_the_pairs_and_reorders_the_batches_and_a_seed_repea
     assert widths != sorted(widths)  # the length-sorted batches were shuffled
     assert _epoch(sentence_batches(sources, targets, 10, shuffle=True, seed=0, pool_batches=100)) == first
     assert _epoch(sentence_batches(sources, targets, 10, shuffle=True, seed=1, pool_batches=100)) != first
+
+
+def test_training_drops_each_pools_incomplete_batch_and_yields_the_count_it_announced():
+    sources, targets, _ = _pairs(105)
+    dataset = sentence_batches(sources, targets, 10, shuffle=True, seed=0, pool_batches=20)
+    batches = list(dataset)
+    assert int(dataset.cardinality()) == len(batches) == 10
+    assert all(len(labels) == 10 for _, labels, _ in batches)

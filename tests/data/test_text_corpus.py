@@ -69,3 +69,44 @@ def test_only_a_model_of_the_review_corpus_this_suite_wrote_learned_reviews(tmp_
     assert not text_corpus.learned_reviews(text_corpus.text_record(None, "Tiny text."))  # Tiny Shakespeare
     assert not text_corpus.learned_reviews({"file": REVIEW_CORPUS, "fingerprint": "0"})  # recorded before
     assert not text_corpus.learned_reviews(None)
+
+
+@pytest.mark.parametrize("length", [text_corpus.TINY_SHAKESPEARE_CHARACTERS - 1,
+                                    text_corpus.TINY_SHAKESPEARE_CHARACTERS + 1])
+def test_tiny_shakespeare_of_any_other_length_is_refused(tmp_path, length):
+    (tmp_path / "tinyshakespeare.txt").write_text("a" * length)
+    with pytest.raises(UserError, match=f"has {length:,} characters, not Tiny Shakespeare's"):
+        text_corpus.load_corpus(data_dir=tmp_path)
+
+
+def test_an_export_is_measured_only_on_the_text_it_learned():
+    """Any change, however far into the text, is another text: its validation loss is not the export's."""
+    text = "First Citizen:\n" * 1000
+    recorded = {"task": "gpt", "text": text_corpus.text_record(None, text)}
+    text_corpus.check_trained_on(recorded, None, text, "saved_models/gpt/1")
+    for other in ["Another text entirely.", text[:-1] + "?"]:
+        with pytest.raises(UserError, match="Tiny Shakespeare is not the text the export at saved_models/gpt/1 "
+                                            "learned \\(tinyshakespeare.txt\\)"):
+            text_corpus.check_trained_on(recorded, None, other, "saved_models/gpt/1")
+
+
+def test_an_export_of_the_review_corpus_is_measured_on_it_by_default_others_on_tiny_shakespeare(tmp_path, monkeypatch):
+    from keras_apps.data import imdb
+
+    corpus = tmp_path / "cleaned-0123" / imdb.REVIEW_CORPUS
+    corpus.parent.mkdir()
+    corpus.write_text("A review.\n")
+    monkeypatch.setattr(imdb, "review_corpus", lambda data_dir=None, **options: corpus)
+    (tmp_path / "tinyshakespeare.txt").write_text("a" * text_corpus.TINY_SHAKESPEARE_CHARACTERS)
+    of_reviews = {"text": text_corpus.text_record(corpus, "A review.\n")}
+    assert text_corpus.learned_text(of_reviews, data_dir=tmp_path) == (corpus, "A review.\n")
+    of_shakespeare = {"text": text_corpus.text_record(None, "a" * text_corpus.TINY_SHAKESPEARE_CHARACTERS)}
+    assert text_corpus.learned_text(of_shakespeare, data_dir=tmp_path)[0] is None
+    assert text_corpus.learned_text(of_reviews, text_file=tmp_path / "tinyshakespeare.txt", data_dir=tmp_path)[0] \
+        == tmp_path / "tinyshakespeare.txt"
+
+
+@pytest.mark.parametrize("fraction", [0, 1, -0.1])
+def test_a_split_fraction_outside_zero_and_one_is_refused(fraction):
+    with pytest.raises(ValueError, match="validation_fraction must be in"):
+        text_corpus.split_corpus("Some text.", fraction)

@@ -75,3 +75,10 @@ def test_a_text_shorter_than_one_window_is_refused():
     with pytest.raises(UserError, match="validation text has 20 tokens"):
         evaluation_windows(TOKENS[:20], 64, 4)
     check_length(None, 64, "training")  # a count not known yet is checked when the tokens are
+
+
+def test_a_text_of_whole_windows_has_its_last_token_predicted():
+    """A text of `k * context_length + 1` tokens holds `k` windows, the last ending on its last token."""
+    batches = list(evaluation_windows(TOKENS[:41], context_length=10, batch_size=3).as_numpy_iterator())
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]).ravel(), TOKENS[1:41])
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]).ravel(), TOKENS[:40])

@@ -133,3 +133,39 @@ def test_the_real_pairs_split_without_shared_sentences(real_spa_eng_dir):
     for side in (0, 1):
         assert not _sentences(splits.train, side) & _sentences(splits.test, side)
         assert not _sentences(splits.validation, side) & _sentences(splits.test, side)
+
+
+def test_a_pair_linking_two_groups_joins_them_whole():
+    """The third pair shares its English with the first and its Spanish with the second: all three are one group."""
+    groups = linked_groups([("A.", "X."), ("B.", "Y."), ("A.", "Y."), ("C.", "Z.")])
+    assert groups[0] == groups[1] == groups[2] != groups[3]
+
+
+@pytest.mark.parametrize("line", ["Go.\t\n", "Go.\t  \n", "\tVe.\n"])
+def test_a_pair_missing_a_side_is_refused(line):
+    with pytest.raises(UserError, match="line 2 of the pairs is not 'English<TAB>Spanish'"):
+        read_pairs(["Hi.\tHola.\n", line])
+
+
+def test_a_pairs_file_that_is_not_utf8_is_corrupt_not_read_with_replacements(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "spa-eng.zip", "w") as archive:
+        archive.writestr("spa-eng/spa.txt", "Go.\tVe.\nWhere?\t¿Dónde?\n".encode("latin-1"))
+    with pytest.raises(UserError, match="spa-eng.zip is corrupt or truncated \\(.*can't decode byte"):
+        load_pairs(tmp_path)
+
+
+def test_an_export_is_scored_on_the_test_split_of_its_own_seed(tmp_path):
+    """An export made before the split was recorded cannot be checked: the seed alone must find its test split."""
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", [(f"Sentence {i}.", f"Frase {i}.") for i in range(100)])
+    test = oriented(split_pairs(load_pairs(tmp_path), seed=1).test, "en-es")
+    assert test != oriented(split_pairs(load_pairs(tmp_path), seed=0).test, "en-es")
+    assert held_out_test(tmp_path, {"direction": "en-es"}, "export", 1) == test
+    assert held_out_test(tmp_path, {"direction": "en-es", "test_split": fingerprint(test)}, "export", 1) == test
+
+
+@pytest.mark.parametrize("validation, test", [(0.5, 0.5), (0, 0.1), (0.1, 0), (0.6, 0.5)])
+def test_fractions_leaving_no_training_split_or_no_held_out_one_are_refused(validation, test):
+    with pytest.raises(ValueError, match="bad fractions"):
+        split_pairs(TINY_PAIRS, validation_fraction=validation, test_fraction=test)
