@@ -16,11 +16,12 @@ import re
 # "don't" and not "don’t", which nb-bow's vectorizer (it strips ASCII punctuation only) and WordPiece vocabularies
 # read as other, unknown words. Every other space (Unicode's space separators: no-break, thin, ideographic, ...;
 # the line and paragraph separators and U+0085, cp1252's ellipsis, in 1,358 IMDB reviews; the ASCII controls Python
-# counts as whitespace) is a space, where the graph's tokenizers split only at some and Python's `split` at all.
+# counts as whitespace; NUL, where the tokenizers' C code ends a text, so that a review after one was read as
+# empty) is a space, where the graph's tokenizers split only at some and Python's `split` at all.
 # Invisible characters (soft hyphen, zero-width space, word joiner, a byte-order mark inside a text) are nothing.
 TYPOGRAPHIC_FORMS = {
     "'": "‘’‚‛′´`", '"': "“”„‟″", "...": "…",
-    " ": "\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    " ": "\x00\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
          "\u2028\u2029\u202f\u205f\u3000",
     "": "\xad\u200b\u2060\ufeff",
 }

@@ -66,6 +66,17 @@ def test_every_other_space_is_a_space_and_invisible_characters_are_nothing():
     assert _clean("\u2003 Dull \u2029") == ["Dull"]  # the ends are trimmed as the readers trim them
 
 
+def test_a_nul_is_a_space_so_the_words_after_it_are_read():
+    """keras-hub's WordPiece splitting (tensorflow-text's C code) stops reading a text at a NUL: a review after one
+    was scored as the empty text, a prompt was continued from nothing, a sentence translated as its first word."""
+    from keras_apps.text.vocabulary import RESERVED_TOKENS, build_tokenizer
+
+    typed = "\x00great\x00film"
+    assert _clean(typed) == ["great film"] and imdb.clean(typed) == "great film"
+    tokenizer = build_tokenizer([*RESERVED_TOKENS, "great", "film"])
+    assert [tokenizer.id_to_token(int(i)) for i in tokenizer(sanitize(tf.constant([typed])))[0]] == ["great", "film"]
+
+
 def test_html_escapes_are_the_characters_they_stand_for_once():
     """A review copied from a page's source, or scraped without decoding: `don&#39;t` was another word than
     `don't`, and `&lt;br /&gt;` no line break. Decoded once: `&amp;lt;` is the text `&lt;`."""
