@@ -339,12 +339,12 @@ def run(main, argv=None):
         except Exception as exc:
             if interrupted:
                 return _interrupted()
-            at = f" {exc.filename}" if getattr(exc, "filename", None) else ""
             if reason := files.storage_full(exc):
-                print(f"error: out of disk space ({reason}){at and ' writing' + at}: free some space, then "
-                      f"rerun{_resume_hint()}", file=sys.stderr)
+                written = f" writing {exc.filename}" if getattr(exc, "filename", None) else ""
+                print(f"error: out of disk space ({reason}){written}: free some space, then rerun{_resume_hint()}",
+                      file=sys.stderr)
             elif reason := files.access_refused(exc):
-                print(f"error: the system refused{at or ' a write'} ({reason}): make its folder writable, then "
+                print(f"error: the system refused a write{_to_what_exists(exc)} ({reason}): make it writable, then "
                       f"rerun{_resume_hint()}", file=sys.stderr)
             else:
                 raise
@@ -353,6 +353,15 @@ def run(main, argv=None):
             return _interrupted()
         finally:
             release_held()  # the run folders it wrote, for the next command (`RunDirectory.hold`)
+
+
+def _to_what_exists(exc):
+    """" to <path>" for the file an error names, or the folder it was to be made in (an export's temporary, whose
+    making was refused), or "" where it names none."""
+    if not getattr(exc, "filename", None):
+        return ""
+    path = Path(exc.filename)
+    return f" to {path if path.exists() else path.parent}"
 
 
 def _interrupted():

@@ -4,13 +4,12 @@ in one line."""
 import contextlib
 import errno
 import hashlib
-import io
 import json
+import math
 import os
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -122,28 +121,30 @@ def write_json(path, value):
 
 
 def write_weights(model, path):
-    """Writes `model`'s weights to the `.weights.h5` file `path` atomically.
+    """Writes `model`'s weights (and its optimizer's) to the `.weights.h5` file `path` atomically.
 
-    A write the system refuses (a full disk) is raised as a plain `OSError` of its errno, once what HDF5 opened for
-    it is closed, with what h5py prints then dropped: closing a file whose writes failed, h5py prints two tracebacks
-    (they came under the command's one-line error), and an interpreter's teardown can crash on it (h5py/h5py#914).
-    What a write that succeeds prints is printed as it would be."""
+    HDF5 is not let near a full disk: a file it runs out of space for mid-write, h5py cannot close, and the process
+    crashes (h5py/h5py#914; here a segmentation fault with nothing said). A folder without room for the file (its
+    variables' bytes and HDF5's own records of each) is refused first, as a full disk, which says how to go on."""
     with atomic_path(path, suffix=".weights.h5") as temporary:
-        printed = io.StringIO()
-        with contextlib.redirect_stderr(printed):
-            refused = _refused(lambda: model.save_weights(temporary), path)
-        if refused is not None:
-            raise refused
-        sys.stderr.write(printed.getvalue())
+        optimizer = getattr(model, "optimizer", None)  # a model never compiled has none
+        variables = [*model.weights, *(optimizer.variables if optimizer is not None else [])]
+        needed = WEIGHTS_FILE_OVERHEAD + sum(WEIGHTS_VARIABLE_OVERHEAD + _bytes_of(v) for v in variables)
+        if shutil.disk_usage(temporary.parent).free < needed:
+            raise OSError(errno.ENOSPC, STORAGE_FULL[errno.ENOSPC], str(path))
+        model.save_weights(temporary)
 
 
-def _refused(write, path):
-    """None, or an `OSError` like the one `write` raised, holding none of its frames: they are released here."""
-    try:
-        write()
-    except OSError as exc:
-        return OSError(exc.errno, exc.strerror or str(exc), str(path))
-    return None
+# What a `.weights.h5` file holds besides its variables' bytes, with room to spare: measured, 62 KB for a 12-layer
+# stack's 74 variables (its own and its optimizer's).
+WEIGHTS_FILE_OVERHEAD = 256 * 1024
+WEIGHTS_VARIABLE_OVERHEAD = 4 * 1024
+
+
+def _bytes_of(variable):
+    import tensorflow as tf  # in here: task command lines import this module before TensorFlow
+
+    return math.prod(variable.shape) * tf.as_dtype(variable.dtype).size
 
 
 def read_text(path):

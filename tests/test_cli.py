@@ -118,22 +118,28 @@ def test_a_full_disk_is_one_line_that_says_how_to_go_on(tmp_path, capsys, write)
     assert err.endswith(f": free some space, then rerun with --run-dir {tmp_path / 'run'} to resume it\n")
 
 
-@pytest.mark.parametrize("refused", [OSError(errno.EROFS, "Read-only file system", "exports/.export-1"),
-                                     PermissionError(errno.EACCES, "Permission denied", "exports/.export-1")])
-def test_a_folder_the_system_stopped_letting_a_run_write_is_one_line_that_says_how_to_go_on(tmp_path, capsys,
-                                                                                             refused):
+@pytest.mark.parametrize("code, reason, path, named", [
+    (errno.EROFS, "Read-only file system", "exports/.export-1", "exports"),  # its making refused: the folder
+    (errno.EACCES, "Permission denied", "exports/.export-1", "exports"),
+    (errno.EPERM, "Operation not permitted", "run/history.csv", "run/history.csv"),  # a file made immutable
+])
+def test_a_write_the_system_stopped_allowing_is_one_line_naming_what_to_make_writable(tmp_path, capsys, code, reason,
+                                                                                      path, named):
     """An export folder remounted read-only while the model trained: not a traceback, and how to resume."""
     import tensorflow as tf
 
     from keras_apps.training.runner import open_run_directory
 
+    (tmp_path / "exports").mkdir()
+
     def training(argv):
         open_run_directory("tiny", tmp_path / "run", tf.distribute.get_strategy())
-        raise refused
+        (tmp_path / "run" / "history.csv").write_text("epoch\n")
+        raise OSError(code, reason, str(tmp_path / path))
 
     assert cli.run(training, []) == 2
-    assert capsys.readouterr().err == (f"error: the system refused exports/.export-1 ({refused.strerror}): make its "
-                                       f"folder writable, then rerun with --run-dir {tmp_path / 'run'} to resume it\n")
+    assert capsys.readouterr().err == (f"error: the system refused a write to {tmp_path / named} ({reason}): make it "
+                                       f"writable, then rerun with --run-dir {tmp_path / 'run'} to resume it\n")
 
 
 def test_other_system_errors_are_not_taken_for_a_refused_write():
