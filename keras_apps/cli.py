@@ -34,7 +34,7 @@ from keras_apps.errors import UserError
 from keras_apps.recipes import add_recipe_flags
 from keras_apps.settings import (
     count_up_to, fraction, given_flags, int32_seed, non_negative_float, non_negative_int, path, port, positive_float,
-    positive_float32, positive_int, probability, seed, several, text,
+    positive_float32, positive_int, probability, seed, several, text, text_or_file,
 )
 from keras_apps.tensorflow_start import import_tensorflow
 from keras_apps.training.run_directory import OPENED_FOR_TRAINING, release_held
@@ -45,7 +45,7 @@ __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `
     "add_lora_argument", "add_run_dir_argument", "add_training_arguments", "build_parser", "check_output",
     "count_up_to", "fraction", "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int",
     "parse_arguments", "path", "port", "positive_float", "positive_float32", "positive_int", "probability", "run",
-    "seed", "several", "text",
+    "seed", "several", "text", "text_or_file",
 ]
 
 

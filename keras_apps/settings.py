@@ -63,9 +63,10 @@ positive_int = count_up_to(LARGEST_COUNT)
 non_negative_int = _argument_type(int, lambda value: value >= 0, "0 or more", most=LARGEST_COUNT)
 several = count_up_to(LARGEST_COUNT, least=2)
 positive_float = _argument_type(float, lambda value: value > 0, "positive")
-# A positive number an export's float32 input holds: neither infinite (above 3.4e38) nor 0 (below 1.4e-45) there.
-positive_float32 = _argument_type(float, lambda value: 1.4e-45 <= value <= 3.4028234663852886e38,
-                                  "positive and within float32's range (1.4e-45 to 3.4e38)")
+# A positive number an export's float32 input holds: neither infinite (above 3.4e38) nor 0 there, which a value
+# below float32's smallest normal number (1.2e-38) is on a CPU, where TensorFlow flushes such values to zero.
+positive_float32 = _argument_type(float, lambda value: 1.1754943508222875e-38 <= value <= 3.4028234663852886e38,
+                                  "positive and within float32's normal range (1.2e-38 to 3.4e38)")
 finite_float = _argument_type(float, lambda value: True, "a number")
 non_negative_float = _argument_type(float, lambda value: value >= 0, "0 or more")
 fraction = _argument_type(float, lambda value: 0 < value < 1, "strictly between 0 and 1")
@@ -77,13 +78,21 @@ int32_seed = _argument_type(int, lambda value: 0 <= value < 2**31, f"in [0, {2**
 port = _argument_type(int, lambda value: 1 <= value <= 65535, "in [1, 65535]")
 
 
-def text(value):
-    """An argparse `type` for text: refuses what is not valid UTF-8 (Python hands such bytes over as surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise argparse.ArgumentTypeError("is not valid UTF-8 text (use a UTF-8 terminal, or --file)") from None
-    return value
+def _text_type(advice):
+    """An argparse `type` for text: refuses what is not valid UTF-8 (Python hands such bytes over as surrogates),
+    with `advice`."""
+    def parse(value):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise argparse.ArgumentTypeError(f"is not valid UTF-8 text ({advice})") from None
+        return value
+
+    return parse
+
+
+text = _text_type("use a UTF-8 terminal")
+text_or_file = _text_type("use a UTF-8 terminal, or --file")  # for a command that reads its texts from --file too
 
 
 def path(value):

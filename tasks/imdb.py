@@ -247,7 +247,7 @@ def _loading_arguments(parser, *, data=False):
 
 
 def _predict_arguments(parser):
-    parser.add_argument("reviews", nargs="*", type=cli.text, help="review texts (quote each one)")
+    parser.add_argument("reviews", nargs="*", type=cli.text_or_file, help="review texts (quote each one)")
     parser.add_argument("--file", type=cli.path, action="append", default=[], metavar="PATH",
                         help="a UTF-8 text file, one review per line")
     _loading_arguments(parser)
@@ -259,7 +259,7 @@ def _compress_arguments(parser):
 
 
 def _explain_arguments(parser):
-    parser.add_argument("review", nargs="?", default="", type=cli.text, help="the review text (quote it)")
+    parser.add_argument("review", nargs="?", default="", type=cli.text_or_file, help="the review text (quote it)")
     parser.add_argument("--file", type=cli.path, metavar="PATH", help="read the review from a UTF-8 text file instead")
     _loading_arguments(parser)
     parser.add_argument("--output", type=cli.path, default="explanation.html", help="the HTML page to write (default: "

@@ -250,7 +250,7 @@ def _train_arguments(parser):
 
 
 def _translate_arguments(parser):
-    parser.add_argument("sentences", nargs="*", type=cli.text, help="sentences to translate")
+    parser.add_argument("sentences", nargs="*", type=cli.text_or_file, help="sentences to translate")
     parser.add_argument("--file", type=cli.path, action="append", default=[],
                         help="a UTF-8 text file, one sentence per line; a blank line gets a blank one (repeatable)")
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
