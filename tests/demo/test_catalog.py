@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 from keras_apps.demo.catalog import TABS, Served, find
@@ -40,3 +41,27 @@ def test_a_tab_does_not_serve_another_kind_of_its_task_s_export(tmp_path):
     assert served.path is None and served.problem.endswith("1 is an export of direction 'es-en', not 'en-es'")
     write_export(tmp_path / "translate" / "2", {"task": "translate", "direction": "en-es"})
     assert {entry.tab.task: entry for entry in find(tmp_path)}["translate"].path == tmp_path / "translate" / "2"
+
+
+def test_the_figures_shown_are_the_test_split_s_when_both_are_recorded_and_numbers_only(tmp_path):
+    write_export(tmp_path / "mnist" / "1", {
+        "task": "mnist", "validation": {"accuracy": 0.95}, "test": {"accuracy": 0.93, "note": "x", "per_class": [1]}})
+    assert {entry.tab.task: entry for entry in find(tmp_path)}["mnist"].figures == "test accuracy 0.93"
+
+
+def test_a_translation_export_that_records_no_direction_is_not_served(tmp_path):
+    write_export(tmp_path / "translate" / "1", {"task": "translate"})
+    served = {entry.tab.task: entry for entry in find(tmp_path)}["translate"]
+    assert served.path is None and served.problem.endswith("1 is an export of direction None, not 'en-es'")
+
+
+def test_an_export_that_lacks_its_model_or_whose_files_changed_is_not_served(tmp_path):
+    empty = hashlib.sha256(b"").hexdigest()  # what write_export writes into each file
+    write_export(tmp_path / "mnist" / "1", {"task": "mnist", "files_sha256": {"saved_model.pb": empty,
+                                                                              "model.keras": empty}})
+    (tmp_path / "mnist" / "1" / "model.keras").unlink()
+    served = {entry.tab.task: entry for entry in find(tmp_path)}["mnist"]
+    assert served.path is None and "has no model.keras: the export is incomplete" in served.problem
+    (tmp_path / "mnist" / "1" / "model.keras").write_bytes(b"another export's model")
+    served = {entry.tab.task: entry for entry in find(tmp_path)}["mnist"]
+    assert served.path is None and "model.keras changed since it was exported" in served.problem

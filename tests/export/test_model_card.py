@@ -60,3 +60,18 @@ def test_a_model_measured_under_several_conditions_shows_each_and_which_the_metr
     card = model_card(METRICS, {"conditions": {"clean": 0.9912, "degraded": 0.9687, "audio alone": 0.9514}}, text)
     assert ("## Test accuracy under each condition (the metrics above: clean)\n\n| condition | accuracy |\n"
             "| --- | --- |\n| clean | 0.9912 |\n| degraded | 0.9687 |\n| audio alone | 0.9514 |\n") in card
+
+
+def test_a_run_measured_on_both_splits_shows_its_test_figures_under_the_test_set():
+    """The evaluation (macro F1, calibration) is the test split's: it belongs under the test set's heading."""
+    text = CardText(description="Digits.", data="MNIST.", intended_use="Teaching.", limits="Only digits.")
+    card = model_card({**METRICS, "validation": {"accuracy": 0.9871, "loss": 0.0456}}, {}, text)
+    assert "## Metrics on the test set\n\n| metric | value |\n| --- | --- |\n| accuracy | 0.9958 |\n" in card
+    assert "0.9871" not in card and "validation set" not in card
+
+
+def test_a_run_that_recorded_one_fact_of_its_data_says_it():
+    """A run measured on a slice of the test set says so, even when that is all it records."""
+    text = CardText(description="Digits.", data="MNIST: 10,000 test images.", intended_use="Teaching.", limits="x")
+    card = model_card(METRICS, {}, text, {"test_examples": 500})
+    assert "## This run's data\n\n- test examples: 500\n" in card

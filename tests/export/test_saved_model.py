@@ -47,6 +47,7 @@ def recorded_before_digests(version):
 def test_versions_count_up_and_carry_the_keras_file(model, tmp_path):
     first, second = export(model, tmp_path), export(model, tmp_path)
     assert (first.name, second.name) == ("1", "2") and versions(tmp_path) == [1, 2]
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["1", "2"]  # nothing else left beside them
     assert (second / "saved_model.pb").is_file() and (second / "model.keras").is_file()
     recorded = json.loads((second / "export.json").read_text())
     digests = recorded.pop("files_sha256")
@@ -185,6 +186,18 @@ def test_a_training_run_never_publishes_into_a_folder_of_compressed_copies(model
                      metadata={"task": "test", **(kind or {})}, kind=("test", kind))
     again = export_model(model, copies, {"serving_default": classifier_endpoint(model, IMAGES)}, metadata=copy)
     assert again.name == "2" and versions(copies) == [1, 2]
+
+
+def test_a_folder_of_versions_is_checked_against_its_latest_one(tmp_path):
+    """What loads the folder serves its latest version: an older one of this kind does not make the folder this
+    kind's."""
+    for version, recorded in ((1, {"task": "translate", "direction": "en-es"}),
+                              (2, {"task": "translate", "direction": "es-en"})):
+        (tmp_path / str(version)).mkdir()
+        (tmp_path / str(version) / "export.json").write_text(json.dumps(recorded))
+    check_export_root(tmp_path, "translate", {"direction": "es-en"})
+    with pytest.raises(UserError, match="holds translate exports of direction 'es-en'; give this one"):
+        check_export_root(tmp_path, "translate", {"direction": "en-es"})
 
 
 def test_an_export_under_a_path_tensorflow_reads_as_a_pattern_is_refused_naming_the_brackets(model, tmp_path):
