@@ -23,12 +23,23 @@ MAX_TEMPERATURE = 5.0
 
 
 def _text(value, what, limit):
-    """`value` stripped; a `UserError` if it is empty or longer than `limit` characters."""
-    text = (value or "").strip()
+    """`value` stripped; a `UserError` if it is empty, longer than `limit` characters, or not text (`_unicode`)."""
+    text = _unicode((value or "").strip(), what)
     if not text:
         raise UserError(f"type {what} first")
     if len(text) > limit:
         raise UserError(f"{what} is {len(text):,} characters long; this page takes at most {limit:,}")
+    return text
+
+
+def _unicode(text, what):
+    """`text`, or a `UserError` if it holds half of a UTF-16 pair (a surrogate), which a client's JSON can send and
+    no UTF-8 text holds: the export would not be reached."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UserError(f"{what} holds a character that is not text ({text[exc.start]!a}, half of a UTF-16 "
+                        f"pair)") from None
     return text
 
 
@@ -137,7 +148,7 @@ class GenerationAnswers:
         self.export_path, self.generate = load_serving(export_path, signature="generate", task="gpt")
 
     def answer(self, prompt, max_new_tokens, temperature, seed):
-        prompt = prompt or ""
+        prompt = _unicode(prompt or "", "the prompt")
         if len(prompt) > MAX_PROMPT_CHARACTERS:
             raise UserError(f"the prompt is {len(prompt):,} characters long; this page takes at most "
                             f"{MAX_PROMPT_CHARACTERS:,}")

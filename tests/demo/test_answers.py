@@ -52,6 +52,7 @@ def test_a_generation_request_reaches_the_export_as_asked(generation, tmp_path):
     ("x", 8, 0.0, 0, "the temperature must be above 0 and at most 5, got 0.0"),
     ("x", 8, answers.MAX_TEMPERATURE + 0.01, 0, "the temperature must be above 0 and at most 5, got 5.01"),
     ("x", 8, float("nan"), 0, "the temperature must be above 0 and at most 5, got nan"),
+    ("a \ud800", 8, 1.0, 0, "the prompt holds a character that is not text ('\\ud800', half of a UTF-16 pair)"),
 ])
 def test_a_generation_request_the_page_cannot_take_is_one_line(generation, prompt, length, temperature, seed,
                                                               message):
@@ -92,7 +93,8 @@ def test_a_review_is_explained_as_typed_by_the_method_its_export_allows(has_grad
     assert reviews.explainer.explained == [("A fine film.", method), ("x" * answers.MAX_REVIEW_CHARACTERS,
                                                                       "occlusion")]
     for review, message in (("  \n", "type a review first"),
-                            ("x" * (answers.MAX_REVIEW_CHARACTERS + 1), "a review is 20,001 characters long")):
+                            ("x" * (answers.MAX_REVIEW_CHARACTERS + 1), "a review is 20,001 characters long"),
+                            ("Fine \udc80", "a review holds a character that is not text")):  # a client's JSON
         with pytest.raises(UserError, match=message):
             reviews.answer(review)
 
@@ -118,6 +120,8 @@ def test_a_sentence_is_translated_and_explained_by_the_version_the_tab_names(mon
     assert calls[0]["sentences"].tolist() == [b"one two three four"] and loaded[-1] == ("draw", "one two three four")
     with pytest.raises(UserError, match="the sentence is 5 tokens long and the model reads 4"):
         tab.answer("one two three four five")
+    with pytest.raises(UserError, match="a sentence holds a character that is not text"):
+        tab.answer("one \ud800")
     assert len(calls) == 1
 
 
