@@ -1,6 +1,7 @@
 """Translation scores against hand-computed cases: sacreBLEU over all references, ROUGE on Unicode words."""
 
 import pytest
+import sacrebleu
 
 from keras_apps.evaluate.translation import UnicodeWords, translation_scores
 
@@ -37,3 +38,16 @@ def test_mismatched_inputs_are_rejected():
         translation_scores(["a"], [["a"], ["b"]])
     with pytest.raises(ValueError, match="reference"):
         translation_scores(["a"], [[]])
+    with pytest.raises(ValueError, match="hypotheses"):
+        translation_scores([], [])
+
+
+def test_bleu_is_sacrebleu_s_standard_corpus_bleu_of_the_hypotheses_against_the_references():
+    # Accents, punctuation and a sentence with no matching 4-gram: the tokenizer and the smoothing both show.
+    hypotheses = ["¿Dónde está la estación?", "Me gusta el té.", "Hola amigo mío, ¿qué tal?"]
+    references = ["¿Dónde está la estación de tren?", "A mí me gusta mucho el té.", "Hola, amigo mío. ¿Qué tal?"]
+    scores = translation_scores(hypotheses, [[reference] for reference in references])
+    assert scores["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+    assert scores["bleu"] != pytest.approx(sacrebleu.corpus_bleu(references, [hypotheses]).score)
+    no_four_gram = translation_scores(["Me gusta el té."], [["A mí me gusta té."]])["bleu"]
+    assert no_four_gram == pytest.approx(sacrebleu.corpus_bleu(["Me gusta el té."], [["A mí me gusta té."]]).score)

@@ -1,8 +1,10 @@
+import sys
 from types import SimpleNamespace
 
+import pytest
 import tensorflow as tf
 
-from keras_apps.training.metrics import run_metrics, trained_for
+from keras_apps.training.metrics import peak_memory_mb, run_metrics, trained_for
 from tests.training.helpers import tiny_model
 
 
@@ -44,3 +46,26 @@ def test_the_time_of_a_resumed_run_is_said_to_cover_only_the_epochs_after_the_re
                                       "is not kept)")
     assert metrics_of(tiny_model())["trained_for"] == "2 epochs in 1 s"
 
+
+
+def test_metrics_carry_the_run_s_figures_as_they_were_measured(tmp_path):
+    fit_result = SimpleNamespace(model=tiny_model(), epochs_completed=5, initial_epoch=2, train_seconds=12.3456,
+                                 train_examples=300, train_examples_per_second=77.7, train_step_seconds=None,
+                                 trainable_params=10)
+    evaluation, extra = {"macro_f1": 0.5}, {"note": "x"}
+    metrics = run_metrics(task="tiny", model_name="convnet", fit_result=fit_result, test_metrics={"accuracy": 1},
+                          export_path=tmp_path / "export", strategy=tf.distribute.get_strategy(),
+                          extra=extra, evaluation=evaluation)
+    assert metrics["epochs"] == 5 and metrics["resumed_from_epoch"] == 2
+    assert metrics["train_seconds"] == pytest.approx(12.3456, abs=1e-3) and metrics["train_examples"] == 300
+    assert metrics["train_examples_per_second"] == pytest.approx(77.7)
+    assert metrics["test"] == {"accuracy": 1.0} and isinstance(metrics["test"]["accuracy"], float)
+    assert metrics["export"] == str(tmp_path / "export")
+    assert metrics["evaluation"] == evaluation and metrics["extra"] == extra
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_peak_memory_is_in_mebibytes():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+    peak_mb = int(status["VmHWM"].split()[0]) / 1024  # the kernel's figure, in kB
+    assert peak_mb / 2 < peak_memory_mb() < peak_mb * 2
