@@ -17,12 +17,19 @@ def as_class_probabilities(probabilities):
     return probabilities
 
 
+def predicted_classes(probabilities):
+    """The class each row of `probabilities` predicts: `[n, classes]`'s most probable, or for a binary classifier's
+    `[n]` P(class 1), 1 from 0.5 up, as its export does (a tie at 0.5 is class 1, not the first column's 0)."""
+    if np.ndim(probabilities) == 1:
+        return (np.asarray(probabilities) >= 0.5).astype(np.int64)
+    return np.asarray(probabilities).argmax(axis=1)
+
+
 def accuracy_and_log_loss(labels, probabilities, floor=1e-12):
     """Accuracy and mean cross-entropy (nats, each probability at least `floor`) of predicted `probabilities`:
-    `[n, classes]`, or a binary classifier's `[n]` P(class 1), which predicts 1 from 0.5 up, as its export does."""
-    labels, binary = np.asarray(labels), np.ndim(probabilities) == 1
+    `[n, classes]`, or a binary classifier's `[n]` P(class 1) (`predicted_classes`)."""
+    labels, predicted = np.asarray(labels), predicted_classes(probabilities)
     probabilities = as_class_probabilities(probabilities)
-    predicted = (probabilities[:, 1] >= 0.5) if binary else probabilities.argmax(axis=1)
     likelihood = np.clip(probabilities[np.arange(len(labels)), labels], floor, 1.0)
     return float((predicted == labels).mean()), float(-np.log(likelihood).mean())
 
@@ -65,18 +72,18 @@ def reliability(confidence, correct, bins=10):
 
 def most_confident_mistakes(labels, probabilities, count=8):
     """Indices of the wrong predictions made with the highest confidence, most confident first."""
+    predicted = predicted_classes(probabilities)
     probabilities = as_class_probabilities(probabilities)
-    predicted = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predicted != np.asarray(labels))
     confidence = probabilities[wrong, predicted[wrong]]
     return wrong[np.argsort(-confidence, kind="stable")[:count]]
 
 
 def evaluate_classifier(labels, probabilities, class_names, bins=10):
-    """Everything above for one test split, as JSON-ready lists and numbers."""
+    """Everything above for one test split, as JSON-ready lists and numbers; `probabilities` as
+    `accuracy_and_log_loss` takes them."""
+    labels, predicted = np.asarray(labels), predicted_classes(probabilities)
     probabilities = as_class_probabilities(probabilities)
-    labels = np.asarray(labels)
-    predicted = probabilities.argmax(axis=1)
     confusion = confusion_matrix(labels, predicted, len(class_names))
     scores = per_class_scores(confusion)
     curve = reliability(probabilities.max(axis=1), predicted == labels, bins)

@@ -90,3 +90,28 @@ def test_evaluate_logits_matches_keras_losses_and_activations(binary):
     probabilities, _, metrics = evaluate_logits(labels, logits, ["a", "b"] if binary else ["a", "b", "c"])
     np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(expected), rtol=1e-5)
     assert metrics["loss"] == pytest.approx(float(np.mean(keras.ops.convert_to_numpy(loss))), rel=1e-5)
+
+
+def test_evaluate_logits_stays_finite_for_large_logits():
+    # A confident model's logits in the hundreds: exp() of them overflows unless the softmax is computed stably.
+    labels, logits = np.array([0, 1]), np.array([[1000.0, 0.0, -1000.0], [0.0, 800.0, 0.0]])
+    probabilities, evaluation, metrics = evaluate_logits(labels, logits, ["a", "b", "c"])
+    assert np.all(np.isfinite(probabilities)) and np.allclose(probabilities.sum(axis=1), 1.0)
+    assert metrics["accuracy"] == 1.0 and metrics["loss"] == pytest.approx(0.0, abs=1e-9)
+    assert evaluation["expected_calibration_error"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_evaluate_classifier_uses_the_bins_it_is_given():
+    report = evaluate_classifier([0, 1, 1], [0.2, 0.9, 0.6], ["negative", "positive"], bins=4)
+    assert len(report["reliability"]["count"]) == 4 and len(report["reliability"]["bin_edges"]) == 5
+    assert sum(report["reliability"]["count"]) == 3
+
+
+def test_a_binary_tie_is_the_class_its_export_predicts_in_every_figure():
+    """P(positive) 0.5 (a logit of exactly 0) is a positive verdict in the export: the published accuracy, confusion
+    matrix and F1 count it so too, as the export's check does."""
+    labels, logits = np.array([1, 0]), np.array([0.0, -3.0])
+    probabilities, evaluation, test = evaluate_logits(labels, logits, ["negative", "positive"])
+    assert test["accuracy"] == accuracy_and_log_loss(labels, probabilities)[0] == 1.0
+    assert evaluation["confusion_matrix"] == [[1, 0], [0, 1]] and evaluation["macro_f1"] == 1.0
+    assert most_confident_mistakes(labels, probabilities).tolist() == []
