@@ -102,3 +102,36 @@ def test_multimodal_hears_a_recording_as_the_word_alone_and_a_silent_one_as_none
     with pytest.raises(tf.errors.InvalidArgumentError, match="audio shorter than one analysis frame \\(256 samples\\) "
                        "or silent \\(no frame louder than -60 dBFS\\) is none"):
         multimodal(image=np.zeros((1, 28, 28), np.uint8), audio=room, lengths=np.array([4000], np.int32))
+
+
+def test_a_length_past_the_padded_audio_is_refused(speech, multimodal):
+    """A length past the padded samples names audio that was never sent: it is refused, not heard as zeros."""
+    inked = np.full((1, 28, 28), 200, np.uint8)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="lengths: at most the padded audio"):
+        speech(**{**audio([FRAME]), "lengths": np.array([301], np.int32)})
+    with pytest.raises(tf.errors.InvalidArgumentError, match="lengths: at most the padded audio"):
+        multimodal(image=inked, **{**audio([FRAME]), "lengths": np.array([301], np.int32)})
+
+
+def test_an_audio_model_neither_uses_an_image_nor_takes_one_for_a_sense(tmp_path):
+    """A model of audio alone answers from the audio: an inked image is not used, and does not make silent audio
+    an answerable example."""
+    keras.utils.set_random_seed(0)
+    model = build_digit_fusion("audio", width=8, audio_filters=(4, 8), num_mel_bins=8)
+    serve = reloaded(model, audio_visual_endpoint(model, senses("audio")), tmp_path)
+    inked = np.full((1, 28, 28), 200, np.uint8)
+    heard = serve(image=inked, **audio([FRAME]))
+    assert heard["used_audio"][0] and not heard["used_image"][0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="every example needs audio"):
+        serve(image=inked, **audio([0]))
+
+
+def test_a_batch_with_one_length_or_image_too_few_is_refused(speech, multimodal):
+    """Lengths and images pair with recordings one to one: a batch that does not pair up is refused, not answered
+    with one recording's length (or image) stretched over the others."""
+    sound, inked = audio([FRAME, FRAME]), np.full((2, 28, 28), 200, np.uint8)
+    for serve, images in ((speech, {}), (multimodal, {"image": inked})):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="lengths: one per recording"):
+            serve(**images, audio=sound["audio"], lengths=sound["lengths"][:1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="image: one per recording"):
+        multimodal(image=inked[:1], **sound)

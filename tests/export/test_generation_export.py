@@ -136,3 +136,15 @@ def test_a_gpt_of_the_review_corpus_is_served_as_the_rlhf_stages_sample_it():
         text, completion = call(reviews, pasted, seed=seed)
         assert (text, completion) == (pasted + completion, call(plain, "\n" + cleaned, seed=seed)[1].split("\n")[0])
     assert any(call(plain, "\n" + cleaned, seed=seed)[1].count("\n") for seed in range(3))  # the cut was tried
+
+
+def test_a_short_prompt_to_a_gpt_of_the_review_corpus_is_read_after_a_line_break():
+    """A prompt shorter than the context is read as a review's opening: after a line break, as the corpus starts
+    each review, not as a line's middle."""
+    model, tokenizer, plain, _ = tiny_generate()
+    function, signature = recorded_generation_endpoint(model, tokenizer, {"sampler": "top_k", "text": {
+        "file": REVIEW_CORPUS, "fingerprint": "0", "reviews": True}})
+    reviews = tf.function(function, input_signature=signature)
+    served = [call(reviews, "Speak", seed=seed)[1] for seed in range(3)]
+    assert served == [call(plain, "\nSpeak", seed=seed)[1].split("\n")[0] for seed in range(3)]
+    assert served != [call(plain, "Speak", seed=seed)[1].split("\n")[0] for seed in range(3)]  # the break matters

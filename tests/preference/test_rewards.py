@@ -133,3 +133,17 @@ def test_a_sample_longer_than_the_reward_models_context_is_scored_on_its_first_t
     cut = Samples(long.prompts, long.responses[:, : CONTEXT - 21])
     reward = rewards.LearnedReward(_reward_model())
     np.testing.assert_array_equal(reward(long), reward(cut))
+
+
+def test_the_reward_export_scores_a_review_typed_otherwise_as_the_same_review_typed_plainly():
+    """The reward model learned cleaned reviews: a text pasted from a page's source, or typed on a phone, is
+    scored as the same text typed plainly."""
+    from keras_apps.inference.serving import reward_endpoint
+
+    tokenizer, model = WordPieceText.from_text(TEXT, size=150), _reward_model()
+    score, signature = reward_endpoint(model, tokenizer, CONTEXT)
+    score = tf.function(score, input_signature=signature)
+    typed = ["A wonderful&lt;br /&gt;film with wonderful actors\u2026", "The plot was\u2009thin &amp; awful"]
+    plain = ["A wonderful film with wonderful actors...", "The plot was thin & awful"]
+    np.testing.assert_array_equal(score(texts=tf.constant(typed))["reward"].numpy(),
+                                  score(texts=tf.constant(plain))["reward"].numpy())
