@@ -77,7 +77,7 @@ def parse_arguments(argv=None):
     parser = cli.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("task", choices=[*sorted(BENCHMARKS), "machine"],
                         help="which task's benchmarks to run, or machine: this machine's fingerprint")
-    parser.add_argument("--runs", nargs="+", metavar="RUN",
+    parser.add_argument("--runs", nargs="+", action=cli.GivenOnce, metavar="RUN",
                         help="which runs (default: all): mnist: " + ", ".join(RUNS["mnist"])
                         + f" ({mnist.SIDE_BY_SIDE_RUN}: the convnet trained by our runner and by plain Keras); "
                         + "; ".join(f"{task}: {', '.join(RUNS[task])}"
@@ -91,7 +91,7 @@ def parse_arguments(argv=None):
                              "karpathy/nanoGPT, seed by seed (PyTorch goes into an environment of its own)")
     parser.add_argument("--exports", type=cli.path, metavar="DIR",
                         help="demo: the folder of exports the page serves (default: saved_models); compress: take "
-                        "each task's latest export in DIR/<task> instead of training one")
+                        "each task's latest export in DIR/<task> instead of training one (bert-lora takes none)")
     parser.add_argument("--work-dir", type=cli.path, metavar="DIR",
                         help="rlhf: where the pipeline works until its row is recorded; the same command again "
                         f"resumes an interrupted pipeline there (default: {rlhf.WORK_DIR})")
@@ -115,6 +115,8 @@ def parse_arguments(argv=None):
             parser.error(f"{args.task} takes no {flag}" + (f"; it takes {', '.join(taken)}" if taken else ""))
     if args.nanogpt is not None and args.task != "gpt":
         parser.error("--nanogpt belongs to the gpt benchmark")
+    if args.nanogpt is not None and args.runs and "nanogpt-cpu" not in args.runs:
+        parser.error("--nanogpt runs beside gpt's nanogpt-cpu, which --runs leaves out")
     if args.exports is not None and args.task not in ("demo", "compress"):
         parser.error("--exports belongs to the demo and compress benchmarks")
     if args.work_dir is not None and args.task != "rlhf":
@@ -159,9 +161,8 @@ def main(argv=None):
         print(f"{name}: {row}", flush=True)
         if limits:
             continue  # a shortened run is a smoke test, not a result
-        recorded = results.record(name, row, args.results)
-        if readme:  # row by row: a later run's failure leaves the README showing what the results file holds
-            results.update_readme(recorded)
+        # Row by row: a later run's failure leaves the README showing what the results file holds.
+        recorded = results.record(name, row, args.results, readme=readme)
     if recorded and readme:
         print(results.table(recorded))
     return 0

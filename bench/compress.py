@@ -15,8 +15,8 @@ is recorded.
     gpt-lora, bert-lora   fine-tuning through LoRA adapters against training every weight (`bench.lora`)
 
 With `--exports DIR`, each run compresses the task's latest export in `DIR/<task>` instead of training one
-(its row has no training time; an export of another model than the run's is refused); gpt-lora fine-tunes
-`DIR/gpt`'s.
+(its row has no training time; an export of another model or recipe than the run's is refused); gpt-lora
+fine-tunes `DIR/gpt`'s, which must be the default GPT; bert-lora, which pre-trains its own BERT, takes none.
 """
 
 import json
@@ -24,6 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import tasks.gpt
+import tasks.imdb
+import tasks.mnist
+import tasks.translate
 from bench import gpt, lora, results, translate
 from bench.runs import python, run_task
 from keras_apps.errors import UserError
@@ -32,6 +36,9 @@ from keras_apps.errors import UserError
 RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", ["--model", "nb-bow"]),
         "imdb-transformer": ("imdb", ["--model", "transformer"]), "imdb-bert": ("imdb", ["--model", "bert"]),
         "gpt": ("gpt", []), "translate": ("translate", [])}
+# The flag naming what a task's run trains, and what the task trains without it.
+TRAINED = {"mnist": ("--model", tasks.mnist.DEFAULT_MODEL), "imdb": ("--model", tasks.imdb.DEFAULT_MODEL),
+           "gpt": ("--recipe", tasks.gpt.DEFAULT_RECIPE), "translate": ("--recipe", tasks.translate.DEFAULT_RECIPE)}
 # A smoke test (`--train-examples`): tiny training and fine-tuning, one student, on a slice of the test set.
 SMOKE_TEST = {
     "mnist": ["--train-examples", "512", "--test-examples", "1000", "--prune-epochs", "1", "--distill-seeds", "1",
@@ -59,7 +66,7 @@ def bench_task(task, training, limits, exports=None):
             export, model = metrics["export"], metrics["model"]
             command = " ".join(["python -m tasks." + task, *training]) + f" && python -m tasks.{task} compress"
         else:
-            export, model = existing_export(exports, task, named_model(training))
+            export, model = existing_export(exports, task, training)
             train_wall_seconds, command = None, f"python -m tasks.{task} compress --export-dir <export>"
         report = Path(workdir) / "compress"
         start = time.perf_counter()
@@ -80,39 +87,38 @@ def bench_task(task, training, limits, exports=None):
     }
 
 
-def existing_export(exports, task, model=None):
+def existing_export(exports, task, training=()):
     """`(version path, model or recipe name)` of the latest export of `task` in `exports/<task>`, which must be
-    of `model` where one is named: a row never holds another model's figures under the run's name."""
+    of the model or recipe the run's `training` flags train (the task's default where they name none): a row
+    never holds another model's figures under the run's name and title."""
     from keras_apps.export.saved_model import export_metadata, resolve_task_export
 
-    command = " ".join([f"python -m tasks.{task}", *(["--model", model] if model else []),
-                        "--export-dir", str(Path(exports) / task)])
+    command = " ".join([f"python -m tasks.{task}", *training, "--export-dir", str(Path(exports) / task)])
     try:
         path = resolve_task_export(Path(exports) / task, task)
         metadata = export_metadata(path)
     except UserError as exc:
         raise UserError(f"--exports: {exc}; export one with `{command}`") from None
-    if model is not None and metadata.get("model") != model:
-        raise UserError(f"{path} is an export of --model {metadata.get('model')}, not {model}: export one with "
-                        f"`{command}`")
-    return path, metadata.get("recipe") or metadata.get("model")
+    flag, trained = TRAINED[task]
+    trained = training[training.index(flag) + 1] if flag in training else trained
+    if metadata.get(flag.removeprefix("--")) != trained:
+        raise UserError(f"{path} is an export of {flag} {metadata.get(flag.removeprefix('--'))}, not {trained}: "
+                        f"export one with `{command}`")
+    return path, trained
 
 
 def check_exports(runs, exports):
     """Checks the export each of `runs` takes from `exports` before the first run starts, so a missing one fails
-    in seconds rather than after the runs before it (bert-lora trains its own and needs none)."""
+    in seconds rather than after the runs before it. bert-lora pre-trains its own BERT: it takes no export, and
+    is refused rather than quietly run for an hour."""
     for name in runs:
         if name in lora.RUNS:
-            if lora.RUNS[name] == "gpt":
-                existing_export(exports, "gpt")
+            if lora.RUNS[name] != "gpt":
+                raise UserError(f"{name} pre-trains the BERT it fine-tunes and takes no export: run it without "
+                                "--exports, and name the runs that take one in --runs")
+            existing_export(exports, "gpt")  # the default GPT, which gpt-lora's title says it starts from
         else:
-            task, training = RUNS[name]
-            existing_export(exports, task, named_model(training))
-
-
-def named_model(training):
-    """The `--model` among a run's training flags, or None (the task's default)."""
-    return training[training.index("--model") + 1] if "--model" in training else None
+            existing_export(exports, *RUNS[name])
 
 
 def run(runs, repeats, limits, exports=None):

@@ -5,9 +5,12 @@ keeps the others', then rewrites the README between the markers `<!-- bench:resu
 `<!-- bench:results:end -->`.
 """
 
+import contextlib
 import datetime
+import fcntl
 import functools
 import json
+import os
 import statistics
 import subprocess
 from pathlib import Path
@@ -70,13 +73,35 @@ def provenance():
     return {"commit": commit + ("+" if dirty else ""), "measured": datetime.date.today().isoformat()}
 
 
-def record(name, row, path=RESULTS):
+def record(name, row, path=RESULTS, readme=False):
     """Stores `row` under `name` with the commit and date it was measured at and the machine's fingerprint,
-    replacing an earlier result of the same name."""
-    results = load(path)
-    results[name] = {**row, "fingerprint": machine_fingerprint(), **provenance()}
-    files.write_json(path, results)
+    replacing an earlier result of the same name, and rewrites the README's tables from the file when `readme`.
+
+    Another benchmark may record into the same file meanwhile (two terminals): the file is read, changed and
+    written, and the README rewritten from it, under a lock on its folder, so neither row is lost; the stamp is
+    measured first, since the first fingerprint takes seconds."""
+    stamp = {"fingerprint": machine_fingerprint(), **provenance()}
+    with _locked(Path(path).parent):
+        results = load(path)
+        results[name] = {**row, **stamp}
+        files.write_json(path, results)
+        if readme:
+            update_readme(results)
     return results
+
+
+@contextlib.contextmanager
+def _locked(folder):
+    """Holds an exclusive lock (`flock`) on `folder` (made if missing) in the block; the file in it is replaced
+    by a rename, so the lock is the folder's, which stays. Storage that cannot lock is written unlocked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing it releases the lock
 
 
 def _machine(row):

@@ -67,6 +67,16 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
+class GivenOnce(argparse.Action):
+    """A flag that takes a list, refused the second time it is given: argparse keeps the last list, so the first
+    was quietly dropped (`--techniques prune --techniques distill` only distilled)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest, self.default) is not self.default:
+            parser.error(f"{option_string} is given twice; name all its values after one {option_string}")
+        setattr(namespace, self.dest, values)
+
+
 def build_parser(task, description, commands):
     """The parser of `python -m tasks.<task>`: one sub-command per entry of `commands`, the first the default."""
     default = next(iter(commands))
@@ -173,8 +183,8 @@ def add_compression_arguments(parser, task, techniques):
     `--techniques` leaves that technique out: it was given to change something."""
     if len(techniques) > 1:
         parser.add_argument(
-            "--techniques", nargs="+", choices=techniques, default=list(techniques), metavar="TECHNIQUE",
-            help=f"which techniques to apply: {', '.join(techniques)} (default: all)",
+            "--techniques", nargs="+", action=GivenOnce, choices=techniques, default=list(techniques),
+            metavar="TECHNIQUE", help=f"which techniques to apply: {', '.join(techniques)} (default: all)",
         )
         parser.set_defaults(refuse_unused=_unused_compression_flag)
     parser.add_argument(

@@ -255,10 +255,10 @@ def _evaluate_arguments(parser):
                         "saved_models/imdb)")
     parser.add_argument("--prompts", type=cli.positive_int, default=EVALUATION_PROMPTS,
                         help=f"test reviews whose openings are the prompts (default: {EVALUATION_PROMPTS})")
-    parser.add_argument("--best-of", type=cli.count_up_to(stages.MOST_BEST_OF), nargs="+",
+    parser.add_argument("--best-of", type=cli.count_up_to(stages.MOST_BEST_OF), nargs="+", action=cli.GivenOnce,
                         default=list(BEST_OF), metavar="N",
                         help=f"best-of-N for these N (default: {' '.join(map(str, BEST_OF))})")
-    parser.add_argument("--policy-export", type=cli.path, nargs="*", default=[], metavar="EXPORT",
+    parser.add_argument("--policy-export", type=cli.path, nargs="*", action=cli.GivenOnce, default=[], metavar="EXPORT",
                         help="tuned policies to measure beside the SFT model and best-of-N (default: none)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the prompts and samples (default: 0)")
     parser.add_argument("--run-dir", type=cli.path,

@@ -447,6 +447,18 @@ def test_a_flag_the_chosen_method_or_techniques_do_not_read_is_refused_not_ignor
     assert capsys.readouterr().err == f"error: {refused} (see python -m tasks.demo {argv[0]} --help)\n"
 
 
+def test_a_list_flag_given_twice_is_refused_and_given_once_replaces_its_default(capsys):
+    """argparse keeps a list flag's last list: `--techniques prune --techniques distill` only distilled."""
+    with pytest.raises(SystemExit) as exit:
+        cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--techniques", "prune", "--techniques", "distill"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == ("error: --techniques is given twice; name all its values after one "
+                                       "--techniques (see python -m tasks.demo compress --help)\n")
+    assert cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--techniques", "distill"]).techniques == [
+        "distill"]
+    assert cli.parse_arguments("demo", "", CLASSIFIER, ["compress"]).techniques == ["quantize", "prune", "distill"]
+
+
 def test_the_flags_a_method_or_technique_reads_are_taken_and_the_others_default():
     args = cli.parse_arguments("demo", "", CLASSIFIER, ["explain", "d.npy", "--method", "lime", "--seed", "5"])
     assert (args.steps, args.samples, args.seed) == (64, 1000, 5)

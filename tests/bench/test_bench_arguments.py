@@ -36,6 +36,9 @@ HUGE = "9" * 21
      "--repeats repeats only gpt's nanogpt-cpu, which --runs leaves out"),
     (["mnist", "--runs", "convnet", "--repeats", "2"], "--repeats repeats only mnist's vs-plain-keras"),
     (["gpt", "--runs", "bogus", "--repeats", "2"], "gpt has no run named bogus; choose from nanogpt-cpu, default"),
+    (["mnist", "--runs", "bogus", "--runs", "convnet"], "--runs is given twice; name all its values after one --runs"),
+    (["gpt", "--runs", "default", "--nanogpt", "checkout"],
+     "--nanogpt runs beside gpt's nanogpt-cpu, which --runs leaves out"),
 ])
 def test_bad_arguments_are_one_line(argv, message, capsys, monkeypatch):
     monkeypatch.setattr(bench_main, "import_tensorflow", lambda: pytest.fail("a refused command went on to run"))

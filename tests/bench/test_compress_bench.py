@@ -30,6 +30,31 @@ def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):
     assert "Traceback" not in completed.stderr
 
 
+@pytest.mark.parametrize("run, task, metadata, refusal", [
+    ("mnist", "mnist", {"model": "convnet"}, "is an export of --model convnet, not resnet"),
+    ("gpt", "gpt", {"recipe": "nanogpt-cpu"}, "is an export of --recipe nanogpt-cpu, not default"),
+    ("gpt-lora", "gpt", {"recipe": "nanogpt-cpu"}, "is an export of --recipe nanogpt-cpu, not default"),
+    ("bert-lora", "imdb", {"model": "bert"}, "bert-lora pre-trains the BERT it fine-tunes and takes no export"),
+])
+def test_an_export_of_another_model_than_a_run_that_names_none_trains_is_refused(tmp_path, monkeypatch, run, task,
+                                                                                  metadata, refusal):
+    """A run without --model (or --recipe) trains the task's default: `compress --exports` took any export of the
+    task, and recorded a convnet's figures as the ResNet's, a 4-step nanogpt-cpu GPT as gpt-lora's default GPT
+    (and bert-lora ignored --exports, pre-training BERT for an hour)."""
+    from bench import compress, lora
+    from keras_apps.errors import UserError
+
+    version = tmp_path / task / "1"
+    version.mkdir(parents=True)
+    (version / "export.json").write_text(json.dumps({"task": task, "version": 1, **metadata}))
+    (version / "model.keras").write_bytes(b"")
+    (version / "saved_model.pb").write_bytes(b"")
+    monkeypatch.setattr(compress, "bench_task", lambda *args, **kwargs: pytest.fail("the run started"))
+    monkeypatch.setattr(lora, "run", lambda *args, **kwargs: pytest.fail("the run started"))
+    with pytest.raises(UserError, match=refusal):
+        list(compress.run([run], 1, [], exports=tmp_path))
+
+
 def test_every_export_the_runs_need_is_checked_before_the_first_run(tmp_path, monkeypatch):
     from bench import compress
     from keras_apps.errors import UserError

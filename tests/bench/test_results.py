@@ -245,10 +245,34 @@ def test_each_recorded_row_reaches_the_readme_before_a_later_run_fails(monkeypat
 
     shown = []
     monkeypatch.setattr(bench_main.mnist, "run", convnet_then_a_failure)
-    monkeypatch.setattr(results, "record", lambda name, row, path: {name: row})
-    monkeypatch.setattr(results, "update_readme", shown.append)
+    monkeypatch.setattr(results, "record", lambda name, row, path, readme: shown.append((name, readme)) or {})
     status, _, err = run_cli(bench_main.main, ["mnist", "--runs", "convnet", "resnet"], capsys)
-    assert status == 2 and "the resnet run failed" in err and shown == [{"mnist-convnet": ROW}]
+    assert status == 2 and "the resnet run failed" in err and shown == [("mnist-convnet", True)]
+
+
+def test_a_row_recorded_for_the_readme_rewrites_its_tables_from_the_whole_file(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(results, "update_readme", shown.append)
+    path = tmp_path / "results.json"
+    results.record("a", ROW, path)
+    results.record("b", ROW, path, readme=True)
+    assert [sorted(rows) for rows in shown] == [["a", "b"]]
+
+
+def test_a_row_recorded_while_another_benchmark_records_into_the_same_file_loses_neither(tmp_path):
+    """Two benchmarks in two terminals: each read the file, measured, and wrote back its own reading with its
+    row, so the row the other recorded in between was lost without a word."""
+    import threading
+
+    path = tmp_path / "results.json"
+    with results._locked(tmp_path):  # the other benchmark, recording
+        recording = threading.Thread(target=results.record, args=("mine", ROW, path))
+        recording.start()
+        recording.join(timeout=0.5)
+        assert recording.is_alive(), "the row was recorded while the other benchmark was writing the file"
+        results.files.write_json(path, {"theirs": ROW})
+    recording.join()
+    assert sorted(results.load(path)) == ["mine", "theirs"]
 
 
 @pytest.mark.parametrize("argv, drawn", [([], True), (["--no-readme"], False)])

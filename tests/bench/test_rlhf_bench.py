@@ -80,9 +80,9 @@ def test_the_same_command_again_resumes_in_the_same_folder_removed_once_the_row_
         assert (work / "exports" / "rlhf-sft" / "1").is_dir()  # what the first attempt finished, there to reuse
         return written_pipeline(argv)
 
-    def record(name, row, path):
+    def record(name, row, path, readme=False):
         assert work.is_dir(), "the work folder went before the row was recorded"
-        return recorded(name, row, path)
+        return recorded(name, row, path, readme)
 
     clock = [0.0, 600.0, 600.0, 600.0]  # the interrupted attempt ran 10 minutes
     monkeypatch.setattr(rlhf, "time", SimpleNamespace(perf_counter=lambda: clock.pop(0)))

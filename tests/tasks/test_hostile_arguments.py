@@ -137,6 +137,8 @@ def cases(at):
         ("gpt", ["generate", "x", "--max-new-tokens", "-1"], "0 or more"),
         ("gpt", ["generate", "x", "--max-new-tokens", HUGE], "at most"),
         ("gpt", ["compress", "--modes", "float8"], "invalid choice"),
+        ("gpt", ["compress", "--modes", "int8", "--modes", "int4"], "--modes is given twice"),
+        ("mnist", ["compress", "--techniques", "prune", "--techniques", "distill"], "--techniques is given twice"),
         ("gpt", ["compress", "--decoding-tokens", "0"], "at least 1"),
         ("gpt", ["--init-from", at("nowhere")], "does not exist"),
         ("gpt", ["--init-from", at("foreign")], "another"),

@@ -31,6 +31,8 @@ def test_every_command_has_help(command, capsys):
     (["dpo", "--candidates", "1"], "--candidates: must be at least 2"),
     (["dpo", "--candidates", "1000"], "--candidates: must be at most 64"),
     (["evaluate", "--best-of", "4", "100000"], "--best-of: must be at most 256"),
+    (["evaluate", "--best-of", "2", "--best-of", "4"], "--best-of is given twice"),
+    (["evaluate", "--policy-export", "a", "--policy-export", "b"], "--policy-export is given twice"),
     (["ppo", "--rollouts", "0"], "--rollouts: must be at least 1"),
     (["ppo", "--kl-horizon", "0"], "--kl-horizon: must be at least 1"),
 ])
