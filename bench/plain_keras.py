@@ -20,11 +20,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=cli.path, required=True, help="JSON file for the figures")
     args = parser.parse_args(argv)
+    files.check_writable_file(args.output, "--output")  # before the training, not after it
     import_tensorflow()
     import keras
 
     from keras_apps.data import mnist
     from keras_apps.data.labeled_images import split_validation
+    from keras_apps.lifecycle import require_data
     from keras_apps.models.convnet import build_convnet
     from keras_apps.training.callbacks import TrainingClock
     from keras_apps.training.metrics import peak_memory_mb
@@ -34,6 +36,7 @@ def main(argv=None):
     train_examples = settings.count_within("--train-examples", args.train_examples, len(data.train),
                                            "images in MNIST's training split")
     train, validation = split_validation(data.train.take(train_examples), 0.1)
+    require_data(len(train), len(validation), args.batch_size, "images")  # as the runner refuses them
     usable = len(train) // args.batch_size * args.batch_size  # whole batches, as the runner trains
     model = build_convnet()
     model.compile(

@@ -74,3 +74,20 @@ def test_the_yardstick_refuses_more_training_images_than_mnist_has_in_one_line(r
     assert status == 2 and error == "error: --train-examples 60,001: there are only 60,000 images in MNIST's " \
                                     "training split\n"
     assert not (tmp_path / "figures.json").exists()
+
+
+@pytest.mark.parametrize("train_examples, output, refusal", [
+    ("100", "figures.json", "error: 90 training images are fewer than one batch of 128\n"),
+    ("1500", ".", "error: --output {tmp_path} is a folder; name a file to write\n"),
+])
+def test_the_yardstick_refuses_what_would_train_no_step_or_write_nowhere_before_training(
+        real_data_dir, monkeypatch, capsys, tmp_path, train_examples, output, refusal):
+    """90 images (a tenth held out) trained no step and reported an untrained model's accuracy as the
+    yardstick's; an --output folder was refused only once training had finished."""
+    import keras
+
+    monkeypatch.setenv("KERAS_APPS_DATA", str(real_data_dir))
+    monkeypatch.setattr(keras.Model, "fit", lambda *args, **kwargs: pytest.fail("it trained"), raising=False)
+    status = cli.run(plain_keras.main, ["--epochs", "1", "--batch-size", "128", "--learning-rate", "1e-3",
+                                        "--train-examples", train_examples, "--output", str(tmp_path / output)])
+    assert status == 2 and capsys.readouterr().err == refusal.format(tmp_path=tmp_path / output)
