@@ -19,12 +19,20 @@ LIMITS = {"--epochs": "N epochs"}
 def fusion_row(name, measured):
     """The results row of the run `name` (a key of `RUNS`) from `(metrics, wall seconds)` of each seed, 0 on:
     each condition's mean accuracy over the seeds (the test accuracy: the clean one's), and each seed's; the
-    wall time's mean; parameters and training figures of seed 0."""
+    means of the wall time, the training time and its speed, the most memory any seed took. Every figure of a row
+    is over the same seeds: seed 0's training time beside the seeds' mean wall time showed a run whose training
+    took longer than the whole command."""
     metrics = measured[0][0]
     by_seed = [run_metrics["extra"]["conditions"] for run_metrics, _ in measured]
     conditions = {condition: statistics.mean(run[condition] for run in by_seed) for condition in by_seed[0]}
+
+    def mean(figure):
+        return round(statistics.mean(run_metrics[figure] for run_metrics, _ in measured), 1)
+
     return row(" ".join(["python -m tasks.multimodal", *RUNS[name]]), metrics,
                test_accuracy=conditions["clean"], conditions=conditions,
+               train_seconds=mean("train_seconds"), train_examples_per_second=mean("train_examples_per_second"),
+               peak_memory_mb=max(run_metrics["peak_memory_mb"] for run_metrics, _ in measured),
                wall_seconds=round(statistics.mean(seconds for _, seconds in measured), 1),
                conditions_by_seed=by_seed, degradations=metrics["extra"]["degradations"],
                sense_shares=metrics["extra"]["sense_shares"])
