@@ -249,19 +249,24 @@ def _unused_explanation_flag(args):
     return None
 
 
-def given_texts(texts, paths, what, *, keep_blank_lines=False):
+def given_texts(texts, paths, what, *, keep_blank_lines=False, cleaned=None):
     """The texts given as arguments, then the lines of the files given with `--file`; one line of error if none,
     if an argument is blank (an answer about no text would read as one about something), or if a file holds none
     (it was given to be read: a mistaken file is not quietly skipped). A file's blank lines are left out, or kept
     (`keep_blank_lines`) by a command that answers line for line with no copy of the input (a translation), so
-    that answer N stays beside line N."""
+    that answer N stays beside line N. With `cleaned`, the cleaning the command's model reads a text through, a
+    text it leaves empty (only markup such as `<br />`, or invisible characters) is as blank."""
     texts = list(texts)
     blank = [str(number) for number, given in enumerate(texts, start=1) if not given.strip()]
-    if blank:
-        raise UserError(f"argument {', '.join(blank)} {'is' if len(blank) == 1 else 'are'} blank: {what} need "
-                        f"some text")
+    emptied = [str(number) for number, given in enumerate(texts, start=1) if cleaned and not cleaned(given)]
+    for numbers, how in ((blank, ""), (emptied, " once cleaned (only markup, invisible or control characters)")):
+        if numbers:
+            raise UserError(f"argument {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} blank{how}: "
+                            f"{what} need some text")
     for file in paths:
         lines = files.read_lines(file, keep_blank=keep_blank_lines)
+        if cleaned and not keep_blank_lines:
+            lines = [line for line in lines if cleaned(line)]
         if not any(line.strip() for line in lines):
             raise UserError(f"{file} holds no lines of {what}")
         texts += lines

@@ -113,6 +113,7 @@ def cases(at):
         ("imdb", ["--model", "bert", "--from-scratch", "--lora-rank", "4"], "--from-scratch has none"),
         ("imdb", ["predict", INVALID_UTF8], "not valid UTF-8 text (use a UTF-8 terminal, or --file)"),
         ("imdb", ["predict"], "give reviews"),
+        ("imdb", ["predict", "Fine.", "&nbsp;<br />"], "argument 2 is blank once cleaned"),
         ("imdb", ["predict", "--file", at("missing.txt")], "cannot read"),
         ("imdb", ["predict", "--file", at("empty")], "cannot read"),
         ("imdb", ["predict", "--file", at("binary.txt")], "binary.txt is not UTF-8 text (invalid byte at offset 128)"),
