@@ -1,9 +1,10 @@
+import os
 import subprocess
 import sys
 
 import pytest
 
-from keras_apps.tensorflow_start import shown, shown_lines
+from keras_apps.tensorflow_start import litert_notes_dropped, shown, shown_lines
 
 NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
 INFO = "I0000 00:00:1796538744.396592    5187 port.cc:153] oneDNN custom operations are on.\n"
@@ -27,6 +28,7 @@ def test_the_int64_notice_is_shown_only_at_the_info_level():
     notice = ("E0000 00:00:1.5  7 util.cc:131] oneDNN supports DT_INT64 only on platforms with AVX-512. Falling back "
               "to the default Eigen-based implementation if present.\n")
     assert shown_lines([notice, ERROR], 2) == [ERROR] and shown_lines([notice], 0) == [notice]
+    assert shown_lines([notice, ERROR], 1) == [ERROR]  # warnings and errors: still a notice
 
 
 def test_cuinit_failing_is_dropped_only_where_no_driver_was_found():
@@ -71,3 +73,19 @@ def test_a_failed_import_still_shows_what_was_written_and_raises():
     assert finished.returncode == 1
     assert finished.stderr.startswith("native crash note\n")
     assert "ImportError: no tensorflow here" in finished.stderr and "hidden" not in finished.stderr
+
+
+LITERT_NOTES = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\nfully_quantize: 0, inference_type: 6\n"
+OTHER = "RuntimeError: the converter failed (its INFO: lines above)\n"
+
+
+@pytest.mark.parametrize("level, kept", [(None, LITERT_NOTES + OTHER), ("0", LITERT_NOTES + OTHER), ("2", OTHER),
+                                         ("not a level", LITERT_NOTES + OTHER)])
+def test_litert_notes_are_dropped_above_the_info_level_and_nothing_else_is(monkeypatch, capfd, level, kept):
+    if level is None:
+        monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    else:
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", level)
+    with litert_notes_dropped():
+        os.write(2, (LITERT_NOTES + OTHER).encode())
+    assert capfd.readouterr().err == kept

@@ -1,6 +1,8 @@
 """`python -m bench`'s command line: each mistake is one line on stderr (`error: …`) with exit status 2, like every
 task's, and a count flag refuses a number no benchmark could finish."""
 
+import json
+
 import pytest
 
 from bench import __main__ as bench_main
@@ -78,3 +80,63 @@ def test_the_help_says_what_each_benchmark_does_with_each_flag_it_takes(capsys):
         assert set(benchmark.LIMITS) <= {"--train-examples", "--epochs"}, task
         assert all(said(effect) for effect in benchmark.LIMITS.values()), task
     assert said("not taken by multimodal, rlhf, speech") and said("not taken by rlhf")
+
+
+@pytest.fixture
+def benchmark_calls(monkeypatch):
+    """Each benchmark's `run` replaced by one that records what it was given and yields one row per run."""
+    from tests.bench.test_results import ROW
+
+    calls = []
+    for task, benchmark in bench_main.BENCHMARKS.items():
+        def run(runs, repeats, limits, task=task, **options):
+            calls.append({"task": task, "runs": list(runs), "repeats": repeats, "limits": limits, **options})
+            for name in runs:
+                yield f"{task}-{name}", ROW
+
+        monkeypatch.setattr(benchmark, "run", run)
+    return calls
+
+
+def test_the_runs_and_repeats_asked_for_are_the_ones_run(tmp_path, benchmark_calls):
+    results_file = tmp_path / "results.json"
+    assert bench_main.main(["gpt", "--runs", "nanogpt-cpu", "--repeats", "2", "--results", str(results_file)]) == 0
+    assert [(call["runs"], call["repeats"]) for call in benchmark_calls] == [(["nanogpt-cpu"], 2)]
+    assert list(json.loads(results_file.read_text())) == ["gpt-nanogpt-cpu"]
+
+
+def test_a_smoke_test_is_run_with_its_limits_and_records_nothing(tmp_path, benchmark_calls):
+    results_file = tmp_path / "results.json"
+    assert bench_main.main(["mnist", "--runs", "convnet", "--epochs", "1", "--train-examples", "50",
+                            "--results", str(results_file)]) == 0
+    assert benchmark_calls[0]["limits"] == ["--train-examples", "50", "--epochs", "1"]
+    assert not results_file.exists()
+
+
+def test_the_folders_a_benchmark_takes_reach_it(tmp_path, benchmark_calls):
+    from bench import nanogpt
+
+    checkout = tmp_path / "nanoGPT"
+    for name in nanogpt.FILES:
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text("")
+    results_file = str(tmp_path / "results.json")
+    for argv in (["gpt", "--runs", "nanogpt-cpu", "--nanogpt", str(checkout)],
+                 ["compress", "--runs", "mnist", "--exports", str(tmp_path / "exports")],
+                 ["demo", "--exports", str(tmp_path / "exports"), "--no-readme"],
+                 ["rlhf", "--work-dir", str(tmp_path / "work"), "--no-readme"]):
+        assert bench_main.main([*argv, "--results", results_file]) == 0
+    assert [str(call.get("nanogpt_checkout") or call.get("exports") or call.get("work_dir"))
+            for call in benchmark_calls] == [str(checkout), *[str(tmp_path / "exports")] * 2, str(tmp_path / "work")]
+
+
+@pytest.mark.parametrize("argv", [["--train-examples", "10"], ["--runs", "mnist-convnet"]])
+def test_the_readme_s_figure_is_not_redrawn_from_a_smoke_test_or_from_some_of_the_runs(argv, benchmark_calls,
+                                                                                       monkeypatch):
+    """The README's figure beside its table: a shortened run, or a few of the runs, must not replace it."""
+    from bench import results
+
+    monkeypatch.setattr(results, "record", lambda name, row, path, readme: {name: row})
+    monkeypatch.setattr(results, "update_readme", lambda recorded: None)
+    assert bench_main.main(["explain", *argv]) == 0
+    assert benchmark_calls[0]["figures"] is False

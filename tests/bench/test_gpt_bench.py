@@ -108,3 +108,116 @@ def test_the_default_run_times_cached_and_uncached_sampling_from_its_export(monk
     assert row["sampling_cache_speedup"] == pytest.approx(  # rounded to 2 decimals: 0.005 off at most
         row["sampling_tokens_per_second_cached"] / row["sampling_tokens_per_second_uncached"], rel=0.02, abs=0.0051)
     assert row["validation_loss"] == 2.5 and row["wall_seconds"] == 60.0 and row["command"] == "python -m tasks.gpt"
+
+
+def test_the_row_of_uneven_seeds_is_their_mean_and_its_slowest_is_the_slowest(monkeypatch):
+    """Seeds whose losses, times and nanoGPT's times are not evenly spaced: a median, the last seed's or the first
+    seed's figure would each differ from the mean."""
+    ours = {0: (1.9, 100.0, 80.0), 1: (1.9, 130.0, 95.0), 2: (2.2, 110.0, 86.0)}  # loss, wall, training seconds
+
+    def run_task(task, arguments, workdir, limits):
+        loss, wall, train = ours[int(arguments[arguments.index("--seed") + 1])]
+        return {**gpt_metrics(loss), "train_seconds": train}, wall
+
+    def nanogpt_train(checkout, text_file, seed, workdir, smoke_test):
+        return {"wall_seconds": (140.0, 200.0, 150.0)[seed], "validation_loss": 2.0}
+
+    monkeypatch.setattr(gpt, "run_task", run_task)
+    monkeypatch.setattr(gpt.nanogpt, "train", nanogpt_train)
+    monkeypatch.setattr(gpt, "_tiny_shakespeare", lambda workdir: Path(workdir) / "input.txt")
+    row = gpt.bench_nanogpt_cpu([], seeds=3, nanogpt_checkout="nanoGPT")
+    assert row["validation_loss"] == pytest.approx(2.0)
+    assert row["train_seconds"] == pytest.approx(87.0)
+    assert row["wall_seconds"] == pytest.approx(113.3) and row["wall_seconds_max"] == 130.0
+    assert row["nanogpt_wall_seconds"] == pytest.approx(163.3)
+
+
+def test_a_smoke_run_beside_nanogpt_runs_nanogpt_short_too(seeded_runs, monkeypatch):
+    given = []
+    monkeypatch.setattr(gpt.nanogpt, "train", lambda checkout, text_file, seed, workdir, smoke_test: given.append(
+        smoke_test) or {"wall_seconds": 10.0, "validation_loss": 2.0})
+    monkeypatch.setattr(gpt, "_tiny_shakespeare", lambda workdir: Path(workdir) / "input.txt")
+    gpt.bench_nanogpt_cpu(["--epochs", "1"], seeds=1, nanogpt_checkout="nanoGPT")
+    gpt.bench_nanogpt_cpu([], seeds=1, nanogpt_checkout="nanoGPT")
+    assert given == [True, False]
+
+
+def test_the_recorded_default_run_is_the_full_task_and_the_full_sampling_measurement(monkeypatch):
+    """Only a smoke test shortens the run and the sampling: the recorded row is the task's own default."""
+    def run_task(task, arguments, workdir, limits):
+        assert (task, arguments, limits) == ("gpt", [], [])
+        (Path(workdir) / "export" / "1").mkdir(parents=True)
+        (Path(workdir) / "export" / "1" / "export.json").write_text(json.dumps({"model": {"context_length": 256}}))
+        return gpt_metrics(1.5, steps=5000), 700.0
+
+    sampled = []
+
+    def sampling(model_path, new_tokens, repeats):
+        sampled.append((new_tokens, repeats))
+        return {True: 800.0, False: 100.0}
+
+    monkeypatch.setattr(gpt, "run_task", run_task)
+    monkeypatch.setattr(gpt, "sampling_tokens_per_second", sampling)
+    row = gpt.bench_default([])
+    assert sampled == [(gpt.SAMPLING_TOKENS, 3)] and row["sampling_new_tokens"] == gpt.SAMPLING_TOKENS
+    assert row["sampling_cache_speedup"] == 8.0 and row["steps"] == 5000
+
+
+def test_nanogpt_s_seed_is_moved_by_the_run_s_seed(tmp_path):
+    """Seed 0 is nanoGPT as published (1337); seed s is 1337 + s, else every seed would train the same model."""
+    import subprocess
+    import sys
+
+    from bench import nanogpt
+
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("def manual_seed(value):\n    print('seed', value)\n")
+    (tmp_path / "train.py").write_text("import sys, torch\ntorch.manual_seed(1337)\nprint(sys.argv)\n")
+    (tmp_path / "seeded_train.py").write_text(nanogpt.SEEDED_TRAIN)
+    completed = subprocess.run([sys.executable, "seeded_train.py", "3", "--max_iters=20"], cwd=tmp_path,
+                               env={"PYTHONPATH": str(tmp_path)}, capture_output=True, text=True, check=True)
+    assert completed.stdout.splitlines() == ["seed 1340", "['train.py', '--max_iters=20']"]
+
+
+def test_nanogpt_s_smoke_test_overrides_its_recipe_and_a_failed_scoring_is_one_line(tmp_path, monkeypatch):
+    import subprocess
+
+    from bench import nanogpt
+    from keras_apps.errors import UserError
+
+    checkout = tmp_path / "nanoGPT"
+    for name in nanogpt.FILES:
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text("")
+    (tmp_path / "input.txt").write_text("text")
+    commands, scoring = [], []
+    monkeypatch.setattr(nanogpt, "environment", lambda: "python")
+    monkeypatch.setattr(nanogpt, "_run", lambda python, arguments, workdir: commands.append(arguments) or 60.0)
+    monkeypatch.setattr(nanogpt.subprocess, "run", lambda *args, **kwargs: scoring.pop(0))
+    scoring.append(subprocess.CompletedProcess([], 0, stdout='GPT\n{"validation_loss": 1.95}\n', stderr=""))
+    run = nanogpt.train(checkout, tmp_path / "input.txt", 2, tmp_path / "work", smoke_test=True)
+    assert run == {"wall_seconds": 60.0, "validation_loss": 1.95}
+    seeded = commands[-1]
+    assert seeded[:2] == ["seeded_train.py", "2"] and seeded[-len(nanogpt.SMOKE_TEST):] == nanogpt.SMOKE_TEST
+    scoring.append(subprocess.CompletedProcess([], 1, stdout="", stderr="Traceback\nFileNotFoundError: ckpt.pt\n"))
+    with pytest.raises(UserError, match="scoring nanoGPT's checkpoint failed"):
+        nanogpt.train(checkout, tmp_path / "input.txt", 2, tmp_path / "work2", smoke_test=True)
+
+
+def test_each_run_is_recorded_under_its_own_name(monkeypatch):
+    """The default run's row under nanogpt-cpu's name would replace the nanoGPT comparison in the results."""
+    monkeypatch.setattr(gpt, "bench_default", lambda limits: "default row")
+    monkeypatch.setattr(gpt, "bench_nanogpt_cpu", lambda limits, seeds, nanogpt_checkout: "nanogpt-cpu row")
+    assert dict(gpt.run(["default", "nanogpt-cpu"], 1, [])) == {"gpt-default": "default row",
+                                                                "gpt-nanogpt-cpu": "nanogpt-cpu row"}
+
+
+def test_a_checkout_missing_one_of_nanogpt_s_files_is_refused_naming_it(tmp_path):
+    from bench import nanogpt
+    from keras_apps.errors import UserError
+
+    for name in nanogpt.FILES[:-1]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    with pytest.raises(UserError, match=f"\\(no {nanogpt.FILES[-1]}\\)"):
+        nanogpt.check_checkout(tmp_path)

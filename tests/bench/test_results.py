@@ -288,3 +288,79 @@ def test_a_figure_the_readme_shows_is_drawn_only_where_its_table_is_written(tmp_
 
     monkeypatch.setattr(bench_main.rlhf, "run", pipeline)
     assert bench_main.main(["rlhf", *argv]) == 0 and asked == [drawn]
+
+
+def test_a_recorded_row_carries_this_machine_s_fingerprint_not_one_it_came_with(tmp_path, fixed_fingerprint):
+    """A row carried over from another machine (or an older measurement) must not keep its speeds."""
+    stale = {**ROW, "fingerprint": {**fixed_fingerprint, "name": "another machine", "matmul_gflops": 1.0}}
+    assert results.record("a", stale, tmp_path / "results.json")["a"]["fingerprint"] == fixed_fingerprint
+
+
+@pytest.mark.parametrize("before, write", [
+    ('{"a": {}}', lambda path: results.record("b", ROW, path)),
+    (f"{results.START}\nold table\n{results.END}\n", lambda path: results.update_readme({"mnist-resnet": ROW}, path)),
+])
+def test_a_write_that_fails_half_way_leaves_the_file_as_it_was(tmp_path, monkeypatch, before, write):
+    """The results file and the README are rewritten whole: a disk that fills half-way must not leave either cut."""
+    from pathlib import Path
+
+    path = tmp_path / "file"
+    path.write_text(before)
+
+    def half_then_full_disk(self, text, *args, **kwargs):
+        with open(self, "w") as file:
+            file.write(text[:len(text) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_full_disk)
+    with pytest.raises(OSError):
+        write(path)
+    monkeypatch.undo()
+    assert path.read_text() == before
+
+
+def test_the_commit_is_marked_only_where_the_code_differs_from_it(tmp_path, monkeypatch):
+    """What the benchmarks write themselves (the results, the README, plots) is not a change of the code."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "bench").mkdir()
+    for name in ("bench/results.py", "bench/results.json", "README.md", "bench/plot.png"):
+        (tmp_path / name).write_text("first\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "first")
+    monkeypatch.setattr(results, "__file__", str(tmp_path / "bench" / "results.py"))
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=tmp_path, capture_output=True,
+                            text=True).stdout.strip()
+    for name in ("bench/results.json", "README.md", "bench/plot.png"):
+        (tmp_path / name).write_text("rewritten by a benchmark\n")
+    assert results.provenance()["commit"] == commit
+    (tmp_path / "bench" / "results.py").write_text("changed\n")
+    assert results.provenance()["commit"] == commit + "+"
+
+
+def test_the_best_fusion_is_the_one_with_the_highest_degraded_accuracy():
+    def fused(model, clean, degraded):
+        conditions = {"clean": clean, "degraded": degraded, "image alone": clean, "degraded image alone": degraded,
+                      "audio alone": clean, "noisy audio alone": degraded}
+        return {**ROW, "command": f"python -m tasks.multimodal --fusion {model}", "model": model,
+                "conditions": conditions,
+                "degradations": {"principal_components": 4, "kept_variance": 0.25, "snr_db": -5.0}}
+
+    text = results.table({f"multimodal-{model}": fused(model, clean, degraded) for model, clean, degraded in (
+        ("image", 0.9, 0.6), ("audio", 0.95, 0.7), ("early", 0.99, 0.75), ("late", 0.99, 0.85))})
+    assert "the best fusion (late) is +15.0 points from the best single sense (audio)" in text
+
+
+def test_decoding_speeds_are_shown_in_order_of_batch_size():
+    speed = {"cached_tokens_per_second": 100.0, "uncached_tokens_per_second": 50.0, "speedup": 2.0}
+    text = results.table({"translate-default": {
+        "command": "python -m tasks.translate", "model": "default", "direction": "en-es", "beam_size": 4,
+        "params": 1, "epochs": 1, "test_sentences": 1, "bleu": 1.0, "rouge1_f1": 0.1, "rouge2_f1": 0.1,
+        "masked_accuracy": 0.1, "train_seconds": 1.0, "wall_seconds": 1.0,
+        "decoding": {"64": speed, "8": speed, "1": speed}, **MACHINE}})
+    assert text.index("batch 1:") < text.index("batch 8:") < text.index("batch 64:")

@@ -340,3 +340,100 @@ def test_pruning_twice_with_one_seed_gives_the_same_model(subject, tmp_path):
               for name in ("first", "second")]
     for first, second in zip(*pruned):
         np.testing.assert_array_equal(first, second)
+
+
+def test_each_seed_s_students_start_alike_train_the_whole_budget_and_the_distilled_row_is_the_distiller_s(
+        tmp_path, monkeypatch):
+    """A seed's two students start from the same weights and train every epoch, their learning rate decaying over
+    all of them; the row named `distilled` measures the student the distiller trained."""
+    distilled, converted, initial, decay_steps = [], {}, {}, []
+    cosine_decay = keras.optimizers.schedules.CosineDecay
+
+    def distiller(student, teacher, **kwargs):
+        distilled.append(student)
+        return student
+
+    def cosine(learning_rate, steps, **kwargs):
+        decay_steps.append(steps)
+        return cosine_decay(learning_rate, steps, **kwargs)
+
+    def student():
+        model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+        initial[id(model)] = model.get_weights()
+        return model
+
+    def to_litert(subject, model, directory, name, variants):
+        converted[name] = model
+        return [(None, None, None)]
+
+    monkeypatch.setattr(suite, "Distiller", distiller)
+    monkeypatch.setattr(keras.optimizers.schedules, "CosineDecay", cosine)
+    monkeypatch.setattr(suite, "_to_litert", to_litert)
+    monkeypatch.setattr(suite, "measure", lambda subject, variant, path, predict, **extra: extra)
+    dataset = train_dataset()
+    suite.distill(None, None, student, dataset, tmp_path, types.SimpleNamespace(add=lambda row: None),
+                  Distillation(seeds=2, epochs=2, learning_rate=1e-3, temperature=3.0, alpha=0.25), loss=LOSS)
+    assert list(converted) == [f"student-{method}-seed{seed}" for seed in (1, 2)
+                               for method in ("scratch", "distilled")]
+    assert [converted[f"student-distilled-seed{seed}"] for seed in (1, 2)] == distilled
+    steps = 2 * int(dataset.cardinality())
+    assert decay_steps == [steps] * 4
+    assert all(int(model.optimizer.iterations.numpy()) == steps for model in converted.values())
+    for seed in (1, 2):
+        scratch, by_distillation = (initial[id(converted[f"student-{method}-seed{seed}"])]
+                                    for method in ("scratch", "distilled"))
+        for before, after in zip(scratch, by_distillation):
+            np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(initial[id(converted["student-scratch-seed1"])][0],
+                              initial[id(converted["student-scratch-seed2"])][0])
+
+
+def test_the_headlines_compare_int8_with_float32_and_average_each_method_s_students():
+    rows = [{"variant": "litert-float32", "size_bytes": 400, "test_accuracy": 0.9},
+            {"variant": "litert-int8", "size_bytes": 100, "test_accuracy": 0.88},
+            *({"variant": f"student-{method}-seed{seed}", "test_accuracy": accuracy}
+              for method, accuracies in (("scratch", (0.5, 0.7)), ("distilled", (0.6, 0.9)))
+              for seed, accuracy in enumerate(accuracies, 1))]
+    int8, students = suite.summary(rows)
+    assert int8 == f"LiteRT int8: {100 / 400:.0%} of the float32 file, accuracy {100 * (0.88 - 0.9):+.2f} points"
+    assert students == (f"students, mean test accuracy over seeds: scratch {np.mean([0.5, 0.7]):.4f} (2 seeds), "
+                        f"distilled {np.mean([0.6, 0.9]):.4f} (2 seeds)")
+
+
+def test_the_reference_row_of_an_export_in_mixed_float16_is_measured_in_float32(tmp_path, monkeypatch):
+    """`keras-float32` is the yardstick of every other row: the export's network computing in float32, not the
+    export's own model computing in float16."""
+    keras.utils.set_random_seed(0)
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = build_convnet(filters=(4, 8), dropout=0.0)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    rng = np.random.default_rng(0)
+    subject = exported_subject(model, tmp_path / "export", rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
+                               rng.integers(0, 10, 64))
+    policies, keras_predictor = [], suite.Subject.keras_predictor
+
+    def recording(self, model):
+        policies.append({layer.dtype_policy.name for layer in model._flatten_layers()})
+        return keras_predictor(self, model)
+
+    monkeypatch.setattr(suite.Subject, "keras_predictor", recording)
+    monkeypatch.setattr(suite, "litert_obstacle", lambda model: "not measured here")  # the Keras rows alone
+    report = suite.Report(tmp_path, "mixed", subject.export_path)
+    suite.quantize(subject, tmp_path, report)
+    assert [row["variant"] for row in report.rows] == ["keras-float32", "keras-int8"]
+    assert policies[0] == {"float32"}
+
+
+def test_with_network_only_litert_converts_the_network_alone(subject, tmp_path, monkeypatch):
+    """A text export's SavedModel also holds its vectorizer's vocabulary, which every `.tflite` would carry."""
+    converted = []
+    monkeypatch.setattr(litert, "convert", lambda path, variant, **kwargs: converted.append(path) or b"tflite")
+    monkeypatch.setattr(suite.Subject, "litert_predictor", lambda self, content: None)
+    monkeypatch.setattr(suite, "measure", lambda subject, variant, path, predict, **extra: variant)
+    report = types.SimpleNamespace(add=lambda row: None, note=lambda text: None)
+    for network_only, source in ((False, subject.export_path), (True, tmp_path / "network-saved-model")):
+        converted.clear()
+        suite.quantize(subject, tmp_path, report, network_only=network_only)
+        assert converted == [source] * len(litert.VARIANTS)

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from keras_apps.errors import UserError
-from keras_apps.inference.text_generation import (TextGenerator, build_sampler, recorded_sampler, reseed,
-                                                  sampling_settings)
+from keras_apps.inference.text_generation import (TextGenerator, build_sampler, decoding_tokens_per_second,
+                                                  recorded_sampler, reseed, sampling_settings)
 from keras_apps.models.gpt import GPTConfig, build_gpt
 
 CONFIG = GPTConfig(vocabulary_size=13, context_length=10, num_layers=2, num_heads=2, hidden_dim=16, dropout=0.0)
@@ -131,3 +131,18 @@ def test_a_sampler_setting_the_chosen_sampler_does_not_use_is_refused():
         sampling_settings("top_k", top_k=None, top_p=0.5)
     assert sampling_settings("top_p", top_k=None, top_p=0.5) == {"sampler": "top_p", "top_k": 40, "top_p": 0.5}
     assert sampling_settings("random", top_k=None, top_p=None) == {"sampler": "random", "top_k": 40, "top_p": 0.9}
+
+
+def test_the_decoding_speed_counts_the_tokens_of_every_row(model, monkeypatch):
+    """The compression report's tokens per second at batch 64 counts the 64 rows' tokens, not one row's."""
+    import statistics
+
+    monkeypatch.setattr(statistics, "median", lambda seconds: 1.0)  # each timed call: one second
+    assert decoding_tokens_per_second(model, new_tokens=3, repeats=1, batch_size=4) == 4 * 3
+
+
+def test_a_prompt_as_long_as_the_context_is_read_whole(model):
+    """The first chunk conditions on the last `context_length` tokens of the prompt: all of them, not one fewer."""
+    prompt = [5, 1, 2, 8, 3, 3, 9, 0, 11, 6][: CONFIG.context_length]
+    generated = TextGenerator(model, build_sampler("greedy", 13)).generate(prompt, 1).numpy()
+    assert generated[0] == int(np.argmax(model(np.array([prompt], np.int32))[0, -1]))

@@ -186,6 +186,23 @@ def test_the_cross_attention_weights_are_those_the_block_uses():
     np.testing.assert_allclose(weights[1, :, :, 4:], 0, atol=1e-7)  # never on the second sentence's padding
 
 
+@pytest.mark.parametrize("normalize_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_the_cross_attention_weights_are_those_the_block_computes_with(normalize_first, monkeypatch):
+    """The map drawn is of the queries the block's cross-attention reads: normalized first in a pre-norm block."""
+    _, written = block_pair("TransformerDecoder", normalize_first, decoder_sequence=TARGET, encoder_sequence=SOURCE)
+    used, attention = [], explained.scaled_dot_product_attention
+
+    def recording(*args, **kwargs):
+        output, weights = attention(*args, **kwargs)
+        used.append(weights)
+        return output, weights
+
+    monkeypatch.setattr(explained, "scaled_dot_product_attention", recording)
+    written(TARGET, SOURCE, encoder_padding_mask=SOURCE_PADDING)
+    _, cross_attention = used  # the self-attention's weights, then the cross-attention's
+    close(written.cross_attention_weights(TARGET, SOURCE, SOURCE_PADDING), cross_attention)
+
+
 def test_a_model_of_written_out_blocks_saves_and_reloads(tmp_path):
     inputs = keras.Input((None, 16))
     x = inputs + explained.SinusoidalPositionEncoding()(inputs)
@@ -241,6 +258,15 @@ def test_a_review_classifier_of_written_out_blocks_is_the_keras_hub_classifier()
     carry_over(library, written)
     reviews = np.array([[3, 9, 4, 7, 0, 0], [5, 1, 8, 2, 6, 11]], "int32")
     close(written(reviews), library(reviews))
+
+
+@pytest.mark.parametrize("blocks, encoder, decoder", [
+    ("keras-hub", keras_hub.layers.TransformerEncoder, keras_hub.layers.TransformerDecoder),
+    ("explained", explained.TransformerEncoder, explained.TransformerDecoder),
+])
+def test_each_choice_of_blocks_gives_its_own(blocks, encoder, decoder):
+    assert type(explained.encoder_block(blocks, intermediate_dim=8, num_heads=2)) is encoder
+    assert type(explained.decoder_block(blocks, intermediate_dim=8, num_heads=2)) is decoder
 
 
 def test_unknown_blocks_are_refused():

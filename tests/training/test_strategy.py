@@ -97,3 +97,91 @@ def test_a_cluster_in_tf_config_is_not_trained_by_each_worker_alone(monkeypatch,
     assert "\n" not in str(error.value)
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}')
     assert select_strategy(name).num_replicas_in_sync == (2 if name == "mirrored" else 1)  # one worker: this one
+
+
+@pytest.mark.parametrize("task, message", [({"type": "worker"}, "got None"), ({"type": "worker", "index": "0"},
+                                                                               "got '0'")])
+def test_a_task_without_a_whole_number_index_fails_in_one_line(monkeypatch, task, message):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1"]}, "task": task}))
+    with pytest.raises(UserError, match=f"task index must be a whole number from 0 to 0 for job \"worker\", {message}"):
+        select_strategy("multi_worker")
+
+
+def test_a_cluster_host_too_long_to_be_a_name_is_noted_too(monkeypatch, capsys):
+    from keras_apps.training.strategy import _cluster_resolver
+
+    host = "a" * 64 + ".example"  # a label over 63 characters: the name service refuses it with a UnicodeError
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:2222", f"{host}:2222"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    _cluster_resolver()
+    assert capsys.readouterr().out.startswith(f"note: TF_CONFIG's \"worker\" job has '{host}:2222', whose host")
+
+
+@pytest.mark.parametrize("tf_config", ["[]", '"text"', '{"cluster": {"worker": 5}}', '{"cluster": ["a:1", "b:2"]}'])
+def test_a_tf_config_that_is_no_cluster_is_left_to_multi_worker(monkeypatch, tf_config):
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+    assert select_strategy("cpu") is tf.distribute.get_strategy()
+
+
+def test_auto_trains_on_the_tpu_that_tpu_name_names_and_else_says_why_not(monkeypatch, capsys):
+    from keras_apps.training import strategy as strategy_module
+
+    monkeypatch.setenv("TPU_NAME", "my-tpu")
+    tpu = object()
+    monkeypatch.setattr(strategy_module, "_tpu_strategy", lambda: tpu)
+    assert select_strategy("auto") is tpu
+
+    def no_tpu():
+        raise UserError("--strategy tpu: no TPU found (my-tpu unknown); run on a Cloud TPU VM or set TPU_NAME")
+
+    monkeypatch.setattr(strategy_module, "_tpu_strategy", no_tpu)
+    assert select_strategy("auto") is tf.distribute.get_strategy()
+    assert capsys.readouterr().out.startswith("note: --strategy tpu: no TPU found (my-tpu unknown)")
+
+
+class _ClusterStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """A multi-worker strategy's view of its cluster, without starting one (which only a fresh process can)."""
+
+    num_replicas_in_sync = 3
+    extended = type("Extended", (), {"worker_devices": ("/job:worker/replica:0/task:0/device:CPU:0",)})()
+
+    def __init__(self, jobs, task_type, task_id):
+        self._resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+            tf.train.ClusterSpec(jobs), task_type=task_type, task_id=task_id)
+
+    @property
+    def cluster_resolver(self):
+        return self._resolver
+
+
+@pytest.mark.parametrize("jobs, task_type, task_id, chief", [
+    ({"chief": ["a:1"], "worker": ["b:1", "c:1"]}, "chief", 0, True),
+    ({"chief": ["a:1"], "worker": ["b:1", "c:1"]}, "worker", 0, False),  # the chief writes, not worker 0
+    ({"worker": ["b:1", "c:1", "d:1"]}, "worker", 0, True),  # no chief: worker 0 writes
+    ({"worker": ["b:1", "c:1", "d:1"]}, "worker", 2, False),
+])
+def test_only_the_chief_or_else_worker_0_writes(jobs, task_type, task_id, chief):
+    from keras_apps.training.strategy import strategy_name, worker_role
+
+    strategy = _ClusterStrategy(jobs, task_type, task_id)
+    assert worker_role(strategy) == (chief, f"{task_type}-{task_id}")
+    assert strategy_name(strategy) == "MultiWorkerMirroredStrategy"
+    assert f"({task_type}-{task_id} of 3 workers): 3 replica(s)" in describe(strategy, 96)
+
+
+def test_a_strategy_is_recorded_by_its_public_class_name():
+    from keras_apps.training.strategy import strategy_name, worker_role
+
+    assert strategy_name(select_strategy("cpu")) == "DefaultDistributionStrategy"
+    assert worker_role(select_strategy("cpu")) == (True, "chief")
+
+
+def test_a_tpu_error_of_several_lines_is_named_by_its_first(monkeypatch):
+    def unreachable(tpu):
+        raise ValueError(f"could not reach {tpu!r}\n  details the user needs not see\n")
+
+    monkeypatch.setenv("TPU_NAME", "my-tpu")
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", unreachable)
+    with pytest.raises(UserError, match=r"no TPU found \(could not reach 'my-tpu'\); run on") as error:
+        select_strategy("tpu")
+    assert "\n" not in str(error.value)
