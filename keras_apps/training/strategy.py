@@ -15,6 +15,8 @@ from keras_apps.errors import UserError
 from keras_apps.training.config import STRATEGIES
 
 CPU_REPLICAS = 2
+# The highest port a TCP address has: a larger one is a typo, which the name service fails on with a traceback.
+MAX_PORT = 65_535
 
 
 def _split_cpu(replicas):
@@ -70,8 +72,9 @@ def _cluster_resolver():
             raise UserError(f'TF_CONFIG\'s "{job}" job must be a list of "host:port" addresses')
         for address in addresses:
             host, _, port = str(address).rpartition(":")
-            if not host or not (port.isascii() and port.isdigit()):
-                raise UserError(f'TF_CONFIG\'s "{job}" job has {address!r}, which is not "host:port"')
+            if not host or not (port.isascii() and port.isdigit() and int(port) <= MAX_PORT):
+                raise UserError(f'TF_CONFIG\'s "{job}" job has {address!r}, which is not "host:port" (a port is '
+                                f'0 to {MAX_PORT})')
     if len(cluster.get("chief", [None])) != 1:
         raise UserError(f'TF_CONFIG\'s "chief" job has {len(cluster["chief"])} addresses; a cluster has one chief '
                         '(it writes the run\'s record and exports), or none (then worker 0 does)')

@@ -52,6 +52,10 @@ def test_unknown_strategy():
     ('{"cluster": {"worker": "127.0.0.1:1"}, "task": {"type": "worker", "index": 0}}', "must be a list"),
     ('{"cluster": {"worker": ["127.0.0.1"]}, "task": {"type": "worker", "index": 0}}', "is not \"host:port\""),
     ('{"cluster": {"worker": [":2222"]}, "task": {"type": "worker", "index": 0}}', "':2222', which is not"),
+    # A port too large for an address: the name service raised OverflowError (a traceback) beyond a C long.
+    ('{"cluster": {"worker": ["localhost:123456789012345678901"]}, "task": {"type": "worker", "index": 0}}',
+     r"which is not \"host:port\" \(a port is 0 to 65535\)"),
+    ('{"cluster": {"worker": ["localhost:65536"]}, "task": {"type": "worker", "index": 0}}', "a port is 0 to"),
     ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}', "must name this worker"),
     ('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 2}}',
      "from 0 to 1"),
