@@ -200,16 +200,16 @@ def compress(args):
 
 
 def explain(args):
-    from keras_apps.data.image_files import read_images
+    from keras_apps.data.image_files import read_one_image
     from keras_apps.explain.images import ImageExplainer, plot_explanations
 
-    images, names = read_images([args.image], mnist.IMAGE_SHAPE)
+    image, name = read_one_image(args.image, mnist.IMAGE_SHAPE, "an explanation")
     output = Path(args.output or f"{Path(args.image).stem}-{args.method}.png")
     cli.check_output(output, ".png", reading=[args.image])  # before the explanation, not after
     explainer = ImageExplainer(args.export_dir, TASK)
-    explained = explainer.explain(images[0], args.method, steps=args.steps, samples=args.samples, seed=args.seed)
-    plot_explanations(images[0], [explained], output, title=names[0])
-    print(f"{names[0]}: {explained.predicted} ({explained.probability:.3f}); {explained.explanation.cost}"
+    explained = explainer.explain(image, args.method, steps=args.steps, samples=args.samples, seed=args.seed)
+    plot_explanations(image, [explained], output, title=name)
+    print(f"{name}: {explained.predicted} ({explained.probability:.3f}); {explained.explanation.cost}"
           f"{'; ' + explained.note if explained.note else ''}\nmodel: {explainer.export_path}\nheat map: {output}")
     return 0
 

@@ -224,16 +224,14 @@ def evaluate(args):
 def predict(args):
     import numpy as np
 
-    from keras_apps.data.image_files import read_images
+    from keras_apps.data.image_files import read_one_image
     from keras_apps.errors import UserError
     from keras_apps.export.saved_model import export_metadata, load_serving
 
     if args.image is None and args.audio is None:
         raise UserError("give an image (--image), a recording (--audio), or both")
-    image = (read_images([args.image], mnist.IMAGE_SHAPE)[0] if args.image
-             else np.zeros((1, *mnist.IMAGE_SHAPE), np.uint8))
-    if len(image) != 1:  # one example: one image, paired with at most one recording
-        raise UserError(f"{args.image} holds {len(image)} images; give one (a prediction is for one example)")
+    image = (read_one_image(args.image, mnist.IMAGE_SHAPE, "a prediction")[0] if args.image
+             else np.zeros(mnist.IMAGE_SHAPE, np.uint8))
     wave = spoken_digits.read_recording(args.audio) if args.audio else np.zeros(0, np.float32)
     blank = f"{args.image} is blank: a blank image counts as no image"  # as the model's own presence check has it
     if not image.any() and not len(wave):
@@ -245,7 +243,7 @@ def predict(args):
                         + (f" ({blank})" if args.image and senses == "image" else ""))
 
     def answer(shown, heard):
-        outputs = serve(image=shown, audio=heard[np.newaxis], lengths=np.array([len(heard)], np.int32))
+        outputs = serve(image=shown[np.newaxis], audio=heard[np.newaxis], lengths=np.array([len(heard)], np.int32))
         used = [sense for sense in ("image", "audio") if bool(outputs[f"used_{sense}"][0])]
         probabilities = outputs["probabilities"].numpy()[0]
         return f"{probabilities.argmax()} ({probabilities.max():.3f}) from the {' and the '.join(used)}"

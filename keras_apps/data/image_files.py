@@ -108,6 +108,15 @@ def read_images(paths, image_shape):
     return np.concatenate(batches), names
 
 
+def read_one_image(path, image_shape, answer):
+    """`(image, name)` of the one image in the picture or `.npy` file `path` (`read_images`); a file of several is
+    refused in one line, not answered for its first alone (`answer`: what a command gives for one image)."""
+    images, names = read_images([path], image_shape)
+    if len(images) != 1:
+        raise UserError(f"{path} holds {len(images)} images; give one ({answer} is for one image)")
+    return images[0], names[0]
+
+
 def digit_from_picture(picture, image_shape=(28, 28), box=20):
     """A picture of one digit as MNIST's digits were made (LeCun et al.): white ink on black, the ink's bounding
     box scaled to fit `box` pixels and placed with its centre of mass at the centre of `image_shape`.

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_apps.data.image_files import digit_from_picture, read_images
+from keras_apps.data.image_files import digit_from_picture, read_images, read_one_image
 from keras_apps.errors import UserError
 
 
@@ -24,6 +24,19 @@ def test_reads_pictures_and_npy_into_one_batch(tmp_path):
     assert images.shape == (4, 28, 28) and images.dtype == np.uint8
     assert (images[0] == _stroke()).all() and (images[1] == _stroke()).all()  # MNIST's form: kept as it is
     assert names[2].endswith("b.npy[0]")
+
+
+def test_a_file_of_several_images_given_for_one_is_refused_not_answered_for_its_first(tmp_path):
+    """`mnist explain five.npy` explained the first of five images, the others skipped without a word."""
+    np.save(tmp_path / "five.npy", np.ones((5, 28, 28), np.uint8))
+    with pytest.raises(UserError, match=r"five.npy holds 5 images; give one \(an explanation is for one image\)$"):
+        read_one_image(tmp_path / "five.npy", (28, 28), "an explanation")
+    np.save(tmp_path / "one.npy", _stroke()[np.newaxis])
+    image, name = read_one_image(tmp_path / "one.npy", (28, 28), "an explanation")
+    assert (image == _stroke()).all() and name.endswith("one.npy[0]")
+    Image.fromarray(_stroke()).save(tmp_path / "a.png")
+    image, name = read_one_image(tmp_path / "a.png", (28, 28), "an explanation")
+    assert image.shape == (28, 28) and name.endswith("a.png")
 
 
 def test_a_picture_of_several_frames_is_refused_not_read_as_its_first(tmp_path):

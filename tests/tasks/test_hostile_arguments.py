@@ -92,6 +92,7 @@ def cases(at):
         ("mnist", ["predict", at("no-images.npy")], "holds no images"),
         ("mnist", ["predict", at("floats.npy")], "expected uint8"),
         ("mnist", ["explain", at("no-images.npy")], "holds no images"),
+        ("mnist", ["explain", at("two-images.npy")], "holds 2 images; give one (an explanation is for one image)"),
         ("mnist", ["explain", at("empty.png"), "--steps", "0"], "at least 1"),
         ("mnist", ["explain", at("digit.png"), "--method", "anchors"], "invalid choice"),
         ("mnist", ["explain", at("digit.png"), "--samples", "1"], "argument --samples: must be at least 10, got 1"),
