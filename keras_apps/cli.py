@@ -37,7 +37,7 @@ from keras_apps.settings import (
     positive_float32, positive_int, probability, seed, several, text, text_or_file,
 )
 from keras_apps.tensorflow_start import import_tensorflow
-from keras_apps.training.run_directory import OPENED_FOR_TRAINING, release_held
+from keras_apps.training.run_directory import OPENED_FOR_COMPRESSION, OPENED_FOR_TRAINING, release_held
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
     "ArgumentParser", "Command", "add_compression_arguments", "add_compression_run_dir_argument",
@@ -336,6 +336,7 @@ def run(main, argv=None):
     Ctrl-C is taken as the interrupt it comes from, and a second Ctrl-C ends the process at once. Files are
     written atomically, so ending there leaves nothing half-written in their place."""
     OPENED_FOR_TRAINING.clear()
+    OPENED_FOR_COMPRESSION.clear()
     with _ctrl_c_handled() as interrupted:
         try:
             return main(argv)
@@ -346,10 +347,9 @@ def run(main, argv=None):
             return 0 if exc.code is None else exc.code
         except BrokenPipeError:
             _flushed_or_silenced()
-            if OPENED_FOR_TRAINING:  # stopped mid-run, as a Ctrl-C would: say how to go on
+            if hint := _resume_hint():  # stopped mid-run, as a Ctrl-C would: say how to go on
                 with contextlib.suppress(OSError):
-                    print(f"stopped: its output's reader went away; rerun{_resume_hint()}", file=sys.stderr,
-                          flush=True)
+                    print(f"stopped: its output's reader went away; rerun{hint}", file=sys.stderr, flush=True)
             return BROKEN_PIPE
         except Exception as exc:
             if interrupted:
@@ -380,19 +380,23 @@ def _to_what_exists(exc):
 
 
 def _interrupted():
-    resume = f"; rerun{_resume_hint()}" if OPENED_FOR_TRAINING else ""
+    hint = _resume_hint()
+    resume = f"; rerun{hint}" if hint else ""
     print(f"interrupted{resume}", file=sys.stderr, flush=True)
     return 130
 
 
 def _resume_hint():
-    """How to go on with the training run this command opened (a default folder is new each time); in a stage of
-    a pipeline, the pipeline's command (`RESUME_WITH`), which resumes the stage in its folder."""
-    if not OPENED_FOR_TRAINING:
-        return ""
-    if os.environ.get(RESUME_WITH):
-        return f" `{os.environ[RESUME_WITH]}` to resume it"
-    return f" with --run-dir {shlex.quote(str(OPENED_FOR_TRAINING[-1]))} to resume it"
+    """How to go on with the run this command opened (a default folder is new each time), or "": a training run
+    resumes in its folder, in a stage of a pipeline by the pipeline's command (`RESUME_WITH`), which resumes the
+    stage in its folder; an unfinished compression is made again, whole, in its folder."""
+    if OPENED_FOR_TRAINING:
+        if os.environ.get(RESUME_WITH):
+            return f" `{os.environ[RESUME_WITH]}` to resume it"
+        return f" with --run-dir {shlex.quote(str(OPENED_FOR_TRAINING[-1]))} to resume it"
+    if OPENED_FOR_COMPRESSION:
+        return f" with --run-dir {shlex.quote(str(OPENED_FOR_COMPRESSION[-1]))} to make the compression there"
+    return ""
 
 
 # How long after a destructor swallowed a Ctrl-C it is raised again: long enough for the destructor to return.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from keras_apps import files
 from keras_apps.errors import UserError
+from keras_apps.training.run_directory import OPENED_FOR_COMPRESSION
 
 JSON, MARKDOWN = "compression.json", "compression.md"
 # Written first into a compression's folder: the export it compresses. A folder without it holds no compression.
@@ -40,6 +41,7 @@ def output_folder(task, run_dir, export_path):
     directory = RunDirectory.create(f"{task}-compress", run_dir).path
     if not (directory / CLAIM).exists():
         files.write_json(directory / CLAIM, {"export": str(Path(export_path).resolve())})
+    OPENED_FOR_COMPRESSION.append(directory)  # an interrupted command names it (`cli.run`)
     return directory
 
 
@@ -87,3 +89,4 @@ def write_report(directory, rows, table, export_path, notes=()):
     files.write_text(Path(directory) / MARKDOWN,
                      "\n\n".join([table.rstrip("\n"), f"Export measured: `{export}`", *notes]) + "\n")
     files.write_json(Path(directory) / JSON, [{**row, "export": export} for row in rows])
+    OPENED_FOR_COMPRESSION.clear()  # finished: there is nothing to make again

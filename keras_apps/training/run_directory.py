@@ -37,6 +37,9 @@ from keras_apps.errors import UserError
 # The folder of the training run this command opened (`runner.open_run_directory`): an interrupted command names
 # it, since a rerun resumes only with it as --run-dir (a default folder is new each time). Cleared by `cli.run`.
 OPENED_FOR_TRAINING = []
+# The folder of the compression this command opened (`compress.reports.output_folder`): an interrupted one holds
+# no report, and is made again, whole, only with it as --run-dir. Cleared by `cli.run`.
+OPENED_FOR_COMPRESSION = []
 
 # The folder of a run that holds its cluster's other workers' own folders (`runner.open_run_directory`).
 WORKERS = "workers"

@@ -130,3 +130,23 @@ def test_a_folder_of_other_files_or_of_another_export_s_compression_is_refused_a
     with pytest.raises(UserError, match=r"--run-dir .*compressed holds a compression of .*, not of .*other; choose "
                                         r"another --run-dir"):
         reports.output_folder("mnist", folder, other)
+
+
+def test_an_interrupted_compression_names_its_folder_and_a_finished_one_none(export, tmp_path, capsys):
+    """`compress` stopped by a Ctrl-C said only "interrupted": the same command again made a new folder, and the
+    unfinished one, which only `--run-dir` takes again, was named nowhere."""
+    from keras_apps import cli
+
+    def interrupted(argv):
+        reports.output_folder("test", tmp_path / "compression folder", export)
+        raise KeyboardInterrupt
+
+    def interrupted_once_finished(argv):
+        directory = reports.output_folder("test", tmp_path / "finished", export)
+        reports.write_report(directory, [], "### tiny\n", export)
+        raise KeyboardInterrupt
+
+    assert cli.run(interrupted, []) == 130
+    assert capsys.readouterr().err == (f"interrupted; rerun with --run-dir '{tmp_path}/compression folder' to make "
+                                       "the compression there\n")
+    assert cli.run(interrupted_once_finished, []) == 130 and capsys.readouterr().err == "interrupted\n"
