@@ -30,15 +30,23 @@ import tasks.mnist
 import tasks.translate
 from bench import gpt, lora, results, translate
 from bench.runs import python, run_task
+from keras_apps.data.text_corpus import TINY_SHAKESPEARE
+from keras_apps.data.translation_pairs import DIRECTIONS
 from keras_apps.errors import UserError
 
 # Each run: the task, and the flags of its training command.
 RUNS = {"mnist": ("mnist", []), "imdb": ("imdb", ["--model", "nb-bow"]),
         "imdb-transformer": ("imdb", ["--model", "transformer"]), "imdb-bert": ("imdb", ["--model", "bert"]),
         "gpt": ("gpt", []), "translate": ("translate", [])}
-# The flag naming what a task's run trains, and what the task trains without it.
-TRAINED = {"mnist": ("--model", tasks.mnist.DEFAULT_MODEL), "imdb": ("--model", tasks.imdb.DEFAULT_MODEL),
-           "gpt": ("--recipe", tasks.gpt.DEFAULT_RECIPE), "translate": ("--recipe", tasks.translate.DEFAULT_RECIPE)}
+# What a task's run trains, as its export records it (export.json): `(flag, where export.json records it, what the
+# task trains where the run's flags name none)`. A GPT of Tiny Shakespeare's characters from scratch, a translator
+# from English to Spanish.
+TRAINED = {"mnist": [("--model", "model", tasks.mnist.DEFAULT_MODEL)],
+           "imdb": [("--model", "model", tasks.imdb.DEFAULT_MODEL)],
+           "gpt": [("--recipe", "recipe", tasks.gpt.DEFAULT_RECIPE), ("--tokenizer", "tokenizer", "char"),
+                   ("--text-file", "text/file", TINY_SHAKESPEARE.name), ("--init-from", "init_from/init_from", None)],
+           "translate": [("--recipe", "recipe", tasks.translate.DEFAULT_RECIPE),
+                         ("--direction", "direction", DIRECTIONS[0])]}
 # A smoke test (`--train-examples`): tiny training and fine-tuning, one student, on a slice of the test set.
 SMOKE_TEST = {
     "mnist": ["--train-examples", "512", "--test-examples", "1000", "--prune-epochs", "1", "--distill-seeds", "1",
@@ -99,12 +107,15 @@ def existing_export(exports, task, training=()):
         metadata = export_metadata(path)
     except UserError as exc:
         raise UserError(f"--exports: {exc}; export one with `{command}`") from None
-    flag, trained = TRAINED[task]
-    trained = training[training.index(flag) + 1] if flag in training else trained
-    if metadata.get(flag.removeprefix("--")) != trained:
-        raise UserError(f"{path} is an export of {flag} {metadata.get(flag.removeprefix('--'))}, not {trained}: "
-                        f"export one with `{command}`")
-    return path, trained
+    for flag, key, trained in TRAINED[task]:
+        trained = training[training.index(flag) + 1] if flag in training else trained
+        recorded = metadata
+        for part in key.split("/"):
+            recorded = recorded.get(part) if isinstance(recorded, dict) else None
+        if recorded != trained:
+            raise UserError(f"{path} is an export of {flag} {recorded or 'none'}, not {trained or 'none'}: export one "
+                            f"with `{command}`")
+    return path, metadata.get(TRAINED[task][0][1])
 
 
 def check_exports(runs, exports):

@@ -30,17 +30,39 @@ def test_an_export_of_another_model_than_the_runs_is_refused(tmp_path):
     assert "Traceback" not in completed.stderr
 
 
+# What export.json records of the default GPT, `python -m tasks.gpt`.
+DEFAULT_GPT = {"recipe": "default", "tokenizer": "char", "text": {"file": "tinyshakespeare.txt"}}
+
+
+def test_an_export_of_what_a_run_trains_is_taken(tmp_path):
+    from bench import compress
+
+    for task, metadata in (("gpt", DEFAULT_GPT), ("translate", {"recipe": "default", "direction": "en-es"}),
+                           ("mnist", {"model": "resnet"})):
+        version = tmp_path / task / "1"
+        version.mkdir(parents=True)
+        (version / "export.json").write_text(json.dumps({"task": task, "version": 1, **metadata}))
+        (version / "saved_model.pb").write_bytes(b"")
+        (version / "model.keras").write_bytes(b"")
+        assert compress.existing_export(tmp_path, task) == (version, metadata.get("recipe", metadata.get("model")))
+
+
 @pytest.mark.parametrize("run, task, metadata, refusal", [
     ("mnist", "mnist", {"model": "convnet"}, "is an export of --model convnet, not resnet"),
     ("gpt", "gpt", {"recipe": "nanogpt-cpu"}, "is an export of --recipe nanogpt-cpu, not default"),
     ("gpt-lora", "gpt", {"recipe": "nanogpt-cpu"}, "is an export of --recipe nanogpt-cpu, not default"),
+    ("gpt", "gpt", {**DEFAULT_GPT, "tokenizer": "byte"}, "is an export of --tokenizer byte, not char"),
+    ("gpt", "gpt", {**DEFAULT_GPT, "text": {"file": "reviews.txt"}}, "--text-file reviews.txt, not tinyshakespeare"),
+    ("gpt-lora", "gpt", {**DEFAULT_GPT, "init_from": {"init_from": "/exports/gpt/1"}},
+     "is an export of --init-from /exports/gpt/1, not none"),
+    ("translate", "translate", {"recipe": "default", "direction": "es-en"}, "--direction es-en, not en-es"),
     ("bert-lora", "imdb", {"model": "bert"}, "bert-lora pre-trains the BERT it fine-tunes and takes no export"),
 ])
 def test_an_export_of_another_model_than_a_run_that_names_none_trains_is_refused(tmp_path, monkeypatch, run, task,
                                                                                   metadata, refusal):
     """A run without --model (or --recipe) trains the task's default: `compress --exports` took any export of the
-    task, and recorded a convnet's figures as the ResNet's, a 4-step nanogpt-cpu GPT as gpt-lora's default GPT
-    (and bert-lora ignored --exports, pre-training BERT for an hour)."""
+    task, and recorded a convnet's figures as the ResNet's, a 4-step nanogpt-cpu GPT (or one of bytes, of another
+    text, fine-tuned) as gpt-lora's default GPT (and bert-lora ignored --exports, pre-training BERT for an hour)."""
     from bench import compress, lora
     from keras_apps.errors import UserError
 
