@@ -81,7 +81,7 @@ def record(name, row, path=RESULTS, readme=False):
     written, and the README rewritten from it, under a lock on its folder, so neither row is lost; the stamp is
     measured first, since the first fingerprint takes seconds."""
     stamp = {"fingerprint": machine_fingerprint(), **provenance()}
-    with _locked(Path(path).parent):
+    with _locked(Path(path).resolve().parent):  # the folder written: a link's target's
         results = load(path)
         results[name] = {**row, **stamp}
         files.write_json(path, results)

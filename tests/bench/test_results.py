@@ -259,14 +259,20 @@ def test_a_row_recorded_for_the_readme_rewrites_its_tables_from_the_whole_file(t
     assert [sorted(rows) for rows in shown] == [["a", "b"]]
 
 
-def test_a_row_recorded_while_another_benchmark_records_into_the_same_file_loses_neither(tmp_path):
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_a_row_recorded_while_another_benchmark_records_into_the_same_file_loses_neither(tmp_path, through_a_link):
     """Two benchmarks in two terminals: each read the file, measured, and wrote back its own reading with its
-    row, so the row the other recorded in between was lost without a word."""
+    row, so the row the other recorded in between was lost without a word (also where one names the file through
+    a link, and locked the link's folder while writing its target's)."""
     import threading
 
     path = tmp_path / "results.json"
+    if through_a_link:
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "link.json").symlink_to(path)
+    given = tmp_path / "elsewhere" / "link.json" if through_a_link else path
     with results._locked(tmp_path):  # the other benchmark, recording
-        recording = threading.Thread(target=results.record, args=("mine", ROW, path))
+        recording = threading.Thread(target=results.record, args=("mine", ROW, given))
         recording.start()
         recording.join(timeout=0.5)
         assert recording.is_alive(), "the row was recorded while the other benchmark was writing the file"
