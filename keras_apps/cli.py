@@ -40,9 +40,10 @@ from keras_apps.tensorflow_start import import_tensorflow
 from keras_apps.training.run_directory import OPENED_FOR_COMPRESSION, OPENED_FOR_TRAINING, release_held
 
 __all__ = [  # the argument types are `keras_apps.settings`'s, offered here as `cli.<type>` to the tasks
-    "ArgumentParser", "Command", "add_compression_arguments", "add_compression_run_dir_argument",
+    "ArgumentParser", "Command", "GivenOnce", "add_compression_arguments", "add_compression_run_dir_argument",
     "add_data_arguments", "add_explanation_arguments", "add_explain_examples_argument", "add_export_argument",
-    "add_lora_argument", "add_run_dir_argument", "add_training_arguments", "build_parser", "check_output",
+    "add_lora_argument", "add_modes_argument", "add_run_dir_argument", "add_training_arguments", "build_parser",
+    "check_output",
     "count_up_to", "fraction", "given_texts", "int32_seed", "main", "non_negative_float", "non_negative_int",
     "parse_arguments", "path", "port", "positive_float", "positive_float32", "positive_int", "probability", "run",
     "seed", "several", "text", "text_or_file",
@@ -177,6 +178,12 @@ def add_export_argument(parser, default, *, loading):
     parser.add_argument("--export-dir", type=path, default=default, help=help)
 
 
+def add_modes_argument(parser, modes):
+    """`--modes`, the weight formats a language model's or a translator's `compress` makes of its export."""
+    parser.add_argument("--modes", nargs="+", action=GivenOnce, choices=modes, default=list(modes), metavar="MODE",
+                        help=f"weight formats to make: {', '.join(modes)} (default: all)")
+
+
 def add_compression_arguments(parser, task, techniques):
     """The flags every task's `compress` command shares; `--techniques` where it has more than one. A flag of a
     trained technique (`keras_apps.compress.config`'s, which the task adds unset unless given) is refused when
@@ -249,24 +256,26 @@ def _unused_explanation_flag(args):
     return None
 
 
-def given_texts(texts, paths, what, *, keep_blank_lines=False, cleaned=None):
+def given_texts(texts, paths, what, *, keep_blank_lines=False, readable=None):
     """The texts given as arguments, then the lines of the files given with `--file`; one line of error if none,
     if an argument is blank (an answer about no text would read as one about something), or if a file holds none
     (it was given to be read: a mistaken file is not quietly skipped). A file's blank lines are left out, or kept
     (`keep_blank_lines`) by a command that answers line for line with no copy of the input (a translation), so
-    that answer N stays beside line N. With `cleaned`, the cleaning the command's model reads a text through, a
-    text it leaves empty (only markup such as `<br />`, or invisible characters) is as blank."""
+    that answer N stays beside line N. With `readable`, whether the command's model has anything to read in a text
+    (`imdb.has_words`), a text without (only markup such as `<br />`, punctuation, control or invisible
+    characters) is as blank."""
     texts = list(texts)
     blank = [str(number) for number, given in enumerate(texts, start=1) if not given.strip()]
-    emptied = [str(number) for number, given in enumerate(texts, start=1) if cleaned and not cleaned(given)]
-    for numbers, how in ((blank, ""), (emptied, " once cleaned (only markup, invisible or control characters)")):
+    wordless = [str(number) for number, given in enumerate(texts, start=1) if readable and not readable(given)]
+    for numbers, how in ((blank, "blank"), (wordless, "without words (only markup, punctuation, control or "
+                                                      "invisible characters)")):
         if numbers:
-            raise UserError(f"argument {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} blank{how}: "
+            raise UserError(f"argument {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} {how}: "
                             f"{what} need some text")
     for file in paths:
         lines = files.read_lines(file, keep_blank=keep_blank_lines)
-        if cleaned and not keep_blank_lines:
-            lines = [line for line in lines if cleaned(line)]
+        if readable and not keep_blank_lines:
+            lines = [line for line in lines if readable(line)]
         if not any(line.strip() for line in lines):
             raise UserError(f"{file} holds no lines of {what}")
         texts += lines

@@ -266,8 +266,7 @@ def _compress_arguments(parser):
     cli.add_data_arguments(parser)
     parser.add_argument("--text-file", type=cli.path, help="the text the export was trained on, whose last tenth "
                         "scores each variant (default: Tiny Shakespeare, or the RLHF stages' reviews for theirs)")
-    parser.add_argument("--modes", nargs="+", action=cli.GivenOnce, choices=GPT_MODES, default=list(GPT_MODES),
-                        metavar="MODE", help=f"weight formats to make: {', '.join(GPT_MODES)} (default: all)")
+    cli.add_modes_argument(parser, GPT_MODES)
     parser.add_argument("--decoding-tokens", type=cli.positive_int, default=1000,
                         help="new tokens of each timed greedy generation of a Keras copy, median of 5 (a LiteRT "
                         "file decodes 32, each a pass over the whole window) (default: 1000)")

@@ -266,8 +266,7 @@ def _attention_arguments(parser):
 def _compress_arguments(parser):
     cli.add_export_argument(parser, DEFAULT_EXPORT_DIR, loading=True)
     cli.add_data_arguments(parser)
-    parser.add_argument("--modes", nargs="+", choices=TRANSLATOR_MODES, default=list(TRANSLATOR_MODES),
-                        metavar="MODE", help=f"weight formats to make: {', '.join(TRANSLATOR_MODES)} (default: all)")
+    cli.add_modes_argument(parser, TRANSLATOR_MODES)
     parser.add_argument("--test-sentences", type=cli.positive_int, metavar="N",
                         help="score only the first N test sentences, for a quick try (default: all)")
     cli.add_compression_run_dir_argument(parser, TASK)
