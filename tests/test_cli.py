@@ -249,19 +249,20 @@ def test_a_blank_text_argument_is_refused_not_answered():
         cli.given_texts(["", "Fine.", "\n"], [], "reviews to classify")
 
 
-def test_a_text_its_model_s_cleaning_leaves_empty_is_blank_too(tmp_path):
-    """A review of only `<br />`, `&nbsp;` or zero-width characters was classified "positive 0.500": the empty text
-    the model read, answered as if about something."""
-    from keras_apps.data.imdb import clean
+def test_a_text_its_model_has_no_word_to_read_in_is_refused_too(tmp_path):
+    """A review of only `<br />`, `&nbsp;`, zero-width or control characters was classified "positive 0.500": an
+    answer about the nothing the model read, as if about something."""
+    from keras_apps.data.imdb import has_words
 
-    with pytest.raises(UserError, match=r"^argument 2, 3 are blank once cleaned \(only markup, invisible or control "
-                                        r"characters\): reviews to classify need some text$"):
-        cli.given_texts(["Fine.", "<br /><br />", "\u200b\u00ad"], [], "reviews to classify", cleaned=clean)
-    (tmp_path / "reviews.txt").write_text("Great.\n&nbsp;\nDull.\n")
-    assert cli.given_texts([], [tmp_path / "reviews.txt"], "reviews", cleaned=clean) == ["Great.", "Dull."]
+    with pytest.raises(UserError, match=r"^argument 2, 3 are without words \(only markup, punctuation, control or "
+                                        r"invisible characters\): reviews to classify need some text$"):
+        cli.given_texts(["Fine.", "<br /><br />", "\u200b\x01\u200e"], [], "reviews to classify",
+                        readable=has_words)
+    (tmp_path / "reviews.txt").write_text("Great.\n&nbsp;\n!!!\nDull.\n")
+    assert cli.given_texts([], [tmp_path / "reviews.txt"], "reviews", readable=has_words) == ["Great.", "Dull."]
     (tmp_path / "markup.txt").write_text("<br />\n\ufeff\n")
     with pytest.raises(UserError, match="markup.txt holds no lines of reviews$"):
-        cli.given_texts([], [tmp_path / "markup.txt"], "reviews", cleaned=clean)
+        cli.given_texts([], [tmp_path / "markup.txt"], "reviews", readable=has_words)
     assert cli.given_texts(["<br />"], [], "sentences") == ["<br />"]  # a command that reads markup as text
 
 

@@ -93,6 +93,13 @@ def clean(text):
     return _LINE_BREAKS.sub(" ", plain_text(text)).strip()
 
 
+def has_words(text):
+    """Whether `text`, cleaned (`clean`), holds a letter or a digit. One without (markup, punctuation, control or
+    invisible characters alone) gives a classifier nothing it learned to read: its answer, about 0.5, would read
+    as one about the text."""
+    return any(character.isalnum() for character in clean(text))
+
+
 def cleaning_digest():
     """A digest of what `clean` does, to name what it wrote: its output on every character of Unicode's first
     plane, their HTML escapes, HTML's named escapes and line breaks. Any change to the cleaning that shows on them

@@ -88,11 +88,13 @@ class ReviewExplainer:
     def explain(self, review, method="ig", *, steps=64, samples=1000, seed=0):
         """`review` explained by `method`, one value per word of the text the export serves for it (`served_text`:
         cleaned, and cut as the serving signature cuts it), toward positive."""
+        from keras_apps.data.imdb import has_words
         from keras_apps.text.normalize import served_text
 
         text = " ".join(served_text(review).split())
-        if not text:
-            raise UserError("the review is empty: there are no words to explain")
+        if not has_words(text):
+            raise UserError("the review has no words (only markup, punctuation, control or invisible characters): "
+                            "there is nothing to explain")
         probability = float(self._served_probability([text])[0])
         note = ""
         if method == "ig":

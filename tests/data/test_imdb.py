@@ -253,3 +253,9 @@ def test_unlabeled_examples_takes_that_many_unlabeled_reviews(tiny_imdb, monkeyp
     assert imdb.run_splits(**splits, unlabeled_examples=2).sizes()["unlabeled_examples"] == 2
     assert len(imdb.run_splits(**splits).unlabeled) == 3
     assert imdb.run_splits(tiny_imdb, validation_fraction=0.5, seed=0).unlabeled == []
+
+
+def test_a_text_has_words_where_its_cleaning_leaves_a_letter_or_a_digit():
+    assert imdb.has_words("Café!") and imdb.has_words("10/10") and imdb.has_words("&lt;great&gt;")
+    for wordless in ("", "<br /><br />", "&nbsp;&#8230;", "!!! ?", "\x01\x7f", "\u200b\u200e\u2063"):
+        assert not imdb.has_words(wordless), repr(wordless)

@@ -1,8 +1,10 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_apps.data.imdb import clean
+from keras_apps.errors import UserError
 from keras_apps.export.saved_model import export_model, load_serving
 from keras_apps.inference.serving import text_classifier_endpoints
 from keras_apps.models import parts
@@ -34,10 +36,8 @@ def test_a_review_is_explained_and_scored_as_the_signature_serves_it(tmp_path):
     assert explained.words == clean(review).split() and explained.probability == served < 0.5
 
 
-def test_a_served_text_is_explained_as_the_export_read_it_not_cleaned_twice(tmp_path):
-    """Serving decodes a review's HTML escapes once (`&amp;lt;` is the text `&lt;`); its explanation scored the served
-    text through the signature again, which read `great&lt;br&gt;great` as two words `great`, not the one unknown
-    word the export read."""
+def great_export(tmp_path):
+    """The export of an n-gram classifier whose one positive word is "great"."""
     features = NGramFeatures.learn([text for text, _ in TINY_REVIEWS], [label for _, label in TINY_REVIEWS],
                                    max_tokens=50)
     model = build_bow_classifier(features.num_features, hidden_units=0, sparse=True)
@@ -45,8 +45,25 @@ def test_a_served_text_is_explained_as_the_export_read_it_not_cleaned_twice(tmp_
     kernel[features.vectorizer.get_vocabulary().index("great")] = 1.0
     model.get_layer("logit").set_weights([kernel, np.zeros(1, np.float32)])
     encoder = ngram_encoder(features, tmp_path)
-    path = export_model(model, tmp_path / "exports", text_classifier_endpoints(model, encoder.encode),
+    return export_model(model, tmp_path / "exports", text_classifier_endpoints(model, encoder.encode),
                         track=encoder.track, files_to_copy=encoder.files)
+
+
+def test_a_review_without_words_is_refused_not_explained(tmp_path):
+    """A review of a control character or a left-to-right mark was "explained": P 0.5, every attribution 0, an
+    answer about no text read as one about something."""
+    explainer = ReviewExplainer(great_export(tmp_path), task=None)
+    for review in ("<br /><br />", "\x01", "\u200e\u200d", "!!! ..."):
+        with pytest.raises(UserError, match="^the review has no words .*: there is nothing to explain$"):
+            explainer.explain(review, "lime", samples=10)
+    assert explainer.explain("great!", "lime", samples=10).words == ["great!"]
+
+
+def test_a_served_text_is_explained_as_the_export_read_it_not_cleaned_twice(tmp_path):
+    """Serving decodes a review's HTML escapes once (`&amp;lt;` is the text `&lt;`); its explanation scored the served
+    text through the signature again, which read `great&lt;br&gt;great` as two words `great`, not the one unknown
+    word the export read."""
+    path = great_export(tmp_path)
     review = "great&amp;lt;br&amp;gt;great"
     served = float(load_serving(path)[1](texts=tf.constant([review]))["probability"][0])
     explainer = ReviewExplainer(path, task=None)
