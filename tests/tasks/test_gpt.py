@@ -170,6 +170,7 @@ def test_fine_tuning_an_export_through_lora_trains_the_adapters_alone_and_export
     adapters = sum(np.size(weight) for weight in lora.enable(before, 2).trainable_weights)
     assert metrics["trainable_params"] == adapters and metrics["params"] > 5 * adapters
     assert set(metrics["validation_before_training"]) == {"loss", "perplexity"}
+    assert metrics["validation_before_training"] != metrics["validation"]  # the export's loss, not the tuned model's
     recorded = json.loads((tmp_path / "tuning" / "config.json").read_text())
     assert recorded["init_from"] == str(base / "1") and recorded["lora_rank"] == 2
     assert recorded["model"] == json.loads((base / "1" / "export.json").read_text())["model"]
@@ -424,3 +425,52 @@ def test_a_run_stopped_early_says_how_many_steps_it_trained(tmp_path, capsys):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["steps"] < 40  # stopped early: the summary's figure is the run's own
     assert f"| {metrics['params']:,} parameters, {metrics['steps']:,} steps ({metrics['trained_for']}, " in out
+
+
+def test_generate_passes_its_prompt_length_temperature_and_seed_on_to_the_export(tmp_path, capsys, monkeypatch):
+    """Each flag a user sets reaches the export's signature (the export itself stubbed: no model needed); the
+    largest --max-new-tokens allowed is accepted."""
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+    from keras_apps.inference import text_generation
+
+    calls = []
+
+    def generate_text(**inputs):
+        calls.append({name: value.numpy() for name, value in inputs.items()})
+        return {"text": tf.constant(inputs["prompt"].numpy() + b" and more")}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda path, signature, task: (tmp_path, generate_text))
+    monkeypatch.setattr(text_generation, "note_unknown_prompt_tokens", lambda path, prompt: None)
+    status, out, err = run_task(["generate", "Shall I", "--max-new-tokens", str(task.MAX_NEW_TOKENS),
+                                 "--temperature", "1.7", "--seed", "42", "--export-dir", str(tmp_path)], capsys)
+    assert status == 0 and out == "Shall I and more\n", err
+    assert calls[0]["prompt"] == b"Shall I" and calls[0]["max_new_tokens"] == task.MAX_NEW_TOKENS
+    assert calls[0]["temperature"] == pytest.approx(1.7) and calls[0]["seed"] == 42
+
+
+def test_training_draws_its_windows_with_the_seed_given(tmp_path, capsys, monkeypatch):
+    """--seed reaches the training windows' shuffle (training itself stubbed: the run stops as it would start)."""
+    from keras_apps.data import token_windows
+
+    class Stop(BaseException):
+        pass
+
+    seeds = []
+    random_windows = token_windows.random_windows
+
+    def recorded(*args, seed, **kwargs):
+        seeds.append(seed)
+        return random_windows(*args, seed=seed, **kwargs)
+
+    def stop(self, *args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr(token_windows, "random_windows", recorded)
+    monkeypatch.setattr(Run, "fit", stop)
+    (tmp_path / "poem.txt").write_text(POEM)
+    with pytest.raises(Stop):
+        run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--seed", "7", "--run-dir", str(tmp_path / "run"),
+                  "--export-dir", str(tmp_path / "export")], capsys)
+    assert seeds == [7]

@@ -4,6 +4,8 @@ network from scratch: tests/preference/test_models.py)."""
 
 import json
 
+import pytest
+
 from keras_apps.data import imdb
 from tasks import gpt_classifier as task
 from tests.conftest import TINY_IMDB_SIZES, run_cli, run_python
@@ -44,3 +46,61 @@ def test_fine_tuned_on_tiny_reviews_exports_a_classifier_a_fresh_process_serves(
     fresh = run_python("-c", script, str(tmp_path / "tuned-export"))
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     assert all(0 <= float(value) <= 1 for value in fresh.stdout.split()) and len(fresh.stdout.split()) == 3
+
+
+def test_from_scratch_and_seed_reach_the_network_the_shuffle_and_the_export(tmp_path, capsys, monkeypatch):
+    """--from-scratch reaches the network, its name and the export's record; --seed the shuffle (the SFT export,
+    the reviews and training stubbed: the run stops as it would export)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from keras_apps.inference import serving
+    from keras_apps.lifecycle import Run
+    from keras_apps.preference import models, openings, stages
+
+    class Stop(BaseException):
+        pass
+
+    class Reviews:
+        def __init__(self, count):
+            self.texts, self.labels = [f"review {index}" for index in range(count)], np.arange(count) % 2
+
+        def __len__(self):
+            return len(self.texts)
+
+    class Model:
+        def predict(self, inputs, **kwargs):
+            return np.zeros((len(inputs), 1), np.float32)
+
+    seen = {}
+    splits = SimpleNamespace(train=Reviews(40), validation=Reviews(8), test=Reviews(6), fingerprint=lambda: "reviews",
+                             sizes=lambda: {"train_examples": 40, "validation_examples": 8, "test_examples": 6})
+    sft = SimpleNamespace(path=tmp_path / "sft", metadata={"model": {"context_length": 16}}, build_model=lambda: "gpt",
+                          record=lambda: {"init_from": str(tmp_path / "sft")})
+
+    def opening_splits(tokenizer, splits, targets, length, batch_size, *, seed=0):
+        seen["shuffle_seed"] = seed
+        return "train", "validation"
+
+    def build_classifier(gpt, *, from_scratch=False, name="gpt_classifier"):
+        seen["from_scratch"] = from_scratch
+        return Model()
+
+    def finish(self, result, model_name, export, *args, **kwargs):
+        seen.update(name=model_name, metadata=export.metadata)
+        raise Stop
+
+    monkeypatch.setattr(stages, "sft_stage", lambda handle, run_dir: (sft, "tokenizer"))
+    monkeypatch.setattr(imdb, "run_splits", lambda data_dir, **kwargs: splits)
+    monkeypatch.setattr(openings, "opening_splits", opening_splits)
+    monkeypatch.setattr(openings, "review_openings", lambda tokenizer, texts, length: list(texts))
+    monkeypatch.setattr(models, "build_classifier", build_classifier)
+    monkeypatch.setattr(serving, "text_classifier_endpoints", lambda model, encode: {})
+    monkeypatch.setattr(Run, "fit", lambda self, build, *args, **kwargs: SimpleNamespace(is_chief=True, model=build()))
+    monkeypatch.setattr(Run, "finish", finish)
+    with pytest.raises(Stop):
+        run_cli(task.main, ["--from-scratch", "--seed", "4", "--batch-size", "8", "--run-dir", str(tmp_path / "run"),
+                            "--export-dir", str(tmp_path / "export")], capsys)
+    assert seen["from_scratch"] is True and seen["shuffle_seed"] == 4
+    assert seen["name"] == "gpt-from-scratch" and seen["metadata"]["from_scratch"] is True

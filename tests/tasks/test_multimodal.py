@@ -191,3 +191,71 @@ def test_a_short_run_on_the_real_digits_hears_and_sees(real_fsdd_dir, tmp_path):
     assert "what each sense decided" in text and "decided by the audio" in text and len(images) == 3
     table = results.table({"multimodal-late": fusion_row("late", [(metrics, 1.0)])})
     assert f"| `python -m tasks.multimodal --fusion late` | {100 * conditions['clean']:.2f} % |" in table
+
+
+def test_training_builds_and_tests_with_the_flags_given_on_the_fixed_test_pairs(tiny, capsys, monkeypatch):
+    """--width and --modality-dropout reach the model, --snr-db the test's noisy audio, and the test pairs are the
+    same whatever --seed trains (training stubbed: the run stops as testing starts)."""
+    from types import SimpleNamespace
+
+    from keras_apps.lifecycle import Run
+    from keras_apps.models import fusion
+
+    class Stop(BaseException):
+        pass
+
+    built, tested = [], {}
+
+    def fit(self, build_model, *args, **kwargs):
+        build_model()
+        return SimpleNamespace(is_chief=True, model=None)
+
+    def condition_probabilities(probabilities_of, test, components, snr_db, conditions, batch_size=64):
+        tested.update(test=test, snr_db=snr_db, conditions=conditions)
+        raise Stop
+
+    monkeypatch.setattr(fusion, "build_digit_fusion", lambda name, **kwargs: built.append((name, kwargs)))
+    monkeypatch.setattr(Run, "fit", fit)
+    monkeypatch.setattr(task, "condition_probabilities", condition_probabilities)
+    with pytest.raises(Stop):
+        run_task([*SMALL, "--fusion", "late", "--modality-dropout", "0.2", "--snr-db", "3", "--seed", "5",
+                  "--data-dir", str(tiny), "--run-dir", str(tiny / "run"), "--export-dir", str(tiny / "exports")],
+                 capsys)
+    assert built == [("late", {"width": 8, "modality_dropout": 0.2, "seed": 5})]
+    assert tested["snr_db"] == 3 and tested["conditions"] == task.conditions_for("late")
+    fixed = task.load_splits(tiny, 2, 0, 0.25)[2]  # as `evaluate` makes them
+    assert np.array_equal(tested["test"].labels, fixed.labels) and np.array_equal(tested["test"].images, fixed.images)
+
+
+def test_evaluate_tests_an_export_as_it_was_trained(tmp_path, capsys, monkeypatch):
+    """The degradations and senses the export records (not the defaults) make the conditions it is tested under
+    (the export and the data stubbed)."""
+    from keras_apps.export import saved_model
+
+    made, tested = {}, {}
+    labels = np.arange(10)
+
+    class Pairs:  # the test pairs, as far as `evaluate` reads them
+        def __init__(self):
+            self.labels = labels
+
+        def __len__(self):
+            return len(labels)
+    recorded = {"fusion": "image", "degradations": {"kept_variance": 0.6, "principal_components": 9, "snr_db": 7.0}}
+
+    def load_splits(data_dir, per_recording, seed, kept_variance):
+        made["kept_variance"] = kept_variance
+        return None, None, Pairs(), "components"
+
+    def condition_probabilities(probabilities_of, test, components, snr_db, conditions, batch_size=64):
+        tested.update(components=components, snr_db=snr_db, conditions=conditions)
+        return {name: np.eye(10)[labels] for name in conditions}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda path, task: (tmp_path, None))
+    monkeypatch.setattr(saved_model, "export_metadata", lambda path: recorded)
+    monkeypatch.setattr(task, "load_splits", load_splits)
+    monkeypatch.setattr(task, "condition_probabilities", condition_probabilities)
+    status, out, err = run_task(["evaluate", "--data-dir", str(tmp_path), "--export-dir", str(tmp_path)], capsys)
+    assert status == 0, err
+    assert made["kept_variance"] == 0.6 and tested["snr_db"] == 7.0 and tested["components"] == "components"
+    assert tested["conditions"] == task.conditions_for("image") and "audio alone" not in out

@@ -34,6 +34,7 @@ def test_every_command_has_help(command, capsys):
     (["--dropout", "1"], "argument --dropout: must be in [0, 1), got 1.0"),
     (["translate", "Hello", "--export-dir", "/nonexistent/export"], "export directory /nonexistent/export does not"),
     (["translate", "--export-dir", "/nonexistent/export"], "give sentences to translate"),
+    (["attention", " ", "--export-dir", "/nonexistent/export"], "give a sentence to translate"),  # before the export
     (["compress", "--modes", "gptq"], "argument --modes: invalid choice: 'gptq'"),
     (["compress", "--export-dir", "/nonexistent/export"], "export directory /nonexistent/export does not"),
 ])
@@ -182,3 +183,80 @@ def test_pairs_too_few_to_split_are_refused_before_training(tmp_path, capsys):
     status, _, err = run_task(["--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
     assert status == 2 and "each split needs at least one" in err and err.count("\n") == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_translate_answers_every_sentence_when_there_are_more_than_one_batch(tmp_path, capsys, monkeypatch):
+    """Sentences go to the export in batches of `TRANSLATE_BATCH` (the export stubbed: it upper-cases): every
+    sentence gets its line, in order, whatever the batch it fell in."""
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+    from keras_apps.inference import translation
+
+    batches = []
+
+    def serve(sentences):
+        batches.append(int(sentences.shape[0]))
+        return {"translations": tf.strings.upper(sentences)}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda path, signature, task: (tmp_path, serve))
+    monkeypatch.setattr(translation, "note_cut_sentences", lambda path, sentences: None)
+    sentences = [f"sentence {number}" for number in range(2 * task.TRANSLATE_BATCH + 3)]
+    (tmp_path / "many.txt").write_text("\n".join(sentences) + "\n")
+    status, out, err = run_task(["translate", "--file", str(tmp_path / "many.txt"), "--export-dir", str(tmp_path)],
+                                capsys)
+    assert status == 0, err
+    assert out.splitlines() == [sentence.upper() for sentence in sentences]
+    assert max(batches) <= task.TRANSLATE_BATCH and sum(batches) == len(sentences)
+
+
+def test_training_scores_the_test_split_and_serves_the_beam_size_asked_for(tmp_path, capsys, monkeypatch):
+    """The teacher-forced figures are the test pairs' of the fixed split, and the function that translates (and is
+    exported) decodes with --beam-size: training stubbed out, the run stopped as the endpoint is made."""
+    from types import SimpleNamespace
+
+    from keras_apps.data import sentence_batches, translation_pairs
+    from keras_apps.inference import serving
+    from keras_apps.lifecycle import Run
+    from keras_apps.text import translation_tokens
+
+    class Stop(BaseException):
+        pass
+
+    split, encoded, seen = {}, {}, {}
+    run_pairs, encode_pairs = translation_pairs.run_pairs, translation_tokens.encode_pairs
+
+    def kept_run_pairs(*args, **kwargs):
+        split["train"], split["validation"], split["test"] = made = run_pairs(*args, **kwargs)
+        return made
+
+    def kept_encode_pairs(pairs, *args, **kwargs):
+        ids = encode_pairs(pairs, *args, **kwargs)
+        encoded[id(ids[0])] = pairs
+        return ids
+
+    class Model:
+        def evaluate(self, batches, **kwargs):
+            seen["evaluated"] = batches
+            return {"masked_accuracy": 0.5, "token_loss": 1.0}
+
+    def endpoint(model, source_tokenizer, target_tokenizer, beam_size):
+        seen["beam_size"] = beam_size
+        raise Stop
+
+    monkeypatch.setattr(translation_pairs, "run_pairs", kept_run_pairs)
+    monkeypatch.setattr(translation_tokens, "encode_pairs", kept_encode_pairs)
+    monkeypatch.setattr(sentence_batches, "sentence_batches",
+                        lambda source, target, batch_size, **kwargs: encoded[id(source)])
+    monkeypatch.setattr(Run, "fit", lambda self, *args, **kwargs: SimpleNamespace(is_chief=True, model=Model()))
+    monkeypatch.setattr(serving, "translation_endpoint", endpoint)
+    pairs = [(f"{english} {number}", f"{spanish} {number}") for number in range(12) for english, spanish in TINY_PAIRS]
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", pairs)
+    with pytest.raises(Stop):
+        run_task(["--data-dir", str(tmp_path), "--vocabulary-size", "300", "--batch-size", "16", "--beam-size", "3",
+                  "--seed", "5", "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "exports")], capsys)
+    assert seen["evaluated"] is split["test"] and seen["beam_size"] == 3
+    # The split is the benchmark's, whatever --seed the run trains with (`compress` finds it again by SPLIT_SEED).
+    fixed = run_pairs(translation_pairs.split_pairs(translation_pairs.load_pairs(tmp_path), seed=task.SPLIT_SEED),
+                      "en-es")
+    assert split["test"] == fixed[2] and split["train"] == fixed[0]
