@@ -16,7 +16,7 @@ from keras_apps.text_classification import pretraining
 from keras_apps.text_classification.backbones import save_backbone
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
-from tests.conftest import TINY_IMDB_SIZES, TINY_REVIEWS, run_cli, run_python, write_tiny_imdb
+from tests.conftest import TINY_IMDB_SIZES, TINY_REVIEWS, run_cli, run_python, write_imdb_archive, write_tiny_imdb
 from tests.evaluate.html_check import check_page
 from tests.training.helpers import InterruptMidEpoch
 
@@ -101,6 +101,9 @@ def test_train_exports_a_model_that_reads_raw_text(model, tiny_imdb, capsys):
     assert status == 0, err
     metrics = json.loads((tiny_imdb / "run" / "metrics.json").read_text())
     assert metrics["model"] == model
+    # RLHF's judge check reads the teacher an export learned from (keras_apps.preference.stages)
+    exported = json.loads((exports / "1" / "export.json").read_text())
+    assert exported["teacher"] == ("nb-bow" if model == "transformer" else "none")
     report = (tiny_imdb / "run" / "report.md").read_text()
     assert ("Explanations by integrated gradients, LIME and SHAP" in report) == bool(explain)
     assert not explain or all(f"{method}, " in report for method in ("IG", "LIME", "SHAP"))
@@ -321,3 +324,105 @@ def test_a_backbone_that_cannot_serve_stops_the_run_before_its_teacher_trains(ti
                                "--run-dir", str(tiny_imdb / "run")], capsys)
     assert status == 2 and "more than the" in err and err.count("\n") == 1, err
     assert not (tiny_imdb / "run" / "teacher").exists()
+
+
+def _stop_at(module, name, monkeypatch):
+    """`module.name` replaced by a stub that records its arguments and stops the command there, in one line."""
+    from keras_apps.errors import UserError
+
+    called = {}
+
+    def stub(*args, **kwargs):
+        called.update(args=args, kwargs=kwargs)
+        raise UserError("stopped here by the test")
+
+    monkeypatch.setattr(module, name, stub)
+    return called
+
+
+def test_train_passes_its_data_flags_to_the_splits(tiny_imdb, capsys, monkeypatch):
+    """--validation-fraction, --seed, --train-examples, --test-examples and --unlabeled-examples shape the data."""
+    called = _stop_at(imdb, "run_splits", monkeypatch)
+    status, _, err = run_task(["--model", "transformer", "--validation-fraction", "0.3", "--seed", "7",
+                               "--train-examples", "40", "--test-examples", "20", "--unlabeled-examples", "5",
+                               "--run-dir", str(tiny_imdb / "run")], capsys)
+    assert status == 2 and "stopped here by the test" in err
+    assert called["kwargs"] == dict(validation_fraction=0.3, seed=7, train_examples=40, test_examples=20,
+                                    unlabeled=True, unlabeled_examples=5)
+
+
+def test_predict_labels_each_review_by_its_own_probability(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+
+    def serve(texts):  # P(positive) high for a review that says "good", low otherwise
+        return {"probability": tf.where(tf.strings.regex_full_match(texts, ".*good.*"), 0.9, 0.1)}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda *args, **kwargs: (tmp_path, serve))
+    status, out, err = run_task(["predict", "A good film.", "A dull film."], capsys)
+    assert status == 0, err
+    assert out.splitlines() == ["positive 0.900  A good film.", "negative 0.100  A dull film."]
+
+
+def _tell_the_splits_apart(directory):
+    """The tiny archive again, each test review marked as one (its train and test splits hold the same texts)."""
+    import tarfile
+
+    path = directory / "aclImdb_v1.tar.gz"
+    with tarfile.open(path) as archive:
+        reviews = {member.name.removeprefix("aclImdb/"): archive.extractfile(member).read().decode()
+                   for member in archive.getmembers() if member.isfile()}
+    write_imdb_archive(path, {name: f"{TEST_MARK} {text}" if name.startswith("test/") else text
+                              for name, text in reviews.items()})
+
+
+TEST_MARK = "Seen in testing only."
+
+
+def test_evaluate_scores_the_test_reviews(tiny_imdb, capsys, monkeypatch):
+    """The export is evaluated on the test split, never on the reviews it was trained on, and --test-examples
+    draws that many of them."""
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+
+    scored = []
+
+    def serve(texts):
+        scored.extend(text.decode() for text in texts.numpy())
+        return {"probability": tf.fill(tf.shape(texts), 0.5)}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda *args, **kwargs: (tiny_imdb, serve))
+    _tell_the_splits_apart(tiny_imdb)
+    status, out, err = run_task(["evaluate", "--test-examples", "10"], capsys)
+    assert status == 0, err
+    assert len(scored) == 10 and all(text.startswith(TEST_MARK) for text in scored) and "on 10 reviews" in out
+
+
+def test_compress_calibrates_on_training_reviews_and_measures_on_test_ones(tiny_imdb, capsys, monkeypatch):
+    """int8's representative reviews come from the training split (never from the reviews it is measured on);
+    --test-examples and --seed reach the subject."""
+    from keras_apps.export import saved_model
+    from keras_apps.text_classification import exports
+
+    monkeypatch.setattr(saved_model, "resolve_task_export", lambda path, task: tiny_imdb / "exports" / "1")
+    called = _stop_at(exports, "network_subject", monkeypatch)
+    _tell_the_splits_apart(tiny_imdb)
+    status, _, err = run_task(["compress", "--test-examples", "12", "--seed", "3", "--representative-examples",
+                               "5", "--run-dir", str(tiny_imdb / "compress")], capsys)
+    assert status == 2 and "stopped here by the test" in err
+    data = imdb.load(None)
+    _, task_name, test, representative, timing = called["args"]
+    assert task_name == "imdb" and len(test) == 12 and all(text.startswith(TEST_MARK) for text in test.texts)
+    assert list(representative) == list(data.train.texts) and not any(TEST_MARK in text for text in representative)
+    assert called["kwargs"] == dict(representative_examples=5, seed=3)
+
+
+def test_explain_refuses_a_review_and_a_file_together(tmp_path, capsys):
+    """Either would be explained; the other silently not."""
+    (tmp_path / "review.txt").write_text("A dull film.\n")
+    status, _, err = run_task(["explain", "A wonderful film.", "--file", str(tmp_path / "review.txt"),
+                               "--export-dir", str(tmp_path), "--output", str(tmp_path / "why.html")], capsys)
+    assert status == 2 and "give a review or --file, not both" in err and err.count("\n") == 1
+    assert not (tmp_path / "why.html").exists()

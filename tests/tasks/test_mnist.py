@@ -264,3 +264,111 @@ def test_compress_refuses_pruning_or_distilling_without_a_full_batch_before_any_
                                    "--run-dir", str(tmp_path / "refused")], capsys)
         assert status == 2 and err.count("\n") == 1 and not (tmp_path / "refused").exists()
         assert f"--train-examples 127 gives no full batch of 128 for {what}; give at least 128" in err
+
+
+def _stop_at(module, name, monkeypatch):
+    """`module.name` replaced by a stub that records its arguments and stops the command there, in one line."""
+    called = {}
+
+    def stub(*args, **kwargs):
+        called.update(args=args, kwargs=kwargs)
+        raise UserError("stopped here by the test")
+
+    monkeypatch.setattr(module, name, stub)
+    return called
+
+
+@pytest.mark.parametrize("augment", [True, False])
+def test_train_passes_its_flags_to_the_training_data(augment, tmp_path, quadrants, capsys, monkeypatch):
+    """--train-examples, --validation-fraction, --seed, --batch-size and --no-augment shape the training batches."""
+    from keras_apps.data import image_pipeline
+
+    called = _stop_at(image_pipeline, "image_dataset", monkeypatch)
+    status, out, err = run_task(["--model", "convnet", "--train-examples", "200", "--validation-fraction", "0.25",
+                                 "--seed", "7", "--batch-size", "16", *([] if augment else ["--no-augment"]),
+                                 "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
+    assert status == 2 and "stopped here by the test" in err
+    assert "MNIST: 150 train, 50 validation, 96 test images" in out
+    (train_split, batch_size), kwargs = called["args"], called["kwargs"]
+    assert len(train_split) == 150 and batch_size == 16 and kwargs["shuffle"] and kwargs["seed"] == 7
+    assert (kwargs["augment"] is not None) == augment
+
+
+def test_compress_measures_test_images_and_trains_on_training_ones(tmp_path, quadrants, capsys, monkeypatch):
+    """--test-examples of the test split measure every variant; --representative-examples and --train-examples
+    come from the training split the export learned from (never its validation or test images); --seed reaches
+    pruning."""
+    import tensorflow as tf
+
+    from keras_apps.compress import suite
+    from keras_apps.export.saved_model import export_model
+    from keras_apps.inference.serving import classifier_endpoint
+    from keras_apps.models.convnet import build_convnet
+
+    model = build_convnet(filters=(2,), dropout=0.0)
+    images = tf.TensorSpec([None, 28, 28], tf.uint8, name="images")
+    exports = tmp_path / "exports"
+    export_model(model, exports, {"serving_default": classifier_endpoint(model, images)}, metadata={"task": "mnist"})
+    quantized = {}
+    monkeypatch.setattr(suite, "quantize", lambda subject, *args, **kwargs: quantized.update(subject=subject))
+    pruned = _stop_at(suite, "prune", monkeypatch)
+    status, _, err = run_task(["compress", "--techniques", "quantize", "prune", "--test-examples", "40",
+                               "--train-examples", "256", "--representative-examples", "6", "--seed", "3",
+                               "--data-dir", str(tmp_path), "--export-dir", str(exports),
+                               "--run-dir", str(tmp_path / "compress")], capsys)
+    assert status == 2 and "stopped here by the test" in err
+    with np.load(tmp_path / "mnist.npz") as stored:
+        train_images, train_labels = stored["x_train"][:576], stored["y_train"][:576]  # less the validation tenth
+        test_images = stored["x_test"]
+    subject = quantized["subject"]
+    batches = list(subject.test_batches())
+    assert sum(len(labels) for _, labels in batches) == 40
+    np.testing.assert_array_equal(np.concatenate([inputs["images"] for inputs, _ in batches]), test_images[:40])
+    assert len(subject.representative) == 6
+    assert all((train_images == example["images"][0]).all(axis=(1, 2)).any() for example in subject.representative)
+    dataset = pruned["args"][1]
+    assert sum(len(labels) for _, labels in dataset) == 256 and pruned["kwargs"]["seed"] == 3
+    seen = np.concatenate([labels.numpy() for _, labels in dataset])  # augmented images, their labels as they were
+    np.testing.assert_array_equal(np.bincount(seen, minlength=4), np.bincount(train_labels[:256], minlength=4))
+
+
+def test_evaluate_scores_the_test_images(tmp_path, quadrants, capsys, monkeypatch):
+    """The export is evaluated on the test split, never on the images it was trained on."""
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+
+    scored = []
+
+    class Serve:  # an image export's signature, answering 0 for every image
+        structured_input_signature = ((), {"images": tf.TensorSpec([None, 28, 28], tf.uint8, name="images")})
+
+        def __call__(self, images):
+            scored.append(np.asarray(images))
+            return {"probabilities": tf.one_hot(tf.zeros(len(images), tf.int32), 10)}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda *args, **kwargs: (tmp_path, Serve()))
+    status, out, err = run_task(["evaluate", "--data-dir", str(tmp_path)], capsys)
+    assert status == 0, err
+    np.testing.assert_array_equal(np.concatenate(scored), quadrants.images)
+    assert f"test accuracy {np.mean(quadrants.labels == 0):.4f}, " in out and out.endswith(" on 96 images\n")
+
+
+def test_predict_prints_the_most_probable_digit_even_when_unsure(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    from keras_apps.export import saved_model
+
+    unsure = np.array([0.05, 0.1, 0.4, 0.3, 0.15, 0, 0, 0, 0, 0], np.float32)  # a 2, not with certainty
+
+    class Serve:  # an image export's signature
+        structured_input_signature = ((), {"images": tf.TensorSpec([None, 28, 28], tf.uint8, name="images")})
+
+        def __call__(self, images):
+            return {"probabilities": tf.constant(np.tile(unsure, (len(images), 1)))}
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda *args, **kwargs: (tmp_path, Serve()))
+    np.save(tmp_path / "two.npy", np.stack([np.eye(28, dtype=np.uint8) * 255] * 2))
+    status, out, err = run_task(["predict", str(tmp_path / "two.npy")], capsys)
+    assert status == 0, err
+    assert [line.split(": ", 1)[1] for line in out.splitlines()] == ["2 (0.400)", "2 (0.400)"]

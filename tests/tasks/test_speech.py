@@ -150,3 +150,45 @@ def test_a_short_run_on_the_real_recordings_learns_and_hears_a_recording_as_fsdd
     assert status == 0, err
     digits = [line.split(": ")[1].split()[0] for line in out.splitlines()]
     assert digits[1::2] == digits[0::2]
+
+
+@pytest.mark.parametrize("room_noise", [True, False])
+def test_train_passes_its_flags_to_the_training_recordings(room_noise, tiny, capsys, monkeypatch):
+    """--room-noise, --seed and --batch-size reach the training pipeline, not only the records of the run."""
+    called = {}
+
+    def stop(*args, **kwargs):
+        called.update(args=args, kwargs=kwargs)
+        raise UserError("stopped here by the test")
+
+    monkeypatch.setattr(spoken_digits, "waveform_dataset", stop)
+    status, _, err = run_task([*SMALL, "--seed", "5", *(["--room-noise"] if room_noise else []),
+                               "--data-dir", str(tiny), "--run-dir", str(tiny / "run")], capsys)
+    assert status == 2 and "stopped here by the test" in err
+    (train_split, batch_size), kwargs = called["args"], called["kwargs"]
+    assert len(train_split) == 40 and batch_size == 8  # indices 10-11 of each speaker and digit
+    assert kwargs == dict(shuffle=True, seed=5, rooms=room_noise)
+
+
+def test_recording_probabilities_gives_each_recording_its_own_length():
+    """The export cuts silence off at each recording's end: the zeros that pad a batch to its longest are not it."""
+    import tensorflow as tf
+
+    seen = []
+
+    def serve(audio, lengths):
+        seen.append((audio.copy(), lengths.copy()))
+        return {"probabilities": tf.one_hot(lengths % 10, 10)}
+
+    waveforms = [np.full(n, 0.5, np.float32) for n in (300, 500, 400)]
+    probabilities = task.recording_probabilities(serve, waveforms, batch_size=2)
+    assert [lengths.tolist() for _, lengths in seen] == [[300, 500], [400]]
+    assert [audio.shape for audio, _ in seen] == [(2, 500), (1, 400)]
+    assert not seen[0][0][0, 300:].any() and seen[0][0][0, :300].all()  # zero-padded after its own samples
+    assert probabilities.argmax(axis=1).tolist() == [0, 0, 0]
+    assert probabilities.shape == (3, 10)
+
+
+@pytest.mark.parametrize("num_mel_bins", [8, 129])
+def test_the_fewest_and_the_most_mel_bins_are_accepted(num_mel_bins):
+    assert task.SpeechClassifier(num_mel_bins=num_mel_bins).num_mel_bins == num_mel_bins
