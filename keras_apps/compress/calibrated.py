@@ -108,22 +108,43 @@ def _gptq_corrects_as_published():
     of the inverse Hessian, taken in the order the columns are rounded: its row for a column accounts for the
     columns rounded before it. Keras 3.15 passes rows of the inverse itself, right for the first column of a
     block only (keras-team/keras#23481, fixed after 3.15.1). This hands Keras's loop the factor, in the
-    columns' own order, as the loop permutes it back to the rounding order."""
-    original = keras_gptq.gptq_quantize_matrix
+    columns' own order, as the loop permutes it back to the rounding order.
+
+    The inverse and its factor are computed in float64: a layer's inputs over a few calibration windows (a
+    Transformer's feed-forward output, 4 x its width) give a Hessian whose condition number reaches 1e5 even
+    damped, and Keras's float32 inverse of it is off by more than its smallest eigenvalues, no longer positive
+    definite: its Cholesky factor came back NaN and quantization failed, or not, by where the windows fell."""
+    original, original_linalg = keras_gptq.gptq_quantize_matrix, keras_gptq.linalg
 
     def quantize_matrix(weights_transpose, inv_hessian, *, activation_order=False, order_metric=None, **options):
         order = ops.arange(ops.shape(inv_hessian)[0])
         if activation_order:  # the order Keras's loop rounds in: by the Hessian's diagonal, largest first
             order = keras_gptq._stable_permutation(ops.cast(order_metric, "float32"))
-        factor = ops.transpose(ops.linalg.cholesky(_rows_and_columns(inv_hessian, order)))
+        factor = ops.linalg.cholesky(_rows_and_columns(ops.cast(inv_hessian, "float64"), order))
+        factor = ops.cast(ops.transpose(factor), weights_transpose.dtype)
         return original(weights_transpose, _rows_and_columns(factor, ops.argsort(order)),
                         activation_order=activation_order, order_metric=order_metric, **options)
 
     keras_gptq.gptq_quantize_matrix = quantize_matrix
+    keras_gptq.linalg = _Float64Inverse(original_linalg)
     try:
         yield
     finally:
-        keras_gptq.gptq_quantize_matrix = original
+        keras_gptq.gptq_quantize_matrix, keras_gptq.linalg = original, original_linalg
+
+
+class _Float64Inverse:
+    """Keras's `linalg` as GPTQ's module sees it, but for `inv`, which inverts the Hessian in float64 (and gives
+    the float64 inverse to `quantize_matrix`, its one reader)."""
+
+    def __init__(self, linalg):
+        self._linalg = linalg
+
+    def __getattr__(self, name):
+        return getattr(self._linalg, name)
+
+    def inv(self, matrix):
+        return self._linalg.inv(ops.cast(matrix, "float64"))
 
 
 def _rows_and_columns(matrix, order):

@@ -97,3 +97,25 @@ def test_gptq_rounds_as_published(activation_order):
     with calibrated._gptq_corrects_as_published():
         np.testing.assert_allclose(keras_rounding(), expected, atol=1e-6)
     assert not np.allclose(keras_rounding(), expected, atol=1e-6)  # what Keras 3.15 does alone
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_gptq_quantizes_a_layer_whose_inputs_share_one_large_component(seed):
+    """Inputs sharing one large component (post-activation features have a mean) over few calibration tokens
+    give a Hessian whose condition number is about 100 x its width even damped: Keras's float32 inverse of it was
+    no longer positive definite and GPTQ stopped on "Cholesky decomposition failed: ... NaN values", or not,
+    by where the windows fell (a 20-step GPT's feed-forward output). These two tables failed so."""
+    inputs = 512
+    rng = np.random.default_rng(seed)
+    table = (rng.random(inputs) + 0.03 * rng.normal(size=(ROWS, 16)) @ rng.normal(size=(16, inputs)) / 4)
+    table = table.astype("float32")
+    layer_inputs = keras.Input((None, inputs))
+    dense = keras.layers.Dense(8, use_bias=False)
+    model = keras.Model(layer_inputs, dense(layer_inputs))
+    reference = np.asarray(model(table[None]))[0]
+    calibrated.quantize(model, "gptq", dataset=[np.arange(ROWS)], tokenizer=object(),
+                        structure={"pre_block_layers": [lambda ids: ops.take(table, ids, axis=0)],
+                                   "sequential_blocks": [dense]},
+                        sequence_length=ROWS, windows=1)  # one window of every row: no offset drawn from a hash
+    assert dense.is_gptq_calibrated
+    assert output_error(model, table, reference) < 0.01 * float(np.mean(reference ** 2))
