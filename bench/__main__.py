@@ -121,9 +121,6 @@ def parse_arguments(argv=None):
         parser.error("--exports belongs to the demo and compress benchmarks")
     if args.work_dir is not None and args.task != "rlhf":
         parser.error("--work-dir belongs to the rlhf benchmark")
-    repeated = sorted({name for name in args.runs or () if args.runs.count(name) > 1})
-    if repeated:
-        parser.error(f"--runs names {', '.join(repeated)} more than once")
     unknown = set(args.runs or ()) - set(RUNS.get(args.task, ()))
     if unknown:
         parser.error(f"{args.task} has no run named {', '.join(sorted(unknown))}; "

@@ -69,12 +69,16 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 class GivenOnce(argparse.Action):
-    """A flag that takes a list, refused the second time it is given: argparse keeps the last list, so the first
-    was quietly dropped (`--techniques prune --techniques distill` only distilled)."""
+    """A flag that takes a list, refused the second time it is given (argparse keeps the last list, so the first
+    was quietly dropped: `--techniques prune --techniques distill` only distilled), and a list naming a value
+    twice (`--modes int8 int8` made and reported the int8 copy twice)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         if getattr(namespace, self.dest, self.default) is not self.default:
             parser.error(f"{option_string} is given twice; name all its values after one {option_string}")
+        repeated = sorted({str(value) for value in values if values.count(value) > 1})
+        if repeated:
+            parser.error(f"{option_string} names {', '.join(repeated)} more than once")
         setattr(namespace, self.dest, values)
 
 
@@ -262,7 +266,7 @@ def given_texts(texts, paths, what, *, keep_blank_lines=False, readable=None):
     (it was given to be read: a mistaken file is not quietly skipped). A file's blank lines are left out, or kept
     (`keep_blank_lines`) by a command that answers line for line with no copy of the input (a translation), so
     that answer N stays beside line N. With `readable`, whether the command's model has anything to read in a text
-    (`imdb.has_words`), a text without (only markup such as `<br />`, punctuation, control or invisible
+    (`exports.read_words`), a text without (only markup such as `<br />`, punctuation, control or invisible
     characters) is as blank."""
     texts = list(texts)
     blank = [str(number) for number, given in enumerate(texts, start=1) if not given.strip()]

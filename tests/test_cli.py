@@ -471,6 +471,9 @@ def test_a_list_flag_given_twice_is_refused_and_given_once_replaces_its_default(
     assert exit.value.code == 2
     assert capsys.readouterr().err == ("error: --techniques is given twice; name all its values after one "
                                        "--techniques (see python -m tasks.demo compress --help)\n")
+    with pytest.raises(SystemExit):
+        cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--techniques", "prune", "prune"])
+    assert capsys.readouterr().err.startswith("error: --techniques names prune more than once (see")
     assert cli.parse_arguments("demo", "", CLASSIFIER, ["compress", "--techniques", "distill"]).techniques == [
         "distill"]
     assert cli.parse_arguments("demo", "", CLASSIFIER, ["compress"]).techniques == ["quantize", "prune", "distill"]

@@ -140,6 +140,7 @@ def cases(at):
         ("gpt", ["generate", "x", "--max-new-tokens", HUGE], "at most"),
         ("gpt", ["compress", "--modes", "float8"], "invalid choice"),
         ("gpt", ["compress", "--modes", "int8", "--modes", "int4"], "--modes is given twice"),
+        ("translate", ["compress", "--modes", "int8", "int8"], "--modes names int8 more than once"),
         ("mnist", ["compress", "--techniques", "prune", "--techniques", "distill"], "--techniques is given twice"),
         ("translate", ["compress", "--modes", "float16", "--modes", "int8"], "--modes is given twice"),
         ("gpt", ["compress", "--decoding-tokens", "0"], "at least 1"),
