@@ -164,9 +164,9 @@ def evaluate(args):
 
 def predict(args):
     from keras_apps.export.saved_model import load_serving
-    from keras_apps.text_classification.exports import scored_batches
+    from keras_apps.text_classification.exports import read_words, scored_batches
 
-    reviews = cli.given_texts(args.reviews, args.file, "reviews to classify", readable=imdb.has_words)
+    reviews = cli.given_texts(args.reviews, args.file, "reviews to classify", readable=read_words)
     _, serve = load_serving(args.export_dir, task=TASK)
     for review, probability in zip(reviews, (each for batch in scored_batches(serve, reviews) for each in batch)):
         preview = " ".join(review.split())

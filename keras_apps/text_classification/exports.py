@@ -34,6 +34,16 @@ def scored_batches(serve, texts, batch_size=500):
         yield serve(texts=tf.constant(texts[start:start + batch_size], tf.string))["probability"].numpy()
 
 
+def read_words(review):
+    """Whether the serving signature reads a word of `review`: `imdb.has_words` of the text it reads
+    (`served_text`, a review's ends where it is over `MAX_BYTES`); in TensorFlow only for such a long review, as
+    the cleaning never lengthens a text."""
+    from keras_apps.data.imdb import has_words
+    from keras_apps.text.normalize import MAX_BYTES, served_text
+
+    return has_words(served_text(review) if len(review.encode("utf-8", "replace")) > MAX_BYTES else review)
+
+
 def encode_signature(export_path, task):
     """The export's `encode` signature (raw texts → the network's dense inputs)."""
     from keras_apps.export.saved_model import load_serving
@@ -88,11 +98,10 @@ class ReviewExplainer:
     def explain(self, review, method="ig", *, steps=64, samples=1000, seed=0):
         """`review` explained by `method`, one value per word of the text the export serves for it (`served_text`:
         cleaned, and cut as the serving signature cuts it), toward positive."""
-        from keras_apps.data.imdb import has_words
         from keras_apps.text.normalize import served_text
 
         text = " ".join(served_text(review).split())
-        if not has_words(text):
+        if not read_words(text):
             raise UserError("the review has no words (only markup, punctuation, control or invisible characters): "
                             "there is nothing to explain")
         probability = float(self._served_probability([text])[0])
