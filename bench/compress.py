@@ -95,11 +95,12 @@ def bench_task(task, training, limits, exports=None):
     }
 
 
-def existing_export(exports, task, training=()):
+def existing_export(exports, task, training=(), use="compress"):
     """`(version path, model or recipe name)` of the latest export of `task` in `exports/<task>`, which must be
-    of the model or recipe the run's `training` flags train (the task's default where they name none): a row
-    never holds another model's figures under the run's name and title."""
-    from keras_apps.export.saved_model import export_metadata, resolve_task_export
+    of the model or recipe the run's `training` flags train (the task's default where they name none), and no
+    compressed copy (which the run would `use` as the original): a row never holds another model's figures under
+    the run's name and title."""
+    from keras_apps.export.saved_model import check_not_a_copy, export_metadata, resolve_task_export
 
     command = " ".join([f"python -m tasks.{task}", *training, "--export-dir", str(Path(exports) / task)])
     try:
@@ -107,6 +108,7 @@ def existing_export(exports, task, training=()):
         metadata = export_metadata(path)
     except UserError as exc:
         raise UserError(f"--exports: {exc}; export one with `{command}`") from None
+    check_not_a_copy(path, use)
     for flag, key, trained in TRAINED[task]:
         trained = training[training.index(flag) + 1] if flag in training else trained
         recorded = metadata
@@ -127,7 +129,7 @@ def check_exports(runs, exports):
             if lora.RUNS[name] != "gpt":
                 raise UserError(f"{name} pre-trains the BERT it fine-tunes and takes no export: run it without "
                                 "--exports, and name the runs that take one in --runs")
-            existing_export(exports, "gpt")  # the default GPT, which gpt-lora's title says it starts from
+            existing_export(exports, "gpt", use="fine-tune")  # the default GPT, which gpt-lora's title names
         else:
             existing_export(exports, *RUNS[name])
 

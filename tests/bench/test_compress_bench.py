@@ -56,6 +56,9 @@ def test_an_export_of_what_a_run_trains_is_taken(tmp_path):
     ("gpt-lora", "gpt", {**DEFAULT_GPT, "init_from": {"init_from": "/exports/gpt/1"}},
      "is an export of --init-from /exports/gpt/1, not none"),
     ("translate", "translate", {"recipe": "default", "direction": "es-en"}, "--direction es-en, not en-es"),
+    ("translate", "translate", {"recipe": "default", "direction": "en-es", "quantization": "int8"},
+     "is a compressed copy .*; compress the export it copies"),
+    ("gpt-lora", "gpt", {**DEFAULT_GPT, "quantization": "int4"}, "is a compressed copy .*; fine-tune the export"),
     ("bert-lora", "imdb", {"model": "bert"}, "bert-lora pre-trains the BERT it fine-tunes and takes no export"),
 ])
 def test_an_export_of_another_model_than_a_run_that_names_none_trains_is_refused(tmp_path, monkeypatch, run, task,
