@@ -194,6 +194,21 @@ def write_fsdd_archive(directory, members):
             archive.addfile(info, io.BytesIO(data))
 
 
+def stop_at(module, name, monkeypatch):
+    """`module.name` replaced by a stub that records its arguments and stops the command there, in one line: what
+    a command passes on to its slow steps, seen without taking them."""
+    from keras_apps.errors import UserError
+
+    called = {}
+
+    def stub(*args, **kwargs):
+        called.update(args=args, kwargs=kwargs)
+        raise UserError("stopped here by the test")
+
+    monkeypatch.setattr(module, name, stub)
+    return called
+
+
 def run_cli(main, argv, capsys):
     """Runs a task's `main` as its command line does, in this process; returns (exit status, stdout, stderr)."""
     from keras_apps import cli

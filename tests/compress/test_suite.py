@@ -228,10 +228,8 @@ def exported_subject(model, directory, images, labels):
     )
 
 
-@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-def test_an_export_in_mixed_precision_is_compressed_from_its_float32_network(policy, tmp_path):
-    """Keras int8 refused the float16 model with a traceback, after a `keras-float32` row measured in float16; no
-    LiteRT conversion of the bfloat16 SavedModel worked, the pruned network's neither."""
+def mixed_precision_subject(policy, tmp_path):
+    """The exported subject of a tiny convnet built under the dtype `policy`."""
     keras.utils.set_random_seed(0)
     keras.config.set_dtype_policy(policy)
     try:
@@ -239,8 +237,15 @@ def test_an_export_in_mixed_precision_is_compressed_from_its_float32_network(pol
     finally:
         keras.config.set_dtype_policy("float32")
     rng = np.random.default_rng(0)
-    subject = exported_subject(model, tmp_path / "export", rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
-                               rng.integers(0, 10, 64))
+    return exported_subject(model, tmp_path / "export", rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
+                            rng.integers(0, 10, 64))
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_an_export_in_mixed_precision_is_compressed_from_its_float32_network(policy, tmp_path):
+    """Keras int8 refused the float16 model with a traceback, after a `keras-float32` row measured in float16; no
+    LiteRT conversion of the bfloat16 SavedModel worked, the pruned network's neither."""
+    subject = mixed_precision_subject(policy, tmp_path)
     report = suite.Report(tmp_path, "mixed", subject.export_path)
     suite.quantize(subject, tmp_path, report)
     suite.prune(subject, train_dataset(), tmp_path, report, Pruning(sparsity=0.5, epochs=1, learning_rate=1e-3),
@@ -403,15 +408,7 @@ def test_the_headlines_compare_int8_with_float32_and_average_each_method_s_stude
 def test_the_reference_row_of_an_export_in_mixed_float16_is_measured_in_float32(tmp_path, monkeypatch):
     """`keras-float32` is the yardstick of every other row: the export's network computing in float32, not the
     export's own model computing in float16."""
-    keras.utils.set_random_seed(0)
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        model = build_convnet(filters=(4, 8), dropout=0.0)
-    finally:
-        keras.config.set_dtype_policy("float32")
-    rng = np.random.default_rng(0)
-    subject = exported_subject(model, tmp_path / "export", rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
-                               rng.integers(0, 10, 64))
+    subject = mixed_precision_subject("mixed_float16", tmp_path)
     policies, keras_predictor = [], suite.Subject.keras_predictor
 
     def recording(self, model):

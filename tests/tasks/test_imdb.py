@@ -16,7 +16,9 @@ from keras_apps.text_classification import pretraining
 from keras_apps.text_classification.backbones import save_backbone
 from keras_apps.training.run_directory import RunDirectory
 from tasks import imdb as task
-from tests.conftest import TINY_IMDB_SIZES, TINY_REVIEWS, run_cli, run_python, write_imdb_archive, write_tiny_imdb
+from tests.conftest import (
+    TINY_IMDB_SIZES, TINY_REVIEWS, run_cli, run_python, stop_at, write_imdb_archive, write_tiny_imdb,
+)
 from tests.evaluate.html_check import check_page
 from tests.training.helpers import InterruptMidEpoch
 
@@ -326,23 +328,9 @@ def test_a_backbone_that_cannot_serve_stops_the_run_before_its_teacher_trains(ti
     assert not (tiny_imdb / "run" / "teacher").exists()
 
 
-def _stop_at(module, name, monkeypatch):
-    """`module.name` replaced by a stub that records its arguments and stops the command there, in one line."""
-    from keras_apps.errors import UserError
-
-    called = {}
-
-    def stub(*args, **kwargs):
-        called.update(args=args, kwargs=kwargs)
-        raise UserError("stopped here by the test")
-
-    monkeypatch.setattr(module, name, stub)
-    return called
-
-
 def test_train_passes_its_data_flags_to_the_splits(tiny_imdb, capsys, monkeypatch):
     """--validation-fraction, --seed, --train-examples, --test-examples and --unlabeled-examples shape the data."""
-    called = _stop_at(imdb, "run_splits", monkeypatch)
+    called = stop_at(imdb, "run_splits", monkeypatch)
     status, _, err = run_task(["--model", "transformer", "--validation-fraction", "0.3", "--seed", "7",
                                "--train-examples", "40", "--test-examples", "20", "--unlabeled-examples", "5",
                                "--run-dir", str(tiny_imdb / "run")], capsys)
@@ -407,7 +395,7 @@ def test_compress_calibrates_on_training_reviews_and_measures_on_test_ones(tiny_
     from keras_apps.text_classification import exports
 
     monkeypatch.setattr(saved_model, "resolve_task_export", lambda path, task: tiny_imdb / "exports" / "1")
-    called = _stop_at(exports, "network_subject", monkeypatch)
+    called = stop_at(exports, "network_subject", monkeypatch)
     _tell_the_splits_apart(tiny_imdb)
     status, _, err = run_task(["compress", "--test-examples", "12", "--seed", "3", "--representative-examples",
                                "5", "--run-dir", str(tiny_imdb / "compress")], capsys)

@@ -10,7 +10,7 @@ from keras_apps.data import locate
 from keras_apps.errors import UserError
 from keras_apps.explain.images import ImageExplainer
 from tasks import mnist as task
-from tests.conftest import run_cli, run_python
+from tests.conftest import run_cli, run_python, stop_at
 from tests.evaluate.html_check import check_page
 
 
@@ -266,24 +266,12 @@ def test_compress_refuses_pruning_or_distilling_without_a_full_batch_before_any_
         assert f"--train-examples 127 gives no full batch of 128 for {what}; give at least 128" in err
 
 
-def _stop_at(module, name, monkeypatch):
-    """`module.name` replaced by a stub that records its arguments and stops the command there, in one line."""
-    called = {}
-
-    def stub(*args, **kwargs):
-        called.update(args=args, kwargs=kwargs)
-        raise UserError("stopped here by the test")
-
-    monkeypatch.setattr(module, name, stub)
-    return called
-
-
 @pytest.mark.parametrize("augment", [True, False])
 def test_train_passes_its_flags_to_the_training_data(augment, tmp_path, quadrants, capsys, monkeypatch):
     """--train-examples, --validation-fraction, --seed, --batch-size and --no-augment shape the training batches."""
     from keras_apps.data import image_pipeline
 
-    called = _stop_at(image_pipeline, "image_dataset", monkeypatch)
+    called = stop_at(image_pipeline, "image_dataset", monkeypatch)
     status, out, err = run_task(["--model", "convnet", "--train-examples", "200", "--validation-fraction", "0.25",
                                  "--seed", "7", "--batch-size", "16", *([] if augment else ["--no-augment"]),
                                  "--data-dir", str(tmp_path), "--run-dir", str(tmp_path / "run")], capsys)
@@ -311,7 +299,7 @@ def test_compress_measures_test_images_and_trains_on_training_ones(tmp_path, qua
     export_model(model, exports, {"serving_default": classifier_endpoint(model, images)}, metadata={"task": "mnist"})
     quantized = {}
     monkeypatch.setattr(suite, "quantize", lambda subject, *args, **kwargs: quantized.update(subject=subject))
-    pruned = _stop_at(suite, "prune", monkeypatch)
+    pruned = stop_at(suite, "prune", monkeypatch)
     status, _, err = run_task(["compress", "--techniques", "quantize", "prune", "--test-examples", "40",
                                "--train-examples", "256", "--representative-examples", "6", "--seed", "3",
                                "--data-dir", str(tmp_path), "--export-dir", str(exports),
