@@ -8,10 +8,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_apps import progress
+from keras_apps.data.imdb import has_words
 from keras_apps.errors import UserError
 from keras_apps.explain import perturbation
 from keras_apps.explain.perturbation import Explanation
-from keras_apps.text.normalize import as_raw_text
+from keras_apps.text.normalize import MAX_BYTES, as_raw_text, served_text
 from keras_apps.text.vocabulary import PAD_ID
 from keras_apps.text_classification.encoders import head_length
 
@@ -38,9 +39,6 @@ def read_words(review):
     """Whether the serving signature reads a word of `review`: `imdb.has_words` of the text it reads
     (`served_text`, a review's ends where it is over `MAX_BYTES`); in TensorFlow only for such a long review, as
     the cleaning never lengthens a text."""
-    from keras_apps.data.imdb import has_words
-    from keras_apps.text.normalize import MAX_BYTES, served_text
-
     return has_words(served_text(review) if len(review.encode("utf-8", "replace")) > MAX_BYTES else review)
 
 
@@ -98,8 +96,6 @@ class ReviewExplainer:
     def explain(self, review, method="ig", *, steps=64, samples=1000, seed=0):
         """`review` explained by `method`, one value per word of the text the export serves for it (`served_text`:
         cleaned, and cut as the serving signature cuts it), toward positive."""
-        from keras_apps.text.normalize import served_text
-
         text = " ".join(served_text(review).split())
         if not read_words(text):
             raise UserError("the review has no words (only markup, punctuation, control or invisible characters): "
