@@ -474,3 +474,33 @@ def test_training_draws_its_windows_with_the_seed_given(tmp_path, capsys, monkey
         run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--seed", "7", "--run-dir", str(tmp_path / "run"),
                   "--export-dir", str(tmp_path / "export")], capsys)
     assert seeds == [7]
+
+
+def test_the_reports_samples_are_drawn_with_the_seed_given(tmp_path, capsys, monkeypatch):
+    """--seed reaches the samples the report shows (training, the validation pass and the endpoint stubbed: the run
+    stops as the samples are drawn)."""
+    from keras_apps.evaluate import language_model
+    from keras_apps.inference import serving
+    from keras_apps.training import flops
+
+    class Stop(BaseException):
+        pass
+
+    seeds = []
+
+    def write_samples(generate_text, path, prompts, *, seed, **kwargs):
+        seeds.append(seed)
+        raise Stop
+
+    model = SimpleNamespace(count_params=lambda: 1000, compute_dtype="float32")
+    monkeypatch.setattr(Run, "fit", lambda self, *args, **kwargs: SimpleNamespace(
+        is_chief=True, model=model, train_examples_per_second=10.0, trainable_params=1000))
+    monkeypatch.setattr(language_model, "whole_split_loss", lambda *args: {"loss": 1.0, "perplexity": math.e})
+    monkeypatch.setattr(flops, "model_flops_utilization", lambda *args: {"mfu": 0.1})
+    monkeypatch.setattr(serving, "recorded_generation_endpoint", lambda *args: (lambda **kwargs: kwargs, None))
+    monkeypatch.setattr(language_model, "write_samples", write_samples)
+    (tmp_path / "poem.txt").write_text(POEM)
+    with pytest.raises(Stop):
+        run_task(["--text-file", str(tmp_path / "poem.txt"), *TINY, "--seed", "7", "--run-dir", str(tmp_path / "run"),
+                  "--export-dir", str(tmp_path / "export")], capsys)
+    assert seeds == [7]

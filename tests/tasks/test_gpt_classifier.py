@@ -104,3 +104,43 @@ def test_from_scratch_and_seed_reach_the_network_the_shuffle_and_the_export(tmp_
                             "--export-dir", str(tmp_path / "export")], capsys)
     assert seen["from_scratch"] is True and seen["shuffle_seed"] == 4
     assert seen["name"] == "gpt-from-scratch" and seen["metadata"]["from_scratch"] is True
+
+
+@pytest.mark.parametrize("train, validation, message", [(5, 8, "5 training reviews are fewer than one batch of 8"),
+                                                        (40, 0, "no reviews are left for validation")])
+def test_reviews_too_few_to_train_a_batch_or_validate_are_refused_before_the_run_opens(
+        tmp_path, capsys, monkeypatch, train, validation, message):
+    """Fewer training reviews than one batch (no step would train) or none to validate on: one line, before the run's
+    folder opens (the SFT export and the reviews stubbed; training, were it reached, stops the test)."""
+    from types import SimpleNamespace
+
+    from keras_apps.lifecycle import Run
+    from keras_apps.preference import stages
+
+    class Stop(BaseException):
+        pass
+
+    def fit(self, *args, **kwargs):
+        raise Stop
+
+    class Reviews:
+        def __init__(self, count):
+            self.texts = [f"review {index}" for index in range(count)]
+            self.labels = [index % 2 for index in range(count)]
+
+        def __len__(self):
+            return len(self.texts)
+
+    splits = SimpleNamespace(train=Reviews(train), validation=Reviews(validation), test=Reviews(6),
+                             fingerprint=lambda: "reviews",
+                             sizes=lambda: {"train_examples": train, "validation_examples": validation,
+                                            "test_examples": 6})
+    sft = SimpleNamespace(path=tmp_path / "sft", metadata={"model": {"context_length": 16}}, build_model=lambda: "gpt",
+                          record=lambda: {"init_from": str(tmp_path / "sft")})
+    monkeypatch.setattr(stages, "sft_stage", lambda handle, run_dir: (sft, "tokenizer"))
+    monkeypatch.setattr(imdb, "run_splits", lambda data_dir, **kwargs: splits)
+    monkeypatch.setattr(Run, "fit", fit)
+    status, _, err = run_cli(task.main, ["--batch-size", "8", "--run-dir", str(tmp_path / "run"),
+                                         "--export-dir", str(tmp_path / "export")], capsys)
+    assert status == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()

@@ -192,3 +192,32 @@ def test_recording_probabilities_gives_each_recording_its_own_length():
 @pytest.mark.parametrize("num_mel_bins", [8, 129])
 def test_the_fewest_and_the_most_mel_bins_are_accepted(num_mel_bins):
     assert task.SpeechClassifier(num_mel_bins=num_mel_bins).num_mel_bins == num_mel_bins
+
+
+@pytest.mark.parametrize("split, tested", [("ann", "ann"), ("official", "official"), (None, "official")])
+def test_evaluate_scores_an_export_on_the_split_it_was_trained_for(split, tested, tmp_path, capsys, monkeypatch):
+    """An export trained holding out any speaker is evaluated on that speaker's recordings, one trained on the official
+    split (or recording no split) on the official test split (the export and the recordings stubbed: the command
+    stops as it picks the test recordings)."""
+    from keras_apps.export import saved_model
+
+    class Stop(BaseException):
+        pass
+
+    picked = []
+
+    class Recordings:
+        def official_split(self):
+            picked.append("official")
+            raise Stop
+
+        def leave_out(self, speaker):
+            picked.append(speaker)
+            raise Stop
+
+    monkeypatch.setattr(saved_model, "load_serving", lambda export_dir, task: (tmp_path / "1", "serve"))
+    monkeypatch.setattr(saved_model, "export_metadata", lambda path: {} if split is None else {"split": split})
+    monkeypatch.setattr(spoken_digits, "load", lambda data_dir: Recordings())
+    with pytest.raises(Stop):
+        run_task(["evaluate", "--data-dir", str(tmp_path), "--export-dir", str(tmp_path / "exports")], capsys)
+    assert picked == [tested]

@@ -260,3 +260,52 @@ def test_training_scores_the_test_split_and_serves_the_beam_size_asked_for(tmp_p
     fixed = run_pairs(translation_pairs.split_pairs(translation_pairs.load_pairs(tmp_path), seed=task.SPLIT_SEED),
                       "en-es")
     assert split["test"] == fixed[2] and split["train"] == fixed[0]
+
+
+def test_the_report_and_metrics_carry_the_test_figures_and_whether_the_whole_split_was_scored(tmp_path, capsys,
+                                                                                               monkeypatch):
+    """The teacher-forced accuracy and loss reach the test metrics under their own names, and a run scoring only
+    --test-sentences sentences does not report the whole split: training, decoding and export stubbed out, the run
+    stopped once the report is written."""
+    from types import SimpleNamespace
+
+    from keras_apps.evaluate import run_report, translation
+    from keras_apps.explain import attention
+    from keras_apps.inference import serving
+    from keras_apps.inference import translation as inference_translation
+    from keras_apps.lifecycle import Run
+
+    class Stop(BaseException):
+        pass
+
+    seen = {}
+
+    class Model:
+        def evaluate(self, batches, **kwargs):
+            return {"masked_accuracy": 0.25, "token_loss": 3.0}
+
+    def finish(self, result, model_name, export, card, report, summary, *, test_metrics=None, **kwargs):
+        seen["test_metrics"] = test_metrics
+        report({})
+        raise Stop
+
+    monkeypatch.setattr(Run, "fit", lambda self, *args, **kwargs: SimpleNamespace(is_chief=True, model=Model()))
+    monkeypatch.setattr(Run, "finish", finish)
+    monkeypatch.setattr(serving, "translation_endpoint", lambda *args: (lambda sentences: sentences, None))
+    monkeypatch.setattr(inference_translation, "translate_all", lambda serve, sources, batch: list(sources))
+    monkeypatch.setattr(inference_translation, "Translator", lambda model: None)
+    monkeypatch.setattr(inference_translation, "decoding_speed", lambda translator: {})
+    monkeypatch.setattr(translation, "translation_scores", lambda translations, references: {
+        "bleu": 1.0, "rouge1_f1": 0.1, "rouge2_f1": 0.05, "bleu_signature": "stub"})
+    monkeypatch.setattr(attention, "draw_translation_attention",
+                        lambda *args: SimpleNamespace(translation="stub"))
+    monkeypatch.setattr(run_report, "write_translation_report",
+                        lambda directory, **kwargs: seen.setdefault("whole_split", kwargs["whole_split"]))
+    pairs = [(f"{english} {number}", f"{spanish} {number}") for number in range(12) for english, spanish in TINY_PAIRS]
+    write_spa_eng_zip(tmp_path / "spa-eng.zip", pairs)
+    with pytest.raises(Stop):
+        run_task(["--data-dir", str(tmp_path), "--vocabulary-size", "300", "--batch-size", "16",
+                  "--test-sentences", "2", "--run-dir", str(tmp_path / "run"),
+                  "--export-dir", str(tmp_path / "exports")], capsys)
+    assert seen["test_metrics"]["masked_accuracy"] == 0.25 and seen["test_metrics"]["loss"] == 3.0
+    assert seen["whole_split"] is False
