@@ -307,5 +307,8 @@ def test_every_weight_starts_with_the_spread_of_its_library_twin(build):
     library, written = build("keras-hub"), build("explained")
     for library_weight, written_weight in zip(library.weights, written.weights):
         expected, actual = (float(np.std(ops.convert_to_numpy(w))) for w in (library_weight, written_weight))
-        assert actual == pytest.approx(expected, rel=0.15, abs=1e-6), f"{written_weight.path} starts at std " \
+        # The spread measured from n draws is itself off by about 1 / sqrt(2n) (9 % for the 64 of a logit kernel),
+        # each way: the tolerance allows three times that beside the 15 % of a real difference.
+        tolerance = 0.15 + 3 / np.sqrt(2 * np.size(written_weight))
+        assert actual == pytest.approx(expected, rel=tolerance, abs=1e-6), f"{written_weight.path} starts at std " \
             f"{actual:.4f}, {library_weight.path} at {expected:.4f}"

@@ -151,7 +151,7 @@ def test_an_export_scores_raw_text_and_explains_a_review(settings, tmp_path):
         # would also give: the words read are the export's cut, not the first cut that fits.
         values = explainer.explain("the the film the and and and and and and").explanation.values
         assert values[1] != 0 and values[2] == values[3] == 0
-    with pytest.raises(UserError, match="empty"):
+    with pytest.raises(UserError, match="the review has no words"):
         explainer.explain("<br /><br />  ")
     # A page serving for hours explains with the export it loaded when the folder is removed or replaced under it.
     loaded = explainer.explain(review, "ig", steps=16)
